@@ -1,0 +1,312 @@
+//! An antenna's reference data: its item catalogue, its places and its
+//! volunteers. Entries are validated against it.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::Invalid;
+use crate::ids::{AntennaId, ItemId, Nickname, PlaceId};
+use crate::limits::{self, SHORT_TEXT};
+
+/// A label in the two languages the interface speaks from the start.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Label {
+    pub fr: String,
+    pub en: String,
+}
+
+impl Label {
+    pub fn new(fr: &str, en: &str) -> Self {
+        Self {
+            fr: fr.to_string(),
+            en: en.to_string(),
+        }
+    }
+
+    pub fn get(&self, lang: crate::Lang) -> &str {
+        match lang {
+            crate::Lang::Fr => &self.fr,
+            crate::Lang::En => &self.en,
+        }
+    }
+
+    pub fn validate(&self) -> Result<(), Invalid> {
+        for (field, s) in [("French label", &self.fr), ("English label", &self.en)] {
+            if s.trim().is_empty() {
+                return Err(Invalid::Empty { field });
+            }
+            limits::check_text(field, s, SHORT_TEXT)?;
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CatalogueItem {
+    pub label: Label,
+    /// Sizes a distribution of this item must name (shoes: 38…46); empty when
+    /// the item has no sizes.
+    #[serde(default)]
+    pub sizes: Vec<String>,
+    /// Retired items stay in the catalogue so that old entries keep their
+    /// label, but cannot be logged any more.
+    #[serde(default = "yes")]
+    pub active: bool,
+    /// Position on the quick-log screen.
+    #[serde(default)]
+    pub order: u32,
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PlaceKind {
+    LivingPlace,
+    DistributionPoint,
+    Station,
+    Beach,
+    DayCentre,
+    Other,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Place {
+    pub name: String,
+    pub kind: PlaceKind,
+    #[serde(default = "yes")]
+    pub active: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Volunteer,
+    Lead,
+    Coordinator,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Volunteer {
+    pub role: Role,
+    #[serde(default = "yes")]
+    pub active: bool,
+}
+
+/// Antenna settings that change behaviour everywhere.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Settings {
+    /// Closed cases are erased this many days after closure.
+    pub retention_days: u32,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self { retention_days: 30 }
+    }
+}
+
+/// The reference data of one antenna, as held in its antenna document.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Antenna {
+    pub id: AntennaId,
+    pub name: String,
+    pub catalogue: BTreeMap<ItemId, CatalogueItem>,
+    pub places: BTreeMap<PlaceId, Place>,
+    pub volunteers: BTreeMap<Nickname, Volunteer>,
+    #[serde(default)]
+    pub settings: Settings,
+}
+
+impl Antenna {
+    /// A new antenna with the default catalogue and no places yet.
+    pub fn new(name: &str) -> Result<Self, Invalid> {
+        let name = name.trim();
+        if name.is_empty() {
+            return Err(Invalid::Empty {
+                field: "antenna name",
+            });
+        }
+        limits::check_text("antenna name", name, SHORT_TEXT)?;
+        Ok(Self {
+            id: AntennaId::new(),
+            name: name.to_string(),
+            catalogue: default_catalogue(),
+            places: BTreeMap::new(),
+            volunteers: BTreeMap::new(),
+            settings: Settings::default(),
+        })
+    }
+
+    /// The item, if it can be logged now.
+    pub fn loggable_item(&self, id: &ItemId) -> Result<&CatalogueItem, Invalid> {
+        match self.catalogue.get(id) {
+            Some(item) if item.active => Ok(item),
+            Some(_) => Err(Invalid::RetiredItem {
+                item: id.to_string(),
+            }),
+            None => Err(Invalid::UnknownItem {
+                given: id.to_string(),
+                antenna: self.name.clone(),
+                known: self.known_items(),
+            }),
+        }
+    }
+
+    /// Parse and check an item typed by a volunteer.
+    pub fn item(&self, given: &str) -> Result<ItemId, Invalid> {
+        let unknown = || Invalid::UnknownItem {
+            given: given.to_string(),
+            antenna: self.name.clone(),
+            known: self.known_items(),
+        };
+        let id: ItemId = given.parse().map_err(|_| unknown())?;
+        self.loggable_item(&id)?;
+        Ok(id)
+    }
+
+    pub fn place(&self, given: &str) -> Result<PlaceId, Invalid> {
+        let unknown = || Invalid::UnknownPlace {
+            given: given.to_string(),
+            antenna: self.name.clone(),
+            known: self.known_places(),
+        };
+        let id: PlaceId = given.parse().map_err(|_| unknown())?;
+        match self.places.get(&id) {
+            Some(p) if p.active => Ok(id),
+            _ => Err(unknown()),
+        }
+    }
+
+    pub fn check_place(&self, id: &PlaceId) -> Result<(), Invalid> {
+        self.place(id.as_str()).map(|_| ())
+    }
+
+    fn known_items(&self) -> String {
+        let mut items: Vec<_> = self.catalogue.iter().filter(|(_, i)| i.active).collect();
+        items.sort_by_key(|(id, i)| (i.order, (*id).clone()));
+        let names: Vec<&str> = items.iter().map(|(id, _)| id.as_str()).collect();
+        if names.is_empty() {
+            "(none)".into()
+        } else {
+            names.join(", ")
+        }
+    }
+
+    fn known_places(&self) -> String {
+        let names: Vec<&str> = self
+            .places
+            .iter()
+            .filter(|(_, p)| p.active)
+            .map(|(id, _)| id.as_str())
+            .collect();
+        if names.is_empty() {
+            "(none yet: add one with `maraude place add`)".into()
+        } else {
+            names.join(", ")
+        }
+    }
+
+    /// The label to show for an item, falling back to its id for items
+    /// that arrived from a newer catalogue.
+    pub fn item_label(&self, id: &ItemId, lang: crate::Lang) -> String {
+        self.catalogue
+            .get(id)
+            .map(|i| i.label.get(lang).to_string())
+            .unwrap_or_else(|| id.to_string())
+    }
+
+    pub fn place_name(&self, id: &PlaceId) -> String {
+        self.places
+            .get(id)
+            .map(|p| p.name.clone())
+            .unwrap_or_else(|| id.to_string())
+    }
+}
+
+/// The field guide's default catalogue; an antenna edits it afterwards.
+pub fn default_catalogue() -> BTreeMap<ItemId, CatalogueItem> {
+    let shoe_sizes: Vec<String> = (36..=46).map(|n| n.to_string()).collect();
+    let rows: [(&str, &str, &str, &[String]); 23] = [
+        ("hot_meal", "Repas chaud", "Hot meal", &[]),
+        ("tea_coffee", "Thé / café", "Tea / coffee", &[]),
+        ("water", "Eau", "Water", &[]),
+        ("food_pack", "Colis alimentaire", "Food pack", &[]),
+        (
+            "hygiene_kit_men",
+            "Kit hygiène (hommes)",
+            "Hygiene kit (men)",
+            &[],
+        ),
+        (
+            "hygiene_kit_women",
+            "Kit hygiène (femmes)",
+            "Hygiene kit (women)",
+            &[],
+        ),
+        (
+            "menstrual_products",
+            "Protections périodiques",
+            "Menstrual products",
+            &[],
+        ),
+        ("baby_kit", "Kit bébé", "Baby kit", &[]),
+        ("blanket", "Couverture", "Blanket", &[]),
+        ("sleeping_bag", "Sac de couchage", "Sleeping bag", &[]),
+        ("tent", "Tente", "Tent", &[]),
+        ("tarpaulin", "Bâche", "Tarpaulin", &[]),
+        ("jacket", "Veste", "Jacket", &[]),
+        ("trousers", "Pantalon", "Trousers", &[]),
+        ("shoes", "Chaussures", "Shoes", &shoe_sizes),
+        ("socks", "Chaussettes", "Socks", &[]),
+        ("underwear", "Sous-vêtements", "Underwear", &[]),
+        ("hat_gloves", "Bonnet et gants", "Hat and gloves", &[]),
+        ("power_bank", "Recharge batterie", "Power bank charge", &[]),
+        ("sim_card", "Carte SIM", "SIM card", &[]),
+        ("firewood", "Sac de bois", "Firewood bag", &[]),
+        ("first_aid", "Premiers soins", "First-aid care", &[]),
+        ("other", "Autre", "Other", &[]),
+    ];
+    rows.iter()
+        .enumerate()
+        .map(|(i, (id, fr, en, sizes))| {
+            let id =
+                ItemId::try_from((*id).to_string()).expect("default catalogue ids are valid slugs");
+            let item = CatalogueItem {
+                label: Label::new(fr, en),
+                sizes: sizes.to_vec(),
+                active: true,
+                order: i as u32,
+            };
+            (id, item)
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_misspelt_item_names_the_known_ones() {
+        let a = Antenna::new("Calais").unwrap();
+        let err = a.item("blankett").unwrap_err().to_string();
+        assert!(
+            err.contains("unknown item \"blankett\" in antenna Calais"),
+            "{err}"
+        );
+        assert!(err.contains("blanket, sleeping_bag"), "{err}");
+    }
+
+    #[test]
+    fn a_retired_item_cannot_be_logged_but_keeps_its_label() {
+        let mut a = Antenna::new("Calais").unwrap();
+        let tent: ItemId = "tent".parse().unwrap();
+        a.catalogue.get_mut(&tent).unwrap().active = false;
+        assert!(matches!(a.item("tent"), Err(Invalid::RetiredItem { .. })));
+        assert_eq!(a.item_label(&tent, crate::Lang::Fr), "Tente");
+    }
+}

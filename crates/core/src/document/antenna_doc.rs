@@ -1,0 +1,108 @@
+use std::collections::BTreeMap;
+
+use automerge::{AutoCommit, ROOT};
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::{Document, from_json, json, new_document, read_prop, read_root_fields, to_json};
+use crate::antenna::Antenna;
+use crate::case::CaseKind;
+use crate::error::DocumentError;
+use crate::ids::{CaseId, DeviceId, ShiftId};
+use crate::shift::ShiftKind;
+
+const KIND: &str = "antenna";
+
+/// A shift as listed in the antenna document.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShiftRef {
+    pub kind: ShiftKind,
+    pub date: NaiveDate,
+}
+
+/// A case as listed in the antenna document. After erasure, only this stays:
+/// no alias, no phone, no free text.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CaseRef {
+    pub kind: CaseKind,
+    pub opened_at: DateTime<Utc>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub erased_at: Option<DateTime<Utc>>,
+}
+
+/// The antenna's document: reference data and the list of its documents.
+#[derive(Debug)]
+pub struct AntennaDoc(AutoCommit);
+
+impl Document for AntennaDoc {
+    const TYPE: &'static str = KIND;
+    fn from_automerge(doc: AutoCommit) -> Self {
+        Self(doc)
+    }
+    fn automerge(&mut self) -> &mut AutoCommit {
+        &mut self.0
+    }
+    fn automerge_ref(&self) -> &AutoCommit {
+        &self.0
+    }
+}
+
+impl AntennaDoc {
+    pub fn create(antenna: &Antenna, device: &DeviceId) -> Result<Self, DocumentError> {
+        let mut fields = to_json(antenna);
+        if let Value::Object(m) = &mut fields {
+            m.insert("shifts".into(), Value::Object(Default::default()));
+            m.insert("cases".into(), Value::Object(Default::default()));
+        }
+        let mut doc = new_document(KIND, device, &fields)?;
+        doc.commit();
+        Ok(Self(doc))
+    }
+
+    pub fn antenna(&self) -> Result<Antenna, DocumentError> {
+        from_json(
+            KIND,
+            Value::Object(read_root_fields(&self.0, &["shifts", "cases"])?),
+        )
+    }
+
+    /// Replace the reference data (catalogue, places, volunteers, settings)
+    /// with `new`, writing only the differences so that two coordinators
+    /// adding different places at once both keep theirs.
+    pub fn set_antenna(&mut self, new: &Antenna) -> Result<(), DocumentError> {
+        let old = self.antenna()?;
+        let (Value::Object(o), Value::Object(n)) = (to_json(&old), to_json(new)) else {
+            unreachable!("antennas serialise to JSON objects");
+        };
+        json::reconcile_map(&mut self.0, &ROOT, &o, &n)?;
+        self.0.commit();
+        Ok(())
+    }
+
+    pub fn add_shift(&mut self, id: ShiftId, shift: &ShiftRef) -> Result<(), DocumentError> {
+        self.put_in("shifts", &id.to_string(), &to_json(shift))
+    }
+
+    pub fn add_case(&mut self, id: CaseId, case: &CaseRef) -> Result<(), DocumentError> {
+        self.put_in("cases", &id.to_string(), &to_json(case))
+    }
+
+    fn put_in(&mut self, map: &str, key: &str, value: &Value) -> Result<(), DocumentError> {
+        let obj = json::child_id(&self.0, &ROOT, map).map_err(|_| DocumentError::Malformed {
+            kind: KIND,
+            detail: format!("no {map} map"),
+        })?;
+        json::put_json(&mut self.0, &obj, key, value)?;
+        self.0.commit();
+        Ok(())
+    }
+
+    pub fn shifts(&self) -> Result<BTreeMap<ShiftId, ShiftRef>, DocumentError> {
+        from_json(KIND, read_prop(&self.0, &ROOT, "shifts")?)
+    }
+
+    pub fn cases(&self) -> Result<BTreeMap<CaseId, CaseRef>, DocumentError> {
+        from_json(KIND, read_prop(&self.0, &ROOT, "cases")?)
+    }
+}

@@ -1,0 +1,177 @@
+//! The Automerge document schema.
+//!
+//! Three kinds of document, each a JSON-shaped tree (see [`json`]):
+//!
+//! - one **antenna** document: reference data (catalogue, places,
+//!   volunteers, settings) and the list of the antenna's shift and case
+//!   documents, which is how a device learns what there is to sync;
+//! - one **shift** document per shift: the shift's fields and its log under
+//!   `entries`, a map keyed by entry id (so two tablets' entries never
+//!   collide and a +1 on each is +2);
+//! - one **case** document per follow-up case: the only place where
+//!   personal data (alias, age group, languages, phone) may live. Shift
+//!   entries refer to cases by id.
+//!
+//! Every root carries `schema` (this module's [`SCHEMA_VERSION`]) and
+//! `type`. A document written by a newer schema is refused with a message
+//! that says to update the app, rather than misread.
+
+mod antenna_doc;
+mod case_doc;
+pub mod json;
+mod shift_doc;
+
+pub use antenna_doc::{AntennaDoc, CaseRef, ShiftRef};
+pub use case_doc::CaseDoc;
+pub use shift_doc::ShiftDoc;
+
+use automerge::transaction::Transactable;
+use automerge::{ActorId, AutoCommit, Change, ChangeHash, ROOT, ReadDoc};
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use crate::error::DocumentError;
+use crate::ids::DeviceId;
+
+/// Bumped when the document format changes in a way older apps cannot read.
+pub const SCHEMA_VERSION: u64 = 1;
+
+/// What every kind of document shares: loading from stored chunks, the
+/// header check, and the changes a mutation produced.
+pub trait Document: Sized {
+    /// The `type` at the root.
+    const TYPE: &'static str;
+
+    fn from_automerge(doc: AutoCommit) -> Self;
+    fn automerge(&mut self) -> &mut AutoCommit;
+    fn automerge_ref(&self) -> &AutoCommit;
+
+    /// Load from the chunks a store or a peer holds (snapshots and
+    /// incremental changes, in any order). `device` becomes the actor of the
+    /// changes made from now on.
+    fn load<'a, I: IntoIterator<Item = &'a [u8]>>(
+        chunks: I,
+        device: &DeviceId,
+    ) -> Result<Self, DocumentError> {
+        let mut doc = AutoCommit::new();
+        for chunk in chunks {
+            doc.load_incremental(chunk)?;
+        }
+        check_header(&doc, Self::TYPE)?;
+        doc.set_actor(actor(device));
+        Ok(Self::from_automerge(doc))
+    }
+
+    fn heads(&mut self) -> Vec<ChangeHash> {
+        self.automerge().get_heads()
+    }
+
+    /// Changes made since `heads`: what a store appends after a mutation.
+    fn changes_since(&mut self, heads: &[ChangeHash]) -> Vec<Change> {
+        self.automerge().get_changes(heads)
+    }
+
+    /// The whole document, compacted.
+    fn save(&mut self) -> Vec<u8> {
+        self.automerge().save()
+    }
+}
+
+/// The actor id a device writes with: stable, so a document does not grow an
+/// actor per change. Safe because a store mutates a document only inside a
+/// write transaction, after loading its latest state.
+pub fn actor(device: &DeviceId) -> ActorId {
+    ActorId::from(device.as_uuid().as_bytes().as_slice())
+}
+
+fn new_document(
+    kind: &str,
+    device: &DeviceId,
+    fields: &Value,
+) -> Result<AutoCommit, DocumentError> {
+    let mut doc = AutoCommit::new().with_actor(actor(device));
+    doc.put(ROOT, "schema", SCHEMA_VERSION as i64)?;
+    doc.put(ROOT, "type", kind)?;
+    if let Value::Object(map) = fields {
+        for (k, v) in map {
+            json::put_json(&mut doc, &ROOT, k.as_str(), v)?;
+        }
+    }
+    Ok(doc)
+}
+
+fn check_header(doc: &AutoCommit, expected: &'static str) -> Result<(), DocumentError> {
+    let kind = match doc.get(ROOT, "type")? {
+        Some((automerge::Value::Scalar(s), _)) => s.as_str().unwrap_or_default().to_string(),
+        Some(_) => String::new(),
+        None => {
+            return Err(DocumentError::Malformed {
+                kind: expected,
+                detail: "no type at the root".into(),
+            });
+        }
+    };
+    if kind != expected {
+        return Err(DocumentError::WrongKind {
+            expected,
+            found: kind,
+        });
+    }
+    let schema = doc
+        .get(ROOT, "schema")?
+        .and_then(|(v, _)| match v {
+            automerge::Value::Scalar(s) => s.as_i64(),
+            _ => None,
+        })
+        .unwrap_or(0);
+    if schema < 1 {
+        return Err(DocumentError::Malformed {
+            kind: expected,
+            detail: "no schema version".into(),
+        });
+    }
+    if schema as u64 > SCHEMA_VERSION {
+        return Err(DocumentError::NewerSchema {
+            kind: expected,
+            found: schema as u64,
+            supported: SCHEMA_VERSION,
+        });
+    }
+    Ok(())
+}
+
+/// Read the root's fields, leaving out the big maps named in `except`.
+fn read_root_fields(
+    doc: &AutoCommit,
+    except: &[&str],
+) -> Result<serde_json::Map<String, Value>, DocumentError> {
+    let mut out = serde_json::Map::new();
+    for key in doc.keys(ROOT) {
+        if except.contains(&key.as_str()) {
+            continue;
+        }
+        out.insert(key.clone(), read_prop(doc, &ROOT, &key)?);
+    }
+    Ok(out)
+}
+
+fn read_prop(doc: &AutoCommit, obj: &automerge::ObjId, key: &str) -> Result<Value, DocumentError> {
+    Ok(match doc.get(obj, key)? {
+        Some((automerge::Value::Object(_), id)) => json::read_json(doc, &id)?,
+        Some((automerge::Value::Scalar(s), _)) => json::read_json_scalar(&s),
+        None => Value::Null,
+    })
+}
+
+fn from_json<T: DeserializeOwned>(kind: &'static str, v: Value) -> Result<T, DocumentError> {
+    serde_json::from_value(v).map_err(|e| DocumentError::Malformed {
+        kind,
+        detail: e.to_string(),
+    })
+}
+
+fn to_json<T: serde::Serialize>(v: &T) -> Value {
+    // Our record types serialise to JSON by construction (string keys,
+    // finite numbers); a failure here is a programming error.
+    serde_json::to_value(v).expect("records serialise to JSON")
+}

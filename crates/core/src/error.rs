@@ -1,0 +1,123 @@
+//! What can be wrong with what a volunteer typed, or with a document that
+//! arrived from elsewhere. Messages say what is wrong and what to do.
+
+use thiserror::Error;
+
+/// Input that breaks a rule of the field: nothing is written when this is
+/// returned.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum Invalid {
+    #[error("unknown item \"{given}\" in antenna {antenna}; known items: {known}")]
+    UnknownItem {
+        given: String,
+        antenna: String,
+        known: String,
+    },
+    #[error(
+        "item \"{item}\" is retired from the catalogue; add it back with `maraude catalogue add` or pick another item"
+    )]
+    RetiredItem { item: String },
+    #[error("unknown place \"{given}\" in antenna {antenna}; known places: {known}")]
+    UnknownPlace {
+        given: String,
+        antenna: String,
+        known: String,
+    },
+    #[error("unknown size \"{given}\" for {item}; sizes: {known}")]
+    UnknownSize {
+        item: String,
+        given: String,
+        known: String,
+    },
+    #[error("{field} must be between {min} and {max}, got {given}")]
+    OutOfRange {
+        field: &'static str,
+        min: u32,
+        max: u32,
+        given: i64,
+    },
+    #[error("{field} is too long: {given} characters, at most {max}; shorten it")]
+    TooLong {
+        field: &'static str,
+        max: usize,
+        given: usize,
+    },
+    #[error("{field} must not be empty")]
+    Empty { field: &'static str },
+    #[error("{field}: {why}")]
+    BadText {
+        field: &'static str,
+        why: &'static str,
+    },
+    #[error(
+        "{field} looks like it holds a phone number; personal data belongs in a follow-up case, not in the shift log"
+    )]
+    PersonalDataInLog { field: &'static str },
+    #[error("the breakdown ({breakdown} people) is more than the {total} people counted")]
+    BreakdownExceedsTotal { breakdown: u32, total: u32 },
+    #[error("the end ({end}) is before the start ({start})")]
+    EndBeforeStart { start: String, end: String },
+    #[error("{what} at {at} is in the future; check the tablet's clock")]
+    InTheFuture { what: &'static str, at: String },
+    #[error(
+        "not a valid {what}: \"{given}\"; use a lowercase slug like `sleeping_bag` or `dunes-north`"
+    )]
+    BadSlug { what: &'static str, given: String },
+    #[error("not a valid {what}: \"{given}\"")]
+    BadId { what: &'static str, given: String },
+    #[error("{what} \"{given}\" is already in use")]
+    Duplicate { what: &'static str, given: String },
+    #[error("not a phone number: \"{given}\"; use digits, spaces and an optional leading +")]
+    BadPhone { given: String },
+    #[error("the shift has ended; reopen is not possible, log this in a new shift")]
+    ShiftEnded,
+    #[error("the shift has already ended")]
+    AlreadyEnded,
+    #[error("cannot change the kind of an entry (it is a {from}); void it and log a new {to}")]
+    KindChange {
+        from: &'static str,
+        to: &'static str,
+    },
+    #[error("entry is voided; voided entries cannot be edited")]
+    EntryVoided,
+    #[error("a void needs a reason (what was wrong with the entry)")]
+    VoidNeedsReason,
+    #[error("the case is closed; reopen it first")]
+    CaseClosed,
+    #[error("the case is already open")]
+    CaseOpen,
+    #[error("outcome \"{outcome}\" does not fit a {kind}; possible: {possible}")]
+    OutcomeMismatch {
+        outcome: String,
+        kind: &'static str,
+        possible: &'static str,
+    },
+    #[error("nothing to change")]
+    NothingToChange,
+}
+
+/// A document that cannot be read as what it claims to be.
+#[derive(Debug, Error)]
+pub enum DocumentError {
+    #[error(
+        "this {kind} document uses schema version {found}, newer than this app ({supported}); update Maraude on this device"
+    )]
+    NewerSchema {
+        kind: &'static str,
+        found: u64,
+        supported: u64,
+    },
+    #[error("not a {expected} document (it says \"{found}\")")]
+    WrongKind {
+        expected: &'static str,
+        found: String,
+    },
+    #[error("malformed {kind} document: {detail}")]
+    Malformed { kind: &'static str, detail: String },
+    #[error("no entry {0} in this shift")]
+    NoSuchEntry(String),
+    #[error("automerge: {0}")]
+    Automerge(#[from] automerge::AutomergeError),
+    #[error(transparent)]
+    Invalid(#[from] Invalid),
+}

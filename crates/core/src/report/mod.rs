@@ -1,0 +1,28 @@
+//! Reports, computed from records so that the app, the CLI and the server
+//! give the same figures. They carry counts and case references, never
+//! personal data: a report can be pasted into a messaging group.
+//!
+//! - [`NightReport`]: one shift on one screen, for the lead at the end of
+//!   the night.
+//! - [`PeriodReport`]: totals and monthly trends over a date range, folded
+//!   from flat [`TallyRow`]s (what a store's index holds) so that a year of
+//!   entries is read once, without loading documents.
+//! - [`FollowUp`]s: open cases, oldest first.
+
+mod csv_out;
+mod follow_ups;
+mod night;
+mod period;
+mod rows;
+mod text;
+
+pub use csv_out::{night_csv, period_csv};
+pub use follow_ups::{FollowUp, follow_ups};
+pub use night::{
+    Arrivals, CaseLine, IncidentLine, ItemLine, NightReport, PeopleMet, PlaceCount, StockLine,
+};
+pub use period::{
+    CaseTotals, CensusLine, ItemTotal, MonthTotal, PeriodReport, PeriodTally, PlaceTotal,
+};
+pub use rows::{CaseSummary, ShiftSummary, TallyRow};
+pub use text::{night_text, period_text};

@@ -1,0 +1,308 @@
+use std::collections::BTreeMap;
+
+use chrono::{Datelike, NaiveDate};
+use serde::Serialize;
+
+use super::rows::{CaseSummary, ShiftSummary, TallyRow};
+use crate::Lang;
+use crate::antenna::Antenna;
+use crate::case::CaseKind;
+use crate::entry::{Composition, EntryKind};
+use crate::ids::{ItemId, PlaceId};
+use crate::shift::ShiftKind;
+
+/// Totals over a date range, with monthly trends for the activity report.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PeriodReport {
+    pub antenna: String,
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    pub shifts: u32,
+    pub shifts_by_kind: BTreeMap<ShiftKind, u32>,
+    pub items: Vec<ItemTotal>,
+    pub places: Vec<PlaceTotal>,
+    pub months: Vec<MonthTotal>,
+    pub people_met: u32,
+    pub people_met_composition: Composition,
+    pub arrivals_groups: u32,
+    pub arrivals_people: u32,
+    pub arrivals_composition: Composition,
+    pub incidents: BTreeMap<String, u32>,
+    pub incident_people_affected: u32,
+    pub referrals_by_service: BTreeMap<String, u32>,
+    pub cases: CaseTotals,
+    /// The last headcount of each place in the period: the census.
+    pub census: Vec<CensusLine>,
+}
+
+/// Distributed, and taken out of and back to the warehouse by the vans.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ItemTotal {
+    pub item: ItemId,
+    pub label: String,
+    pub distributed: u32,
+    pub entries: u32,
+    pub loaded: u32,
+    pub returned: u32,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct PlaceTotal {
+    pub place: Option<PlaceId>,
+    pub name: String,
+    pub people_met: u32,
+    pub distributed: u32,
+    pub arrivals_people: u32,
+    pub incidents: u32,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct MonthTotal {
+    /// `2026-11`
+    pub month: String,
+    pub shifts: u32,
+    pub distributed: u32,
+    pub people_met: u32,
+    pub arrivals_people: u32,
+    pub incidents: u32,
+    pub shelter_requests: u32,
+    pub referrals: u32,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct CaseTotals {
+    pub shelter_requests_opened: u32,
+    pub referrals_opened: u32,
+    pub still_open: u32,
+    pub outcomes: BTreeMap<String, u32>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CensusLine {
+    pub place: PlaceId,
+    pub name: String,
+    pub date: NaiveDate,
+    pub people: u32,
+    pub composition: Composition,
+    pub vulnerable: u32,
+}
+
+/// Folds shifts, entry rows and case summaries into a [`PeriodReport`].
+/// Rows outside the range, and voided rows, are ignored, so a caller may
+/// feed a superset.
+#[derive(Debug)]
+pub struct PeriodTally {
+    from: NaiveDate,
+    to: NaiveDate,
+    report: PeriodReport,
+    items: BTreeMap<ItemId, ItemTotal>,
+    places: BTreeMap<Option<PlaceId>, PlaceTotal>,
+    months: BTreeMap<(i32, u32), MonthTotal>,
+    census: BTreeMap<PlaceId, (chrono::DateTime<chrono::Utc>, CensusLine)>,
+}
+
+impl PeriodTally {
+    pub fn new(antenna: &Antenna, from: NaiveDate, to: NaiveDate) -> Self {
+        Self {
+            from,
+            to,
+            report: PeriodReport {
+                antenna: antenna.name.clone(),
+                from,
+                to,
+                shifts: 0,
+                shifts_by_kind: BTreeMap::new(),
+                items: Vec::new(),
+                places: Vec::new(),
+                months: Vec::new(),
+                people_met: 0,
+                people_met_composition: Composition::default(),
+                arrivals_groups: 0,
+                arrivals_people: 0,
+                arrivals_composition: Composition::default(),
+                incidents: BTreeMap::new(),
+                incident_people_affected: 0,
+                referrals_by_service: BTreeMap::new(),
+                cases: CaseTotals::default(),
+                census: Vec::new(),
+            },
+            items: BTreeMap::new(),
+            places: BTreeMap::new(),
+            months: BTreeMap::new(),
+            census: BTreeMap::new(),
+        }
+    }
+
+    fn in_range(&self, d: NaiveDate) -> bool {
+        self.from <= d && d <= self.to
+    }
+
+    fn month(&mut self, d: NaiveDate) -> &mut MonthTotal {
+        self.months
+            .entry((d.year(), d.month()))
+            .or_insert_with(|| MonthTotal {
+                month: format!("{:04}-{:02}", d.year(), d.month()),
+                ..Default::default()
+            })
+    }
+
+    fn item(&mut self, id: &ItemId) -> &mut ItemTotal {
+        self.items.entry(id.clone()).or_insert_with(|| ItemTotal {
+            item: id.clone(),
+            label: String::new(),
+            distributed: 0,
+            entries: 0,
+            loaded: 0,
+            returned: 0,
+        })
+    }
+
+    pub fn add_shift(&mut self, s: &ShiftSummary) {
+        if !self.in_range(s.date) {
+            return;
+        }
+        self.report.shifts += 1;
+        *self.report.shifts_by_kind.entry(s.kind).or_default() += 1;
+        self.month(s.date).shifts += 1;
+        for (id, n) in &s.stock_loaded {
+            self.item(id).loaded += n;
+        }
+        for (id, n) in &s.stock_returned {
+            self.item(id).returned += n;
+        }
+    }
+
+    pub fn add_entry(&mut self, row: &TallyRow) {
+        if row.voided || !self.in_range(row.date) {
+            return;
+        }
+        let place = self.places.entry(row.place.clone()).or_default();
+        match row.kind {
+            EntryKind::Distribution => place.distributed += row.quantity,
+            EntryKind::Headcount => place.people_met += row.people,
+            EntryKind::Arrival => place.arrivals_people += row.people,
+            EntryKind::Incident => place.incidents += 1,
+            _ => {}
+        }
+        let month = self.month(row.date);
+        match row.kind {
+            EntryKind::Distribution => month.distributed += row.quantity,
+            EntryKind::Headcount => month.people_met += row.people,
+            EntryKind::Arrival => month.arrivals_people += row.people,
+            EntryKind::Incident => month.incidents += 1,
+            EntryKind::ShelterRequest => month.shelter_requests += 1,
+            EntryKind::Referral => month.referrals += 1,
+            EntryKind::Note => {}
+        }
+        let r = &mut self.report;
+        match row.kind {
+            EntryKind::Distribution => {
+                if let Some(id) = &row.item {
+                    let q = row.quantity;
+                    let item = self.item(id);
+                    item.distributed += q;
+                    item.entries += 1;
+                }
+            }
+            EntryKind::Headcount => {
+                r.people_met += row.people;
+                r.people_met_composition.add(&row.composition);
+                if let Some(place) = &row.place {
+                    let newer = self.census.get(place).is_none_or(|(at, _)| *at <= row.at);
+                    if newer {
+                        let line = CensusLine {
+                            place: place.clone(),
+                            name: String::new(),
+                            date: row.date,
+                            people: row.people,
+                            composition: row.composition,
+                            vulnerable: row.vulnerable,
+                        };
+                        self.census.insert(place.clone(), (row.at, line));
+                    }
+                }
+            }
+            EntryKind::Arrival => {
+                r.arrivals_groups += 1;
+                r.arrivals_people += row.people;
+                r.arrivals_composition.add(&row.composition);
+            }
+            EntryKind::Incident => {
+                *r.incidents
+                    .entry(row.detail.clone().unwrap_or_default())
+                    .or_default() += 1;
+                r.incident_people_affected += row.people;
+            }
+            EntryKind::Referral => {
+                *r.referrals_by_service
+                    .entry(row.detail.clone().unwrap_or_default())
+                    .or_default() += 1;
+            }
+            EntryKind::ShelterRequest | EntryKind::Note => {}
+        }
+    }
+
+    /// Cases opened in the period, and how they ended.
+    pub fn add_case(&mut self, c: &CaseSummary) {
+        if !self.in_range(crate::time::paris_date(c.opened_at)) {
+            return;
+        }
+        let t = &mut self.report.cases;
+        match c.kind {
+            CaseKind::ShelterRequest => t.shelter_requests_opened += 1,
+            CaseKind::Referral => t.referrals_opened += 1,
+        }
+        match &c.outcome {
+            Some(o) => *t.outcomes.entry(o.clone()).or_default() += 1,
+            None => t.still_open += 1,
+        }
+    }
+
+    pub fn finish(mut self, antenna: &Antenna, lang: Lang) -> PeriodReport {
+        let order = |id: &ItemId| antenna.catalogue.get(id).map_or(u32::MAX, |i| i.order);
+        let mut items: Vec<ItemTotal> = self.items.into_values().collect();
+        items.sort_by_key(|i| (order(&i.item), i.item.clone()));
+        for i in &mut items {
+            i.label = antenna.item_label(&i.item, lang);
+        }
+        self.report.items = items;
+        let mut places: Vec<PlaceTotal> = self
+            .places
+            .into_iter()
+            .map(|(p, mut t)| {
+                t.name = p
+                    .as_ref()
+                    .map_or_else(|| "—".to_string(), |p| antenna.place_name(p));
+                t.place = p;
+                t
+            })
+            .collect();
+        places.sort_by(|a, b| {
+            b.people_met
+                .cmp(&a.people_met)
+                .then(b.distributed.cmp(&a.distributed))
+                .then(a.name.cmp(&b.name))
+        });
+        self.report.places = places;
+        self.report.months = self.months.into_values().collect();
+        self.report.census = self
+            .census
+            .into_values()
+            .map(|(_, mut l)| {
+                l.name = antenna.place_name(&l.place);
+                l
+            })
+            .collect();
+        self.report
+    }
+}
+
+impl PeriodReport {
+    pub fn distributed(&self, item: &str) -> u32 {
+        self.items
+            .iter()
+            .filter(|i| i.item.as_str() == item)
+            .map(|i| i.distributed)
+            .sum()
+    }
+}

@@ -1,0 +1,327 @@
+//! Plain-text summaries to paste into the team's messaging group. Counts
+//! only: no alias, no phone, no free text about a person.
+
+use std::fmt::Write;
+
+use super::night::NightReport;
+use super::period::PeriodReport;
+use crate::Lang;
+use crate::shift::ShiftKind;
+
+struct Words {
+    people_met: &'static str,
+    arrivals: &'static str,
+    groups: &'static str,
+    distributed: &'static str,
+    stock: &'static str,
+    loaded: &'static str,
+    returned: &'static str,
+    unaccounted: &'static str,
+    shelter: &'static str,
+    referrals: &'static str,
+    incidents: &'static str,
+    handover: &'static str,
+    open: &'static str,
+    nothing: &'static str,
+    men: &'static str,
+    women: &'static str,
+    children: &'static str,
+    minors_alone: &'static str,
+    vulnerable: &'static str,
+    shifts: &'static str,
+    places: &'static str,
+    cases_opened: &'static str,
+    still_open: &'static str,
+    census: &'static str,
+    voided: &'static str,
+}
+
+const FR: Words = Words {
+    people_met: "Personnes rencontrées",
+    arrivals: "Nouvelles arrivées",
+    groups: "groupes",
+    distributed: "Distribué",
+    stock: "Stock du camion (chargé / distribué / rendu)",
+    loaded: "chargé",
+    returned: "rendu",
+    unaccounted: "écart",
+    shelter: "Demandes de mise à l'abri",
+    referrals: "Orientations",
+    incidents: "Incidents",
+    handover: "Transmissions",
+    open: "en cours",
+    nothing: "rien",
+    men: "hommes",
+    women: "femmes",
+    children: "enfants",
+    minors_alone: "MNA",
+    vulnerable: "vulnérables",
+    shifts: "Maraudes et permanences",
+    places: "Par lieu",
+    cases_opened: "Suivis ouverts",
+    still_open: "encore ouverts",
+    census: "Recensement (dernier comptage par lieu)",
+    voided: "entrées annulées",
+};
+
+const EN: Words = Words {
+    people_met: "People met",
+    arrivals: "New arrivals",
+    groups: "groups",
+    distributed: "Distributed",
+    stock: "Van stock (loaded / distributed / returned)",
+    loaded: "loaded",
+    returned: "returned",
+    unaccounted: "gap",
+    shelter: "Shelter requests",
+    referrals: "Referrals",
+    incidents: "Incidents",
+    handover: "Handover",
+    open: "open",
+    nothing: "none",
+    men: "men",
+    women: "women",
+    children: "children",
+    minors_alone: "minors alone",
+    vulnerable: "vulnerable",
+    shifts: "Shifts",
+    places: "By place",
+    cases_opened: "Follow-ups opened",
+    still_open: "still open",
+    census: "Census (last count per place)",
+    voided: "voided entries",
+};
+
+fn words(lang: Lang) -> &'static Words {
+    match lang {
+        Lang::Fr => &FR,
+        Lang::En => &EN,
+    }
+}
+
+pub fn shift_kind_label(kind: ShiftKind, lang: Lang) -> &'static str {
+    match (kind, lang) {
+        (ShiftKind::NightMaraude, Lang::Fr) => "Maraude de nuit",
+        (ShiftKind::NightMaraude, Lang::En) => "Night maraude",
+        (ShiftKind::DayMaraude, Lang::Fr) => "Maraude de jour",
+        (ShiftKind::DayMaraude, Lang::En) => "Day maraude",
+        (ShiftKind::DayCentre, Lang::Fr) => "Accueil de jour",
+        (ShiftKind::DayCentre, Lang::En) => "Day centre",
+        (ShiftKind::Accompaniment, Lang::Fr) => "Accompagnement",
+        (ShiftKind::Accompaniment, Lang::En) => "Accompaniment",
+    }
+}
+
+fn composition(c: &crate::entry::Composition, w: &Words) -> String {
+    let parts: Vec<String> = [
+        (c.men, w.men),
+        (c.women, w.women),
+        (c.children, w.children),
+        (c.minors_alone, w.minors_alone),
+    ]
+    .iter()
+    .filter(|(n, _)| *n > 0)
+    .map(|(n, l)| format!("{n} {l}"))
+    .collect();
+    if parts.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", parts.join(", "))
+    }
+}
+
+/// The night's summary for the messaging group.
+pub fn night_text(r: &NightReport, lang: Lang) -> String {
+    let w = words(lang);
+    let mut s = String::new();
+    let end = r
+        .ended_at
+        .map(crate::time::paris_time)
+        .unwrap_or_else(|| "…".into());
+    let _ = writeln!(
+        s,
+        "{} — {} {} ({}–{}), {}",
+        r.antenna,
+        shift_kind_label(r.kind, lang),
+        r.date.format("%d/%m/%Y"),
+        crate::time::paris_time(r.started_at),
+        end,
+        r.team.join(", ")
+    );
+    if !r.places_visited.is_empty() {
+        let _ = writeln!(s, "{}", r.places_visited.join(" · "));
+    }
+    let pm = &r.people_met;
+    let _ = write!(
+        s,
+        "\n{}: {}{}",
+        w.people_met,
+        pm.total,
+        composition(&pm.composition, w)
+    );
+    if pm.vulnerable > 0 {
+        let _ = write!(s, ", {} {}", pm.vulnerable, w.vulnerable);
+    }
+    s.push('\n');
+    for p in &pm.by_place {
+        let _ = writeln!(s, "  - {}: {}", p.name, p.people);
+    }
+    let a = &r.arrivals;
+    if a.groups > 0 {
+        let _ = writeln!(
+            s,
+            "{}: {} ({} {}){}",
+            w.arrivals,
+            a.people,
+            a.groups,
+            w.groups,
+            composition(&a.composition, w)
+        );
+    }
+    let _ = writeln!(s, "\n{}:", w.distributed);
+    if r.distributions.is_empty() {
+        let _ = writeln!(s, "  {}", w.nothing);
+    }
+    for d in &r.distributions {
+        let _ = writeln!(s, "  - {}: {}", d.label, d.quantity);
+    }
+    if !r.stock.is_empty() {
+        let _ = writeln!(s, "\n{}:", w.stock);
+        for l in &r.stock {
+            let gap = if l.unaccounted != 0 {
+                format!("  ({} {:+})", w.unaccounted, l.unaccounted)
+            } else {
+                String::new()
+            };
+            let _ = writeln!(
+                s,
+                "  - {}: {} / {} / {}{}",
+                l.label, l.loaded, l.distributed, l.returned, gap
+            );
+        }
+    }
+    for (title, lines) in [
+        (w.shelter, &r.shelter_requests),
+        (w.referrals, &r.referrals),
+    ] {
+        if lines.is_empty() {
+            continue;
+        }
+        let _ = writeln!(s, "\n{}: {}", title, lines.len());
+        for c in lines {
+            let status = c.outcome.clone().unwrap_or_else(|| w.open.to_string());
+            let _ = writeln!(
+                s,
+                "  - #{} {} ({}): {}",
+                c.short, c.detail, c.people, status
+            );
+        }
+    }
+    if !r.incidents.is_empty() {
+        let _ = writeln!(s, "\n{}: {}", w.incidents, r.incidents.len());
+        for i in &r.incidents {
+            let kind = serde_json::to_value(i.incident_type)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_string))
+                .unwrap_or_default();
+            let _ = writeln!(
+                s,
+                "  - {} {} {} ({})",
+                crate::time::paris_time(i.at),
+                kind,
+                i.place.clone().unwrap_or_default(),
+                i.people_affected
+            );
+        }
+    }
+    if !r.handover.is_empty() || !r.notes.is_empty() {
+        let _ = writeln!(s, "\n{}:", w.handover);
+        for n in r
+            .notes
+            .iter()
+            .chain(std::iter::once(&r.handover).filter(|h| !h.is_empty()))
+        {
+            let _ = writeln!(s, "  {}", n.replace('\n', "\n  "));
+        }
+    }
+    if r.voided > 0 {
+        let _ = writeln!(s, "\n({} {})", r.voided, w.voided);
+    }
+    s
+}
+
+/// The period's summary, for the activity report and funders.
+pub fn period_text(r: &PeriodReport, lang: Lang) -> String {
+    let w = words(lang);
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "{} — {} → {}",
+        r.antenna,
+        r.from.format("%d/%m/%Y"),
+        r.to.format("%d/%m/%Y")
+    );
+    let _ = writeln!(s, "\n{}: {}", w.shifts, r.shifts);
+    for (k, n) in &r.shifts_by_kind {
+        let _ = writeln!(s, "  - {}: {}", shift_kind_label(*k, lang), n);
+    }
+    let _ = writeln!(
+        s,
+        "\n{}: {}{}",
+        w.people_met,
+        r.people_met,
+        composition(&r.people_met_composition, w)
+    );
+    let _ = writeln!(
+        s,
+        "{}: {} ({} {}){}",
+        w.arrivals,
+        r.arrivals_people,
+        r.arrivals_groups,
+        w.groups,
+        composition(&r.arrivals_composition, w)
+    );
+    let _ = writeln!(s, "\n{}:", w.distributed);
+    for i in r.items.iter().filter(|i| i.distributed > 0 || i.loaded > 0) {
+        let _ = writeln!(
+            s,
+            "  - {}: {}  ({} {}, {} {})",
+            i.label, i.distributed, w.loaded, i.loaded, w.returned, i.returned
+        );
+    }
+    let c = &r.cases;
+    let _ = writeln!(
+        s,
+        "\n{}: {} + {} ({} {})",
+        w.cases_opened, c.shelter_requests_opened, c.referrals_opened, c.still_open, w.still_open
+    );
+    for (o, n) in &c.outcomes {
+        let _ = writeln!(s, "  - {o}: {n}");
+    }
+    if !r.incidents.is_empty() {
+        let _ = writeln!(s, "\n{}:", w.incidents);
+        for (k, n) in &r.incidents {
+            let _ = writeln!(s, "  - {k}: {n}");
+        }
+    }
+    if !r.places.is_empty() {
+        let _ = writeln!(s, "\n{}:", w.places);
+        for p in &r.places {
+            let _ = writeln!(s, "  - {}: {} / {}", p.name, p.people_met, p.distributed);
+        }
+    }
+    if !r.census.is_empty() {
+        let _ = writeln!(s, "\n{}:", w.census);
+        for l in &r.census {
+            let _ = writeln!(
+                s,
+                "  - {} ({}): {}{}",
+                l.name,
+                l.date.format("%d/%m"),
+                l.people,
+                composition(&l.composition, w)
+            );
+        }
+    }
+    s
+}

@@ -1,0 +1,169 @@
+//! A shift: one maraude, one day-centre opening, one accompaniment run.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::antenna::Antenna;
+use crate::error::Invalid;
+use crate::ids::{AntennaId, ItemId, Nickname, ShiftId};
+use crate::limits::{self, LONG_TEXT, MAX_LIST, MAX_QUANTITY, SHORT_TEXT};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ShiftKind {
+    NightMaraude,
+    DayMaraude,
+    DayCentre,
+    Accompaniment,
+}
+
+impl ShiftKind {
+    pub const ALL: [ShiftKind; 4] = [
+        Self::NightMaraude,
+        Self::DayMaraude,
+        Self::DayCentre,
+        Self::Accompaniment,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::NightMaraude => "night_maraude",
+            Self::DayMaraude => "day_maraude",
+            Self::DayCentre => "day_centre",
+            Self::Accompaniment => "accompaniment",
+        }
+    }
+}
+
+/// Van stock: how many of each item.
+pub type Stock = BTreeMap<ItemId, u32>;
+
+/// The shift's own fields, as stored in its document (entries aside).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Shift {
+    pub id: ShiftId,
+    pub antenna: AntennaId,
+    pub kind: ShiftKind,
+    /// The day the shift started, in Paris time: a night maraude that ends
+    /// at 2 am belongs to the evening it started.
+    pub date: NaiveDate,
+    pub started_at: DateTime<Utc>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ended_at: Option<DateTime<Utc>>,
+    pub lead: Nickname,
+    #[serde(default)]
+    pub team: BTreeSet<Nickname>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vehicle: Option<String>,
+    #[serde(default)]
+    pub stock_loaded: Stock,
+    #[serde(default)]
+    pub stock_returned: Stock,
+    #[serde(default)]
+    pub handover: String,
+}
+
+impl Shift {
+    pub fn is_open(&self) -> bool {
+        self.ended_at.is_none()
+    }
+}
+
+/// What the team fills in when leaving.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NewShift {
+    pub kind: ShiftKind,
+    /// Defaults to now.
+    #[serde(default)]
+    pub started_at: Option<DateTime<Utc>>,
+    pub lead: Nickname,
+    #[serde(default)]
+    pub team: BTreeSet<Nickname>,
+    #[serde(default)]
+    pub vehicle: Option<String>,
+    #[serde(default)]
+    pub stock_loaded: Stock,
+}
+
+fn check_stock(field: &'static str, stock: &Stock, antenna: &Antenna) -> Result<(), Invalid> {
+    for (item, n) in stock {
+        if !antenna.catalogue.contains_key(item) {
+            antenna.item(item.as_str())?;
+        }
+        limits::check_count(field, *n, MAX_QUANTITY * 10)?;
+    }
+    Ok(())
+}
+
+impl NewShift {
+    pub fn into_shift(self, antenna: &Antenna, now: DateTime<Utc>) -> Result<Shift, Invalid> {
+        let started_at = self.started_at.unwrap_or(now);
+        crate::entry::check_not_future("shift start", started_at, now)?;
+        if let Some(v) = &self.vehicle {
+            limits::check_text("vehicle", v, SHORT_TEXT)?;
+        }
+        if self.team.len() > MAX_LIST {
+            return Err(Invalid::TooLong {
+                field: "team",
+                max: MAX_LIST,
+                given: self.team.len(),
+            });
+        }
+        check_stock("stock loaded", &self.stock_loaded, antenna)?;
+        let mut team = self.team;
+        team.insert(self.lead.clone());
+        Ok(Shift {
+            id: ShiftId::new(),
+            antenna: antenna.id,
+            kind: self.kind,
+            date: crate::time::paris_date(started_at),
+            started_at,
+            ended_at: None,
+            lead: self.lead,
+            team,
+            vehicle: self.vehicle.filter(|v| !v.trim().is_empty()),
+            stock_loaded: self.stock_loaded,
+            stock_returned: Stock::new(),
+            handover: String::new(),
+        })
+    }
+}
+
+/// What the team fills in when back: stock returned and handover notes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ShiftEnd {
+    #[serde(default)]
+    pub ended_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub stock_returned: Stock,
+    #[serde(default)]
+    pub handover: String,
+}
+
+impl ShiftEnd {
+    /// Checked against the shift; returns the end time to store.
+    pub fn validate(
+        &self,
+        shift: &Shift,
+        antenna: &Antenna,
+        now: DateTime<Utc>,
+    ) -> Result<DateTime<Utc>, Invalid> {
+        if !shift.is_open() {
+            return Err(Invalid::AlreadyEnded);
+        }
+        let end = self.ended_at.unwrap_or(now);
+        if end < shift.started_at {
+            return Err(Invalid::EndBeforeStart {
+                start: crate::time::paris(shift.started_at),
+                end: crate::time::paris(end),
+            });
+        }
+        crate::entry::check_not_future("shift end", end, now)?;
+        check_stock("stock returned", &self.stock_returned, antenna)?;
+        limits::check_text("handover notes", &self.handover, LONG_TEXT)?;
+        limits::check_no_phone("handover notes", &self.handover)?;
+        Ok(end)
+    }
+}

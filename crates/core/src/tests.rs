@@ -1,0 +1,375 @@
+//! Stories of the field, told against the pure core: no store, no runtime.
+
+use chrono::{DateTime, Duration, Utc};
+
+use crate::antenna::{Antenna, Place, PlaceKind};
+use crate::case::{CaseAction, CaseRequest, NewCase, Outcome, Person};
+use crate::document::{CaseDoc, Document, ShiftDoc};
+use crate::entry::{
+    Author, Composition, EntryContent, EntryEdit, IncidentType, NewEntry, Quantity,
+};
+use crate::ids::{DeviceId, Nickname};
+use crate::report::{CaseSummary, NightReport, PeriodTally, ShiftSummary, TallyRow, night_text};
+use crate::shift::{NewShift, ShiftEnd, ShiftKind};
+use crate::{Invalid, Lang};
+
+fn now() -> DateTime<Utc> {
+    "2026-11-23T20:30:00Z".parse().unwrap()
+}
+
+fn calais() -> Antenna {
+    let mut a = Antenna::new("Calais").unwrap();
+    a.places.insert(
+        "dunes-north".parse().unwrap(),
+        Place {
+            name: "Dunes nord".into(),
+            kind: PlaceKind::LivingPlace,
+            active: true,
+        },
+    );
+    a
+}
+
+fn author(name: &str, device: DeviceId) -> Author {
+    Author {
+        by: name.parse().unwrap(),
+        device,
+        now: now(),
+    }
+}
+
+fn blanket(n: i64) -> NewEntry {
+    NewEntry {
+        at: None,
+        place: Some("dunes-north".parse().unwrap()),
+        content: EntryContent::Distribution {
+            item: "blanket".parse().unwrap(),
+            size: None,
+            quantity: Quantity::new(n).unwrap(),
+            people: None,
+            composition: Composition::default(),
+        },
+    }
+}
+
+fn new_shift(antenna: &Antenna, device: DeviceId) -> ShiftDoc {
+    let shift = NewShift {
+        kind: ShiftKind::NightMaraude,
+        started_at: Some(now() - Duration::hours(1)),
+        lead: "Mira".parse().unwrap(),
+        team: ["Jo".parse::<Nickname>().unwrap()].into(),
+        vehicle: Some("Trafic".into()),
+        stock_loaded: [("blanket".parse().unwrap(), 40)].into(),
+    }
+    .into_shift(antenna, now())
+    .unwrap();
+    ShiftDoc::create(&shift, &device).unwrap()
+}
+
+fn reload(doc: &mut ShiftDoc, device: &DeviceId) -> ShiftDoc {
+    let bytes = doc.save();
+    ShiftDoc::load([bytes.as_slice()], device).unwrap()
+}
+
+#[test]
+fn two_tablets_logging_blankets_offline_sum_after_sync() {
+    let a = calais();
+    let (tab1, tab2) = (DeviceId::new(), DeviceId::new());
+    let mut one = new_shift(&a, tab1);
+    let mut two = reload(&mut one, &tab2);
+
+    one.log(&blanket(1).into_entry(&a, &author("Mira", tab1)).unwrap())
+        .unwrap();
+    two.log(&blanket(1).into_entry(&a, &author("Jo", tab2)).unwrap())
+        .unwrap();
+
+    let changes: Vec<_> = two
+        .changes_since(&[])
+        .iter()
+        .map(|c| c.raw_bytes().to_vec())
+        .collect();
+    for c in &changes {
+        one.automerge().load_incremental(c).unwrap();
+    }
+    let shift = one.shift().unwrap();
+    let report = NightReport::build(&a, &shift, &one.entries().unwrap(), &[], Lang::En);
+    assert_eq!(report.distributed("blanket"), 2);
+    assert_eq!(report.stock[0].unaccounted, 38);
+}
+
+#[test]
+fn concurrent_corrections_of_different_fields_both_stay_and_history_shows_both() {
+    let a = calais();
+    let (tab1, tab2) = (DeviceId::new(), DeviceId::new());
+    let mut one = new_shift(&a, tab1);
+    let entry = blanket(3).into_entry(&a, &author("Mira", tab1)).unwrap();
+    one.log(&entry).unwrap();
+    let mut two = reload(&mut one, &tab2);
+
+    let mut edit = EntryEdit {
+        at: entry.at,
+        place: entry.place.clone(),
+        content: entry.content.clone(),
+    };
+    if let EntryContent::Distribution { quantity, .. } = &mut edit.content {
+        *quantity = Quantity::new(4).unwrap();
+    }
+    one.edit(&entry.id, edit, &a, &author("Mira", tab1))
+        .unwrap();
+    let edit2 = EntryEdit {
+        at: entry.at - Duration::minutes(5),
+        place: entry.place.clone(),
+        content: entry.content.clone(),
+    };
+    two.edit(&entry.id, edit2, &a, &author("Lead", tab2))
+        .unwrap();
+
+    one.automerge().merge(two.automerge()).unwrap();
+    let merged = one.entry(&entry.id).unwrap();
+    assert_eq!(merged.at, entry.at - Duration::minutes(5));
+    assert!(
+        matches!(merged.content, EntryContent::Distribution { quantity, .. } if quantity.get() == 4)
+    );
+    assert_eq!(
+        merged.history.len(),
+        2,
+        "both corrections are visible in the history"
+    );
+}
+
+#[test]
+fn a_voided_entry_leaves_the_totals_but_stays_in_the_log() {
+    let a = calais();
+    let tab = DeviceId::new();
+    let mut doc = new_shift(&a, tab);
+    let e = blanket(5).into_entry(&a, &author("Jo", tab)).unwrap();
+    doc.log(&e).unwrap();
+    assert_eq!(
+        doc.void(&e.id, "  ", &author("Mira", tab))
+            .unwrap_err()
+            .to_string(),
+        "a void needs a reason (what was wrong with the entry)"
+    );
+    doc.void(&e.id, "logged twice", &author("Mira", tab))
+        .unwrap();
+    let entries = doc.entries().unwrap();
+    assert_eq!(entries.len(), 1);
+    let r = NightReport::build(&a, &doc.shift().unwrap(), &entries, &[], Lang::Fr);
+    assert_eq!(r.distributed("blanket"), 0);
+    assert_eq!(r.voided, 1);
+}
+
+#[test]
+fn bad_input_is_refused_with_a_message_naming_the_problem() {
+    let a = calais();
+    let tab = DeviceId::new();
+    assert!(Quantity::new(0).is_err());
+    assert!(Quantity::new(-3).is_err());
+    assert_eq!(
+        Quantity::new(50_000).unwrap_err().to_string(),
+        "quantity must be between 1 and 1000, got 50000"
+    );
+    let mut e = blanket(1);
+    e.place = Some("nowhere".parse().unwrap());
+    let err = e.into_entry(&a, &author("Jo", tab)).unwrap_err();
+    assert!(matches!(err, Invalid::UnknownPlace { .. }), "{err}");
+    let note = NewEntry {
+        at: None,
+        place: None,
+        content: EntryContent::Note {
+            text: "x".repeat(5000),
+        },
+    };
+    assert!(matches!(
+        note.into_entry(&a, &author("Jo", tab)),
+        Err(Invalid::TooLong { .. })
+    ));
+    let mut doc = new_shift(&a, tab);
+    let end = ShiftEnd {
+        ended_at: Some(now() - Duration::hours(3)),
+        stock_returned: Default::default(),
+        handover: String::new(),
+    };
+    assert!(matches!(
+        doc.end(end, &a, now()),
+        Err(crate::DocumentError::Invalid(
+            Invalid::EndBeforeStart { .. }
+        ))
+    ));
+}
+
+#[test]
+fn a_shelter_request_is_followed_up_and_closed_and_the_summary_has_no_alias() {
+    let a = calais();
+    let tab = DeviceId::new();
+    let mut shift = new_shift(&a, tab);
+    let shift_id = shift.shift().unwrap().id;
+    let case = NewCase {
+        person: Person {
+            alias: "Rahim-K".into(),
+            age_group: None,
+            languages: ["ps".to_string()].into(),
+            phone: Some("+33 6 12 34 56 78".into()),
+        },
+        request: CaseRequest::Shelter {
+            household_size: 3,
+            composition: Composition {
+                women: 1,
+                children: 2,
+                ..Default::default()
+            },
+            vulnerabilities: Default::default(),
+            called_115: true,
+            answer_115: Some("pas de place".into()),
+        },
+    }
+    .into_case(a.id, shift_id, &author("Jo", tab))
+    .unwrap();
+    let mut doc = CaseDoc::create(&case, &tab).unwrap();
+    let entry = NewEntry {
+        at: None,
+        place: None,
+        content: EntryContent::ShelterRequest {
+            case: case.id,
+            household_size: 3,
+            composition: Composition {
+                women: 1,
+                children: 2,
+                ..Default::default()
+            },
+        },
+    };
+    shift
+        .log(&entry.into_entry(&a, &author("Jo", tab)).unwrap())
+        .unwrap();
+
+    let wrong = doc.act(
+        CaseAction::Closed {
+            outcome: Outcome::Seen,
+        },
+        None,
+        &author("Mira", tab),
+    );
+    assert!(
+        wrong
+            .unwrap_err()
+            .to_string()
+            .contains("does not fit a shelter_request")
+    );
+    doc.act(
+        CaseAction::Closed {
+            outcome: Outcome::Placed {
+                place: "CAES Arras".into(),
+            },
+        },
+        Some(shift_id),
+        &author("Mira", tab),
+    )
+    .unwrap();
+    let closed = doc.case().unwrap();
+    assert!(!closed.status.is_open());
+    assert!(
+        doc.act(
+            CaseAction::Note {
+                note: "called back".into()
+            },
+            None,
+            &author("Mira", tab)
+        )
+        .is_err()
+    );
+
+    let summary = CaseSummary::from(&closed);
+    let r = NightReport::build(
+        &a,
+        &shift.shift().unwrap(),
+        &shift.entries().unwrap(),
+        &[summary],
+        Lang::Fr,
+    );
+    assert_eq!(r.shelter_requests[0].outcome.as_deref(), Some("placed"));
+    let text = night_text(&r, Lang::Fr);
+    assert!(!text.contains("Rahim") && !text.contains("12 34"), "{text}");
+    assert!(text.contains("Demandes de mise à l'abri: 1"), "{text}");
+}
+
+#[test]
+fn period_report_counts_items_places_and_the_census() {
+    let a = calais();
+    let tab = DeviceId::new();
+    let mut doc = new_shift(&a, tab);
+    let shift = doc.shift().unwrap();
+    for n in [2, 3] {
+        doc.log(&blanket(n).into_entry(&a, &author("Jo", tab)).unwrap())
+            .unwrap();
+    }
+    let count = NewEntry {
+        at: None,
+        place: Some("dunes-north".parse().unwrap()),
+        content: EntryContent::Headcount {
+            people: 60,
+            composition: Composition {
+                men: 50,
+                women: 6,
+                children: 4,
+                minors_alone: 0,
+            },
+            vulnerable: 3,
+        },
+    };
+    doc.log(&count.into_entry(&a, &author("Jo", tab)).unwrap())
+        .unwrap();
+    let incident = NewEntry {
+        at: None,
+        place: Some("dunes-north".parse().unwrap()),
+        content: EntryContent::Incident {
+            incident_type: IncidentType::Eviction,
+            people_affected: 40,
+            description: "Tents taken at 7am by police".into(),
+            witnesses: Default::default(),
+            reported_to: None,
+        },
+    };
+    doc.log(&incident.into_entry(&a, &author("Jo", tab)).unwrap())
+        .unwrap();
+
+    let mut tally = PeriodTally::new(&a, shift.date, shift.date);
+    tally.add_shift(&ShiftSummary::from(&shift));
+    for e in doc.entries().unwrap() {
+        tally.add_entry(&TallyRow::from_entry(&shift, &e));
+    }
+    let r = tally.finish(&a, Lang::En);
+    assert_eq!(r.distributed("blanket"), 5);
+    assert_eq!(
+        r.items
+            .iter()
+            .find(|i| i.item.as_str() == "blanket")
+            .unwrap()
+            .loaded,
+        40
+    );
+    assert_eq!(r.people_met, 60);
+    assert_eq!(r.census[0].people, 60);
+    assert_eq!(r.incidents.get("eviction"), Some(&1));
+    assert_eq!(r.places[0].name, "Dunes nord");
+}
+
+#[test]
+fn a_document_from_a_newer_app_is_refused_not_misread() {
+    use automerge::transaction::Transactable;
+    let a = calais();
+    let tab = DeviceId::new();
+    let mut doc = new_shift(&a, tab);
+    doc.automerge()
+        .put(automerge::ROOT, "schema", 99_i64)
+        .unwrap();
+    let bytes = doc.save();
+    let err = ShiftDoc::load([bytes.as_slice()], &tab)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("schema version 99") && err.contains("update Maraude"),
+        "{err}"
+    );
+    assert!(CaseDoc::load([bytes.as_slice()], &tab).is_err());
+}
