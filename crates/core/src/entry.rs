@@ -369,6 +369,20 @@ pub enum EntryKind {
 }
 
 impl EntryKind {
+    pub const ALL: [EntryKind; 7] = [
+        Self::Distribution,
+        Self::Headcount,
+        Self::Arrival,
+        Self::ShelterRequest,
+        Self::Referral,
+        Self::Incident,
+        Self::Note,
+    ];
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Distribution => "distribution",

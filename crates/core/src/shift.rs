@@ -27,6 +27,10 @@ impl ShiftKind {
         Self::Accompaniment,
     ];
 
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::NightMaraude => "night_maraude",

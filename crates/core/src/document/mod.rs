@@ -33,6 +33,89 @@ use serde_json::Value;
 use crate::error::DocumentError;
 use crate::ids::DeviceId;
 
+/// A document of any kind, as found in storage or received from a peer.
+#[derive(Debug)]
+pub enum AnyDocument {
+    Antenna(AntennaDoc),
+    Shift(ShiftDoc),
+    Case(CaseDoc),
+}
+
+impl AnyDocument {
+    /// Load chunks whose kind is not known in advance (the root's `type`
+    /// says). The document is fully read once, so a malformed one is refused
+    /// here rather than half-used later.
+    pub fn load<'a, I: IntoIterator<Item = &'a [u8]>>(
+        chunks: I,
+        device: &DeviceId,
+    ) -> Result<Self, DocumentError> {
+        let mut doc = AutoCommit::new();
+        for chunk in chunks {
+            doc.load_incremental(chunk)?;
+        }
+        let kind = match doc.get(ROOT, "type")? {
+            Some((automerge::Value::Scalar(s), _)) => s.as_str().unwrap_or_default().to_string(),
+            _ => String::new(),
+        };
+        let this = match kind.as_str() {
+            AntennaDoc::TYPE => Self::Antenna(AntennaDoc::from_automerge(doc)),
+            ShiftDoc::TYPE => Self::Shift(ShiftDoc::from_automerge(doc)),
+            CaseDoc::TYPE => Self::Case(CaseDoc::from_automerge(doc)),
+            _ => {
+                return Err(DocumentError::Malformed {
+                    kind: "maraude",
+                    detail: format!(
+                        "unknown document type \"{}\"",
+                        kind.chars().take(40).collect::<String>()
+                    ),
+                });
+            }
+        };
+        let mut this = this;
+        check_header(this.automerge_ref(), this.type_name())?;
+        match &this {
+            Self::Antenna(d) => {
+                d.antenna()?;
+                d.shifts()?;
+                d.cases()?;
+            }
+            Self::Shift(d) => {
+                d.shift()?;
+                d.entries()?;
+            }
+            Self::Case(d) => {
+                d.case()?;
+            }
+        }
+        this.automerge().set_actor(actor(device));
+        Ok(this)
+    }
+
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Self::Antenna(_) => AntennaDoc::TYPE,
+            Self::Shift(_) => ShiftDoc::TYPE,
+            Self::Case(_) => CaseDoc::TYPE,
+        }
+    }
+
+    pub fn automerge(&mut self) -> &mut AutoCommit {
+        match self {
+            Self::Antenna(d) => d.automerge(),
+            Self::Shift(d) => d.automerge(),
+            Self::Case(d) => d.automerge(),
+        }
+    }
+
+    pub fn automerge_ref(&self) -> &AutoCommit {
+        match self {
+            Self::Antenna(d) => d.automerge_ref(),
+            Self::Shift(d) => d.automerge_ref(),
+            Self::Case(d) => d.automerge_ref(),
+        }
+    }
+}
+
 /// Bumped when the document format changes in a way older apps cannot read.
 pub const SCHEMA_VERSION: u64 = 1;
 

@@ -1,0 +1,63 @@
+use maraude_core::{DocumentError, Invalid};
+use thiserror::Error;
+
+/// What can go wrong with a store. Nothing is written when an error is
+/// returned: every write runs in one SQLite transaction.
+#[derive(Debug, Error)]
+pub enum StoreError {
+    #[error(transparent)]
+    Invalid(#[from] Invalid),
+    #[error(transparent)]
+    Document(DocumentError),
+    #[error(
+        "wrong passphrase for {0} (or the file is damaged); check the antenna passphrase and try again"
+    )]
+    WrongPassphrase(String),
+    #[error("{0} is not encrypted; Maraude only opens encrypted stores")]
+    NotEncrypted(String),
+    #[error("no store at {0}; create one with `maraude init`")]
+    NotFound(String),
+    #[error("a store already exists at {0}; open it, or choose another path")]
+    AlreadyExists(String),
+    #[error("the passphrase is too short: at least {min} characters, and longer is better")]
+    WeakPassphrase { min: usize },
+    #[error(
+        "this store was written by a newer version of Maraude (store format {found}, this app knows up to {known}); update Maraude on this device"
+    )]
+    NewerFormat { found: i64, known: i64 },
+    #[error("no shift {0} on this device; list shifts with `maraude shift list`")]
+    NoSuchShift(String),
+    #[error("no entry {0}; list the shift's entries with `maraude entries`")]
+    NoSuchEntry(String),
+    #[error("no case {0}; list open cases with `maraude follow-ups`")]
+    NoSuchCase(String),
+    #[error("\"{0}\" matches several records; give more characters of the id")]
+    Ambiguous(String),
+    #[error("no shift is open; start one with `maraude shift start`")]
+    NoOpenShift,
+    #[error("document {doc} belongs to another antenna; refused")]
+    ForeignDocument { doc: String },
+    #[error("not a Maraude document: {0}")]
+    BadDocument(String),
+    #[error("key derivation failed: {0}")]
+    Crypto(String),
+    #[error("cannot read {path}: {source}")]
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("database: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("database migration: {0}")]
+    Migration(String),
+}
+
+impl From<DocumentError> for StoreError {
+    fn from(e: DocumentError) -> Self {
+        match e {
+            DocumentError::Invalid(i) => StoreError::Invalid(i),
+            DocumentError::NoSuchEntry(id) => StoreError::NoSuchEntry(id),
+            other => StoreError::Document(other),
+        }
+    }
+}

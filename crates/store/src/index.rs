@@ -1,0 +1,311 @@
+//! The materialized index: the one place that maps records to SQL rows.
+//!
+//! Rows are derived from documents only (through the core's row types), so
+//! the index can always be dropped and rebuilt. Local changes update the
+//! rows they touch; a merge re-derives the merged document's rows.
+
+use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
+use maraude_core::antenna::Antenna;
+use maraude_core::case::Case;
+use maraude_core::entry::{Composition, Entry, EntryKind};
+use maraude_core::ids::{CaseId, ShiftId};
+use maraude_core::report::{CaseSummary, ShiftSummary, TallyRow};
+use maraude_core::shift::{Shift, ShiftKind};
+use rusqlite::{Connection, OptionalExtension, Row, params};
+
+use crate::error::StoreError;
+
+/// Timestamps as fixed-width UTC text, so that text order is time order.
+pub(crate) fn ts(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(SecondsFormat::Micros, true)
+}
+
+fn json<T: serde::Serialize>(v: &T) -> String {
+    serde_json::to_string(v).expect("records serialise to JSON")
+}
+
+fn parse_json<T: serde::de::DeserializeOwned>(s: &str) -> Result<T, StoreError> {
+    serde_json::from_str(s).map_err(|e| StoreError::BadDocument(format!("index row: {e}")))
+}
+
+pub(crate) fn put_antenna(conn: &Connection, antenna: &Antenna) -> Result<(), StoreError> {
+    conn.prepare_cached("INSERT OR REPLACE INTO antenna (id, body) VALUES (?1, ?2)")?
+        .execute(params![antenna.id.to_string(), json(antenna)])?;
+    Ok(())
+}
+
+pub(crate) fn antenna(conn: &Connection) -> Result<Antenna, StoreError> {
+    let body: String = conn
+        .prepare_cached("SELECT body FROM antenna")?
+        .query_row([], |r| r.get(0))?;
+    parse_json(&body)
+}
+
+pub(crate) fn put_shift(conn: &Connection, shift: &Shift) -> Result<(), StoreError> {
+    conn.prepare_cached(
+        "INSERT OR REPLACE INTO shifts (id, kind, date, started_at, ended_at, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?
+    .execute(params![
+        shift.id.to_string(),
+        shift.kind.as_str(),
+        shift.date.to_string(),
+        ts(shift.started_at),
+        shift.ended_at.map(ts),
+        json(shift),
+    ])?;
+    Ok(())
+}
+
+pub(crate) fn put_entry(conn: &Connection, shift: &Shift, entry: &Entry) -> Result<(), StoreError> {
+    let r = TallyRow::from_entry(shift, entry);
+    conn.prepare_cached(
+        "INSERT OR REPLACE INTO entries (id, shift, shift_kind, date, at, kind, place, item, quantity, people,
+            men, women, children, minors_alone, vulnerable, detail, case_id, voided, body)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)",
+    )?
+    .execute(params![
+        r.entry.to_string(),
+        r.shift.to_string(),
+        r.shift_kind.as_str(),
+        r.date.to_string(),
+        ts(r.at),
+        r.kind.as_str(),
+        r.place.as_ref().map(|p| p.as_str()),
+        r.item.as_ref().map(|i| i.as_str()),
+        r.quantity,
+        r.people,
+        r.composition.men,
+        r.composition.women,
+        r.composition.children,
+        r.composition.minors_alone,
+        r.vulnerable,
+        r.detail,
+        r.case.map(|c| c.to_string()),
+        r.voided,
+        json(entry),
+    ])?;
+    Ok(())
+}
+
+/// Re-derive every row of a shift (after a merge or an import).
+pub(crate) fn put_shift_with_entries(
+    conn: &Connection,
+    shift: &Shift,
+    entries: &[Entry],
+) -> Result<(), StoreError> {
+    conn.prepare_cached("DELETE FROM entries WHERE shift = ?1")?
+        .execute(params![shift.id.to_string()])?;
+    put_shift(conn, shift)?;
+    for e in entries {
+        put_entry(conn, shift, e)?;
+    }
+    Ok(())
+}
+
+pub(crate) fn put_case(conn: &Connection, case: &Case) -> Result<(), StoreError> {
+    let summary = CaseSummary::from(case);
+    conn.prepare_cached("INSERT OR REPLACE INTO cases (id, opened_at, open, alias, summary) VALUES (?1, ?2, ?3, ?4, ?5)")?
+        .execute(params![case.id.to_string(), ts(case.opened_at), summary.open, case.person.alias, json(&summary)])?;
+    Ok(())
+}
+
+pub(crate) fn put_document(
+    conn: &Connection,
+    doc: &str,
+    kind: &str,
+    record: &str,
+    heads: &[automerge::ChangeHash],
+) -> Result<(), StoreError> {
+    let heads: Vec<String> = heads.iter().map(|h| h.to_string()).collect();
+    conn.prepare_cached(
+        "INSERT OR REPLACE INTO documents (doc, type, record, heads) VALUES (?1, ?2, ?3, ?4)",
+    )?
+    .execute(params![doc, kind, record, json(&heads)])?;
+    Ok(())
+}
+
+pub(crate) fn clear(conn: &Connection) -> Result<(), StoreError> {
+    conn.execute_batch("DELETE FROM documents; DELETE FROM antenna; DELETE FROM shifts; DELETE FROM entries; DELETE FROM cases;")?;
+    Ok(())
+}
+
+// Reading.
+
+pub(crate) fn shift(conn: &Connection, id: &ShiftId) -> Result<Option<Shift>, StoreError> {
+    let body: Option<String> = conn
+        .prepare_cached("SELECT body FROM shifts WHERE id = ?1")?
+        .query_row(params![id.to_string()], |r| r.get(0))
+        .optional()?;
+    body.map(|b| parse_json(&b)).transpose()
+}
+
+/// Shifts between two dates (inclusive), newest first.
+pub(crate) fn shifts(
+    conn: &Connection,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<Vec<Shift>, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT body FROM shifts WHERE date >= ?1 AND date <= ?2 ORDER BY started_at DESC",
+    )?;
+    let bodies: Vec<String> = stmt
+        .query_map(params![from.to_string(), to.to_string()], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    bodies.iter().map(|b| parse_json(b)).collect()
+}
+
+pub(crate) fn open_shifts(conn: &Connection) -> Result<Vec<Shift>, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT body FROM shifts WHERE ended_at IS NULL ORDER BY started_at DESC",
+    )?;
+    let bodies: Vec<String> = stmt
+        .query_map([], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    bodies.iter().map(|b| parse_json(b)).collect()
+}
+
+/// A shift's entries in time order, voided ones included.
+pub(crate) fn entries(conn: &Connection, shift: &ShiftId) -> Result<Vec<Entry>, StoreError> {
+    let mut stmt =
+        conn.prepare_cached("SELECT body FROM entries WHERE shift = ?1 ORDER BY at, id")?;
+    let bodies: Vec<String> = stmt
+        .query_map(params![shift.to_string()], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    bodies.iter().map(|b| parse_json(b)).collect()
+}
+
+/// Ids of records whose id ends with `suffix` (what the CLI shows).
+pub(crate) fn ids_ending_with(
+    conn: &Connection,
+    table: &str,
+    suffix: &str,
+) -> Result<Vec<String>, StoreError> {
+    let sql = match table {
+        "entries" => "SELECT id FROM entries WHERE replace(id, '-', '') LIKE '%' || ?1",
+        "shifts" => "SELECT id FROM shifts WHERE replace(id, '-', '') LIKE '%' || ?1",
+        _ => "SELECT id FROM cases WHERE replace(id, '-', '') LIKE '%' || ?1",
+    };
+    let mut stmt = conn.prepare_cached(sql)?;
+    let ids = stmt
+        .query_map(params![suffix.replace('-', "").to_lowercase()], |r| {
+            r.get(0)
+        })?
+        .collect::<Result<_, _>>()?;
+    Ok(ids)
+}
+
+pub(crate) fn shift_of_entry(conn: &Connection, entry: &str) -> Result<Option<String>, StoreError> {
+    Ok(conn
+        .prepare_cached("SELECT shift FROM entries WHERE id = ?1")?
+        .query_row(params![entry], |r| r.get(0))
+        .optional()?)
+}
+
+fn tally_row(r: &Row<'_>) -> rusqlite::Result<TallyRow> {
+    let bad = |i: usize, what: &str| {
+        rusqlite::Error::InvalidColumnType(i, what.to_string(), rusqlite::types::Type::Text)
+    };
+    let text = |i: usize| -> rusqlite::Result<String> { r.get(i) };
+    Ok(TallyRow {
+        entry: text(0)?.parse().map_err(|_| bad(0, "entry id"))?,
+        shift: text(1)?.parse().map_err(|_| bad(1, "shift id"))?,
+        shift_kind: ShiftKind::parse(&text(2)?).ok_or_else(|| bad(2, "shift kind"))?,
+        date: text(3)?.parse().map_err(|_| bad(3, "date"))?,
+        at: text(4)?.parse().map_err(|_| bad(4, "time"))?,
+        kind: EntryKind::parse(&text(5)?).ok_or_else(|| bad(5, "entry kind"))?,
+        place: r.get::<_, Option<String>>(6)?.and_then(|p| p.parse().ok()),
+        item: r.get::<_, Option<String>>(7)?.and_then(|p| p.parse().ok()),
+        quantity: r.get(8)?,
+        people: r.get(9)?,
+        composition: Composition {
+            men: r.get(10)?,
+            women: r.get(11)?,
+            children: r.get(12)?,
+            minors_alone: r.get(13)?,
+        },
+        vulnerable: r.get(14)?,
+        detail: r.get(15)?,
+        case: r.get::<_, Option<String>>(16)?.and_then(|c| c.parse().ok()),
+        voided: r.get(17)?,
+    })
+}
+
+/// Feed every entry row dated between `from` and `to` (inclusive) to `f`,
+/// without building a list: a year is ~100,000 rows.
+pub(crate) fn for_each_tally_row(
+    conn: &Connection,
+    from: NaiveDate,
+    to: NaiveDate,
+    mut f: impl FnMut(&TallyRow),
+) -> Result<(), StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, shift, shift_kind, date, at, kind, place, item, quantity, people, men, women, children,
+                minors_alone, vulnerable, detail, case_id, voided
+         FROM entries WHERE date >= ?1 AND date <= ?2 AND voided = 0",
+    )?;
+    let mut rows = stmt.query(params![from.to_string(), to.to_string()])?;
+    while let Some(r) = rows.next()? {
+        f(&tally_row(r)?);
+    }
+    Ok(())
+}
+
+pub(crate) fn shift_summaries(
+    conn: &Connection,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<Vec<ShiftSummary>, StoreError> {
+    Ok(shifts(conn, from, to)?
+        .iter()
+        .map(ShiftSummary::from)
+        .collect())
+}
+
+pub(crate) fn case_summaries(
+    conn: &Connection,
+    only_open: bool,
+) -> Result<Vec<(CaseSummary, String)>, StoreError> {
+    let sql = if only_open {
+        "SELECT summary, alias FROM cases WHERE open = 1 ORDER BY opened_at"
+    } else {
+        "SELECT summary, alias FROM cases ORDER BY opened_at"
+    };
+    let mut stmt = conn.prepare_cached(sql)?;
+    let rows: Vec<(String, String)> = stmt
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<Result<_, _>>()?;
+    rows.into_iter()
+        .map(|(s, a)| Ok((parse_json(&s)?, a)))
+        .collect()
+}
+
+pub(crate) fn case_summary(
+    conn: &Connection,
+    id: &CaseId,
+) -> Result<Option<CaseSummary>, StoreError> {
+    let body: Option<String> = conn
+        .prepare_cached("SELECT summary FROM cases WHERE id = ?1")?
+        .query_row(params![id.to_string()], |r| r.get(0))
+        .optional()?;
+    body.map(|b| parse_json(&b)).transpose()
+}
+
+/// Every index row as text, sorted: two indexes are equal when their dumps are.
+pub fn dump(conn: &Connection) -> Result<Vec<String>, StoreError> {
+    let mut out = Vec::new();
+    for table in ["documents", "antenna", "shifts", "entries", "cases"] {
+        let mut stmt = conn.prepare(&format!("SELECT * FROM {table}"))?;
+        let n = stmt.column_count();
+        let mut rows = stmt.query([])?;
+        while let Some(r) = rows.next()? {
+            let mut line = format!("{table}:");
+            for i in 0..n {
+                let v: rusqlite::types::Value = r.get(i)?;
+                line.push_str(&format!("{v:?}|"));
+            }
+            out.push(line);
+        }
+    }
+    out.sort();
+    Ok(out)
+}

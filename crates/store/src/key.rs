@@ -1,0 +1,151 @@
+//! The passphrase, the key derived from it, and opening the encrypted file.
+//!
+//! The key is Argon2id(passphrase, salt), handed to SQLCipher as a raw key so
+//! that SQLCipher does not run its own PBKDF2 on top. The salt is SQLCipher's
+//! own: the first 16 bytes of the database file, random per file and stored
+//! in clear by design. So the file is self-contained and nothing but the
+//! passphrase is needed to open it.
+
+use std::fmt;
+use std::io::Read;
+use std::path::Path;
+
+use argon2::{Algorithm, Argon2, Params, Version};
+use rand::RngCore;
+use rusqlite::Connection;
+use secrecy::{ExposeSecret, SecretString};
+use zeroize::Zeroizing;
+
+use crate::error::StoreError;
+
+/// The antenna passphrase. Not `Clone`, not `Serialize`; `Debug` prints
+/// `****`; zeroised on drop.
+pub struct Passphrase(SecretString);
+
+impl Passphrase {
+    /// Passphrases shorter than this are refused when a store is created.
+    pub const MIN_CHARS: usize = 8;
+
+    pub fn new(s: String) -> Self {
+        Self(SecretString::from(s))
+    }
+
+    /// The raw passphrase. Only the key derivation should call this.
+    pub fn expose_secret(&self) -> &str {
+        self.0.expose_secret()
+    }
+}
+
+impl fmt::Debug for Passphrase {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Passphrase(****)")
+    }
+}
+
+/// Argon2id cost. Part of the file format: a store created with one cost
+/// cannot be opened with another. Chosen so that opening a store takes a
+/// fraction of a second on a tablet while each guess costs an attacker
+/// 64 MiB of memory.
+const ARGON2_MEMORY_KIB: u32 = 64 * 1024;
+const ARGON2_ITERATIONS: u32 = 3;
+const ARGON2_LANES: u32 = 1;
+const SALT_LEN: usize = 16;
+
+fn derive_key(
+    passphrase: &Passphrase,
+    salt: &[u8; SALT_LEN],
+) -> Result<Zeroizing<[u8; 32]>, StoreError> {
+    let params = Params::new(ARGON2_MEMORY_KIB, ARGON2_ITERATIONS, ARGON2_LANES, Some(32))
+        .map_err(|e| StoreError::Crypto(e.to_string()))?;
+    let mut key = Zeroizing::new([0u8; 32]);
+    Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+        .hash_password_into(passphrase.expose_secret().as_bytes(), salt, key.as_mut())
+        .map_err(|e| StoreError::Crypto(e.to_string()))?;
+    Ok(key)
+}
+
+/// Key a fresh connection. `salt` is the file's (existing store) or a new
+/// random one (new store).
+fn apply_key(
+    conn: &Connection,
+    passphrase: &Passphrase,
+    salt: &[u8; SALT_LEN],
+) -> Result<(), StoreError> {
+    let key = derive_key(passphrase, salt)?;
+    let mut hex = Zeroizing::new(String::with_capacity(2 * (32 + SALT_LEN)));
+    for b in key.iter().chain(salt.iter()) {
+        hex.push_str(&format!("{b:02x}"));
+    }
+    let pragma = Zeroizing::new(format!("PRAGMA key = \"x'{}'\";", hex.as_str()));
+    conn.execute_batch(&pragma)?;
+    Ok(())
+}
+
+/// Open (or create) the encrypted database at `path`.
+pub(crate) fn open_encrypted(
+    path: &Path,
+    passphrase: &Passphrase,
+    create: bool,
+) -> Result<Connection, StoreError> {
+    let exists = path.exists()
+        && std::fs::metadata(path)
+            .map(|m| m.len() > 0)
+            .unwrap_or(false);
+    let salt = match (exists, create) {
+        (true, true) => return Err(StoreError::AlreadyExists(path.display().to_string())),
+        (false, false) => return Err(StoreError::NotFound(path.display().to_string())),
+        (true, false) => read_salt(path)?,
+        (false, true) => {
+            if passphrase.expose_secret().chars().count() < Passphrase::MIN_CHARS {
+                return Err(StoreError::WeakPassphrase {
+                    min: Passphrase::MIN_CHARS,
+                });
+            }
+            let mut salt = [0u8; SALT_LEN];
+            rand::rng().fill_bytes(&mut salt);
+            salt
+        }
+    };
+    let conn = Connection::open(path)?;
+    // SQLCipher would otherwise print its own errors (a wrong key) on stderr.
+    conn.execute_batch("PRAGMA cipher_log_level = NONE;")?;
+    apply_key(&conn, passphrase, &salt)?;
+    // The first read decrypts page 1: this is where a wrong passphrase shows.
+    match conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| {
+        r.get::<_, i64>(0)
+    }) {
+        Ok(_) => {}
+        Err(rusqlite::Error::SqliteFailure(e, _))
+            if e.code == rusqlite::ErrorCode::NotADatabase =>
+        {
+            return Err(StoreError::WrongPassphrase(path.display().to_string()));
+        }
+        Err(e) => return Err(e.into()),
+    }
+    Ok(conn)
+}
+
+fn read_salt(path: &Path) -> Result<[u8; SALT_LEN], StoreError> {
+    let mut salt = [0u8; SALT_LEN];
+    std::fs::File::open(path)
+        .and_then(|mut f| f.read_exact(&mut salt))
+        .map_err(|e| StoreError::Io {
+            path: path.display().to_string(),
+            source: e,
+        })?;
+    if &salt == b"SQLite format 3\0" {
+        return Err(StoreError::NotEncrypted(path.display().to_string()));
+    }
+    Ok(salt)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_passphrase_never_shows_in_debug_output() {
+        let p = Passphrase::new("correct horse battery".into());
+        assert_eq!(format!("{p:?}"), "Passphrase(****)");
+    }
+}

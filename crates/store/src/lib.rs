@@ -1,0 +1,812 @@
+//! # maraude-store
+//!
+//! A device's encrypted local store: the antenna's Automerge documents, kept
+//! durable in one SQLCipher file, with a materialized index that serves every
+//! listing and report without loading documents.
+//!
+//! ## The model
+//!
+//! - **Chunks** (`chunks` table, [`chunks`]): the truth. Each document is a
+//!   set of samod storage chunks — one per Automerge change, compacted into
+//!   a snapshot as it grows. Every local change appends its chunks inside
+//!   the same SQLite transaction as its index rows; the call returns after
+//!   the commit (WAL, `synchronous=FULL`), so an acknowledged entry survives
+//!   a crash or a pulled battery.
+//! - **Index** ([`index`]): rows derived from documents through the core's
+//!   row types; rebuilt with [`Store::rebuild_index`].
+//! - **Encryption** ([`key`]): the whole file (and its WAL) is encrypted by
+//!   SQLCipher with a key derived from the antenna passphrase by Argon2id.
+//!
+//! ## The typical workflow
+//!
+//! [`Store::create`] or [`Store::open`] with a [`Passphrase`]; then
+//! [`Store::start_shift`], [`Store::log`], [`Store::edit_entry`],
+//! [`Store::void_entry`], [`Store::open_case`], [`Store::end_shift`];
+//! reports with [`Store::night_report`] and [`Store::period_report`].
+//! The sync layer uses the merge API: [`Store::heads`],
+//! [`Store::changes_since`], [`Store::import`].
+//!
+//! It knows nothing of the network, the CLI or the app shell.
+
+mod chunks;
+mod error;
+mod index;
+mod key;
+mod schema;
+
+use std::path::{Path, PathBuf};
+
+use automerge::ChangeHash;
+use chrono::{NaiveDate, Utc};
+use maraude_core::Lang;
+use maraude_core::antenna::Antenna;
+use maraude_core::case::{Case, CaseAction, NewCase};
+use maraude_core::document::{
+    AntennaDoc, AnyDocument, CaseDoc, CaseRef, Document, ShiftDoc, ShiftRef,
+};
+use maraude_core::entry::{Author, Entry, EntryContent, EntryEdit, NewEntry};
+use maraude_core::ids::{AntennaId, CaseId, DeviceId, EntryId, Nickname, ShiftId};
+use maraude_core::report::{FollowUp, NightReport, PeriodReport, PeriodTally};
+use maraude_core::shift::{NewShift, Shift, ShiftEnd};
+use rusqlite::{Connection, Transaction, TransactionBehavior, params};
+use serde::Serialize;
+
+pub use chunks::document_id;
+pub use error::StoreError;
+pub use key::Passphrase;
+pub use samod_core::DocumentId;
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// One device's store for one antenna.
+#[derive(Debug)]
+pub struct Store {
+    conn: Connection,
+    path: PathBuf,
+    device: DeviceId,
+    antenna: AntennaId,
+}
+
+/// What an import brought.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ImportSummary {
+    pub new_document: bool,
+    pub changes_received: usize,
+    pub changes_new: usize,
+}
+
+/// Figures about the file, for `maraude status` and the benchmark.
+#[derive(Debug, Clone, Serialize)]
+pub struct StoreStats {
+    pub documents: i64,
+    pub chunks: i64,
+    pub chunk_bytes: i64,
+    pub shifts: i64,
+    pub entries: i64,
+    pub open_cases: i64,
+    pub file_bytes: u64,
+}
+
+fn configure(conn: &Connection) -> Result<()> {
+    conn.execute_batch(
+        "PRAGMA journal_mode = WAL;
+         PRAGMA synchronous = FULL;
+         PRAGMA foreign_keys = ON;
+         PRAGMA temp_store = MEMORY;",
+    )?;
+    conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    Ok(())
+}
+
+impl Store {
+    /// Create a new store for a new antenna, with the default catalogue.
+    pub fn create(path: &Path, passphrase: &Passphrase, antenna_name: &str) -> Result<Self> {
+        let antenna = Antenna::new(antenna_name)?;
+        Self::create_for(path, passphrase, &antenna)
+    }
+
+    /// Create a store on this device for `antenna`.
+    pub fn create_for(path: &Path, passphrase: &Passphrase, antenna: &Antenna) -> Result<Self> {
+        let mut conn = key::open_encrypted(path, passphrase, true)?;
+        configure(&conn)?;
+        schema::migrate(&mut conn)?;
+        let device = DeviceId::new();
+        conn.execute(
+            "INSERT INTO device (id, device_id, antenna_id, created_at) VALUES (1, ?1, ?2, ?3)",
+            params![
+                device.to_string(),
+                antenna.id.to_string(),
+                index::ts(Utc::now())
+            ],
+        )?;
+        let mut store = Store {
+            conn,
+            path: path.to_path_buf(),
+            device,
+            antenna: antenna.id,
+        };
+        store.write(|tx, ctx| {
+            let mut doc = AntennaDoc::create(antenna, &ctx.device)?;
+            save_document(tx, &antenna.id.as_uuid().to_owned(), &mut doc, &[])?;
+            index::put_antenna(tx, antenna)?;
+            Ok(())
+        })?;
+        Ok(store)
+    }
+
+    /// Open an existing store. A wrong passphrase, a file from a newer app,
+    /// or a file that is not an encrypted store each give their own error.
+    pub fn open(path: &Path, passphrase: &Passphrase) -> Result<Self> {
+        let mut conn = key::open_encrypted(path, passphrase, false)?;
+        configure(&conn)?;
+        schema::migrate(&mut conn)?;
+        let (device, antenna): (String, String) =
+            conn.query_row("SELECT device_id, antenna_id FROM device", [], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })?;
+        Ok(Store {
+            conn,
+            path: path.to_path_buf(),
+            device: device.parse()?,
+            antenna: antenna.parse()?,
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub fn device(&self) -> DeviceId {
+        self.device
+    }
+
+    pub fn antenna_id(&self) -> AntennaId {
+        self.antenna
+    }
+
+    fn author(&self, by: &Nickname) -> Author {
+        Author {
+            by: by.clone(),
+            device: self.device,
+            now: Utc::now(),
+        }
+    }
+
+    /// Run `f` in one IMMEDIATE transaction: documents are loaded, changed
+    /// and appended, and index rows written, all or nothing.
+    fn write<T>(&mut self, f: impl FnOnce(&Transaction<'_>, &Ctx) -> Result<T>) -> Result<T> {
+        let ctx = Ctx {
+            device: self.device,
+            antenna: self.antenna,
+        };
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let out = f(&tx, &ctx)?;
+        tx.commit()?;
+        Ok(out)
+    }
+
+    // Reference data.
+
+    pub fn antenna(&self) -> Result<Antenna> {
+        index::antenna(&self.conn)
+    }
+
+    /// Change the reference data with `change`, which returns an error to
+    /// refuse. Only the fields that differ are written to the document.
+    pub fn update_antenna(
+        &mut self,
+        change: impl FnOnce(&mut Antenna) -> Result<(), maraude_core::Invalid>,
+    ) -> Result<Antenna> {
+        self.write(|tx, ctx| {
+            let id = document_id(ctx.antenna.as_uuid());
+            let mut doc: AntennaDoc = load_required(tx, &id, ctx)?;
+            let mut antenna = doc.antenna()?;
+            change(&mut antenna)?;
+            antenna.id = ctx.antenna;
+            let heads = doc.heads();
+            doc.set_antenna(&antenna)?;
+            append(
+                tx,
+                &id,
+                &mut doc,
+                &heads,
+                "antenna",
+                &ctx.antenna.to_string(),
+            )?;
+            index::put_antenna(tx, &antenna)?;
+            Ok(antenna)
+        })
+    }
+
+    // Shifts.
+
+    pub fn start_shift(&mut self, new: NewShift) -> Result<Shift> {
+        let antenna = self.antenna()?;
+        let shift = new.into_shift(&antenna, Utc::now())?;
+        self.write(|tx, ctx| {
+            let mut doc = ShiftDoc::create(&shift, &ctx.device)?;
+            save_document(tx, shift.id.as_uuid(), &mut doc, &[])?;
+            index::put_shift(tx, &shift)?;
+            list_in_antenna(tx, ctx, |a| {
+                a.add_shift(
+                    shift.id,
+                    &ShiftRef {
+                        kind: shift.kind,
+                        date: shift.date,
+                    },
+                )
+            })?;
+            Ok(shift.clone())
+        })
+    }
+
+    pub fn end_shift(&mut self, shift: &ShiftId, end: ShiftEnd) -> Result<Shift> {
+        let antenna = self.antenna()?;
+        self.write(|tx, ctx| {
+            let id = document_id(shift.as_uuid());
+            let mut doc: ShiftDoc = load_shift(tx, shift, ctx)?;
+            let heads = doc.heads();
+            let ended = doc.end(end, &antenna, Utc::now())?;
+            append(tx, &id, &mut doc, &heads, "shift", &shift.to_string())?;
+            index::put_shift(tx, &ended)?;
+            Ok(ended)
+        })
+    }
+
+    pub fn shift(&self, id: &ShiftId) -> Result<Shift> {
+        index::shift(&self.conn, id)?.ok_or_else(|| StoreError::NoSuchShift(id.short()))
+    }
+
+    /// Shifts started between two dates (inclusive, Paris days), newest first.
+    pub fn shifts(&self, from: NaiveDate, to: NaiveDate) -> Result<Vec<Shift>> {
+        index::shifts(&self.conn, from, to)
+    }
+
+    /// Shifts not yet ended, newest first.
+    pub fn open_shifts(&self) -> Result<Vec<Shift>> {
+        index::open_shifts(&self.conn)
+    }
+
+    /// The shift a volunteer means when they name none: the newest open one.
+    pub fn current_shift(&self) -> Result<Shift> {
+        self.open_shifts()?
+            .into_iter()
+            .next()
+            .ok_or(StoreError::NoOpenShift)
+    }
+
+    // Entries.
+
+    /// Log an entry, durably. Returns once it is committed to disk.
+    pub fn log(&mut self, shift: &ShiftId, by: &Nickname, new: NewEntry) -> Result<Entry> {
+        if new.content.case().is_some() {
+            // A case reference must point to a case this store created.
+            return Err(maraude_core::Invalid::BadText {
+                field: "entry",
+                why: "shelter requests and referrals are logged with open_case",
+            }
+            .into());
+        }
+        let antenna = self.antenna()?;
+        let author = self.author(by);
+        let entry = new.into_entry(&antenna, &author)?;
+        self.write(|tx, ctx| {
+            let mut doc = load_shift(tx, shift, ctx)?;
+            let heads = doc.heads();
+            doc.log(&entry)?;
+            append(
+                tx,
+                &document_id(shift.as_uuid()),
+                &mut doc,
+                &heads,
+                "shift",
+                &shift.to_string(),
+            )?;
+            index::put_entry(tx, &doc.shift()?, &entry)?;
+            Ok(entry.clone())
+        })
+    }
+
+    /// Open a follow-up case and log it in the shift, in one transaction.
+    /// `entry` is the shift's anonymous view of it (its case id is set here).
+    pub fn open_case(
+        &mut self,
+        shift: &ShiftId,
+        by: &Nickname,
+        new: NewCase,
+        mut entry: NewEntry,
+    ) -> Result<(Case, Entry)> {
+        let antenna = self.antenna()?;
+        let author = self.author(by);
+        let case = new.into_case(antenna.id, *shift, &author)?;
+        match &mut entry.content {
+            EntryContent::ShelterRequest { case: c, .. }
+            | EntryContent::Referral { case: c, .. } => *c = case.id,
+            _ => {
+                return Err(maraude_core::Invalid::BadText {
+                    field: "entry",
+                    why: "a case is opened by a shelter request or a referral",
+                }
+                .into());
+            }
+        }
+        let entry = entry.into_entry(&antenna, &author)?;
+        self.write(|tx, ctx| {
+            let mut shift_doc = load_shift(tx, shift, ctx)?;
+            let mut case_doc = CaseDoc::create(&case, &ctx.device)?;
+            save_document(tx, case.id.as_uuid(), &mut case_doc, &[])?;
+            index::put_case(tx, &case)?;
+            let heads = shift_doc.heads();
+            shift_doc.log(&entry)?;
+            append(
+                tx,
+                &document_id(shift.as_uuid()),
+                &mut shift_doc,
+                &heads,
+                "shift",
+                &shift.to_string(),
+            )?;
+            index::put_entry(tx, &shift_doc.shift()?, &entry)?;
+            list_in_antenna(tx, ctx, |a| {
+                a.add_case(
+                    case.id,
+                    &CaseRef {
+                        kind: case.kind(),
+                        opened_at: case.opened_at,
+                        erased_at: None,
+                    },
+                )
+            })?;
+            Ok((case.clone(), entry.clone()))
+        })
+    }
+
+    pub fn edit_entry(&mut self, entry: &EntryId, by: &Nickname, edit: EntryEdit) -> Result<Entry> {
+        let antenna = self.antenna()?;
+        let author = self.author(by);
+        self.change_entry(entry, |doc| doc.edit(entry, edit, &antenna, &author))
+    }
+
+    pub fn void_entry(&mut self, entry: &EntryId, by: &Nickname, reason: &str) -> Result<Entry> {
+        let author = self.author(by);
+        self.change_entry(entry, |doc| doc.void(entry, reason, &author))
+    }
+
+    fn change_entry(
+        &mut self,
+        entry: &EntryId,
+        change: impl FnOnce(&mut ShiftDoc) -> Result<Entry, maraude_core::DocumentError>,
+    ) -> Result<Entry> {
+        let shift: ShiftId = index::shift_of_entry(&self.conn, &entry.to_string())?
+            .ok_or_else(|| StoreError::NoSuchEntry(entry.short()))?
+            .parse()?;
+        self.write(|tx, ctx| {
+            let mut doc = load_shift(tx, &shift, ctx)?;
+            let heads = doc.heads();
+            let changed = change(&mut doc)?;
+            append(
+                tx,
+                &document_id(shift.as_uuid()),
+                &mut doc,
+                &heads,
+                "shift",
+                &shift.to_string(),
+            )?;
+            index::put_entry(tx, &doc.shift()?, &changed)?;
+            Ok(changed)
+        })
+    }
+
+    /// A shift's entries in time order, voided ones included.
+    pub fn entries(&self, shift: &ShiftId) -> Result<Vec<Entry>> {
+        index::entries(&self.conn, shift)
+    }
+
+    // Cases.
+
+    pub fn case(&self, id: &CaseId) -> Result<Case> {
+        let doc: CaseDoc = chunks::load(&self.conn, &document_id(id.as_uuid()), &self.device)?
+            .ok_or_else(|| StoreError::NoSuchCase(id.short()))?;
+        Ok(doc.case()?)
+    }
+
+    /// Follow a case up: a note, a closing outcome, a reopening.
+    pub fn act_on_case(
+        &mut self,
+        case: &CaseId,
+        by: &Nickname,
+        action: CaseAction,
+        shift: Option<ShiftId>,
+    ) -> Result<Case> {
+        let author = self.author(by);
+        self.write(|tx, ctx| {
+            let id = document_id(case.as_uuid());
+            let mut doc: CaseDoc = chunks::load(tx, &id, &ctx.device)?
+                .ok_or_else(|| StoreError::NoSuchCase(case.short()))?;
+            let heads = doc.heads();
+            let changed = doc.act(action, shift, &author)?;
+            append(tx, &id, &mut doc, &heads, "case", &case.to_string())?;
+            index::put_case(tx, &changed)?;
+            Ok(changed)
+        })
+    }
+
+    // Finding records by the short ids people type.
+
+    fn resolve(&self, table: &str, given: &str) -> Result<String> {
+        let given = given.trim();
+        let clean: String = given.chars().filter(|c| *c != '-').collect();
+        if clean.len() < 4 || !clean.chars().all(|c| c.is_ascii_hexdigit()) {
+            return Err(maraude_core::Invalid::BadId {
+                what: "id",
+                given: given.to_string(),
+            }
+            .into());
+        }
+        let found = index::ids_ending_with(&self.conn, table, &clean)?;
+        let missing = || match table {
+            "entries" => StoreError::NoSuchEntry(given.to_string()),
+            "shifts" => StoreError::NoSuchShift(given.to_string()),
+            _ => StoreError::NoSuchCase(given.to_string()),
+        };
+        match found.len() {
+            0 => Err(missing()),
+            1 => Ok(found.into_iter().next().expect("one id")),
+            _ => Err(StoreError::Ambiguous(given.to_string())),
+        }
+    }
+
+    /// An entry from its full id or the end of it (what the app shows).
+    pub fn find_entry(&self, given: &str) -> Result<EntryId> {
+        Ok(self.resolve("entries", given)?.parse()?)
+    }
+
+    pub fn find_shift(&self, given: &str) -> Result<ShiftId> {
+        Ok(self.resolve("shifts", given)?.parse()?)
+    }
+
+    pub fn find_case(&self, given: &str) -> Result<CaseId> {
+        Ok(self.resolve("cases", given)?.parse()?)
+    }
+
+    pub fn entry(&self, id: &EntryId) -> Result<Entry> {
+        let shift: ShiftId = index::shift_of_entry(&self.conn, &id.to_string())?
+            .ok_or_else(|| StoreError::NoSuchEntry(id.short()))?
+            .parse()?;
+        self.entries(&shift)?
+            .into_iter()
+            .find(|e| e.id == *id)
+            .ok_or_else(|| StoreError::NoSuchEntry(id.short()))
+    }
+
+    // Reports.
+
+    pub fn night_report(&self, shift: &ShiftId, lang: Lang) -> Result<NightReport> {
+        let antenna = self.antenna()?;
+        let shift = self.shift(shift)?;
+        let entries = self.entries(&shift.id)?;
+        let mut cases = Vec::new();
+        for case in entries.iter().filter_map(|e| e.content.case()) {
+            if let Some(summary) = index::case_summary(&self.conn, &case)? {
+                cases.push(summary);
+            }
+        }
+        Ok(NightReport::build(&antenna, &shift, &entries, &cases, lang))
+    }
+
+    pub fn period_report(
+        &self,
+        from: NaiveDate,
+        to: NaiveDate,
+        lang: Lang,
+    ) -> Result<PeriodReport> {
+        let antenna = self.antenna()?;
+        let mut tally = PeriodTally::new(&antenna, from, to);
+        for s in index::shift_summaries(&self.conn, from, to)? {
+            tally.add_shift(&s);
+        }
+        index::for_each_tally_row(&self.conn, from, to, |row| tally.add_entry(row))?;
+        for (c, _) in index::case_summaries(&self.conn, false)? {
+            tally.add_case(&c);
+        }
+        Ok(tally.finish(&antenna, lang))
+    }
+
+    /// Open cases, oldest first.
+    pub fn follow_ups(&self) -> Result<Vec<FollowUp>> {
+        let open = index::case_summaries(&self.conn, true)?;
+        Ok(maraude_core::report::follow_ups(
+            open.iter().map(|(c, a)| (c, a.as_str())),
+            Utc::now(),
+        ))
+    }
+
+    // Merge API, for sync and import.
+
+    /// Every document in the store, with its type.
+    pub fn documents(&self) -> Result<Vec<(DocumentId, String)>> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT doc, type FROM documents ORDER BY doc")?;
+        let rows: Vec<(String, String)> = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<Result<_, _>>()?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|(d, t)| d.parse().ok().map(|d| (d, t)))
+            .collect())
+    }
+
+    pub fn heads(&self, doc: &DocumentId) -> Result<Vec<ChangeHash>> {
+        let mut d = self.load_any(doc)?;
+        Ok(d.automerge().get_heads())
+    }
+
+    /// The document's changes that `heads` does not have, as one byte
+    /// string that [`Store::import`] on another store accepts.
+    pub fn changes_since(&self, doc: &DocumentId, heads: &[ChangeHash]) -> Result<Vec<u8>> {
+        let mut d = self.load_any(doc)?;
+        Ok(d.automerge().save_after(heads))
+    }
+
+    fn load_any(&self, doc: &DocumentId) -> Result<AnyDocument> {
+        let chunks = chunks::load_range(&self.conn, &samod_key(doc))?;
+        if chunks.is_empty() {
+            return Err(StoreError::BadDocument(format!(
+                "no document {doc} in this store"
+            )));
+        }
+        Ok(AnyDocument::load(
+            chunks.iter().map(|(_, d)| d.as_slice()),
+            &self.device,
+        )?)
+    }
+
+    /// Merge changes (or a whole saved document) received for `doc`. The
+    /// result must be a well-formed document of this antenna whose record id
+    /// is `doc`; otherwise nothing is written. The index is updated in the
+    /// same transaction.
+    pub fn import(&mut self, doc: &DocumentId, bytes: &[u8]) -> Result<ImportSummary> {
+        self.write(|tx, ctx| merge(tx, ctx, Some(doc), bytes))
+    }
+
+    /// Store documents built elsewhere (the demo season, an import) in one
+    /// transaction, merged with what the store already has, and index them.
+    pub fn insert_documents(&mut self, docs: Vec<AnyDocument>) -> Result<usize> {
+        let n = docs.len();
+        self.write(|tx, ctx| {
+            for mut any in docs {
+                merge(tx, ctx, None, &any.automerge().save())?;
+            }
+            Ok(n)
+        })
+    }
+
+    /// Drop the index and derive it again from the documents.
+    pub fn rebuild_index(&mut self) -> Result<()> {
+        self.write(|tx, ctx| {
+            index::clear(tx)?;
+            for doc in chunks::document_ids(tx)? {
+                let chunks = chunks::load_range(tx, &samod_key(&doc))?;
+                let mut any =
+                    AnyDocument::load(chunks.iter().map(|(_, d)| d.as_slice()), &ctx.device)?;
+                let heads = any.automerge().get_heads();
+                match &any {
+                    AnyDocument::Antenna(d) => {
+                        let a = d.antenna()?;
+                        index::put_antenna(tx, &a)?;
+                        index::put_document(
+                            tx,
+                            &doc.to_string(),
+                            "antenna",
+                            &a.id.to_string(),
+                            &heads,
+                        )?;
+                    }
+                    AnyDocument::Shift(d) => {
+                        let s = d.shift()?;
+                        index::put_shift_with_entries(tx, &s, &d.entries()?)?;
+                        index::put_document(
+                            tx,
+                            &doc.to_string(),
+                            "shift",
+                            &s.id.to_string(),
+                            &heads,
+                        )?;
+                    }
+                    AnyDocument::Case(d) => {
+                        let c = d.case()?;
+                        index::put_case(tx, &c)?;
+                        index::put_document(
+                            tx,
+                            &doc.to_string(),
+                            "case",
+                            &c.id.to_string(),
+                            &heads,
+                        )?;
+                    }
+                }
+            }
+            Ok(())
+        })
+    }
+
+    /// The index as sorted text lines, to compare two stores or an index
+    /// with its rebuilt self.
+    pub fn index_dump(&self) -> Result<Vec<String>> {
+        index::dump(&self.conn)
+    }
+
+    pub fn stats(&self) -> Result<StoreStats> {
+        let one = |sql: &str| -> Result<i64> { Ok(self.conn.query_row(sql, [], |r| r.get(0))?) };
+        Ok(StoreStats {
+            documents: one("SELECT count(*) FROM documents")?,
+            chunks: one("SELECT count(*) FROM chunks")?,
+            chunk_bytes: one("SELECT coalesce(sum(length(data)), 0) FROM chunks")?,
+            shifts: one("SELECT count(*) FROM shifts")?,
+            entries: one("SELECT count(*) FROM entries")?,
+            open_cases: one("SELECT count(*) FROM cases WHERE open = 1")?,
+            file_bytes: ["", "-wal"]
+                .iter()
+                .filter_map(|s| std::fs::metadata(format!("{}{}", self.path.display(), s)).ok())
+                .map(|m| m.len())
+                .sum(),
+        })
+    }
+
+    /// Fold the write-ahead log into the main file (on close, before a copy).
+    pub fn checkpoint(&self) -> Result<()> {
+        self.conn
+            .execute_batch("PRAGMA wal_checkpoint(TRUNCATE);")?;
+        Ok(())
+    }
+}
+
+/// Who writes, for the closures run inside [`Store::write`].
+struct Ctx {
+    device: DeviceId,
+    antenna: AntennaId,
+}
+
+fn samod_key(doc: &DocumentId) -> samod_core::StorageKey {
+    samod_core::StorageKey::from_parts([doc.to_string()])
+        .expect("a document id is a valid key part")
+}
+
+fn check_antenna(doc: &DocumentId, antenna: AntennaId, ctx: &Ctx) -> Result<()> {
+    if antenna != ctx.antenna {
+        return Err(StoreError::ForeignDocument {
+            doc: doc.to_string(),
+        });
+    }
+    Ok(())
+}
+
+fn load_required<D: Document>(tx: &Connection, id: &DocumentId, ctx: &Ctx) -> Result<D> {
+    chunks::load(tx, id, &ctx.device)?
+        .ok_or_else(|| StoreError::BadDocument(format!("missing document {id}")))
+}
+
+fn load_shift(tx: &Connection, shift: &ShiftId, ctx: &Ctx) -> Result<ShiftDoc> {
+    chunks::load(tx, &document_id(shift.as_uuid()), &ctx.device)?
+        .ok_or_else(|| StoreError::NoSuchShift(shift.short()))
+}
+
+/// A new document: one snapshot chunk, and its row in `documents`.
+fn save_document<D: Document>(
+    tx: &Connection,
+    record: &uuid::Uuid,
+    doc: &mut D,
+    heads: &[ChangeHash],
+) -> Result<()> {
+    let id = document_id(record);
+    append(tx, &id, doc, heads, D::TYPE, &record.to_string())
+}
+
+fn append<D: Document>(
+    tx: &Connection,
+    id: &DocumentId,
+    doc: &mut D,
+    heads: &[ChangeHash],
+    kind: &str,
+    record: &str,
+) -> Result<()> {
+    chunks::append(tx, id, doc, heads)?;
+    index::put_document(tx, &id.to_string(), kind, record, &doc.heads())
+}
+
+fn list_in_antenna(
+    tx: &Connection,
+    ctx: &Ctx,
+    add: impl FnOnce(&mut AntennaDoc) -> Result<(), maraude_core::DocumentError>,
+) -> Result<()> {
+    let id = document_id(ctx.antenna.as_uuid());
+    let mut doc: AntennaDoc = load_required(tx, &id, ctx)?;
+    let heads = doc.heads();
+    add(&mut doc)?;
+    append(
+        tx,
+        &id,
+        &mut doc,
+        &heads,
+        "antenna",
+        &ctx.antenna.to_string(),
+    )
+}
+
+/// Merge `bytes` into the document they belong to (`doc`, when the caller
+/// knows which it expects), check the result, append the new changes and
+/// re-derive the document's index rows.
+fn merge(
+    tx: &Connection,
+    ctx: &Ctx,
+    expected: Option<&DocumentId>,
+    bytes: &[u8],
+) -> Result<ImportSummary> {
+    let bad = |e: automerge::AutomergeError| StoreError::BadDocument(format!("cannot decode: {e}"));
+    let mut incoming = automerge::AutoCommit::new();
+    let received = incoming.load_incremental(bytes).map_err(bad)?;
+    let doc = match expected {
+        Some(doc) => doc.clone(),
+        None => {
+            let any = AnyDocument::load([incoming.save().as_slice()], &ctx.device)?;
+            document_id(&record_of(&any)?)
+        }
+    };
+    let existing = chunks::load_range(tx, &samod_key(&doc))?;
+    let mut merged = automerge::AutoCommit::new();
+    for (_, c) in &existing {
+        merged.load_incremental(c).map_err(bad)?;
+    }
+    let before = merged.get_heads();
+    merged.load_incremental(bytes).map_err(bad)?;
+    let fresh = merged.get_changes(&before).len();
+    let summary = ImportSummary {
+        new_document: existing.is_empty(),
+        changes_received: received,
+        changes_new: fresh,
+    };
+    if fresh == 0 {
+        return Ok(summary);
+    }
+    let mut any = AnyDocument::load([merged.save().as_slice()], &ctx.device)?;
+    let record = record_of(&any)?;
+    if document_id(&record) != doc {
+        return Err(StoreError::BadDocument(format!(
+            "document {doc} holds the record of another document"
+        )));
+    }
+    let record_text = record.to_string();
+    match &mut any {
+        AnyDocument::Antenna(d) => {
+            let a = d.antenna()?;
+            check_antenna(&doc, a.id, ctx)?;
+            append(tx, &doc, d, &before, "antenna", &record_text)?;
+            index::put_antenna(tx, &a)?;
+        }
+        AnyDocument::Shift(d) => {
+            let s = d.shift()?;
+            check_antenna(&doc, s.antenna, ctx)?;
+            append(tx, &doc, d, &before, "shift", &record_text)?;
+            index::put_shift_with_entries(tx, &s, &d.entries()?)?;
+        }
+        AnyDocument::Case(d) => {
+            let c = d.case()?;
+            check_antenna(&doc, c.antenna, ctx)?;
+            append(tx, &doc, d, &before, "case", &record_text)?;
+            index::put_case(tx, &c)?;
+        }
+    }
+    Ok(summary)
+}
+
+/// The UUID of the record a document holds: its document id derives from it.
+fn record_of(any: &AnyDocument) -> Result<uuid::Uuid> {
+    Ok(match any {
+        AnyDocument::Antenna(d) => *d.antenna()?.id.as_uuid(),
+        AnyDocument::Shift(d) => *d.shift()?.id.as_uuid(),
+        AnyDocument::Case(d) => *d.case()?.id.as_uuid(),
+    })
+}

@@ -1,0 +1,101 @@
+//! The SQL schema, versioned with `PRAGMA user_version` by
+//! rusqlite_migration. Append a migration; never edit a released one.
+//!
+//! Two kinds of tables:
+//! - `chunks` is the truth: Automerge documents as samod storage keys
+//!   (`<document id>/incremental/<change hash>`, `<document id>/snapshot/
+//!   <compaction hash>`) and their bytes, so that samod can serve the store as
+//!   it is;
+//! - everything else is the index, derived from the documents and rebuilt
+//!   from them at will (`Store::rebuild_index`).
+
+use rusqlite::Connection;
+use rusqlite_migration::{M, Migrations};
+
+use crate::error::StoreError;
+
+const MIGRATIONS: &[&str] = &[
+    // 1: first release.
+    "
+    CREATE TABLE device (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        device_id TEXT NOT NULL,
+        antenna_id TEXT NOT NULL,
+        created_at TEXT NOT NULL
+    );
+    CREATE TABLE chunks (
+        key TEXT PRIMARY KEY,
+        data BLOB NOT NULL
+    ) WITHOUT ROWID;
+
+    CREATE TABLE documents (
+        doc TEXT PRIMARY KEY,
+        type TEXT NOT NULL,
+        record TEXT NOT NULL,
+        heads TEXT NOT NULL
+    ) WITHOUT ROWID;
+    CREATE TABLE antenna (
+        id TEXT PRIMARY KEY,
+        body TEXT NOT NULL
+    );
+    CREATE TABLE shifts (
+        id TEXT PRIMARY KEY,
+        kind TEXT NOT NULL,
+        date TEXT NOT NULL,
+        started_at TEXT NOT NULL,
+        ended_at TEXT,
+        body TEXT NOT NULL
+    );
+    CREATE INDEX shifts_date ON shifts(date);
+    CREATE TABLE entries (
+        id TEXT PRIMARY KEY,
+        shift TEXT NOT NULL,
+        shift_kind TEXT NOT NULL,
+        date TEXT NOT NULL,
+        at TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        place TEXT,
+        item TEXT,
+        quantity INTEGER NOT NULL,
+        people INTEGER NOT NULL,
+        men INTEGER NOT NULL,
+        women INTEGER NOT NULL,
+        children INTEGER NOT NULL,
+        minors_alone INTEGER NOT NULL,
+        vulnerable INTEGER NOT NULL,
+        detail TEXT,
+        case_id TEXT,
+        voided INTEGER NOT NULL,
+        body TEXT NOT NULL
+    );
+    CREATE INDEX entries_shift ON entries(shift, at);
+    CREATE INDEX entries_date ON entries(date);
+    CREATE TABLE cases (
+        id TEXT PRIMARY KEY,
+        opened_at TEXT NOT NULL,
+        open INTEGER NOT NULL,
+        alias TEXT NOT NULL,
+        summary TEXT NOT NULL
+    );
+    CREATE INDEX cases_open ON cases(open, opened_at);
+    ",
+];
+
+/// The newest store format this build knows.
+pub(crate) fn latest() -> i64 {
+    MIGRATIONS.len() as i64
+}
+
+pub(crate) fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
+    let found: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    if found > latest() {
+        return Err(StoreError::NewerFormat {
+            found,
+            known: latest(),
+        });
+    }
+    let migrations = Migrations::new(MIGRATIONS.iter().map(|sql| M::up(sql)).collect());
+    migrations
+        .to_latest(conn)
+        .map_err(|e| StoreError::Migration(e.to_string()))
+}

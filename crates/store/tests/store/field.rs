@@ -1,0 +1,292 @@
+use maraude_core::Lang;
+use maraude_core::case::{CaseAction, CaseRequest, NewCase, Outcome, Person};
+use maraude_core::entry::{Composition, EntryContent, EntryEdit, NewEntry, Quantity};
+use maraude_core::shift::ShiftEnd;
+use maraude_store::{Store, StoreError};
+
+use super::*;
+
+#[test]
+fn a_night_logged_then_reviewed_by_the_lead_shows_exactly_what_was_logged() {
+    let mut t = calais();
+    let shift = night_shift(&mut t.store);
+    for _ in 0..3 {
+        t.store
+            .log(&shift, &nick("Jo"), give("blanket", 1, "dunes-north"))
+            .unwrap();
+    }
+    t.store
+        .log(&shift, &nick("Sam"), give("tea_coffee", 45, "dunes-north"))
+        .unwrap();
+    let wrong = t
+        .store
+        .log(
+            &shift,
+            &nick("Sam"),
+            give("tea_coffee", 450, "hospital-bridge"),
+        )
+        .unwrap();
+    t.store
+        .void_entry(&wrong.id, &nick("Mira"), "typed 450 for 45")
+        .unwrap();
+    let count = NewEntry {
+        at: None,
+        place: Some("dunes-north".parse().unwrap()),
+        content: EntryContent::Headcount {
+            people: 70,
+            composition: Composition {
+                men: 60,
+                women: 6,
+                children: 4,
+                minors_alone: 0,
+            },
+            vulnerable: 2,
+        },
+    };
+    t.store.log(&shift, &nick("Jo"), count).unwrap();
+
+    let mut end = ShiftEnd {
+        ended_at: None,
+        stock_returned: Default::default(),
+        handover: "Plus de couvertures demain".into(),
+    };
+    end.stock_returned.insert("blanket".parse().unwrap(), 37);
+    t.store.end_shift(&shift, end).unwrap();
+
+    let r = t.store.night_report(&shift, Lang::Fr).unwrap();
+    assert_eq!(r.distributed("blanket"), 3);
+    assert_eq!(r.distributed("tea_coffee"), 45);
+    assert_eq!(r.people_met.total, 70);
+    assert_eq!(r.voided, 1);
+    let blanket = r
+        .stock
+        .iter()
+        .find(|s| s.item.as_str() == "blanket")
+        .unwrap();
+    assert_eq!(
+        (
+            blanket.loaded,
+            blanket.distributed,
+            blanket.returned,
+            blanket.unaccounted
+        ),
+        (40, 3, 37, 0)
+    );
+    let text = maraude_core::report::night_text(&r, Lang::Fr);
+    assert!(text.contains("Couverture: 3"), "{text}");
+    assert!(text.contains("Plus de couvertures demain"), "{text}");
+}
+
+#[test]
+fn a_correction_keeps_the_old_value_in_the_history() {
+    let mut t = calais();
+    let shift = night_shift(&mut t.store);
+    let e = t
+        .store
+        .log(&shift, &nick("Jo"), give("blanket", 2, "dunes-north"))
+        .unwrap();
+    let mut content = e.content.clone();
+    if let EntryContent::Distribution { quantity, .. } = &mut content {
+        *quantity = Quantity::new(3).unwrap();
+    }
+    t.store
+        .edit_entry(
+            &e.id,
+            &nick("Mira"),
+            EntryEdit {
+                at: e.at,
+                place: e.place.clone(),
+                content,
+            },
+        )
+        .unwrap();
+    let after = t.store.entry(&e.id).unwrap();
+    assert_eq!(after.history.len(), 1);
+    assert_eq!(after.history[0].by.as_str(), "Mira");
+    let json = serde_json::to_value(&after.history[0]).unwrap();
+    assert_eq!(json["changes"]["quantity"], serde_json::json!([2, 3]));
+    assert_eq!(
+        t.store
+            .night_report(&shift, Lang::En)
+            .unwrap()
+            .distributed("blanket"),
+        3
+    );
+    // and by its short id, as the app shows it
+    assert_eq!(t.store.find_entry(&e.id.short()).unwrap(), e.id);
+}
+
+#[test]
+fn bad_input_is_refused_and_nothing_is_written() {
+    let mut t = calais();
+    let shift = night_shift(&mut t.store);
+    let before = t.store.index_dump().unwrap();
+    let stats_before = t.store.stats().unwrap();
+    let unknown = NewEntry {
+        place: None,
+        ..give("blanket", 1, "dunes-north")
+    };
+    let unknown = NewEntry {
+        content: EntryContent::Distribution {
+            item: "blankett".parse().unwrap(),
+            size: None,
+            quantity: Quantity::new(1).unwrap(),
+            people: None,
+            composition: Composition::default(),
+        },
+        ..unknown
+    };
+    let err = t.store.log(&shift, &nick("Jo"), unknown).unwrap_err();
+    assert!(
+        err.to_string().starts_with(
+            "unknown item \"blankett\" in antenna Calais; known items: hot_meal, tea_coffee"
+        ),
+        "{err}"
+    );
+    let err = t
+        .store
+        .log(&shift, &nick("Jo"), give("blanket", 1, "the-moon"))
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            StoreError::Invalid(maraude_core::Invalid::UnknownPlace { .. })
+        ),
+        "{err}"
+    );
+    let note = NewEntry {
+        at: None,
+        place: None,
+        content: EntryContent::Note {
+            text: "appeler le 06 12 34 56 78".into(),
+        },
+    };
+    assert!(
+        t.store
+            .log(&shift, &nick("Jo"), note)
+            .unwrap_err()
+            .to_string()
+            .contains("personal data belongs in a follow-up case")
+    );
+    assert_eq!(t.store.index_dump().unwrap(), before);
+    assert_eq!(t.store.stats().unwrap().chunks, stats_before.chunks);
+}
+
+#[test]
+fn a_shelter_request_is_opened_followed_and_closed_across_shifts() {
+    let mut t = calais();
+    let shift = night_shift(&mut t.store);
+    let new = NewCase {
+        person: Person {
+            alias: "Amina R".into(),
+            age_group: None,
+            languages: ["ar".to_string()].into(),
+            phone: Some("+33 6 11 22 33 44".into()),
+        },
+        request: CaseRequest::Shelter {
+            household_size: 3,
+            composition: Composition {
+                women: 1,
+                children: 2,
+                ..Default::default()
+            },
+            vulnerabilities: [maraude_core::case::Vulnerability::Baby].into(),
+            called_115: true,
+            answer_115: Some("pas de place ce soir".into()),
+        },
+    };
+    let entry = NewEntry {
+        at: None,
+        place: Some("dunes-north".parse().unwrap()),
+        content: EntryContent::ShelterRequest {
+            case: maraude_core::ids::CaseId::new(),
+            household_size: 3,
+            composition: Composition {
+                women: 1,
+                children: 2,
+                ..Default::default()
+            },
+        },
+    };
+    let (case, _) = t.store.open_case(&shift, &nick("Jo"), new, entry).unwrap();
+    let open = t.store.follow_ups().unwrap();
+    assert_eq!(open.len(), 1);
+    assert_eq!(open[0].alias, "Amina R");
+    assert!(open[0].urgent, "a baby makes the request urgent");
+
+    let next = night_shift(&mut t.store);
+    t.store
+        .act_on_case(
+            &case.id,
+            &nick("Mira"),
+            CaseAction::Note {
+                note: "115 rappelé, toujours rien".into(),
+            },
+            Some(next),
+        )
+        .unwrap();
+    t.store
+        .act_on_case(
+            &case.id,
+            &nick("Mira"),
+            CaseAction::Closed {
+                outcome: Outcome::Placed {
+                    place: "CHU Calais".into(),
+                },
+            },
+            Some(next),
+        )
+        .unwrap();
+    assert!(t.store.follow_ups().unwrap().is_empty());
+    let r = t.store.night_report(&shift, Lang::En).unwrap();
+    assert_eq!(r.shelter_requests[0].outcome.as_deref(), Some("placed"));
+    assert_eq!(t.store.case(&case.id).unwrap().updates.len(), 2);
+}
+
+#[test]
+fn the_incremental_index_equals_the_rebuilt_one() {
+    let mut t = calais();
+    let shift = night_shift(&mut t.store);
+    for i in 0..80 {
+        let e = t
+            .store
+            .log(
+                &shift,
+                &nick("Jo"),
+                give("blanket", 1 + i % 3, "dunes-north"),
+            )
+            .unwrap();
+        if i % 10 == 0 {
+            t.store.void_entry(&e.id, &nick("Mira"), "doublon").unwrap();
+        }
+    }
+    let stats = t.store.stats().unwrap();
+    assert!(
+        stats.chunks < 100,
+        "compaction keeps the chunk count bounded: {}",
+        stats.chunks
+    );
+    let incremental = t.store.index_dump().unwrap();
+    t.store.rebuild_index().unwrap();
+    assert_eq!(t.store.index_dump().unwrap(), incremental);
+}
+
+#[test]
+fn reopening_the_store_finds_everything() {
+    let mut t = calais();
+    let shift = night_shift(&mut t.store);
+    t.store
+        .log(&shift, &nick("Jo"), give("blanket", 4, "dunes-north"))
+        .unwrap();
+    let path = t.path();
+    drop(t.store);
+    let store = Store::open(&path, &passphrase()).unwrap();
+    assert_eq!(
+        store
+            .night_report(&shift, Lang::En)
+            .unwrap()
+            .distributed("blanket"),
+        4
+    );
+    assert_eq!(store.current_shift().unwrap().id, shift);
+}

@@ -1,0 +1,93 @@
+//! The store's stories, on real SQLCipher files in temporary directories.
+
+mod field;
+mod merge;
+mod protection;
+
+use std::path::PathBuf;
+
+use maraude_core::antenna::{Place, PlaceKind};
+use maraude_core::entry::{Composition, EntryContent, NewEntry, Quantity};
+use maraude_core::ids::{Nickname, ShiftId};
+use maraude_core::shift::{NewShift, ShiftKind};
+use maraude_store::{Passphrase, Store};
+
+pub const PASSPHRASE: &str = "dunes du nord 2026";
+
+pub fn passphrase() -> Passphrase {
+    Passphrase::new(PASSPHRASE.into())
+}
+
+#[derive(Debug)]
+pub struct TempStore {
+    pub dir: tempfile::TempDir,
+    pub store: Store,
+}
+
+impl TempStore {
+    pub fn path(&self) -> PathBuf {
+        self.dir.path().join("calais.maraude")
+    }
+}
+
+/// A Calais store with two places.
+pub fn calais() -> TempStore {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store =
+        Store::create(&dir.path().join("calais.maraude"), &passphrase(), "Calais").unwrap();
+    store
+        .update_antenna(|a| {
+            for (id, name) in [
+                ("dunes-north", "Dunes nord"),
+                ("hospital-bridge", "Pont de l'hôpital"),
+            ] {
+                a.places.insert(
+                    id.parse()?,
+                    Place {
+                        name: name.into(),
+                        kind: PlaceKind::LivingPlace,
+                        active: true,
+                    },
+                );
+            }
+            Ok(())
+        })
+        .unwrap();
+    TempStore { dir, store }
+}
+
+pub fn nick(s: &str) -> Nickname {
+    s.parse().unwrap()
+}
+
+pub fn night_shift(store: &mut Store) -> ShiftId {
+    store
+        .start_shift(NewShift {
+            kind: ShiftKind::NightMaraude,
+            started_at: None,
+            lead: nick("Mira"),
+            team: [nick("Jo"), nick("Sam")].into(),
+            vehicle: Some("Trafic blanc".into()),
+            stock_loaded: [
+                ("blanket".parse().unwrap(), 40),
+                ("tea_coffee".parse().unwrap(), 200),
+            ]
+            .into(),
+        })
+        .unwrap()
+        .id
+}
+
+pub fn give(item: &str, n: i64, place: &str) -> NewEntry {
+    NewEntry {
+        at: None,
+        place: Some(place.parse().unwrap()),
+        content: EntryContent::Distribution {
+            item: item.parse().unwrap(),
+            size: None,
+            quantity: Quantity::new(n).unwrap(),
+            people: None,
+            composition: Composition::default(),
+        },
+    }
+}

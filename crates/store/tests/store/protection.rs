@@ -1,0 +1,74 @@
+use maraude_store::{Passphrase, Store, StoreError};
+
+use super::*;
+
+#[test]
+fn a_wrong_passphrase_is_told_as_such_and_changes_nothing() {
+    let t = calais();
+    let path = t.path();
+    drop(t.store);
+    let before = std::fs::read(&path).unwrap();
+    let err = Store::open(&path, &Passphrase::new("dunes du sud 2026".into())).unwrap_err();
+    assert!(matches!(err, StoreError::WrongPassphrase(_)), "{err}");
+    assert!(err.to_string().contains("wrong passphrase"), "{err}");
+    assert_eq!(std::fs::read(&path).unwrap(), before);
+    Store::open(&path, &passphrase()).unwrap();
+}
+
+#[test]
+fn the_store_file_holds_none_of_the_logged_text_in_clear() {
+    let mut t = calais();
+    let shift = night_shift(&mut t.store);
+    let marker = "Expulsion-au-bois-Zeta-7731";
+    let incident = maraude_core::entry::NewEntry {
+        at: None,
+        place: Some("dunes-north".parse().unwrap()),
+        content: maraude_core::entry::EntryContent::Incident {
+            incident_type: maraude_core::entry::IncidentType::Eviction,
+            people_affected: 30,
+            description: marker.into(),
+            witnesses: [nick("Jo")].into(),
+            reported_to: None,
+        },
+    };
+    t.store.log(&shift, &nick("Jo"), incident).unwrap();
+    let mut seen_any = false;
+    for suffix in ["", "-wal"] {
+        let p = format!("{}{}", t.path().display(), suffix);
+        if let Ok(bytes) = std::fs::read(&p) {
+            seen_any |= !bytes.is_empty();
+            for needle in [
+                marker,
+                "Calais",
+                "Dunes nord",
+                "blanket",
+                "SQLite format 3",
+                "Mira",
+            ] {
+                assert!(
+                    !bytes.windows(needle.len()).any(|w| w == needle.as_bytes()),
+                    "{needle} readable in {p}"
+                );
+            }
+        }
+    }
+    assert!(seen_any);
+    t.store.checkpoint().unwrap();
+    let bytes = std::fs::read(t.path()).unwrap();
+    assert!(!bytes.windows(marker.len()).any(|w| w == marker.as_bytes()));
+}
+
+#[test]
+fn creating_over_an_existing_store_or_with_a_short_passphrase_is_refused() {
+    let t = calais();
+    assert!(matches!(
+        Store::create(&t.path(), &passphrase(), "Calais"),
+        Err(StoreError::AlreadyExists(_))
+    ));
+    let other = t.dir.path().join("other.maraude");
+    assert!(matches!(
+        Store::create(&other, &Passphrase::new("short".into()), "Calais"),
+        Err(StoreError::WeakPassphrase { .. })
+    ));
+    assert!(!other.exists());
+}
