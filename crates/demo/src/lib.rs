@@ -1,0 +1,1 @@
+//! Demo seasons (being written).
