@@ -69,8 +69,14 @@ pub enum Invalid {
     Duplicate { what: &'static str, given: String },
     #[error("not a phone number: \"{given}\"; use digits, spaces and an optional leading +")]
     BadPhone { given: String },
-    #[error("the shift has ended; reopen is not possible, log this in a new shift")]
-    ShiftEnded,
+    #[error(
+        "{at} is outside the shift ({start} to {end}); check the time, or log it in the right shift"
+    )]
+    OutsideShift {
+        at: String,
+        start: String,
+        end: String,
+    },
     #[error("the shift has already ended")]
     AlreadyEnded,
     #[error("cannot change the kind of an entry (it is a {from}); void it and log a new {to}")]

@@ -73,6 +73,25 @@ impl Shift {
     pub fn is_open(&self) -> bool {
         self.ended_at.is_none()
     }
+
+    /// An entry belongs to the shift's time, give or take the margin a team
+    /// needs to start the tablet late or log the last stop on the way back.
+    pub fn check_entry_time(&self, at: DateTime<Utc>) -> Result<(), Invalid> {
+        let margin = chrono::Duration::hours(2);
+        let before = at < self.started_at - margin;
+        let after = self.ended_at.is_some_and(|end| at > end + margin);
+        if before || after {
+            return Err(Invalid::OutsideShift {
+                at: crate::time::paris(at),
+                start: crate::time::paris(self.started_at),
+                end: self
+                    .ended_at
+                    .map(crate::time::paris)
+                    .unwrap_or_else(|| "now".into()),
+            });
+        }
+        Ok(())
+    }
 }
 
 /// What the team fills in when leaving.

@@ -32,3 +32,46 @@ mod tests {
         assert_eq!(paris_time(summer), "22:00");
     }
 }
+
+/// `HH:MM` typed by a volunteer, as the latest such moment not after `now`
+/// (Paris time): at 01:10, "23:40" means last evening.
+pub fn paris_clock_time(hhmm: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>, crate::Invalid> {
+    use chrono::{NaiveTime, TimeZone};
+    let time =
+        NaiveTime::parse_from_str(hhmm.trim(), "%H:%M").map_err(|_| crate::Invalid::BadText {
+            field: "time",
+            why: "use HH:MM, e.g. 23:40",
+        })?;
+    let today = paris_date(now);
+    for day in [today, today - chrono::Duration::days(1)] {
+        if let Some(at) = Paris.from_local_datetime(&day.and_time(time)).earliest() {
+            let at = at.with_timezone(&Utc);
+            if at <= now + chrono::Duration::minutes(1) {
+                return Ok(at);
+            }
+        }
+    }
+    Err(crate::Invalid::BadText {
+        field: "time",
+        why: "that time does not exist in Paris (clock change)",
+    })
+}
+
+#[cfg(test)]
+mod clock_tests {
+    use super::*;
+
+    #[test]
+    fn a_time_after_midnight_refers_to_the_evening_before() {
+        let now: DateTime<Utc> = "2026-11-24T00:10:00Z".parse().unwrap(); // 01:10 in Paris
+        assert_eq!(
+            paris(paris_clock_time("23:40", now).unwrap()),
+            "2026-11-23 23:40"
+        );
+        assert_eq!(
+            paris(paris_clock_time("00:55", now).unwrap()),
+            "2026-11-24 00:55"
+        );
+        assert!(paris_clock_time("25:00", now).is_err());
+    }
+}

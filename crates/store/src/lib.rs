@@ -514,6 +514,17 @@ impl Store {
         Ok(tally.finish(&antenna, lang))
     }
 
+    /// Every non-voided entry dated between `from` and `to`, as anonymous
+    /// rows, fed to `f` one by one (exports, custom tallies).
+    pub fn for_each_row(
+        &self,
+        from: NaiveDate,
+        to: NaiveDate,
+        f: impl FnMut(&maraude_core::report::TallyRow),
+    ) -> Result<()> {
+        index::for_each_tally_row(&self.conn, from, to, f)
+    }
+
     /// Open cases, oldest first.
     pub fn follow_ups(&self) -> Result<Vec<FollowUp>> {
         let open = index::case_summaries(&self.conn, true)?;

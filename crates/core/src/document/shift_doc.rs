@@ -78,6 +78,7 @@ impl ShiftDoc {
 
     /// Add a validated entry (see [`crate::entry::NewEntry::into_entry`]).
     pub fn log(&mut self, entry: &Entry) -> Result<(), DocumentError> {
+        self.shift()?.check_entry_time(entry.at)?;
         let entries = self.entries_obj()?;
         json::put_json(&mut self.0, &entries, entry.id.to_string(), &to_json(entry))?;
         self.0.commit();
@@ -122,6 +123,9 @@ impl ShiftDoc {
             antenna.check_place(place)?;
         }
         crate::entry::check_not_future("entry time", edit.at, author.now)?;
+        if edit.at != old.at {
+            self.shift()?.check_entry_time(edit.at)?;
+        }
 
         let mut new = Entry {
             at: edit.at,

@@ -1,0 +1,310 @@
+//! Reference data: status, catalogue, places, volunteers.
+
+use std::fmt::Write;
+
+use anyhow::Result;
+use clap::Subcommand;
+use maraude_core::Invalid;
+use maraude_core::antenna::{CatalogueItem, Label, Place, PlaceKind, Role, Volunteer};
+use maraude_core::ids::{ItemId, Nickname, PlaceId};
+
+use crate::{Ctx, output};
+
+#[derive(Debug, Subcommand)]
+pub enum CatalogueCommand {
+    /// List the items, in quick-log order.
+    List,
+    /// Add an item, or change its labels.
+    Add {
+        /// A short id: lowercase letters, digits, _ and -, e.g. `rain_poncho`.
+        id: String,
+        #[arg(long)]
+        fr: String,
+        #[arg(long)]
+        en: String,
+        /// Sizes a distribution must name, comma-separated (e.g. 38,39,40).
+        #[arg(long, value_delimiter = ',')]
+        sizes: Vec<String>,
+    },
+    /// Retire an item: it cannot be logged any more, old entries keep it.
+    Retire { id: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PlaceCommand {
+    List,
+    /// Add a place, or rename it.
+    Add {
+        /// A short id, e.g. `dunes-north`.
+        id: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long, value_enum, default_value = "living-place")]
+        kind: PlaceKindArg,
+    },
+    /// Retire a place (a dismantled camp): no new entries there.
+    Retire {
+        id: String,
+    },
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum PlaceKindArg {
+    LivingPlace,
+    DistributionPoint,
+    Station,
+    Beach,
+    DayCentre,
+    Other,
+}
+
+impl From<PlaceKindArg> for PlaceKind {
+    fn from(k: PlaceKindArg) -> Self {
+        match k {
+            PlaceKindArg::LivingPlace => PlaceKind::LivingPlace,
+            PlaceKindArg::DistributionPoint => PlaceKind::DistributionPoint,
+            PlaceKindArg::Station => PlaceKind::Station,
+            PlaceKindArg::Beach => PlaceKind::Beach,
+            PlaceKindArg::DayCentre => PlaceKind::DayCentre,
+            PlaceKindArg::Other => PlaceKind::Other,
+        }
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum VolunteerCommand {
+    List,
+    /// Add a volunteer, or change their role.
+    Add {
+        nickname: String,
+        #[arg(long, value_enum, default_value = "volunteer")]
+        role: RoleArg,
+    },
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum RoleArg {
+    Volunteer,
+    Lead,
+    Coordinator,
+}
+
+impl From<RoleArg> for Role {
+    fn from(r: RoleArg) -> Self {
+        match r {
+            RoleArg::Volunteer => Role::Volunteer,
+            RoleArg::Lead => Role::Lead,
+            RoleArg::Coordinator => Role::Coordinator,
+        }
+    }
+}
+
+pub fn status(ctx: &Ctx) -> Result<()> {
+    let store = ctx.open()?;
+    let antenna = store.antenna()?;
+    let stats = store.stats()?;
+    let current = store.open_shifts()?;
+    let record = serde_json::json!({
+        "antenna": antenna.name,
+        "antenna_id": antenna.id,
+        "device": store.device(),
+        "store": store.path().display().to_string(),
+        "stats": stats,
+        "open_shifts": current.iter().map(|s| s.id).collect::<Vec<_>>(),
+    });
+    output::show(ctx, &record, || {
+        let mut s = String::new();
+        let _ = writeln!(s, "Antenna:   {}", antenna.name);
+        let _ = writeln!(
+            s,
+            "Store:     {} ({} KiB)",
+            store.path().display(),
+            stats.file_bytes / 1024
+        );
+        let _ = writeln!(
+            s,
+            "Shifts:    {}   entries: {}   open follow-ups: {}",
+            stats.shifts, stats.entries, stats.open_cases
+        );
+        match current.first() {
+            Some(shift) => {
+                let _ = writeln!(
+                    s,
+                    "Current:   {} {} since {} (lead {}) — {}",
+                    shift.kind.as_str(),
+                    shift.date,
+                    maraude_core::time::paris_time(shift.started_at),
+                    shift.lead,
+                    shift.id.short()
+                );
+            }
+            None => {
+                let _ = writeln!(s, "Current:   no shift open");
+            }
+        }
+        s
+    })
+}
+
+pub fn catalogue(ctx: &Ctx, c: CatalogueCommand) -> Result<()> {
+    let mut store = ctx.open()?;
+    match c {
+        CatalogueCommand::List => {
+            let antenna = store.antenna()?;
+            let mut items: Vec<(&ItemId, &CatalogueItem)> = antenna.catalogue.iter().collect();
+            items.sort_by_key(|(id, i)| (!i.active, i.order, (*id).clone()));
+            output::show(ctx, &antenna.catalogue, || {
+                let mut s = String::new();
+                for (id, item) in items {
+                    let retired = if item.active { "" } else { "  (retired)" };
+                    let sizes = if item.sizes.is_empty() {
+                        String::new()
+                    } else {
+                        format!("  sizes {}", item.sizes.join(","))
+                    };
+                    let _ = writeln!(
+                        s,
+                        "{:<22} {}{}{}",
+                        id,
+                        item.label.get(ctx.lang),
+                        sizes,
+                        retired
+                    );
+                }
+                s
+            })
+        }
+        CatalogueCommand::Add { id, fr, en, sizes } => {
+            let id: ItemId = id.parse()?;
+            let label = Label {
+                fr: fr.trim().into(),
+                en: en.trim().into(),
+            };
+            label.validate()?;
+            let antenna = store.update_antenna(|a| {
+                let order = a
+                    .catalogue
+                    .get(&id)
+                    .map(|i| i.order)
+                    .unwrap_or(a.catalogue.len() as u32);
+                a.catalogue.insert(
+                    id.clone(),
+                    CatalogueItem {
+                        label,
+                        sizes,
+                        active: true,
+                        order,
+                    },
+                );
+                Ok(())
+            })?;
+            output::done(
+                ctx,
+                &format!("Item {id} in the catalogue"),
+                &antenna.catalogue[&id],
+            )
+        }
+        CatalogueCommand::Retire { id } => {
+            let antenna = store.antenna()?;
+            let id = antenna.item(&id)?;
+            store.update_antenna(|a| {
+                if let Some(i) = a.catalogue.get_mut(&id) {
+                    i.active = false;
+                }
+                Ok(())
+            })?;
+            output::done(
+                ctx,
+                &format!("Item {id} retired"),
+                &serde_json::json!({"retired": id}),
+            )
+        }
+    }
+}
+
+pub fn place(ctx: &Ctx, c: PlaceCommand) -> Result<()> {
+    let mut store = ctx.open()?;
+    match c {
+        PlaceCommand::List => {
+            let antenna = store.antenna()?;
+            output::show(ctx, &antenna.places, || {
+                let mut s = String::new();
+                for (id, p) in &antenna.places {
+                    let retired = if p.active { "" } else { "  (retired)" };
+                    let _ = writeln!(s, "{:<24} {}{}", id, p.name, retired);
+                }
+                if antenna.places.is_empty() {
+                    s.push_str("No places yet: add one with `maraude place add ID --name NAME`\n");
+                }
+                s
+            })
+        }
+        PlaceCommand::Add { id, name, kind } => {
+            let id: PlaceId = id.parse()?;
+            let name = name.trim().to_string();
+            if name.is_empty() {
+                return Err(Invalid::Empty {
+                    field: "place name",
+                }
+                .into());
+            }
+            maraude_core::limits::check_text(
+                "place name",
+                &name,
+                maraude_core::limits::SHORT_TEXT,
+            )?;
+            let place = Place {
+                name,
+                kind: kind.into(),
+                active: true,
+            };
+            store.update_antenna(|a| {
+                a.places.insert(id.clone(), place.clone());
+                Ok(())
+            })?;
+            output::done(ctx, &format!("Place {id} added"), &place)
+        }
+        PlaceCommand::Retire { id } => {
+            let id = store.antenna()?.place(&id)?;
+            store.update_antenna(|a| {
+                if let Some(p) = a.places.get_mut(&id) {
+                    p.active = false;
+                }
+                Ok(())
+            })?;
+            output::done(
+                ctx,
+                &format!("Place {id} retired"),
+                &serde_json::json!({"retired": id}),
+            )
+        }
+    }
+}
+
+pub fn volunteer(ctx: &Ctx, c: VolunteerCommand) -> Result<()> {
+    let mut store = ctx.open()?;
+    match c {
+        VolunteerCommand::List => {
+            let antenna = store.antenna()?;
+            output::show(ctx, &antenna.volunteers, || {
+                let mut s = String::new();
+                for (n, v) in &antenna.volunteers {
+                    let _ = writeln!(s, "{:<20} {:?}", n, v.role);
+                }
+                s
+            })
+        }
+        VolunteerCommand::Add { nickname, role } => {
+            let nick: Nickname = nickname.parse()?;
+            let v = Volunteer {
+                role: role.into(),
+                active: true,
+            };
+            store.update_antenna(|a| {
+                a.volunteers.insert(nick.clone(), v.clone());
+                Ok(())
+            })?;
+            output::done(ctx, &format!("Volunteer {nick} added"), &v)
+        }
+    }
+}
