@@ -8,7 +8,6 @@ use chrono::{NaiveDate, Utc};
 use clap::{Args, ValueEnum};
 use maraude_core::antenna::{CatalogueItem, Label, Place, PlaceKind};
 use maraude_core::ids::{ItemId, PlaceId};
-use maraude_store::Store;
 
 use crate::reports::Format;
 use crate::{Ctx, output};

@@ -107,14 +107,10 @@ impl ShiftDoc {
         }
         let mut content = edit.content;
         // The case an entry opened is part of its identity, not editable.
-        match (&mut content, old.content.case()) {
-            (
-                EntryContent::ShelterRequest { case, .. } | EntryContent::Referral { case, .. },
-                Some(old_case),
-            ) => {
-                *case = old_case;
-            }
-            _ => {}
+        if let (EntryContent::ShelterRequest { case, .. } | EntryContent::Referral { case, .. }, Some(old_case)) =
+            (&mut content, old.content.case())
+        {
+            *case = old_case;
         }
         content.validate(antenna)?;
         if edit.place != old.place

@@ -65,7 +65,6 @@ pub fn night_csv(r: &NightReport) -> String {
     );
     row("cases", "referrals", "", r.referrals.len().to_string());
     row("incidents", "count", "", r.incidents.len().to_string());
-    drop(row);
     finish(w)
 }
 

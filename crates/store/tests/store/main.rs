@@ -1,8 +1,10 @@
 //! The store's stories, on real SQLCipher files in temporary directories.
+#![allow(clippy::unwrap_used)] // tests fail loudly by design
 
 mod field;
 mod merge;
 mod protection;
+mod replicas;
 
 use std::path::PathBuf;
 
