@@ -20,6 +20,14 @@ pub(crate) fn ts(at: DateTime<Utc>) -> String {
     at.to_rfc3339_opts(SecondsFormat::Micros, true)
 }
 
+/// A date as stored: `YYYY-MM-DD`. Bounds beyond years 1–9999 (`NaiveDate::MIN`
+/// for "since always") are clamped so that text order stays date order.
+fn day(d: NaiveDate) -> String {
+    let lo = NaiveDate::from_ymd_opt(1, 1, 1).expect("valid date");
+    let hi = NaiveDate::from_ymd_opt(9999, 12, 31).expect("valid date");
+    d.clamp(lo, hi).format("%Y-%m-%d").to_string()
+}
+
 fn json<T: serde::Serialize>(v: &T) -> String {
     serde_json::to_string(v).expect("records serialise to JSON")
 }
@@ -48,7 +56,7 @@ pub(crate) fn put_shift(conn: &Connection, shift: &Shift) -> Result<(), StoreErr
     .execute(params![
         shift.id.to_string(),
         shift.kind.as_str(),
-        shift.date.to_string(),
+        day(shift.date),
         ts(shift.started_at),
         shift.ended_at.map(ts),
         json(shift),
@@ -67,7 +75,7 @@ pub(crate) fn put_entry(conn: &Connection, shift: &Shift, entry: &Entry) -> Resu
         r.entry.to_string(),
         r.shift.to_string(),
         r.shift_kind.as_str(),
-        r.date.to_string(),
+        day(r.date),
         ts(r.at),
         r.kind.as_str(),
         r.place.as_ref().map(|p| p.as_str()),
@@ -149,7 +157,7 @@ pub(crate) fn shifts(
         "SELECT body FROM shifts WHERE date >= ?1 AND date <= ?2 ORDER BY started_at DESC",
     )?;
     let bodies: Vec<String> = stmt
-        .query_map(params![from.to_string(), to.to_string()], |r| r.get(0))?
+        .query_map(params![day(from), day(to)], |r| r.get(0))?
         .collect::<Result<_, _>>()?;
     bodies.iter().map(|b| parse_json(b)).collect()
 }
@@ -243,7 +251,7 @@ pub(crate) fn for_each_tally_row(
                 minors_alone, vulnerable, detail, case_id, voided
          FROM entries WHERE date >= ?1 AND date <= ?2 AND voided = 0",
     )?;
-    let mut rows = stmt.query(params![from.to_string(), to.to_string()])?;
+    let mut rows = stmt.query(params![day(from), day(to)])?;
     while let Some(r) = rows.next()? {
         f(&tally_row(r)?);
     }

@@ -2,6 +2,7 @@
 #![allow(clippy::unwrap_used)] // tests fail loudly by design
 
 mod field;
+mod golden;
 mod merge;
 mod protection;
 mod replicas;

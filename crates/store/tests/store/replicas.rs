@@ -304,10 +304,7 @@ impl Ledger {
 /// Knowledge is causally closed (a sync hands over everything), so a write
 /// stands unless a known write was made by a tablet that had seen it.
 fn standing<'a>(writes: &'a [Write], known: &BTreeSet<usize>) -> BTreeSet<&'a str> {
-    let visible: Vec<&Write> = writes
-        .iter()
-        .filter(|w| known.contains(&w.event))
-        .collect();
+    let visible: Vec<&Write> = writes.iter().filter(|w| known.contains(&w.event)).collect();
     visible
         .iter()
         .filter(|w| !visible.iter().any(|o| o.seen.contains(&w.event)))
@@ -735,9 +732,9 @@ impl Team {
             (Err(StoreError::Invalid(got)), Some(want)) if got == want => {
                 assert_eq!(snapshot(store), before, "a refused follow-up wrote");
             }
-            (got, want) => panic!(
-                "following {id:?} up on tablet {t}: expected refusal {want:?}, got {got:?}"
-            ),
+            (got, want) => {
+                panic!("following {id:?} up on tablet {t}: expected refusal {want:?}, got {got:?}")
+            }
         }
     }
 
@@ -768,7 +765,12 @@ impl Team {
             assert_eq!(ids, expected, "tablet {t} lists other entries than it has");
             shown.extend(entries.into_iter().map(|e| (e.id, e)));
         }
-        for e in self.ledger.entries.iter().filter(|e| known.contains(&e.logged)) {
+        for e in self
+            .ledger
+            .entries
+            .iter()
+            .filter(|e| known.contains(&e.logged))
+        {
             let s = &shown[&e.id];
             let voided = e.voids.iter().any(|v| known.contains(v));
             assert_eq!(s.is_voided(), voided, "tablet {t}, {:?}: voided", e.id);
@@ -789,7 +791,12 @@ impl Team {
                 );
             }
         }
-        for c in self.ledger.cases.iter().filter(|c| known.contains(&c.opened)) {
+        for c in self
+            .ledger
+            .cases
+            .iter()
+            .filter(|c| known.contains(&c.opened))
+        {
             let case = store.case(&c.id).expect("a tablet finds the cases it has");
             let updates = c.updates.iter().filter(|u| known.contains(u)).count();
             assert_eq!(case.updates.len(), updates, "tablet {t}, {:?}", c.id);
@@ -849,11 +856,8 @@ impl Team {
             .map(|(d, k)| (d.to_string(), k))
             .collect();
         let dump = first.index_dump().expect("index dump");
-        let nights: Vec<serde_json::Value> = self
-            .shifts
-            .iter()
-            .map(|s| night_json(first, s))
-            .collect();
+        let nights: Vec<serde_json::Value> =
+            self.shifts.iter().map(|s| night_json(first, s)).collect();
         let dates: Vec<_> = self
             .shifts
             .iter()
