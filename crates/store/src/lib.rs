@@ -821,3 +821,36 @@ fn record_of(any: &AnyDocument) -> Result<uuid::Uuid> {
         AnyDocument::Case(d) => *d.case()?.id.as_uuid(),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_store_from_a_newer_app_is_refused_with_its_version_and_left_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.maraude");
+        let pass = Passphrase::new("dunes du nord 2026".into());
+        drop(Store::create(&path, &pass, "Calais").unwrap());
+        let conn = key::open_encrypted(&path, &pass, false).unwrap();
+        conn.execute_batch("PRAGMA user_version = 99;").unwrap();
+        drop(conn);
+        let err = Store::open(&path, &pass).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                StoreError::NewerFormat {
+                    found: 99,
+                    known: 1
+                }
+            ),
+            "{err}"
+        );
+        assert!(err.to_string().contains("update Maraude"), "{err}");
+        let conn = key::open_encrypted(&path, &pass, false).unwrap();
+        let v: i64 = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(v, 99);
+    }
+}
