@@ -200,21 +200,15 @@ impl Store {
         change: impl FnOnce(&mut Antenna) -> Result<(), maraude_core::Invalid>,
     ) -> Result<Antenna> {
         self.write(|tx, ctx| {
-            let id = document_id(ctx.antenna.as_uuid());
-            let mut doc: AntennaDoc = load_required(tx, &id, ctx)?;
-            let mut antenna = doc.antenna()?;
-            change(&mut antenna)?;
-            antenna.id = ctx.antenna;
-            let heads = doc.heads();
-            doc.set_antenna(&antenna)?;
-            append(
-                tx,
-                &id,
-                &mut doc,
-                &heads,
-                "antenna",
-                &ctx.antenna.to_string(),
-            )?;
+            let set = |doc: &mut AntennaDoc| {
+                let mut antenna = doc.antenna()?;
+                change(&mut antenna)?;
+                antenna.id = ctx.antenna;
+                doc.set_antenna(&antenna)?;
+                Ok(antenna)
+            };
+            let (_, antenna) =
+                change_document(tx, ctx, ctx.antenna.as_uuid(), missing_antenna, set)?;
             index::put_antenna(tx, &antenna)?;
             Ok(antenna)
         })
@@ -245,11 +239,13 @@ impl Store {
     pub fn end_shift(&mut self, shift: &ShiftId, end: ShiftEnd) -> Result<Shift> {
         let antenna = self.antenna()?;
         self.write(|tx, ctx| {
-            let id = document_id(shift.as_uuid());
-            let mut doc: ShiftDoc = load_shift(tx, shift, ctx)?;
-            let heads = doc.heads();
-            let ended = doc.end(end, &antenna, Utc::now())?;
-            append(tx, &id, &mut doc, &heads, "shift", &shift.to_string())?;
+            let (_, ended) = change_document(
+                tx,
+                ctx,
+                shift.as_uuid(),
+                missing_shift(shift),
+                |doc: &mut ShiftDoc| doc.end(end, &antenna, Utc::now()),
+            )?;
             index::put_shift(tx, &ended)?;
             Ok(ended)
         })
@@ -293,16 +289,12 @@ impl Store {
         let author = self.author(by);
         let entry = new.into_entry(&antenna, &author)?;
         self.write(|tx, ctx| {
-            let mut doc = load_shift(tx, shift, ctx)?;
-            let heads = doc.heads();
-            doc.log(&entry)?;
-            append(
+            let (doc, ()) = change_document(
                 tx,
-                &document_id(shift.as_uuid()),
-                &mut doc,
-                &heads,
-                "shift",
-                &shift.to_string(),
+                ctx,
+                shift.as_uuid(),
+                missing_shift(shift),
+                |doc: &mut ShiftDoc| doc.log(&entry),
             )?;
             index::put_entry(tx, &doc.shift()?, &entry)?;
             Ok(entry.clone())
@@ -334,19 +326,15 @@ impl Store {
         }
         let entry = entry.into_entry(&antenna, &author)?;
         self.write(|tx, ctx| {
-            let mut shift_doc = load_shift(tx, shift, ctx)?;
             let mut case_doc = CaseDoc::create(&case, &ctx.device)?;
             save_document(tx, case.id.as_uuid(), &mut case_doc, &[])?;
             index::put_case(tx, &case)?;
-            let heads = shift_doc.heads();
-            shift_doc.log(&entry)?;
-            append(
+            let (shift_doc, ()) = change_document(
                 tx,
-                &document_id(shift.as_uuid()),
-                &mut shift_doc,
-                &heads,
-                "shift",
-                &shift.to_string(),
+                ctx,
+                shift.as_uuid(),
+                missing_shift(shift),
+                |d: &mut ShiftDoc| d.log(&entry),
             )?;
             index::put_entry(tx, &shift_doc.shift()?, &entry)?;
             list_in_antenna(tx, ctx, |a| {
@@ -383,17 +371,8 @@ impl Store {
             .ok_or_else(|| StoreError::NoSuchEntry(entry.short()))?
             .parse()?;
         self.write(|tx, ctx| {
-            let mut doc = load_shift(tx, &shift, ctx)?;
-            let heads = doc.heads();
-            let changed = change(&mut doc)?;
-            append(
-                tx,
-                &document_id(shift.as_uuid()),
-                &mut doc,
-                &heads,
-                "shift",
-                &shift.to_string(),
-            )?;
+            let (doc, changed) =
+                change_document(tx, ctx, shift.as_uuid(), missing_shift(&shift), change)?;
             index::put_entry(tx, &doc.shift()?, &changed)?;
             Ok(changed)
         })
@@ -422,12 +401,9 @@ impl Store {
     ) -> Result<Case> {
         let author = self.author(by);
         self.write(|tx, ctx| {
-            let id = document_id(case.as_uuid());
-            let mut doc: CaseDoc = chunks::load(tx, &id, &ctx.device)?
-                .ok_or_else(|| StoreError::NoSuchCase(case.short()))?;
-            let heads = doc.heads();
-            let changed = doc.act(action, shift, &author)?;
-            append(tx, &id, &mut doc, &heads, "case", &case.to_string())?;
+            let missing = || StoreError::NoSuchCase(case.short());
+            let act = |d: &mut CaseDoc| d.act(action, shift, &author);
+            let (_, changed) = change_document(tx, ctx, case.as_uuid(), missing, act)?;
             index::put_case(tx, &changed)?;
             Ok(changed)
         })
@@ -695,14 +671,30 @@ fn check_antenna(doc: &DocumentId, antenna: AntennaId, ctx: &Ctx) -> Result<()> 
     Ok(())
 }
 
-fn load_required<D: Document>(tx: &Connection, id: &DocumentId, ctx: &Ctx) -> Result<D> {
-    chunks::load(tx, id, &ctx.device)?
-        .ok_or_else(|| StoreError::BadDocument(format!("missing document {id}")))
+/// The one way a stored document changes: load it, apply `change` (core
+/// logic), append the new changes as chunks. The caller updates the index
+/// rows the change touched, in the same transaction.
+fn change_document<D: Document, T>(
+    tx: &Connection,
+    ctx: &Ctx,
+    record: &uuid::Uuid,
+    missing: impl FnOnce() -> StoreError,
+    change: impl FnOnce(&mut D) -> Result<T, maraude_core::DocumentError>,
+) -> Result<(D, T)> {
+    let id = document_id(record);
+    let mut doc: D = chunks::load(tx, &id, &ctx.device)?.ok_or_else(missing)?;
+    let heads = doc.heads();
+    let out = change(&mut doc)?;
+    append(tx, &id, &mut doc, &heads, D::TYPE, &record.to_string())?;
+    Ok((doc, out))
 }
 
-fn load_shift(tx: &Connection, shift: &ShiftId, ctx: &Ctx) -> Result<ShiftDoc> {
-    chunks::load(tx, &document_id(shift.as_uuid()), &ctx.device)?
-        .ok_or_else(|| StoreError::NoSuchShift(shift.short()))
+fn missing_shift(shift: &ShiftId) -> impl FnOnce() -> StoreError + '_ {
+    || StoreError::NoSuchShift(shift.short())
+}
+
+fn missing_antenna() -> StoreError {
+    StoreError::BadDocument("this store has lost its antenna document".into())
 }
 
 /// A new document: one snapshot chunk, and its row in `documents`.
@@ -733,18 +725,8 @@ fn list_in_antenna(
     ctx: &Ctx,
     add: impl FnOnce(&mut AntennaDoc) -> Result<(), maraude_core::DocumentError>,
 ) -> Result<()> {
-    let id = document_id(ctx.antenna.as_uuid());
-    let mut doc: AntennaDoc = load_required(tx, &id, ctx)?;
-    let heads = doc.heads();
-    add(&mut doc)?;
-    append(
-        tx,
-        &id,
-        &mut doc,
-        &heads,
-        "antenna",
-        &ctx.antenna.to_string(),
-    )
+    change_document(tx, ctx, ctx.antenna.as_uuid(), missing_antenna, add)?;
+    Ok(())
 }
 
 /// Merge `bytes` into the document they belong to (`doc`, when the caller
