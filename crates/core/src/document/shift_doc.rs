@@ -107,8 +107,10 @@ impl ShiftDoc {
         }
         let mut content = edit.content;
         // The case an entry opened is part of its identity, not editable.
-        if let (EntryContent::ShelterRequest { case, .. } | EntryContent::Referral { case, .. }, Some(old_case)) =
-            (&mut content, old.content.case())
+        if let (
+            EntryContent::ShelterRequest { case, .. } | EntryContent::Referral { case, .. },
+            Some(old_case),
+        ) = (&mut content, old.content.case())
         {
             *case = old_case;
         }
