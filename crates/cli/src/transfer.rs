@@ -8,6 +8,7 @@ use chrono::{NaiveDate, Utc};
 use clap::{Args, ValueEnum};
 use maraude_core::antenna::{CatalogueItem, Label, Place, PlaceKind};
 use maraude_core::ids::{ItemId, PlaceId};
+use maraude_store::Store;
 
 use crate::reports::Format;
 use crate::{Ctx, output};
@@ -59,6 +60,9 @@ pub struct DemoArgs {
     /// The same seed gives the same season.
     #[arg(long, default_value_t = 2026)]
     seed: u64,
+    /// The first day (YYYY-MM-DD); by default the season ends yesterday.
+    #[arg(long)]
+    start: Option<NaiveDate>,
 }
 
 pub fn export(ctx: &Ctx, a: ExportArgs) -> Result<()> {
@@ -153,13 +157,19 @@ pub fn export(ctx: &Ctx, a: ExportArgs) -> Result<()> {
     };
     match a.out {
         Some(path) => {
-            std::fs::write(&path, text)
+            std::fs::write(&path, &text)
                 .with_context(|| format!("cannot write {}", path.display()))?;
-            eprintln!("Written to {}", path.display());
+            output::done(
+                ctx,
+                &format!("Written to {}", path.display()),
+                &serde_json::json!({
+                    "written": path.display().to_string(),
+                    "bytes": text.len(),
+                }),
+            )
         }
-        None => print!("{text}"),
+        None => output::print(&text),
     }
-    Ok(())
 }
 
 fn is_json(path: &std::path::Path) -> bool {
@@ -333,6 +343,60 @@ pub fn import(ctx: &Ctx, a: ImportArgs) -> Result<()> {
     }
 }
 
-pub fn demo(_ctx: &Ctx, _a: DemoArgs) -> Result<()> {
-    bail!("demo: being written")
+pub fn demo(ctx: &Ctx, a: DemoArgs) -> Result<()> {
+    let path = ctx.store_path()?;
+    if path.exists() {
+        bail!(
+            "{} exists; the demo fills a new store: choose another --store",
+            path.display()
+        );
+    }
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    }
+    // The season ends yesterday unless told otherwise, so that the demo's
+    // follow-ups and last nights look like this week's.
+    // Nineteen shifts go out a week.
+    let days = (a.shifts * 7).div_ceil(19) as i64;
+    let start = a.start.unwrap_or_else(|| {
+        maraude_core::time::paris_date(Utc::now()) - chrono::Duration::days(days + 1)
+    });
+    let antenna = maraude_demo::demo_antenna(&a.antenna)?;
+    let plan = maraude_demo::SeasonPlan {
+        entries_per_shift: a.entries_per_shift,
+        ..maraude_demo::SeasonPlan::shifts(a.shifts, start, a.seed)
+    };
+    let mut store = Store::create_for(&path, &crate::passphrase(true)?, &antenna)?;
+    let season = maraude_demo::season(&antenna, &store.device(), &plan)?;
+    let (shifts, entries, cases) = (season.shifts, season.entries, season.cases);
+    let mut documents = season.documents;
+    // Batches keep memory flat and each transaction short.
+    while !documents.is_empty() {
+        let batch: Vec<_> = documents.drain(..documents.len().min(50)).collect();
+        store.insert_documents(batch)?;
+    }
+    store.checkpoint()?;
+    let stats = store.stats()?;
+    let record = serde_json::json!({
+        "store": path.display().to_string(),
+        "antenna": a.antenna,
+        "first_day": season.first_day,
+        "last_day": season.last_day,
+        "shifts": shifts,
+        "entries": entries,
+        "cases": cases,
+        "stats": stats,
+    });
+    output::done(
+        ctx,
+        &format!(
+            "Demo antenna {} at {}: {shifts} shifts from {} to {}, {entries} entries, {cases} cases ({} KiB)",
+            a.antenna,
+            path.display(),
+            season.first_day,
+            season.last_day,
+            stats.file_bytes / 1024
+        ),
+        &record,
+    )
 }

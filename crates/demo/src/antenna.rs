@@ -65,7 +65,12 @@ const PLACES: [(&str, &str, PlaceKind, f64); 13] = [
         PlaceKind::DistributionPoint,
         140.0,
     ),
-    ("accueil-jour", "Accueil de jour", PlaceKind::DayCentre, 70.0),
+    (
+        "accueil-jour",
+        "Accueil de jour",
+        PlaceKind::DayCentre,
+        70.0,
+    ),
 ];
 
 const VOLUNTEERS: [(&str, Role); 16] = [

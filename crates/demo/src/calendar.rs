@@ -91,8 +91,14 @@ mod tests {
                 .find(|s| s.kind == ShiftKind::NightMaraude)
                 .expect("a night maraude every day")
         };
-        assert_eq!(night(winter_day).start.to_rfc3339(), "2026-01-15T18:30:00+00:00");
-        assert_eq!(night(summer_day).start.to_rfc3339(), "2026-07-15T17:30:00+00:00");
+        assert_eq!(
+            night(winter_day).start.to_rfc3339(),
+            "2026-01-15T18:30:00+00:00"
+        );
+        assert_eq!(
+            night(summer_day).start.to_rfc3339(),
+            "2026-07-15T17:30:00+00:00"
+        );
         assert!(winter(winter_day) > 1.15 && winter(summer_day) < 0.85);
     }
 }
