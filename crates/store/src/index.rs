@@ -9,7 +9,7 @@ use maraude_core::antenna::Antenna;
 use maraude_core::case::Case;
 use maraude_core::entry::{Composition, Entry, EntryKind};
 use maraude_core::ids::{CaseId, ShiftId};
-use maraude_core::report::{CaseSummary, ShiftSummary, TallyRow};
+use maraude_core::report::{CaseSummary, PeriodRow, ShiftSummary, TallyRow};
 use maraude_core::shift::{Shift, ShiftKind};
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
@@ -66,17 +66,19 @@ pub(crate) fn put_shift(conn: &Connection, shift: &Shift) -> Result<(), StoreErr
 
 pub(crate) fn put_entry(conn: &Connection, shift: &Shift, entry: &Entry) -> Result<(), StoreError> {
     let r = TallyRow::from_entry(shift, entry);
+    // REPLACE also removes the row of an entry whose date an edit moved:
+    // `id` is unique too.
     conn.prepare_cached(
-        "INSERT OR REPLACE INTO entries (id, shift, shift_kind, date, at, kind, place, item, quantity, people,
-            men, women, children, minors_alone, vulnerable, detail, case_id, voided, body)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)",
+        "INSERT OR REPLACE INTO entry_figures (id, shift, shift_kind, date, at_us, kind, place, item, quantity,
+            people, men, women, children, minors_alone, vulnerable, detail, case_id, voided)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
     )?
     .execute(params![
         r.entry.to_string(),
         r.shift.to_string(),
         r.shift_kind.as_str(),
         day(r.date),
-        ts(r.at),
+        r.at.timestamp_micros(),
         r.kind.as_str(),
         r.place.as_ref().map(|p| p.as_str()),
         r.item.as_ref().map(|i| i.as_str()),
@@ -90,7 +92,15 @@ pub(crate) fn put_entry(conn: &Connection, shift: &Shift, entry: &Entry) -> Resu
         r.detail,
         r.case.map(|c| c.to_string()),
         r.voided,
-        json(entry),
+    ])?;
+    conn.prepare_cached(
+        "INSERT OR REPLACE INTO entry_bodies (id, shift, at, body) VALUES (?1, ?2, ?3, ?4)",
+    )?
+    .execute(params![
+        r.entry.to_string(),
+        r.shift.to_string(),
+        ts(r.at),
+        json(entry)
     ])?;
     Ok(())
 }
@@ -101,8 +111,13 @@ pub(crate) fn put_shift_with_entries(
     shift: &Shift,
     entries: &[Entry],
 ) -> Result<(), StoreError> {
-    conn.prepare_cached("DELETE FROM entries WHERE shift = ?1")?
-        .execute(params![shift.id.to_string()])?;
+    for sql in [
+        "DELETE FROM entry_figures WHERE shift = ?1",
+        "DELETE FROM entry_bodies WHERE shift = ?1",
+    ] {
+        conn.prepare_cached(sql)?
+            .execute(params![shift.id.to_string()])?;
+    }
     put_shift(conn, shift)?;
     for e in entries {
         put_entry(conn, shift, e)?;
@@ -133,7 +148,7 @@ pub(crate) fn put_document(
 }
 
 pub(crate) fn clear(conn: &Connection) -> Result<(), StoreError> {
-    conn.execute_batch("DELETE FROM documents; DELETE FROM antenna; DELETE FROM shifts; DELETE FROM entries; DELETE FROM cases;")?;
+    conn.execute_batch("DELETE FROM documents; DELETE FROM antenna; DELETE FROM shifts; DELETE FROM entry_figures; DELETE FROM entry_bodies; DELETE FROM cases;")?;
     Ok(())
 }
 
@@ -175,7 +190,7 @@ pub(crate) fn open_shifts(conn: &Connection) -> Result<Vec<Shift>, StoreError> {
 /// A shift's entries in time order, voided ones included.
 pub(crate) fn entries(conn: &Connection, shift: &ShiftId) -> Result<Vec<Entry>, StoreError> {
     let mut stmt =
-        conn.prepare_cached("SELECT body FROM entries WHERE shift = ?1 ORDER BY at, id")?;
+        conn.prepare_cached("SELECT body FROM entry_bodies WHERE shift = ?1 ORDER BY at, id")?;
     let bodies: Vec<String> = stmt
         .query_map(params![shift.to_string()], |r| r.get(0))?
         .collect::<Result<_, _>>()?;
@@ -189,7 +204,7 @@ pub(crate) fn ids_ending_with(
     suffix: &str,
 ) -> Result<Vec<String>, StoreError> {
     let sql = match table {
-        "entries" => "SELECT id FROM entries WHERE replace(id, '-', '') LIKE '%' || ?1",
+        "entries" => "SELECT id FROM entry_figures WHERE replace(id, '-', '') LIKE '%' || ?1",
         "shifts" => "SELECT id FROM shifts WHERE replace(id, '-', '') LIKE '%' || ?1",
         _ => "SELECT id FROM cases WHERE replace(id, '-', '') LIKE '%' || ?1",
     };
@@ -204,7 +219,7 @@ pub(crate) fn ids_ending_with(
 
 pub(crate) fn shift_of_entry(conn: &Connection, entry: &str) -> Result<Option<String>, StoreError> {
     Ok(conn
-        .prepare_cached("SELECT shift FROM entries WHERE id = ?1")?
+        .prepare_cached("SELECT shift FROM entry_figures WHERE id = ?1")?
         .query_row(params![entry], |r| r.get(0))
         .optional()?)
 }
@@ -213,16 +228,19 @@ fn tally_row(r: &Row<'_>) -> rusqlite::Result<TallyRow> {
     let bad = |i: usize, what: &str| {
         rusqlite::Error::InvalidColumnType(i, what.to_string(), rusqlite::types::Type::Text)
     };
-    let text = |i: usize| -> rusqlite::Result<String> { r.get(i) };
+    // Borrowed, not copied: a year's report reads 100,000 rows.
+    let text = |i: usize| -> rusqlite::Result<&str> { Ok(r.get_ref(i)?.as_str()?) };
+    let some_text =
+        |i: usize| -> rusqlite::Result<Option<&str>> { Ok(r.get_ref(i)?.as_str_or_null()?) };
     Ok(TallyRow {
         entry: text(0)?.parse().map_err(|_| bad(0, "entry id"))?,
         shift: text(1)?.parse().map_err(|_| bad(1, "shift id"))?,
-        shift_kind: ShiftKind::parse(&text(2)?).ok_or_else(|| bad(2, "shift kind"))?,
+        shift_kind: ShiftKind::parse(text(2)?).ok_or_else(|| bad(2, "shift kind"))?,
         date: text(3)?.parse().map_err(|_| bad(3, "date"))?,
-        at: text(4)?.parse().map_err(|_| bad(4, "time"))?,
-        kind: EntryKind::parse(&text(5)?).ok_or_else(|| bad(5, "entry kind"))?,
-        place: r.get::<_, Option<String>>(6)?.and_then(|p| p.parse().ok()),
-        item: r.get::<_, Option<String>>(7)?.and_then(|p| p.parse().ok()),
+        at: DateTime::from_timestamp_micros(r.get(4)?).ok_or_else(|| bad(4, "time"))?,
+        kind: EntryKind::parse(text(5)?).ok_or_else(|| bad(5, "entry kind"))?,
+        place: some_text(6)?.and_then(|p| p.parse().ok()),
+        item: some_text(7)?.and_then(|p| p.parse().ok()),
         quantity: r.get(8)?,
         people: r.get(9)?,
         composition: Composition {
@@ -233,7 +251,7 @@ fn tally_row(r: &Row<'_>) -> rusqlite::Result<TallyRow> {
         },
         vulnerable: r.get(14)?,
         detail: r.get(15)?,
-        case: r.get::<_, Option<String>>(16)?.and_then(|c| c.parse().ok()),
+        case: some_text(16)?.and_then(|c| c.parse().ok()),
         voided: r.get(17)?,
     })
 }
@@ -247,15 +265,62 @@ pub(crate) fn for_each_tally_row(
     mut f: impl FnMut(&TallyRow),
 ) -> Result<(), StoreError> {
     let mut stmt = conn.prepare_cached(
-        "SELECT id, shift, shift_kind, date, at, kind, place, item, quantity, people, men, women, children,
+        "SELECT id, shift, shift_kind, date, at_us, kind, place, item, quantity, people, men, women, children,
                 minors_alone, vulnerable, detail, case_id, voided
-         FROM entries WHERE date >= ?1 AND date <= ?2 AND voided = 0",
+         FROM entry_figures WHERE date >= ?1 AND date <= ?2 AND voided = 0",
     )?;
     let mut rows = stmt.query(params![day(from), day(to)])?;
     while let Some(r) = rows.next()? {
         f(&tally_row(r)?);
     }
     Ok(())
+}
+
+/// What the period report needs of every entry dated between `from` and
+/// `to` (inclusive), voided ones left out, fed to `f` without the ids: a
+/// year is ~100,000 rows.
+pub(crate) fn for_each_period_row(
+    conn: &Connection,
+    from: NaiveDate,
+    to: NaiveDate,
+    mut f: impl FnMut(&PeriodRow),
+) -> Result<(), StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT date, at_us, place, kind, item, detail, quantity, people, men, women, children,
+                minors_alone, vulnerable
+         FROM entry_figures WHERE date >= ?1 AND date <= ?2 AND voided = 0",
+    )?;
+    let mut rows = stmt.query(params![day(from), day(to)])?;
+    while let Some(r) = rows.next()? {
+        f(&period_row(r)?);
+    }
+    Ok(())
+}
+
+fn period_row(r: &Row<'_>) -> rusqlite::Result<PeriodRow> {
+    let bad = |i: usize, what: &str| {
+        rusqlite::Error::InvalidColumnType(i, what.to_string(), rusqlite::types::Type::Text)
+    };
+    let text = |i: usize| -> rusqlite::Result<&str> { Ok(r.get_ref(i)?.as_str()?) };
+    let some_text =
+        |i: usize| -> rusqlite::Result<Option<&str>> { Ok(r.get_ref(i)?.as_str_or_null()?) };
+    Ok(PeriodRow {
+        date: text(0)?.parse().map_err(|_| bad(0, "date"))?,
+        at: DateTime::from_timestamp_micros(r.get(1)?).ok_or_else(|| bad(1, "time"))?,
+        place: some_text(2)?.and_then(|p| p.parse().ok()),
+        kind: EntryKind::parse(text(3)?).ok_or_else(|| bad(3, "entry kind"))?,
+        item: some_text(4)?.and_then(|p| p.parse().ok()),
+        detail: r.get(5)?,
+        quantity: r.get(6)?,
+        people: r.get(7)?,
+        composition: Composition {
+            men: r.get(8)?,
+            women: r.get(9)?,
+            children: r.get(10)?,
+            minors_alone: r.get(11)?,
+        },
+        vulnerable: r.get(12)?,
+    })
 }
 
 pub(crate) fn shift_summaries(
@@ -301,7 +366,14 @@ pub(crate) fn case_summary(
 /// Every index row as text, sorted: two indexes are equal when their dumps are.
 pub fn dump(conn: &Connection) -> Result<Vec<String>, StoreError> {
     let mut out = Vec::new();
-    for table in ["documents", "antenna", "shifts", "entries", "cases"] {
+    for table in [
+        "documents",
+        "antenna",
+        "shifts",
+        "entry_figures",
+        "entry_bodies",
+        "cases",
+    ] {
         let mut stmt = conn.prepare(&format!("SELECT * FROM {table}"))?;
         let n = stmt.column_count();
         let mut rows = stmt.query([])?;

@@ -32,6 +32,7 @@ mod chunks;
 mod error;
 mod index;
 mod key;
+mod recent;
 mod schema;
 
 use std::path::{Path, PathBuf};
@@ -48,6 +49,7 @@ use maraude_core::entry::{Author, Entry, EntryContent, EntryEdit, NewEntry};
 use maraude_core::ids::{AntennaId, CaseId, DeviceId, EntryId, Nickname, ShiftId};
 use maraude_core::report::{FollowUp, NightReport, PeriodReport, PeriodTally};
 use maraude_core::shift::{NewShift, Shift, ShiftEnd};
+use recent::RecentDocuments;
 use rusqlite::{Connection, Transaction, TransactionBehavior, params};
 use serde::Serialize;
 
@@ -65,6 +67,7 @@ pub struct Store {
     path: PathBuf,
     device: DeviceId,
     antenna: AntennaId,
+    recent: RecentDocuments,
 }
 
 /// What an import brought.
@@ -87,12 +90,15 @@ pub struct StoreStats {
     pub file_bytes: u64,
 }
 
+/// 32 MiB of page cache: a year's entry figures (~20 MB) stay decrypted
+/// between two reports instead of being decrypted again page by page.
 fn configure(conn: &Connection) -> Result<()> {
     conn.execute_batch(
         "PRAGMA journal_mode = WAL;
          PRAGMA synchronous = FULL;
          PRAGMA foreign_keys = ON;
-         PRAGMA temp_store = MEMORY;",
+         PRAGMA temp_store = MEMORY;
+         PRAGMA cache_size = -32768;",
     )?;
     conn.busy_timeout(std::time::Duration::from_secs(10))?;
     Ok(())
@@ -124,6 +130,7 @@ impl Store {
             path: path.to_path_buf(),
             device,
             antenna: antenna.id,
+            recent: RecentDocuments::default(),
         };
         store.write(|tx, ctx| {
             let mut doc = AntennaDoc::create(antenna, &ctx.device)?;
@@ -149,6 +156,7 @@ impl Store {
             path: path.to_path_buf(),
             device: device.parse()?,
             antenna: antenna.parse()?,
+            recent: RecentDocuments::default(),
         })
     }
 
@@ -174,15 +182,16 @@ impl Store {
 
     /// Run `f` in one IMMEDIATE transaction: documents are loaded, changed
     /// and appended, and index rows written, all or nothing.
-    fn write<T>(&mut self, f: impl FnOnce(&Transaction<'_>, &Ctx) -> Result<T>) -> Result<T> {
-        let ctx = Ctx {
+    fn write<T>(&mut self, f: impl FnOnce(&Transaction<'_>, &mut Ctx) -> Result<T>) -> Result<T> {
+        let mut ctx = Ctx {
             device: self.device,
             antenna: self.antenna,
+            recent: &mut self.recent,
         };
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let out = f(&tx, &ctx)?;
+        let out = f(&tx, &mut ctx)?;
         tx.commit()?;
         Ok(out)
     }
@@ -200,15 +209,15 @@ impl Store {
         change: impl FnOnce(&mut Antenna) -> Result<(), maraude_core::Invalid>,
     ) -> Result<Antenna> {
         self.write(|tx, ctx| {
+            let id = ctx.antenna;
             let set = |doc: &mut AntennaDoc| {
                 let mut antenna = doc.antenna()?;
                 change(&mut antenna)?;
-                antenna.id = ctx.antenna;
+                antenna.id = id;
                 doc.set_antenna(&antenna)?;
                 Ok(antenna)
             };
-            let (_, antenna) =
-                change_document(tx, ctx, ctx.antenna.as_uuid(), missing_antenna, set)?;
+            let antenna = change_document(tx, ctx, id.as_uuid(), missing_antenna, set)?;
             index::put_antenna(tx, &antenna)?;
             Ok(antenna)
         })
@@ -239,7 +248,7 @@ impl Store {
     pub fn end_shift(&mut self, shift: &ShiftId, end: ShiftEnd) -> Result<Shift> {
         let antenna = self.antenna()?;
         self.write(|tx, ctx| {
-            let (_, ended) = change_document(
+            let ended = change_document(
                 tx,
                 ctx,
                 shift.as_uuid(),
@@ -289,14 +298,17 @@ impl Store {
         let author = self.author(by);
         let entry = new.into_entry(&antenna, &author)?;
         self.write(|tx, ctx| {
-            let (doc, ()) = change_document(
+            let logged_in = change_document(
                 tx,
                 ctx,
                 shift.as_uuid(),
                 missing_shift(shift),
-                |doc: &mut ShiftDoc| doc.log(&entry),
+                |doc: &mut ShiftDoc| {
+                    doc.log(&entry)?;
+                    doc.shift()
+                },
             )?;
-            index::put_entry(tx, &doc.shift()?, &entry)?;
+            index::put_entry(tx, &logged_in, &entry)?;
             Ok(entry.clone())
         })
     }
@@ -329,14 +341,17 @@ impl Store {
             let mut case_doc = CaseDoc::create(&case, &ctx.device)?;
             save_document(tx, case.id.as_uuid(), &mut case_doc, &[])?;
             index::put_case(tx, &case)?;
-            let (shift_doc, ()) = change_document(
+            let logged_in = change_document(
                 tx,
                 ctx,
                 shift.as_uuid(),
                 missing_shift(shift),
-                |d: &mut ShiftDoc| d.log(&entry),
+                |d: &mut ShiftDoc| {
+                    d.log(&entry)?;
+                    d.shift()
+                },
             )?;
-            index::put_entry(tx, &shift_doc.shift()?, &entry)?;
+            index::put_entry(tx, &logged_in, &entry)?;
             list_in_antenna(tx, ctx, |a| {
                 a.add_case(
                     case.id,
@@ -371,9 +386,12 @@ impl Store {
             .ok_or_else(|| StoreError::NoSuchEntry(entry.short()))?
             .parse()?;
         self.write(|tx, ctx| {
-            let (doc, changed) =
-                change_document(tx, ctx, shift.as_uuid(), missing_shift(&shift), change)?;
-            index::put_entry(tx, &doc.shift()?, &changed)?;
+            let (changed_in, changed) =
+                change_document(tx, ctx, shift.as_uuid(), missing_shift(&shift), |doc| {
+                    let changed = change(doc)?;
+                    Ok((doc.shift()?, changed))
+                })?;
+            index::put_entry(tx, &changed_in, &changed)?;
             Ok(changed)
         })
     }
@@ -403,7 +421,7 @@ impl Store {
         self.write(|tx, ctx| {
             let missing = || StoreError::NoSuchCase(case.short());
             let act = |d: &mut CaseDoc| d.act(action, shift, &author);
-            let (_, changed) = change_document(tx, ctx, case.as_uuid(), missing, act)?;
+            let changed = change_document(tx, ctx, case.as_uuid(), missing, act)?;
             index::put_case(tx, &changed)?;
             Ok(changed)
         })
@@ -483,7 +501,7 @@ impl Store {
         for s in index::shift_summaries(&self.conn, from, to)? {
             tally.add_shift(&s);
         }
-        index::for_each_tally_row(&self.conn, from, to, |row| tally.add_entry(row))?;
+        index::for_each_period_row(&self.conn, from, to, |row| tally.add(row))?;
         for (c, _) in index::case_summaries(&self.conn, false)? {
             tally.add_case(&c);
         }
@@ -633,7 +651,7 @@ impl Store {
             chunks: one("SELECT count(*) FROM chunks")?,
             chunk_bytes: one("SELECT coalesce(sum(length(data)), 0) FROM chunks")?,
             shifts: one("SELECT count(*) FROM shifts")?,
-            entries: one("SELECT count(*) FROM entries")?,
+            entries: one("SELECT count(*) FROM entry_figures")?,
             open_cases: one("SELECT count(*) FROM cases WHERE open = 1")?,
             file_bytes: ["", "-wal"]
                 .iter()
@@ -652,9 +670,10 @@ impl Store {
 }
 
 /// Who writes, for the closures run inside [`Store::write`].
-struct Ctx {
+struct Ctx<'a> {
     device: DeviceId,
     antenna: AntennaId,
+    recent: &'a mut RecentDocuments,
 }
 
 fn samod_key(doc: &DocumentId) -> samod_core::StorageKey {
@@ -676,17 +695,21 @@ fn check_antenna(doc: &DocumentId, antenna: AntennaId, ctx: &Ctx) -> Result<()> 
 /// rows the change touched, in the same transaction.
 fn change_document<D: Document, T>(
     tx: &Connection,
-    ctx: &Ctx,
+    ctx: &mut Ctx,
     record: &uuid::Uuid,
     missing: impl FnOnce() -> StoreError,
     change: impl FnOnce(&mut D) -> Result<T, maraude_core::DocumentError>,
-) -> Result<(D, T)> {
+) -> Result<T> {
     let id = document_id(record);
-    let mut doc: D = chunks::load(tx, &id, &ctx.device)?.ok_or_else(missing)?;
+    let mut doc: D = match ctx.recent.take(tx, &id)? {
+        Some(doc) => D::from_automerge(doc),
+        None => chunks::load(tx, &id, &ctx.device)?.ok_or_else(missing)?,
+    };
     let heads = doc.heads();
     let out = change(&mut doc)?;
     append(tx, &id, &mut doc, &heads, D::TYPE, &record.to_string())?;
-    Ok((doc, out))
+    ctx.recent.keep(id, doc.into_automerge());
+    Ok(out)
 }
 
 fn missing_shift(shift: &ShiftId) -> impl FnOnce() -> StoreError + '_ {
@@ -722,10 +745,11 @@ fn append<D: Document>(
 
 fn list_in_antenna(
     tx: &Connection,
-    ctx: &Ctx,
+    ctx: &mut Ctx,
     add: impl FnOnce(&mut AntennaDoc) -> Result<(), maraude_core::DocumentError>,
 ) -> Result<()> {
-    change_document(tx, ctx, ctx.antenna.as_uuid(), missing_antenna, add)?;
+    let id = ctx.antenna;
+    change_document(tx, ctx, id.as_uuid(), missing_antenna, add)?;
     Ok(())
 }
 
@@ -821,10 +845,7 @@ mod tests {
         assert!(
             matches!(
                 err,
-                StoreError::NewerFormat {
-                    found: 99,
-                    known: 1
-                }
+                StoreError::NewerFormat { found: 99, known } if known == schema::latest()
             ),
             "{err}"
         );

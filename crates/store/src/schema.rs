@@ -79,6 +79,51 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX cases_open ON cases(open, opened_at);
     ",
+    // 2: an entry's figures apart from its body, stored in date order, its
+    // time as an integer. The period report scans the figures of a year
+    // (~100,000 rows); with the bodies beside them it decrypted five times
+    // as many pages.
+    "
+    CREATE TABLE entry_bodies (
+        id TEXT PRIMARY KEY,
+        shift TEXT NOT NULL,
+        at TEXT NOT NULL,
+        body TEXT NOT NULL
+    );
+    INSERT INTO entry_bodies (id, shift, at, body) SELECT id, shift, at, body FROM entries;
+    CREATE INDEX entry_bodies_shift ON entry_bodies(shift, at);
+    CREATE TABLE entry_figures (
+        date TEXT NOT NULL,
+        id TEXT NOT NULL,
+        shift TEXT NOT NULL,
+        shift_kind TEXT NOT NULL,
+        at_us INTEGER NOT NULL,
+        kind TEXT NOT NULL,
+        place TEXT,
+        item TEXT,
+        quantity INTEGER NOT NULL,
+        people INTEGER NOT NULL,
+        men INTEGER NOT NULL,
+        women INTEGER NOT NULL,
+        children INTEGER NOT NULL,
+        minors_alone INTEGER NOT NULL,
+        vulnerable INTEGER NOT NULL,
+        detail TEXT,
+        case_id TEXT,
+        voided INTEGER NOT NULL,
+        PRIMARY KEY (date, id)
+    ) WITHOUT ROWID;
+    -- `at` was RFC 3339 with microseconds and Z, `at_us` is microseconds
+    -- since 1970 UTC: an integer reads faster than a timestamp parses.
+    INSERT INTO entry_figures SELECT date, id, shift, shift_kind,
+        CAST(strftime('%s', at) AS INTEGER) * 1000000 + CAST(substr(at, 21, 6) AS INTEGER),
+        kind, place, item,
+        quantity, people, men, women, children, minors_alone, vulnerable, detail, case_id, voided
+        FROM entries;
+    DROP TABLE entries;
+    CREATE UNIQUE INDEX entry_figures_id ON entry_figures(id);
+    CREATE INDEX entry_figures_shift ON entry_figures(shift);
+    ",
 ];
 
 /// The newest store format this build knows.

@@ -46,6 +46,9 @@ impl Document for AntennaDoc {
     fn automerge_ref(&self) -> &AutoCommit {
         &self.0
     }
+    fn into_automerge(self) -> AutoCommit {
+        self.0
+    }
 }
 
 impl AntennaDoc {

@@ -25,6 +25,9 @@ impl Document for CaseDoc {
     fn automerge_ref(&self) -> &AutoCommit {
         &self.0
     }
+    fn into_automerge(self) -> AutoCommit {
+        self.0
+    }
 }
 
 impl CaseDoc {

@@ -128,6 +128,7 @@ pub trait Document: Sized {
     fn from_automerge(doc: AutoCommit) -> Self;
     fn automerge(&mut self) -> &mut AutoCommit;
     fn automerge_ref(&self) -> &AutoCommit;
+    fn into_automerge(self) -> AutoCommit;
 
     /// Load from the chunks a store or a peer holds (snapshots and
     /// incremental changes, in any order). `device` becomes the actor of the

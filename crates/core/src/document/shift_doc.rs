@@ -26,6 +26,9 @@ impl Document for ShiftDoc {
     fn automerge_ref(&self) -> &AutoCommit {
         &self.0
     }
+    fn into_automerge(self) -> AutoCommit {
+        self.0
+    }
 }
 
 impl ShiftDoc {

@@ -22,7 +22,7 @@ pub use night::{
     Arrivals, CaseLine, IncidentLine, ItemLine, NightReport, PeopleMet, PlaceCount, StockLine,
 };
 pub use period::{
-    CaseTotals, CensusLine, ItemTotal, MonthTotal, PeriodReport, PeriodTally, PlaceTotal,
+    CaseTotals, CensusLine, ItemTotal, MonthTotal, PeriodReport, PeriodRow, PeriodTally, PlaceTotal,
 };
 pub use rows::{CaseSummary, ShiftSummary, TallyRow};
 pub use text::{night_text, period_text};

@@ -1,6 +1,6 @@
 use std::collections::BTreeMap;
 
-use chrono::{Datelike, NaiveDate};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use serde::Serialize;
 
 use super::rows::{CaseSummary, ShiftSummary, TallyRow};
@@ -87,6 +87,40 @@ pub struct CensusLine {
     pub vulnerable: u32,
 }
 
+/// What a period report needs of one entry: its figures, without the ids
+/// a [`TallyRow`] carries. A store reads these straight from its index: a
+/// year's report reads 100,000 of them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PeriodRow {
+    pub date: NaiveDate,
+    pub at: DateTime<Utc>,
+    pub place: Option<PlaceId>,
+    pub kind: EntryKind,
+    pub item: Option<ItemId>,
+    pub detail: Option<String>,
+    pub quantity: u32,
+    pub people: u32,
+    pub composition: Composition,
+    pub vulnerable: u32,
+}
+
+impl From<&TallyRow> for PeriodRow {
+    fn from(row: &TallyRow) -> Self {
+        Self {
+            date: row.date,
+            at: row.at,
+            place: row.place.clone(),
+            kind: row.kind,
+            item: row.item.clone(),
+            detail: row.detail.clone(),
+            quantity: row.quantity,
+            people: row.people,
+            composition: row.composition,
+            vulnerable: row.vulnerable,
+        }
+    }
+}
+
 /// Folds shifts, entry rows and case summaries into a [`PeriodReport`].
 /// Rows outside the range, and voided rows, are ignored, so a caller may
 /// feed a superset.
@@ -98,7 +132,7 @@ pub struct PeriodTally {
     items: BTreeMap<ItemId, ItemTotal>,
     places: BTreeMap<Option<PlaceId>, PlaceTotal>,
     months: BTreeMap<(i32, u32), MonthTotal>,
-    census: BTreeMap<PlaceId, (chrono::DateTime<chrono::Utc>, CensusLine)>,
+    census: BTreeMap<PlaceId, (DateTime<Utc>, CensusLine)>,
 }
 
 impl PeriodTally {
@@ -147,14 +181,19 @@ impl PeriodTally {
     }
 
     fn item(&mut self, id: &ItemId) -> &mut ItemTotal {
-        self.items.entry(id.clone()).or_insert_with(|| ItemTotal {
-            item: id.clone(),
-            label: String::new(),
-            distributed: 0,
-            entries: 0,
-            loaded: 0,
-            returned: 0,
-        })
+        // Looked up before cloning the id: most rows find their item.
+        if !self.items.contains_key(id) {
+            let total = ItemTotal {
+                item: id.clone(),
+                label: String::new(),
+                distributed: 0,
+                entries: 0,
+                loaded: 0,
+                returned: 0,
+            };
+            self.items.insert(id.clone(), total);
+        }
+        self.items.get_mut(id).expect("inserted above")
     }
 
     pub fn add_shift(&mut self, s: &ShiftSummary) {
@@ -172,73 +211,92 @@ impl PeriodTally {
         }
     }
 
+    /// One entry row; voided rows and rows outside the range are ignored.
     pub fn add_entry(&mut self, row: &TallyRow) {
-        if row.voided || !self.in_range(row.date) {
+        if !row.voided {
+            self.add(&PeriodRow::from(row));
+        }
+    }
+
+    /// One entry that is not voided; rows outside the range are ignored.
+    pub fn add(&mut self, g: &PeriodRow) {
+        if !self.in_range(g.date) {
             return;
         }
-        let place = self.places.entry(row.place.clone()).or_default();
-        match row.kind {
-            EntryKind::Distribution => place.distributed += row.quantity,
-            EntryKind::Headcount => place.people_met += row.people,
-            EntryKind::Arrival => place.arrivals_people += row.people,
+        if !self.places.contains_key(&g.place) {
+            self.places.insert(g.place.clone(), PlaceTotal::default());
+        }
+        let place = self.places.get_mut(&g.place).expect("inserted above");
+        match g.kind {
+            EntryKind::Distribution => place.distributed += g.quantity,
+            EntryKind::Headcount => place.people_met += g.people,
+            EntryKind::Arrival => place.arrivals_people += g.people,
             EntryKind::Incident => place.incidents += 1,
             _ => {}
         }
-        let month = self.month(row.date);
-        match row.kind {
-            EntryKind::Distribution => month.distributed += row.quantity,
-            EntryKind::Headcount => month.people_met += row.people,
-            EntryKind::Arrival => month.arrivals_people += row.people,
+        let month = self.month(g.date);
+        match g.kind {
+            EntryKind::Distribution => month.distributed += g.quantity,
+            EntryKind::Headcount => month.people_met += g.people,
+            EntryKind::Arrival => month.arrivals_people += g.people,
             EntryKind::Incident => month.incidents += 1,
             EntryKind::ShelterRequest => month.shelter_requests += 1,
             EntryKind::Referral => month.referrals += 1,
             EntryKind::Note => {}
         }
-        let r = &mut self.report;
-        match row.kind {
+        match g.kind {
             EntryKind::Distribution => {
-                if let Some(id) = &row.item {
-                    let q = row.quantity;
+                if let Some(id) = &g.item {
                     let item = self.item(id);
-                    item.distributed += q;
+                    item.distributed += g.quantity;
                     item.entries += 1;
                 }
             }
             EntryKind::Headcount => {
-                r.people_met += row.people;
-                r.people_met_composition.add(&row.composition);
-                if let Some(place) = &row.place {
-                    let newer = self.census.get(place).is_none_or(|(at, _)| *at <= row.at);
-                    if newer {
-                        let line = CensusLine {
-                            place: place.clone(),
-                            name: String::new(),
-                            date: row.date,
-                            people: row.people,
-                            composition: row.composition,
-                            vulnerable: row.vulnerable,
-                        };
-                        self.census.insert(place.clone(), (row.at, line));
-                    }
-                }
+                self.report.people_met += g.people;
+                self.report.people_met_composition.add(&g.composition);
+                self.census(g);
             }
             EntryKind::Arrival => {
+                let r = &mut self.report;
                 r.arrivals_groups += 1;
-                r.arrivals_people += row.people;
-                r.arrivals_composition.add(&row.composition);
+                r.arrivals_people += g.people;
+                r.arrivals_composition.add(&g.composition);
             }
             EntryKind::Incident => {
+                let r = &mut self.report;
                 *r.incidents
-                    .entry(row.detail.clone().unwrap_or_default())
+                    .entry(g.detail.clone().unwrap_or_default())
                     .or_default() += 1;
-                r.incident_people_affected += row.people;
+                r.incident_people_affected += g.people;
             }
             EntryKind::Referral => {
-                *r.referrals_by_service
-                    .entry(row.detail.clone().unwrap_or_default())
+                *self
+                    .report
+                    .referrals_by_service
+                    .entry(g.detail.clone().unwrap_or_default())
                     .or_default() += 1;
             }
             EntryKind::ShelterRequest | EntryKind::Note => {}
+        }
+    }
+
+    /// The census keeps each place's latest headcount in the range.
+    fn census(&mut self, row: &PeriodRow) {
+        let Some(place) = &row.place else {
+            return;
+        };
+        let newer = self.census.get(place).is_none_or(|(at, _)| *at <= row.at);
+        if newer {
+            let line = CensusLine {
+                place: place.clone(),
+                name: String::new(),
+                date: row.date,
+                people: row.people,
+                composition: row.composition,
+                vulnerable: row.vulnerable,
+            };
+            self.census.insert(place.clone(), (row.at, line));
         }
     }
 

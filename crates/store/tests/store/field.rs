@@ -290,3 +290,91 @@ fn reopening_the_store_finds_everything() {
     );
     assert_eq!(store.current_shift().unwrap().id, shift);
 }
+
+/// The app and the CLI may hold the same file open: each keeps the current
+/// shift loaded between taps, and must still see what the other wrote.
+#[test]
+fn two_handles_on_one_file_log_into_the_same_shift_without_losing_either() {
+    let mut t = calais();
+    let shift = night_shift(&mut t.store);
+    let mut other = Store::open(&t.path(), &passphrase()).unwrap();
+    for round in 0..3 {
+        t.store
+            .log(&shift, &nick("Jo"), give("blanket", 1, "dunes-north"))
+            .unwrap();
+        other
+            .log(&shift, &nick("Sam"), give("blanket", 1, "dunes-north"))
+            .unwrap();
+        assert_eq!(t.store.entries(&shift).unwrap().len(), 2 * (round + 1));
+    }
+    let both = |store: &Store| {
+        store
+            .night_report(&shift, Lang::En)
+            .unwrap()
+            .distributed("blanket")
+    };
+    assert_eq!(both(&t.store), 6);
+    assert_eq!(both(&other), 6);
+    // The documents themselves, not only the index, hold all six.
+    drop(other);
+    t.store.rebuild_index().unwrap();
+    assert_eq!(both(&t.store), 6);
+    assert_eq!(t.store.entries(&shift).unwrap().len(), 6);
+}
+
+/// The period report reads only the figures it needs; it must say what the
+/// core says when fed every row of the same period one by one.
+#[test]
+fn the_period_report_equals_the_core_tally_of_every_row() {
+    use maraude_core::report::PeriodTally;
+    let mut t = calais();
+    let shift = night_shift(&mut t.store);
+    for (item, n, place) in [
+        ("blanket", 2, "dunes-north"),
+        ("tea_coffee", 30, "hospital-bridge"),
+        ("blanket", 1, "hospital-bridge"),
+    ] {
+        t.store
+            .log(&shift, &nick("Jo"), give(item, n, place))
+            .unwrap();
+    }
+    let wrong = t
+        .store
+        .log(&shift, &nick("Jo"), give("blanket", 9, "dunes-north"))
+        .unwrap();
+    t.store
+        .void_entry(&wrong.id, &nick("Mira"), "twice")
+        .unwrap();
+    for (people, place) in [
+        (40, "dunes-north"),
+        (12, "hospital-bridge"),
+        (45, "dunes-north"),
+    ] {
+        let count = NewEntry {
+            at: None,
+            place: Some(place.parse().unwrap()),
+            content: EntryContent::Headcount {
+                people,
+                composition: Composition::default(),
+                vulnerable: 1,
+            },
+        };
+        t.store.log(&shift, &nick("Sam"), count).unwrap();
+    }
+    let day = t.store.shift(&shift).unwrap().date;
+    let antenna = t.store.antenna().unwrap();
+    let mut tally = PeriodTally::new(&antenna, day, day);
+    for s in t.store.shifts(day, day).unwrap() {
+        tally.add_shift(&(&s).into());
+    }
+    t.store
+        .for_each_row(day, day, |row| tally.add_entry(row))
+        .unwrap();
+    let report = t.store.period_report(day, day, Lang::En).unwrap();
+    // Cases are added from their summaries by both; none were opened here.
+    assert_eq!(report, tally.finish(&antenna, Lang::En));
+    assert_eq!(report.distributed("blanket"), 3);
+    assert_eq!(report.people_met, 97);
+    let census: u32 = report.census.iter().map(|c| c.people).sum();
+    assert_eq!(census, 45 + 12, "the latest headcount of each place");
+}
