@@ -15,4 +15,7 @@ cargo fmt --all -- --check
 echo "== cargo clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 echo "== cargo test"
+# The end-to-end tests run the `maraude` binary: build it first (cargo test
+# builds only the binaries of the package under test).
+cargo build -p maraude-cli --locked
 cargo test --workspace --locked

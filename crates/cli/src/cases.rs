@@ -158,13 +158,17 @@ pub fn follow_ups(ctx: &Ctx) -> Result<()> {
             let urgent = if f.urgent { " URGENT" } else { "" };
             let _ = writeln!(
                 s,
-                "{}  {:>3} days  {:<16} {:<20} {} ({} people){}",
+                "{}  {:>3} days  {:<16} {:<20} {}{}{}",
                 f.short,
                 f.days_open,
                 f.kind.as_str(),
                 f.detail,
                 f.alias,
-                f.people,
+                if f.people > 1 {
+                    format!(" (+{} with them)", f.people - 1)
+                } else {
+                    String::new()
+                },
                 urgent
             );
         }

@@ -50,7 +50,7 @@ const EXAMPLES: &str = "Examples:
   export MARAUDE_STORE=calais.maraude MARAUDE_VOLUNTEER=Jo
   maraude init --antenna Calais
   maraude place add dunes-north --name \"Dunes nord\"
-  maraude shift start --kind night_maraude --lead Mira --team Jo,Sam --load blanket=40,tea_coffee=200
+  maraude shift start --kind night-maraude --lead Mira --team Jo,Sam --load blanket=40,tea_coffee=200
   maraude log distribution blanket 2 --place dunes-north
   maraude log headcount 70 --place dunes-north --men 60 --women 6 --children 4
   maraude entries

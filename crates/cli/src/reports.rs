@@ -5,7 +5,7 @@ use chrono::{Datelike, NaiveDate, Utc};
 use clap::{Subcommand, ValueEnum};
 use maraude_core::report;
 
-use crate::{Ctx, shifts};
+use crate::{Ctx, output, shifts};
 
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
 pub enum Format {
@@ -49,9 +49,9 @@ pub fn run(ctx: &Ctx, c: ReportCommand) -> Result<()> {
             let id = shifts::pick_for_review(&store, shift.as_deref())?;
             let r = store.night_report(&id, ctx.lang)?;
             match format(ctx, f) {
-                Format::Text => print!("{}", report::night_text(&r, ctx.lang)),
-                Format::Json => println!("{}", serde_json::to_string_pretty(&r)?),
-                Format::Csv => print!("{}", report::night_csv(&r)),
+                Format::Text => output::print(&report::night_text(&r, ctx.lang))?,
+                Format::Json => output::print(&format!("{}\n", serde_json::to_string_pretty(&r)?))?,
+                Format::Csv => output::print(&report::night_csv(&r))?,
             }
         }
         ReportCommand::Period {
@@ -67,9 +67,9 @@ pub fn run(ctx: &Ctx, c: ReportCommand) -> Result<()> {
             }
             let r = store.period_report(from, to, ctx.lang)?;
             match format(ctx, f) {
-                Format::Text => print!("{}", report::period_text(&r, ctx.lang)),
-                Format::Json => println!("{}", serde_json::to_string_pretty(&r)?),
-                Format::Csv => print!("{}", report::period_csv(&r)),
+                Format::Text => output::print(&report::period_text(&r, ctx.lang))?,
+                Format::Json => output::print(&format!("{}\n", serde_json::to_string_pretty(&r)?))?,
+                Format::Csv => output::print(&report::period_csv(&r))?,
             }
         }
     }
