@@ -335,14 +335,14 @@ impl Report {
         );
         add(
             "period_antenna_median_ms",
-            "  of which: reading the antenna (median)".into(),
+            "  beside it: reading the antenna (median)".into(),
             median(&m.period_antenna_ms),
             "ms",
             None,
         );
         add(
             "period_shifts_median_ms",
-            "  of which: reading the season's shifts (median)".into(),
+            "  beside it: reading the season's shifts (median)".into(),
             median(&m.period_shifts_ms),
             "ms",
             None,

@@ -23,14 +23,19 @@ struct Words {
     handover: &'static str,
     open: &'static str,
     nothing: &'static str,
-    men: &'static str,
-    women: &'static str,
-    children: &'static str,
-    minors_alone: &'static str,
+    /// One, many.
+    men: (&'static str, &'static str),
+    /// One, many.
+    women: (&'static str, &'static str),
+    /// One, many.
+    children: (&'static str, &'static str),
+    minors_alone: (&'static str, &'static str),
     vulnerable: &'static str,
     shifts: &'static str,
     places: &'static str,
     cases_opened: &'static str,
+    shelter_cases: &'static str,
+    referral_cases: &'static str,
     still_open: &'static str,
     census: &'static str,
     voided: &'static str,
@@ -51,14 +56,16 @@ const FR: Words = Words {
     handover: "Transmissions",
     open: "en cours",
     nothing: "rien",
-    men: "hommes",
-    women: "femmes",
-    children: "enfants",
-    minors_alone: "MNA",
+    men: ("homme", "hommes"),
+    women: ("femme", "femmes"),
+    children: ("enfant", "enfants"),
+    minors_alone: ("MNA", "MNA"),
     vulnerable: "vulnérables",
     shifts: "Maraudes et permanences",
-    places: "Par lieu",
+    places: "Par lieu (personnes rencontrées / articles distribués)",
     cases_opened: "Suivis ouverts",
+    shelter_cases: "mise à l'abri",
+    referral_cases: "orientation",
     still_open: "encore ouverts",
     census: "Recensement (dernier comptage par lieu)",
     voided: "entrées annulées",
@@ -79,14 +86,16 @@ const EN: Words = Words {
     handover: "Handover",
     open: "open",
     nothing: "none",
-    men: "men",
-    women: "women",
-    children: "children",
-    minors_alone: "minors alone",
+    men: ("man", "men"),
+    women: ("woman", "women"),
+    children: ("child", "children"),
+    minors_alone: ("unaccompanied minor", "unaccompanied minors"),
     vulnerable: "vulnerable",
     shifts: "Shifts",
-    places: "By place",
+    places: "By place (people met / items distributed)",
     cases_opened: "Follow-ups opened",
+    shelter_cases: "shelter",
+    referral_cases: "referral",
     still_open: "still open",
     census: "Census (last count per place)",
     voided: "voided entries",
@@ -121,7 +130,7 @@ fn composition(c: &crate::entry::Composition, w: &Words) -> String {
     ]
     .iter()
     .filter(|(n, _)| *n > 0)
-    .map(|(n, l)| format!("{n} {l}"))
+    .map(|(n, (one, many))| format!("{n} {}", if *n == 1 { one } else { many }))
     .collect();
     if parts.is_empty() {
         String::new()
@@ -292,8 +301,15 @@ pub fn period_text(r: &PeriodReport, lang: Lang) -> String {
     let c = &r.cases;
     let _ = writeln!(
         s,
-        "\n{}: {} + {} ({} {})",
-        w.cases_opened, c.shelter_requests_opened, c.referrals_opened, c.still_open, w.still_open
+        "\n{}: {} ({} {}, {} {}), {} {}",
+        w.cases_opened,
+        c.shelter_requests_opened + c.referrals_opened,
+        c.shelter_requests_opened,
+        w.shelter_cases,
+        c.referrals_opened,
+        w.referral_cases,
+        c.still_open,
+        w.still_open
     );
     for (o, n) in &c.outcomes {
         let _ = writeln!(s, "  - {o}: {n}");
@@ -324,4 +340,28 @@ pub fn period_text(r: &PeriodReport, lang: Lang) -> String {
         }
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::entry::Composition;
+
+    #[test]
+    fn one_person_is_counted_in_the_singular() {
+        let c = Composition {
+            men: 2,
+            women: 1,
+            children: 1,
+            minors_alone: 1,
+        };
+        assert_eq!(
+            composition(&c, &FR),
+            " (2 hommes, 1 femme, 1 enfant, 1 MNA)"
+        );
+        assert_eq!(
+            composition(&c, &EN),
+            " (2 men, 1 woman, 1 child, 1 unaccompanied minor)"
+        );
+    }
 }
