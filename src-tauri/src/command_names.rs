@@ -1,0 +1,41 @@
+/// The commands the UI may call: the only door from the webview to Rust.
+/// Read by build.rs (to make one permission each) and by the capability
+/// test, so that the three lists (this one, `generate_handler!` in
+/// `run()`, capabilities/main.json) stay one.
+pub const COMMANDS: &[&str] = &[
+    "status",
+    "create_antenna",
+    "create_demo_antenna",
+    "unlock",
+    "lock",
+    "antenna",
+    "current_shift",
+    "start_shift",
+    "log_entry",
+    "undo_last",
+    "entries",
+    "night_report",
+];
+
+#[cfg(test)]
+mod tests {
+    use super::COMMANDS;
+
+    /// The window is granted each command of the list, and nothing else.
+    #[test]
+    fn the_main_window_may_call_exactly_the_apps_commands() {
+        let capability: serde_json::Value =
+            serde_json::from_str(include_str!("../capabilities/main.json")).expect("JSON");
+        let granted: Vec<&str> = capability["permissions"]
+            .as_array()
+            .expect("a list of permissions")
+            .iter()
+            .filter_map(|p| p.as_str())
+            .collect();
+        let expected: Vec<String> = COMMANDS
+            .iter()
+            .map(|c| format!("allow-{}", c.replace('_', "-")))
+            .collect();
+        assert_eq!(granted, expected);
+    }
+}

@@ -1,0 +1,205 @@
+//! The commands the UI calls (listed in `command_names.rs`). Each one
+//! unlocks or locks the store, or calls one store function.
+//!
+//! They are `async` so that Tauri runs them off the window's thread: a
+//! passphrase takes ~150 ms to check (Argon2id) and a demo season seconds.
+
+use std::path::PathBuf;
+
+use maraude_core::Lang;
+use maraude_core::antenna::Antenna;
+use maraude_core::entry::{Entry, NewEntry};
+use maraude_core::ids::{DeviceId, Nickname, ShiftId};
+use maraude_core::report::{NightReport, night_text};
+use maraude_core::shift::{NewShift, Shift};
+use maraude_store::{Passphrase, StoreError};
+use serde::Serialize;
+use tauri::{AppHandle, Manager, State};
+
+use crate::error::AppError;
+use crate::open_store::OpenStore;
+
+type Reply<T> = Result<T, AppError>;
+
+/// The device's store file, in the app's data directory.
+fn store_path(app: &AppHandle) -> Reply<PathBuf> {
+    let dir = app.path().app_data_dir().map_err(|e| AppError {
+        code: "io",
+        message: format!("this device gives the app no data directory: {e}"),
+    })?;
+    Ok(dir.join("antenna.maraude"))
+}
+
+/// What the first screen needs to know.
+#[derive(Debug, Serialize)]
+pub struct Status {
+    /// Whether this device holds an antenna (else: create one, or a demo).
+    pub has_store: bool,
+    pub unlocked: bool,
+}
+
+#[tauri::command]
+pub async fn status(app: AppHandle, open: State<'_, OpenStore>) -> Reply<Status> {
+    Ok(Status {
+        has_store: store_path(&app)?.exists(),
+        unlocked: open.is_unlocked()?,
+    })
+}
+
+#[tauri::command]
+pub async fn create_antenna(
+    app: AppHandle,
+    open: State<'_, OpenStore>,
+    name: String,
+    passphrase: String,
+) -> Reply<Antenna> {
+    open.create(&store_path(&app)?, Passphrase::new(passphrase), &name)
+}
+
+#[tauri::command]
+pub async fn create_demo_antenna(
+    app: AppHandle,
+    open: State<'_, OpenStore>,
+    passphrase: String,
+) -> Reply<Antenna> {
+    open.create_demo(&store_path(&app)?, Passphrase::new(passphrase))
+}
+
+#[tauri::command]
+pub async fn unlock(
+    app: AppHandle,
+    open: State<'_, OpenStore>,
+    passphrase: String,
+) -> Reply<Antenna> {
+    open.unlock(&store_path(&app)?, Passphrase::new(passphrase))
+}
+
+#[tauri::command]
+pub async fn lock(open: State<'_, OpenStore>) -> Reply<()> {
+    open.lock()
+}
+
+#[tauri::command]
+pub async fn antenna(open: State<'_, OpenStore>) -> Reply<Antenna> {
+    open.with(|s| s.antenna())
+}
+
+/// The newest open shift, or none.
+#[tauri::command]
+pub async fn current_shift(open: State<'_, OpenStore>) -> Reply<Option<Shift>> {
+    open.with(|s| match s.current_shift() {
+        Ok(shift) => Ok(Some(shift)),
+        Err(StoreError::NoOpenShift) => Ok(None),
+        Err(e) => Err(e),
+    })
+}
+
+#[tauri::command]
+pub async fn start_shift(open: State<'_, OpenStore>, shift: NewShift) -> Reply<Shift> {
+    open.with(|s| s.start_shift(shift))
+}
+
+#[tauri::command]
+pub async fn log_entry(
+    open: State<'_, OpenStore>,
+    shift: ShiftId,
+    by: Nickname,
+    entry: NewEntry,
+) -> Reply<Entry> {
+    open.with(|s| s.log(&shift, &by, entry))
+}
+
+/// Voids the last entry this tablet logged in the shift (reason "undo"),
+/// and returns it as voided.
+#[tauri::command]
+pub async fn undo_last(open: State<'_, OpenStore>, shift: ShiftId, by: Nickname) -> Reply<Entry> {
+    let last = open.with(|s| Ok(last_logged_here(&s.entries(&shift)?, s.device())))?;
+    let last = last.ok_or_else(AppError::nothing_to_undo)?;
+    open.with(|s| s.void_entry(&last, &by, "undo"))
+}
+
+/// The last entry `device` logged that is not voided yet: what "undo"
+/// takes back, however the entries' own times were set.
+fn last_logged_here(entries: &[Entry], device: DeviceId) -> Option<maraude_core::ids::EntryId> {
+    entries
+        .iter()
+        .filter(|e| e.device == device && !e.is_voided())
+        .max_by_key(|e| (e.logged_at, e.id))
+        .map(|e| e.id)
+}
+
+#[tauri::command]
+pub async fn entries(open: State<'_, OpenStore>, shift: ShiftId) -> Reply<Vec<Entry>> {
+    open.with(|s| s.entries(&shift))
+}
+
+/// The night report, and its plain-text summary for the messaging group.
+#[derive(Debug, Serialize)]
+pub struct NightReportView {
+    pub report: NightReport,
+    pub text: String,
+}
+
+#[tauri::command]
+pub async fn night_report(
+    open: State<'_, OpenStore>,
+    shift: ShiftId,
+    lang: Lang,
+) -> Reply<NightReportView> {
+    open.with(|s| {
+        let report = s.night_report(&shift, lang)?;
+        let text = night_text(&report, lang);
+        Ok(NightReportView { report, text })
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use maraude_core::entry::{Composition, EntryContent, Quantity};
+    use maraude_core::shift::ShiftKind;
+    use maraude_store::Store;
+
+    fn blanket(n: i64) -> NewEntry {
+        NewEntry {
+            at: None,
+            place: None,
+            content: EntryContent::Distribution {
+                item: "blanket".parse().expect("item"),
+                size: None,
+                quantity: Quantity::new(n).expect("quantity"),
+                people: None,
+                composition: Composition::default(),
+            },
+        }
+    }
+
+    #[test]
+    fn undo_takes_back_this_tablets_last_entry_then_the_one_before() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let pass = Passphrase::new("correct horse battery".into());
+        let mut store =
+            Store::create(&dir.path().join("a.maraude"), &pass, "Calais").expect("store");
+        let jo: Nickname = "Jo".parse().expect("nickname");
+        let shift = store
+            .start_shift(NewShift {
+                kind: ShiftKind::NightMaraude,
+                started_at: None,
+                lead: jo.clone(),
+                team: Default::default(),
+                vehicle: None,
+                stock_loaded: Default::default(),
+            })
+            .expect("shift");
+        let first = store.log(&shift.id, &jo, blanket(1)).expect("logged");
+        let second = store.log(&shift.id, &jo, blanket(2)).expect("logged");
+
+        let device = store.device();
+        let entries = store.entries(&shift.id).expect("entries");
+        assert_eq!(last_logged_here(&entries, device), Some(second.id));
+        store.void_entry(&second.id, &jo, "undo").expect("voided");
+        let entries = store.entries(&shift.id).expect("entries");
+        assert_eq!(last_logged_here(&entries, device), Some(first.id));
+        assert_eq!(last_logged_here(&entries, DeviceId::new()), None);
+    }
+}

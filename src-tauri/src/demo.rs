@@ -1,0 +1,52 @@
+//! "Try with a demo antenna": a new store holding a few weeks of an invented
+//! antenna's activity, ending yesterday, as `maraude demo` makes it.
+
+use std::path::Path;
+
+use chrono::{Duration, Utc};
+use maraude_demo::{SeasonPlan, demo_antenna, season};
+use maraude_store::{Passphrase, Store, StoreError};
+
+/// About three weeks: enough for a timeline, follow-ups and reports, and
+/// written in a few seconds on a tablet.
+const SHIFTS: usize = 60;
+const SEED: u64 = 2026;
+const ANTENNA: &str = "Calais (démo)";
+
+pub fn create(path: &Path, passphrase: &Passphrase) -> Result<Store, StoreError> {
+    let antenna = demo_antenna(ANTENNA)?;
+    // Nineteen shifts go out a week; the last one started yesterday.
+    let days = (SHIFTS * 7).div_ceil(19) as i64;
+    let start = maraude_core::time::paris_date(Utc::now()) - Duration::days(days + 1);
+    let mut store = Store::create_for(path, passphrase, &antenna)?;
+    let plan = SeasonPlan::shifts(SHIFTS, start, SEED);
+    let mut documents = season(&antenna, &store.device(), &plan)?.documents;
+    // Batches keep each transaction short and memory flat.
+    while !documents.is_empty() {
+        let batch: Vec<_> = documents.drain(..documents.len().min(50)).collect();
+        store.insert_documents(batch)?;
+    }
+    store.checkpoint()?;
+    Ok(store)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_demo_antenna_has_places_items_and_no_shift_left_open() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("antenna.maraude");
+        let store = create(&path, &Passphrase::new("demo passphrase".into())).expect("demo");
+        let antenna = store.antenna().expect("antenna");
+        assert!(antenna.places.len() > 5);
+        assert!(
+            antenna
+                .catalogue
+                .contains_key(&"blanket".parse().expect("item id"))
+        );
+        assert!(store.open_shifts().expect("shifts").is_empty());
+        assert!(store.stats().expect("stats").entries > 1_000);
+    }
+}

@@ -1,0 +1,110 @@
+//! What a command answers when it fails.
+
+use maraude_store::StoreError;
+use serde::Serialize;
+
+/// A failed command, as the UI receives it: `code` says which case it is (the
+/// UI shows its own translated text for the codes it knows), `message` says
+/// what went wrong and what to do, in English, for the others.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AppError {
+    pub code: &'static str,
+    pub message: String,
+}
+
+impl AppError {
+    fn new(code: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            message: message.into(),
+        }
+    }
+
+    pub fn locked() -> Self {
+        Self::new(
+            "locked",
+            "the app is locked: unlock it with the antenna passphrase",
+        )
+    }
+
+    pub fn no_store() -> Self {
+        Self::new(
+            "no_store",
+            "this device has no antenna yet: create one, or try a demo antenna",
+        )
+    }
+
+    pub fn store_exists() -> Self {
+        Self::new(
+            "store_exists",
+            "this device already holds an antenna: unlock it with its passphrase",
+        )
+    }
+
+    pub fn nothing_to_undo() -> Self {
+        Self::new(
+            "nothing_to_undo",
+            "nothing to undo: this tablet has logged nothing in this shift yet",
+        )
+    }
+
+    /// A panic while the store was in use: the state may be half-changed.
+    pub fn poisoned() -> Self {
+        Self::new(
+            "restart",
+            "the app hit an internal error: close it and open it again (what was saved is safe)",
+        )
+    }
+
+    pub fn io(what: &str, e: &std::io::Error) -> Self {
+        Self::new(
+            "io",
+            format!("{what}: {e}; check the device's free space and permissions"),
+        )
+    }
+}
+
+impl From<StoreError> for AppError {
+    fn from(e: StoreError) -> Self {
+        // The store's messages name `maraude` commands; the app's screens
+        // say it their way for the cases a volunteer meets.
+        match e {
+            StoreError::WrongPassphrase(_) => Self::new(
+                "wrong_passphrase",
+                "wrong passphrase: check the antenna passphrase and try again",
+            ),
+            StoreError::WeakPassphrase { min } => Self::new(
+                "weak_passphrase",
+                format!("the passphrase is too short: at least {min} characters"),
+            ),
+            StoreError::NotFound(_) => Self::no_store(),
+            StoreError::AlreadyExists(_) => Self::store_exists(),
+            StoreError::NoOpenShift => Self::new(
+                "no_open_shift",
+                "no shift is open: start one on the home screen",
+            ),
+            StoreError::NewerFormat { .. } => Self::new("update_app", e.to_string()),
+            StoreError::Invalid(_) => Self::new("invalid", e.to_string()),
+            other => Self::new("store", other.to_string()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_wrong_passphrase_says_to_try_again_without_naming_the_file() {
+        let e = AppError::from(StoreError::WrongPassphrase("/data/antenna.maraude".into()));
+        assert_eq!(e.code, "wrong_passphrase");
+        assert!(!e.message.contains("/data"));
+    }
+
+    #[test]
+    fn no_open_shift_points_to_the_home_screen_not_the_cli() {
+        let e = AppError::from(StoreError::NoOpenShift);
+        assert_eq!(e.code, "no_open_shift");
+        assert!(!e.message.contains("maraude shift"));
+    }
+}

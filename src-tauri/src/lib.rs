@@ -1,0 +1,85 @@
+//! # maraude-app
+//!
+//! The tablet app's shell: a Tauri 2 window showing the UI built from `ui/`,
+//! and the commands that UI may call. It is wiring, like the `maraude`
+//! command: every rule is in `maraude-core`, every write in `maraude-store`;
+//! a command unlocks the store or calls one store function and returns its
+//! answer as JSON.
+//!
+//! ## The model
+//!
+//! - One encrypted store file per device, `antenna.maraude` in the app's
+//!   data directory (`$XDG_DATA_HOME/fr.maraude.field` on Linux). The first
+//!   run creates it, for a new antenna or for a demo antenna.
+//! - [`OpenStore`] is the app's one piece of state: the store while the app
+//!   is unlocked, nothing while it is locked. Locking drops the store, and
+//!   with it the SQLCipher key.
+//! - The UI reaches Rust only through [`COMMANDS`]; build.rs turns each into
+//!   a permission and `capabilities/main.json` grants exactly those, no
+//!   core or plugin permission. The CSP in `tauri.conf.json` allows only the
+//!   app's own scripts and styles, served from the binary.
+//! - Errors reach the UI as [`AppError`]: a stable `code` the UI translates,
+//!   and a message saying what to do.
+//!
+//! ## What it must not know
+//!
+//! Business rules (validation, reports, undo semantics beyond "void the
+//! last entry this device logged") and the UI's layout.
+
+mod command_names;
+mod commands;
+mod demo;
+mod error;
+mod open_store;
+
+pub use command_names::COMMANDS;
+pub use error::AppError;
+pub use open_store::OpenStore;
+
+/// Starts the app. Desktop `main()` calls it; mobile builds enter here.
+#[cfg_attr(mobile, tauri::mobile_entry_point)]
+pub fn run() {
+    tauri::Builder::default()
+        .manage(OpenStore::default())
+        .invoke_handler(tauri::generate_handler![
+            commands::status,
+            commands::create_antenna,
+            commands::create_demo_antenna,
+            commands::unlock,
+            commands::lock,
+            commands::antenna,
+            commands::current_shift,
+            commands::start_shift,
+            commands::log_entry,
+            commands::undo_last,
+            commands::entries,
+            commands::night_report,
+        ])
+        .run(tauri::generate_context!())
+        .expect("the app window could not start: check that WebKitGTK 4.1 is installed");
+}
+
+#[cfg(test)]
+mod tests {
+    /// Only the app's own files, served from the binary: no inline script
+    /// or style, no eval, no remote source (the IPC origin aside).
+    #[test]
+    fn the_content_security_policy_allows_nothing_remote_or_inline() {
+        let config: serde_json::Value =
+            serde_json::from_str(include_str!("../tauri.conf.json")).expect("JSON");
+        let csp = config["app"]["security"]["csp"]
+            .as_object()
+            .expect("a CSP, as directives");
+        assert_eq!(csp["default-src"], "'none'");
+        for (directive, sources) in csp {
+            let sources = sources.as_str().expect("sources");
+            assert!(!sources.contains("unsafe"), "{directive}: {sources}");
+            for source in sources.split_whitespace() {
+                let remote = source.contains("://") || source.ends_with(':');
+                let ipc = source == "ipc:" || source == "http://ipc.localhost";
+                assert!(!remote || ipc, "{directive} allows {source}");
+            }
+        }
+        assert!(config["build"].get("devUrl").is_none());
+    }
+}
