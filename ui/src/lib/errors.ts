@@ -1,0 +1,21 @@
+import { toAppError } from './api';
+import type { Key } from './i18n/translate';
+import type { Translate } from './format';
+
+const KNOWN = new Set([
+  'wrong_passphrase',
+  'weak_passphrase',
+  'no_store',
+  'store_exists',
+  'locked',
+  'no_open_shift',
+  'nothing_to_undo',
+  'restart',
+]);
+
+/** What to show for a failed command: our own words for the cases we know,
+ * the command's message (which says what to do) for the others. */
+export function errorText(e: unknown, t: Translate): string {
+  const error = toAppError(e);
+  return KNOWN.has(error.code) ? t(`error.${error.code}` as Key) : t('error.other', { message: error.message });
+}

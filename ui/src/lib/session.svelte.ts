@@ -1,0 +1,55 @@
+// What the app holds while unlocked: the antenna's reference data, the
+// current shift, who is logging and where the team is. Records themselves
+// stay in the store; screens ask for them through api.ts.
+import type { Antenna, Shift } from './api';
+
+export type Screen = 'shift' | 'quick_log' | 'timeline' | 'report';
+
+const PLACE_KEY = 'maraude.place';
+
+class Session {
+  antenna = $state<Antenna | null>(null);
+  shift = $state<Shift | null>(null);
+  /** The volunteer holding the tablet: the lead at first, then whoever
+   * takes it (chosen in the top bar). */
+  by = $state('');
+  screen = $state<Screen>('shift');
+  /** The current place: sticky from one entry to the next, and across a
+   * restart of the app within the same shift. */
+  place = $state<string | undefined>(undefined);
+
+  open(antenna: Antenna, shift: Shift | null) {
+    this.antenna = antenna;
+    this.setShift(shift);
+  }
+
+  setShift(shift: Shift | null) {
+    this.shift = shift;
+    this.by = shift?.lead ?? '';
+    const saved = shift ? globalThis.localStorage?.getItem(PLACE_KEY) : null;
+    const [shiftId, place] = saved?.split(' ') ?? [];
+    this.place = shift && shiftId === shift.id && place && this.antenna?.places[place] ? place : undefined;
+    this.screen = shift ? 'quick_log' : 'shift';
+  }
+
+  setPlace(place: string | undefined) {
+    this.place = place;
+    if (this.shift) globalThis.localStorage?.setItem(PLACE_KEY, `${this.shift.id} ${place ?? ''}`);
+  }
+
+  /** The team, lead first: whom the "logging as" button cycles through. */
+  get team(): string[] {
+    if (!this.shift) return [];
+    return [this.shift.lead, ...this.shift.team.filter((n) => n !== this.shift?.lead)];
+  }
+
+  close() {
+    this.antenna = null;
+    this.shift = null;
+    this.by = '';
+    this.place = undefined;
+    this.screen = 'shift';
+  }
+}
+
+export const session = new Session();
