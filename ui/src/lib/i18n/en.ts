@@ -76,6 +76,7 @@ export const en = {
   'timeline.empty': 'Nothing logged in this shift yet.',
   'timeline.by': 'by {name}',
   'timeline.struck_out': 'Struck out ({reason})',
+  'timeline.undone': 'Undone',
 
   'entry.distribution': '{n} × {item}',
   'entry.headcount': { one: '{n} person met', other: '{n} people met' },
@@ -95,7 +96,9 @@ export const en = {
   'report.people': 'People',
   'report.groups': 'Groups',
   'report.vulnerable': 'Vulnerable',
-  'report.entries_line': '{entries} entries · {voided} struck out · {edited} corrected',
+  'report.entries': 'Entries',
+  'report.voided': 'Struck out',
+  'report.edited': 'Corrected',
   'report.summary': 'Summary for the group',
 
   'error.wrong_passphrase': 'Wrong passphrase. Check it and try again.',

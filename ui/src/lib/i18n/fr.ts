@@ -76,6 +76,7 @@ export const fr: Record<Key, Message> = {
   'timeline.empty': 'Rien de saisi dans cette maraude pour le moment.',
   'timeline.by': 'par {name}',
   'timeline.struck_out': 'Barré ({reason})',
+  'timeline.undone': 'Annulé',
 
   'entry.distribution': '{n} × {item}',
   'entry.headcount': { one: '{n} personne rencontrée', other: '{n} personnes rencontrées' },
@@ -95,7 +96,9 @@ export const fr: Record<Key, Message> = {
   'report.people': 'Personnes',
   'report.groups': 'Groupes',
   'report.vulnerable': 'Vulnérables',
-  'report.entries_line': '{entries} saisies · {voided} barrées · {edited} corrigées',
+  'report.entries': 'Saisies',
+  'report.voided': 'Barrées',
+  'report.edited': 'Corrigées',
   'report.summary': 'Résumé pour le groupe',
 
   'error.wrong_passphrase': 'Phrase secrète incorrecte. Vérifiez-la et réessayez.',

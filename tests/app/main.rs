@@ -1,0 +1,66 @@
+//! End-to-end in the real app window: the built Tauri app (`maraude-app`)
+//! under Xvfb, driven by `tauri-driver` and WebKit's WebDriver, as a team
+//! uses it on a tablet. Each main screen is saved as a PNG
+//! (`target/e2e-screenshots/`, or `MARAUDE_SCREENSHOTS`).
+//!
+//! Run with `scripts/e2e.sh`, which builds the UI and the app, then runs
+//! this under `xvfb-run` with `MARAUDE_E2E=1`. Without that variable the
+//! tests say they were skipped and pass, so that `cargo test --workspace`
+//! stays free of a display and of tauri-driver.
+//!
+//! - [`a_night_on_the_tablet`]: a demo antenna, a night shift, quick log,
+//!   undo, the timeline and the lead's report showing exactly the totals
+//!   logged; portrait, English, night mode; lock and unlock.
+
+#![allow(clippy::unwrap_used)]
+
+mod a_night_on_the_tablet;
+mod webdriver;
+
+use std::path::{Path, PathBuf};
+
+/// Whether the end-to-end tests should run (`MARAUDE_E2E=1`).
+pub fn enabled(test: &str) -> bool {
+    let on = std::env::var("MARAUDE_E2E").is_ok_and(|v| v == "1");
+    if !on {
+        eprintln!("{test}: skipped (needs a display and tauri-driver: run scripts/e2e.sh)");
+    }
+    on
+}
+
+/// `target/<profile>`, from this test executable's `target/<profile>/deps/`.
+fn profile_dir() -> PathBuf {
+    let exe = std::env::current_exe().expect("the path of this test executable");
+    exe.parent()
+        .and_then(Path::parent)
+        .expect("this test runs from target/<profile>/deps/")
+        .to_path_buf()
+}
+
+/// The app binary cargo built next to this test (`cargo build -p
+/// maraude-app` first), or `MARAUDE_APP`.
+pub fn app_binary() -> PathBuf {
+    let app = std::env::var_os("MARAUDE_APP").map_or_else(
+        || profile_dir().join(format!("maraude-app{}", std::env::consts::EXE_SUFFIX)),
+        PathBuf::from,
+    );
+    assert!(
+        app.is_file(),
+        "no app at {}: build it with `cargo build -p maraude-app` (after `npm run build` in ui/), or run scripts/e2e.sh",
+        app.display()
+    );
+    app
+}
+
+/// Where screenshots go: `MARAUDE_SCREENSHOTS`, or `target/e2e-screenshots`.
+pub fn screenshot_dir() -> PathBuf {
+    std::env::var_os("MARAUDE_SCREENSHOTS").map_or_else(
+        || {
+            profile_dir()
+                .parent()
+                .expect("target/")
+                .join("e2e-screenshots")
+        },
+        PathBuf::from,
+    )
+}
