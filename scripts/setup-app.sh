@@ -1,20 +1,11 @@
 #!/usr/bin/env bash
 # What building and testing the tablet app needs on Debian 12, on top of
-# setup-system.sh: WebKitGTK and its WebDriver, Xvfb, Node's packages for
-# the UI, tauri-driver. Sourced by run-app.sh and e2e.sh; safe to run again.
+# setup-system.sh (source that first): WebKitGTK and its WebDriver, Xvfb,
+# Node's packages for the UI, tauri-driver. Sourced by run-app.sh, e2e.sh
+# and test.sh; safe to run again.
 set -euo pipefail
 
-need=()
-for pkg in libwebkit2gtk-4.1-dev librsvg2-dev xvfb webkit2gtk-driver; do
-  dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
-done
-if [ ${#need[@]} -gt 0 ]; then
-  echo "Installing Debian packages: ${need[*]}"
-  SUDO=""
-  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
-  $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}"
-fi
+install_debian_packages libwebkit2gtk-4.1-dev librsvg2-dev xvfb webkit2gtk-driver
 
 if ! command -v npm >/dev/null 2>&1; then
   echo "npm is missing: install Node.js 20 or later (e.g. apt-get install nodejs npm)." >&2
@@ -29,4 +20,10 @@ fi
 # The app embeds ui/dist when it is compiled: build the UI first.
 build_ui() {
   (cd ui && { [ -d node_modules ] || npm ci --no-audit --no-fund; } && npm run build)
+}
+
+# The UI, then the app (debug: dependencies are optimised all the same).
+build_app() {
+  build_ui
+  cargo build --locked -p maraude-app
 }

@@ -3,17 +3,22 @@
 # Sourced by run.sh and test.sh; safe to run again.
 set -euo pipefail
 
-need=()
-for pkg in build-essential pkg-config libssl-dev; do
-  dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
-done
-if [ ${#need[@]} -gt 0 ]; then
-  echo "Installing Debian packages: ${need[*]}"
-  SUDO=""
-  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
-  $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}"
-fi
+# install_debian_packages PKG…: apt-get installs those not installed yet.
+install_debian_packages() {
+  local need=()
+  for pkg in "$@"; do
+    dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
+  done
+  if [ ${#need[@]} -gt 0 ]; then
+    echo "Installing Debian packages: ${need[*]}"
+    local sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${need[@]}"
+  fi
+}
+
+install_debian_packages build-essential pkg-config libssl-dev
 
 if ! command -v cargo >/dev/null 2>&1; then
   echo "cargo is missing: install Rust (rustup, stable toolchain) first." >&2

@@ -1,21 +1,33 @@
 #!/usr/bin/env bash
-# Runs every test: formatting, lints, and the whole workspace's tests.
+# Runs every test: formatting, lints, the whole workspace's tests, the UI's
+# checks and unit tests, and the app's end-to-end tests in its real window
+# (headless, under Xvfb).
 # Usage: scripts/test.sh            (MARAUDE_LONG=1 for the longer property and crash runs)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup-system.sh
+source scripts/setup-app.sh
 
 if [ "${MARAUDE_LONG:-}" = "1" ]; then
   export MARAUDE_PROPTEST_CASES=${MARAUDE_PROPTEST_CASES:-100}
   export MARAUDE_CRASH_KILLS=${MARAUDE_CRASH_KILLS:-200}
 fi
 
+echo "== ui: svelte-check, vitest, build"
+# The app embeds ui/dist at compile time: clippy and the tests need it.
+build_ui
+(cd ui && npm run check && npm test)
+
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
 echo "== cargo clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 echo "== cargo test"
-# The end-to-end tests run the `maraude` binary: build it first (cargo test
+# The end-to-end tests run the `maraude` and `maraude-app` binaries: build them first (cargo test
 # builds only the binaries of the package under test).
-cargo build -p maraude-cli --locked
+cargo build -p maraude-cli -p maraude-app --locked
 cargo test --workspace --locked
+
+echo "== the app in its window (tauri-driver, Xvfb)"
+MARAUDE_E2E=1 xvfb-run --auto-servernum --server-args="-screen 0 1400x1400x24" \
+  cargo test --locked -p maraude-tests --test app

@@ -74,7 +74,11 @@ fn night(app: &Session, shots: &std::path::Path) -> Result<()> {
     app.click("[data-e2e=nav-timeline]")?;
     app.find("[data-e2e=timeline]")?;
     let entries = app.find_all("[data-e2e=entry]")?;
-    ensure!(entries.len() == 5, "{} entries in the timeline", entries.len());
+    ensure!(
+        entries.len() == 5,
+        "{} entries in the timeline",
+        entries.len()
+    );
     let newest = &entries[0];
     ensure!(
         app.attribute(newest, "data-voided")?.as_deref() == Some("yes"),
@@ -125,7 +129,10 @@ fn night(app: &Session, shots: &std::path::Path) -> Result<()> {
     app.find("[data-e2e=unlock-screen]")?;
     app.type_into("[data-e2e=passphrase]", "not the passphrase")?;
     app.click("[data-e2e=submit]")?;
-    app.wait_for_text("[data-e2e=error]", "Wrong passphrase. Check it and try again.")?;
+    app.wait_for_text(
+        "[data-e2e=error]",
+        "Wrong passphrase. Check it and try again.",
+    )?;
     app.screenshot(shots, "10-unlock-wrong-passphrase")?;
     let field = app.find("[data-e2e=passphrase]")?;
     app.clear(&field)?;

@@ -42,7 +42,11 @@ impl Driver {
             url: format!("http://127.0.0.1:{port}"),
         };
         let deadline = Instant::now() + Duration::from_secs(20);
-        while agent().get(&format!("{}/status", driver.url)).call().is_err() {
+        while agent()
+            .get(&format!("{}/status", driver.url))
+            .call()
+            .is_err()
+        {
             if Instant::now() > deadline {
                 bail!("tauri-driver does not answer on port {port}");
             }
@@ -58,8 +62,9 @@ impl Driver {
                 "tauri:options": { "application": app }
             }}
         });
-        let answer = send(&format!("{}/session", self.url), Some(capabilities))
-            .context("the app did not start under WebDriver (is DISPLAY set? run scripts/e2e.sh)")?;
+        let answer = send(&format!("{}/session", self.url), Some(capabilities)).context(
+            "the app did not start under WebDriver (is DISPLAY set? run scripts/e2e.sh)",
+        )?;
         let id = answer["sessionId"]
             .as_str()
             .context("no session id in the driver's answer")?;

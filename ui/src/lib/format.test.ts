@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Antenna, Entry } from './api';
-import { activePlaces, entrySummary, placeName, quickLogItems, splitNicknames, timeOf } from './format';
+import { activePlaces, dayOf, entrySummary, placeName, quickLogItems, splitNicknames, timeOf } from './format';
 import { translate, type Key, type Params } from './i18n/translate';
 
 const antenna: Antenna = {
@@ -51,6 +51,11 @@ describe('display helpers', () => {
   it('tells the time in Paris, summer and winter', () => {
     expect(timeOf('2026-01-15T20:05:00Z', 'fr')).toBe('21:05');
     expect(timeOf('2026-07-15T20:05:00Z', 'en')).toBe('22:05');
+  });
+
+  it('names the day of a shift in the volunteer language', () => {
+    expect(dayOf('2026-11-23', 'fr')).toBe('lundi 23 novembre 2026');
+    expect(dayOf('2026-11-23', 'en')).toBe('Monday, November 23, 2026');
   });
 
   it('summarises an entry in one line, in the volunteer language', () => {

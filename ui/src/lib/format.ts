@@ -16,6 +16,18 @@ export function timeOf(iso: string, locale: Locale): string {
   );
 }
 
+/** A shift's day ("2026-11-23", Paris) as the volunteer reads it. */
+export function dayOf(date: string, locale: Locale): string {
+  // Noon UTC is the same day in Paris, whatever the season.
+  return new Intl.DateTimeFormat(locale, {
+    timeZone: ZONE,
+    weekday: 'long',
+    day: 'numeric',
+    month: 'long',
+    year: 'numeric',
+  }).format(new Date(`${date}T12:00:00Z`));
+}
+
 export function itemLabel(antenna: Antenna, item: string, locale: Locale): string {
   return antenna.catalogue[item]?.label[locale] ?? item;
 }
