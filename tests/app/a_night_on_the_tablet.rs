@@ -18,6 +18,8 @@ fn a_night_on_the_tablet() -> Result<()> {
     let driver = Driver::start(4444, &[("XDG_DATA_HOME", home.path())])?;
     let app = driver.open(&app_binary())?;
     let shots = screenshot_dir();
+    // A failure screenshot from an earlier run would mislead.
+    let _ = std::fs::remove_file(shots.join("failure.png"));
     let result = night(&app, &shots);
     if result.is_err() {
         let _ = app.screenshot(&shots, "failure");
