@@ -38,7 +38,7 @@ struct Words {
     referral_cases: (&'static str, &'static str),
     still_open: &'static str,
     census: &'static str,
-    voided: &'static str,
+    voided: (&'static str, &'static str),
 }
 
 const FR: Words = Words {
@@ -68,7 +68,7 @@ const FR: Words = Words {
     referral_cases: ("orientation", "orientations"),
     still_open: "encore ouverts",
     census: "Recensement (dernier comptage par lieu)",
-    voided: "entrées annulées",
+    voided: ("entrée annulée", "entrées annulées"),
 };
 
 const EN: Words = Words {
@@ -98,7 +98,7 @@ const EN: Words = Words {
     referral_cases: ("referral", "referrals"),
     still_open: "still open",
     census: "Census (last count per place)",
-    voided: "voided entries",
+    voided: ("voided entry", "voided entries"),
 };
 
 fn words(lang: Lang) -> &'static Words {
@@ -308,7 +308,7 @@ pub fn night_text(r: &NightReport, lang: Lang) -> String {
         }
     }
     if r.voided > 0 {
-        let _ = writeln!(s, "\n({} {})", r.voided, w.voided);
+        let _ = writeln!(s, "\n({} {})", r.voided, counted(r.voided, w.voided));
     }
     s
 }
