@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # What building and testing the tablet app needs on Debian 12, on top of
 # setup-system.sh (source that first): WebKitGTK and its WebDriver, Xvfb,
-# Node's packages for the UI, tauri-driver. Sourced by run-app.sh, e2e.sh
+# Node's packages for the UI, tauri-driver. Sourced by run.sh, e2e.sh
 # and test.sh; safe to run again.
 set -euo pipefail
 

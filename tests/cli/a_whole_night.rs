@@ -442,7 +442,7 @@ fn the_night_summary_reads_the_same_figures_in_english_and_french_without_a_name
         lines(&en).iter().any(|l| l.starts_with("New arrivals: 5 ")),
         "{en}"
     );
-    assert!(en.contains("(1 voided entr"), "{en}");
+    assert!(en.contains("(1 voided entry)"), "{en}");
     // The voided 4 blankets count nowhere.
     assert!(!en.contains("Blanket: 7"), "{en}");
     assert_nothing_personal("the English summary", &en);
@@ -469,7 +469,7 @@ fn the_night_summary_reads_the_same_figures_in_english_and_french_without_a_name
             "  Bring blankets to the Gare first",
         ],
     );
-    assert!(fr.contains("(1 entrées annulées)"), "{fr}");
+    assert!(fr.contains("(1 entrée annulée)"), "{fr}");
     assert_nothing_personal("the French summary", &fr);
 
     // French is the default, and MARAUDE_LANG chooses too.

@@ -5,6 +5,11 @@
 //! still the ones the `documents` table records, which the same transaction
 //! as its chunks updates: a rolled-back change or a merge since makes them
 //! differ, and the document is loaded again from the chunks.
+//!
+//! The invariant this rests on: whatever writes a document's chunks updates
+//! its `documents.heads` in the same transaction (local changes, imports,
+//! and the sync layer's storage). A chunk written without it would be
+//! missed by a kept document, and then deleted by its next compaction.
 
 use std::collections::VecDeque;
 

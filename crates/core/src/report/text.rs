@@ -34,11 +34,11 @@ struct Words {
     shifts: &'static str,
     places: &'static str,
     cases_opened: &'static str,
-    shelter_cases: &'static str,
-    referral_cases: &'static str,
+    shelter_cases: (&'static str, &'static str),
+    referral_cases: (&'static str, &'static str),
     still_open: &'static str,
     census: &'static str,
-    voided: &'static str,
+    voided: (&'static str, &'static str),
 }
 
 const FR: Words = Words {
@@ -64,11 +64,11 @@ const FR: Words = Words {
     shifts: "Maraudes et permanences",
     places: "Par lieu (personnes rencontrées / articles distribués)",
     cases_opened: "Suivis ouverts",
-    shelter_cases: "mise à l'abri",
-    referral_cases: "orientation",
+    shelter_cases: ("mise à l'abri", "mises à l'abri"),
+    referral_cases: ("orientation", "orientations"),
     still_open: "encore ouverts",
     census: "Recensement (dernier comptage par lieu)",
-    voided: "entrées annulées",
+    voided: ("entrée annulée", "entrées annulées"),
 };
 
 const EN: Words = Words {
@@ -94,11 +94,11 @@ const EN: Words = Words {
     shifts: "Shifts",
     places: "By place (people met / items distributed)",
     cases_opened: "Follow-ups opened",
-    shelter_cases: "shelter",
-    referral_cases: "referral",
+    shelter_cases: ("shelter request", "shelter requests"),
+    referral_cases: ("referral", "referrals"),
     still_open: "still open",
     census: "Census (last count per place)",
-    voided: "voided entries",
+    voided: ("voided entry", "voided entries"),
 };
 
 fn words(lang: Lang) -> &'static Words {
@@ -106,6 +106,49 @@ fn words(lang: Lang) -> &'static Words {
         Lang::Fr => &FR,
         Lang::En => &EN,
     }
+}
+
+/// The words for the codes reports carry (incident types, services,
+/// outcomes, needs, shelter), so that the messaging group reads
+/// "expulsion", not "eviction". An unknown code is shown as it is.
+pub fn code_label(code: &str, lang: Lang) -> String {
+    match (code_words(code), lang) {
+        (Some((fr, _)), Lang::Fr) => fr.to_string(),
+        (Some((_, en)), Lang::En) => en.to_string(),
+        (None, _) => code.to_string(),
+    }
+}
+
+/// French and English words for a code.
+fn code_words(code: &str) -> Option<(&'static str, &'static str)> {
+    Some(match code {
+        "eviction" => ("expulsion", "eviction"),
+        "destruction_of_belongings" => ("destruction d'affaires", "belongings destroyed"),
+        "violence" => ("violences", "violence"),
+        "refused_transport" => ("transport refusé", "transport refused"),
+        "sea_interception" => ("interception en mer", "interception at sea"),
+        "other" => ("autre", "other"),
+        "pass_clinic" => ("PASS", "PASS clinic"),
+        "hospital_emergency" => ("urgences", "hospital emergency"),
+        "legal_aid" => ("accès au droit", "legal aid"),
+        "child_protection" => ("protection de l'enfance", "child protection"),
+        "asylum_procedure" => ("demande d'asile", "asylum procedure"),
+        "day_centre" => ("accueil de jour", "day centre"),
+        "other_association" => ("autre association", "other association"),
+        "shelter" => ("mise à l'abri", "shelter"),
+        "placed" => ("mis·e à l'abri", "placed"),
+        "no_place" => ("pas de place", "no place"),
+        "refused" => ("refusé", "refused"),
+        "lost_contact" => ("perdu de vue", "lost contact"),
+        "seen" => ("vu·e par le service", "seen by the service"),
+        "not_seen" => ("pas vu·e", "not seen"),
+        "medical" => ("soins", "medical"),
+        "food" => ("alimentation", "food"),
+        "information" => ("information", "information"),
+        "clothes" => ("vêtements", "clothes"),
+        "legal" => ("droits", "legal"),
+        _ => return None,
+    })
 }
 
 pub fn shift_kind_label(kind: ShiftKind, lang: Lang) -> &'static str {
@@ -121,6 +164,11 @@ pub fn shift_kind_label(kind: ShiftKind, lang: Lang) -> &'static str {
     }
 }
 
+/// The word for `n` of something: one, or many.
+fn counted(n: u32, (one, many): (&'static str, &'static str)) -> &'static str {
+    if n == 1 { one } else { many }
+}
+
 fn composition(c: &crate::entry::Composition, w: &Words) -> String {
     let parts: Vec<String> = [
         (c.men, w.men),
@@ -130,7 +178,7 @@ fn composition(c: &crate::entry::Composition, w: &Words) -> String {
     ]
     .iter()
     .filter(|(n, _)| *n > 0)
-    .map(|(n, (one, many))| format!("{n} {}", if *n == 1 { one } else { many }))
+    .map(|(n, words)| format!("{n} {}", counted(*n, *words)))
     .collect();
     if parts.is_empty() {
         String::new()
@@ -218,11 +266,17 @@ pub fn night_text(r: &NightReport, lang: Lang) -> String {
         }
         let _ = writeln!(s, "\n{}: {}", title, lines.len());
         for c in lines {
-            let status = c.outcome.clone().unwrap_or_else(|| w.open.to_string());
+            let status = c
+                .outcome
+                .as_deref()
+                .map_or_else(|| w.open.to_string(), |o| code_label(o, lang));
             let _ = writeln!(
                 s,
                 "  - #{} {} ({}): {}",
-                c.short, c.detail, c.people, status
+                c.short,
+                code_label(&c.detail, lang),
+                c.people,
+                status
             );
         }
     }
@@ -237,7 +291,7 @@ pub fn night_text(r: &NightReport, lang: Lang) -> String {
                 s,
                 "  - {} {} {} ({})",
                 crate::time::paris_time(i.at),
-                kind,
+                code_label(&kind, lang),
                 i.place.clone().unwrap_or_default(),
                 i.people_affected
             );
@@ -254,7 +308,7 @@ pub fn night_text(r: &NightReport, lang: Lang) -> String {
         }
     }
     if r.voided > 0 {
-        let _ = writeln!(s, "\n({} {})", r.voided, w.voided);
+        let _ = writeln!(s, "\n({} {})", r.voided, counted(r.voided, w.voided));
     }
     s
 }
@@ -305,19 +359,19 @@ pub fn period_text(r: &PeriodReport, lang: Lang) -> String {
         w.cases_opened,
         c.shelter_requests_opened + c.referrals_opened,
         c.shelter_requests_opened,
-        w.shelter_cases,
+        counted(c.shelter_requests_opened, w.shelter_cases),
         c.referrals_opened,
-        w.referral_cases,
+        counted(c.referrals_opened, w.referral_cases),
         c.still_open,
         w.still_open
     );
     for (o, n) in &c.outcomes {
-        let _ = writeln!(s, "  - {o}: {n}");
+        let _ = writeln!(s, "  - {}: {n}", code_label(o, lang));
     }
     if !r.incidents.is_empty() {
         let _ = writeln!(s, "\n{}:", w.incidents);
         for (k, n) in &r.incidents {
-            let _ = writeln!(s, "  - {k}: {n}");
+            let _ = writeln!(s, "  - {}: {n}", code_label(k, lang));
         }
     }
     if !r.places.is_empty() {
@@ -363,5 +417,58 @@ mod tests {
             composition(&c, &EN),
             " (2 men, 1 woman, 1 child, 1 unaccompanied minor)"
         );
+    }
+
+    /// Every code a report can carry has words in both languages.
+    #[test]
+    fn every_code_has_words() {
+        use crate::entry::{IncidentType, Need, Service};
+        let mut codes: Vec<String> = Vec::new();
+        let code = |v: serde_json::Value| v.as_str().unwrap_or_default().to_string();
+        for t in [
+            IncidentType::Eviction,
+            IncidentType::DestructionOfBelongings,
+            IncidentType::Violence,
+            IncidentType::RefusedTransport,
+            IncidentType::SeaInterception,
+            IncidentType::Other,
+        ] {
+            codes.push(code(serde_json::json!(t)));
+        }
+        for t in [
+            Service::PassClinic,
+            Service::HospitalEmergency,
+            Service::LegalAid,
+            Service::ChildProtection,
+            Service::AsylumProcedure,
+            Service::DayCentre,
+            Service::OtherAssociation,
+        ] {
+            codes.push(code(serde_json::json!(t)));
+        }
+        for t in [
+            Need::Medical,
+            Need::Shelter,
+            Need::Food,
+            Need::Information,
+            Need::Clothes,
+            Need::Legal,
+        ] {
+            codes.push(code(serde_json::json!(t)));
+        }
+        codes.extend(
+            [
+                "placed",
+                "no_place",
+                "refused",
+                "lost_contact",
+                "seen",
+                "not_seen",
+            ]
+            .map(String::from),
+        );
+        for c in &codes {
+            assert!(code_words(c).is_some(), "no words for {c:?}");
+        }
     }
 }
