@@ -15,6 +15,15 @@ pub const COMMANDS: &[&str] = &[
     "undo_last",
     "entries",
     "night_report",
+    "open_case",
+    "edit_entry",
+    "void_entry",
+    "end_shift",
+    "recent_shifts",
+    "follow_ups",
+    "act_on_case",
+    "export_night_csv",
+    "device_info",
 ];
 
 #[cfg(test)]

@@ -6,12 +6,14 @@
 
 use std::path::PathBuf;
 
+use chrono::{Days, Utc};
 use maraude_core::Lang;
 use maraude_core::antenna::Antenna;
-use maraude_core::entry::{Entry, NewEntry};
-use maraude_core::ids::{DeviceId, Nickname, ShiftId};
-use maraude_core::report::{NightReport, night_text};
-use maraude_core::shift::{NewShift, Shift};
+use maraude_core::case::{Case, CaseAction, NewCase};
+use maraude_core::entry::{Entry, EntryEdit, NewEntry};
+use maraude_core::ids::{CaseId, DeviceId, EntryId, Nickname, ShiftId};
+use maraude_core::report::{FollowUp, NightReport, night_csv, night_text};
+use maraude_core::shift::{NewShift, Shift, ShiftEnd};
 use maraude_store::{Passphrase, StoreError};
 use serde::Serialize;
 use tauri::{AppHandle, Manager, State};
@@ -150,6 +152,140 @@ pub async fn night_report(
         let report = s.night_report(&shift, lang)?;
         let text = night_text(&report, lang);
         Ok(NightReportView { report, text })
+    })
+}
+
+/// Opens a shelter request or a referral: the case (with the person's
+/// alias, kept only in the case document) and the shift's anonymous entry.
+#[tauri::command]
+pub async fn open_case(
+    open: State<'_, OpenStore>,
+    shift: ShiftId,
+    by: Nickname,
+    case: NewCase,
+    entry: NewEntry,
+) -> Reply<Entry> {
+    open.with(|s| Ok(s.open_case(&shift, &by, case, entry)?.1))
+}
+
+/// A correction: the entry's new content, time and place. The history keeps
+/// the old values.
+#[tauri::command]
+pub async fn edit_entry(
+    open: State<'_, OpenStore>,
+    entry: EntryId,
+    by: Nickname,
+    edit: EntryEdit,
+) -> Reply<Entry> {
+    open.with(|s| s.edit_entry(&entry, &by, edit))
+}
+
+/// Strikes an entry out, with the reason; it stays in the history.
+#[tauri::command]
+pub async fn void_entry(
+    open: State<'_, OpenStore>,
+    entry: EntryId,
+    by: Nickname,
+    reason: String,
+) -> Reply<Entry> {
+    open.with(|s| s.void_entry(&entry, &by, &reason))
+}
+
+#[tauri::command]
+pub async fn end_shift(open: State<'_, OpenStore>, shift: ShiftId, end: ShiftEnd) -> Reply<Shift> {
+    open.with(|s| s.end_shift(&shift, end))
+}
+
+/// How many days back the home screen lists shifts to review.
+const RECENT_DAYS: u64 = 14;
+
+/// The shifts of the last two weeks, newest first: the lead reviews a night
+/// after it has ended, sometimes the next day.
+#[tauri::command]
+pub async fn recent_shifts(open: State<'_, OpenStore>) -> Reply<Vec<Shift>> {
+    let today = Utc::now().date_naive();
+    let from = today
+        .checked_sub_days(Days::new(RECENT_DAYS))
+        .unwrap_or(today);
+    open.with(|s| {
+        let mut shifts = s.shifts(from, today)?;
+        shifts.sort_by(|a, b| b.started_at.cmp(&a.started_at));
+        Ok(shifts)
+    })
+}
+
+/// Open cases, oldest first.
+#[tauri::command]
+pub async fn follow_ups(open: State<'_, OpenStore>) -> Reply<Vec<FollowUp>> {
+    open.with(|s| s.follow_ups())
+}
+
+/// A follow-up note, a closing outcome or a reopening, logged in the
+/// current shift when there is one.
+#[tauri::command]
+pub async fn act_on_case(
+    open: State<'_, OpenStore>,
+    case: CaseId,
+    by: Nickname,
+    action: CaseAction,
+    shift: Option<ShiftId>,
+) -> Reply<Case> {
+    open.with(|s| s.act_on_case(&case, &by, action, shift))
+}
+
+/// Where an exported file went, for the screen to say.
+#[derive(Debug, Serialize)]
+pub struct Exported {
+    pub path: PathBuf,
+    pub bytes: usize,
+}
+
+/// Writes the night report as CSV in the device's download folder. The file
+/// is outside the encrypted store: it holds the report's counts, incidents
+/// and case numbers, never a person's alias or phone.
+#[tauri::command]
+pub async fn export_night_csv(
+    app: AppHandle,
+    open: State<'_, OpenStore>,
+    shift: ShiftId,
+    lang: Lang,
+) -> Reply<Exported> {
+    let report = open.with(|s| s.night_report(&shift, lang))?;
+    let csv = night_csv(&report);
+    let dir = app
+        .path()
+        .download_dir()
+        .or_else(|_| app.path().document_dir())
+        .map_err(|e| {
+            AppError::io(
+                "this device gives the app no download folder",
+                &std::io::Error::other(e),
+            )
+        })?;
+    std::fs::create_dir_all(&dir)
+        .map_err(|e| AppError::io("cannot create the download folder", &e))?;
+    let path = dir.join(format!("maraude-{}-{}.csv", report.date, shift.short()));
+    std::fs::write(&path, &csv).map_err(|e| AppError::io("cannot write the CSV file", &e))?;
+    Ok(Exported {
+        path,
+        bytes: csv.len(),
+    })
+}
+
+/// What the settings screen shows about this device.
+#[derive(Debug, Serialize)]
+pub struct DeviceInfo {
+    pub device: DeviceId,
+    pub store: PathBuf,
+    pub version: &'static str,
+}
+
+#[tauri::command]
+pub async fn device_info(app: AppHandle, open: State<'_, OpenStore>) -> Reply<DeviceInfo> {
+    Ok(DeviceInfo {
+        device: open.with(|s| Ok(s.device()))?,
+        store: store_path(&app)?,
+        version: env!("CARGO_PKG_VERSION"),
     })
 }
 

@@ -83,6 +83,16 @@ impl From<StoreError> for AppError {
                 "no_open_shift",
                 "no shift is open: start one on the home screen",
             ),
+            StoreError::NoSuchShift(_) | StoreError::NoSuchEntry(_) | StoreError::NoSuchCase(_) => {
+                Self::new(
+                    "not_found",
+                    "this record is not on this tablet (erased, or not synced yet): go back and refresh",
+                )
+            }
+            StoreError::Invalid(maraude_core::Invalid::AlreadyEnded) => Self::new(
+                "shift_ended",
+                "this shift has ended: start a new shift to log more",
+            ),
             StoreError::NewerFormat { .. } => Self::new("update_app", e.to_string()),
             StoreError::Invalid(_) => Self::new("invalid", e.to_string()),
             other => Self::new("store", other.to_string()),
@@ -106,5 +116,19 @@ mod tests {
         let e = AppError::from(StoreError::NoOpenShift);
         assert_eq!(e.code, "no_open_shift");
         assert!(!e.message.contains("maraude shift"));
+    }
+
+    #[test]
+    fn a_missing_record_or_an_ended_shift_has_its_own_code_not_a_cli_hint() {
+        for e in [
+            StoreError::NoSuchEntry("ab12".into()),
+            StoreError::NoSuchCase("ab12".into()),
+        ] {
+            let e = AppError::from(e);
+            assert_eq!(e.code, "not_found");
+            assert!(!e.message.contains("`maraude"), "{}", e.message);
+        }
+        let e = AppError::from(StoreError::Invalid(maraude_core::Invalid::AlreadyEnded));
+        assert_eq!(e.code, "shift_ended");
     }
 }

@@ -54,6 +54,15 @@ pub fn run() {
             commands::undo_last,
             commands::entries,
             commands::night_report,
+            commands::open_case,
+            commands::edit_entry,
+            commands::void_entry,
+            commands::end_shift,
+            commands::recent_shifts,
+            commands::follow_ups,
+            commands::act_on_case,
+            commands::export_night_csv,
+            commands::device_info,
         ])
         .run(tauri::generate_context!())
         .expect("the app window could not start: check that WebKitGTK 4.1 is installed");

@@ -57,6 +57,7 @@ export interface NewShift {
   lead: string;
   team: string[];
   vehicle?: string;
+  stock_loaded?: Record<string, number>;
 }
 
 export interface Composition {
@@ -66,14 +67,57 @@ export interface Composition {
   minors_alone: number;
 }
 
+export const NEEDS = ['medical', 'shelter', 'food', 'information', 'clothes', 'legal'] as const;
+export type Need = (typeof NEEDS)[number];
+export const SERVICES = [
+  'pass_clinic',
+  'hospital_emergency',
+  'legal_aid',
+  'child_protection',
+  'asylum_procedure',
+  'day_centre',
+  'other_association',
+] as const;
+export type Service = (typeof SERVICES)[number];
+export const URGENCIES = ['routine', 'soon', 'urgent'] as const;
+export type Urgency = (typeof URGENCIES)[number];
+export const INCIDENT_TYPES = [
+  'eviction',
+  'destruction_of_belongings',
+  'violence',
+  'refused_transport',
+  'sea_interception',
+  'other',
+] as const;
+export type IncidentType = (typeof INCIDENT_TYPES)[number];
+export const VULNERABILITIES = ['pregnancy', 'baby', 'illness', 'disability', 'minor_alone', 'woman_alone'] as const;
+export type Vulnerability = (typeof VULNERABILITIES)[number];
+
+/** What an entry records (the core's EntryContent, tag `kind`). */
 export type EntryContent =
-  | { kind: 'distribution'; item: string; size?: string; quantity: number; people?: number }
-  | { kind: 'headcount'; people: number; vulnerable: number }
-  | { kind: 'arrival'; group_size: number }
-  | { kind: 'shelter_request'; household_size: number }
-  | { kind: 'referral'; service: string; urgency: string }
-  | { kind: 'incident'; incident_type: string; people_affected: number; description: string }
+  | { kind: 'distribution'; item: string; size?: string; quantity: number; people?: number; composition?: Composition }
+  | { kind: 'headcount'; people: number; vulnerable: number; composition?: Composition }
+  | {
+      kind: 'arrival';
+      group_size: number;
+      composition?: Composition;
+      languages?: string[];
+      needs?: Need[];
+      information_given?: string;
+    }
+  | { kind: 'shelter_request'; case: string; household_size: number; composition?: Composition }
+  | { kind: 'referral'; case: string; service: Service; urgency: Urgency; accompanied?: boolean }
+  | {
+      kind: 'incident';
+      incident_type: IncidentType;
+      people_affected: number;
+      description: string;
+      witnesses?: string[];
+      reported_to?: string;
+    }
   | { kind: 'note'; text: string };
+
+export type EntryKind = EntryContent['kind'];
 
 export type Entry = EntryContent & {
   id: string;
@@ -88,6 +132,54 @@ export type Entry = EntryContent & {
 /** What a volunteer logs: the content, and where (the time is now). */
 export type NewEntry = EntryContent & { place?: string };
 
+/** A correction: the new content, time and place of an entry. */
+export type EntryEdit = EntryContent & { at: string; place?: string };
+
+export interface Person {
+  alias: string;
+  phone?: string;
+  languages?: string[];
+}
+
+/** A shelter request or a referral, with the person it is for. */
+export type NewCase = { person: Person } & (
+  | {
+      request: 'shelter';
+      household_size: number;
+      composition?: Composition;
+      vulnerabilities?: Vulnerability[];
+      called_115?: boolean;
+      answer_115?: string;
+    }
+  | { request: 'referral'; service: Service; urgency: Urgency; reason: string; accompanied_by?: string }
+);
+
+export type Outcome =
+  | { outcome: 'placed'; place: string }
+  | { outcome: 'no_place' | 'refused' | 'lost_contact' | 'seen' | 'not_seen' };
+
+export type CaseAction = { action: 'note'; note: string } | ({ action: 'closed' } & Outcome);
+
+export type CaseKind = 'shelter_request' | 'referral';
+
+export interface FollowUp {
+  case: string;
+  short: string;
+  kind: CaseKind;
+  alias: string;
+  opened_at: string;
+  days_open: number;
+  last_update: string;
+  detail: string;
+  urgent: boolean;
+  people: number;
+}
+
+export interface ShiftEnd {
+  stock_returned: Record<string, number>;
+  handover: string;
+}
+
 export interface ItemLine {
   item: string;
   label: string;
@@ -96,19 +188,66 @@ export interface ItemLine {
   people_served: number;
 }
 
+export interface StockLine {
+  item: string;
+  label: string;
+  loaded: number;
+  distributed: number;
+  returned: number;
+  unaccounted: number;
+}
+
+export interface CaseLine {
+  case: string;
+  short: string;
+  people: number;
+  detail: string;
+  urgent: boolean;
+  open: boolean;
+  outcome?: string;
+}
+
+export interface IncidentLine {
+  entry: string;
+  at: string;
+  place?: string;
+  incident_type: IncidentType;
+  people_affected: number;
+  description: string;
+}
+
 export interface NightReport {
   shift: string;
   antenna: string;
   kind: ShiftKind;
   date: string;
+  started_at: string;
+  ended_at?: string;
   lead: string;
   team: string[];
   people_met: { total: number; vulnerable: number };
   arrivals: { groups: number; people: number };
   distributions: ItemLine[];
+  stock: StockLine[];
+  shelter_requests: CaseLine[];
+  referrals: CaseLine[];
+  incidents: IncidentLine[];
+  notes: string[];
+  handover: string;
   entries: number;
   edited: number;
   voided: number;
+}
+
+export interface Exported {
+  path: string;
+  bytes: number;
+}
+
+export interface DeviceInfo {
+  device: string;
+  store: string;
+  version: string;
 }
 
 export interface Status {
@@ -158,4 +297,15 @@ export const api = {
   entries: (shift: string) => call<Entry[]>('entries', { shift }),
   nightReport: (shift: string, lang: Lang) =>
     call<{ report: NightReport; text: string }>('night_report', { shift, lang }),
+  openCase: (shift: string, by: string, kase: NewCase, entry: NewEntry) =>
+    call<Entry>('open_case', { shift, by, case: kase, entry }),
+  editEntry: (entry: string, by: string, edit: EntryEdit) => call<Entry>('edit_entry', { entry, by, edit }),
+  voidEntry: (entry: string, by: string, reason: string) => call<Entry>('void_entry', { entry, by, reason }),
+  endShift: (shift: string, end: ShiftEnd) => call<Shift>('end_shift', { shift, end }),
+  recentShifts: () => call<Shift[]>('recent_shifts'),
+  followUps: () => call<FollowUp[]>('follow_ups'),
+  actOnCase: (kase: string, by: string, action: CaseAction, shift?: string) =>
+    call<unknown>('act_on_case', { case: kase, by, action, shift: shift ?? null }),
+  exportNightCsv: (shift: string, lang: Lang) => call<Exported>('export_night_csv', { shift, lang }),
+  deviceInfo: () => call<DeviceInfo>('device_info'),
 };

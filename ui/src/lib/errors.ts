@@ -11,6 +11,8 @@ const KNOWN = new Set([
   'no_open_shift',
   'nothing_to_undo',
   'restart',
+  'not_found',
+  'shift_ended',
 ]);
 
 /** What to show for a failed command: our own words for the cases we know,

@@ -1,6 +1,6 @@
 // How records read on screen: labels, times, one-line summaries. Display
 // only: counting and checking are the core's.
-import type { Antenna, Entry } from './api';
+import { SERVICES, type Antenna, type Entry, type Service } from './api';
 import type { Key, Locale, Params } from './i18n/translate';
 
 export type Translate = (key: Key, params?: Params) => string;
@@ -77,4 +77,27 @@ export function entrySummary(entry: Entry, antenna: Antenna, locale: Locale, t: 
 /** Nicknames typed as "Sam, Lou ,, Ali" → ["Sam", "Lou", "Ali"]. */
 export function splitNicknames(typed: string): string[] {
   return [...new Set(typed.split(',').map((s) => s.trim()).filter((s) => s.length > 0))];
+}
+
+/** A language code ("ps") by its name in the volunteer's language
+ * ("Pashto", "pachto"); the code itself where the system has no name. */
+export function languageName(code: string, locale: Locale): string {
+  try {
+    const name = new Intl.DisplayNames([locale], { type: 'language' }).of(code);
+    return name && name !== code ? name.charAt(0).toLocaleUpperCase(locale) + name.slice(1) : code;
+  } catch {
+    return code;
+  }
+}
+
+/** A day and month ("lun. 23 nov."), Paris time, for lists. */
+export function dateOf(iso: string, locale: Locale): string {
+  return new Intl.DateTimeFormat(locale, { timeZone: ZONE, weekday: 'short', day: 'numeric', month: 'short' }).format(
+    new Date(iso),
+  );
+}
+
+/** A service code in words; an unknown code (a newer app's) as it is. */
+export function serviceLabel(code: string, t: Translate): string {
+  return (SERVICES as readonly string[]).includes(code) ? t(`code.service.${code as Service}`) : code;
 }

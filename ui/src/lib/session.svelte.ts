@@ -3,7 +3,7 @@
 // stay in the store; screens ask for them through api.ts.
 import type { Antenna, Shift } from './api';
 
-export type Screen = 'shift' | 'quick_log' | 'timeline' | 'report';
+export type Screen = 'shift' | 'quick_log' | 'timeline' | 'report' | 'end_shift' | 'follow_ups' | 'settings';
 
 const PLACE_KEY = 'maraude.place';
 
@@ -30,6 +30,18 @@ class Session {
     const [shiftId, place] = saved?.split(' ') ?? [];
     this.place = shift && shiftId === shift.id && place && this.antenna?.places[place] ? place : undefined;
     this.screen = shift ? 'quick_log' : 'shift';
+  }
+
+  /** Whether the shift on screen has ended (being reviewed). */
+  get ended(): boolean {
+    return !!this.shift?.ended_at;
+  }
+
+  /** Shows an ended shift's report, for the lead's review. */
+  review(shift: Shift) {
+    this.shift = shift;
+    if (!this.by) this.by = shift.lead;
+    this.screen = 'report';
   }
 
   setPlace(place: string | undefined) {

@@ -1,0 +1,118 @@
+import { describe, expect, it } from 'vitest';
+import type { Entry } from '../lib/api';
+import { draftOf, editOf, missing, NIL_CASE, newCaseOf, newDraft, newEntryOf, toggle } from './draft';
+
+const logged = { id: 'e1', at: '2026-11-22T21:30:00Z', logged_by: 'Jo', logged_at: '2026-11-22T21:30:05Z', device: 'd1' };
+
+describe('what a form requires', () => {
+  it('asks only for what the field guide needs', () => {
+    expect(missing(newDraft('headcount'))).toEqual([]);
+    expect(missing(newDraft('arrival'))).toEqual([]);
+    expect(missing(newDraft('note'))).toEqual(['text']);
+    expect(missing(newDraft('incident'))).toEqual(['incident_type', 'description']);
+    expect(missing(newDraft('shelter_request'))).toEqual(['alias']);
+    expect(missing(newDraft('referral'))).toEqual(['service', 'reason', 'alias']);
+  });
+
+  it('does not take blanks for text', () => {
+    const d = newDraft('note');
+    d.text = '   ';
+    expect(missing(d)).toEqual(['text']);
+  });
+
+  it('asks no person when correcting a shelter request: its case exists', () => {
+    const d = draftOf({ ...logged, kind: 'shelter_request', case: 'c1', household_size: 3 });
+    expect(missing(d)).toEqual([]);
+    expect(newCaseOf(d)).toBeNull();
+  });
+
+  it('counts at least one person in a group, a household or a headcount', () => {
+    const d = newDraft('arrival');
+    d.people = 0;
+    expect(missing(d)).toEqual(['people']);
+  });
+});
+
+describe('what a form sends', () => {
+  it('opens a shelter case with the person, and an anonymous entry', () => {
+    const d = newDraft('shelter_request');
+    d.alias = ' Amira ';
+    d.people = 3;
+    d.composition.women = 1;
+    d.composition.children = 2;
+    d.vulnerabilities = ['baby'];
+    d.languages = ['ar'];
+    d.called115 = true;
+    d.answer115 = 'no place tonight';
+    expect(newCaseOf(d)).toEqual({
+      person: { alias: 'Amira', phone: undefined, languages: ['ar'] },
+      request: 'shelter',
+      household_size: 3,
+      composition: { men: 0, women: 1, children: 2, minors_alone: 0 },
+      vulnerabilities: ['baby'],
+      called_115: true,
+      answer_115: 'no place tonight',
+    });
+    const entry = newEntryOf(d, 'gare');
+    expect(entry).toEqual({
+      kind: 'shelter_request',
+      case: NIL_CASE,
+      household_size: 3,
+      composition: { men: 0, women: 1, children: 2, minors_alone: 0 },
+      place: 'gare',
+    });
+    expect(JSON.stringify(entry)).not.toContain('Amira');
+  });
+
+  it('records no breakdown when none was given', () => {
+    const d = newDraft('headcount');
+    d.people = 12;
+    expect(newEntryOf(d, undefined)).toEqual({
+      kind: 'headcount',
+      people: 12,
+      vulnerable: 0,
+      composition: undefined,
+      place: undefined,
+    });
+  });
+
+  it('sends a referral reason to the case, not to the shift', () => {
+    const d = newDraft('referral');
+    d.alias = 'K.';
+    d.service = 'pass_clinic';
+    d.urgency = 'urgent';
+    d.text = 'wound on the foot';
+    expect(newCaseOf(d)).toMatchObject({ request: 'referral', service: 'pass_clinic', reason: 'wound on the foot' });
+    expect(JSON.stringify(newEntryOf(d, undefined))).not.toContain('wound');
+  });
+
+  it('corrects an entry keeping its time, and can move its place', () => {
+    const entry: Entry = { ...logged, kind: 'distribution', item: 'blanket', quantity: 3, place: 'gare' };
+    const d = draftOf(entry);
+    d.quantity = 2;
+    expect(editOf(d, entry, 'dunes')).toEqual({
+      kind: 'distribution',
+      item: 'blanket',
+      size: undefined,
+      quantity: 2,
+      people: undefined,
+      composition: undefined,
+      at: '2026-11-22T21:30:00Z',
+      place: 'dunes',
+    });
+  });
+
+  it('keeps the case of a corrected referral', () => {
+    const entry: Entry = { ...logged, kind: 'referral', case: 'c9', service: 'legal_aid', urgency: 'soon' };
+    const d = draftOf(entry);
+    d.urgency = 'urgent';
+    expect(editOf(d, entry, undefined)).toMatchObject({ kind: 'referral', case: 'c9', urgency: 'urgent' });
+  });
+});
+
+describe('toggle', () => {
+  it('adds, then takes out', () => {
+    expect(toggle(['ar'], 'ps')).toEqual(['ar', 'ps']);
+    expect(toggle(['ar', 'ps'], 'ar')).toEqual(['ps']);
+  });
+});

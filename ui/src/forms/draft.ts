@@ -1,0 +1,267 @@
+// The entry forms' state, and how it becomes what the core expects. Pure:
+// the form component holds a Draft, these functions say what is missing and
+// build the NewEntry (and NewCase) to send. The core checks everything again.
+import type {
+  Composition,
+  Entry,
+  EntryContent,
+  EntryEdit,
+  IncidentType,
+  NewCase,
+  NewEntry,
+  Need,
+  Service,
+  Urgency,
+  Vulnerability,
+} from '../lib/api';
+
+/** The kinds of entry that have a form (distributions use the quick log). */
+export const FORM_KINDS = ['headcount', 'arrival', 'shelter_request', 'referral', 'incident', 'note'] as const;
+/** A distribution has a form too, to correct one. */
+export type FormKind = (typeof FORM_KINDS)[number] | 'distribution';
+
+/** Languages met most often on the coast, as codes stored in the entry. */
+export const COMMON_LANGUAGES = ['ar', 'ps', 'fa', 'ti', 'ku', 'am', 'so', 'en', 'fr'] as const;
+
+export interface Draft {
+  kind: FormKind;
+  item: string;
+  size: string;
+  quantity: number;
+  /** Group size, household size, people met or people affected. */
+  people: number;
+  vulnerable: number;
+  composition: Composition;
+  languages: string[];
+  needs: Need[];
+  text: string;
+  /** The person a case is for: an alias, never a full name. */
+  alias: string;
+  phone: string;
+  vulnerabilities: Vulnerability[];
+  called115: boolean;
+  answer115: string;
+  service: Service | '';
+  urgency: Urgency;
+  accompanied: boolean;
+  incidentType: IncidentType | '';
+  reportedTo: string;
+  /** The case of the entry being corrected (shelter request, referral). */
+  caseId: string;
+}
+
+export function emptyComposition(): Composition {
+  return { men: 0, women: 0, children: 0, minors_alone: 0 };
+}
+
+export function newDraft(kind: FormKind): Draft {
+  return {
+    kind,
+    item: '',
+    size: '',
+    quantity: 1,
+    people: kind === 'incident' ? 0 : 1,
+    vulnerable: 0,
+    composition: emptyComposition(),
+    languages: [],
+    needs: [],
+    text: '',
+    alias: '',
+    phone: '',
+    vulnerabilities: [],
+    called115: false,
+    answer115: '',
+    service: '',
+    urgency: 'routine',
+    accompanied: false,
+    incidentType: '',
+    reportedTo: '',
+    caseId: '',
+  };
+}
+
+/** A draft holding an entry's values, to correct it. */
+export function draftOf(entry: Entry): Draft {
+  const d = newDraft(entry.kind);
+  switch (entry.kind) {
+    case 'distribution':
+      d.item = entry.item;
+      d.size = entry.size ?? '';
+      d.quantity = entry.quantity;
+      d.people = entry.people ?? 0;
+      d.composition = { ...emptyComposition(), ...entry.composition };
+      break;
+    case 'headcount':
+      d.people = entry.people;
+      d.vulnerable = entry.vulnerable;
+      d.composition = { ...emptyComposition(), ...entry.composition };
+      break;
+    case 'arrival':
+      d.people = entry.group_size;
+      d.composition = { ...emptyComposition(), ...entry.composition };
+      d.languages = [...(entry.languages ?? [])];
+      d.needs = [...(entry.needs ?? [])];
+      d.text = entry.information_given ?? '';
+      break;
+    case 'shelter_request':
+      d.people = entry.household_size;
+      d.composition = { ...emptyComposition(), ...entry.composition };
+      d.caseId = entry.case;
+      break;
+    case 'referral':
+      d.service = entry.service;
+      d.urgency = entry.urgency;
+      d.accompanied = entry.accompanied ?? false;
+      d.caseId = entry.case;
+      break;
+    case 'incident':
+      d.incidentType = entry.incident_type;
+      d.people = entry.people_affected;
+      d.text = entry.description;
+      d.reportedTo = entry.reported_to ?? '';
+      break;
+    case 'note':
+      d.text = entry.text;
+      break;
+  }
+  return d;
+}
+
+/** The fields a form shows as required, for the missing ones' messages. */
+export type Required = 'item' | 'quantity' | 'people' | 'alias' | 'service' | 'reason' | 'incident_type' | 'description' | 'text';
+
+/** Whether the draft opens a case (a new shelter request or referral). */
+export function opensCase(d: Draft): boolean {
+  return (d.kind === 'shelter_request' || d.kind === 'referral') && d.caseId === '';
+}
+
+/** What must be filled before the draft can be saved; empty when ready. */
+export function missing(d: Draft): Required[] {
+  const out: Required[] = [];
+  const blank = (s: string) => s.trim() === '';
+  switch (d.kind) {
+    case 'distribution':
+      if (d.item === '') out.push('item');
+      if (d.quantity < 1) out.push('quantity');
+      break;
+    case 'headcount':
+    case 'arrival':
+    case 'shelter_request':
+      if (d.people < 1) out.push('people');
+      break;
+    case 'referral':
+      if (d.service === '') out.push('service');
+      if (opensCase(d) && blank(d.text)) out.push('reason');
+      break;
+    case 'incident':
+      if (d.incidentType === '') out.push('incident_type');
+      if (blank(d.text)) out.push('description');
+      break;
+    case 'note':
+      if (blank(d.text)) out.push('text');
+      break;
+  }
+  if (opensCase(d) && blank(d.alias)) out.push('alias');
+  return out;
+}
+
+/** Nonzero composition only: an untouched breakdown is not recorded. */
+function composition(c: Composition): Composition | undefined {
+  return c.men + c.women + c.children + c.minors_alone > 0 ? { ...c } : undefined;
+}
+
+function optional(s: string): string | undefined {
+  return s.trim() === '' ? undefined : s.trim();
+}
+
+/** The entry's content. The case id of a new case is set by the store. */
+export function contentOf(d: Draft): EntryContent {
+  switch (d.kind) {
+    case 'distribution':
+      return {
+        kind: 'distribution',
+        item: d.item,
+        size: optional(d.size),
+        quantity: d.quantity,
+        people: d.people > 0 ? d.people : undefined,
+        composition: composition(d.composition),
+      };
+    case 'headcount':
+      return { kind: 'headcount', people: d.people, vulnerable: d.vulnerable, composition: composition(d.composition) };
+    case 'arrival':
+      return {
+        kind: 'arrival',
+        group_size: d.people,
+        composition: composition(d.composition),
+        languages: [...d.languages],
+        needs: [...d.needs],
+        information_given: d.text.trim(),
+      };
+    case 'shelter_request':
+      return {
+        kind: 'shelter_request',
+        case: d.caseId || NIL_CASE,
+        household_size: d.people,
+        composition: composition(d.composition),
+      };
+    case 'referral':
+      return {
+        kind: 'referral',
+        case: d.caseId || NIL_CASE,
+        service: d.service as Service,
+        urgency: d.urgency,
+        accompanied: d.accompanied,
+      };
+    case 'incident':
+      return {
+        kind: 'incident',
+        incident_type: d.incidentType as IncidentType,
+        people_affected: d.people,
+        description: d.text.trim(),
+        reported_to: optional(d.reportedTo),
+      };
+    case 'note':
+      return { kind: 'note', text: d.text.trim() };
+  }
+}
+
+/** Stands for the case id until the store sets the new case's own. */
+export const NIL_CASE = '00000000-0000-0000-0000-000000000000';
+
+export function newEntryOf(d: Draft, place: string | undefined): NewEntry {
+  return { ...contentOf(d), place };
+}
+
+/** The case a new shelter request or referral opens, with its person. */
+export function newCaseOf(d: Draft): NewCase | null {
+  if (!opensCase(d)) return null;
+  const person = { alias: d.alias.trim(), phone: optional(d.phone), languages: [...d.languages] };
+  if (d.kind === 'shelter_request') {
+    return {
+      person,
+      request: 'shelter',
+      household_size: d.people,
+      composition: composition(d.composition),
+      vulnerabilities: [...d.vulnerabilities],
+      called_115: d.called115,
+      answer_115: d.called115 ? optional(d.answer115) : undefined,
+    };
+  }
+  return {
+    person,
+    request: 'referral',
+    service: d.service as Service,
+    urgency: d.urgency,
+    reason: d.text.trim(),
+  };
+}
+
+/** Adds `value` to the list, or takes it out if there. */
+export function toggle<T>(list: T[], value: T): T[] {
+  return list.includes(value) ? list.filter((v) => v !== value) : [...list, value];
+}
+
+/** The correction of `entry`: new content, same time, the place given. */
+export function editOf(d: Draft, entry: Entry, place: string | undefined): EntryEdit {
+  return { ...contentOf(d), at: entry.at, place };
+}
