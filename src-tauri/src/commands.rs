@@ -252,10 +252,12 @@ pub async fn export_night_csv(
 ) -> Reply<Exported> {
     let report = open.with(|s| s.night_report(&shift, lang))?;
     let csv = night_csv(&report);
-    let dir = app
-        .path()
+    // Without XDG user folders set up, a Linux desktop has no known download
+    // folder: ~/Downloads is where people look.
+    let paths = app.path();
+    let dir = paths
         .download_dir()
-        .or_else(|_| app.path().document_dir())
+        .or_else(|_| paths.home_dir().map(|home| home.join("Downloads")))
         .map_err(|e| {
             AppError::io(
                 "this device gives the app no download folder",

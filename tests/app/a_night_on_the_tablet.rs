@@ -1,5 +1,7 @@
 //! A night on the tablet, from the first start to the lead's report.
 
+use std::path::Path;
+
 use anyhow::{Context, Result, ensure};
 
 use crate::webdriver::{Driver, Session};
@@ -13,14 +15,15 @@ fn a_night_on_the_tablet() -> Result<()> {
         return Ok(());
     }
     // A fresh device: the app keeps its store (and the webview its
-    // settings) under XDG_DATA_HOME.
+    // settings) under XDG_DATA_HOME, and exports to ~/Downloads.
     let home = tempfile::tempdir()?;
-    let driver = Driver::start(4444, &[("XDG_DATA_HOME", home.path())])?;
+    let data = home.path().join("data");
+    let driver = Driver::start(4444, &[("XDG_DATA_HOME", &data), ("HOME", home.path())])?;
     let app = driver.open(&app_binary())?;
     let shots = screenshot_dir();
     // A failure screenshot from an earlier run would mislead.
     let _ = std::fs::remove_file(shots.join("failure.png"));
-    let result = night(&app, &shots);
+    let result = night(&app, &shots, home.path());
     if result.is_err() {
         let _ = app.screenshot(&shots, "failure");
     }
@@ -28,30 +31,57 @@ fn a_night_on_the_tablet() -> Result<()> {
     result
 }
 
-fn night(app: &Session, shots: &std::path::Path) -> Result<()> {
+fn night(app: &Session, shots: &Path, home: &Path) -> Result<()> {
     app.resize(1280, 800)?;
     // The screenshots are in French and in day mode, whatever the hour.
     app.click("[data-e2e=lang-fr]")?;
     day_mode(app)?;
 
-    // First start: no antenna yet; try the demo.
+    enrol_with_a_demo_antenna(app, shots)?;
+    start_a_shift(app, shots)?;
+    quick_log(app, shots)?;
+    forms(app, shots)?;
+    correct_and_strike_out(app, shots)?;
+    review(app, shots, home)?;
+    follow_ups(app, shots)?;
+    portrait_english_night(app, shots)?;
+    end_the_shift(app, shots)?;
+    lock_and_unlock(app, shots)?;
+    Ok(())
+}
+
+/// First start: no antenna yet; try the demo under a new passphrase.
+fn enrol_with_a_demo_antenna(app: &Session, shots: &Path) -> Result<()> {
     app.find("[data-e2e=choose-demo]")?;
     app.screenshot(shots, "01-first-start")?;
     app.click("[data-e2e=choose-demo]")?;
     app.type_into("[data-e2e=passphrase]", PASSPHRASE)?;
     app.type_into("[data-e2e=passphrase-again]", PASSPHRASE)?;
     app.click("[data-e2e=submit]")?;
+    Ok(())
+}
 
-    // No shift open: start a night maraude.
+/// No shift open: a night maraude, with 10 blankets loaded in the van.
+fn start_a_shift(app: &Session, shots: &Path) -> Result<()> {
     app.find("[data-e2e=start-shift]")?;
     app.click("[data-e2e=kind-night_maraude]")?;
     app.type_into("[data-e2e=lead]", "Mira")?;
     app.type_into("[data-e2e=team]", "Jo, Sam")?;
+    app.click("[data-e2e=stock-loaded]")?;
+    app.click_times("[data-e2e=loaded-blanket-plus]", 10)?;
+    let loaded = app.find("[data-e2e=loaded-blanket]")?;
+    ensure!(
+        app.attribute(&loaded, "value")?.as_deref() == Some("10"),
+        "10 blankets loaded"
+    );
     app.screenshot(shots, "02-start-shift")?;
     app.click("[data-e2e=start]")?;
+    Ok(())
+}
 
-    // Quick log, at the first living place: +1 blanket three times, one
-    // tea, one blanket too many (a double tap) taken back with undo.
+/// At the first living place: +1 blanket three times, one tea, one blanket
+/// too many (a double tap) taken back with undo.
+fn quick_log(app: &Session, shots: &Path) -> Result<()> {
     app.click("[data-e2e=place]")?;
     app.click("[data-e2e=place-dunes-nord]")?;
     app.wait_for_text("[data-e2e=place]", "Dunes nord")?;
@@ -71,77 +101,196 @@ fn night(app: &Session, shots: &std::path::Path) -> Result<()> {
         "undo said {said:?}"
     );
     app.screenshot(shots, "03-quick-log")?;
+    Ok(())
+}
 
-    // The timeline: five entries, the last blanket struck out.
+/// An arrival of 4, a shelter request for a household of 3 (refused until
+/// the alias is given), an eviction.
+fn forms(app: &Session, shots: &Path) -> Result<()> {
+    app.click("[data-e2e=open-arrival]")?;
+    app.find("[data-e2e=form-arrival]")?;
+    app.click_times("[data-e2e=form-people-plus]", 3)?;
+    app.click("[data-e2e=form-save]")?;
+    app.wait_for_text_containing("[data-e2e=message]", "4 personnes")?;
+
+    app.click("[data-e2e=open-shelter_request]")?;
+    app.find("[data-e2e=form-shelter_request]")?;
+    app.click_times("[data-e2e=form-people-plus]", 2)?;
+    app.click("[data-e2e=form-save]")?;
+    app.wait_for_text("[data-e2e=form-error]", "Reste à remplir : le surnom.")?;
+    app.type_into("[data-e2e=form-alias]", "Amira")?;
+    app.screenshot(shots, "04-shelter-request")?;
+    app.click("[data-e2e=form-save]")?;
+    app.wait_for_text_containing("[data-e2e=message]", "Mise à l’abri : 3 personnes")?;
+
+    app.click("[data-e2e=open-incident]")?;
+    app.click("[data-e2e=incident-eviction]")?;
+    app.click_times("[data-e2e=form-people-plus]", 6)?;
+    app.type_into("[data-e2e=form-text]", "Tentes lacérées au petit matin")?;
+    app.click("[data-e2e=form-save]")?;
+    app.wait_for_text_containing("[data-e2e=message]", "Incident")?;
+    Ok(())
+}
+
+/// In the timeline: the arrival corrected from 4 to 5 people, the tea struck
+/// out as logged twice.
+fn correct_and_strike_out(app: &Session, shots: &Path) -> Result<()> {
     app.click("[data-e2e=nav-timeline]")?;
     app.find("[data-e2e=timeline]")?;
     let entries = app.find_all("[data-e2e=entry]")?;
     ensure!(
-        entries.len() == 5,
+        entries.len() == 8,
         "{} entries in the timeline",
         entries.len()
     );
-    let newest = &entries[0];
     ensure!(
-        app.attribute(newest, "data-voided")?.as_deref() == Some("yes"),
-        "the newest entry is not the one struck out"
+        app.attribute(&entries[3], "data-voided")?.as_deref() == Some("yes"),
+        "the blanket undone is not struck out"
     );
-    ensure!(
-        app.count("[data-e2e=entry][data-voided=yes]")? == 1,
-        "more than one entry struck out"
-    );
-    app.screenshot(shots, "04-timeline")?;
 
-    // The lead's report: exactly 3 blankets and 1 tea.
+    app.click("[data-e2e=entry][data-kind=arrival] .row")?;
+    app.click("[data-e2e=correct]")?;
+    app.find("[data-e2e=form-arrival]")?;
+    app.click("[data-e2e=form-people-plus]")?;
+    app.click("[data-e2e=form-save]")?;
+    app.wait_for_text_containing("[data-e2e=timeline-status]", "Corrigé")?;
+    app.wait_for_text_containing("[data-e2e=entry][data-kind=arrival]", "5 personnes")?;
+
+    app.click("[data-e2e=entry][data-item=tea_coffee] .row")?;
+    app.click("[data-e2e=strike]")?;
+    app.click("[data-e2e=reason-twice]")?;
+    app.wait_for_text_containing("[data-e2e=timeline-status]", "Barré")?;
+    ensure!(
+        app.count("[data-e2e=entry][data-voided=yes]")? == 2,
+        "two entries struck out"
+    );
+    app.wait_for_text_containing("[data-e2e=entry][data-item=tea_coffee]", "Saisi deux fois")?;
+    app.screenshot(shots, "05-timeline")?;
+    Ok(())
+}
+
+/// The lead's review shows exactly what was logged and corrected; the
+/// summary copies; the CSV lands in Downloads without the person's alias.
+fn review(app: &Session, shots: &Path, home: &Path) -> Result<()> {
     app.click("[data-e2e=nav-report]")?;
     app.find("[data-e2e=distributions]")?;
-    ensure!(
-        app.count("[data-e2e=distributions] tbody tr")? == 2,
-        "more than two items in the report"
-    );
     app.wait_for_text("tr[data-item=blanket] [data-e2e=quantity]", "3")?;
-    app.wait_for_text("tr[data-item=tea_coffee] [data-e2e=quantity]", "1")?;
-    // The report counts the entries kept, and apart those struck out.
-    app.wait_for_text("[data-e2e=entries-total]", "4")?;
-    app.wait_for_text("[data-e2e=entries-voided]", "1")?;
+    ensure!(
+        app.count("[data-e2e=distributions] tbody tr")? == 1,
+        "the struck-out tea is still in the report"
+    );
+    app.wait_for_text("[data-e2e=arrivals-people]", "5")?;
+    app.wait_for_text("[data-e2e=shelter-requests]", "1")?;
+    app.wait_for_text("[data-e2e=incidents]", "1")?;
+    // Kept: 3 blankets, the arrival, the shelter request, the incident.
+    app.wait_for_text("[data-e2e=entries-total]", "6")?;
+    app.wait_for_text("[data-e2e=entries-voided]", "2")?;
+    app.wait_for_text("[data-e2e=entries-edited]", "1")?;
+    // 10 loaded, 3 given, nothing back yet.
+    app.wait_for_text(
+        "[data-e2e=stock] tr[data-item=blanket] [data-e2e=unaccounted]",
+        "7",
+    )?;
     let summary = app.text("[data-e2e=summary]")?;
     ensure!(summary.contains("Couverture"), "summary: {summary}");
-    app.screenshot(shots, "05-night-report")?;
+    ensure!(!summary.contains("Amira"), "the summary names the person");
+    app.screenshot(shots, "06-night-report")?;
 
-    // Portrait, for a tablet held upright.
+    app.click("[data-e2e=copy-summary]")?;
+    app.wait_for_text_containing("[data-e2e=report-status]", "copi")?;
+    app.click("[data-e2e=export-csv]")?;
+    app.wait_for_text_containing("[data-e2e=report-status]", ".csv")?;
+    let downloads = home.join("Downloads");
+    let csv = std::fs::read_dir(&downloads)
+        .with_context(|| format!("no {}", downloads.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .find(|p| p.extension().is_some_and(|x| x == "csv"))
+        .context("no CSV in Downloads")?;
+    let csv = std::fs::read_to_string(csv)?;
+    ensure!(csv.contains("blanket"), "CSV: {csv}");
+    ensure!(!csv.contains("Amira"), "the CSV names the person");
+    Ok(())
+}
+
+/// The shelter request is a follow-up, with the alias (the only screen that
+/// shows it); the demo's older cases come first.
+fn follow_ups(app: &Session, shots: &Path) -> Result<()> {
+    app.click("[data-e2e=nav-follow_ups]")?;
+    app.find("[data-e2e=follow-ups]")?;
+    let cases = app.find_all("[data-e2e=case]")?;
+    let last = cases.last().context("no follow-up")?;
+    let text = app.text_of(last)?;
+    ensure!(text.contains("Amira"), "the newest follow-up is {text:?}");
+    app.screenshot(shots, "07-follow-ups")?;
+    Ok(())
+}
+
+/// Portrait, for a tablet held upright; then English and night mode.
+fn portrait_english_night(app: &Session, shots: &Path) -> Result<()> {
     app.resize(800, 1280)?;
-    app.screenshot(shots, "06-night-report-portrait")?;
+    app.click("[data-e2e=nav-report]")?;
+    app.wait_for_text("tr[data-item=blanket] [data-e2e=quantity]", "3")?;
+    app.screenshot(shots, "08-night-report-portrait")?;
     app.click("[data-e2e=nav-quick_log]")?;
     app.wait_for_text("[data-e2e=count-blanket]", "3")?;
-    app.screenshot(shots, "07-quick-log-portrait")?;
+    app.screenshot(shots, "09-quick-log-portrait")?;
 
-    // In English, and in night mode.
     app.resize(1280, 800)?;
     app.click("[data-e2e=lang-en]")?;
     app.wait_for_text("[data-e2e=nav-report]", "Night report")?;
     night_mode(app)?;
-    app.screenshot(shots, "08-quick-log-night-en")?;
+    app.screenshot(shots, "10-quick-log-night-en")?;
     app.click("[data-e2e=nav-report]")?;
-    app.wait_for_text("tr[data-item=blanket] [data-e2e=quantity]", "3")?;
     app.wait_for_text("tr[data-item=blanket] td", "Blanket")?;
-    app.screenshot(shots, "09-night-report-night-en")?;
+    app.screenshot(shots, "11-night-report-night-en")?;
+    app.click("[data-e2e=lang-fr]")?;
+    day_mode(app)?;
+    Ok(())
+}
 
-    // Lock: the passphrase again, and the shift is where it was.
+/// 5 blankets back to the warehouse, a handover note; the report of the
+/// ended shift counts 2 blankets unaccounted for.
+fn end_the_shift(app: &Session, shots: &Path) -> Result<()> {
+    app.click("[data-e2e=nav-shift]")?;
+    app.click("[data-e2e=go-end-shift]")?;
+    app.find("[data-e2e=end-shift]")?;
+    app.click_times("[data-e2e=returned-blanket-plus]", 5)?;
+    app.type_into("[data-e2e=handover]", "Apporter des bâches aux Dunes nord")?;
+    app.screenshot(shots, "12-end-of-shift")?;
+    app.click("[data-e2e=end]")?;
+    app.wait_for_text(
+        "[data-e2e=stock] tr[data-item=blanket] [data-e2e=unaccounted]",
+        "2",
+    )?;
+    ensure!(
+        app.count("[data-e2e=nav-quick_log]")? == 0,
+        "quick log is offered for an ended shift"
+    );
+    Ok(())
+}
+
+/// Lock: the passphrase again; the ended shift is there to review.
+fn lock_and_unlock(app: &Session, shots: &Path) -> Result<()> {
     app.click("[data-e2e=lock]")?;
     app.find("[data-e2e=unlock-screen]")?;
     app.type_into("[data-e2e=passphrase]", "not the passphrase")?;
     app.click("[data-e2e=submit]")?;
     app.wait_for_text(
         "[data-e2e=error]",
-        "Wrong passphrase. Check it and try again.",
+        "Phrase secrète incorrecte. Vérifiez-la et réessayez.",
     )?;
-    app.screenshot(shots, "10-unlock-wrong-passphrase")?;
+    app.screenshot(shots, "13-unlock-wrong-passphrase")?;
     let field = app.find("[data-e2e=passphrase]")?;
     app.clear(&field)?;
     app.type_into("[data-e2e=passphrase]", PASSPHRASE)?;
     app.click("[data-e2e=submit]")?;
-    app.wait_for_text("[data-e2e=count-blanket]", "3")
-        .context("after unlocking, quick log shows the shift's blankets")?;
+    app.find("[data-e2e=start-shift]")
+        .context("after unlocking, no shift is open")?;
+    app.wait_for_text_containing("[data-e2e=recent-shifts]", "Relire")?;
+    app.screenshot(shots, "14-home-recent-shifts")?;
+    app.click("[data-e2e=nav-settings]")?;
+    app.find("[data-e2e=settings]")?;
+    app.screenshot(shots, "15-settings")?;
     Ok(())
 }
 

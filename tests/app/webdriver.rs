@@ -253,6 +253,28 @@ impl Session {
         })
     }
 
+    /// Waits until the text of `selector` contains `part`, and returns it.
+    pub fn wait_for_text_containing(&self, selector: &str, part: &str) -> Result<String> {
+        self.wait_until(&format!("`{selector}` to contain {part:?}"), || {
+            let found = self.elements(selector)?;
+            match found.first() {
+                Some(e) => {
+                    let text = self.text_of(e)?;
+                    Ok(text.contains(part).then_some(text))
+                }
+                None => Ok(None),
+            }
+        })
+    }
+
+    /// Clicks `selector` `times` times.
+    pub fn click_times(&self, selector: &str, times: usize) -> Result<()> {
+        for _ in 0..times {
+            self.click(selector)?;
+        }
+        Ok(())
+    }
+
     /// Resizes the window's content to a tablet's screen.
     pub fn resize(&self, width: u32, height: u32) -> Result<()> {
         self.post(

@@ -67,6 +67,15 @@ describe('display helpers', () => {
     expect(entrySummary(entry({ kind: 'headcount', people: 70, vulnerable: 2 } as Partial<Entry>), antenna, 'en', en)).toBe(
       '70 people met',
     );
+    const eviction = { kind: 'incident', incident_type: 'eviction', people_affected: 40, description: 'x' };
+    expect(entrySummary(entry(eviction as Partial<Entry>), antenna, 'fr', fr)).toBe(
+      'Incident : Expulsion, 40 personnes',
+    );
+    const referral = { kind: 'referral', case: 'c', service: 'pass_clinic', urgency: 'soon' };
+    expect(entrySummary(entry(referral as Partial<Entry>), antenna, 'en', en)).toBe('Referral: PASS clinic');
+    // A service a newer app added reads as its code, not as a missing text.
+    const newer = { ...referral, service: 'dentist' };
+    expect(entrySummary(entry(newer as Partial<Entry>), antenna, 'en', en)).toBe('Referral: dentist');
   });
 
   it('reads a typed team, ignoring blanks and repeats', () => {

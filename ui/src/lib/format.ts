@@ -66,9 +66,9 @@ export function entrySummary(entry: Entry, antenna: Antenna, locale: Locale, t: 
     case 'shelter_request':
       return t('entry.shelter_request', { n: entry.household_size });
     case 'referral':
-      return t('entry.referral');
+      return t('entry.referral', { service: serviceLabel(entry.service, t) });
     case 'incident':
-      return t('entry.incident');
+      return t('entry.incident', { what: t(`code.incident.${entry.incident_type}`), n: entry.people_affected });
     case 'note':
       return t('entry.note');
   }

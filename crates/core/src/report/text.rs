@@ -11,7 +11,7 @@ use crate::shift::ShiftKind;
 struct Words {
     people_met: &'static str,
     arrivals: &'static str,
-    groups: &'static str,
+    groups: (&'static str, &'static str),
     distributed: &'static str,
     stock: &'static str,
     loaded: &'static str,
@@ -44,7 +44,7 @@ struct Words {
 const FR: Words = Words {
     people_met: "Personnes rencontrées",
     arrivals: "Nouvelles arrivées",
-    groups: "groupes",
+    groups: ("groupe", "groupes"),
     distributed: "Distribué",
     stock: "Stock du camion (chargé / distribué / rendu)",
     loaded: "chargé",
@@ -74,7 +74,7 @@ const FR: Words = Words {
 const EN: Words = Words {
     people_met: "People met",
     arrivals: "New arrivals",
-    groups: "groups",
+    groups: ("group", "groups"),
     distributed: "Distributed",
     stock: "Van stock (loaded / distributed / returned)",
     loaded: "loaded",
@@ -231,7 +231,7 @@ pub fn night_text(r: &NightReport, lang: Lang) -> String {
             w.arrivals,
             a.people,
             a.groups,
-            w.groups,
+            counted(a.groups, w.groups),
             composition(&a.composition, w)
         );
     }
@@ -341,7 +341,7 @@ pub fn period_text(r: &PeriodReport, lang: Lang) -> String {
         w.arrivals,
         r.arrivals_people,
         r.arrivals_groups,
-        w.groups,
+        counted(r.arrivals_groups, w.groups),
         composition(&r.arrivals_composition, w)
     );
     let _ = writeln!(s, "\n{}:", w.distributed);

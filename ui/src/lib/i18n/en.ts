@@ -82,8 +82,8 @@ export const en = {
   'entry.headcount': { one: '{n} person met', other: '{n} people met' },
   'entry.arrival': { one: 'New arrival: {n} person', other: 'New arrivals: {n} people' },
   'entry.shelter_request': { one: 'Shelter request: {n} person', other: 'Shelter request: {n} people' },
-  'entry.referral': 'Referral',
-  'entry.incident': 'Incident',
+  'entry.referral': 'Referral: {service}',
+  'entry.incident': { one: 'Incident: {what}, {n} person', other: 'Incident: {what}, {n} people' },
   'entry.note': 'Note',
 
   'report.title': 'Night report',
@@ -113,7 +113,7 @@ export const en = {
   'home.stock_hint': 'What leaves the warehouse in the van; at the end of the shift, the report compares it with what was handed out and brought back.',
 
   'quick.other_entries': 'Other entries',
-  'quick.saved': 'Saved: {what}',
+  'quick.saved': '✓ {what}',
 
   'form.kind.distribution': 'Distribution',
   'form.kind.headcount': 'People met',

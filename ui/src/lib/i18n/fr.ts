@@ -1,4 +1,4 @@
-// Français. Le type impose les mêmes clés qu'en anglais (en.ts).
+// Français. Le type impose les mêmes clés qu’en anglais (en.ts).
 import type { Key } from './en';
 import type { Message } from './message';
 
@@ -7,23 +7,23 @@ export const fr: Record<Key, Message> = {
   'app.loading': 'Chargement…',
 
   'unlock.title': 'Déverrouiller la tablette',
-  'unlock.passphrase': "Phrase secrète de l'antenne",
+  'unlock.passphrase': "Phrase secrète de l’antenne",
   'unlock.submit': 'Déverrouiller',
   'unlock.checking': 'Vérification de la phrase secrète…',
   'unlock.welcome': 'Bienvenue dans Maraude',
   'unlock.no_antenna': "Cette tablette ne contient encore aucune antenne.",
   'unlock.create': 'Créer une antenne',
-  'unlock.antenna_name': "Nom de l'antenne",
+  'unlock.antenna_name': "Nom de l’antenne",
   'unlock.passphrase_again': 'La même phrase secrète, encore une fois',
   'unlock.passphrase_hint':
     'Au moins 8 caractères. Elle chiffre tout ce que contient la tablette : personne ne peut le lire sans elle.',
   'unlock.passphrases_differ': 'Les deux phrases secrètes diffèrent.',
   'unlock.try_demo': 'Essayer avec une antenne de démonstration',
   'unlock.demo_intro':
-    "Trois semaines d'une antenne inventée (lieux, bénévoles, maraudes) pour essayer l'application. Choisissez une phrase secrète pour elle.",
-  'unlock.creating': "Création de l'antenne…",
+    "Trois semaines d’une antenne inventée (lieux, bénévoles, maraudes) pour essayer l’application. Choisissez une phrase secrète pour elle.",
+  'unlock.creating': "Création de l’antenne…",
   'unlock.create_submit': 'Créer',
-  'unlock.demo_submit': "Créer l'antenne de démonstration",
+  'unlock.demo_submit': "Créer l’antenne de démonstration",
   'unlock.back': 'Retour',
 
   'shell.lock': 'Verrouiller',
@@ -43,7 +43,7 @@ export const fr: Record<Key, Message> = {
   'kind.day_centre': "Accueil de jour",
   'kind.accompaniment': 'Accompagnement',
 
-  'home.no_shift': "Aucune maraude n'est ouverte sur cette tablette.",
+  'home.no_shift': "Aucune maraude n’est ouverte sur cette tablette.",
   'home.start_title': 'Commencer une maraude',
   'home.kind': 'Type',
   'home.lead': 'Responsable',
@@ -52,7 +52,7 @@ export const fr: Record<Key, Message> = {
   'home.team_placeholder': 'Autres surnoms, séparés par des virgules',
   'home.vehicle': 'Véhicule',
   'home.vehicle_placeholder': 'Camion (facultatif)',
-  'home.known_volunteers': "Bénévoles de l'antenne",
+  'home.known_volunteers': "Bénévoles de l’antenne",
   'home.start': 'Commencer la maraude',
   'home.starting': 'Démarrage…',
   'home.current': 'Maraude en cours',
@@ -81,9 +81,9 @@ export const fr: Record<Key, Message> = {
   'entry.distribution': '{n} × {item}',
   'entry.headcount': { one: '{n} personne rencontrée', other: '{n} personnes rencontrées' },
   'entry.arrival': { one: 'Nouvelle arrivée : {n} personne', other: 'Nouvelles arrivées : {n} personnes' },
-  'entry.shelter_request': { one: "Mise à l'abri : {n} personne", other: "Mise à l'abri : {n} personnes" },
-  'entry.referral': 'Orientation',
-  'entry.incident': 'Incident',
+  'entry.shelter_request': { one: "Mise à l’abri : {n} personne", other: "Mise à l’abri : {n} personnes" },
+  'entry.referral': 'Orientation : {service}',
+  'entry.incident': { one: 'Incident : {what}, {n} personne', other: 'Incident : {what}, {n} personnes' },
   'entry.note': 'Note',
 
   'report.title': 'Bilan de la maraude',
@@ -113,7 +113,7 @@ export const fr: Record<Key, Message> = {
   'home.stock_hint': 'Ce qui part de l’entrepôt ; en fin de maraude, le bilan le compare avec ce qui a été distribué et rapporté.',
 
   'quick.other_entries': 'Autres saisies',
-  'quick.saved': 'Enregistré : {what}',
+  'quick.saved': '✓ {what}',
 
   'form.kind.distribution': 'Distribution',
   'form.kind.headcount': 'Personnes rencontrées',
@@ -272,7 +272,7 @@ export const fr: Record<Key, Message> = {
   'settings.device_id': 'Identifiant de l’appareil',
   'settings.store': 'Stockage chiffré',
   'settings.version': 'Version',
-  'settings.store_hint': 'Tout ce que cette tablette enregistre est dans ce seul fichier chiffré ; sans la phrase de passe, il est illisible.',
+  'settings.store_hint': 'Tout ce que cette tablette enregistre est dans ce seul fichier chiffré ; sans la phrase secrète, il est illisible.',
 
   'sync.badge': 'Non synchronisé',
   'sync.title': 'Synchronisation',
@@ -282,11 +282,11 @@ export const fr: Record<Key, Message> = {
   'error.weak_passphrase': 'Phrase secrète trop courte : au moins 8 caractères.',
   'error.no_store': "Cette tablette ne contient aucune antenne : créez-en une, ou essayez la démonstration.",
   'error.store_exists': 'Cette tablette contient déjà une antenne : déverrouillez-la avec sa phrase secrète.',
-  'error.locked': "L'application est verrouillée : déverrouillez-la avec la phrase secrète.",
-  'error.no_open_shift': "Aucune maraude n'est ouverte : commencez-en une d'abord.",
-  'error.nothing_to_undo': "Rien à annuler : cette tablette n'a encore rien saisi dans cette maraude.",
-  'error.restart': "Erreur interne : fermez l'application et rouvrez-la. Ce qui a été enregistré est en sécurité.",
+  'error.locked': "L’application est verrouillée : déverrouillez-la avec la phrase secrète.",
+  'error.no_open_shift': "Aucune maraude n’est ouverte : commencez-en une d’abord.",
+  'error.nothing_to_undo': "Rien à annuler : cette tablette n’a encore rien saisi dans cette maraude.",
+  'error.restart': "Erreur interne : fermez l’application et rouvrez-la. Ce qui a été enregistré est en sécurité.",
   'error.not_found': 'Cet enregistrement n’est pas sur cette tablette (effacé, ou pas encore synchronisé). Revenez en arrière et réessayez.',
   'error.shift_ended': 'Cette maraude est terminée : commencez-en une nouvelle pour saisir.',
-  'error.other': "Cela n'a pas marché : {message}",
+  'error.other': "Cela n’a pas marché : {message}",
 };
