@@ -209,7 +209,7 @@ pub async fn recent_shifts(open: State<'_, OpenStore>) -> Reply<Vec<Shift>> {
         .unwrap_or(today);
     open.with(|s| {
         let mut shifts = s.shifts(from, today)?;
-        shifts.sort_by(|a, b| b.started_at.cmp(&a.started_at));
+        shifts.sort_by_key(|s| std::cmp::Reverse(s.started_at));
         Ok(shifts)
     })
 }
