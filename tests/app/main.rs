@@ -8,13 +8,19 @@
 //! tests say they were skipped and pass, so that `cargo test --workspace`
 //! stays free of a display and of tauri-driver.
 //!
-//! - [`a_night_on_the_tablet`]: a demo antenna, a night shift, quick log,
-//!   undo, the timeline and the lead's report showing exactly the totals
-//!   logged; portrait, English, night mode; lock and unlock.
+//! - [`a_night_on_the_tablet`]: a demo antenna; a night shift with van
+//!   stock; quick log and undo; an arrival, a shelter request (refused until
+//!   the alias is given), an incident; a correction and a strike-out from
+//!   the timeline; the lead's review showing exactly the totals logged, copy
+//!   and CSV (without the alias); follow-ups; portrait, English, night mode;
+//!   end of shift; lock and unlock; settings.
+//! - [`tap_latency`]: a benchmark (ignored; `scripts/bench-app.sh`): tap to
+//!   count on screen, beside a bare WebDriver round trip.
 
 #![allow(clippy::unwrap_used)]
 
 mod a_night_on_the_tablet;
+mod tap_latency;
 mod webdriver;
 
 use std::path::{Path, PathBuf};
