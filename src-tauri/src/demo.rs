@@ -20,12 +20,7 @@ pub fn create(path: &Path, passphrase: &Passphrase) -> Result<Store, StoreError>
     let start = maraude_core::time::paris_date(Utc::now()) - Duration::days(days + 1);
     let mut store = Store::create_for(path, passphrase, &antenna)?;
     let plan = SeasonPlan::shifts(SHIFTS, start, SEED);
-    let mut documents = season(&antenna, &store.device(), &plan)?.documents;
-    // Batches keep each transaction short and memory flat.
-    while !documents.is_empty() {
-        let batch: Vec<_> = documents.drain(..documents.len().min(50)).collect();
-        store.insert_documents(batch)?;
-    }
+    store.insert_documents(season(&antenna, &store.device(), &plan)?.documents)?;
     store.checkpoint()?;
     Ok(store)
 }

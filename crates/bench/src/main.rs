@@ -31,9 +31,6 @@ use measure::Measures;
 /// secret.
 const PASSPHRASE: &str = "maraude bench passphrase";
 
-/// Documents per `insert_documents` call when loading the demo year.
-const INSERT_BATCH: usize = 50;
-
 const HELP: &str = "\
 maraude-bench: measure the store on a demo year of one antenna.
 
@@ -192,13 +189,7 @@ fn generate(path: &Path, plan: &SeasonPlan) -> Result<Generation> {
         season.shifts, season.entries, season.cases
     );
     let t = Instant::now();
-    let mut documents = season.documents;
-    while !documents.is_empty() {
-        let batch: Vec<_> = documents
-            .drain(..documents.len().min(INSERT_BATCH))
-            .collect();
-        store.insert_documents(batch)?;
-    }
+    store.insert_documents(season.documents)?;
     store.checkpoint()?;
     let insert_seconds = t.elapsed().as_secs_f64();
     let stats = store.stats()?;
@@ -540,11 +531,10 @@ mod tests {
             entries_per_shift: 20,
             ..SeasonPlan::default()
         };
-        let mut s = season(&antenna, &DeviceId::new(), &plan).expect("a season");
-        while !s.documents.is_empty() {
-            let batch: Vec<_> = s.documents.drain(..s.documents.len().min(7)).collect();
-            store.insert_documents(batch).expect("documents inserted");
-        }
+        let s = season(&antenna, &DeviceId::new(), &plan).expect("a season");
+        store
+            .insert_documents(s.documents)
+            .expect("documents inserted");
         let stats = store.stats().expect("stats");
         assert_eq!(stats.entries as usize, s.entries);
         assert_eq!(stats.shifts as usize, s.shifts);

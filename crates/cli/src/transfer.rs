@@ -369,12 +369,7 @@ pub fn demo(ctx: &Ctx, a: DemoArgs) -> Result<()> {
     let mut store = Store::create_for(&path, &crate::passphrase(true)?, &antenna)?;
     let season = maraude_demo::season(&antenna, &store.device(), &plan)?;
     let (shifts, entries, cases) = (season.shifts, season.entries, season.cases);
-    let mut documents = season.documents;
-    // Batches keep memory flat and each transaction short.
-    while !documents.is_empty() {
-        let batch: Vec<_> = documents.drain(..documents.len().min(50)).collect();
-        store.insert_documents(batch)?;
-    }
+    store.insert_documents(season.documents)?;
     store.checkpoint()?;
     let stats = store.stats()?;
     let record = serde_json::json!({

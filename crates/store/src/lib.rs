@@ -578,12 +578,17 @@ impl Store {
     }
 
     /// Store documents built elsewhere (the demo season, an import) in one
-    /// transaction, merged with what the store already has, and index them.
-    pub fn insert_documents(&mut self, docs: Vec<AnyDocument>) -> Result<usize> {
-        let n = docs.len();
+    /// transaction, merged with what the store already has, and index them:
+    /// all of them or, on an error, none.
+    pub fn insert_documents(
+        &mut self,
+        docs: impl IntoIterator<Item = AnyDocument>,
+    ) -> Result<usize> {
         self.write(|tx, ctx| {
+            let mut n = 0;
             for mut any in docs {
                 merge(tx, ctx, None, &any.automerge().save())?;
+                n += 1;
             }
             Ok(n)
         })
