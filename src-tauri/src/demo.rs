@@ -15,11 +15,9 @@ const ANTENNA: &str = "Calais (démo)";
 
 pub fn create(path: &Path, passphrase: &Passphrase) -> Result<Store, StoreError> {
     let antenna = demo_antenna(ANTENNA)?;
-    // Nineteen shifts go out a week; the last one started yesterday.
-    let days = (SHIFTS * 7).div_ceil(19) as i64;
-    let start = maraude_core::time::paris_date(Utc::now()) - Duration::days(days + 1);
+    let yesterday = maraude_core::time::paris_date(Utc::now()) - Duration::days(1);
     let mut store = Store::create_for(path, passphrase, &antenna)?;
-    let plan = SeasonPlan::shifts(SHIFTS, start, SEED);
+    let plan = SeasonPlan::ending(SHIFTS, yesterday, SEED);
     store.insert_documents(season(&antenna, &store.device(), &plan)?.documents)?;
     store.checkpoint()?;
     Ok(store)

@@ -60,7 +60,8 @@ pub struct DemoArgs {
     /// The same seed gives the same season.
     #[arg(long, default_value_t = 2026)]
     seed: u64,
-    /// The first day (YYYY-MM-DD); by default the season ends yesterday.
+    /// The first day (YYYY-MM-DD); by default the season ends yesterday (or
+    /// a day or two before, when the shifts do not fill whole days).
     #[arg(long)]
     start: Option<NaiveDate>,
 }
@@ -354,17 +355,19 @@ pub fn demo(ctx: &Ctx, a: DemoArgs) -> Result<()> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     }
+    let antenna = maraude_demo::demo_antenna(&a.antenna)?;
     // The season ends yesterday unless told otherwise, so that the demo's
     // follow-ups and last nights look like this week's.
-    // Nineteen shifts go out a week.
-    let days = (a.shifts * 7).div_ceil(19) as i64;
-    let start = a.start.unwrap_or_else(|| {
-        maraude_core::time::paris_date(Utc::now()) - chrono::Duration::days(days + 1)
-    });
-    let antenna = maraude_demo::demo_antenna(&a.antenna)?;
+    let plan = match a.start {
+        Some(start) => maraude_demo::SeasonPlan::shifts(a.shifts, start, a.seed),
+        None => {
+            let yesterday = maraude_core::time::paris_date(Utc::now()) - chrono::Duration::days(1);
+            maraude_demo::SeasonPlan::ending(a.shifts, yesterday, a.seed)
+        }
+    };
     let plan = maraude_demo::SeasonPlan {
         entries_per_shift: a.entries_per_shift,
-        ..maraude_demo::SeasonPlan::shifts(a.shifts, start, a.seed)
+        ..plan
     };
     let mut store = Store::create_for(&path, &crate::passphrase(true)?, &antenna)?;
     let season = maraude_demo::season(&antenna, &store.device(), &plan)?;

@@ -91,6 +91,23 @@ impl SeasonPlan {
             ..Self::year(start, seed)
         }
     }
+
+    /// `shifts` shifts ending on `last_day`: a demo ending yesterday shows
+    /// this week's nights and follow-ups, and nothing in the future. Days
+    /// have one to four shifts, so when the count does not fill whole days
+    /// the season ends up to two days earlier.
+    pub fn ending(shifts: usize, last_day: NaiveDate, seed: u64) -> Self {
+        let mut start = last_day;
+        let mut count = calendar::day(start).len();
+        while count < shifts {
+            match start.pred_opt() {
+                Some(day) => start = day,
+                None => break,
+            }
+            count += calendar::day(start).len();
+        }
+        Self::shifts(shifts, start, seed)
+    }
 }
 
 impl Default for SeasonPlan {

@@ -175,3 +175,20 @@ fn an_antenna_without_living_places_is_refused_with_a_way_out() {
     let err = season(&bare, &DeviceId::new(), &small(1)).expect_err("no places");
     assert!(err.to_string().contains("demo antenna"), "{err}");
 }
+
+#[test]
+fn a_season_ending_on_a_day_ends_then_or_at_most_two_days_before() {
+    let antenna = crate::demo_antenna("Calais").expect("antenna");
+    // Sunday: one shift only, the worst case.
+    let last = NaiveDate::from_ymd_opt(2026, 11, 22).expect("date");
+    for shifts in [1, 2, 3, 4, 19, 40, 60] {
+        let plan = SeasonPlan::ending(shifts, last, 7);
+        let season = crate::season(&antenna, &DeviceId::new(), &plan).expect("season");
+        assert_eq!(season.shifts, shifts);
+        let early = (last - season.last_day).num_days();
+        assert!(
+            (0..=2).contains(&early),
+            "{shifts} shifts end {early} days early"
+        );
+    }
+}
