@@ -288,6 +288,24 @@ fn lock_and_unlock(app: &Session, shots: &Path) -> Result<()> {
         .context("after unlocking, no shift is open")?;
     app.wait_for_text_containing("[data-e2e=recent-shifts]", "Relire")?;
     app.screenshot(shots, "14-home-recent-shifts")?;
+
+    // No shift open: a follow-up asks who writes it, then closes the case.
+    app.click("[data-e2e=nav-follow_ups]")?;
+    app.find("[data-e2e=follow-ups]")?;
+    let close = "[data-e2e=case]:last-child [data-e2e=close]";
+    ensure!(
+        app.attribute(&app.find(close)?, "disabled")?.is_some(),
+        "a follow-up can be closed by nobody"
+    );
+    app.click("[data-e2e=who-Jo]")?;
+    app.click(close)?;
+    app.click("[data-e2e=outcome-no_place]")?;
+    app.click("[data-e2e=close-case]")?;
+    app.wait_for_text_containing("[role=status]", "Clôturé : Amira.")?;
+    for case in app.find_all("[data-e2e=case]")? {
+        let text = app.text_of(&case)?;
+        ensure!(!text.contains("Amira"), "closed, still listed: {text:?}");
+    }
     app.click("[data-e2e=nav-settings]")?;
     app.find("[data-e2e=settings]")?;
     app.screenshot(shots, "15-settings")?;

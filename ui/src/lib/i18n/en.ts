@@ -218,6 +218,7 @@ export const en = {
   'timeline.struck_done': 'Struck out. It stays in the history.',
   'timeline.corrected_done': 'Corrected. The old values stay in the history.',
 
+  'follow.who': 'Who is writing? (no shift is open)',
   'follow.title': 'Follow-ups',
   'follow.hint': 'Open shelter requests and referrals, oldest first.',
   'follow.none': 'No open follow-up.',

@@ -218,6 +218,7 @@ export const fr: Record<Key, Message> = {
   'timeline.struck_done': 'Barré. Il reste dans l’historique.',
   'timeline.corrected_done': 'Corrigé. Les anciennes valeurs restent dans l’historique.',
 
+  'follow.who': 'Qui écrit ? (aucune maraude en cours)',
   'follow.title': 'Suivis',
   'follow.hint': 'Demandes de mise à l’abri et orientations ouvertes, les plus anciennes d’abord.',
   'follow.none': 'Aucun suivi ouvert.',
