@@ -7,6 +7,7 @@
 
 mod cases;
 mod entries;
+mod network;
 mod output;
 mod reference;
 mod reports;
@@ -115,6 +116,29 @@ enum Command {
     Demo(transfer::DemoArgs),
     /// Derive the index again from the documents.
     RebuildIndex,
+    /// Join an antenna with an enrolment code: creates this device's store
+    /// and links it to the server (then run `maraude sync`).
+    Enrol(network::EnrolArgs),
+    /// Register this store's antenna on a base server (coordinator), with
+    /// the server's registration token in MARAUDE_REGISTRATION_TOKEN.
+    Register(network::RegisterArgs),
+    /// Sync with the antenna's base server: send what this device logged,
+    /// receive what the others did.
+    Sync,
+    /// Ask the server for a code that enrols one more device (lead,
+    /// coordinator).
+    EnrolmentCode {
+        /// volunteer, lead or coordinator
+        #[arg(long, default_value = "volunteer")]
+        role: maraude_core::access::Role,
+    },
+    /// The antenna's enrolled devices (lead, coordinator).
+    Devices,
+    /// Cut a lost or seized device off at once (lead, coordinator).
+    Revoke {
+        /// The device id, as `maraude devices` shows it.
+        device: uuid::Uuid,
+    },
 }
 
 fn default_store() -> Result<PathBuf> {
@@ -126,7 +150,7 @@ fn default_store() -> Result<PathBuf> {
 }
 
 /// The passphrase: from MARAUDE_PASSPHRASE, else asked on the terminal.
-fn passphrase(confirm: bool) -> Result<Passphrase> {
+pub(crate) fn passphrase(confirm: bool) -> Result<Passphrase> {
     if let Ok(p) = std::env::var("MARAUDE_PASSPHRASE") {
         return Ok(Passphrase::new(p));
     }
@@ -214,6 +238,12 @@ fn run(cli: Cli) -> Result<()> {
         Command::Export(args) => transfer::export(&ctx, args),
         Command::Import(args) => transfer::import(&ctx, args),
         Command::Demo(args) => transfer::demo(&ctx, args),
+        Command::Enrol(args) => network::enrol(&ctx, args),
+        Command::Register(args) => network::register(&ctx, args),
+        Command::Sync => network::sync(&ctx),
+        Command::EnrolmentCode { role } => network::enrolment_code(&ctx, role),
+        Command::Devices => network::devices(&ctx),
+        Command::Revoke { device } => network::revoke(&ctx, device),
         Command::RebuildIndex => {
             let mut store = ctx.open()?;
             store.rebuild_index()?;

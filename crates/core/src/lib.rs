@@ -28,6 +28,7 @@
 //!
 //! See [`document`] for the Automerge schema and how concurrent edits merge.
 
+pub mod access;
 pub mod antenna;
 pub mod case;
 pub mod document;

@@ -148,7 +148,7 @@ pub(crate) fn put_document(
 }
 
 pub(crate) fn clear(conn: &Connection) -> Result<(), StoreError> {
-    conn.execute_batch("DELETE FROM documents; DELETE FROM antenna; DELETE FROM shifts; DELETE FROM entry_figures; DELETE FROM entry_bodies; DELETE FROM cases;")?;
+    conn.execute_batch("DELETE FROM documents; DELETE FROM antenna; DELETE FROM shifts; DELETE FROM entry_figures; DELETE FROM entry_bodies; DELETE FROM cases; DELETE FROM quarantine;")?;
     Ok(())
 }
 

@@ -30,6 +30,11 @@ impl Passphrase {
         Self(SecretString::from(s))
     }
 
+    /// Whether it is long enough for a new store.
+    pub fn is_strong_enough(&self) -> bool {
+        self.0.expose_secret().chars().count() >= Self::MIN_CHARS
+    }
+
     /// The raw passphrase. Only the key derivation should call this.
     pub fn expose_secret(&self) -> &str {
         self.0.expose_secret()

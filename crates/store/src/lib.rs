@@ -32,7 +32,9 @@ mod chunks;
 mod error;
 mod index;
 mod key;
+mod link;
 mod recent;
+mod replica;
 mod schema;
 
 use std::path::{Path, PathBuf};
@@ -40,6 +42,7 @@ use std::path::{Path, PathBuf};
 use automerge::ChangeHash;
 use chrono::{NaiveDate, Utc};
 use maraude_core::Lang;
+use maraude_core::access::Subject;
 use maraude_core::antenna::Antenna;
 use maraude_core::case::{Case, CaseAction, NewCase};
 use maraude_core::document::{
@@ -56,6 +59,20 @@ use serde::Serialize;
 pub use chunks::document_id;
 pub use error::StoreError;
 pub use key::Passphrase;
+pub use link::ServerLink;
+pub use replica::{ChunkWrite, ChunksApplied};
+
+/// Open (or create) an SQLCipher file other than a store with the same key
+/// derivation: the base server's device registry.
+pub fn open_encrypted_file(
+    path: &Path,
+    passphrase: &Passphrase,
+    create: bool,
+) -> Result<Connection> {
+    let conn = key::open_encrypted(path, passphrase, create)?;
+    configure(&conn)?;
+    Ok(conn)
+}
 pub use samod_core::DocumentId;
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
@@ -113,25 +130,7 @@ impl Store {
 
     /// Create a store on this device for `antenna`.
     pub fn create_for(path: &Path, passphrase: &Passphrase, antenna: &Antenna) -> Result<Self> {
-        let mut conn = key::open_encrypted(path, passphrase, true)?;
-        configure(&conn)?;
-        schema::migrate(&mut conn)?;
-        let device = DeviceId::new();
-        conn.execute(
-            "INSERT INTO device (id, device_id, antenna_id, created_at) VALUES (1, ?1, ?2, ?3)",
-            params![
-                device.to_string(),
-                antenna.id.to_string(),
-                index::ts(Utc::now())
-            ],
-        )?;
-        let mut store = Store {
-            conn,
-            path: path.to_path_buf(),
-            device,
-            antenna: antenna.id,
-            recent: RecentDocuments::default(),
-        };
+        let mut store = Self::create_empty(path, passphrase, antenna.id, DeviceId::new())?;
         store.write(|tx, ctx| {
             let mut doc = AntennaDoc::create(antenna, &ctx.device)?;
             save_document(tx, &antenna.id.as_uuid().to_owned(), &mut doc, &[])?;
@@ -139,6 +138,36 @@ impl Store {
             Ok(())
         })?;
         Ok(store)
+    }
+
+    /// Create a store for an antenna whose documents arrive by sync: a
+    /// device joining with an enrolment code, or the base server. Until its
+    /// first sync it holds no document. `device` is the id the device
+    /// enrolled with.
+    pub fn create_empty(
+        path: &Path,
+        passphrase: &Passphrase,
+        antenna: AntennaId,
+        device: DeviceId,
+    ) -> Result<Self> {
+        let mut conn = key::open_encrypted(path, passphrase, true)?;
+        configure(&conn)?;
+        schema::migrate(&mut conn)?;
+        conn.execute(
+            "INSERT INTO device (id, device_id, antenna_id, created_at) VALUES (1, ?1, ?2, ?3)",
+            params![
+                device.to_string(),
+                antenna.to_string(),
+                index::ts(Utc::now())
+            ],
+        )?;
+        Ok(Store {
+            conn,
+            path: path.to_path_buf(),
+            device,
+            antenna,
+            recent: RecentDocuments::default(),
+        })
     }
 
     /// Open an existing store. A wrong passphrase, a file from a newer app,
@@ -594,50 +623,74 @@ impl Store {
         })
     }
 
-    /// Drop the index and derive it again from the documents.
+    /// Samod's storage: one chunk by its key.
+    pub fn chunk(&self, key: &str) -> Result<Option<Vec<u8>>> {
+        replica::chunk(&self.conn, key)
+    }
+
+    /// Samod's storage: every chunk under a key prefix (`doc` or
+    /// `doc/snapshot`), the prefix itself included.
+    pub fn chunks_under(&self, prefix: &[String]) -> Result<Vec<(String, Vec<u8>)>> {
+        let key = samod_core::StorageKey::from_parts(prefix.iter().map(String::as_str))
+            .map_err(|e| StoreError::BadDocument(format!("bad storage key: {e}")))?;
+        chunks::load_range(&self.conn, &key)
+    }
+
+    /// Samod's storage: apply its puts and deletes in one transaction, and
+    /// index the documents they changed (see `replica`).
+    pub fn apply_chunks(&mut self, writes: Vec<ChunkWrite>) -> Result<ChunksApplied> {
+        self.write(|tx, ctx| replica::apply(tx, ctx, writes))
+    }
+
+    /// Documents that changed since `peer` last shared them (or that it
+    /// was never known to have).
+    pub fn changed_for(&self, peer: &str) -> Result<Vec<DocumentId>> {
+        replica::changed_for(&self.conn, peer)
+    }
+
+    /// The heads the index records for `doc`, without loading it; `None`
+    /// if the store does not have it.
+    pub fn recorded_heads(&self, doc: &DocumentId) -> Result<Option<Vec<ChangeHash>>> {
+        replica::recorded_heads(&self.conn, doc)
+    }
+
+    /// Record that `peer` now shares these heads of these documents.
+    pub fn mark_shared(
+        &mut self,
+        peer: &str,
+        docs: &[(DocumentId, Vec<ChangeHash>)],
+    ) -> Result<()> {
+        self.write(|tx, _| replica::mark_shared(tx, peer, docs))
+    }
+
+    /// What the index knows of a document, for the access rules
+    /// (`maraude_core::access`).
+    pub fn subject(&self, doc: &DocumentId) -> Result<Subject> {
+        replica::subject(&self.conn, doc)
+    }
+
+    /// Documents received that could not be indexed, with the reason.
+    pub fn quarantined(&self) -> Result<Vec<(String, String)>> {
+        replica::quarantined(&self.conn)
+    }
+
+    /// This device's enrolment with its base server, if any.
+    pub fn server_link(&self) -> Result<Option<ServerLink>> {
+        link::get(&self.conn)
+    }
+
+    /// Keep this device's enrolment (replacing an earlier one).
+    pub fn set_server_link(&mut self, link: &ServerLink) -> Result<()> {
+        self.write(|tx, _| link::put(tx, link))
+    }
+
+    /// Drop the index and derive it again from the documents. A document
+    /// that cannot be indexed is quarantined, not fatal (see `replica`).
     pub fn rebuild_index(&mut self) -> Result<()> {
         self.write(|tx, ctx| {
             index::clear(tx)?;
             for doc in chunks::document_ids(tx)? {
-                let chunks = chunks::load_range(tx, &samod_key(&doc))?;
-                let mut any =
-                    AnyDocument::load(chunks.iter().map(|(_, d)| d.as_slice()), &ctx.device)?;
-                let heads = any.automerge().get_heads();
-                match &any {
-                    AnyDocument::Antenna(d) => {
-                        let a = d.antenna()?;
-                        index::put_antenna(tx, &a)?;
-                        index::put_document(
-                            tx,
-                            &doc.to_string(),
-                            "antenna",
-                            &a.id.to_string(),
-                            &heads,
-                        )?;
-                    }
-                    AnyDocument::Shift(d) => {
-                        let s = d.shift()?;
-                        index::put_shift_with_entries(tx, &s, &d.entries()?)?;
-                        index::put_document(
-                            tx,
-                            &doc.to_string(),
-                            "shift",
-                            &s.id.to_string(),
-                            &heads,
-                        )?;
-                    }
-                    AnyDocument::Case(d) => {
-                        let c = d.case()?;
-                        index::put_case(tx, &c)?;
-                        index::put_document(
-                            tx,
-                            &doc.to_string(),
-                            "case",
-                            &c.id.to_string(),
-                            &heads,
-                        )?;
-                    }
-                }
+                replica::reindex(tx, ctx, &doc)?;
             }
             Ok(())
         })

@@ -124,6 +124,30 @@ const MIGRATIONS: &[&str] = &[
     CREATE UNIQUE INDEX entry_figures_id ON entry_figures(id);
     CREATE INDEX entry_figures_shift ON entry_figures(shift);
     ",
+    // 3: sync. `peer_heads` is what each peer was last known to share (sync
+    // state, not index: a rebuild keeps it); `quarantine` lists documents
+    // received that could not be indexed; `server_link` is this device's
+    // enrolment with its antenna's base server.
+    "
+    CREATE TABLE peer_heads (
+        peer TEXT NOT NULL,
+        doc TEXT NOT NULL,
+        heads TEXT NOT NULL,
+        PRIMARY KEY (peer, doc)
+    ) WITHOUT ROWID;
+    CREATE TABLE quarantine (
+        doc TEXT PRIMARY KEY,
+        reason TEXT NOT NULL,
+        at TEXT NOT NULL
+    );
+    CREATE TABLE server_link (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        url TEXT NOT NULL,
+        role TEXT NOT NULL,
+        credential TEXT NOT NULL,
+        linked_at TEXT NOT NULL
+    );
+    ",
 ];
 
 /// The newest store format this build knows.

@@ -1,0 +1,139 @@
+//! Who may receive which documents: the scopes of the field guide.
+//!
+//! "A device only ever receives its own antenna's data; volunteers see the
+//! current shifts and open cases; leads and coordinators see history."
+//! The antenna part is structural (the server keeps one store per
+//! antenna); this module decides the role part, the same way on the server
+//! and on a teammate's tablet.
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+/// A device's role in its antenna, given at enrolment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// Logs the night; sees the current shifts and open cases.
+    Volunteer,
+    /// Reviews and corrects; sees the history; may revoke a device.
+    Lead,
+    /// Runs the antenna: enrols devices, sees everything.
+    Coordinator,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Volunteer => "volunteer",
+            Role::Lead => "lead",
+            Role::Coordinator => "coordinator",
+        }
+    }
+
+    /// Leads and coordinators may enrol and revoke devices.
+    pub fn manages_devices(self) -> bool {
+        matches!(self, Role::Lead | Role::Coordinator)
+    }
+}
+
+impl std::fmt::Display for Role {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for Role {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "volunteer" | "bénévole" | "benevole" => Ok(Role::Volunteer),
+            "lead" | "responsable" => Ok(Role::Lead),
+            "coordinator" | "coordinateur" | "coordinatrice" => Ok(Role::Coordinator),
+            _ => Err(format!(
+                "unknown role \"{s}\"; use volunteer, lead or coordinator"
+            )),
+        }
+    }
+}
+
+/// What the deciding side knows of a document, from its index.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Subject {
+    Antenna,
+    Shift {
+        date: NaiveDate,
+        open: bool,
+    },
+    Case {
+        open: bool,
+    },
+    /// A document the deciding side does not know yet (a new shift or case
+    /// a device uploads) or could not index.
+    Unknown,
+}
+
+/// How many days back a volunteer still sees a finished shift: tonight's
+/// and last night's, for the handover.
+pub const VOLUNTEER_DAYS: i64 = 2;
+
+/// Whether a device of `role` may receive `subject` on `today`.
+pub fn may_receive(role: Role, subject: Subject, today: NaiveDate) -> bool {
+    match (role, subject) {
+        (Role::Lead | Role::Coordinator, _) => true,
+        (Role::Volunteer, Subject::Antenna) => true,
+        (Role::Volunteer, Subject::Shift { date, open }) => {
+            open || (today - date).num_days() < VOLUNTEER_DAYS
+        }
+        (Role::Volunteer, Subject::Case { open }) => open,
+        // Unknown to the server means the device itself is uploading it.
+        (Role::Volunteer, Subject::Unknown) => true,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn day(d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, 11, d).expect("a valid day")
+    }
+
+    #[test]
+    fn volunteers_see_current_shifts_and_open_cases_leads_see_history() {
+        let today = day(23);
+        let old = Subject::Shift {
+            date: day(10),
+            open: false,
+        };
+        let last_night = Subject::Shift {
+            date: day(22),
+            open: false,
+        };
+        let forgotten_open = Subject::Shift {
+            date: day(1),
+            open: true,
+        };
+        let closed = Subject::Case { open: false };
+        assert!(!may_receive(Role::Volunteer, old, today));
+        assert!(may_receive(Role::Volunteer, last_night, today));
+        assert!(may_receive(Role::Volunteer, forgotten_open, today));
+        assert!(!may_receive(Role::Volunteer, closed, today));
+        assert!(may_receive(
+            Role::Volunteer,
+            Subject::Case { open: true },
+            today
+        ));
+        for role in [Role::Lead, Role::Coordinator] {
+            assert!(may_receive(role, old, today));
+            assert!(may_receive(role, closed, today));
+        }
+    }
+
+    #[test]
+    fn roles_read_in_english_and_french() {
+        assert_eq!("responsable".parse::<Role>(), Ok(Role::Lead));
+        assert_eq!("volunteer".parse::<Role>(), Ok(Role::Volunteer));
+        let err = "boss".parse::<Role>().unwrap_err();
+        assert!(err.contains("volunteer, lead or coordinator"), "{err}");
+    }
+}

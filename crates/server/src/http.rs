@@ -1,0 +1,476 @@
+//! The server's HTTP surface: health, enrolment, devices, "what changed",
+//! and the sync WebSocket.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::extract::{FromRequestParts, Path, State};
+use axum::http::StatusCode;
+use axum::http::request::Parts;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use chrono::{Duration, Utc};
+use futures::{SinkExt, StreamExt, TryStreamExt, future};
+use maraude_core::access::Role;
+use maraude_store::Passphrase;
+use maraude_sync::api::{self, Acked, CodeRequest, DeviceInfo, Enrol, Enrolled, EnrolmentCode};
+use maraude_sync::{MAX_MESSAGE_BYTES, TransportError};
+use samod::{PeerId, Transport};
+use tokio::sync::Mutex;
+use uuid::Uuid;
+
+use crate::hub::Hub;
+use crate::registry::{Device, NewDevice, Registry, RegistryError};
+use crate::secrets;
+
+/// How long an enrolment code stays valid.
+const CODE_LIFETIME_HOURS: i64 = 48;
+
+pub struct App {
+    pub registry: Box<dyn Registry>,
+    pub data_dir: PathBuf,
+    pub passphrase: Passphrase,
+    /// The hash of the token that lets a coordinator register an antenna;
+    /// `None`: registration is closed.
+    pub registration_token_hash: Option<String>,
+    pub max_connections: usize,
+    pub connections: AtomicUsize,
+    hubs: Mutex<HashMap<Uuid, Arc<Hub>>>,
+}
+
+impl std::fmt::Debug for App {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("App")
+            .field("data_dir", &self.data_dir)
+            .finish()
+    }
+}
+
+impl App {
+    pub fn new(
+        registry: Box<dyn Registry>,
+        data_dir: PathBuf,
+        passphrase: Passphrase,
+        registration_token: Option<String>,
+        max_connections: usize,
+    ) -> Self {
+        Self {
+            registry,
+            data_dir,
+            passphrase,
+            registration_token_hash: registration_token.as_deref().map(secrets::hash),
+            max_connections,
+            connections: AtomicUsize::new(0),
+            hubs: Mutex::default(),
+        }
+    }
+
+    /// The antenna's hub, opened on first use.
+    async fn hub(&self, antenna: Uuid) -> Result<Arc<Hub>, ApiError> {
+        let mut hubs = self.hubs.lock().await;
+        if let Some(hub) = hubs.get(&antenna) {
+            return Ok(hub.clone());
+        }
+        let dir = self.data_dir.join("antennas");
+        std::fs::create_dir_all(&dir).map_err(ApiError::internal)?;
+        let hub = Arc::new(
+            Hub::open(&dir, &self.passphrase, antenna)
+                .await
+                .map_err(ApiError::internal)?,
+        );
+        hubs.insert(antenna, hub.clone());
+        Ok(hub)
+    }
+
+    /// Stop every antenna's repo, flushing its storage.
+    pub async fn stop(&self) {
+        let hubs: Vec<Arc<Hub>> = self.hubs.lock().await.values().cloned().collect();
+        for hub in hubs {
+            hub.repo.stop().await;
+        }
+    }
+}
+
+pub fn router(app: Arc<App>) -> Router {
+    Router::new()
+        .route("/v1/health", get(health))
+        .route("/v1/antennas", post(register_antenna))
+        .route("/v1/enrolment-codes", post(enrolment_code))
+        .route("/v1/enrol", post(enrol))
+        .route("/v1/devices", get(devices))
+        .route("/v1/devices/{id}/revoke", post(revoke))
+        .route("/v1/sync/pending", get(pending))
+        .route("/v1/sync/acked", post(acked))
+        .route("/v1/sync", get(sync_socket))
+        .with_state(app)
+}
+
+/// An error answer: a status, a code for programs, a sentence for people.
+#[derive(Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    code: &'static str,
+    message: String,
+}
+
+impl ApiError {
+    fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            code,
+            message: message.into(),
+        }
+    }
+
+    fn internal(e: impl std::fmt::Display) -> Self {
+        tracing::error!(error = %e, "internal error");
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "the server failed; its log says why",
+        )
+    }
+
+    fn forbidden(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::FORBIDDEN, "forbidden", message)
+    }
+}
+
+impl From<RegistryError> for ApiError {
+    fn from(e: RegistryError) -> Self {
+        let (status, code) = match &e {
+            RegistryError::AntennaExists(_) => (StatusCode::CONFLICT, "antenna_exists"),
+            RegistryError::DeviceExists(_) => (StatusCode::CONFLICT, "device_exists"),
+            RegistryError::BadCode => (StatusCode::FORBIDDEN, "bad_code"),
+            RegistryError::NoSuchDevice(_) => (StatusCode::NOT_FOUND, "no_such_device"),
+            RegistryError::Database(_) => return ApiError::internal(e),
+        };
+        ApiError::new(status, code, e.to_string())
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = api::ApiError {
+            code: self.code.to_string(),
+            message: self.message,
+        };
+        (self.status, Json(body)).into_response()
+    }
+}
+
+/// A request from an enrolled, not revoked device.
+#[derive(Debug)]
+pub struct Authenticated(pub Device);
+
+fn bearer(parts: &Parts) -> Option<&str> {
+    parts
+        .headers
+        .get(api::AUTHORIZATION)?
+        .to_str()
+        .ok()?
+        .strip_prefix("Bearer ")
+}
+
+impl FromRequestParts<Arc<App>> for Authenticated {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, app: &Arc<App>) -> Result<Self, ApiError> {
+        let unauthorised = |m: &str| ApiError::new(StatusCode::UNAUTHORIZED, "unauthorised", m);
+        let token = bearer(parts).ok_or_else(|| {
+            unauthorised("no credential: send the device's credential as `Authorization: Bearer …`")
+        })?;
+        let device = app
+            .registry
+            .device_by_credential(&secrets::hash(token))?
+            .ok_or_else(|| unauthorised("unknown credential: enrol this device again"))?;
+        if device.revoked_at.is_some() {
+            return Err(ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "revoked",
+                "this device was revoked by its antenna; ask a lead to enrol it again",
+            ));
+        }
+        Ok(Authenticated(device))
+    }
+}
+
+async fn health(State(app): State<Arc<App>>) -> Json<serde_json::Value> {
+    Json(serde_json::json!({
+        "status": "ok",
+        "version": env!("CARGO_PKG_VERSION"),
+        "connections": app.connections.load(Ordering::Relaxed),
+    }))
+}
+
+fn enrolled(device: &Device, antenna_name: String, credential: String) -> Enrolled {
+    Enrolled {
+        antenna: device.antenna,
+        antenna_name,
+        role: device.role,
+        credential,
+        server_peer: api::server_peer(&device.antenna),
+    }
+}
+
+async fn register_antenna(
+    State(app): State<Arc<App>>,
+    headers: axum::http::HeaderMap,
+    Json(request): Json<api::RegisterAntenna>,
+) -> Result<Json<Enrolled>, ApiError> {
+    let Some(expected) = &app.registration_token_hash else {
+        return Err(ApiError::forbidden(
+            "this server does not register antennas (no registration token configured)",
+        ));
+    };
+    let given = headers
+        .get(api::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(secrets::hash);
+    if given.as_ref() != Some(expected) {
+        return Err(ApiError::forbidden(
+            "wrong registration token; ask the server's administrator",
+        ));
+    }
+    let name = request.name.trim();
+    if name.is_empty() || name.len() > 100 {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "bad_name",
+            "the antenna needs a name of 1 to 100 characters",
+        ));
+    }
+    let credential = secrets::new_credential();
+    app.registry.register_antenna(
+        request.antenna,
+        name,
+        NewDevice {
+            id: request.device,
+            name: &request.device_name,
+            credential_hash: &secrets::hash(&credential),
+        },
+    )?;
+    tracing::info!(antenna = %request.antenna, device = %request.device, "antenna registered");
+    let device = Device {
+        id: request.device,
+        antenna: request.antenna,
+        name: request.device_name.clone(),
+        role: Role::Coordinator,
+        enrolled_at: Utc::now(),
+        revoked_at: None,
+        last_sync: None,
+    };
+    Ok(Json(enrolled(&device, name.to_string(), credential)))
+}
+
+async fn enrolment_code(
+    State(app): State<Arc<App>>,
+    Authenticated(by): Authenticated,
+    Json(request): Json<CodeRequest>,
+) -> Result<Json<EnrolmentCode>, ApiError> {
+    if !by.role.manages_devices() {
+        return Err(ApiError::forbidden(
+            "only a lead or a coordinator can enrol devices",
+        ));
+    }
+    if request.role == Role::Coordinator && by.role != Role::Coordinator {
+        return Err(ApiError::forbidden(
+            "only a coordinator can enrol another coordinator",
+        ));
+    }
+    let code = secrets::new_code();
+    let expires_at = Utc::now() + Duration::hours(CODE_LIFETIME_HOURS);
+    app.registry.add_code(
+        by.antenna,
+        request.role,
+        &secrets::hash(&secrets::normalise_code(&code)),
+        expires_at,
+        by.id,
+    )?;
+    tracing::info!(antenna = %by.antenna, by = %by.id, role = %request.role, "enrolment code issued");
+    Ok(Json(EnrolmentCode {
+        code,
+        role: request.role,
+        expires_at,
+    }))
+}
+
+async fn enrol(
+    State(app): State<Arc<App>>,
+    Json(request): Json<Enrol>,
+) -> Result<Json<Enrolled>, ApiError> {
+    let credential = secrets::new_credential();
+    let device = app.registry.enrol(
+        &secrets::hash(&secrets::normalise_code(&request.code)),
+        NewDevice {
+            id: request.device,
+            name: request.device_name.trim(),
+            credential_hash: &secrets::hash(&credential),
+        },
+    )?;
+    let name = app
+        .registry
+        .antenna_name(device.antenna)?
+        .unwrap_or_default();
+    tracing::info!(antenna = %device.antenna, device = %device.id, role = %device.role, "device enrolled");
+    Ok(Json(enrolled(&device, name, credential)))
+}
+
+fn info(d: Device) -> DeviceInfo {
+    DeviceInfo {
+        device: d.id,
+        name: d.name,
+        role: d.role,
+        enrolled_at: d.enrolled_at,
+        revoked_at: d.revoked_at,
+        last_sync: d.last_sync,
+    }
+}
+
+async fn devices(
+    State(app): State<Arc<App>>,
+    Authenticated(by): Authenticated,
+) -> Result<Json<Vec<DeviceInfo>>, ApiError> {
+    if !by.role.manages_devices() {
+        return Err(ApiError::forbidden(
+            "only a lead or a coordinator can list devices",
+        ));
+    }
+    let list = app.registry.devices(by.antenna)?;
+    Ok(Json(list.into_iter().map(info).collect()))
+}
+
+async fn revoke(
+    State(app): State<Arc<App>>,
+    Authenticated(by): Authenticated,
+    Path(id): Path<Uuid>,
+) -> Result<Json<DeviceInfo>, ApiError> {
+    if !by.role.manages_devices() {
+        return Err(ApiError::forbidden(
+            "only a lead or a coordinator can revoke a device",
+        ));
+    }
+    let device = app.registry.revoke(by.antenna, id)?;
+    app.hub(by.antenna).await?.revoke(id);
+    tracing::warn!(antenna = %by.antenna, device = %id, by = %by.id, "device revoked");
+    Ok(Json(info(device)))
+}
+
+async fn pending(
+    State(app): State<Arc<App>>,
+    Authenticated(device): Authenticated,
+) -> Result<Json<api::Pending>, ApiError> {
+    let hub = app.hub(device.antenna).await?;
+    let documents = hub
+        .pending(device.id, device.role)
+        .await
+        .map_err(ApiError::internal)?;
+    Ok(Json(api::Pending {
+        server_peer: api::server_peer(&device.antenna),
+        documents,
+    }))
+}
+
+async fn acked(
+    State(app): State<Arc<App>>,
+    Authenticated(device): Authenticated,
+    Json(request): Json<Acked>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let mut docs = Vec::with_capacity(request.documents.len());
+    for (doc, heads) in request.documents {
+        let bad = || {
+            ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "bad_heads",
+                format!("document {doc}: not a document id with hex change hashes"),
+            )
+        };
+        let id = doc.parse().map_err(|_| bad())?;
+        let heads = heads
+            .iter()
+            .map(|h| h.parse())
+            .collect::<Result<Vec<automerge::ChangeHash>, _>>()
+            .map_err(|_| bad())?;
+        docs.push((id, heads));
+    }
+    let count = docs.len();
+    app.hub(device.antenna)
+        .await?
+        .acked(device.id, docs)
+        .await
+        .map_err(ApiError::internal)?;
+    app.registry.synced(device.id)?;
+    tracing::info!(antenna = %device.antenna, device = %device.id, documents = count, "sync acknowledged");
+    Ok(Json(serde_json::json!({ "acknowledged": count })))
+}
+
+/// Counts a live sync connection; dropped with the connection's stream.
+struct Live(Arc<App>);
+
+impl Drop for Live {
+    fn drop(&mut self) {
+        self.0.connections.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+async fn sync_socket(
+    State(app): State<Arc<App>>,
+    Authenticated(device): Authenticated,
+    upgrade: WebSocketUpgrade,
+) -> Result<Response, ApiError> {
+    if app.connections.fetch_add(1, Ordering::Relaxed) >= app.max_connections {
+        app.connections.fetch_sub(1, Ordering::Relaxed);
+        return Err(ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "busy",
+            "the server has too many sync connections; try again in a minute",
+        ));
+    }
+    let live = Live(app.clone());
+    let hub = app.hub(device.antenna).await?;
+    let mut revoked = hub.admit(device.id, device.role);
+    let peer = PeerId::from_string(api::device_peer(&device.id));
+    tracing::info!(antenna = %device.antenna, device = %device.id, "sync connection");
+    Ok(upgrade
+        .max_message_size(MAX_MESSAGE_BYTES)
+        .max_frame_size(MAX_MESSAGE_BYTES)
+        .on_upgrade(move |socket: WebSocket| async move {
+            let (sink, stream) = socket.split();
+            let cut = async move {
+                let _ = revoked.wait_for(|r| *r).await;
+            };
+            // The stream ends on revocation, which ends the connection.
+            let stream = stream
+                .map_err(|e| TransportError(e.to_string()))
+                .take_while(|m| future::ready(!matches!(m, Ok(Message::Close(_)))))
+                .try_filter_map(|m| {
+                    future::ready(match m {
+                        Message::Binary(bytes) => Ok(Some(bytes.to_vec())),
+                        Message::Text(_) => Err(TransportError(
+                            "text frame: the sync protocol speaks binary frames only".into(),
+                        )),
+                        _ => Ok(None),
+                    })
+                })
+                .take_until(Box::pin(cut))
+                .map(move |m| {
+                    let _still_live = &live;
+                    m
+                });
+            let sink =
+                sink.sink_map_err(|e| TransportError(e.to_string()))
+                    .with(|bytes: Vec<u8>| {
+                        future::ready(Ok::<_, TransportError>(Message::Binary(bytes.into())))
+                    });
+            let transport =
+                Transport::new(Box::pin(stream), Box::pin(sink)).with_expected_peer_id(peer);
+            if hub.acceptor.accept(transport).is_err() {
+                tracing::warn!("sync connection refused: the antenna's repo is stopping");
+            }
+        }))
+}

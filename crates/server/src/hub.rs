@@ -1,0 +1,212 @@
+//! One antenna on the server: its encrypted store, its samod repo, and who
+//! may sync what.
+//!
+//! Each antenna has its own store file and its own samod `Repo`: another
+//! antenna's documents are not in this repo's storage, so no document id a
+//! peer asks for can reach them. Within the antenna, [`AntennaPolicy`]
+//! applies the roles (`maraude_core::access`) and cuts a revoked device
+//! off.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use chrono::Utc;
+use futures::StreamExt;
+use maraude_core::access::{self, Role, Subject};
+use maraude_core::ids::{AntennaId, DeviceId};
+use maraude_store::{DocumentId, Passphrase, Store, StoreError};
+use maraude_sync::{StoreHandle, api};
+use samod::{AcceptorHandle, PeerId, Repo, ShareConfig};
+use tokio::sync::watch;
+use uuid::Uuid;
+
+/// What the policy knows of a connected device.
+#[derive(Debug, Clone)]
+struct Admitted {
+    role: Role,
+    revoked: watch::Receiver<bool>,
+}
+
+#[derive(Debug, Default)]
+struct Devices {
+    admitted: HashMap<PeerId, (Role, Arc<watch::Sender<bool>>)>,
+}
+
+/// Decides, per document and device, between nothing and read-write; never
+/// announces (devices ask for what changed, see `GET /v1/sync/pending`).
+#[derive(Debug, Clone)]
+pub struct AntennaPolicy {
+    devices: Arc<Mutex<Devices>>,
+    store: StoreHandle,
+}
+
+impl AntennaPolicy {
+    fn admitted(&self, peer: &PeerId) -> Option<Admitted> {
+        let devices = self.devices.lock().unwrap_or_else(|p| p.into_inner());
+        devices.admitted.get(peer).map(|(role, tx)| Admitted {
+            role: *role,
+            revoked: tx.subscribe(),
+        })
+    }
+}
+
+impl samod::SharePolicy for AntennaPolicy {
+    fn share(
+        &self,
+        doc: DocumentId,
+        peer: PeerId,
+    ) -> impl futures::Stream<Item = ShareConfig> + Send + 'static {
+        let admitted = self.admitted(&peer);
+        let store = self.store.clone();
+        // Called inside samod's I/O loop: decide in the stream, not here.
+        let first = async move {
+            let Some(admitted) = admitted else {
+                return (ShareConfig::none(), None);
+            };
+            if *admitted.revoked.borrow() {
+                return (ShareConfig::none(), None);
+            }
+            let subject = store
+                .with(move |s| s.subject(&doc))
+                .await
+                .ok()
+                .and_then(Result::ok)
+                .unwrap_or(Subject::Unknown);
+            let today = maraude_core::time::paris_date(Utc::now());
+            if access::may_receive(admitted.role, subject, today) {
+                (
+                    ShareConfig::read_write().with_announce(false),
+                    Some(admitted.revoked),
+                )
+            } else {
+                (ShareConfig::none(), None)
+            }
+        };
+        futures::stream::once(first).flat_map(|(config, revoked)| {
+            let revocation = futures::stream::once(async move {
+                match revoked {
+                    Some(mut rx) => rx.wait_for(|r| *r).await.is_ok(),
+                    None => false,
+                }
+            })
+            .filter_map(|revoked| async move { revoked.then(ShareConfig::none) });
+            futures::stream::once(async move { config }).chain(revocation)
+        })
+    }
+}
+
+/// An antenna's live state on the server.
+pub struct Hub {
+    pub antenna: Uuid,
+    pub store: StoreHandle,
+    pub repo: Repo,
+    pub acceptor: AcceptorHandle,
+    policy: AntennaPolicy,
+}
+
+impl std::fmt::Debug for Hub {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Hub")
+            .field("antenna", &self.antenna)
+            .finish()
+    }
+}
+
+impl Hub {
+    /// Open (or create) the antenna's store under `dir` and start its repo.
+    pub async fn open(dir: &Path, passphrase: &Passphrase, antenna: Uuid) -> anyhow::Result<Self> {
+        let path = dir.join(format!("{antenna}.maraude"));
+        let store = if path.exists() {
+            Store::open(&path, passphrase)?
+        } else {
+            Store::create_empty(
+                &path,
+                passphrase,
+                AntennaId::from_uuid(antenna),
+                DeviceId::new(),
+            )?
+        };
+        let (store, _thread) = StoreHandle::spawn(store);
+        let policy = AntennaPolicy {
+            devices: Arc::default(),
+            store: store.clone(),
+        };
+        let repo = Repo::builder(tokio::runtime::Handle::current())
+            .with_storage(store.clone())
+            .with_peer_id(PeerId::from_string(api::server_peer(&antenna)))
+            .with_share_policy(policy.clone())
+            .load()
+            .await;
+        let url = samod::Url::parse(&format!("maraude://antenna/{antenna}"))?;
+        let acceptor = repo
+            .make_acceptor(url)
+            .map_err(|_| anyhow::anyhow!("the repo stopped while starting"))?;
+        Ok(Self {
+            antenna,
+            store,
+            repo,
+            acceptor,
+            policy,
+        })
+    }
+
+    /// The device's revocation switch, created on first use.
+    fn switch(&self, device: Uuid, role: Role) -> Arc<watch::Sender<bool>> {
+        let peer = PeerId::from_string(api::device_peer(&device));
+        let mut devices = self
+            .policy
+            .devices
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        let (_, tx) = devices
+            .admitted
+            .entry(peer)
+            .or_insert_with(|| (role, Arc::new(watch::channel(false).0)));
+        tx.clone()
+    }
+
+    /// Let `device` sync with `role`; the receiver turns true if it is
+    /// revoked while connected.
+    pub fn admit(&self, device: Uuid, role: Role) -> watch::Receiver<bool> {
+        self.switch(device, role).subscribe()
+    }
+
+    /// Cut `device` off: its documents' sharing turns to none and its open
+    /// connections end.
+    pub fn revoke(&self, device: Uuid) {
+        self.switch(device, Role::Volunteer).send_replace(true);
+    }
+
+    /// The documents that changed since `device` last acknowledged them and
+    /// that its role may receive.
+    pub async fn pending(&self, device: Uuid, role: Role) -> Result<Vec<String>, StoreError> {
+        let peer = api::device_peer(&device);
+        let today = maraude_core::time::paris_date(Utc::now());
+        self.store
+            .with(move |s| {
+                let mut out = Vec::new();
+                for doc in s.changed_for(&peer)? {
+                    if access::may_receive(role, s.subject(&doc)?, today) {
+                        out.push(doc.to_string());
+                    }
+                }
+                Ok(out)
+            })
+            .await
+            .map_err(|_| StoreError::BadDocument("the antenna's store is closed".into()))?
+    }
+
+    /// Record the heads `device` says it now shares.
+    pub async fn acked(
+        &self,
+        device: Uuid,
+        docs: Vec<(DocumentId, Vec<automerge::ChangeHash>)>,
+    ) -> Result<(), StoreError> {
+        let peer = api::device_peer(&device);
+        self.store
+            .with(move |s| s.mark_shared(&peer, &docs))
+            .await
+            .map_err(|_| StoreError::BadDocument("the antenna's store is closed".into()))?
+    }
+}

@@ -1,0 +1,331 @@
+//! Antennas, devices and enrolment codes.
+//!
+//! Behind the [`Registry`] trait so that a PostgreSQL registry can follow;
+//! [`SqliteRegistry`] keeps it in an SQLCipher file beside the antennas'
+//! stores. Only hashes of credentials and codes are kept.
+
+use std::path::Path;
+use std::sync::Mutex;
+
+use chrono::{DateTime, Utc};
+use maraude_core::access::Role;
+use maraude_store::Passphrase;
+use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite_migration::{M, Migrations};
+use thiserror::Error;
+use uuid::Uuid;
+
+#[derive(Debug, Error)]
+pub enum RegistryError {
+    #[error("antenna {0} is already registered on this server")]
+    AntennaExists(Uuid),
+    #[error("device {0} is already enrolled on this server")]
+    DeviceExists(Uuid),
+    #[error("this enrolment code is unknown, used or expired; ask your coordinator for a new one")]
+    BadCode,
+    #[error("no device {0} in this antenna")]
+    NoSuchDevice(Uuid),
+    #[error("registry: {0}")]
+    Database(String),
+}
+
+impl From<rusqlite::Error> for RegistryError {
+    fn from(e: rusqlite::Error) -> Self {
+        RegistryError::Database(e.to_string())
+    }
+}
+
+/// An enrolled device, as the server knows it.
+#[derive(Debug, Clone)]
+pub struct Device {
+    pub id: Uuid,
+    pub antenna: Uuid,
+    pub name: String,
+    pub role: Role,
+    pub enrolled_at: DateTime<Utc>,
+    pub revoked_at: Option<DateTime<Utc>>,
+    pub last_sync: Option<DateTime<Utc>>,
+}
+
+/// A device about to be enrolled, with the hash of its new credential.
+#[derive(Debug)]
+pub struct NewDevice<'a> {
+    pub id: Uuid,
+    pub name: &'a str,
+    pub credential_hash: &'a str,
+}
+
+pub trait Registry: Send + Sync + 'static {
+    /// Register an antenna and enrol its first device as coordinator.
+    fn register_antenna(
+        &self,
+        antenna: Uuid,
+        name: &str,
+        first: NewDevice<'_>,
+    ) -> Result<(), RegistryError>;
+    fn antenna_name(&self, antenna: Uuid) -> Result<Option<String>, RegistryError>;
+    fn antennas(&self) -> Result<Vec<Uuid>, RegistryError>;
+    fn add_code(
+        &self,
+        antenna: Uuid,
+        role: Role,
+        code_hash: &str,
+        expires_at: DateTime<Utc>,
+        by: Uuid,
+    ) -> Result<(), RegistryError>;
+    /// Spend a code (once) and enrol the device with its antenna and role.
+    fn enrol(&self, code_hash: &str, device: NewDevice<'_>) -> Result<Device, RegistryError>;
+    /// The device holding this credential, revoked or not.
+    fn device_by_credential(&self, credential_hash: &str) -> Result<Option<Device>, RegistryError>;
+    fn devices(&self, antenna: Uuid) -> Result<Vec<Device>, RegistryError>;
+    fn revoke(&self, antenna: Uuid, device: Uuid) -> Result<Device, RegistryError>;
+    fn synced(&self, device: Uuid) -> Result<(), RegistryError>;
+}
+
+const MIGRATIONS: &[&str] = &["
+    CREATE TABLE antennas (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        created_at TEXT NOT NULL
+    );
+    CREATE TABLE devices (
+        id TEXT PRIMARY KEY,
+        antenna TEXT NOT NULL REFERENCES antennas(id),
+        name TEXT NOT NULL,
+        role TEXT NOT NULL,
+        credential_hash TEXT NOT NULL UNIQUE,
+        enrolled_at TEXT NOT NULL,
+        revoked_at TEXT,
+        last_sync TEXT
+    );
+    CREATE TABLE enrolment_codes (
+        code_hash TEXT PRIMARY KEY,
+        antenna TEXT NOT NULL REFERENCES antennas(id),
+        role TEXT NOT NULL,
+        created_by TEXT NOT NULL,
+        expires_at TEXT NOT NULL,
+        used_by TEXT
+    );
+    "];
+
+/// The registry in an SQLCipher file.
+#[derive(Debug)]
+pub struct SqliteRegistry {
+    conn: Mutex<Connection>,
+}
+
+fn ts(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+}
+
+fn parse_ts(s: Option<String>) -> Option<DateTime<Utc>> {
+    s.and_then(|s| DateTime::parse_from_rfc3339(&s).ok())
+        .map(|d| d.with_timezone(&Utc))
+}
+
+const DEVICE_COLUMNS: &str = "id, antenna, name, role, enrolled_at, revoked_at, last_sync";
+
+fn device_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Device> {
+    let text = |i: usize| r.get::<_, String>(i);
+    let uuid = |s: String| s.parse::<Uuid>().unwrap_or_default();
+    Ok(Device {
+        id: uuid(text(0)?),
+        antenna: uuid(text(1)?),
+        name: text(2)?,
+        role: text(3)?.parse().unwrap_or(Role::Volunteer),
+        enrolled_at: parse_ts(Some(text(4)?)).unwrap_or_default(),
+        revoked_at: parse_ts(r.get(5)?),
+        last_sync: parse_ts(r.get(6)?),
+    })
+}
+
+impl SqliteRegistry {
+    pub fn open(path: &Path, passphrase: &Passphrase) -> anyhow::Result<Self> {
+        let create = !path.exists();
+        let mut conn = maraude_store::open_encrypted_file(path, passphrase, create)?;
+        Migrations::new(MIGRATIONS.iter().map(|sql| M::up(sql)).collect()).to_latest(&mut conn)?;
+        Ok(Self {
+            conn: Mutex::new(conn),
+        })
+    }
+
+    fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
+        // A panic while holding the lock leaves SQLite consistent (every
+        // write is one statement or one transaction): keep serving.
+        self.conn.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+fn insert_device(
+    conn: &Connection,
+    antenna: Uuid,
+    role: Role,
+    d: &NewDevice<'_>,
+) -> Result<(), RegistryError> {
+    let exists: bool = conn
+        .prepare_cached("SELECT count(*) FROM devices WHERE id = ?1")?
+        .query_row(params![d.id.to_string()], |r| r.get::<_, i64>(0))?
+        > 0;
+    if exists {
+        return Err(RegistryError::DeviceExists(d.id));
+    }
+    conn.prepare_cached(
+        "INSERT INTO devices (id, antenna, name, role, credential_hash, enrolled_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?
+    .execute(params![
+        d.id.to_string(),
+        antenna.to_string(),
+        d.name,
+        role.as_str(),
+        d.credential_hash,
+        ts(Utc::now())
+    ])?;
+    Ok(())
+}
+
+fn device(conn: &Connection, id: Uuid) -> Result<Option<Device>, RegistryError> {
+    Ok(conn
+        .prepare_cached(&format!(
+            "SELECT {DEVICE_COLUMNS} FROM devices WHERE id = ?1"
+        ))?
+        .query_row(params![id.to_string()], device_row)
+        .optional()?)
+}
+
+impl Registry for SqliteRegistry {
+    fn register_antenna(
+        &self,
+        antenna: Uuid,
+        name: &str,
+        first: NewDevice<'_>,
+    ) -> Result<(), RegistryError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let exists: i64 = tx.query_row(
+            "SELECT count(*) FROM antennas WHERE id = ?1",
+            params![antenna.to_string()],
+            |r| r.get(0),
+        )?;
+        if exists > 0 {
+            return Err(RegistryError::AntennaExists(antenna));
+        }
+        tx.execute(
+            "INSERT INTO antennas (id, name, created_at) VALUES (?1, ?2, ?3)",
+            params![antenna.to_string(), name, ts(Utc::now())],
+        )?;
+        insert_device(&tx, antenna, Role::Coordinator, &first)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn antenna_name(&self, antenna: Uuid) -> Result<Option<String>, RegistryError> {
+        Ok(self
+            .conn()
+            .query_row(
+                "SELECT name FROM antennas WHERE id = ?1",
+                params![antenna.to_string()],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+
+    fn antennas(&self) -> Result<Vec<Uuid>, RegistryError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare("SELECT id FROM antennas")?;
+        let ids: Vec<String> = stmt
+            .query_map([], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        Ok(ids.iter().filter_map(|s| s.parse().ok()).collect())
+    }
+
+    fn add_code(
+        &self,
+        antenna: Uuid,
+        role: Role,
+        code_hash: &str,
+        expires_at: DateTime<Utc>,
+        by: Uuid,
+    ) -> Result<(), RegistryError> {
+        self.conn().execute(
+            "INSERT INTO enrolment_codes (code_hash, antenna, role, created_by, expires_at)
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![
+                code_hash,
+                antenna.to_string(),
+                role.as_str(),
+                by.to_string(),
+                ts(expires_at)
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn enrol(&self, code_hash: &str, new: NewDevice<'_>) -> Result<Device, RegistryError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let code: Option<(String, String, String)> = tx
+            .query_row(
+                "SELECT antenna, role, expires_at FROM enrolment_codes
+                 WHERE code_hash = ?1 AND used_by IS NULL",
+                params![code_hash],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .optional()?;
+        let Some((antenna, role, expires)) = code else {
+            return Err(RegistryError::BadCode);
+        };
+        if parse_ts(Some(expires)).is_none_or(|at| at < Utc::now()) {
+            return Err(RegistryError::BadCode);
+        }
+        let antenna: Uuid = antenna.parse().map_err(|_| RegistryError::BadCode)?;
+        let role: Role = role.parse().map_err(|_| RegistryError::BadCode)?;
+        insert_device(&tx, antenna, role, &new)?;
+        tx.execute(
+            "UPDATE enrolment_codes SET used_by = ?1 WHERE code_hash = ?2",
+            params![new.id.to_string(), code_hash],
+        )?;
+        let enrolled = device(&tx, new.id)?.ok_or(RegistryError::NoSuchDevice(new.id))?;
+        tx.commit()?;
+        Ok(enrolled)
+    }
+
+    fn device_by_credential(&self, credential_hash: &str) -> Result<Option<Device>, RegistryError> {
+        Ok(self
+            .conn()
+            .prepare_cached(&format!(
+                "SELECT {DEVICE_COLUMNS} FROM devices WHERE credential_hash = ?1"
+            ))?
+            .query_row(params![credential_hash], device_row)
+            .optional()?)
+    }
+
+    fn devices(&self, antenna: Uuid) -> Result<Vec<Device>, RegistryError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(&format!(
+            "SELECT {DEVICE_COLUMNS} FROM devices WHERE antenna = ?1 ORDER BY enrolled_at"
+        ))?;
+        let rows = stmt.query_map(params![antenna.to_string()], device_row)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn revoke(&self, antenna: Uuid, id: Uuid) -> Result<Device, RegistryError> {
+        let conn = self.conn();
+        let changed = conn.execute(
+            "UPDATE devices SET revoked_at = coalesce(revoked_at, ?1) WHERE id = ?2 AND antenna = ?3",
+            params![ts(Utc::now()), id.to_string(), antenna.to_string()],
+        )?;
+        if changed == 0 {
+            return Err(RegistryError::NoSuchDevice(id));
+        }
+        device(&conn, id)?.ok_or(RegistryError::NoSuchDevice(id))
+    }
+
+    fn synced(&self, id: Uuid) -> Result<(), RegistryError> {
+        self.conn().execute(
+            "UPDATE devices SET last_sync = ?1 WHERE id = ?2",
+            params![ts(Utc::now()), id.to_string()],
+        )?;
+        Ok(())
+    }
+}

@@ -1,0 +1,268 @@
+//! What the sync layer needs from the store.
+//!
+//! - **Chunks under samod's keys**: samod reads and writes the `chunks`
+//!   table as its storage. Its writes come here in batches; each batch is
+//!   one transaction that also re-derives the index rows and the
+//!   `documents.heads` of every document it touched (the invariant
+//!   `recent.rs` rests on).
+//! - **Quarantine**: samod has already accepted a change in memory when it
+//!   asks us to store it, so storing cannot refuse. A document that is not a
+//!   well-formed document of this antenna under its own record's id keeps
+//!   its chunks but is not indexed; the reason is kept in `quarantine`.
+//! - **What each peer has** (`peer_heads`): the heads a peer was last known
+//!   to share, per document, so that a reconnection only touches the
+//!   documents that changed since.
+
+use automerge::ChangeHash;
+use maraude_core::access::Subject;
+use maraude_core::document::AnyDocument;
+use rusqlite::{Connection, OptionalExtension, params};
+use samod_core::DocumentId;
+
+use crate::error::StoreError;
+use crate::{Ctx, check_antenna, chunks, document_id, index, record_of, samod_key};
+
+/// One storage operation samod asked for.
+#[derive(Debug, Clone)]
+pub enum ChunkWrite {
+    Put { key: String, data: Vec<u8> },
+    Delete { key: String },
+}
+
+/// What a batch of chunk writes did to the documents.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ChunksApplied {
+    /// Documents whose index rows were derived again.
+    pub indexed: Vec<DocumentId>,
+    /// Documents kept but not indexed, with the reason.
+    pub quarantined: Vec<(DocumentId, String)>,
+}
+
+/// The document a chunk key belongs to, if it is a document key
+/// (`storage-adapter-id` is not).
+pub(crate) fn document_of(key: &str) -> Option<DocumentId> {
+    let (doc, _) = key.split_once('/')?;
+    doc.parse().ok()
+}
+
+pub(crate) fn apply(
+    tx: &Connection,
+    ctx: &Ctx,
+    writes: Vec<ChunkWrite>,
+) -> Result<ChunksApplied, StoreError> {
+    let mut touched: Vec<DocumentId> = Vec::new();
+    for write in writes {
+        match write {
+            ChunkWrite::Put { key, data } => {
+                tx.prepare_cached("INSERT OR REPLACE INTO chunks (key, data) VALUES (?1, ?2)")?
+                    .execute(params![key, data])?;
+                if let Some(doc) = document_of(&key)
+                    && !touched.contains(&doc)
+                {
+                    touched.push(doc);
+                }
+            }
+            // A delete follows samod's own compaction: the content is in
+            // the snapshot it has just put, so the index does not change.
+            ChunkWrite::Delete { key } => {
+                tx.prepare_cached("DELETE FROM chunks WHERE key = ?1")?
+                    .execute(params![key])?;
+            }
+        }
+    }
+    let mut applied = ChunksApplied::default();
+    for doc in touched {
+        match reindex(tx, ctx, &doc)? {
+            None => applied.indexed.push(doc),
+            Some(reason) => applied.quarantined.push((doc, reason)),
+        }
+    }
+    Ok(applied)
+}
+
+/// Derive `doc`'s index rows again from its chunks. `Some(reason)` when the
+/// document cannot be indexed and is quarantined instead (its heads are
+/// still recorded, so a kept copy in `recent.rs` is known to be stale).
+pub(crate) fn reindex(
+    tx: &Connection,
+    ctx: &Ctx,
+    doc: &DocumentId,
+) -> Result<Option<String>, StoreError> {
+    let stored = chunks::load_range(tx, &samod_key(doc))?;
+    if stored.is_empty() {
+        return Ok(None);
+    }
+    let checked = index_rows(tx, ctx, doc, &stored);
+    match checked {
+        Ok(()) => {
+            tx.prepare_cached("DELETE FROM quarantine WHERE doc = ?1")?
+                .execute(params![doc.to_string()])?;
+            Ok(None)
+        }
+        Err(StoreError::Sqlite(e)) => Err(StoreError::Sqlite(e)),
+        Err(e) => {
+            let reason = e.to_string();
+            let mut raw = automerge::AutoCommit::new();
+            for (_, data) in &stored {
+                // Undecodable bytes leave the heads empty: still a record
+                // that the document changed.
+                let _ = raw.load_incremental(data);
+            }
+            index::put_document(tx, &doc.to_string(), "invalid", "", &raw.get_heads())?;
+            tx.prepare_cached(
+                "INSERT OR REPLACE INTO quarantine (doc, reason, at) VALUES (?1, ?2, ?3)",
+            )?
+            .execute(params![
+                doc.to_string(),
+                reason,
+                index::ts(chrono::Utc::now())
+            ])?;
+            Ok(Some(reason))
+        }
+    }
+}
+
+fn index_rows(
+    tx: &Connection,
+    ctx: &Ctx,
+    doc: &DocumentId,
+    stored: &[(String, Vec<u8>)],
+) -> Result<(), StoreError> {
+    let mut any = AnyDocument::load(stored.iter().map(|(_, d)| d.as_slice()), &ctx.device)?;
+    let record = record_of(&any)?;
+    if document_id(&record) != *doc {
+        return Err(StoreError::BadDocument(format!(
+            "document {doc} holds the record of another document"
+        )));
+    }
+    let heads = any.automerge().get_heads();
+    let (kind, antenna) = match &any {
+        AnyDocument::Antenna(d) => {
+            let a = d.antenna()?;
+            check_antenna(doc, a.id, ctx)?;
+            index::put_antenna(tx, &a)?;
+            ("antenna", a.id)
+        }
+        AnyDocument::Shift(d) => {
+            let s = d.shift()?;
+            check_antenna(doc, s.antenna, ctx)?;
+            index::put_shift_with_entries(tx, &s, &d.entries()?)?;
+            ("shift", s.antenna)
+        }
+        AnyDocument::Case(d) => {
+            let c = d.case()?;
+            check_antenna(doc, c.antenna, ctx)?;
+            index::put_case(tx, &c)?;
+            ("case", c.antenna)
+        }
+    };
+    debug_assert_eq!(antenna, ctx.antenna);
+    index::put_document(tx, &doc.to_string(), kind, &record.to_string(), &heads)
+}
+
+fn heads_text(heads: &[ChangeHash]) -> String {
+    let mut h: Vec<String> = heads.iter().map(ToString::to_string).collect();
+    h.sort();
+    serde_json::to_string(&h).expect("strings serialise")
+}
+
+/// Documents whose heads differ from what `peer` was last known to have.
+pub(crate) fn changed_for(conn: &Connection, peer: &str) -> Result<Vec<DocumentId>, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT d.doc, d.heads, p.heads FROM documents d
+         LEFT JOIN peer_heads p ON p.peer = ?1 AND p.doc = d.doc",
+    )?;
+    let rows = stmt.query_map(params![peer], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, Option<String>>(2)?,
+        ))
+    })?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (doc, ours, theirs) = row?;
+        let ours: Vec<String> = serde_json::from_str(&ours).unwrap_or_default();
+        let mut ours = ours;
+        ours.sort();
+        let ours = serde_json::to_string(&ours).expect("strings serialise");
+        if theirs.as_deref() != Some(ours.as_str())
+            && let Ok(id) = doc.parse()
+        {
+            out.push(id);
+        }
+    }
+    Ok(out)
+}
+
+pub(crate) fn mark_shared(
+    tx: &Connection,
+    peer: &str,
+    docs: &[(DocumentId, Vec<ChangeHash>)],
+) -> Result<(), StoreError> {
+    let mut stmt = tx.prepare_cached(
+        "INSERT OR REPLACE INTO peer_heads (peer, doc, heads) VALUES (?1, ?2, ?3)",
+    )?;
+    for (doc, heads) in docs {
+        stmt.execute(params![peer, doc.to_string(), heads_text(heads)])?;
+    }
+    Ok(())
+}
+
+pub(crate) fn quarantined(conn: &Connection) -> Result<Vec<(String, String)>, StoreError> {
+    let mut stmt = conn.prepare_cached("SELECT doc, reason FROM quarantine ORDER BY doc")?;
+    let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+pub(crate) fn chunk(conn: &Connection, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
+    Ok(conn
+        .prepare_cached("SELECT data FROM chunks WHERE key = ?1")?
+        .query_row(params![key], |r| r.get(0))
+        .optional()?)
+}
+
+pub(crate) fn subject(conn: &Connection, doc: &DocumentId) -> Result<Subject, StoreError> {
+    let row: Option<(String, String)> = conn
+        .prepare_cached("SELECT type, record FROM documents WHERE doc = ?1")?
+        .query_row(params![doc.to_string()], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    let Some((kind, record)) = row else {
+        return Ok(Subject::Unknown);
+    };
+    Ok(match kind.as_str() {
+        "antenna" => Subject::Antenna,
+        "shift" => conn
+            .prepare_cached("SELECT date, ended_at IS NULL FROM shifts WHERE id = ?1")?
+            .query_row(params![record], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, bool>(1)?))
+            })
+            .optional()?
+            .and_then(|(date, open)| date.parse().ok().map(|date| Subject::Shift { date, open }))
+            .unwrap_or(Subject::Unknown),
+        "case" => conn
+            .prepare_cached("SELECT open FROM cases WHERE id = ?1")?
+            .query_row(params![record], |r| r.get::<_, bool>(0))
+            .optional()?
+            .map(|open| Subject::Case { open })
+            .unwrap_or(Subject::Unknown),
+        _ => Subject::Unknown,
+    })
+}
+
+pub(crate) fn recorded_heads(
+    conn: &Connection,
+    doc: &DocumentId,
+) -> Result<Option<Vec<ChangeHash>>, StoreError> {
+    let text: Option<String> = conn
+        .prepare_cached("SELECT heads FROM documents WHERE doc = ?1")?
+        .query_row(params![doc.to_string()], |r| r.get(0))
+        .optional()?;
+    Ok(text.map(|t| {
+        serde_json::from_str::<Vec<String>>(&t)
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|h| h.parse().ok())
+            .collect()
+    }))
+}

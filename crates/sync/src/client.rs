@@ -1,0 +1,524 @@
+//! A device syncing with its antenna's base server.
+//!
+//! 1. Ask the server which documents changed since this device last
+//!    acknowledged them (`GET /v1/sync/pending`), and list the documents
+//!    that changed here since the server last had them (`peer_heads`).
+//! 2. Nothing on either side: done, in one request.
+//! 3. Otherwise open the automerge-repo WebSocket (credential in the
+//!    upgrade), `find` exactly those documents, and wait until each is in
+//!    sync both ways. A cut connection is dialled again and the documents
+//!    not yet in sync are taken up where they were.
+//! 4. Record the shared heads here and on the server (`POST /v1/sync/acked`).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use automerge::ChangeHash;
+use futures::future::BoxFuture;
+use futures::{FutureExt, SinkExt, StreamExt, TryStreamExt, future};
+use maraude_store::{DocumentId, ServerLink};
+use samod::{
+    BackoffConfig, ConnectionId, DialError, Dialer, PeerId, Repo, RepoEvent, RepoObserver,
+    ShareConfig, Transport,
+};
+use secrecy::ExposeSecret;
+use serde::Serialize;
+use tokio_tungstenite::tungstenite::{self, Message, client::IntoClientRequest};
+
+use crate::api::{self, Acked, Pending};
+use crate::error::SyncError;
+use crate::storage::StoreHandle;
+
+/// What a sync did, for the summary line and the app's status.
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+pub struct SyncSummary {
+    /// Documents that had changed here since the server last had them.
+    pub documents_sent: usize,
+    /// Documents that came back with changes from the server.
+    pub documents_received: usize,
+    /// Changes received, over all documents.
+    pub changes_received: usize,
+    /// Documents the server refused or did not have (out of scope).
+    pub documents_refused: usize,
+    /// Sync-protocol payload bytes (not counting WebSocket and TCP framing).
+    pub bytes_sent: u64,
+    pub bytes_received: u64,
+    /// Times the connection was cut and dialled again.
+    pub reconnections: u32,
+    pub millis: u64,
+}
+
+/// How long the sync waits for a connection or for one document before it
+/// gives up (what is already in sync stays recorded).
+#[derive(Debug, Clone, Copy)]
+pub struct Patience {
+    pub connect: Duration,
+    pub document: Duration,
+    pub rounds: u32,
+}
+
+impl Default for Patience {
+    fn default() -> Self {
+        Self {
+            connect: Duration::from_secs(20),
+            document: Duration::from_secs(60),
+            rounds: 5,
+        }
+    }
+}
+
+/// Sync the store with its base server. `progress(done, total)` is called
+/// as documents come into sync.
+pub async fn sync_with_server(
+    store: &StoreHandle,
+    patience: Patience,
+    progress: impl Fn(usize, usize),
+) -> Result<SyncSummary, SyncError> {
+    let started = Instant::now();
+    let (link, device) = store
+        .with(|s| Ok::<_, maraude_store::StoreError>((s.server_link()?, s.device())))
+        .await??;
+    let link = link.ok_or(SyncError::NotEnrolled)?;
+    let http = reqwest::Client::builder()
+        .connect_timeout(patience.connect)
+        .build()
+        .map_err(|e| SyncError::Network(e.to_string()))?;
+    let base = base_url(&link.url)?;
+
+    let pending: Pending = call(
+        http.get(base.join("v1/sync/pending").map_err(bad_url)?),
+        &link,
+    )
+    .await?;
+    let server_peer = pending.server_peer.clone();
+    let peer_key = server_peer.clone();
+    let ours = store.with(move |s| s.changed_for(&peer_key)).await??;
+    let mut wanted: BTreeSet<DocumentId> = ours.iter().cloned().collect();
+    wanted.extend(pending.documents.iter().filter_map(|d| d.parse().ok()));
+    let asked: Vec<DocumentId> = wanted.iter().cloned().collect();
+    let before: BTreeMap<DocumentId, Vec<ChangeHash>> = store
+        .with(move |s| {
+            let mut known = BTreeMap::new();
+            for doc in asked {
+                if let Some(heads) = s.recorded_heads(&doc)? {
+                    known.insert(doc, heads);
+                }
+            }
+            Ok::<_, maraude_store::StoreError>(known)
+        })
+        .await??;
+    let mut summary = SyncSummary {
+        documents_sent: ours.len(),
+        ..SyncSummary::default()
+    };
+    if wanted.is_empty() {
+        summary.millis = started.elapsed().as_millis() as u64;
+        return Ok(summary);
+    }
+
+    let traffic = Arc::new(Traffic::default());
+    let repo = Repo::builder(tokio::runtime::Handle::current())
+        .with_storage(store.clone())
+        .with_peer_id(PeerId::from_string(api::device_peer(device.as_uuid())))
+        .with_share_policy(only_with(PeerId::from_string(server_peer.clone())))
+        .with_observer(TrafficObserver(traffic.clone()))
+        .load()
+        .await;
+    let outcome = sync_documents(
+        &repo,
+        Server {
+            link: &link,
+            base: &base,
+            peer: &server_peer,
+        },
+        wanted,
+        &before,
+        patience,
+        &progress,
+    )
+    .await;
+    repo.stop().await;
+    let synced = outcome?;
+
+    summary.reconnections = synced.reconnections;
+    summary.documents_refused = synced.refused;
+    for doc in &synced.docs {
+        if doc.received > 0 {
+            summary.documents_received += 1;
+            summary.changes_received += doc.received;
+        }
+    }
+    let shared: Vec<(DocumentId, Vec<ChangeHash>)> = synced
+        .docs
+        .iter()
+        .map(|d| (d.id.clone(), d.heads.clone()))
+        .collect();
+    let acked = Acked {
+        documents: shared
+            .iter()
+            .map(|(id, heads)| {
+                (
+                    id.to_string(),
+                    heads.iter().map(|h| h.to_string()).collect(),
+                )
+            })
+            .collect::<BTreeMap<_, _>>(),
+    };
+    let peer_key = server_peer.clone();
+    store
+        .with(move |s| s.mark_shared(&peer_key, &shared))
+        .await??;
+    let _: serde_json::Value = call(
+        http.post(base.join("v1/sync/acked").map_err(bad_url)?)
+            .json(&acked),
+        &link,
+    )
+    .await?;
+    summary.bytes_sent = traffic.sent.load(Ordering::Relaxed);
+    summary.bytes_received = traffic.received.load(Ordering::Relaxed);
+    summary.millis = started.elapsed().as_millis() as u64;
+    Ok(summary)
+}
+
+struct SyncedDoc {
+    id: DocumentId,
+    heads: Vec<ChangeHash>,
+    received: usize,
+}
+
+struct Synced {
+    docs: Vec<SyncedDoc>,
+    refused: usize,
+    reconnections: u32,
+}
+
+/// Where the sync goes.
+struct Server<'a> {
+    link: &'a ServerLink,
+    base: &'a reqwest::Url,
+    peer: &'a str,
+}
+
+async fn sync_documents(
+    repo: &Repo,
+    server: Server<'_>,
+    wanted: BTreeSet<DocumentId>,
+    before: &BTreeMap<DocumentId, Vec<ChangeHash>>,
+    patience: Patience,
+    progress: &impl Fn(usize, usize),
+) -> Result<Synced, SyncError> {
+    let Server { link, base, peer } = server;
+    let dialer = Arc::new(WsDialer {
+        url: ws_url(base)?,
+        credential: link.credential.expose_secret().to_string(),
+        server: PeerId::from_string(peer.to_string()),
+    });
+    let backoff = BackoffConfig {
+        initial_delay: Duration::from_millis(200),
+        max_delay: Duration::from_secs(5),
+        max_retries: Some(8),
+    };
+    let connection = repo.dial(backoff, dialer).map_err(|_| SyncError::Stopped)?;
+    let total = wanted.len();
+    let mut remaining: Vec<DocumentId> = wanted.into_iter().collect();
+    let mut done = Synced {
+        docs: Vec::new(),
+        refused: 0,
+        reconnections: 0,
+    };
+    for round in 0..patience.rounds {
+        let established = tokio::time::timeout(patience.connect, connection.established()).await;
+        match established {
+            Err(_) => return Err(SyncError::Unreachable(link.url.clone())),
+            Ok(Err(samod::DialerFailed::PermanentFailure(e))) => return Err((*e).clone()),
+            Ok(Err(samod::DialerFailed::MaxRetriesReached)) => {
+                return Err(SyncError::Unreachable(link.url.clone()));
+            }
+            Ok(Ok(_)) => {}
+        }
+        let Some(conn) = connection.connection_id() else {
+            continue;
+        };
+        if round > 0 {
+            done.reconnections += 1;
+        }
+        let lost = {
+            let connection = &connection;
+            move || async move {
+                while connection.connection_id() == Some(conn) {
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+            }
+        };
+        let this_round = std::mem::take(&mut remaining);
+        let mut results = futures::stream::iter(this_round.into_iter().map(|doc| {
+            let lost = lost();
+            async move {
+                let known = before.get(&doc).cloned().unwrap_or_default();
+                let attempt = tokio::time::timeout(
+                    patience.document,
+                    sync_one(repo, doc.clone(), known, conn),
+                );
+                tokio::select! {
+                    r = attempt => (doc, r.ok()),
+                    _ = lost => (doc, None),
+                }
+            }
+        }))
+        .buffer_unordered(64);
+        while let Some((doc, result)) = results.next().await {
+            match result {
+                Some(Ok(Some(synced))) => {
+                    done.docs.push(synced);
+                    progress(done.docs.len() + done.refused, total);
+                }
+                Some(Ok(None)) => {
+                    done.refused += 1;
+                    progress(done.docs.len() + done.refused, total);
+                }
+                Some(Err(e)) => return Err(e),
+                None => remaining.push(doc),
+            }
+        }
+        drop(results);
+        if remaining.is_empty() {
+            break;
+        }
+    }
+    connection.close();
+    if !remaining.is_empty() {
+        return Err(SyncError::Incomplete {
+            synced: done.docs.len(),
+            left: remaining.len(),
+        });
+    }
+    Ok(done)
+}
+
+/// Bring one document into sync both ways over `conn`; `None` when the
+/// server has it not, or not for this device.
+async fn sync_one(
+    repo: &Repo,
+    doc: DocumentId,
+    before: Vec<ChangeHash>,
+    conn: ConnectionId,
+) -> Result<Option<SyncedDoc>, SyncError> {
+    let Some(handle) = repo
+        .find(doc.clone())
+        .await
+        .map_err(|_| SyncError::Stopped)?
+    else {
+        return Ok(None);
+    };
+    future::join(
+        handle.they_have_our_changes(conn),
+        handle.we_have_their_changes(conn),
+    )
+    .await;
+    let (heads, received) = handle.with_document(|d| (d.get_heads(), d.get_changes(&before).len()));
+    Ok(Some(SyncedDoc {
+        id: doc,
+        heads,
+        received,
+    }))
+}
+
+/// The device shares with its server and nobody else.
+fn only_with(server: PeerId) -> impl samod::SharePolicy {
+    move |_doc: DocumentId, peer: PeerId| {
+        let config = if peer == server {
+            ShareConfig::read_write()
+        } else {
+            ShareConfig::none()
+        };
+        futures::stream::iter([config])
+    }
+}
+
+#[derive(Default)]
+struct Traffic {
+    sent: AtomicU64,
+    received: AtomicU64,
+}
+
+struct TrafficObserver(Arc<Traffic>);
+
+impl RepoObserver for TrafficObserver {
+    fn observe(&self, event: &RepoEvent) {
+        match event {
+            RepoEvent::SyncMessageGenerated { bytes, .. } => {
+                self.0.sent.fetch_add(*bytes as u64, Ordering::Relaxed);
+            }
+            RepoEvent::SyncMessageReceived { bytes, .. } => {
+                self.0.received.fetch_add(*bytes as u64, Ordering::Relaxed);
+            }
+            _ => {}
+        }
+    }
+}
+
+fn bad_url(e: impl std::fmt::Display) -> SyncError {
+    SyncError::BadUrl(e.to_string())
+}
+
+/// The server's base URL, with a trailing `/` so that `join` appends.
+pub fn base_url(url: &str) -> Result<reqwest::Url, SyncError> {
+    let with_slash = if url.ends_with('/') {
+        url.to_string()
+    } else {
+        format!("{url}/")
+    };
+    let parsed = reqwest::Url::parse(&with_slash).map_err(bad_url)?;
+    match parsed.scheme() {
+        "http" | "https" => Ok(parsed),
+        other => Err(SyncError::BadUrl(format!(
+            "{url}: the scheme must be https (or http behind a reverse proxy), not {other}"
+        ))),
+    }
+}
+
+fn ws_url(base: &reqwest::Url) -> Result<samod::Url, SyncError> {
+    let mut url = base.join("v1/sync").map_err(bad_url)?;
+    let scheme = if url.scheme() == "https" { "wss" } else { "ws" };
+    url.set_scheme(scheme)
+        .map_err(|_| SyncError::BadUrl(url.to_string()))?;
+    samod::Url::parse(url.as_str()).map_err(bad_url)
+}
+
+/// A REST call with the device's credential; the server's own error
+/// message when it refuses.
+pub(crate) async fn call<T: serde::de::DeserializeOwned>(
+    request: reqwest::RequestBuilder,
+    link: &ServerLink,
+) -> Result<T, SyncError> {
+    let response = request
+        .bearer_auth(link.credential.expose_secret())
+        .send()
+        .await
+        .map_err(|e| SyncError::Network(e.to_string()))?;
+    read_answer(response).await
+}
+
+pub(crate) async fn read_answer<T: serde::de::DeserializeOwned>(
+    response: reqwest::Response,
+) -> Result<T, SyncError> {
+    let status = response.status();
+    if status.is_success() {
+        return response
+            .json()
+            .await
+            .map_err(|e| SyncError::Network(format!("unexpected answer from the server: {e}")));
+    }
+    let body = response.text().await.unwrap_or_default();
+    let refused = match serde_json::from_str::<api::ApiError>(&body) {
+        Ok(e) => SyncError::Refused {
+            status: status.as_u16(),
+            code: e.code,
+            message: e.message,
+        },
+        Err(_) => SyncError::Refused {
+            status: status.as_u16(),
+            code: "http".into(),
+            message: format!("the server answered {status}"),
+        },
+    };
+    Err(refused)
+}
+
+/// Dials the server's sync endpoint with the device's credential, and
+/// expects the server's peer id in the handshake.
+struct WsDialer {
+    url: samod::Url,
+    credential: String,
+    server: PeerId,
+}
+
+impl Dialer for WsDialer {
+    type Error = SyncError;
+
+    fn url(&self) -> samod::Url {
+        self.url.clone()
+    }
+
+    fn connect(&self) -> BoxFuture<'static, Result<Transport, DialError<SyncError>>> {
+        let url = self.url.clone();
+        let credential = self.credential.clone();
+        let server = self.server.clone();
+        async move {
+            let mut request = url
+                .as_str()
+                .into_client_request()
+                .map_err(DialError::transient)?;
+            let value = format!("Bearer {credential}")
+                .parse()
+                .map_err(|_| DialError::PermanentFailure(SyncError::BadCredential))?;
+            request.headers_mut().insert(api::AUTHORIZATION, value);
+            let config = tungstenite::protocol::WebSocketConfig::default()
+                .max_message_size(Some(crate::MAX_MESSAGE_BYTES))
+                .max_frame_size(Some(crate::MAX_MESSAGE_BYTES));
+            let (socket, _) =
+                match tokio_tungstenite::connect_async_with_config(request, Some(config), true)
+                    .await
+                {
+                    Ok(ok) => ok,
+                    Err(tungstenite::Error::Http(response))
+                        if response.status().is_client_error() =>
+                    {
+                        let body = response
+                            .body()
+                            .as_deref()
+                            .map(String::from_utf8_lossy)
+                            .unwrap_or_default();
+                        let message = serde_json::from_str::<api::ApiError>(&body)
+                            .map(|e| e.message)
+                            .unwrap_or_else(|_| format!("refused: {}", response.status()));
+                        return Err(DialError::PermanentFailure(SyncError::Refused {
+                            status: response.status().as_u16(),
+                            code: "refused".into(),
+                            message,
+                        }));
+                    }
+                    Err(e) => return Err(DialError::transient(e)),
+                };
+            let (sink, stream) = socket.split();
+            Ok(Transport::new(binary_messages(stream), binary_sink(sink))
+                .with_expected_peer_id(server))
+        }
+        .boxed()
+    }
+}
+
+/// Binary frames carry the protocol's CBOR messages; a close frame ends the
+/// stream; a text frame is a protocol error.
+pub(crate) fn binary_messages<S, E>(
+    stream: S,
+) -> impl futures::Stream<Item = Result<Vec<u8>, crate::error::TransportError>> + Send + Unpin + 'static
+where
+    S: futures::Stream<Item = Result<Message, E>> + Send + Unpin + 'static,
+    E: std::fmt::Display,
+{
+    stream
+        .map_err(|e| crate::error::TransportError(e.to_string()))
+        .take_while(|m| future::ready(!matches!(m, Ok(Message::Close(_)))))
+        .try_filter_map(|m| {
+            future::ready(match m {
+                Message::Binary(bytes) => Ok(Some(bytes.to_vec())),
+                Message::Text(_) => Err(crate::error::TransportError(
+                    "text frame: the sync protocol speaks binary frames only".into(),
+                )),
+                _ => Ok(None),
+            })
+        })
+}
+
+pub(crate) fn binary_sink<S>(
+    sink: S,
+) -> impl futures::Sink<Vec<u8>, Error = crate::error::TransportError> + Send + Unpin + 'static
+where
+    S: futures::Sink<Message, Error = tungstenite::Error> + Send + Unpin + 'static,
+{
+    sink.sink_map_err(|e| crate::error::TransportError(e.to_string()))
+        .with(|bytes: Vec<u8>| future::ready(Ok(Message::Binary(bytes.into()))))
+}

@@ -1,0 +1,52 @@
+use thiserror::Error;
+
+/// What can stop a sync. Nothing synced is lost: documents already in sync
+/// are recorded, the others are taken up at the next sync.
+#[derive(Debug, Clone, Error)]
+pub enum SyncError {
+    #[error(
+        "this device is not enrolled with a server; enrol it with `maraude enrol --server URL --code CODE`"
+    )]
+    NotEnrolled,
+    #[error("bad server address: {0}")]
+    BadUrl(String),
+    #[error("the credential stored on this device is damaged; enrol the device again")]
+    BadCredential,
+    #[error(
+        "cannot reach the server at {0}; check the network (Wi-Fi of the warehouse?) and try again"
+    )]
+    Unreachable(String),
+    #[error("network: {0}")]
+    Network(String),
+    #[error("the server refused ({status}, {code}): {message}")]
+    Refused {
+        status: u16,
+        code: String,
+        message: String,
+    },
+    #[error(
+        "sync incomplete: {synced} documents in sync, {left} not yet (the connection kept failing); run the sync again"
+    )]
+    Incomplete { synced: usize, left: usize },
+    #[error("the store: {0}")]
+    Store(String),
+    #[error("the sync was stopped")]
+    Stopped,
+}
+
+impl From<maraude_store::StoreError> for SyncError {
+    fn from(e: maraude_store::StoreError) -> Self {
+        SyncError::Store(e.to_string())
+    }
+}
+
+impl From<crate::storage::StoreClosed> for SyncError {
+    fn from(_: crate::storage::StoreClosed) -> Self {
+        SyncError::Store("the store is closed".into())
+    }
+}
+
+/// A WebSocket failure under the sync protocol.
+#[derive(Debug, Error)]
+#[error("websocket: {0}")]
+pub struct TransportError(pub String);

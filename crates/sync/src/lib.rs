@@ -1,0 +1,31 @@
+//! # maraude-sync
+//!
+//! Devices and the base server exchange the antenna's Automerge documents
+//! with the automerge-repo sync protocol over WebSocket, through
+//! [`samod`](https://docs.rs/samod), its Rust implementation. This crate
+//! holds what both sides share:
+//!
+//! - [`storage`]: the encrypted store served as samod's storage, from one
+//!   thread that owns it;
+//! - [`api`]: the REST types of the base server (enrolment, revocation,
+//!   "what changed since");
+//! - [`client`]: a device syncing with its server;
+//! - [`enrol`]: a device registering an antenna, or joining one with a code.
+//!
+//! The protocol is samod's and automerge-repo's, unchanged: a JavaScript
+//! automerge-repo client speaks to our server as to its own.
+
+pub mod api;
+pub mod client;
+pub mod enrol;
+mod error;
+pub mod storage;
+
+pub use client::{Patience, SyncSummary, sync_with_server};
+pub use error::{SyncError, TransportError};
+pub use storage::StoreHandle;
+
+/// The largest WebSocket message either side accepts: a whole season's
+/// antenna document stays far below it, and a peer cannot make the other
+/// buffer more.
+pub const MAX_MESSAGE_BYTES: usize = 16 << 20;
