@@ -25,7 +25,7 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 echo "== cargo test"
 # The end-to-end tests run the `maraude` and `maraude-app` binaries: build them first (cargo test
 # builds only the binaries of the package under test).
-cargo build -p maraude-cli -p maraude-app --locked
+cargo build -p maraude-cli -p maraude-server -p maraude-app --locked
 cargo test --workspace --locked
 
 echo "== the app in its window (tauri-driver, Xvfb)"

@@ -1,0 +1,22 @@
+//! Sync end to end: the real `maraude-server` on loopback and devices as
+//! `maraude` processes on real encrypted stores.
+//!
+//! Build both binaries first: `cargo build -p maraude-cli -p maraude-server`.
+//!
+//! - [`a_team_syncs`]: enrolment with codes, a night logged offline on three
+//!   tablets converging through the server, revocation, a wrong
+//!   credential, a second antenna that receives nothing of the first.
+//! - [`random_schedules`]: seeded random schedules of offline logging,
+//!   corrections, voids and syncs in random order (some at once), a server
+//!   killed and restarted; afterwards every store and the server hold the
+//!   same index and the totals of what was logged
+//!   (`MARAUDE_SYNC_SCHEDULES`, default 20).
+
+#![allow(clippy::unwrap_used)]
+
+mod a_team_syncs;
+mod random_schedules;
+mod server;
+#[allow(dead_code)]
+#[path = "../cli/tablet.rs"]
+mod tablet;

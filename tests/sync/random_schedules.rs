@@ -1,0 +1,215 @@
+//! Seeded random schedules: three tablets of one antenna log offline into
+//! the same shift, correct and void each other's entries, and sync with
+//! the server in random order, sometimes two at once, once in a while
+//! while the server is SIGKILLed and restarted. At the end every store and
+//! the server hold the same index, and the totals are what was logged.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
+
+use chrono::Utc;
+use maraude_core::entry::{EntryContent, EntryEdit, NewEntry, Quantity};
+use maraude_core::ids::{EntryId, ItemId, Nickname};
+use maraude_store::Store;
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+
+use crate::a_team_syncs::{join, open, register, sync};
+use crate::server::Server;
+use crate::tablet::{Tablet, output_of, spawn};
+
+const ITEMS: [&str; 3] = ["blanket", "tea_coffee", "sleeping_bag"];
+
+fn schedules() -> u64 {
+    std::env::var("MARAUDE_SYNC_SCHEDULES")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(20)
+}
+
+/// What the test logged: the final quantity of each entry, and the voids.
+#[derive(Debug, Default)]
+struct Logged {
+    entries: BTreeMap<EntryId, (usize, &'static str, i64)>,
+    voided: BTreeSet<EntryId>,
+}
+
+impl Logged {
+    fn totals(&self) -> BTreeMap<&'static str, i64> {
+        let mut out = BTreeMap::new();
+        for (id, (_, item, qty)) in &self.entries {
+            if !self.voided.contains(id) {
+                *out.entry(*item).or_insert(0) += qty;
+            }
+        }
+        out
+    }
+}
+
+fn distribution(item: &str, qty: i64) -> EntryContent {
+    EntryContent::Distribution {
+        item: item.parse::<ItemId>().unwrap(),
+        size: None,
+        quantity: Quantity::new(qty).unwrap(),
+        people: None,
+        composition: Default::default(),
+    }
+}
+
+fn run_schedule(seed: u64, server: &mut Server) {
+    let mut rng = StdRng::seed_from_u64(seed);
+    let coordinator = Tablet::for_antenna(&format!("Antenne {seed}"));
+    coordinator.ok(["shift", "start", "--lead", "Mira"]);
+    register(&coordinator, server);
+    let lead = join(&coordinator, server, "lead");
+    let volunteer = join(&coordinator, server, "volunteer");
+    let tablets = [&coordinator, &lead, &volunteer];
+    for t in tablets {
+        sync(t);
+    }
+    // Each tablet's store stays open in this process, as the app keeps it
+    // open, while `maraude sync` processes write to the same files.
+    let mut stores: Vec<Store> = tablets.iter().map(|t| open(t)).collect();
+    let names: Vec<Nickname> = ["Mira", "Jo", "Sam"]
+        .iter()
+        .map(|n| n.parse().unwrap())
+        .collect();
+    let mut logged = Logged::default();
+    let kill_at = if seed.is_multiple_of(4) {
+        Some(rng.random_range(0..12))
+    } else {
+        None
+    };
+    for step in 0..12 {
+        let dev = rng.random_range(0..3);
+        match rng.random_range(0..10) {
+            0..=4 => {
+                let shift = stores[dev].current_shift().unwrap();
+                let item = ITEMS[rng.random_range(0..ITEMS.len())];
+                let qty = rng.random_range(1..6);
+                let new = NewEntry {
+                    at: None,
+                    place: None,
+                    content: distribution(item, qty),
+                };
+                let entry = stores[dev].log(&shift.id, &names[dev], new).unwrap();
+                logged.entries.insert(entry.id, (dev, item, qty));
+            }
+            5 => {
+                let mine: Vec<EntryId> = logged
+                    .entries
+                    .iter()
+                    .filter(|(_, (by, _, _))| *by == dev)
+                    .map(|(id, _)| *id)
+                    .collect();
+                if let Some(id) = mine.get(rng.random_range(0..mine.len().max(1))) {
+                    let (_, item, before) = logged.entries[id];
+                    let qty = before % 8 + rng.random_range(1..8);
+                    let at = stores[dev].entry(id).unwrap().at;
+                    let edit = EntryEdit {
+                        at,
+                        place: None,
+                        content: distribution(item, qty),
+                    };
+                    // A void from another tablet may have arrived: the
+                    // core refuses to correct a voided entry.
+                    match stores[dev].edit_entry(id, &names[dev], edit) {
+                        Ok(_) => logged.entries.get_mut(id).unwrap().2 = qty,
+                        Err(maraude_store::StoreError::Invalid(
+                            maraude_core::Invalid::EntryVoided,
+                        )) => assert!(logged.voided.contains(id), "seed {seed}"),
+                        Err(e) => panic!("seed {seed}: {e}"),
+                    }
+                }
+            }
+            6 => {
+                let known: Vec<EntryId> = logged
+                    .entries
+                    .keys()
+                    .filter(|id| !logged.voided.contains(id) && stores[dev].entry(id).is_ok())
+                    .copied()
+                    .collect();
+                if let Some(id) = known.get(rng.random_range(0..known.len().max(1))) {
+                    stores[dev]
+                        .void_entry(id, &names[dev], "logged twice")
+                        .unwrap();
+                    logged.voided.insert(*id);
+                }
+            }
+            7 | 8 => {
+                sync(tablets[dev]);
+            }
+            _ => {
+                // Two tablets sync at the same moment.
+                let other = (dev + 1 + rng.random_range(0..2)) % 3;
+                let mut a = spawn(&mut tablets[dev].command(["--json", "sync"]));
+                let mut b = spawn(&mut tablets[other].command(["--json", "sync"]));
+                for child in [&mut a, &mut b] {
+                    let status = child.wait().unwrap();
+                    let (_, err) = output_of(child);
+                    assert!(
+                        status.success(),
+                        "seed {seed}: concurrent sync failed: {err}"
+                    );
+                }
+            }
+        }
+        if kill_at == Some(step) {
+            // SIGKILL the server while a tablet syncs; it may fail, it must
+            // lose nothing.
+            let mut child = spawn(&mut tablets[dev].command(["--json", "sync"]));
+            std::thread::sleep(Duration::from_millis(rng.random_range(0..120)));
+            server.restart();
+            let _ = child.wait();
+            let _ = output_of(&mut child);
+        }
+    }
+    for _round in 0..2 {
+        for t in tablets {
+            sync(t);
+        }
+    }
+    let expected = logged.totals();
+    let antenna = stores[0].antenna_id().to_string();
+    let server_dump = server.antenna_store(&antenna).index_dump().unwrap();
+    let today = maraude_core::time::paris_date(Utc::now());
+    for (dev, store) in stores.iter().enumerate() {
+        assert_eq!(
+            store.index_dump().unwrap(),
+            server_dump,
+            "seed {seed}: tablet {dev} differs from the server"
+        );
+        let report = store
+            .period_report(today - chrono::Days::new(1), today, maraude_core::Lang::En)
+            .unwrap();
+        let got: BTreeMap<&str, i64> = report
+            .items
+            .iter()
+            .filter(|i| i.distributed > 0)
+            .map(|i| {
+                (
+                    ITEMS
+                        .iter()
+                        .find(|n| **n == i.item.as_str())
+                        .copied()
+                        .unwrap(),
+                    i64::from(i.distributed),
+                )
+            })
+            .collect();
+        assert_eq!(got, expected, "seed {seed}: tablet {dev}'s totals");
+    }
+}
+
+#[test]
+fn random_schedules_of_offline_logging_and_syncs_converge_to_what_was_logged() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = Server::start(&dir.path().join("server"));
+    let base: u64 = std::env::var("MARAUDE_SYNC_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(1);
+    for seed in base..base + schedules() {
+        run_schedule(seed, &mut server);
+    }
+}

@@ -1,0 +1,153 @@
+//! The real `maraude-server` binary on a loopback port, for the tests.
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::tablet::maraude_bin;
+
+pub const SERVER_PASSPHRASE: &str = "entrepôt 2026 serveur";
+pub const REGISTRATION_TOKEN: &str = "registration-token-for-tests";
+
+/// A running server; killed when dropped.
+#[derive(Debug)]
+pub struct Server {
+    pub url: String,
+    pub data_dir: PathBuf,
+    port: u16,
+    child: Option<Child>,
+}
+
+fn server_bin() -> PathBuf {
+    let bin =
+        maraude_bin().with_file_name(format!("maraude-server{}", std::env::consts::EXE_SUFFIX));
+    assert!(
+        bin.is_file(),
+        "no `maraude-server` at {}: run `cargo build -p maraude-server` first",
+        bin.display()
+    );
+    bin
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free loopback port")
+}
+
+impl Server {
+    pub fn start(data_dir: &Path) -> Self {
+        let mut server = Server {
+            url: String::new(),
+            data_dir: data_dir.to_path_buf(),
+            port: free_port(),
+            child: None,
+        };
+        server.url = format!("http://127.0.0.1:{}", server.port);
+        server.spawn();
+        server
+    }
+
+    fn spawn(&mut self) {
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.data_dir.with_extension("log"))
+            .expect("a server log file");
+        let child = Command::new(server_bin())
+            .arg("--listen")
+            .arg(format!("127.0.0.1:{}", self.port))
+            .arg("--data-dir")
+            .arg(&self.data_dir)
+            .env("MARAUDE_SERVER_PASSPHRASE", SERVER_PASSPHRASE)
+            .env("MARAUDE_REGISTRATION_TOKEN", REGISTRATION_TOKEN)
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().expect("log"))
+            .stderr(log)
+            .spawn()
+            .expect("maraude-server starts");
+        self.child = Some(child);
+        self.wait_healthy();
+    }
+
+    /// The answer of `GET path`, status line and body.
+    pub fn get(&self, path: &str) -> (u16, String) {
+        let mut stream = TcpStream::connect(("127.0.0.1", self.port)).expect("the server listens");
+        write!(
+            stream,
+            "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+        )
+        .expect("request sent");
+        let mut answer = String::new();
+        stream.read_to_string(&mut answer).expect("an answer");
+        let status = answer
+            .split_whitespace()
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0);
+        let body = answer
+            .split_once("\r\n\r\n")
+            .map(|(_, b)| b.to_string())
+            .unwrap_or_default();
+        (status, body)
+    }
+
+    fn wait_healthy(&self) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while Instant::now() < deadline {
+            if TcpStream::connect(("127.0.0.1", self.port)).is_ok()
+                && self.get("/v1/health").0 == 200
+            {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!(
+            "maraude-server did not answer on {} within 30 s; its log: {}",
+            self.url,
+            std::fs::read_to_string(self.data_dir.with_extension("log")).unwrap_or_default()
+        );
+    }
+
+    /// SIGKILL: no shutdown, no flush.
+    pub fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    pub fn restart(&mut self) {
+        self.kill();
+        self.spawn();
+    }
+
+    /// Whether the process is still running.
+    pub fn is_running(&mut self) -> bool {
+        self.child
+            .as_mut()
+            .is_some_and(|c| c.try_wait().ok().flatten().is_none())
+    }
+
+    /// The antenna's store on the server, opened behind its back.
+    pub fn antenna_store(&self, antenna: &str) -> maraude_store::Store {
+        let path = self
+            .data_dir
+            .join("antennas")
+            .join(format!("{antenna}.maraude"));
+        maraude_store::Store::open(
+            &path,
+            &maraude_store::Passphrase::new(SERVER_PASSPHRASE.into()),
+        )
+        .expect("the server's antenna store opens with the server passphrase")
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
