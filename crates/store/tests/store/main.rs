@@ -6,6 +6,7 @@ mod golden;
 mod merge;
 mod protection;
 mod replicas;
+mod samod_chunks;
 
 use std::path::PathBuf;
 
