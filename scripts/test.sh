@@ -11,6 +11,7 @@ source scripts/setup-app.sh
 if [ "${MARAUDE_LONG:-}" = "1" ]; then
   export MARAUDE_PROPTEST_CASES=${MARAUDE_PROPTEST_CASES:-100}
   export MARAUDE_CRASH_KILLS=${MARAUDE_CRASH_KILLS:-200}
+  export MARAUDE_SYNC_SCHEDULES=${MARAUDE_SYNC_SCHEDULES:-100}
 fi
 
 echo "== ui: svelte-check, vitest, build"
