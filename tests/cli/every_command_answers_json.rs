@@ -665,6 +665,35 @@ fn every_command_of_help_answers_json() {
     assert_eq!(demo["shifts"], 3);
     assert!(number(&demo["entries"]) >= 3, "{demo}");
 
+    // The server's commands, on a tablet not enrolled: refused in JSON
+    // (their answers with a server are in tests/sync).
+    for args in [
+        vec!["sync"],
+        vec!["devices"],
+        vec!["enrolment-code", "--role", "volunteer"],
+        vec!["revoke", "01a208d2-532d-7431-8a42-007f6d44d83c"],
+    ] {
+        let message = walk.refusal(&t, args);
+        assert!(message.contains("not enrolled"), "{message}");
+    }
+    let message = walk.refusal(&t, ["register", "--server", "http://127.0.0.1:1"]);
+    assert!(message.contains("MARAUDE_REGISTRATION_TOKEN"), "{message}");
+    let new_store = t.dir().join("joining.maraude");
+    let message = walk.refusal(
+        &t,
+        [
+            OsString::from("enrol"),
+            "--store".into(),
+            new_store.clone().into(),
+            "--server".into(),
+            "http://127.0.0.1:1".into(),
+            "--code".into(),
+            "K3MZ-Q7WA-ABCD-EFGH".into(),
+        ],
+    );
+    assert!(message.contains("cannot reach the server"), "{message}");
+    assert!(!new_store.exists(), "no store for a failed enrolment");
+
     let missing: Vec<&String> = walk.listed.difference(&walk.answered).collect();
     assert!(
         missing.is_empty(),
