@@ -139,12 +139,19 @@ pub(crate) fn put_document(
     record: &str,
     heads: &[automerge::ChangeHash],
 ) -> Result<(), StoreError> {
-    let heads: Vec<String> = heads.iter().map(|h| h.to_string()).collect();
     conn.prepare_cached(
         "INSERT OR REPLACE INTO documents (doc, type, record, heads) VALUES (?1, ?2, ?3, ?4)",
     )?
-    .execute(params![doc, kind, record, json(&heads)])?;
+    .execute(params![doc, kind, record, heads_text(heads)])?;
     Ok(())
+}
+
+/// Heads as stored in `documents` and `peer_heads`: a sorted JSON list of
+/// hex hashes, so that two sets of heads compare as text in SQL.
+pub(crate) fn heads_text(heads: &[automerge::ChangeHash]) -> String {
+    let mut h: Vec<String> = heads.iter().map(ToString::to_string).collect();
+    h.sort();
+    json(&h)
 }
 
 pub(crate) fn clear(conn: &Connection) -> Result<(), StoreError> {

@@ -11,7 +11,7 @@ use crate::index;
 /// Where this device syncs, as whom. `Debug` hides the credential.
 #[derive(Debug, Clone)]
 pub struct ServerLink {
-    /// The server's base URL, e.g. `https://sync.example.org/`.
+    /// The server's base URL, e.g. `http://192.168.1.10:8470/`.
     pub url: String,
     /// The role the server gave this device (`volunteer`, `lead`,
     /// `coordinator`).

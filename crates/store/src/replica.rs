@@ -160,39 +160,17 @@ fn index_rows(
     index::put_document(tx, &doc.to_string(), kind, &record.to_string(), &heads)
 }
 
-fn heads_text(heads: &[ChangeHash]) -> String {
-    let mut h: Vec<String> = heads.iter().map(ToString::to_string).collect();
-    h.sort();
-    serde_json::to_string(&h).expect("strings serialise")
-}
-
 /// Documents whose heads differ from what `peer` was last known to have.
 pub(crate) fn changed_for(conn: &Connection, peer: &str) -> Result<Vec<DocumentId>, StoreError> {
     let mut stmt = conn.prepare_cached(
-        "SELECT d.doc, d.heads, p.heads FROM documents d
-         LEFT JOIN peer_heads p ON p.peer = ?1 AND p.doc = d.doc",
+        "SELECT d.doc FROM documents d
+         LEFT JOIN peer_heads p ON p.peer = ?1 AND p.doc = d.doc
+         WHERE p.heads IS NULL OR p.heads != d.heads",
     )?;
-    let rows = stmt.query_map(params![peer], |r| {
-        Ok((
-            r.get::<_, String>(0)?,
-            r.get::<_, String>(1)?,
-            r.get::<_, Option<String>>(2)?,
-        ))
-    })?;
-    let mut out = Vec::new();
-    for row in rows {
-        let (doc, ours, theirs) = row?;
-        let ours: Vec<String> = serde_json::from_str(&ours).unwrap_or_default();
-        let mut ours = ours;
-        ours.sort();
-        let ours = serde_json::to_string(&ours).expect("strings serialise");
-        if theirs.as_deref() != Some(ours.as_str())
-            && let Ok(id) = doc.parse()
-        {
-            out.push(id);
-        }
-    }
-    Ok(out)
+    let docs: Vec<String> = stmt
+        .query_map(params![peer], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    Ok(docs.iter().filter_map(|d| d.parse().ok()).collect())
 }
 
 pub(crate) fn mark_shared(
@@ -204,7 +182,7 @@ pub(crate) fn mark_shared(
         "INSERT OR REPLACE INTO peer_heads (peer, doc, heads) VALUES (?1, ?2, ?3)",
     )?;
     for (doc, heads) in docs {
-        stmt.execute(params![peer, doc.to_string(), heads_text(heads)])?;
+        stmt.execute(params![peer, doc.to_string(), index::heads_text(heads)])?;
     }
     Ok(())
 }
