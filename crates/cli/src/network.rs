@@ -15,7 +15,7 @@ use crate::{Ctx, output, passphrase};
 
 #[derive(Debug, Args)]
 pub struct EnrolArgs {
-    /// The base server, e.g. https://sync.example.org
+    /// The base server, e.g. http://192.168.1.10:8470
     #[arg(long, env = "MARAUDE_SERVER")]
     server: String,
     /// The enrolment code a lead or coordinator gave you.

@@ -18,8 +18,8 @@ use maraude_store::Passphrase;
 #[derive(Debug, Parser)]
 #[command(version)]
 struct Config {
-    /// Address and port to listen on. Behind a reverse proxy (HTTPS),
-    /// keep it on 127.0.0.1.
+    /// Address and port to listen on: 0.0.0.0:8470 to take the tablets of
+    /// the warehouse's network; 127.0.0.1 only takes this machine.
     #[arg(long, env = "MARAUDE_LISTEN", default_value = "127.0.0.1:8470")]
     listen: SocketAddr,
     /// Where the registry and the antennas' encrypted stores live.

@@ -372,9 +372,13 @@ pub fn base_url(url: &str) -> Result<reqwest::Url, SyncError> {
     };
     let parsed = reqwest::Url::parse(&with_slash).map_err(bad_url)?;
     match parsed.scheme() {
-        "http" | "https" => Ok(parsed),
+        "http" => Ok(parsed),
+        // Said plainly rather than failing later as "cannot reach".
+        "https" => Err(SyncError::BadUrl(format!(
+            "{url}: this version of Maraude does not speak HTTPS yet; sync only over a network you trust, with an http:// address"
+        ))),
         other => Err(SyncError::BadUrl(format!(
-            "{url}: the scheme must be https (or http behind a reverse proxy), not {other}"
+            "{url}: the address must start with http://, not {other}"
         ))),
     }
 }
@@ -521,4 +525,25 @@ where
 {
     sink.sink_map_err(|e| crate::error::TransportError(e.to_string()))
         .with(|bytes: Vec<u8>| future::ready(Ok(Message::Binary(bytes.into()))))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_server_address_is_refused_with_what_to_type_instead() {
+        assert_eq!(
+            base_url("http://192.168.1.10:8470")
+                .map(|u| u.to_string())
+                .ok(),
+            Some("http://192.168.1.10:8470/".to_string())
+        );
+        let https = base_url("https://sync.example.org")
+            .unwrap_err()
+            .to_string();
+        assert!(https.contains("does not speak HTTPS yet"), "{https}");
+        let ftp = base_url("ftp://h").unwrap_err().to_string();
+        assert!(ftp.contains("must start with http://"), "{ftp}");
+    }
 }
