@@ -6,7 +6,6 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{FromRequestParts, Path, State};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
@@ -14,11 +13,10 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::{Duration, Utc};
-use futures::{SinkExt, StreamExt, TryStreamExt, future};
+use futures::StreamExt;
 use maraude_core::access::Role;
 use maraude_store::Passphrase;
 use maraude_sync::api::{self, Acked, CodeRequest, DeviceInfo, Enrol, Enrolled, EnrolmentCode};
-use maraude_sync::{MAX_MESSAGE_BYTES, TransportError};
 use samod::{PeerId, Transport};
 use tokio::sync::Mutex;
 use uuid::Uuid;
@@ -421,7 +419,7 @@ impl Drop for Live {
 async fn sync_socket(
     State(app): State<Arc<App>>,
     Authenticated(device): Authenticated,
-    upgrade: WebSocketUpgrade,
+    upgrade: yawc::IncomingUpgrade,
 ) -> Result<Response, ApiError> {
     if app.connections.fetch_add(1, Ordering::Relaxed) >= app.max_connections {
         app.connections.fetch_sub(1, Ordering::Relaxed);
@@ -436,41 +434,30 @@ async fn sync_socket(
     let mut revoked = hub.admit(device.id, device.role);
     let peer = PeerId::from_string(api::device_peer(&device.id));
     tracing::info!(antenna = %device.antenna, device = %device.id, "sync connection");
-    Ok(upgrade
-        .max_message_size(MAX_MESSAGE_BYTES)
-        .max_frame_size(MAX_MESSAGE_BYTES)
-        .on_upgrade(move |socket: WebSocket| async move {
-            let (sink, stream) = socket.split();
-            let cut = async move {
-                let _ = revoked.wait_for(|r| *r).await;
-            };
-            // The stream ends on revocation, which ends the connection.
-            let stream = stream
-                .map_err(|e| TransportError(e.to_string()))
-                .take_while(|m| future::ready(!matches!(m, Ok(Message::Close(_)))))
-                .try_filter_map(|m| {
-                    future::ready(match m {
-                        Message::Binary(bytes) => Ok(Some(bytes.to_vec())),
-                        Message::Text(_) => Err(TransportError(
-                            "text frame: the sync protocol speaks binary frames only".into(),
-                        )),
-                        _ => Ok(None),
-                    })
-                })
-                .take_until(Box::pin(cut))
-                .map(move |m| {
-                    let _still_live = &live;
-                    m
-                });
-            let sink =
-                sink.sink_map_err(|e| TransportError(e.to_string()))
-                    .with(|bytes: Vec<u8>| {
-                        future::ready(Ok::<_, TransportError>(Message::Binary(bytes.into())))
-                    });
-            let transport =
-                Transport::new(Box::pin(stream), Box::pin(sink)).with_expected_peer_id(peer);
-            if hub.acceptor.accept(transport).is_err() {
-                tracing::warn!("sync connection refused: the antenna's repo is stopping");
+    let (response, socket) = upgrade
+        .upgrade(maraude_sync::socket::options())
+        .map_err(ApiError::internal)?;
+    tokio::spawn(async move {
+        let socket = match socket.await {
+            Ok(socket) => socket,
+            Err(e) => {
+                tracing::warn!(error = %e, "sync connection lost during the upgrade");
+                return;
             }
-        }))
+        };
+        let (stream, sink) = maraude_sync::socket::messages(socket);
+        let cut = async move {
+            let _ = revoked.wait_for(|r| *r).await;
+        };
+        // The stream ends on revocation, which ends the connection.
+        let stream = stream.take_until(Box::pin(cut)).map(move |m| {
+            let _still_live = &live;
+            m
+        });
+        let transport = Transport::new(stream, sink).with_expected_peer_id(peer);
+        if hub.acceptor.accept(transport).is_err() {
+            tracing::warn!("sync connection refused: the antenna's repo is stopping");
+        }
+    });
+    Ok(response.into_response())
 }

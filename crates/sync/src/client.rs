@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 
 use automerge::ChangeHash;
 use futures::future::BoxFuture;
-use futures::{FutureExt, SinkExt, StreamExt, TryStreamExt, future};
+use futures::{FutureExt, StreamExt, future};
 use maraude_store::{DocumentId, ServerLink};
 use samod::{
     BackoffConfig, ConnectionId, DialError, Dialer, PeerId, Repo, RepoEvent, RepoObserver,
@@ -25,7 +25,6 @@ use samod::{
 };
 use secrecy::ExposeSecret;
 use serde::Serialize;
-use tokio_tungstenite::tungstenite::{self, Message, client::IntoClientRequest};
 
 use crate::api::{self, Acked, Pending};
 use crate::error::SyncError;
@@ -451,80 +450,43 @@ impl Dialer for WsDialer {
         let credential = self.credential.clone();
         let server = self.server.clone();
         async move {
-            let mut request = url
-                .as_str()
-                .into_client_request()
-                .map_err(DialError::transient)?;
-            let value = format!("Bearer {credential}")
-                .parse()
-                .map_err(|_| DialError::PermanentFailure(SyncError::BadCredential))?;
-            request.headers_mut().insert(api::AUTHORIZATION, value);
-            let config = tungstenite::protocol::WebSocketConfig::default()
-                .max_message_size(Some(crate::MAX_MESSAGE_BYTES))
-                .max_frame_size(Some(crate::MAX_MESSAGE_BYTES));
-            let (socket, _) =
-                match tokio_tungstenite::connect_async_with_config(request, Some(config), true)
-                    .await
+            let request = yawc::HttpRequestBuilder::new()
+                .header(api::AUTHORIZATION, format!("Bearer {credential}"));
+            let socket = match yawc::WebSocket::connect(url)
+                .with_options(crate::socket::options())
+                .with_request(request)
+                .await
+            {
+                Ok(socket) => socket,
+                Err(yawc::WebSocketError::InvalidStatusCode(status))
+                    if (400..500).contains(&status) =>
                 {
-                    Ok(ok) => ok,
-                    Err(tungstenite::Error::Http(response))
-                        if response.status().is_client_error() =>
-                    {
-                        let body = response
-                            .body()
-                            .as_deref()
-                            .map(String::from_utf8_lossy)
-                            .unwrap_or_default();
-                        let message = serde_json::from_str::<api::ApiError>(&body)
-                            .map(|e| e.message)
-                            .unwrap_or_else(|_| format!("refused: {}", response.status()));
-                        return Err(DialError::PermanentFailure(SyncError::Refused {
-                            status: response.status().as_u16(),
-                            code: "refused".into(),
-                            message,
-                        }));
-                    }
-                    Err(e) => return Err(DialError::transient(e)),
-                };
-            let (sink, stream) = socket.split();
-            Ok(Transport::new(binary_messages(stream), binary_sink(sink))
-                .with_expected_peer_id(server))
+                    return Err(DialError::PermanentFailure(SyncError::Refused {
+                        status,
+                        code: "refused".into(),
+                        message: refusal(status).into(),
+                    }));
+                }
+                Err(e) => return Err(DialError::transient(e)),
+            };
+            let (stream, sink) = crate::socket::messages(socket);
+            Ok(Transport::new(stream, sink).with_expected_peer_id(server))
         }
         .boxed()
     }
 }
 
-/// Binary frames carry the protocol's CBOR messages; a close frame ends the
-/// stream; a text frame is a protocol error.
-pub(crate) fn binary_messages<S, E>(
-    stream: S,
-) -> impl futures::Stream<Item = Result<Vec<u8>, crate::error::TransportError>> + Send + Unpin + 'static
-where
-    S: futures::Stream<Item = Result<Message, E>> + Send + Unpin + 'static,
-    E: std::fmt::Display,
-{
-    stream
-        .map_err(|e| crate::error::TransportError(e.to_string()))
-        .take_while(|m| future::ready(!matches!(m, Ok(Message::Close(_)))))
-        .try_filter_map(|m| {
-            future::ready(match m {
-                Message::Binary(bytes) => Ok(Some(bytes.to_vec())),
-                Message::Text(_) => Err(crate::error::TransportError(
-                    "text frame: the sync protocol speaks binary frames only".into(),
-                )),
-                _ => Ok(None),
-            })
-        })
-}
-
-pub(crate) fn binary_sink<S>(
-    sink: S,
-) -> impl futures::Sink<Vec<u8>, Error = crate::error::TransportError> + Send + Unpin + 'static
-where
-    S: futures::Sink<Message, Error = tungstenite::Error> + Send + Unpin + 'static,
-{
-    sink.sink_map_err(|e| crate::error::TransportError(e.to_string()))
-        .with(|bytes: Vec<u8>| future::ready(Ok(Message::Binary(bytes.into()))))
+/// What to tell the user when the server refuses the WebSocket upgrade
+/// (the REST call just before usually says it first, with the server's
+/// own words).
+fn refusal(status: u16) -> &'static str {
+    match status {
+        401 => {
+            "this device's credential was refused (revoked, or enrolled elsewhere); ask your coordinator"
+        }
+        403 => "this device may not sync with this antenna; ask your coordinator",
+        _ => "the server refused the sync connection",
+    }
 }
 
 #[cfg(test)]

@@ -19,6 +19,7 @@ pub mod api;
 pub mod client;
 pub mod enrol;
 mod error;
+pub mod socket;
 pub mod storage;
 
 pub use client::{Patience, SyncSummary, sync_with_server};

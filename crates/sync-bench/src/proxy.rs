@@ -1,0 +1,102 @@
+//! A loopback TCP proxy in front of the server that counts the bytes
+//! crossing it: the wire bytes of a sync, HTTP and WebSocket framing
+//! included, as a network would carry them (less TCP/IP headers).
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+/// What crossed the proxy since the last [`Proxy::take`].
+#[derive(Debug, Clone, Copy, Default, serde::Serialize)]
+pub struct Wire {
+    /// Device → server.
+    pub up: u64,
+    /// Server → device.
+    pub down: u64,
+    /// TCP connections opened.
+    pub connections: u64,
+}
+
+impl Wire {
+    pub fn total(&self) -> u64 {
+        self.up + self.down
+    }
+}
+
+#[derive(Debug, Default)]
+struct Counters {
+    up: AtomicU64,
+    down: AtomicU64,
+    connections: AtomicU64,
+}
+
+#[derive(Debug)]
+pub struct Proxy {
+    pub addr: SocketAddr,
+    counters: Arc<Counters>,
+}
+
+impl Proxy {
+    /// Listen on a free loopback port and forward every connection to
+    /// `server`.
+    pub async fn start(server: SocketAddr) -> std::io::Result<Self> {
+        let listener = TcpListener::bind("127.0.0.1:0").await?;
+        let addr = listener.local_addr()?;
+        let counters = Arc::new(Counters::default());
+        let shared = counters.clone();
+        tokio::spawn(async move {
+            while let Ok((device, _)) = listener.accept().await {
+                shared.connections.fetch_add(1, Ordering::Relaxed);
+                let counters = shared.clone();
+                tokio::spawn(async move {
+                    if let Ok(upstream) = TcpStream::connect(server).await {
+                        forward(device, upstream, counters).await;
+                    }
+                });
+            }
+        });
+        Ok(Self { addr, counters })
+    }
+
+    /// The counts since the last call, and start again from zero.
+    pub fn take(&self) -> Wire {
+        Wire {
+            up: self.counters.up.swap(0, Ordering::Relaxed),
+            down: self.counters.down.swap(0, Ordering::Relaxed),
+            connections: self.counters.connections.swap(0, Ordering::Relaxed),
+        }
+    }
+}
+
+async fn forward(device: TcpStream, upstream: TcpStream, counters: Arc<Counters>) {
+    let _ = device.set_nodelay(true);
+    let _ = upstream.set_nodelay(true);
+    let (device_read, device_write) = device.into_split();
+    let (server_read, server_write) = upstream.into_split();
+    let up = pump(device_read, server_write, &counters.up);
+    let down = pump(server_read, device_write, &counters.down);
+    tokio::join!(up, down);
+}
+
+async fn pump(
+    mut from: impl AsyncRead + Unpin,
+    mut to: impl AsyncWrite + Unpin,
+    count: &AtomicU64,
+) {
+    let mut buffer = vec![0u8; 64 * 1024];
+    loop {
+        match from.read(&mut buffer).await {
+            Ok(0) | Err(_) => break,
+            Ok(n) => {
+                count.fetch_add(n as u64, Ordering::Relaxed);
+                if to.write_all(&buffer[..n]).await.is_err() {
+                    break;
+                }
+            }
+        }
+    }
+    let _ = to.shutdown().await;
+}

@@ -1,0 +1,77 @@
+//! The real `maraude-server` binary, built beside this one, on a loopback
+//! port; its peak memory read from `/proc`.
+
+use std::net::{SocketAddr, TcpListener};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+
+use crate::device::REGISTRATION_TOKEN;
+
+#[derive(Debug)]
+pub struct Server {
+    pub addr: SocketAddr,
+    child: Child,
+}
+
+impl Server {
+    pub fn start(data_dir: &Path) -> Result<Self> {
+        let bin = std::env::current_exe()?
+            .with_file_name(format!("maraude-server{}", std::env::consts::EXE_SUFFIX));
+        if !bin.is_file() {
+            bail!(
+                "no maraude-server beside this binary ({}): build it in the same profile, e.g. `cargo build --release -p maraude-server -p maraude-sync-bench`",
+                bin.display()
+            );
+        }
+        let addr = TcpListener::bind("127.0.0.1:0")?.local_addr()?;
+        let log = std::fs::File::create(data_dir.with_extension("log"))?;
+        let child = Command::new(&bin)
+            .arg("--listen")
+            .arg(addr.to_string())
+            .arg("--data-dir")
+            .arg(data_dir)
+            .env("MARAUDE_SERVER_PASSPHRASE", "maraude sync bench server")
+            .env("MARAUDE_REGISTRATION_TOKEN", REGISTRATION_TOKEN)
+            .stdin(Stdio::null())
+            .stdout(log.try_clone()?)
+            .stderr(log)
+            .spawn()
+            .with_context(|| format!("cannot start {}", bin.display()))?;
+        let server = Self { addr, child };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while std::net::TcpStream::connect(addr).is_err() {
+            if Instant::now() > deadline {
+                bail!("maraude-server did not listen on {addr} within 30 s");
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Ok(server)
+    }
+
+    /// Peak resident memory (VmHWM) since the start, or since the last
+    /// [`Server::reset_peak`], in KiB.
+    pub fn peak_kib(&self) -> Result<u64> {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))?;
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmHWM:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .context("no VmHWM in /proc/PID/status")
+    }
+
+    /// Start counting the peak again from the current resident size.
+    pub fn reset_peak(&self) -> Result<()> {
+        std::fs::write(format!("/proc/{}/clear_refs", self.child.id()), "5")?;
+        Ok(())
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
