@@ -29,6 +29,9 @@ echo "== cargo test"
 cargo build -p maraude-cli -p maraude-server -p maraude-app --locked
 cargo test --workspace --locked
 
+echo "== the sync benchmark, quick, in debug (it must run; its figures mean nothing here)"
+cargo run -q --locked -p maraude-sync-bench -- --quick
+
 echo "== the app in its window (tauri-driver, Xvfb)"
 MARAUDE_E2E=1 xvfb-run --auto-servernum --server-args="-screen 0 1400x1400x24" \
   cargo test --locked -p maraude-tests --test app

@@ -316,7 +316,8 @@ async fn sync_one(
         handle.we_have_their_changes(conn),
     )
     .await;
-    let (heads, received) = handle.with_document(|d| (d.get_heads(), d.get_changes(&before).len()));
+    let (heads, received) =
+        handle.with_document(|d| (d.get_heads(), d.get_changes_meta(&before).len()));
     Ok(Some(SyncedDoc {
         id: doc,
         heads,

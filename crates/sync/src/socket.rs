@@ -20,7 +20,7 @@ use crate::error::TransportError;
 pub fn options() -> Options {
     Options::default()
         .with_limits(MAX_MESSAGE_BYTES, MAX_MESSAGE_BYTES)
-        .with_high_compression()
+        .with_balanced_compression()
         .with_no_delay()
 }
 
