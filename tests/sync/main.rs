@@ -11,10 +11,14 @@
 //!   killed and restarted; afterwards every store and the server hold the
 //!   same index and the totals of what was logged
 //!   (`MARAUDE_SYNC_SCHEDULES`, default 20).
+//! - [`bad_messages`]: text frames, bytes that are not protocol messages,
+//!   messages cut short or over the size limit close their connection;
+//!   the server stays up and its store unchanged.
 
 #![allow(clippy::unwrap_used)]
 
 mod a_team_syncs;
+mod bad_messages;
 mod random_schedules;
 mod server;
 #[allow(dead_code)]

@@ -1,0 +1,99 @@
+//! A peer that sends what the sync protocol does not allow — a text frame,
+//! bytes that are not a protocol message, a message cut short, a message
+//! over the size limit — loses its connection, and nothing else happens:
+//! the server stays up, its store is unchanged, tablets go on syncing.
+
+use std::time::Duration;
+
+use futures::{SinkExt, StreamExt};
+use secrecy::ExposeSecret;
+use yawc::{Frame, OpCode, WebSocket};
+
+use crate::a_team_syncs::{open, register, sync};
+use crate::server::Server;
+use crate::tablet::Tablet;
+
+/// Open the sync WebSocket with a valid credential, send `frame`, and
+/// return once the server has closed the connection (or `false` after 20 s).
+async fn send_and_wait_for_close(url: &str, credential: &str, frame: Frame) -> bool {
+    let ws_url = format!("{}/v1/sync", url.replacen("http://", "ws://", 1));
+    let mut socket = WebSocket::connect(ws_url.parse().unwrap())
+        .with_options(maraude_sync::socket::options())
+        .with_request(
+            yawc::HttpRequestBuilder::new().header("authorization", format!("Bearer {credential}")),
+        )
+        .await
+        .expect("the upgrade succeeds with a valid credential");
+    // The server may close before the whole frame is sent (oversized).
+    let _ = socket.send(frame).await;
+    tokio::time::timeout(Duration::from_secs(20), async {
+        while let Some(frame) = socket.next().await {
+            if frame.opcode() == OpCode::Close {
+                break;
+            }
+        }
+    })
+    .await
+    .is_ok()
+}
+
+#[test]
+fn bad_messages_cost_their_sender_the_connection_and_nothing_else() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(&dir.path().join("server"));
+    let coordinator = Tablet::for_antenna("Calais");
+    coordinator.ok(["shift", "start", "--lead", "Mira"]);
+    coordinator.log(["distribution", "blanket", "2"]);
+    register(&coordinator, &server);
+    sync(&coordinator);
+    let (antenna, credential) = {
+        let store = open(&coordinator);
+        let link = store.server_link().unwrap().unwrap();
+        (
+            store.antenna_id().to_string(),
+            link.credential.expose_secret().to_string(),
+        )
+    };
+    let before = server.antenna_store(&antenna).index_dump().unwrap();
+
+    // A well-formed CBOR map that is not a protocol message, and a join
+    // message cut in the middle.
+    let not_a_message = vec![0xa1, 0x61, 0x78, 0x01];
+    let cut_short = b"\xa4\x64type\x64join\x68senderId\x78\x40device".to_vec();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    for (what, frame) in [
+        ("a text frame", Frame::text("hello")),
+        ("bytes that are not CBOR", Frame::binary(vec![0xff; 64])),
+        ("CBOR that is not a message", Frame::binary(not_a_message)),
+        ("a message cut short", Frame::binary(cut_short)),
+        (
+            "a message over the 16 MiB limit",
+            Frame::binary(vec![0u8; maraude_sync::MAX_MESSAGE_BYTES + 1024]),
+        ),
+    ] {
+        let closed = runtime.block_on(send_and_wait_for_close(&server.url, &credential, frame));
+        assert!(closed, "{what}: the server kept the connection open");
+        assert_eq!(
+            server.get("/v1/health").0,
+            200,
+            "{what}: the server must stay up"
+        );
+    }
+
+    assert_eq!(
+        server.antenna_store(&antenna).index_dump().unwrap(),
+        before,
+        "bad messages changed the server's store"
+    );
+    coordinator.log(["distribution", "blanket", "3"]);
+    let after = sync(&coordinator);
+    assert_eq!(after["documents_sent"], 1, "{after}");
+    assert_ne!(
+        server.antenna_store(&antenna).index_dump().unwrap(),
+        before,
+        "the tablet's next sync reached the server"
+    );
+}
