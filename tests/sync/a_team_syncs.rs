@@ -175,3 +175,28 @@ fn another_antenna_on_the_same_server_receives_nothing_of_the_first() {
     let err = dunkerque.refused(["report", "night"]);
     assert!(!err.is_empty());
 }
+
+#[test]
+fn a_tablet_whose_server_is_down_is_told_to_check_the_network_and_keeps_its_entries() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = Server::start(&dir.path().join("server"));
+    let coordinator = Tablet::for_antenna("Calais");
+    coordinator.ok(["shift", "start", "--lead", "Mira"]);
+    register(&coordinator, &server);
+    sync(&coordinator);
+    server.kill();
+    coordinator.log(["distribution", "blanket", "2"]);
+
+    let said = coordinator.refused(["sync"]);
+    assert!(
+        said.contains("cannot reach the server") && said.contains("check the network"),
+        "{said}"
+    );
+    assert_eq!(
+        coordinator.entry_ids().len(),
+        1,
+        "the entry logged offline stays"
+    );
+    server.restart();
+    assert_eq!(sync(&coordinator)["documents_sent"], 1);
+}

@@ -401,8 +401,18 @@ pub(crate) async fn call<T: serde::de::DeserializeOwned>(
         .bearer_auth(link.credential.expose_secret())
         .send()
         .await
-        .map_err(|e| SyncError::Network(e.to_string()))?;
+        .map_err(|e| network_error(&link.url, e))?;
     read_answer(response).await
+}
+
+/// A request that did not get an answer: "cannot reach" (with what to
+/// check) when the server could not be reached at all.
+pub(crate) fn network_error(server: &str, e: reqwest::Error) -> SyncError {
+    if e.is_connect() || e.is_timeout() {
+        SyncError::Unreachable(server.to_string())
+    } else {
+        SyncError::Network(e.to_string())
+    }
 }
 
 pub(crate) async fn read_answer<T: serde::de::DeserializeOwned>(

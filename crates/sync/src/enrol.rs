@@ -6,7 +6,7 @@ use secrecy::SecretString;
 use uuid::Uuid;
 
 use crate::api::{CodeRequest, DeviceInfo, Enrol, Enrolled, EnrolmentCode, RegisterAntenna};
-use crate::client::{base_url, call, read_answer};
+use crate::client::{base_url, call, network_error, read_answer};
 use crate::error::SyncError;
 
 fn client() -> Result<reqwest::Client, SyncError> {
@@ -37,16 +37,8 @@ async fn post<T: serde::de::DeserializeOwned>(
     if let Some(token) = bearer {
         request = request.bearer_auth(token);
     }
-    let response = request.send().await.map_err(|e| unreachable(server, e))?;
+    let response = request.send().await.map_err(|e| network_error(server, e))?;
     read_answer(response).await
-}
-
-fn unreachable(server: &str, e: reqwest::Error) -> SyncError {
-    if e.is_connect() || e.is_timeout() {
-        SyncError::Unreachable(server.to_string())
-    } else {
-        SyncError::Network(e.to_string())
-    }
 }
 
 /// A coordinator registers the antenna of their device on the server with
