@@ -67,6 +67,8 @@ pub enum Subject {
     Case {
         open: bool,
     },
+    /// A case erased on this antenna: no one receives it again.
+    Erased,
     /// A document the deciding side does not know yet (a new shift or case
     /// a device uploads) or could not index.
     Unknown,
@@ -79,6 +81,7 @@ pub const VOLUNTEER_DAYS: i64 = 2;
 /// Whether a device of `role` may receive `subject` on `today`.
 pub fn may_receive(role: Role, subject: Subject, today: NaiveDate) -> bool {
     match (role, subject) {
+        (_, Subject::Erased) => false,
         (Role::Lead | Role::Coordinator, _) => true,
         (Role::Volunteer, Subject::Antenna) => true,
         (Role::Volunteer, Subject::Shift { date, open }) => {
@@ -126,6 +129,9 @@ mod tests {
         for role in [Role::Lead, Role::Coordinator] {
             assert!(may_receive(role, old, today));
             assert!(may_receive(role, closed, today));
+        }
+        for role in [Role::Volunteer, Role::Lead, Role::Coordinator] {
+            assert!(!may_receive(role, Subject::Erased, today));
         }
     }
 

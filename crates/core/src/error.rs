@@ -92,6 +92,10 @@ pub enum Invalid {
     CaseClosed,
     #[error("the case is already open")]
     CaseOpen,
+    #[error(
+        "only an active lead or coordinator of the antenna may erase a case, and \"{who}\" is not one; ask a lead, or a coordinator to list them with `maraude volunteer add {who} --role lead`"
+    )]
+    NotALead { who: String },
     #[error("outcome \"{outcome}\" does not fit a {kind}; possible: {possible}")]
     OutcomeMismatch {
         outcome: String,

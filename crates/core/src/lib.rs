@@ -33,6 +33,7 @@ pub mod antenna;
 pub mod case;
 pub mod document;
 pub mod entry;
+pub mod erasure;
 pub mod error;
 pub mod ids;
 pub mod limits;

@@ -47,6 +47,15 @@ pub fn load_range(
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
+/// Delete every chunk of `doc`, history included.
+pub fn delete_document(conn: &Connection, doc: &DocumentId) -> Result<usize, StoreError> {
+    let prefix = doc_prefix(doc);
+    let (lo, hi) = range(&prefix);
+    Ok(conn
+        .prepare_cached("DELETE FROM chunks WHERE key = ?1 OR (key > ?2 AND key < ?3)")?
+        .execute(params![prefix.to_string(), lo, hi])?)
+}
+
 pub fn put(conn: &Connection, key: &StorageKey, data: &[u8]) -> Result<(), StoreError> {
     conn.prepare_cached("INSERT OR REPLACE INTO chunks (key, data) VALUES (?1, ?2)")?
         .execute(params![key.to_string(), data])?;

@@ -28,11 +28,11 @@ fn day(d: NaiveDate) -> String {
     d.clamp(lo, hi).format("%Y-%m-%d").to_string()
 }
 
-fn json<T: serde::Serialize>(v: &T) -> String {
+pub(crate) fn json<T: serde::Serialize>(v: &T) -> String {
     serde_json::to_string(v).expect("records serialise to JSON")
 }
 
-fn parse_json<T: serde::de::DeserializeOwned>(s: &str) -> Result<T, StoreError> {
+pub(crate) fn parse_json<T: serde::de::DeserializeOwned>(s: &str) -> Result<T, StoreError> {
     serde_json::from_str(s).map_err(|e| StoreError::BadDocument(format!("index row: {e}")))
 }
 
@@ -380,6 +380,7 @@ pub fn dump(conn: &Connection) -> Result<Vec<String>, StoreError> {
         "entry_figures",
         "entry_bodies",
         "cases",
+        "erased_cases",
     ] {
         let mut stmt = conn.prepare(&format!("SELECT * FROM {table}"))?;
         let n = stmt.column_count();

@@ -130,6 +130,15 @@ pub(crate) fn open_encrypted(
     Ok(conn)
 }
 
+/// The raw page key of an existing store file. Not used by the store: the
+/// erasure tests decrypt every page of a file with it, free pages and the
+/// WAL included, to check that erased bytes are gone, as someone holding
+/// the passphrase would look for them.
+#[doc(hidden)]
+pub fn page_key(path: &Path, passphrase: &Passphrase) -> Result<Zeroizing<[u8; 32]>, StoreError> {
+    derive_key(passphrase, &read_salt(path)?)
+}
+
 fn read_salt(path: &Path) -> Result<[u8; SALT_LEN], StoreError> {
     let mut salt = [0u8; SALT_LEN];
     std::fs::File::open(path)

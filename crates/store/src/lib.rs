@@ -29,6 +29,7 @@
 //! It knows nothing of the network, the CLI or the app shell.
 
 mod chunks;
+mod erasure;
 mod error;
 mod index;
 mod key;
@@ -40,7 +41,9 @@ mod schema;
 use std::path::{Path, PathBuf};
 
 use automerge::ChangeHash;
-use chrono::{NaiveDate, Utc};
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
 use maraude_core::Lang;
 use maraude_core::access::Subject;
 use maraude_core::antenna::Antenna;
@@ -49,6 +52,7 @@ use maraude_core::document::{
     AntennaDoc, AnyDocument, CaseDoc, CaseRef, Document, ShiftDoc, ShiftRef,
 };
 use maraude_core::entry::{Author, Entry, EntryContent, EntryEdit, NewEntry};
+use maraude_core::erasure::{ErasedBecause, tombstone};
 use maraude_core::ids::{AntennaId, CaseId, DeviceId, EntryId, Nickname, ShiftId};
 use maraude_core::report::{FollowUp, NightReport, PeriodReport, PeriodTally};
 use maraude_core::shift::{NewShift, Shift, ShiftEnd};
@@ -58,7 +62,7 @@ use serde::Serialize;
 
 pub use chunks::document_id;
 pub use error::StoreError;
-pub use key::Passphrase;
+pub use key::{Passphrase, page_key};
 pub use link::ServerLink;
 pub use replica::{ChunkWrite, ChunksApplied};
 
@@ -109,12 +113,16 @@ pub struct StoreStats {
 
 /// 32 MiB of page cache: a year's entry figures (~20 MB) stay decrypted
 /// between two reports instead of being decrypted again page by page.
+/// `secure_delete`: deleted rows are overwritten with zeros, so an erased
+/// case is not left in free space for someone who has the passphrase.
 fn configure(conn: &Connection) -> Result<()> {
     conn.execute_batch(
         "PRAGMA journal_mode = WAL;
          PRAGMA synchronous = FULL;
          PRAGMA foreign_keys = ON;
          PRAGMA temp_store = MEMORY;
+         PRAGMA secure_delete = ON;
+
          PRAGMA cache_size = -32768;",
     )?;
     conn.busy_timeout(std::time::Duration::from_secs(10))?;
@@ -216,12 +224,17 @@ impl Store {
             device: self.device,
             antenna: self.antenna,
             recent: &mut self.recent,
+            erased: Vec::new(),
         };
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
         let out = f(&tx, &mut ctx)?;
         tx.commit()?;
+        if !ctx.erased.is_empty() {
+            // The WAL may still hold pages written before the erasure.
+            self.checkpoint()?;
+        }
         Ok(out)
     }
 
@@ -382,14 +395,7 @@ impl Store {
             )?;
             index::put_entry(tx, &logged_in, &entry)?;
             list_in_antenna(tx, ctx, |a| {
-                a.add_case(
-                    case.id,
-                    &CaseRef {
-                        kind: case.kind(),
-                        opened_at: case.opened_at,
-                        erased_at: None,
-                    },
-                )
+                a.add_case(case.id, &CaseRef::opened(case.kind(), case.opened_at))
             })?;
             Ok((case.clone(), entry.clone()))
         })
@@ -453,6 +459,107 @@ impl Store {
             let changed = change_document(tx, ctx, case.as_uuid(), missing, act)?;
             index::put_case(tx, &changed)?;
             Ok(changed)
+        })
+    }
+
+    /// Erase a case at the request of `by`, a lead or coordinator: its
+    /// document goes, history included; the antenna document keeps its
+    /// tombstone, which erases it on every device and the server as they
+    /// sync (see `maraude_core::erasure`).
+    pub fn erase_case(&mut self, case: &CaseId, by: &Nickname) -> Result<CaseRef> {
+        maraude_core::erasure::check_may_erase(&self.antenna()?, by)?;
+        let now = Utc::now();
+        let erased = self.erase(&[*case], now, ErasedBecause::Asked, Some(by))?;
+        erased
+            .into_iter()
+            .next()
+            .map(|(_, t)| t)
+            .ok_or_else(|| StoreError::NoSuchCase(case.short()))
+    }
+
+    /// Erase the cases closed for longer than the antenna's retention
+    /// period (run by the app and `maraude sync`; the server runs
+    /// [`Store::retention_due`] through its repo instead).
+    pub fn apply_retention(&mut self, now: DateTime<Utc>) -> Result<Vec<CaseId>> {
+        let due: Vec<CaseId> = self
+            .retention_due(now)?
+            .into_iter()
+            .map(|(c, _)| c)
+            .collect();
+        if due.is_empty() {
+            return Ok(due);
+        }
+        let erased = self.erase(&due, now, ErasedBecause::Retention, None)?;
+        Ok(erased.into_iter().map(|(c, _)| c).collect())
+    }
+
+    /// The tombstones that retention would write at `now`, one per case
+    /// closed for longer than the antenna's retention period.
+    pub fn retention_due(&self, now: DateTime<Utc>) -> Result<Vec<(CaseId, CaseRef)>> {
+        let days = self.antenna()?.settings.retention_days;
+        let listed = self.listed_cases()?;
+        let mut due = Vec::new();
+        for (summary, _) in index::case_summaries(&self.conn, false)? {
+            if !maraude_core::erasure::retention_due(&summary, days, now) {
+                continue;
+            }
+            if let Some(line) = listed.get(&summary.id) {
+                let t = tombstone(line, Some(&summary), now, ErasedBecause::Retention, None);
+                due.push((summary.id, t));
+            }
+        }
+        Ok(due)
+    }
+
+    /// The cases erased on this antenna, as their tombstones.
+    pub fn erased_cases(&self) -> Result<Vec<(CaseId, CaseRef)>> {
+        erasure::tombstones(&self.conn)
+    }
+
+    fn listed_cases(&self) -> Result<BTreeMap<CaseId, CaseRef>> {
+        let doc: AntennaDoc = chunks::load(
+            &self.conn,
+            &document_id(self.antenna.as_uuid()),
+            &self.device,
+        )?
+        .ok_or_else(missing_antenna)?;
+        Ok(doc.cases()?)
+    }
+
+    /// Write the tombstones of `cases` in the antenna document and delete
+    /// their documents here, in one transaction.
+    fn erase(
+        &mut self,
+        cases: &[CaseId],
+        now: DateTime<Utc>,
+        because: ErasedBecause,
+        by: Option<&Nickname>,
+    ) -> Result<Vec<(CaseId, CaseRef)>> {
+        let listed = self.listed_cases()?;
+        let mut tombstones = Vec::new();
+        for case in cases {
+            let line = listed
+                .get(case)
+                .ok_or_else(|| StoreError::NoSuchCase(case.short()))?;
+            let summary = index::case_summary(&self.conn, case)?;
+            let t = tombstone(line, summary.as_ref(), now, because, by.cloned());
+            tombstones.push((*case, t));
+        }
+        self.write(|tx, ctx| {
+            let id = ctx.antenna;
+            let all = change_document(
+                tx,
+                ctx,
+                id.as_uuid(),
+                missing_antenna,
+                |a: &mut AntennaDoc| {
+                    a.erase_cases(&tombstones)?;
+                    a.cases()
+                },
+            )?;
+            let erased = erasure::follow(tx, ctx, &all)?;
+            ctx.erased.extend(erased);
+            Ok(tombstones)
         })
     }
 
@@ -533,6 +640,9 @@ impl Store {
         index::for_each_period_row(&self.conn, from, to, |row| tally.add(row))?;
         for (c, _) in index::case_summaries(&self.conn, false)? {
             tally.add_case(&c);
+        }
+        for (_, tombstone) in erasure::tombstones(&self.conn)? {
+            tally.add_erased_case(&tombstone);
         }
         Ok(tally.finish(&antenna, lang))
     }
@@ -732,6 +842,8 @@ struct Ctx<'a> {
     device: DeviceId,
     antenna: AntennaId,
     recent: &'a mut RecentDocuments,
+    /// Cases whose document this write deleted (see `erasure`).
+    erased: Vec<CaseId>,
 }
 
 fn samod_key(doc: &DocumentId) -> samod_core::StorageKey {
@@ -816,7 +928,7 @@ fn list_in_antenna(
 /// re-derive the document's index rows.
 fn merge(
     tx: &Connection,
-    ctx: &Ctx,
+    ctx: &mut Ctx,
     expected: Option<&DocumentId>,
     bytes: &[u8],
 ) -> Result<ImportSummary> {
@@ -830,6 +942,14 @@ fn merge(
             document_id(&record_of(&any)?)
         }
     };
+    let summary_of_nothing = ImportSummary {
+        new_document: false,
+        changes_received: received,
+        changes_new: 0,
+    };
+    if erasure::is_erased(tx, &doc)? {
+        return Ok(summary_of_nothing);
+    }
     let existing = chunks::load_range(tx, &samod_key(&doc))?;
     let mut merged = automerge::AutoCommit::new();
     for (_, c) in &existing {
@@ -860,6 +980,8 @@ fn merge(
             check_antenna(&doc, a.id, ctx)?;
             append(tx, &doc, d, &before, "antenna", &record_text)?;
             index::put_antenna(tx, &a)?;
+            let erased = erasure::follow(tx, ctx, &d.cases()?)?;
+            ctx.erased.extend(erased);
         }
         AnyDocument::Shift(d) => {
             let s = d.shift()?;

@@ -60,6 +60,11 @@ impl RecentDocuments {
         Ok((heads == stored).then_some(doc))
     }
 
+    /// Drop `id` (its document was erased).
+    pub fn forget(&mut self, id: &DocumentId) {
+        self.docs.retain(|(kept, _)| kept != id);
+    }
+
     /// Keep `doc`, just written, for the next change.
     pub fn keep(&mut self, id: DocumentId, doc: AutoCommit) {
         self.docs.retain(|(kept, _)| *kept != id);

@@ -20,7 +20,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 use samod_core::DocumentId;
 
 use crate::error::StoreError;
-use crate::{Ctx, check_antenna, chunks, document_id, index, record_of, samod_key};
+use crate::{Ctx, check_antenna, chunks, document_id, erasure, index, record_of, samod_key};
 
 /// One storage operation samod asked for.
 #[derive(Debug, Clone)]
@@ -47,13 +47,20 @@ pub(crate) fn document_of(key: &str) -> Option<DocumentId> {
 
 pub(crate) fn apply(
     tx: &Connection,
-    ctx: &Ctx,
+    ctx: &mut Ctx,
     writes: Vec<ChunkWrite>,
 ) -> Result<ChunksApplied, StoreError> {
     let mut touched: Vec<DocumentId> = Vec::new();
     for write in writes {
         match write {
             ChunkWrite::Put { key, data } => {
+                // An erased case does not come back through a peer that
+                // has not heard yet.
+                if let Some(doc) = document_of(&key)
+                    && erasure::is_erased(tx, &doc)?
+                {
+                    continue;
+                }
                 tx.prepare_cached("INSERT OR REPLACE INTO chunks (key, data) VALUES (?1, ?2)")?
                     .execute(params![key, data])?;
                 if let Some(doc) = document_of(&key)
@@ -85,7 +92,7 @@ pub(crate) fn apply(
 /// still recorded, so a kept copy in `recent.rs` is known to be stale).
 pub(crate) fn reindex(
     tx: &Connection,
-    ctx: &Ctx,
+    ctx: &mut Ctx,
     doc: &DocumentId,
 ) -> Result<Option<String>, StoreError> {
     let stored = chunks::load_range(tx, &samod_key(doc))?;
@@ -124,7 +131,7 @@ pub(crate) fn reindex(
 
 fn index_rows(
     tx: &Connection,
-    ctx: &Ctx,
+    ctx: &mut Ctx,
     doc: &DocumentId,
     stored: &[(String, Vec<u8>)],
 ) -> Result<(), StoreError> {
@@ -141,6 +148,8 @@ fn index_rows(
             let a = d.antenna()?;
             check_antenna(doc, a.id, ctx)?;
             index::put_antenna(tx, &a)?;
+            let erased = erasure::follow(tx, ctx, &d.cases()?)?;
+            ctx.erased.extend(erased);
             ("antenna", a.id)
         }
         AnyDocument::Shift(d) => {

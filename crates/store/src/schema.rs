@@ -148,6 +148,16 @@ const MIGRATIONS: &[&str] = &[
         linked_at TEXT NOT NULL
     );
     ",
+    // 4: erasure. The cases erased on this antenna, with their tombstone:
+    // their chunks are deleted and chunks received later for them are
+    // dropped. Not index: a rebuild keeps it, since the documents are gone.
+    "
+    CREATE TABLE erased_cases (
+        id TEXT PRIMARY KEY,
+        doc TEXT NOT NULL UNIQUE,
+        tombstone TEXT NOT NULL
+    );
+    ",
 ];
 
 /// The newest store format this build knows.

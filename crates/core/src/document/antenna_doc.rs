@@ -1,5 +1,6 @@
 use std::collections::BTreeMap;
 
+use automerge::transaction::Transactable;
 use automerge::{AutoCommit, ROOT};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
@@ -8,8 +9,9 @@ use serde_json::Value;
 use super::{Document, from_json, json, new_document, read_prop, read_root_fields, to_json};
 use crate::antenna::Antenna;
 use crate::case::CaseKind;
+use crate::erasure::ErasedBecause;
 use crate::error::DocumentError;
-use crate::ids::{CaseId, DeviceId, ShiftId};
+use crate::ids::{CaseId, DeviceId, Nickname, ShiftId};
 use crate::shift::ShiftKind;
 
 const KIND: &str = "antenna";
@@ -21,14 +23,38 @@ pub struct ShiftRef {
     pub date: NaiveDate,
 }
 
-/// A case as listed in the antenna document. After erasure, only this stays:
-/// no alias, no phone, no free text.
+/// A case as listed in the antenna document. After erasure, only this stays
+/// (see [`crate::erasure`]): no alias, no phone, no free text; the outcome
+/// and closing date only so that the period figures do not change.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CaseRef {
     pub kind: CaseKind,
     pub opened_at: DateTime<Utc>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outcome: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub closed_at: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub erased_at: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub erased_because: Option<ErasedBecause>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub erased_by: Option<Nickname>,
+}
+
+impl CaseRef {
+    /// The line of a newly opened case.
+    pub fn opened(kind: CaseKind, opened_at: DateTime<Utc>) -> Self {
+        Self {
+            kind,
+            opened_at,
+            outcome: None,
+            closed_at: None,
+            erased_at: None,
+            erased_because: None,
+            erased_by: None,
+        }
+    }
 }
 
 /// The antenna's document: reference data and the list of its documents.
@@ -101,6 +127,14 @@ impl AntennaDoc {
         Ok(())
     }
 
+    /// Turn the cases' lines into their tombstones (see [`crate::erasure`]),
+    /// in one change.
+    pub fn erase_cases(&mut self, tombstones: &[(CaseId, CaseRef)]) -> Result<(), DocumentError> {
+        write_tombstones(&mut self.0, tombstones)?;
+        self.0.commit();
+        Ok(())
+    }
+
     pub fn shifts(&self) -> Result<BTreeMap<ShiftId, ShiftRef>, DocumentError> {
         from_json(KIND, read_prop(&self.0, &ROOT, "shifts")?)
     }
@@ -108,4 +142,21 @@ impl AntennaDoc {
     pub fn cases(&self) -> Result<BTreeMap<CaseId, CaseRef>, DocumentError> {
         from_json(KIND, read_prop(&self.0, &ROOT, "cases")?)
     }
+}
+
+/// Write tombstones into an antenna document through any Automerge
+/// transaction: the store's [`AntennaDoc`], or a repo's live document on
+/// the server.
+pub fn write_tombstones<T: Transactable>(
+    tx: &mut T,
+    tombstones: &[(CaseId, CaseRef)],
+) -> Result<(), DocumentError> {
+    let cases = json::child_id(tx, &ROOT, "cases").map_err(|_| DocumentError::Malformed {
+        kind: KIND,
+        detail: "no cases map".into(),
+    })?;
+    for (id, tombstone) in tombstones {
+        json::put_json(tx, &cases, id.to_string().as_str(), &to_json(tombstone))?;
+    }
+    Ok(())
 }

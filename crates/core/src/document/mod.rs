@@ -21,7 +21,7 @@ mod case_doc;
 pub mod json;
 mod shift_doc;
 
-pub use antenna_doc::{AntennaDoc, CaseRef, ShiftRef};
+pub use antenna_doc::{AntennaDoc, CaseRef, ShiftRef, write_tombstones};
 pub use case_doc::CaseDoc;
 pub use shift_doc::ShiftDoc;
 

@@ -7,7 +7,9 @@ use super::rows::{CaseSummary, ShiftSummary, TallyRow};
 use crate::Lang;
 use crate::antenna::Antenna;
 use crate::case::CaseKind;
+use crate::document::CaseRef;
 use crate::entry::{Composition, EntryKind};
+use crate::erasure::ERASED_WHILE_OPEN;
 use crate::ids::{ItemId, PlaceId};
 use crate::shift::ShiftKind;
 
@@ -302,16 +304,30 @@ impl PeriodTally {
 
     /// Cases opened in the period, and how they ended.
     pub fn add_case(&mut self, c: &CaseSummary) {
-        if !self.in_range(crate::time::paris_date(c.opened_at)) {
+        self.count_case(c.kind, c.opened_at, c.outcome.as_deref());
+    }
+
+    /// An erased case counts as it did before its erasure: its tombstone
+    /// keeps its kind, opening and outcome. A line not erased is counted
+    /// from its case instead, so it is ignored here.
+    pub fn add_erased_case(&mut self, c: &CaseRef) {
+        if c.erased_at.is_some() {
+            let outcome = c.outcome.as_deref().unwrap_or(ERASED_WHILE_OPEN);
+            self.count_case(c.kind, c.opened_at, Some(outcome));
+        }
+    }
+
+    fn count_case(&mut self, kind: CaseKind, opened_at: DateTime<Utc>, outcome: Option<&str>) {
+        if !self.in_range(crate::time::paris_date(opened_at)) {
             return;
         }
         let t = &mut self.report.cases;
-        match c.kind {
+        match kind {
             CaseKind::ShelterRequest => t.shelter_requests_opened += 1,
             CaseKind::Referral => t.referrals_opened += 1,
         }
-        match &c.outcome {
-            Some(o) => *t.outcomes.entry(o.clone()).or_default() += 1,
+        match outcome {
+            Some(o) => *t.outcomes.entry(o.to_string()).or_default() += 1,
             None => t.still_open += 1,
         }
     }

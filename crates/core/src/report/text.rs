@@ -142,6 +142,7 @@ fn code_words(code: &str) -> Option<(&'static str, &'static str)> {
         "lost_contact" => ("perdu de vue", "lost contact"),
         "seen" => ("vu·e par le service", "seen by the service"),
         "not_seen" => ("pas vu·e", "not seen"),
+        "erased_while_open" => ("effacé avant clôture", "erased before closing"),
         "medical" => ("soins", "medical"),
         "food" => ("alimentation", "food"),
         "information" => ("information", "information"),
@@ -464,6 +465,7 @@ mod tests {
                 "lost_contact",
                 "seen",
                 "not_seen",
+                crate::erasure::ERASED_WHILE_OPEN,
             ]
             .map(String::from),
         );

@@ -1,7 +1,9 @@
 //! The store's stories, on real SQLCipher files in temporary directories.
 #![allow(clippy::unwrap_used)] // tests fail loudly by design
 
+mod erasure;
 mod field;
+mod forensic;
 mod golden;
 mod merge;
 mod protection;
@@ -14,7 +16,7 @@ use maraude_core::antenna::{Place, PlaceKind};
 use maraude_core::entry::{Composition, EntryContent, NewEntry, Quantity};
 use maraude_core::ids::{Nickname, ShiftId};
 use maraude_core::shift::{NewShift, ShiftKind};
-use maraude_store::{Passphrase, Store};
+use maraude_store::{ChunkWrite, Passphrase, Store};
 
 pub const PASSPHRASE: &str = "dunes du nord 2026";
 
@@ -94,4 +96,15 @@ pub fn give(item: &str, n: i64, place: &str) -> NewEntry {
             composition: Composition::default(),
         },
     }
+}
+
+/// What samod would put for every chunk of `from`'s documents.
+pub fn puts_of(from: &Store) -> Vec<ChunkWrite> {
+    let mut out = Vec::new();
+    for (doc, _) in from.documents().unwrap() {
+        for (key, data) in from.chunks_under(&[doc.to_string()]).unwrap() {
+            out.push(ChunkWrite::Put { key, data });
+        }
+    }
+    out
 }

@@ -6,18 +6,7 @@
 use maraude_core::ids::DeviceId;
 use maraude_store::{ChunkWrite, Passphrase, Store};
 
-use super::{calais, give, nick, night_shift};
-
-/// What samod would put for every chunk of `from`'s documents.
-fn puts_of(from: &Store) -> Vec<ChunkWrite> {
-    let mut out = Vec::new();
-    for (doc, _) in from.documents().unwrap() {
-        for (key, data) in from.chunks_under(&[doc.to_string()]).unwrap() {
-            out.push(ChunkWrite::Put { key, data });
-        }
-    }
-    out
-}
+use super::{calais, give, nick, night_shift, puts_of};
 
 #[test]
 fn samod_puts_index_what_they_bring_and_an_empty_store_fills_from_them() {

@@ -207,6 +207,7 @@ export const en = {
   'code.outcome.lost_contact': 'Lost contact',
   'code.outcome.seen': 'Seen by the service',
   'code.outcome.not_seen': 'Not seen',
+  'code.outcome.erased_while_open': 'Erased before closing',
 
   'timeline.correct': 'Correct',
   'timeline.strike': 'Strike out',

@@ -207,6 +207,7 @@ export const fr: Record<Key, Message> = {
   'code.outcome.lost_contact': 'Perdu de vue',
   'code.outcome.seen': 'Vu·e par le service',
   'code.outcome.not_seen': 'Pas vu·e',
+  'code.outcome.erased_while_open': 'Effacé avant clôture',
 
   'timeline.correct': 'Corriger',
   'timeline.strike': 'Barrer',
