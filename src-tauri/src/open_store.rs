@@ -27,7 +27,10 @@ impl OpenStore {
         if !path.exists() {
             return Err(AppError::no_store());
         }
-        let store = Store::open(path, &passphrase)?;
+        let mut store = Store::open(path, &passphrase)?;
+        // Cases closed for longer than the antenna's retention period go
+        // now, before anything is shown, even if this tablet never syncs.
+        store.apply_retention(chrono::Utc::now())?;
         self.hold(store)
     }
 

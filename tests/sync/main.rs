@@ -14,11 +14,17 @@
 //! - [`bad_messages`]: text frames, bytes that are not protocol messages,
 //!   messages cut short or over the size limit close their connection;
 //!   the server stays up and its store unchanged.
+//! - [`erasure`]: a case a lead erases, or the server by retention, is
+//!   gone from every decrypted store, the server's included; a teammate's
+//!   offline note does not bring it back; the figures stay.
 
 #![allow(clippy::unwrap_used)]
 
 mod a_team_syncs;
 mod bad_messages;
+mod erasure;
+#[path = "../../crates/store/tests/store/forensic.rs"]
+mod forensic;
 mod random_schedules;
 mod server;
 #[allow(dead_code)]

@@ -18,6 +18,7 @@ pub struct Server {
     pub data_dir: PathBuf,
     port: u16,
     child: Option<Child>,
+    env: Vec<(String, String)>,
 }
 
 fn server_bin() -> PathBuf {
@@ -40,11 +41,20 @@ fn free_port() -> u16 {
 
 impl Server {
     pub fn start(data_dir: &Path) -> Self {
+        Self::start_with(data_dir, &[])
+    }
+
+    /// [`Server::start`] with more environment (`MARAUDE_…` settings).
+    pub fn start_with(data_dir: &Path, env: &[(&str, &str)]) -> Self {
         let mut server = Server {
             url: String::new(),
             data_dir: data_dir.to_path_buf(),
             port: free_port(),
             child: None,
+            env: env
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
         };
         server.url = format!("http://127.0.0.1:{}", server.port);
         server.spawn();
@@ -64,6 +74,7 @@ impl Server {
             .arg(&self.data_dir)
             .env("MARAUDE_SERVER_PASSPHRASE", SERVER_PASSPHRASE)
             .env("MARAUDE_REGISTRATION_TOKEN", REGISTRATION_TOKEN)
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
             .stdin(Stdio::null())
             .stdout(log.try_clone().expect("log"))
             .stderr(log)
@@ -132,14 +143,17 @@ impl Server {
             .is_some_and(|c| c.try_wait().ok().flatten().is_none())
     }
 
+    /// The file of an antenna's store on the server.
+    pub fn antenna_store_path(&self, antenna: &str) -> PathBuf {
+        self.data_dir
+            .join("antennas")
+            .join(format!("{antenna}.maraude"))
+    }
+
     /// The antenna's store on the server, opened behind its back.
     pub fn antenna_store(&self, antenna: &str) -> maraude_store::Store {
-        let path = self
-            .data_dir
-            .join("antennas")
-            .join(format!("{antenna}.maraude"));
         maraude_store::Store::open(
-            &path,
+            &self.antenna_store_path(antenna),
             &maraude_store::Passphrase::new(SERVER_PASSPHRASE.into()),
         )
         .expect("the server's antenna store opens with the server passphrase")

@@ -2,7 +2,7 @@
 
 use std::fmt::Write;
 
-use anyhow::Result;
+use anyhow::{Result, bail};
 use clap::Subcommand;
 use maraude_core::case::{CaseAction, Outcome};
 
@@ -38,6 +38,15 @@ pub enum CaseCommand {
         case: String,
         #[arg(long)]
         reason: String,
+    },
+    /// Erase a case for good (a lead or coordinator, given with --by): the
+    /// person's data and its whole history go, here and on every device and
+    /// the server as they sync; the figures of the reports stay.
+    Erase {
+        case: String,
+        /// Erasing cannot be undone: say so.
+        #[arg(long)]
+        confirm: bool,
     },
 }
 
@@ -132,6 +141,24 @@ pub fn run(ctx: &Ctx, c: CaseCommand) -> Result<()> {
                 CaseAction::Closed { outcome },
                 current(&store, shift)?,
             )
+        }
+        CaseCommand::Erase { case, confirm } => {
+            let id = store.find_case(&case)?;
+            if !confirm {
+                bail!(
+                    "erasing case {} deletes the person's data and its history for good, on every device once synced; add --confirm to go ahead",
+                    id.short()
+                );
+            }
+            let tombstone = store.erase_case(&id, &ctx.by()?)?;
+            return output::done(
+                ctx,
+                &format!(
+                    "Case {} erased: its person and history are gone from this tablet, and will be from the others and the server as they sync. The reports keep its figures.",
+                    id.short()
+                ),
+                &tombstone,
+            );
         }
         CaseCommand::Reopen { case, reason } => (
             store.find_case(&case)?,

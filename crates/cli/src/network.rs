@@ -164,6 +164,12 @@ pub fn sync(ctx: &Ctx) -> Result<()> {
             }
         )
     };
+    let human = match summary.cases_erased {
+        0 => human,
+        n => format!(
+            "{human} {n} follow-up case(s) erased on this tablet (retention or a lead's erasure)."
+        ),
+    };
     output::done(ctx, &human, &summary)
 }
 

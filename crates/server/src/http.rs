@@ -84,6 +84,35 @@ impl App {
         Ok(hub)
     }
 
+    /// Erase, on every antenna, the cases closed for longer than its
+    /// retention period (see [`Hub::apply_retention`]). An antenna that
+    /// fails is logged and the others still run.
+    pub async fn apply_retention(&self) -> usize {
+        let antennas = match self.registry.antennas() {
+            Ok(a) => a,
+            Err(e) => {
+                tracing::error!(error = %e, "retention: cannot list the antennas");
+                return 0;
+            }
+        };
+        let mut erased = 0;
+        for antenna in antennas {
+            let done = match self.hub(antenna).await {
+                Ok(hub) => hub.apply_retention().await.map_err(|e| e.to_string()),
+                Err(e) => Err(e.message),
+            };
+            match done {
+                Ok(0) => {}
+                Ok(n) => {
+                    tracing::info!(%antenna, cases = n, "retention: cases erased");
+                    erased += n;
+                }
+                Err(error) => tracing::error!(%antenna, %error, "retention failed"),
+            }
+        }
+        erased
+    }
+
     /// Stop every antenna's repo, flushing its storage.
     pub async fn stop(&self) {
         let hubs: Vec<Arc<Hub>> = self.hubs.lock().await.values().cloned().collect();

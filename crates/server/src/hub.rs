@@ -14,6 +14,7 @@ use std::sync::{Arc, Mutex};
 use chrono::Utc;
 use futures::StreamExt;
 use maraude_core::access::{self, Role, Subject};
+use maraude_core::document::write_tombstones;
 use maraude_core::ids::{AntennaId, DeviceId};
 use maraude_store::{DocumentId, Passphrase, Store, StoreError};
 use maraude_sync::{StoreHandle, api};
@@ -195,6 +196,39 @@ impl Hub {
             })
             .await
             .map_err(|_| StoreError::BadDocument("the antenna's store is closed".into()))?
+    }
+
+    /// Erase the cases closed for longer than the antenna's retention
+    /// period. Their tombstones are written into the antenna document
+    /// through the repo, so that every device receives them; storing that
+    /// change deletes the cases here (`maraude_store`'s erasure). Returns
+    /// how many cases were erased.
+    pub async fn apply_retention(&self) -> anyhow::Result<usize> {
+        let now = Utc::now();
+        let due = self
+            .store
+            .with(move |s| s.retention_due(now))
+            .await
+            .map_err(|_| anyhow::anyhow!("the antenna's store is closed"))??;
+        if due.is_empty() {
+            return Ok(0);
+        }
+        let antenna_doc = maraude_store::document_id(&self.antenna);
+        let Some(handle) = self
+            .repo
+            .find(antenna_doc)
+            .await
+            .map_err(|_| anyhow::anyhow!("the repo stopped"))?
+        else {
+            return Ok(0);
+        };
+        handle.with_document(|doc| {
+            let mut tx = doc.transaction();
+            write_tombstones(&mut tx, &due)?;
+            tx.commit();
+            Ok::<_, maraude_core::DocumentError>(())
+        })?;
+        Ok(due.len())
     }
 
     /// Record the heads `device` says it now shares.

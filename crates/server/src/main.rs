@@ -36,6 +36,10 @@ struct Config {
     /// Sync connections served at once; more are refused with 503.
     #[arg(long, env = "MARAUDE_MAX_CONNECTIONS", default_value_t = 500)]
     max_connections: usize,
+    /// How often, in seconds, the server erases the cases closed for
+    /// longer than their antenna's retention period (also once at start).
+    #[arg(long, env = "MARAUDE_RETENTION_CHECK_SECS", default_value_t = 3600)]
+    retention_check_secs: u64,
     /// Logs as JSON lines (for a log collector) instead of text.
     #[arg(long, env = "MARAUDE_LOG_JSON")]
     log_json: bool,
@@ -83,9 +87,21 @@ async fn main() -> Result<()> {
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;
     tracing::info!(listen = %listener.local_addr()?, data_dir = %config.data_dir.display(), "maraude-server ready");
+    let every = std::time::Duration::from_secs(config.retention_check_secs.max(1));
+    let retention = tokio::spawn({
+        let app = app.clone();
+        async move {
+            let mut ticks = tokio::time::interval(every);
+            loop {
+                ticks.tick().await;
+                app.apply_retention().await;
+            }
+        }
+    });
     axum::serve(listener, router(app.clone()))
         .with_graceful_shutdown(shutdown())
         .await?;
+    retention.abort();
     app.stop().await;
     tracing::info!("stopped");
     Ok(())

@@ -54,7 +54,7 @@ use maraude_core::document::{
 use maraude_core::entry::{Author, Entry, EntryContent, EntryEdit, NewEntry};
 use maraude_core::erasure::{ErasedBecause, tombstone};
 use maraude_core::ids::{AntennaId, CaseId, DeviceId, EntryId, Nickname, ShiftId};
-use maraude_core::report::{FollowUp, NightReport, PeriodReport, PeriodTally};
+use maraude_core::report::{CaseSummary, FollowUp, NightReport, PeriodReport, PeriodTally};
 use maraude_core::shift::{NewShift, Shift, ShiftEnd};
 use recent::RecentDocuments;
 use rusqlite::{Connection, Transaction, TransactionBehavior, params};
@@ -496,10 +496,18 @@ impl Store {
     /// The tombstones that retention would write at `now`, one per case
     /// closed for longer than the antenna's retention period.
     pub fn retention_due(&self, now: DateTime<Utc>) -> Result<Vec<(CaseId, CaseRef)>> {
+        let closed: Vec<CaseSummary> = index::case_summaries(&self.conn, false)?
+            .into_iter()
+            .filter_map(|(c, _)| (!c.open).then_some(c))
+            .collect();
+        // A new device has no antenna yet, and no case either.
+        if closed.is_empty() {
+            return Ok(Vec::new());
+        }
         let days = self.antenna()?.settings.retention_days;
         let listed = self.listed_cases()?;
         let mut due = Vec::new();
-        for (summary, _) in index::case_summaries(&self.conn, false)? {
+        for summary in closed {
             if !maraude_core::erasure::retention_due(&summary, days, now) {
                 continue;
             }

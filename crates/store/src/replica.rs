@@ -215,6 +215,9 @@ pub(crate) fn subject(conn: &Connection, doc: &DocumentId) -> Result<Subject, St
         .query_row(params![doc.to_string()], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()?;
     let Some((kind, record)) = row else {
+        if erasure::is_erased(conn, doc)? {
+            return Ok(Subject::Erased);
+        }
         return Ok(Subject::Unknown);
     };
     Ok(match kind.as_str() {

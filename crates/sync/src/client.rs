@@ -44,6 +44,9 @@ pub struct SyncSummary {
     /// Sync-protocol payload bytes (not counting WebSocket and TCP framing).
     pub bytes_sent: u64,
     pub bytes_received: u64,
+    /// Follow-up cases erased on this device during the sync: by retention
+    /// here, or because their tombstone arrived.
+    pub cases_erased: usize,
     /// Times the connection was cut and dialled again.
     pub reconnections: u32,
     pub millis: u64,
@@ -76,8 +79,16 @@ pub async fn sync_with_server(
     progress: impl Fn(usize, usize),
 ) -> Result<SyncSummary, SyncError> {
     let started = Instant::now();
-    let (link, device) = store
-        .with(|s| Ok::<_, maraude_store::StoreError>((s.server_link()?, s.device())))
+    // Retention first, so that nothing past it is sent.
+    let (link, device, erased_before) = store
+        .with(|s| {
+            s.apply_retention(chrono::Utc::now())?;
+            Ok::<_, maraude_store::StoreError>((
+                s.server_link()?,
+                s.device(),
+                s.erased_cases()?.len(),
+            ))
+        })
         .await??;
     let link = link.ok_or(SyncError::NotEnrolled)?;
     let http = reqwest::Client::builder()
@@ -113,6 +124,7 @@ pub async fn sync_with_server(
         ..SyncSummary::default()
     };
     if wanted.is_empty() {
+        // Nothing erased: an erasure here changes the antenna document.
         summary.millis = started.elapsed().as_millis() as u64;
         return Ok(summary);
     }
@@ -127,6 +139,7 @@ pub async fn sync_with_server(
         .await;
     let outcome = sync_documents(
         &repo,
+        store,
         Server {
             link: &link,
             base: &base,
@@ -175,6 +188,8 @@ pub async fn sync_with_server(
         &link,
     )
     .await?;
+    let erased_after = store.with(|s| s.erased_cases().map(|e| e.len())).await??;
+    summary.cases_erased = erased_after.saturating_sub(erased_before);
     summary.bytes_sent = traffic.sent.load(Ordering::Relaxed);
     summary.bytes_received = traffic.received.load(Ordering::Relaxed);
     summary.millis = started.elapsed().as_millis() as u64;
@@ -202,6 +217,7 @@ struct Server<'a> {
 
 async fn sync_documents(
     repo: &Repo,
+    store: &StoreHandle,
     server: Server<'_>,
     wanted: BTreeSet<DocumentId>,
     before: &BTreeMap<DocumentId, Vec<ChangeHash>>,
@@ -258,7 +274,7 @@ async fn sync_documents(
                 let known = before.get(&doc).cloned().unwrap_or_default();
                 let attempt = tokio::time::timeout(
                     patience.document,
-                    sync_one(repo, doc.clone(), known, conn),
+                    sync_one(repo, store, doc.clone(), known, conn),
                 );
                 tokio::select! {
                     r = attempt => (doc, r.ok()),
@@ -297,9 +313,12 @@ async fn sync_documents(
 }
 
 /// Bring one document into sync both ways over `conn`; `None` when the
-/// server has it not, or not for this device.
+/// server has it not, or not for this device, or when it is a case erased
+/// meanwhile (the server refuses an erased case, and the antenna
+/// document's tombstone, arriving in the same sync, erases it here).
 async fn sync_one(
     repo: &Repo,
+    store: &StoreHandle,
     doc: DocumentId,
     before: Vec<ChangeHash>,
     conn: ConnectionId,
@@ -311,11 +330,14 @@ async fn sync_one(
     else {
         return Ok(None);
     };
-    future::join(
+    let both_ways = future::join(
         handle.they_have_our_changes(conn),
         handle.we_have_their_changes(conn),
-    )
-    .await;
+    );
+    tokio::select! {
+        _ = both_ways => {}
+        _ = erased_here(store, doc.clone()) => return Ok(None),
+    }
     let (heads, received) =
         handle.with_document(|d| (d.get_heads(), d.get_changes_meta(&before).len()));
     Ok(Some(SyncedDoc {
@@ -323,6 +345,19 @@ async fn sync_one(
         heads,
         received,
     }))
+}
+
+/// Resolves once `doc` is an erased case in this store.
+async fn erased_here(store: &StoreHandle, doc: DocumentId) {
+    loop {
+        let d = doc.clone();
+        match store.with(move |s| s.subject(&d)).await {
+            Ok(Ok(maraude_core::access::Subject::Erased)) => return,
+            // Closed store: the sync is ending anyway; do not call it erased.
+            Err(_) => future::pending::<()>().await,
+            _ => tokio::time::sleep(Duration::from_millis(250)).await,
+        }
+    }
 }
 
 /// The device shares with its server and nobody else.
