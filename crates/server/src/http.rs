@@ -1,14 +1,15 @@
 //! The server's HTTP surface: health, enrolment, devices, "what changed",
-//! and the sync WebSocket.
+//! sync tickets, and the sync WebSocket.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Instant;
 
-use axum::extract::{FromRequestParts, Path, State};
-use axum::http::StatusCode;
+use axum::extract::{FromRequestParts, Path, Query, State};
 use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -16,7 +17,9 @@ use chrono::{Duration, Utc};
 use futures::StreamExt;
 use maraude_core::access::Role;
 use maraude_store::Passphrase;
-use maraude_sync::api::{self, Acked, CodeRequest, DeviceInfo, Enrol, Enrolled, EnrolmentCode};
+use maraude_sync::api::{
+    self, Acked, CodeRequest, DeviceInfo, Enrol, Enrolled, EnrolmentCode, SyncTicket,
+};
 use samod::{PeerId, Transport};
 use tokio::sync::Mutex;
 use uuid::Uuid;
@@ -24,6 +27,7 @@ use uuid::Uuid;
 use crate::hub::Hub;
 use crate::registry::{Device, NewDevice, Registry, RegistryError};
 use crate::secrets;
+use crate::ticket::{TICKET_LIFETIME, Tickets};
 
 /// How long an enrolment code stays valid.
 const CODE_LIFETIME_HOURS: i64 = 48;
@@ -38,6 +42,7 @@ pub struct App {
     pub max_connections: usize,
     pub connections: AtomicUsize,
     hubs: Mutex<HashMap<Uuid, Arc<Hub>>>,
+    tickets: Tickets,
 }
 
 impl std::fmt::Debug for App {
@@ -64,6 +69,7 @@ impl App {
             max_connections,
             connections: AtomicUsize::new(0),
             hubs: Mutex::default(),
+            tickets: Tickets::default(),
         }
     }
 
@@ -132,6 +138,7 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/v1/devices/{id}/revoke", post(revoke))
         .route("/v1/sync/pending", get(pending))
         .route("/v1/sync/acked", post(acked))
+        .route("/v1/sync/ticket", post(sync_ticket))
         .route("/v1/sync", get(sync_socket))
         .with_state(app)
 }
@@ -194,35 +201,73 @@ impl IntoResponse for ApiError {
 #[derive(Debug)]
 pub struct Authenticated(pub Device);
 
-fn bearer(parts: &Parts) -> Option<&str> {
-    parts
-        .headers
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    headers
         .get(api::AUTHORIZATION)?
         .to_str()
         .ok()?
         .strip_prefix("Bearer ")
 }
 
+fn unauthorised(message: impl Into<String>) -> ApiError {
+    ApiError::new(StatusCode::UNAUTHORIZED, "unauthorised", message)
+}
+
+/// The enrolled, not revoked device whose credential hashes to this.
+fn device_with_credential(app: &App, credential_hash: &str) -> Result<Device, ApiError> {
+    let device = app
+        .registry
+        .device_by_credential(credential_hash)?
+        .ok_or_else(|| unauthorised("unknown credential: enrol this device again"))?;
+    if device.revoked_at.is_some() {
+        return Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "revoked",
+            "this device was revoked by its antenna; ask a lead to enrol it again",
+        ));
+    }
+    Ok(device)
+}
+
 impl FromRequestParts<Arc<App>> for Authenticated {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, app: &Arc<App>) -> Result<Self, ApiError> {
-        let unauthorised = |m: &str| ApiError::new(StatusCode::UNAUTHORIZED, "unauthorised", m);
-        let token = bearer(parts).ok_or_else(|| {
+        let token = bearer(&parts.headers).ok_or_else(|| {
             unauthorised("no credential: send the device's credential as `Authorization: Bearer …`")
         })?;
-        let device = app
-            .registry
-            .device_by_credential(&secrets::hash(token))?
-            .ok_or_else(|| unauthorised("unknown credential: enrol this device again"))?;
-        if device.revoked_at.is_some() {
-            return Err(ApiError::new(
-                StatusCode::UNAUTHORIZED,
-                "revoked",
-                "this device was revoked by its antenna; ask a lead to enrol it again",
-            ));
+        device_with_credential(app, &secrets::hash(token)).map(Authenticated)
+    }
+}
+
+/// The device opening the sync WebSocket: by its credential in the
+/// header, or by a ticket in the URL (see [`crate::ticket`]).
+#[derive(Debug)]
+pub struct SyncDevice(pub Device);
+
+impl FromRequestParts<Arc<App>> for SyncDevice {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, app: &Arc<App>) -> Result<Self, ApiError> {
+        if bearer(&parts.headers).is_some() {
+            return Authenticated::from_request_parts(parts, app)
+                .await
+                .map(|Authenticated(device)| SyncDevice(device));
         }
-        Ok(Authenticated(device))
+        let query = Query::<HashMap<String, String>>::try_from_uri(&parts.uri)
+            .map(|Query(q)| q)
+            .unwrap_or_default();
+        let ticket = query.get(api::TICKET_PARAM).ok_or_else(|| {
+            unauthorised(
+                "no credential: send the device's credential as `Authorization: Bearer …`, \
+                 or a ticket from POST /v1/sync/ticket as `/v1/sync?ticket=…`",
+            )
+        })?;
+        let credential_hash = app
+            .tickets
+            .redeem(ticket, Instant::now())
+            .map_err(|e| ApiError::new(StatusCode::UNAUTHORIZED, "bad_ticket", e.to_string()))?;
+        device_with_credential(app, &credential_hash).map(SyncDevice)
     }
 }
 
@@ -246,7 +291,7 @@ fn enrolled(device: &Device, antenna_name: String, credential: String) -> Enroll
 
 async fn register_antenna(
     State(app): State<Arc<App>>,
-    headers: axum::http::HeaderMap,
+    headers: HeaderMap,
     Json(request): Json<api::RegisterAntenna>,
 ) -> Result<Json<Enrolled>, ApiError> {
     let Some(expected) = &app.registration_token_hash else {
@@ -254,11 +299,7 @@ async fn register_antenna(
             "this server does not register antennas (no registration token configured)",
         ));
     };
-    let given = headers
-        .get(api::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(secrets::hash);
+    let given = bearer(&headers).map(secrets::hash);
     if given.as_ref() != Some(expected) {
         return Err(ApiError::forbidden(
             "wrong registration token; ask the server's administrator",
@@ -436,6 +477,25 @@ async fn acked(
     Ok(Json(serde_json::json!({ "acknowledged": count })))
 }
 
+/// A ticket for one sync connection, for a client that cannot send the
+/// credential on the WebSocket upgrade.
+async fn sync_ticket(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    Authenticated(device): Authenticated,
+) -> Json<SyncTicket> {
+    // Authenticated: the header holds the device's valid credential.
+    let credential = bearer(&headers).unwrap_or_default();
+    let ticket = app
+        .tickets
+        .issue(&secrets::hash(credential), Instant::now());
+    tracing::debug!(antenna = %device.antenna, device = %device.id, "sync ticket issued");
+    Json(SyncTicket {
+        ticket,
+        expires_in: TICKET_LIFETIME.as_secs(),
+    })
+}
+
 /// Counts a live sync connection; dropped with the connection's stream.
 struct Live(Arc<App>);
 
@@ -447,7 +507,7 @@ impl Drop for Live {
 
 async fn sync_socket(
     State(app): State<Arc<App>>,
-    Authenticated(device): Authenticated,
+    SyncDevice(device): SyncDevice,
     upgrade: yawc::IncomingUpgrade,
 ) -> Result<Response, ApiError> {
     if app.connections.fetch_add(1, Ordering::Relaxed) >= app.max_connections {

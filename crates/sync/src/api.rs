@@ -2,9 +2,10 @@
 //!
 //! The documents themselves never travel here: they travel over the
 //! automerge-repo sync protocol on `/v1/sync` (WebSocket). This API only
-//! enrols devices, revokes them, and tells a device which documents changed
+//! enrols devices, revokes them, tells a device which documents changed
 //! since it last synced, so that a reconnection with nothing new costs one
-//! request instead of a sync message per document.
+//! request instead of a sync message per document, and hands out sync
+//! tickets to clients that cannot send the credential on the WebSocket.
 
 use std::collections::BTreeMap;
 
@@ -88,6 +89,20 @@ pub struct Acked {
     /// Document id → its heads (hex change hashes).
     pub documents: BTreeMap<String, Vec<String>>,
 }
+
+/// `POST /v1/sync/ticket` — a ticket that opens one sync connection,
+/// `GET /v1/sync?ticket=…`, within `expires_in` seconds: for a client that
+/// cannot set the `Authorization` header on a WebSocket (a browser,
+/// automerge-repo's standard adapter). The credential itself never goes
+/// in a URL, where proxies log it.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct SyncTicket {
+    pub ticket: String,
+    pub expires_in: u64,
+}
+
+/// The query parameter of `/v1/sync` that carries a [`SyncTicket`].
+pub const TICKET_PARAM: &str = "ticket";
 
 /// Every error answer: a code for programs, a sentence for people.
 #[derive(Debug, Serialize, Deserialize)]
