@@ -23,6 +23,12 @@ echo "== cargo fmt --check"
 cargo fmt --all -- --check
 echo "== cargo clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
+echo "== the JavaScript automerge-repo client of the sync tests (npm ci in tests/js)"
+# Installed again when its lock file changed; npm's cache (~/.npm) keeps
+# the packages between runs.
+(cd tests/js && { [ node_modules/.package-lock.json -nt package-lock.json ] ||
+  npm ci --no-audit --no-fund; })
+
 echo "== cargo test"
 # The end-to-end tests run the `maraude` and `maraude-app` binaries: build them first (cargo test
 # builds only the binaries of the package under test).

@@ -122,6 +122,10 @@ impl Answer {
 
 /// `maraude log note …`, for messages (long arguments shortened).
 fn shown(cmd: &Command) -> String {
+    let program = Path::new(cmd.get_program())
+        .file_stem()
+        .unwrap_or_default()
+        .to_string_lossy();
     let args: Vec<String> = cmd
         .get_args()
         .map(|a| {
@@ -139,7 +143,7 @@ fn shown(cmd: &Command) -> String {
             }
         })
         .collect();
-    format!("maraude {}", args.join(" "))
+    format!("{program} {}", args.join(" "))
 }
 
 /// Start `cmd` with its output captured.
@@ -148,7 +152,7 @@ pub fn spawn(cmd: &mut Command) -> Child {
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .unwrap_or_else(|e| panic!("cannot run {}: {e}", maraude_bin().display()))
+        .unwrap_or_else(|e| panic!("cannot run {}: {e}", shown(cmd)))
 }
 
 /// Read what a finished (or killed) child printed.

@@ -36,7 +36,8 @@ pub fn open(tablet: &Tablet) -> Store {
     Store::open(tablet.store(), &Passphrase::new(PASSPHRASE.into())).unwrap()
 }
 
-fn distributed(tablet: &Tablet, item: &str) -> u64 {
+/// How many of `item` the tablet's night report counts.
+pub fn distributed(tablet: &Tablet, item: &str) -> u64 {
     let report = tablet.json(["report", "night"]);
     report["distributions"]
         .as_array()

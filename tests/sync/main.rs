@@ -17,6 +17,9 @@
 //! - [`erasure`]: a case a lead erases, or the server by retention, is
 //!   gone from every decrypted store, the server's included; a teammate's
 //!   offline note does not bring it back; the figures stay.
+//! - [`js_client`]: a JavaScript automerge-repo client (Node, `tests/js`)
+//!   reads a shift, adds an entry the tablets then report, opens the
+//!   socket with a single-use ticket; one of another antenna gets nothing.
 
 #![allow(clippy::unwrap_used)]
 
@@ -25,6 +28,7 @@ mod bad_messages;
 mod erasure;
 #[path = "../../crates/store/tests/store/forensic.rs"]
 mod forensic;
+mod js_client;
 mod random_schedules;
 mod server;
 #[allow(dead_code)]
