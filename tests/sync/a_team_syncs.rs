@@ -7,19 +7,28 @@ use crate::tablet::{PASSPHRASE, Tablet, finish, succeeded};
 /// A tablet enrolled on `server`: the coordinator's registers its antenna;
 /// the others join with a code it issues.
 pub fn register(tablet: &Tablet, server: &Server) {
-    let mut cmd = tablet.command(["register", "--server", &server.url]);
+    register_at(tablet, &server.url);
+}
+
+/// [`register`] with the server at `url` (a proxy in front of it, say).
+pub fn register_at(tablet: &Tablet, url: &str) {
+    let mut cmd = tablet.command(["register", "--server", url]);
     cmd.env("MARAUDE_REGISTRATION_TOKEN", REGISTRATION_TOKEN);
     succeeded(finish(cmd));
 }
 
 pub fn join(coordinator: &Tablet, server: &Server, role: &str) -> Tablet {
+    join_at(coordinator, &server.url, role)
+}
+
+pub fn join_at(coordinator: &Tablet, url: &str, role: &str) -> Tablet {
     let code = coordinator.json(["enrolment-code", "--role", role]);
     let code = code["code"].as_str().unwrap().to_string();
     let tablet = Tablet::blank();
     tablet.ok([
         "enrol",
         "--server",
-        &server.url,
+        url,
         "--code",
         &code,
         "--device-name",

@@ -20,12 +20,18 @@
 //! - [`js_client`]: a JavaScript automerge-repo client (Node, `tests/js`)
 //!   reads a shift, adds an entry the tablets then report, opens the
 //!   socket with a single-use ticket; one of another antenna gets nothing.
+//! - [`faults`]: through a loopback proxy ([`fault_proxy`]), connections
+//!   cut anywhere in a sync, a slow line, garbage after a cut, every
+//!   message twice and whole sessions replayed; tablets whose clocks are
+//!   hours apart. Nothing lost, nothing twice, the server up.
 
 #![allow(clippy::unwrap_used)]
 
 mod a_team_syncs;
 mod bad_messages;
 mod erasure;
+mod fault_proxy;
+mod faults;
 #[path = "../../crates/store/tests/store/forensic.rs"]
 mod forensic;
 mod js_client;

@@ -18,7 +18,7 @@ use crate::a_team_syncs::{join, open, register, sync};
 use crate::server::Server;
 use crate::tablet::{Tablet, output_of, spawn};
 
-const ITEMS: [&str; 3] = ["blanket", "tea_coffee", "sleeping_bag"];
+pub const ITEMS: [&str; 3] = ["blanket", "tea_coffee", "sleeping_bag"];
 
 fn schedules() -> u64 {
     std::env::var("MARAUDE_SYNC_SCHEDULES")
@@ -46,7 +46,7 @@ impl Logged {
     }
 }
 
-fn distribution(item: &str, qty: i64) -> EntryContent {
+pub fn distribution(item: &str, qty: i64) -> EntryContent {
     EntryContent::Distribution {
         item: item.parse::<ItemId>().unwrap(),
         size: None,
