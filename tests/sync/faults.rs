@@ -294,6 +294,13 @@ fn a_sync_cut_anywhere_loses_nothing_and_doubles_nothing() {
             // The client dials again and takes up what is not in sync yet.
             let summary = outcome.unwrap_or_else(|e| panic!("cut {when}: {e}"));
             assert_eq!(summary["documents_sent"], 1, "cut {when}: {summary}");
+        } else if let Err(sentence) = &outcome {
+            // A REST call cut short is said plainly, with what to do.
+            assert!(
+                sentence.contains("was cut during the sync")
+                    && sentence.contains("run the sync again"),
+                "cut {when}: {sentence}"
+            );
         }
         proxy.set(Fault::None);
         sync(coordinator);

@@ -441,10 +441,13 @@ pub(crate) async fn call<T: serde::de::DeserializeOwned>(
 }
 
 /// A request that did not get an answer: "cannot reach" (with what to
-/// check) when the server could not be reached at all.
+/// check) when the server could not be reached at all, "cut" when the
+/// connection broke during the request or its answer.
 pub(crate) fn network_error(server: &str, e: reqwest::Error) -> SyncError {
     if e.is_connect() || e.is_timeout() {
         SyncError::Unreachable(server.to_string())
+    } else if e.is_request() || e.is_body() {
+        SyncError::Cut(server.to_string())
     } else {
         SyncError::Network(e.to_string())
     }

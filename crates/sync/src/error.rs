@@ -16,6 +16,10 @@ pub enum SyncError {
         "cannot reach the server at {0}; check the network (Wi-Fi of the warehouse?) and try again"
     )]
     Unreachable(String),
+    #[error(
+        "the connection to the server at {0} was cut during the sync; nothing is lost: run the sync again"
+    )]
+    Cut(String),
     #[error("network: {0}")]
     Network(String),
     #[error("the server refused ({status}, {code}): {message}")]
