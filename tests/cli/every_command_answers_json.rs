@@ -648,6 +648,23 @@ fn every_command_of_help_answers_json() {
         after
     });
 
+    // A lead erases the referral: its tombstone answers, the case is gone.
+    let erased = w.answer(
+        &t,
+        [
+            "case",
+            "erase",
+            short(&referral_case),
+            "--confirm",
+            "--by",
+            "Sam",
+        ],
+    );
+    assert_eq!(erased["kind"], "referral");
+    assert_eq!(erased["erased_by"], "Sam");
+    assert!(erased.get("alias").is_none(), "{erased}");
+    assert_eq!(w.answer(&t, ["status"])["stats"]["open_cases"], 1);
+
     // A demo season goes to a new file.
     let demo_store = t.dir().join("demo.maraude");
     let demo = w.answer(

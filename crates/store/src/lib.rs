@@ -38,11 +38,10 @@ mod recent;
 mod replica;
 mod schema;
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use automerge::ChangeHash;
-use std::collections::BTreeMap;
-
 use chrono::{DateTime, NaiveDate, Utc};
 use maraude_core::Lang;
 use maraude_core::access::Subject;
@@ -122,7 +121,6 @@ fn configure(conn: &Connection) -> Result<()> {
          PRAGMA foreign_keys = ON;
          PRAGMA temp_store = MEMORY;
          PRAGMA secure_delete = ON;
-
          PRAGMA cache_size = -32768;",
     )?;
     conn.busy_timeout(std::time::Duration::from_secs(10))?;
