@@ -509,10 +509,12 @@ impl Store {
             if !maraude_core::erasure::retention_due(&summary, days, now) {
                 continue;
             }
-            if let Some(line) = listed.get(&summary.id) {
-                let t = tombstone(line, Some(&summary), now, ErasedBecause::Retention, None);
-                due.push((summary.id, t));
-            }
+            let line = listed
+                .get(&summary.id)
+                .cloned()
+                .unwrap_or_else(|| CaseRef::opened(summary.kind, summary.opened_at));
+            let t = tombstone(&line, Some(&summary), now, ErasedBecause::Retention, None);
+            due.push((summary.id, t));
         }
         Ok(due)
     }
@@ -544,11 +546,15 @@ impl Store {
         let listed = self.listed_cases()?;
         let mut tombstones = Vec::new();
         for case in cases {
-            let line = listed
-                .get(case)
-                .ok_or_else(|| StoreError::NoSuchCase(case.short()))?;
             let summary = index::case_summary(&self.conn, case)?;
-            let t = tombstone(line, summary.as_ref(), now, because, by.cloned());
+            // A case its antenna document does not list (documents built
+            // elsewhere, the demo) is erased from its own summary.
+            let line = match (listed.get(case), &summary) {
+                (Some(line), _) => line.clone(),
+                (None, Some(s)) => CaseRef::opened(s.kind, s.opened_at),
+                (None, None) => return Err(StoreError::NoSuchCase(case.short())),
+            };
+            let t = tombstone(&line, summary.as_ref(), now, because, by.cloned());
             tombstones.push((*case, t));
         }
         self.write(|tx, ctx| {
