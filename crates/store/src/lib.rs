@@ -62,7 +62,7 @@ use serde::Serialize;
 pub use chunks::document_id;
 pub use error::StoreError;
 pub use key::{Passphrase, page_key};
-pub use link::ServerLink;
+pub use link::{DeviceCertificate, ServerLink};
 pub use replica::{ChunkWrite, ChunksApplied};
 
 /// Open (or create) an SQLCipher file other than a store with the same key
@@ -804,6 +804,17 @@ impl Store {
     /// Keep this device's enrolment (replacing an earlier one).
     pub fn set_server_link(&mut self, link: &ServerLink) -> Result<()> {
         self.write(|tx, _| link::put(tx, link))
+    }
+
+    /// The antenna's latest revocation list (DER) this device has heard of.
+    pub fn revocations(&self) -> Result<Option<Vec<u8>>> {
+        link::revocations(&self.conn)
+    }
+
+    /// Keep a newer revocation list (the caller checked it is newer and
+    /// signed by the antenna); needs an enrolment to attach it to.
+    pub fn set_revocations(&mut self, der: &[u8]) -> Result<()> {
+        self.write(|tx, _| link::set_revocations(tx, der))
     }
 
     /// Drop the index and derive it again from the documents. A document

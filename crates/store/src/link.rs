@@ -1,14 +1,16 @@
 //! This device's enrolment with its antenna's base server. The credential
-//! lives only here, inside the encrypted file, never in a config file.
+//! and the certificate's key live only here, inside the encrypted file,
+//! never in a config file.
 
 use chrono::Utc;
 use rusqlite::{Connection, OptionalExtension, params};
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::{ExposeSecret, SecretSlice, SecretString};
 
 use crate::error::StoreError;
 use crate::index;
 
-/// Where this device syncs, as whom. `Debug` hides the credential.
+/// Where this device syncs, as whom. `Debug` hides the credential and the
+/// key.
 #[derive(Debug, Clone)]
 pub struct ServerLink {
     /// The server's base URL, e.g. `http://192.168.1.10:8470/`.
@@ -18,31 +20,85 @@ pub struct ServerLink {
     pub role: String,
     /// The device's secret: sent in the WebSocket upgrade and REST calls.
     pub credential: SecretString,
+    /// What lets teammates' tablets recognise this one without the server;
+    /// `None` for a device enrolled before teammates could sync, until its
+    /// next sync with the server fetches one.
+    pub certificate: Option<DeviceCertificate>,
+}
+
+/// This device's certificate, signed by its antenna's authority at
+/// enrolment (all DER).
+#[derive(Debug, Clone)]
+pub struct DeviceCertificate {
+    /// The device's private key (PKCS#8); it never leaves the device.
+    pub key: SecretSlice<u8>,
+    pub certificate: Vec<u8>,
+    /// The antenna's authority: a teammate's certificate is trusted when it
+    /// signed it.
+    pub authority: Vec<u8>,
 }
 
 pub(crate) fn get(conn: &Connection) -> Result<Option<ServerLink>, StoreError> {
     Ok(conn
-        .prepare_cached("SELECT url, role, credential FROM server_link WHERE id = 1")?
+        .prepare_cached(
+            "SELECT url, role, credential, peer_key, peer_certificate, peer_authority
+             FROM server_link WHERE id = 1",
+        )?
         .query_row([], |r| {
+            let certificate = match (
+                r.get::<_, Option<Vec<u8>>>(3)?,
+                r.get::<_, Option<Vec<u8>>>(4)?,
+                r.get::<_, Option<Vec<u8>>>(5)?,
+            ) {
+                (Some(key), Some(certificate), Some(authority)) => Some(DeviceCertificate {
+                    key: SecretSlice::from(key),
+                    certificate,
+                    authority,
+                }),
+                _ => None,
+            };
             Ok(ServerLink {
                 url: r.get(0)?,
                 role: r.get(1)?,
                 credential: SecretString::from(r.get::<_, String>(2)?),
+                certificate,
             })
         })
         .optional()?)
 }
 
 pub(crate) fn put(conn: &Connection, link: &ServerLink) -> Result<(), StoreError> {
+    let cert = link.certificate.as_ref();
     conn.prepare_cached(
-        "INSERT OR REPLACE INTO server_link (id, url, role, credential, linked_at)
-         VALUES (1, ?1, ?2, ?3, ?4)",
+        "INSERT INTO server_link
+           (id, url, role, credential, linked_at, peer_key, peer_certificate, peer_authority)
+         VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6, ?7)
+         ON CONFLICT (id) DO UPDATE SET url = ?1, role = ?2, credential = ?3, linked_at = ?4,
+           peer_key = ?5, peer_certificate = ?6, peer_authority = ?7",
     )?
     .execute(params![
         link.url,
         link.role,
         link.credential.expose_secret(),
-        index::ts(Utc::now())
+        index::ts(Utc::now()),
+        cert.map(|c| c.key.expose_secret()),
+        cert.map(|c| &c.certificate),
+        cert.map(|c| &c.authority),
     ])?;
+    Ok(())
+}
+
+/// The antenna's latest revocation list (DER) this device has heard of.
+pub(crate) fn revocations(conn: &Connection) -> Result<Option<Vec<u8>>, StoreError> {
+    Ok(conn
+        .prepare_cached("SELECT revocations FROM server_link WHERE id = 1")?
+        .query_row([], |r| r.get(0))
+        .optional()?
+        .flatten())
+}
+
+pub(crate) fn set_revocations(conn: &Connection, der: &[u8]) -> Result<(), StoreError> {
+    conn.prepare_cached("UPDATE server_link SET revocations = ?1 WHERE id = 1")?
+        .execute(params![der])?;
     Ok(())
 }

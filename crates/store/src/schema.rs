@@ -158,6 +158,15 @@ const MIGRATIONS: &[&str] = &[
         tombstone TEXT NOT NULL
     );
     ",
+    // 5: teammates. The device's certificate from its antenna (its key,
+    // the certificate, the antenna's authority) and the antenna's latest
+    // revocation list, with which tablets authenticate each other offline.
+    "
+    ALTER TABLE server_link ADD COLUMN peer_key BLOB;
+    ALTER TABLE server_link ADD COLUMN peer_certificate BLOB;
+    ALTER TABLE server_link ADD COLUMN peer_authority BLOB;
+    ALTER TABLE server_link ADD COLUMN revocations BLOB;
+    ",
 ];
 
 /// The newest store format this build knows.

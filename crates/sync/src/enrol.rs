@@ -21,6 +21,7 @@ fn link(server: &str, enrolled: &Enrolled) -> ServerLink {
         url: server.to_string(),
         role: enrolled.role.to_string(),
         credential: SecretString::from(enrolled.credential.clone()),
+        certificate: None,
     }
 }
 
