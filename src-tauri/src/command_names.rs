@@ -24,6 +24,13 @@ pub const COMMANDS: &[&str] = &[
     "act_on_case",
     "export_night_csv",
     "device_info",
+    "may_erase",
+    "erase_case",
+    "server_status",
+    "enrol",
+    "join_antenna",
+    "first_sync",
+    "sync_now",
 ];
 
 #[cfg(test)]

@@ -10,6 +10,7 @@ use chrono::{Days, Utc};
 use maraude_core::Lang;
 use maraude_core::antenna::Antenna;
 use maraude_core::case::{Case, CaseAction, NewCase};
+use maraude_core::document::CaseRef;
 use maraude_core::entry::{Entry, EntryEdit, NewEntry};
 use maraude_core::ids::{CaseId, DeviceId, EntryId, Nickname, ShiftId};
 use maraude_core::report::{FollowUp, NightReport, night_csv, night_text};
@@ -20,6 +21,7 @@ use tauri::{AppHandle, Manager, State};
 
 use crate::error::AppError;
 use crate::open_store::OpenStore;
+use crate::server::{self, Enrolment, LastSync, ServerStatus, SyncState};
 
 type Reply<T> = Result<T, AppError>;
 
@@ -67,38 +69,44 @@ pub async fn create_demo_antenna(
     open.create_demo(&store_path(&app)?, Passphrase::new(passphrase))
 }
 
+/// The antenna, or none for a tablet that joined one and has not received
+/// it yet (the UI then runs [`first_sync`]).
 #[tauri::command]
 pub async fn unlock(
     app: AppHandle,
     open: State<'_, OpenStore>,
     passphrase: String,
-) -> Reply<Antenna> {
+) -> Reply<Option<Antenna>> {
     open.unlock(&store_path(&app)?, Passphrase::new(passphrase))
 }
 
+/// Drops the store and its key; a sync under way stops (what is already
+/// in sync stays recorded).
 #[tauri::command]
-pub async fn lock(open: State<'_, OpenStore>) -> Reply<()> {
+pub async fn lock(open: State<'_, OpenStore>, syncs: State<'_, SyncState>) -> Reply<()> {
+    syncs.stop()?;
     open.lock()
 }
 
 #[tauri::command]
 pub async fn antenna(open: State<'_, OpenStore>) -> Reply<Antenna> {
-    open.with(|s| s.antenna())
+    open.with(move |s| s.antenna()).await
 }
 
 /// The newest open shift, or none.
 #[tauri::command]
 pub async fn current_shift(open: State<'_, OpenStore>) -> Reply<Option<Shift>> {
-    open.with(|s| match s.current_shift() {
+    open.with(move |s| match s.current_shift() {
         Ok(shift) => Ok(Some(shift)),
         Err(StoreError::NoOpenShift) => Ok(None),
         Err(e) => Err(e),
     })
+    .await
 }
 
 #[tauri::command]
 pub async fn start_shift(open: State<'_, OpenStore>, shift: NewShift) -> Reply<Shift> {
-    open.with(|s| s.start_shift(shift))
+    open.with(move |s| s.start_shift(shift)).await
 }
 
 #[tauri::command]
@@ -108,16 +116,18 @@ pub async fn log_entry(
     by: Nickname,
     entry: NewEntry,
 ) -> Reply<Entry> {
-    open.with(|s| s.log(&shift, &by, entry))
+    open.with(move |s| s.log(&shift, &by, entry)).await
 }
 
 /// Voids the last entry this tablet logged in the shift (reason "undo"),
 /// and returns it as voided.
 #[tauri::command]
 pub async fn undo_last(open: State<'_, OpenStore>, shift: ShiftId, by: Nickname) -> Reply<Entry> {
-    let last = open.with(|s| Ok(last_logged_here(&s.entries(&shift)?, s.device())))?;
+    let last = open
+        .with(move |s| Ok(last_logged_here(&s.entries(&shift)?, s.device())))
+        .await?;
     let last = last.ok_or_else(AppError::nothing_to_undo)?;
-    open.with(|s| s.void_entry(&last, &by, "undo"))
+    open.with(move |s| s.void_entry(&last, &by, "undo")).await
 }
 
 /// The last entry `device` logged that is not voided yet: what "undo"
@@ -132,7 +142,7 @@ fn last_logged_here(entries: &[Entry], device: DeviceId) -> Option<maraude_core:
 
 #[tauri::command]
 pub async fn entries(open: State<'_, OpenStore>, shift: ShiftId) -> Reply<Vec<Entry>> {
-    open.with(|s| s.entries(&shift))
+    open.with(move |s| s.entries(&shift)).await
 }
 
 /// The night report, and its plain-text summary for the messaging group.
@@ -148,11 +158,12 @@ pub async fn night_report(
     shift: ShiftId,
     lang: Lang,
 ) -> Reply<NightReportView> {
-    open.with(|s| {
+    open.with(move |s| {
         let report = s.night_report(&shift, lang)?;
         let text = night_text(&report, lang);
         Ok(NightReportView { report, text })
     })
+    .await
 }
 
 /// Opens a shelter request or a referral: the case (with the person's
@@ -165,7 +176,8 @@ pub async fn open_case(
     case: NewCase,
     entry: NewEntry,
 ) -> Reply<Entry> {
-    open.with(|s| Ok(s.open_case(&shift, &by, case, entry)?.1))
+    open.with(move |s| Ok(s.open_case(&shift, &by, case, entry)?.1))
+        .await
 }
 
 /// A correction: the entry's new content, time and place. The history keeps
@@ -177,7 +189,7 @@ pub async fn edit_entry(
     by: Nickname,
     edit: EntryEdit,
 ) -> Reply<Entry> {
-    open.with(|s| s.edit_entry(&entry, &by, edit))
+    open.with(move |s| s.edit_entry(&entry, &by, edit)).await
 }
 
 /// Strikes an entry out, with the reason; it stays in the history.
@@ -188,12 +200,12 @@ pub async fn void_entry(
     by: Nickname,
     reason: String,
 ) -> Reply<Entry> {
-    open.with(|s| s.void_entry(&entry, &by, &reason))
+    open.with(move |s| s.void_entry(&entry, &by, &reason)).await
 }
 
 #[tauri::command]
 pub async fn end_shift(open: State<'_, OpenStore>, shift: ShiftId, end: ShiftEnd) -> Reply<Shift> {
-    open.with(|s| s.end_shift(&shift, end))
+    open.with(move |s| s.end_shift(&shift, end)).await
 }
 
 /// How many days back the home screen lists shifts to review.
@@ -207,17 +219,18 @@ pub async fn recent_shifts(open: State<'_, OpenStore>) -> Reply<Vec<Shift>> {
     let from = today
         .checked_sub_days(Days::new(RECENT_DAYS))
         .unwrap_or(today);
-    open.with(|s| {
+    open.with(move |s| {
         let mut shifts = s.shifts(from, today)?;
         shifts.sort_by_key(|s| std::cmp::Reverse(s.started_at));
         Ok(shifts)
     })
+    .await
 }
 
 /// Open cases, oldest first.
 #[tauri::command]
 pub async fn follow_ups(open: State<'_, OpenStore>) -> Reply<Vec<FollowUp>> {
-    open.with(|s| s.follow_ups())
+    open.with(move |s| s.follow_ups()).await
 }
 
 /// A follow-up note, a closing outcome or a reopening, logged in the
@@ -230,7 +243,75 @@ pub async fn act_on_case(
     action: CaseAction,
     shift: Option<ShiftId>,
 ) -> Reply<Case> {
-    open.with(|s| s.act_on_case(&case, &by, action, shift))
+    open.with(move |s| s.act_on_case(&case, &by, action, shift))
+        .await
+}
+
+/// Whether `by` may erase a case (an active lead or coordinator of the
+/// antenna), so that the button shows only to them; the store checks it
+/// again when erasing.
+#[tauri::command]
+pub async fn may_erase(open: State<'_, OpenStore>, by: Nickname) -> Reply<bool> {
+    open.with(move |s| Ok(maraude_core::erasure::check_may_erase(&s.antenna()?, &by).is_ok()))
+        .await
+}
+
+/// Erases a case for good, history included; the antenna keeps its
+/// tombstone (kind, dates, outcome), which erases it on every tablet and
+/// the server as they sync.
+#[tauri::command]
+pub async fn erase_case(open: State<'_, OpenStore>, case: CaseId, by: Nickname) -> Reply<CaseRef> {
+    open.with(move |s| s.erase_case(&case, &by)).await
+}
+
+/// Where this tablet syncs, how its last sync went, and one under way.
+#[tauri::command]
+pub async fn server_status(
+    open: State<'_, OpenStore>,
+    syncs: State<'_, SyncState>,
+) -> Reply<ServerStatus> {
+    server::status(&open, &syncs).await
+}
+
+/// Enrols this tablet, which holds the antenna, with a code from a lead.
+#[tauri::command]
+pub async fn enrol(
+    open: State<'_, OpenStore>,
+    server: String,
+    code: String,
+    device_name: String,
+) -> Reply<Enrolment> {
+    server::enrol(&open, &server, &code, &device_name).await
+}
+
+/// A new tablet joins an antenna with a code: its store is created for
+/// that antenna, empty until [`first_sync`].
+#[tauri::command]
+pub async fn join_antenna(
+    app: AppHandle,
+    open: State<'_, OpenStore>,
+    server: String,
+    code: String,
+    device_name: String,
+    passphrase: String,
+) -> Reply<Enrolment> {
+    let path = store_path(&app)?;
+    let passphrase = Passphrase::new(passphrase);
+    server::join(&open, &path, passphrase, &server, &code, &device_name).await
+}
+
+/// The first sync of a tablet that joined an antenna; its answer is the
+/// antenna received.
+#[tauri::command]
+pub async fn first_sync(open: State<'_, OpenStore>, syncs: State<'_, SyncState>) -> Reply<Antenna> {
+    server::first_sync(&open, &syncs).await
+}
+
+/// Syncs with the server now. A failed sync is an answer too (its error
+/// in `LastSync`), shown where the last sync is shown.
+#[tauri::command]
+pub async fn sync_now(open: State<'_, OpenStore>, syncs: State<'_, SyncState>) -> Reply<LastSync> {
+    syncs.run(open.handle()?).await
 }
 
 /// Where an exported file went, for the screen to say.
@@ -250,7 +331,7 @@ pub async fn export_night_csv(
     shift: ShiftId,
     lang: Lang,
 ) -> Reply<Exported> {
-    let report = open.with(|s| s.night_report(&shift, lang))?;
+    let report = open.with(move |s| s.night_report(&shift, lang)).await?;
     let csv = night_csv(&report);
     // Without XDG user folders set up, a Linux desktop has no known download
     // folder: ~/Downloads is where people look.
@@ -285,7 +366,7 @@ pub struct DeviceInfo {
 #[tauri::command]
 pub async fn device_info(app: AppHandle, open: State<'_, OpenStore>) -> Reply<DeviceInfo> {
     Ok(DeviceInfo {
-        device: open.with(|s| Ok(s.device()))?,
+        device: open.with(move |s| Ok(s.device())).await?,
         store: store_path(&app)?,
         version: env!("CARGO_PKG_VERSION"),
     })

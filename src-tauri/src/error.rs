@@ -1,6 +1,7 @@
 //! What a command answers when it fails.
 
 use maraude_store::StoreError;
+use maraude_sync::SyncError;
 use serde::Serialize;
 
 /// A failed command, as the UI receives it: `code` says which case it is (the
@@ -56,6 +57,38 @@ impl AppError {
         )
     }
 
+    pub fn already_enrolled() -> Self {
+        Self::new(
+            "already_enrolled",
+            "this tablet is already enrolled with a server",
+        )
+    }
+
+    /// The code was for another antenna than the one this tablet holds. The
+    /// server has used the code: say what to ask for.
+    pub fn other_antenna(code_for: &str, held: &str) -> Self {
+        Self::new(
+            "other_antenna",
+            format!(
+                "this code is for antenna {code_for}, but this tablet holds antenna {held}; the code is used up: ask a lead of {held} for a new code (and a coordinator to revoke this tablet in {code_for})"
+            ),
+        )
+    }
+
+    pub fn already_syncing() -> Self {
+        Self::new(
+            "already_syncing",
+            "a sync is already under way: wait for it to end",
+        )
+    }
+
+    pub fn antenna_not_received() -> Self {
+        Self::new(
+            "antenna_not_received",
+            "the server sent nothing of the antenna yet: check that this tablet may receive it, and sync again",
+        )
+    }
+
     pub fn io(what: &str, e: &std::io::Error) -> Self {
         Self::new(
             "io",
@@ -89,6 +122,10 @@ impl From<StoreError> for AppError {
                     "this record is not on this tablet (erased, or not synced yet): go back and refresh",
                 )
             }
+            StoreError::Invalid(maraude_core::Invalid::NotALead { .. }) => Self::new(
+                "not_a_lead",
+                "only an active lead or coordinator of the antenna may erase a case",
+            ),
             StoreError::Invalid(maraude_core::Invalid::AlreadyEnded) => Self::new(
                 "shift_ended",
                 "this shift has ended: start a new shift to log more",
@@ -97,6 +134,31 @@ impl From<StoreError> for AppError {
             StoreError::Invalid(_) => Self::new("invalid", e.to_string()),
             other => Self::new("store", other.to_string()),
         }
+    }
+}
+
+impl From<SyncError> for AppError {
+    /// The sync crate's errors are sentences that say what to do; the codes
+    /// a volunteer meets get the UI's own words. Those that name `maraude`
+    /// commands are said the app's way.
+    fn from(e: SyncError) -> Self {
+        let code = match &e {
+            SyncError::Unreachable(_) => "server_unreachable",
+            SyncError::Cut(_) | SyncError::Incomplete { .. } => "sync_cut",
+            SyncError::BadUrl(_) => "bad_server_address",
+            SyncError::Refused { code, .. } if code == "bad_code" => "bad_code",
+            SyncError::Refused { code, .. } if code == "revoked" => "revoked",
+            SyncError::Refused { status: 401, .. } | SyncError::BadCredential => "revoked",
+            SyncError::NotEnrolled => {
+                return Self::new(
+                    "not_enrolled",
+                    "this tablet is not enrolled with a server: enrol it in Settings",
+                );
+            }
+            SyncError::Stopped => "sync_stopped",
+            _ => "sync",
+        };
+        Self::new(code, e.to_string())
     }
 }
 
@@ -130,5 +192,34 @@ mod tests {
         }
         let e = AppError::from(StoreError::Invalid(maraude_core::Invalid::AlreadyEnded));
         assert_eq!(e.code, "shift_ended");
+    }
+
+    #[test]
+    fn sync_errors_keep_their_sentence_and_get_a_code_the_ui_knows() {
+        let unreachable = AppError::from(SyncError::Unreachable("http://10.0.0.2:8470".into()));
+        assert_eq!(unreachable.code, "server_unreachable");
+        assert!(unreachable.message.contains("check the network"));
+        let refused = |status, code: &str| SyncError::Refused {
+            status,
+            code: code.into(),
+            message: "the server's own sentence".into(),
+        };
+        assert_eq!(AppError::from(refused(403, "bad_code")).code, "bad_code");
+        assert_eq!(AppError::from(refused(401, "revoked")).code, "revoked");
+        assert_eq!(AppError::from(refused(401, "unauthorised")).code, "revoked");
+        let other = AppError::from(refused(409, "device_exists"));
+        assert_eq!(other.code, "sync");
+        assert!(other.message.contains("the server's own sentence"));
+        let not_enrolled = AppError::from(SyncError::NotEnrolled);
+        assert!(!not_enrolled.message.contains("maraude enrol"));
+    }
+
+    #[test]
+    fn a_volunteer_refused_an_erasure_is_not_told_a_cli_command() {
+        let e = AppError::from(StoreError::Invalid(maraude_core::Invalid::NotALead {
+            who: "Jo".into(),
+        }));
+        assert_eq!(e.code, "not_a_lead");
+        assert!(!e.message.contains("maraude"), "{}", e.message);
     }
 }

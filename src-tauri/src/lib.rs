@@ -31,16 +31,19 @@ mod commands;
 mod demo;
 mod error;
 mod open_store;
+mod server;
 
 pub use command_names::COMMANDS;
 pub use error::AppError;
 pub use open_store::OpenStore;
+pub use server::SyncState;
 
 /// Starts the app. Desktop `main()` calls it; mobile builds enter here.
 #[cfg_attr(mobile, tauri::mobile_entry_point)]
 pub fn run() {
     tauri::Builder::default()
         .manage(OpenStore::default())
+        .manage(SyncState::default())
         .invoke_handler(tauri::generate_handler![
             commands::status,
             commands::create_antenna,
@@ -63,6 +66,13 @@ pub fn run() {
             commands::act_on_case,
             commands::export_night_csv,
             commands::device_info,
+            commands::may_erase,
+            commands::erase_case,
+            commands::server_status,
+            commands::enrol,
+            commands::join_antenna,
+            commands::first_sync,
+            commands::sync_now,
         ])
         .run(tauri::generate_context!())
         .expect("the app window could not start: check that WebKitGTK 4.1 is installed");

@@ -25,6 +25,18 @@ describe('the bridge to Rust', () => {
     });
   });
 
+  it('sends enrolment and erasure arguments under the names Tauri maps to the commands', async () => {
+    vi.mocked(invoke).mockResolvedValue({});
+    await api.enrol('http://10.0.0.2:8470', 'K3MZ-Q7WA', 'Van 2');
+    expect(invoke).toHaveBeenLastCalledWith('enrol', {
+      server: 'http://10.0.0.2:8470',
+      code: 'K3MZ-Q7WA',
+      deviceName: 'Van 2',
+    });
+    await api.eraseCase('c1', 'Mira');
+    expect(invoke).toHaveBeenLastCalledWith('erase_case', { case: 'c1', by: 'Mira' });
+  });
+
   it('shows our own words for known errors, and the message for the others', () => {
     expect(errorText(new AppError('nothing_to_undo', 'x'), en)).toBe(
       'Nothing to undo: this tablet has logged nothing in this shift yet.',

@@ -255,6 +255,50 @@ export interface Status {
   unlocked: boolean;
 }
 
+/** Where this tablet syncs (never its credential). */
+export interface Enrolment {
+  server: string;
+  role: 'volunteer' | 'lead' | 'coordinator';
+  antenna: string;
+}
+
+/** What a sync did (maraude-sync's SyncSummary). */
+export interface SyncSummary {
+  documents_sent: number;
+  documents_received: number;
+  changes_received: number;
+  documents_refused: number;
+  cases_erased: number;
+  reconnections: number;
+  millis: number;
+}
+
+export interface ErrorAnswer {
+  code: string;
+  message: string;
+}
+
+export type LastSync = { at: string } & (
+  | { result: 'synced'; summary: SyncSummary }
+  | { result: 'failed'; error: ErrorAnswer }
+);
+
+export interface ServerStatus {
+  enrolment: Enrolment | null;
+  /** Documents changed here since the server last had them. */
+  to_send: number;
+  syncing: { done: number; total: number } | null;
+  /** The last sync since the app started. */
+  last_sync: LastSync | null;
+}
+
+/** A case's tombstone: what stays of an erased case (no person data). */
+export interface Tombstone {
+  kind: CaseKind;
+  opened_at: string;
+  erased_at?: string;
+}
+
 /** A failed command: `code` picks the translated text (see i18n error.*). */
 export class AppError extends Error {
   constructor(
@@ -287,7 +331,8 @@ export const api = {
   status: () => call<Status>('status'),
   createAntenna: (name: string, passphrase: string) => call<Antenna>('create_antenna', { name, passphrase }),
   createDemoAntenna: (passphrase: string) => call<Antenna>('create_demo_antenna', { passphrase }),
-  unlock: (passphrase: string) => call<Antenna>('unlock', { passphrase }),
+  /** null: the tablet joined an antenna and has not received it yet. */
+  unlock: (passphrase: string) => call<Antenna | null>('unlock', { passphrase }),
   lock: () => call<void>('lock'),
   antenna: () => call<Antenna>('antenna'),
   currentShift: () => call<Shift | null>('current_shift'),
@@ -308,4 +353,13 @@ export const api = {
     call<unknown>('act_on_case', { case: kase, by, action, shift: shift ?? null }),
   exportNightCsv: (shift: string, lang: Lang) => call<Exported>('export_night_csv', { shift, lang }),
   deviceInfo: () => call<DeviceInfo>('device_info'),
+  mayErase: (by: string) => call<boolean>('may_erase', { by }),
+  eraseCase: (kase: string, by: string) => call<Tombstone>('erase_case', { case: kase, by }),
+  serverStatus: () => call<ServerStatus>('server_status'),
+  enrol: (server: string, code: string, deviceName: string) =>
+    call<Enrolment>('enrol', { server, code, deviceName }),
+  joinAntenna: (server: string, code: string, deviceName: string, passphrase: string) =>
+    call<Enrolment>('join_antenna', { server, code, deviceName, passphrase }),
+  firstSync: () => call<Antenna>('first_sync'),
+  syncNow: () => call<LastSync>('sync_now'),
 };

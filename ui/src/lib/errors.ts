@@ -13,6 +13,14 @@ const KNOWN = new Set([
   'restart',
   'not_found',
   'shift_ended',
+  'server_unreachable',
+  'bad_code',
+  'revoked',
+  'sync_cut',
+  'sync_stopped',
+  'already_syncing',
+  'not_enrolled',
+  'not_a_lead',
 ]);
 
 /** What to show for a failed command: our own words for the cases we know,
