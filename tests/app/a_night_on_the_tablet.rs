@@ -5,7 +5,7 @@ use std::path::Path;
 use anyhow::{Context, Result, ensure};
 
 use crate::webdriver::{Driver, Session};
-use crate::{app_binary, enabled, screenshot_dir};
+use crate::{app_binary, day_mode, enabled, night_mode, one_window_at_a_time, screenshot_dir};
 
 const PASSPHRASE: &str = "lanterne du canal 2026";
 
@@ -14,6 +14,7 @@ fn a_night_on_the_tablet() -> Result<()> {
     if !enabled("a_night_on_the_tablet") {
         return Ok(());
     }
+    let _window = one_window_at_a_time();
     // A fresh device: the app keeps its store (and the webview its
     // settings) under XDG_DATA_HOME, and exports to ~/Downloads.
     let home = tempfile::tempdir()?;
@@ -306,31 +307,37 @@ fn lock_and_unlock(app: &Session, shots: &Path) -> Result<()> {
         let text = app.text_of(&case)?;
         ensure!(!text.contains("Amira"), "closed, still listed: {text:?}");
     }
+    erase_a_case(app, shots)?;
     app.click("[data-e2e=nav-settings]")?;
     app.find("[data-e2e=settings]")?;
     app.screenshot(shots, "15-settings")?;
     Ok(())
 }
 
-/// The theme toggle flips between day and night; which one the app starts
-/// in depends on the hour.
-fn theme(app: &Session) -> Result<String> {
-    let html = app.find("html")?;
-    Ok(app.attribute(&html, "data-theme")?.unwrap_or_default())
-}
-
-fn day_mode(app: &Session) -> Result<()> {
-    if theme(app)? == "night" {
-        app.click("[data-e2e=theme]")?;
-    }
-    ensure!(theme(app)? == "day", "day mode");
-    Ok(())
-}
-
-fn night_mode(app: &Session) -> Result<()> {
-    if theme(app)? != "night" {
-        app.click("[data-e2e=theme]")?;
-    }
-    ensure!(theme(app)? == "night", "night mode");
+/// Ben, a volunteer, is not offered to erase a case; Jo, a lead of the
+/// demo antenna, erases the oldest one after the warning, and it is gone.
+fn erase_a_case(app: &Session, shots: &Path) -> Result<()> {
+    app.click("[data-e2e=\"who-Ben\"]")?;
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    ensure!(
+        app.count("[data-e2e=erase]")? == 0,
+        "a volunteer is offered to erase a case"
+    );
+    app.click("[data-e2e=who-Jo]")?;
+    let oldest = app.find("[data-e2e=case]")?;
+    let id = app
+        .attribute(&oldest, "data-case")?
+        .context("a case without its id")?;
+    let before = app.count("[data-e2e=case]")?;
+    app.click(&format!("[data-case=\"{id}\"] [data-e2e=erase]"))?;
+    app.find("[data-e2e=erase-confirmation]")?;
+    app.screenshot(shots, "16-erase-a-case")?;
+    app.click("[data-e2e=erase-confirm]")?;
+    app.wait_for_text_containing("[role=status]", "effacé")?;
+    ensure!(
+        app.count(&format!("[data-case=\"{id}\"]"))? == 0,
+        "the erased case is still listed"
+    );
+    ensure!(app.count("[data-e2e=case]")? == before - 1, "one case less");
     Ok(())
 }

@@ -13,17 +13,45 @@
 //!   the alias is given), an incident; a correction and a strike-out from
 //!   the timeline; the lead's review showing exactly the totals logged, copy
 //!   and CSV (without the alias); follow-ups; portrait, English, night mode;
-//!   end of shift; lock and unlock; settings.
+//!   end of shift; lock and unlock; a volunteer is not offered to erase a
+//!   case, a lead erases one after the warning; settings.
+//! - [`the_tablet_joins_its_server`]: a real `maraude-server` on loopback
+//!   and the coordinator's tablet as the `maraude` command; the app joins
+//!   with an enrolment code, receives the antenna at its first sync, a lead
+//!   erases a case, the Sync button sends the erasure, and the
+//!   coordinator's tablet loses the case at its next sync. Build
+//!   `maraude-cli` and `maraude-server` first (scripts/e2e.sh does).
 //! - [`tap_latency`]: a benchmark (ignored; `scripts/bench-app.sh`): tap to
 //!   count on screen, beside a bare WebDriver round trip.
 
 #![allow(clippy::unwrap_used)]
 
 mod a_night_on_the_tablet;
+#[allow(dead_code)]
+#[path = "../sync/server.rs"]
+mod server;
+#[allow(dead_code)]
+#[path = "../cli/tablet.rs"]
+mod tablet;
 mod tap_latency;
+mod the_tablet_joins_its_server;
 mod webdriver;
 
 use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
+
+use anyhow::{Result, ensure};
+
+use crate::webdriver::Session;
+
+/// One app window at a time: each test drives its own through tauri-driver
+/// on the same ports.
+pub fn one_window_at_a_time() -> MutexGuard<'static, ()> {
+    static WINDOW: Mutex<()> = Mutex::new(());
+    WINDOW
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
 
 /// Whether the end-to-end tests should run (`MARAUDE_E2E=1`).
 pub fn enabled(test: &str) -> bool {
@@ -69,4 +97,27 @@ pub fn screenshot_dir() -> PathBuf {
         },
         PathBuf::from,
     )
+}
+
+/// The theme toggle flips between day and night; which one the app starts
+/// in depends on the hour.
+fn theme(app: &Session) -> Result<String> {
+    let html = app.find("html")?;
+    Ok(app.attribute(&html, "data-theme")?.unwrap_or_default())
+}
+
+pub fn day_mode(app: &Session) -> Result<()> {
+    if theme(app)? == "night" {
+        app.click("[data-e2e=theme]")?;
+    }
+    ensure!(theme(app)? == "day", "day mode");
+    Ok(())
+}
+
+pub fn night_mode(app: &Session) -> Result<()> {
+    if theme(app)? != "night" {
+        app.click("[data-e2e=theme]")?;
+    }
+    ensure!(theme(app)? == "night", "night mode");
+    Ok(())
 }

@@ -123,6 +123,7 @@ fn send(url: &str, body: Option<Value>) -> Result<Value> {
 }
 
 /// The app's window, driven.
+#[derive(Debug)]
 pub struct Session {
     base: String,
 }

@@ -1,0 +1,116 @@
+//! A new tablet joins its antenna's base server with a code, receives the
+//! antenna, a lead erases a case on it, and the sync takes the erasure to
+//! the server and the coordinator's tablet.
+
+use std::path::Path;
+
+use anyhow::{Context, Result, ensure};
+
+use crate::server::{REGISTRATION_TOKEN, Server};
+use crate::tablet::{Tablet, finish, succeeded};
+use crate::webdriver::{Driver, Session};
+use crate::{app_binary, enabled, one_window_at_a_time, screenshot_dir};
+
+const PASSPHRASE: &str = "phare de Gravelines 2026";
+const ALIAS: &str = "Amina-Zeta";
+
+#[test]
+fn the_tablet_joins_its_server_and_a_lead_erases_a_case() -> Result<()> {
+    if !enabled("the_tablet_joins_its_server_and_a_lead_erases_a_case") {
+        return Ok(());
+    }
+    let _window = one_window_at_a_time();
+    let dir = tempfile::tempdir()?;
+    let server = Server::start(&dir.path().join("server"));
+    // The coordinator's tablet (the `maraude` command): an antenna with Mira
+    // as lead, tonight's shift led by her, a shelter request; registered on
+    // the server, synced; a code for one lead's tablet.
+    let coordinator = Tablet::for_antenna("Calais");
+    coordinator.ok(["volunteer", "add", "Mira", "--role", "lead"]);
+    coordinator.ok(["shift", "start", "--lead", "Mira", "--team", "Jo"]);
+    let (_, case) = coordinator.open_case(["shelter", "--household", "2", "--alias", ALIAS]);
+    let mut register = coordinator.command(["register", "--server", &server.url]);
+    register.env("MARAUDE_REGISTRATION_TOKEN", REGISTRATION_TOKEN);
+    succeeded(finish(register));
+    coordinator.json(["sync"]);
+    let code = coordinator.json(["enrolment-code", "--role", "lead"]);
+    let code = code["code"].as_str().context("a code")?.to_string();
+
+    let home = tempfile::tempdir()?;
+    let data = home.path().join("data");
+    let driver = Driver::start(4444, &[("XDG_DATA_HOME", &data), ("HOME", home.path())])?;
+    let app = driver.open(&app_binary())?;
+    let shots = screenshot_dir();
+    let result = join_erase_sync(&app, &shots, &server.url, &code, &case).and_then(|()| {
+        // The coordinator's tablet learns the erasure at its next sync.
+        coordinator.json(["sync"]);
+        let open = coordinator.ok(["follow-ups"]);
+        ensure!(
+            !open.contains(ALIAS),
+            "erased on the app, still on the coordinator's tablet: {open}"
+        );
+        Ok(())
+    });
+    if result.is_err() {
+        let _ = app.screenshot(&shots, "failure-server");
+    }
+    app.close()?;
+    result
+}
+
+fn join_erase_sync(
+    app: &Session,
+    shots: &Path,
+    server: &str,
+    code: &str,
+    case_id: &str,
+) -> Result<()> {
+    app.resize(1280, 800)?;
+    app.click("[data-e2e=lang-fr]")?;
+    crate::day_mode(app)?;
+
+    // First start: join with the code; the antenna arrives with the first
+    // sync, and the shift Mira leads is open.
+    app.click("[data-e2e=choose-join]")?;
+    app.type_into("[data-e2e=server-address]", server)?;
+    app.type_into("[data-e2e=enrol-code]", code)?;
+    app.type_into("[data-e2e=device-name]", "Tablette camion 2")?;
+    app.type_into("[data-e2e=passphrase]", PASSPHRASE)?;
+    app.type_into("[data-e2e=passphrase-again]", PASSPHRASE)?;
+    app.screenshot(shots, "17-join-an-antenna")?;
+    app.click("[data-e2e=submit]")?;
+    app.wait_for_text_containing("[data-e2e=sync-status]", "Synchronisé à l’instant")?;
+    app.find("[data-e2e=logging-as]")
+        .context("the shift Mira leads is not open on the tablet")?;
+    app.screenshot(shots, "18-synced")?;
+
+    // Mira, a lead, erases the case after a plain warning.
+    app.click("[data-e2e=nav-follow_ups]")?;
+    let case = format!("[data-e2e=case][data-case=\"{case_id}\"]");
+    ensure!(app.text(&case)?.contains(ALIAS), "the case shows its alias");
+    app.click(&format!("{case} [data-e2e=erase]"))?;
+    let warning = app.text("[data-e2e=erase-confirmation]")?;
+    ensure!(
+        warning.contains("définitivement") && warning.contains("prochaine synchronisation"),
+        "the warning says {warning:?}"
+    );
+    app.click("[data-e2e=erase-confirm]")?;
+    app.wait_for_text_containing("[role=status]", "effacé")?;
+    ensure!(app.count(&case)? == 0, "the erased case is still listed");
+
+    // The erasure waits to be sent; the sync sends it.
+    app.wait_for_text_containing("[data-e2e=sync-status]", "1 document à envoyer")?;
+    app.click("[data-e2e=sync-now]")?;
+    let said = app.wait_for_text_containing("[data-e2e=sync-result]", "envoyé")?;
+    ensure!(said.contains("1 document envoyé"), "the sync said {said:?}");
+    app.wait_for_text_containing("[data-e2e=sync-status]", "Synchronisé à l’instant")?;
+    app.screenshot(shots, "19-sync-summary")?;
+
+    // Upright, so that the Server section shows whole.
+    app.resize(800, 1280)?;
+    app.click("[data-e2e=nav-settings]")?;
+    app.wait_for_text("[data-e2e=enrolment-role]", "Responsable")?;
+    app.screenshot(shots, "20-settings-server")?;
+    app.resize(1280, 800)?;
+    Ok(())
+}
