@@ -823,7 +823,7 @@ impl Store {
         self.write(|tx, ctx| {
             index::clear(tx)?;
             for doc in chunks::document_ids(tx)? {
-                replica::reindex(tx, ctx, &doc)?;
+                replica::reindex(tx, ctx, &doc, replica::Unchanged::Derive)?;
             }
             Ok(())
         })

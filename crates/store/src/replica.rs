@@ -15,12 +15,13 @@
 
 use automerge::ChangeHash;
 use maraude_core::access::Subject;
-use maraude_core::document::AnyDocument;
+use maraude_core::document::{AnyDocument, Document, ShiftDoc};
+use maraude_core::ids::DeviceId;
 use rusqlite::{Connection, OptionalExtension, params};
-use samod_core::DocumentId;
+use samod_core::{CompactionHash, DocumentId};
 
 use crate::error::StoreError;
-use crate::{Ctx, check_antenna, chunks, document_id, erasure, index, record_of, samod_key};
+use crate::{Ctx, check_antenna, chunks, document_id, erasure, index, samod_key};
 
 /// One storage operation samod asked for.
 #[derive(Debug, Clone)]
@@ -38,6 +39,9 @@ pub struct ChunksApplied {
     pub quarantined: Vec<(DocumentId, String)>,
 }
 
+/// The `documents.type` of a document kept but not indexed.
+const QUARANTINED: &str = "invalid";
+
 /// The document a chunk key belongs to, if it is a document key
 /// (`storage-adapter-id` is not).
 pub(crate) fn document_of(key: &str) -> Option<DocumentId> {
@@ -54,17 +58,19 @@ pub(crate) fn apply(
     for write in writes {
         match write {
             ChunkWrite::Put { key, data } => {
+                let doc = document_of(&key);
                 // An erased case does not come back through a peer that
                 // has not heard yet.
-                if let Some(doc) = document_of(&key)
-                    && erasure::is_erased(tx, &doc)?
+                if let Some(doc) = &doc
+                    && erasure::is_erased(tx, doc)?
                 {
                     continue;
                 }
                 tx.prepare_cached("INSERT OR REPLACE INTO chunks (key, data) VALUES (?1, ?2)")?
                     .execute(params![key, data])?;
-                if let Some(doc) = document_of(&key)
+                if let Some(doc) = doc
                     && !touched.contains(&doc)
+                    && !snapshot_of_recorded_heads(tx, &doc, &key)?
                 {
                     touched.push(doc);
                 }
@@ -79,32 +85,78 @@ pub(crate) fn apply(
     }
     let mut applied = ChunksApplied::default();
     for doc in touched {
-        match reindex(tx, ctx, &doc)? {
-            None => applied.indexed.push(doc),
-            Some(reason) => applied.quarantined.push((doc, reason)),
+        match reindex(tx, ctx, &doc, Unchanged::Skip)? {
+            Reindexed::Derived => applied.indexed.push(doc),
+            Reindexed::Unchanged => {}
+            Reindexed::Quarantined(reason) => applied.quarantined.push((doc, reason)),
         }
     }
     Ok(applied)
 }
 
-/// Derive `doc`'s index rows again from its chunks. `Some(reason)` when the
-/// document cannot be indexed and is quarantined instead (its heads are
-/// still recorded, so a kept copy in `recent.rs` is known to be stale).
+/// Whether `key` is the snapshot of exactly the heads whose rows the index
+/// holds for `doc`. samod puts one each time it loads a document of more
+/// than ten changes (every document a sync `find`s) and compacts it: the
+/// same content, so there is nothing to derive again, not even to load.
+/// A snapshot's key names the SHA-256 of its heads.
+fn snapshot_of_recorded_heads(
+    tx: &Connection,
+    doc: &DocumentId,
+    key: &str,
+) -> Result<bool, StoreError> {
+    let Some(hash) = key
+        .strip_prefix(&format!("{doc}/snapshot/"))
+        .filter(|h| !h.contains('/'))
+    else {
+        return Ok(false);
+    };
+    Ok(match recorded(tx, doc)? {
+        Some((kind, heads)) if kind != QUARANTINED => {
+            let heads = parse_heads(&heads);
+            !heads.is_empty() && CompactionHash::new(&heads).to_string() == hash
+        }
+        _ => false,
+    })
+}
+
+/// Whether [`reindex`] may leave the rows of a document whose heads are
+/// those the index records (samod storing again what it loaded).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Unchanged {
+    Skip,
+    Derive,
+}
+
+/// What [`reindex`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Reindexed {
+    Derived,
+    /// The index already held the rows of these heads.
+    Unchanged,
+    /// Kept but not indexed, for this reason.
+    Quarantined(String),
+}
+
+/// Derive `doc`'s index rows again from its chunks. A document that cannot
+/// be indexed is quarantined instead (its heads are still recorded, so a
+/// kept copy in `recent.rs` is known to be stale).
 pub(crate) fn reindex(
     tx: &Connection,
     ctx: &mut Ctx,
     doc: &DocumentId,
-) -> Result<Option<String>, StoreError> {
+    unchanged: Unchanged,
+) -> Result<Reindexed, StoreError> {
     let stored = chunks::load_range(tx, &samod_key(doc))?;
     if stored.is_empty() {
-        return Ok(None);
+        return Ok(Reindexed::Derived);
     }
-    let checked = index_rows(tx, ctx, doc, &stored);
+    let checked = index_rows(tx, ctx, doc, &stored, unchanged);
     match checked {
-        Ok(()) => {
+        Ok(Reindexed::Unchanged) => Ok(Reindexed::Unchanged),
+        Ok(_) => {
             tx.prepare_cached("DELETE FROM quarantine WHERE doc = ?1")?
                 .execute(params![doc.to_string()])?;
-            Ok(None)
+            Ok(Reindexed::Derived)
         }
         Err(StoreError::Sqlite(e)) => Err(StoreError::Sqlite(e)),
         Err(e) => {
@@ -115,7 +167,7 @@ pub(crate) fn reindex(
                 // that the document changed.
                 let _ = raw.load_incremental(data);
             }
-            index::put_document(tx, &doc.to_string(), "invalid", "", &raw.get_heads())?;
+            index::put_document(tx, &doc.to_string(), QUARANTINED, "", &raw.get_heads())?;
             tx.prepare_cached(
                 "INSERT OR REPLACE INTO quarantine (doc, reason, at) VALUES (?1, ?2, ?3)",
             )?
@@ -124,9 +176,38 @@ pub(crate) fn reindex(
                 reason,
                 index::ts(chrono::Utc::now())
             ])?;
-            Ok(Some(reason))
+            Ok(Reindexed::Quarantined(reason))
         }
     }
+}
+
+/// What the index records of a document: its kind and its heads (as
+/// `index::heads_text`).
+fn recorded(conn: &Connection, doc: &DocumentId) -> Result<Option<(String, String)>, StoreError> {
+    Ok(conn
+        .prepare_cached("SELECT type, heads FROM documents WHERE doc = ?1")?
+        .query_row(params![doc.to_string()], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?)
+}
+
+/// Load a stored document as its kind. Shift documents, the most and the
+/// largest, are loaded as such (`ShiftDoc::load` checks their header), so
+/// that their entries are read once, for the rows, where
+/// `AnyDocument::load` would read them all once more to check them. A
+/// document the index knows as another kind, or whose header says so, goes
+/// through `AnyDocument::load` and its checks and errors.
+fn load_document(
+    stored: &[(String, Vec<u8>)],
+    device: &DeviceId,
+    known_kind: Option<&str>,
+) -> Result<AnyDocument, StoreError> {
+    let chunks = || stored.iter().map(|(_, d)| d.as_slice());
+    if matches!(known_kind, None | Some(ShiftDoc::TYPE))
+        && let Ok(shift) = ShiftDoc::load(chunks(), device)
+    {
+        return Ok(AnyDocument::Shift(shift));
+    }
+    Ok(AnyDocument::load(chunks(), device)?)
 }
 
 fn index_rows(
@@ -134,39 +215,64 @@ fn index_rows(
     ctx: &mut Ctx,
     doc: &DocumentId,
     stored: &[(String, Vec<u8>)],
-) -> Result<(), StoreError> {
-    let mut any = AnyDocument::load(stored.iter().map(|(_, d)| d.as_slice()), &ctx.device)?;
-    let record = record_of(&any)?;
-    if document_id(&record) != *doc {
-        return Err(StoreError::BadDocument(format!(
-            "document {doc} holds the record of another document"
-        )));
-    }
+    unchanged: Unchanged,
+) -> Result<Reindexed, StoreError> {
+    let recorded = recorded(tx, doc)?;
+    let mut any = load_document(
+        stored,
+        &ctx.device,
+        recorded.as_ref().map(|(k, _)| k.as_str()),
+    )?;
     let heads = any.automerge().get_heads();
-    let (kind, antenna) = match &any {
+    // The rows of these heads are already there. A quarantined document
+    // is derived again, which records why once more.
+    if unchanged == Unchanged::Skip
+        && recorded.is_some_and(|(kind, h)| kind != QUARANTINED && h == index::heads_text(&heads))
+    {
+        return Ok(Reindexed::Unchanged);
+    }
+    // Each record is read once: it gives the record id, the antenna and
+    // the rows; reading a shift's entries is what checks them.
+    let (kind, record, antenna) = match &any {
         AnyDocument::Antenna(d) => {
             let a = d.antenna()?;
+            check_record(doc, a.id.as_uuid())?;
             check_antenna(doc, a.id, ctx)?;
             index::put_antenna(tx, &a)?;
             let erased = erasure::follow(tx, ctx, &d.cases()?)?;
             ctx.erased.extend(erased);
-            ("antenna", a.id)
+            ("antenna", *a.id.as_uuid(), a.id)
         }
         AnyDocument::Shift(d) => {
             let s = d.shift()?;
+            let entries = d.entries()?;
+            check_record(doc, s.id.as_uuid())?;
             check_antenna(doc, s.antenna, ctx)?;
-            index::put_shift_with_entries(tx, &s, &d.entries()?)?;
-            ("shift", s.antenna)
+            index::put_shift_with_entries(tx, &s, &entries)?;
+            ("shift", *s.id.as_uuid(), s.antenna)
         }
         AnyDocument::Case(d) => {
             let c = d.case()?;
+            check_record(doc, c.id.as_uuid())?;
             check_antenna(doc, c.antenna, ctx)?;
             index::put_case(tx, &c)?;
-            ("case", c.antenna)
+            ("case", *c.id.as_uuid(), c.antenna)
         }
     };
     debug_assert_eq!(antenna, ctx.antenna);
-    index::put_document(tx, &doc.to_string(), kind, &record.to_string(), &heads)
+    index::put_document(tx, &doc.to_string(), kind, &record.to_string(), &heads)?;
+    Ok(Reindexed::Derived)
+}
+
+/// A document's id derives from its record's: a document holding another
+/// record is refused.
+fn check_record(doc: &DocumentId, record: &uuid::Uuid) -> Result<(), StoreError> {
+    if document_id(record) != *doc {
+        return Err(StoreError::BadDocument(format!(
+            "document {doc} holds the record of another document"
+        )));
+    }
+    Ok(())
 }
 
 /// Documents whose heads differ from what `peer` was last known to have.
@@ -244,15 +350,14 @@ pub(crate) fn recorded_heads(
     conn: &Connection,
     doc: &DocumentId,
 ) -> Result<Option<Vec<ChangeHash>>, StoreError> {
-    let text: Option<String> = conn
-        .prepare_cached("SELECT heads FROM documents WHERE doc = ?1")?
-        .query_row(params![doc.to_string()], |r| r.get(0))
-        .optional()?;
-    Ok(text.map(|t| {
-        serde_json::from_str::<Vec<String>>(&t)
-            .unwrap_or_default()
-            .iter()
-            .filter_map(|h| h.parse().ok())
-            .collect()
-    }))
+    Ok(recorded(conn, doc)?.map(|(_, heads)| parse_heads(&heads)))
+}
+
+/// Heads as `index::heads_text` wrote them.
+fn parse_heads(text: &str) -> Vec<ChangeHash> {
+    serde_json::from_str::<Vec<String>>(text)
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|h| h.parse().ok())
+        .collect()
 }

@@ -4,9 +4,23 @@
 //! hides (then compacts away) a chunk samod wrote.
 
 use maraude_core::ids::DeviceId;
-use maraude_store::{ChunkWrite, Passphrase, Store};
+use maraude_store::{ChunkWrite, Passphrase, Store, document_id};
+use samod_core::{CompactionHash, StorageKey};
 
-use super::{calais, give, nick, night_shift, puts_of};
+use super::{TempStore, calais, give, nick, night_shift, puts_of};
+
+/// A store for the same antenna on a device that has received nothing yet.
+fn empty_store_of(one: &Store) -> TempStore {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::create_empty(
+        &dir.path().join("two.maraude"),
+        &Passphrase::new(super::PASSPHRASE.into()),
+        one.antenna_id(),
+        DeviceId::new(),
+    )
+    .unwrap();
+    TempStore { dir, store }
+}
 
 #[test]
 fn samod_puts_index_what_they_bring_and_an_empty_store_fills_from_them() {
@@ -15,20 +29,16 @@ fn samod_puts_index_what_they_bring_and_an_empty_store_fills_from_them() {
     one.store
         .log(&shift, &nick("Jo"), give("blanket", 3, "dunes-north"))
         .unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let mut two = Store::create_empty(
-        &dir.path().join("two.maraude"),
-        &Passphrase::new(super::PASSPHRASE.into()),
-        one.store.antenna_id(),
-        DeviceId::new(),
-    )
-    .unwrap();
-    let applied = two.apply_chunks(puts_of(&one.store)).unwrap();
+    let mut two = empty_store_of(&one.store);
+    let applied = two.store.apply_chunks(puts_of(&one.store)).unwrap();
     assert_eq!(applied.indexed.len(), 2, "the antenna and the shift");
     assert!(applied.quarantined.is_empty());
-    assert_eq!(two.index_dump().unwrap(), one.store.index_dump().unwrap());
-    assert_eq!(two.entries(&shift).unwrap().len(), 1);
-    assert!(two.changed_for("server-x").unwrap().len() == 2);
+    assert_eq!(
+        two.store.index_dump().unwrap(),
+        one.store.index_dump().unwrap()
+    );
+    assert_eq!(two.store.entries(&shift).unwrap().len(), 1);
+    assert!(two.store.changed_for("server-x").unwrap().len() == 2);
 }
 
 #[test]
@@ -97,4 +107,67 @@ fn a_chunk_samod_writes_while_the_shift_is_kept_loaded_is_not_lost_by_the_next_t
         .find(|d| d.item.as_str() == "blanket")
         .unwrap();
     assert_eq!(blankets.quantity, 3, "tablet two's 2 blankets are kept");
+}
+
+/// samod, each time it loads a document of more than ten changes (every
+/// document a sync asks for), stores it again compacted: a snapshot of the
+/// same heads, then deletes the chunks it replaces. Nothing is derived
+/// again; a change that is new is.
+#[test]
+fn samod_storing_again_what_it_loaded_derives_no_row_again_but_a_new_change_does() {
+    let mut one = calais();
+    let shift = night_shift(&mut one.store);
+    for _ in 0..12 {
+        one.store
+            .log(&shift, &nick("Jo"), give("blanket", 1, "dunes-north"))
+            .unwrap();
+    }
+    let mut two = empty_store_of(&one.store);
+    two.store.apply_chunks(puts_of(&one.store)).unwrap();
+    let indexed = two.store.index_dump().unwrap();
+
+    // samod loads the shift and compacts it.
+    let doc = document_id(shift.as_uuid());
+    let heads = two.store.heads(&doc).unwrap();
+    let old_keys: Vec<String> = two
+        .store
+        .chunks_under(&[doc.to_string()])
+        .unwrap()
+        .into_iter()
+        .map(|(key, _)| key)
+        .collect();
+    let snapshot = StorageKey::snapshot_path(&doc, &CompactionHash::new(&heads)).to_string();
+    let mut compaction = vec![ChunkWrite::Put {
+        key: snapshot.clone(),
+        data: two.store.changes_since(&doc, &[]).unwrap(),
+    }];
+    compaction.extend(
+        old_keys
+            .into_iter()
+            .filter(|k| *k != snapshot)
+            .map(|key| ChunkWrite::Delete { key }),
+    );
+    let applied = two.store.apply_chunks(compaction).unwrap();
+    assert!(applied.indexed.is_empty(), "{applied:?}");
+    // And again, now that the snapshot is the only chunk: an incremental
+    // put of a change it holds changes no heads either.
+    let applied = two.store.apply_chunks(puts_of(&two.store)).unwrap();
+    assert!(applied.indexed.is_empty(), "{applied:?}");
+    assert_eq!(two.store.index_dump().unwrap(), indexed);
+    assert_eq!(two.store.entries(&shift).unwrap().len(), 12);
+
+    // A new entry from tablet one is indexed.
+    one.store
+        .log(&shift, &nick("Jo"), give("tea_coffee", 2, "dunes-north"))
+        .unwrap();
+    let applied = two.store.apply_chunks(puts_of(&one.store)).unwrap();
+    assert_eq!(applied.indexed, vec![doc], "only the shift changed");
+    assert_eq!(two.store.entries(&shift).unwrap().len(), 13);
+    assert_eq!(
+        two.store.index_dump().unwrap(),
+        one.store.index_dump().unwrap()
+    );
+    let incremental = two.store.index_dump().unwrap();
+    two.store.rebuild_index().unwrap();
+    assert_eq!(two.store.index_dump().unwrap(), incremental);
 }
