@@ -76,6 +76,7 @@ impl JsDevice {
             code: text(&code["code"]).to_string(),
             device: *id.as_uuid(),
             device_name: format!("automerge-repo JS ({role})"),
+            public_key: None,
         };
         let (status, body) = post(
             server,

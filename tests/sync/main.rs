@@ -24,6 +24,10 @@
 //!   cut anywhere in a sync, a slow line, garbage after a cut, every
 //!   message twice and whole sessions replayed; tablets whose clocks are
 //!   hours apart. Nothing lost, nothing twice, the server up.
+//! - [`teammates`]: tablets syncing with each other without the server
+//!   (`serve-peer`, `sync --peer`), each receiving what its role may; a
+//!   revoked tablet and one of another antenna refused; the server over
+//!   HTTPS with a certificate.
 
 #![allow(clippy::unwrap_used)]
 
@@ -40,3 +44,4 @@ mod server;
 #[allow(dead_code)]
 #[path = "../cli/tablet.rs"]
 mod tablet;
+mod teammates;

@@ -56,7 +56,8 @@ impl Server {
                 .map(|(k, v)| (k.to_string(), v.to_string()))
                 .collect(),
         };
-        server.url = format!("http://127.0.0.1:{}", server.port);
+        let scheme = if server.tls() { "https" } else { "http" };
+        server.url = format!("{scheme}://127.0.0.1:{}", server.port);
         server.spawn();
         server
     }
@@ -106,11 +107,18 @@ impl Server {
         (status, body)
     }
 
+    /// Whether it serves HTTPS itself (given a certificate).
+    fn tls(&self) -> bool {
+        self.env.iter().any(|(k, _)| k == "MARAUDE_TLS_CERT")
+    }
+
     fn wait_healthy(&self) {
         let deadline = Instant::now() + Duration::from_secs(30);
         while Instant::now() < deadline {
+            // Over HTTPS, a connection taken is enough: the listener is
+            // bound once the certificate was read.
             if TcpStream::connect(("127.0.0.1", self.port)).is_ok()
-                && self.get("/v1/health").0 == 200
+                && (self.tls() || self.get("/v1/health").0 == 200)
             {
                 return;
             }

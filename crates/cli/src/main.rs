@@ -123,8 +123,12 @@ enum Command {
     /// the server's registration token in MARAUDE_REGISTRATION_TOKEN.
     Register(network::RegisterArgs),
     /// Sync with the antenna's base server: send what this device logged,
-    /// receive what the others did.
-    Sync,
+    /// receive what the others did. With --peer, sync with a teammate's
+    /// tablet instead (no server needed).
+    Sync(network::SyncArgs),
+    /// Let teammates' tablets sync with this one on the local network,
+    /// without the server, until stopped (Ctrl-C).
+    ServePeer(network::ServePeerArgs),
     /// Ask the server for a code that enrols one more device (lead,
     /// coordinator).
     EnrolmentCode {
@@ -240,7 +244,8 @@ fn run(cli: Cli) -> Result<()> {
         Command::Demo(args) => transfer::demo(&ctx, args),
         Command::Enrol(args) => network::enrol(&ctx, args),
         Command::Register(args) => network::register(&ctx, args),
-        Command::Sync => network::sync(&ctx),
+        Command::Sync(args) => network::sync(&ctx, args),
+        Command::ServePeer(args) => network::serve_peer(&ctx, args),
         Command::EnrolmentCode { role } => network::enrolment_code(&ctx, role),
         Command::Devices => network::devices(&ctx),
         Command::Revoke { device } => network::revoke(&ctx, device),

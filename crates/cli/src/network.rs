@@ -27,6 +27,25 @@ pub struct EnrolArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct SyncArgs {
+    /// A teammate's tablet serving with `maraude serve-peer`, e.g.
+    /// 192.168.1.12:8471 (the address it shows).
+    #[arg(long)]
+    peer: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ServePeerArgs {
+    /// Address and port to listen on; 0.0.0.0 takes the van's or the
+    /// warehouse's network.
+    #[arg(long, env = "MARAUDE_PEER_LISTEN", default_value = "0.0.0.0:8471")]
+    listen: std::net::SocketAddr,
+}
+
+/// The port a teammate serves on when the address gives none.
+const PEER_PORT: u16 = 8471;
+
+#[derive(Debug, Args)]
 pub struct RegisterArgs {
     #[arg(long, env = "MARAUDE_SERVER")]
     server: String,
@@ -106,6 +125,7 @@ pub fn register(ctx: &Ctx, args: RegisterArgs) -> Result<()> {
     )?;
     let antenna = store.antenna()?;
     let request = RegisterAntenna {
+        public_key: None,
         antenna: *antenna.id.as_uuid(),
         name: antenna.name.clone(),
         device: *store.device().as_uuid(),
@@ -124,28 +144,46 @@ pub fn register(ctx: &Ctx, args: RegisterArgs) -> Result<()> {
     )
 }
 
-pub fn sync(ctx: &Ctx) -> Result<()> {
+pub fn sync(ctx: &Ctx, args: SyncArgs) -> Result<()> {
     let store = ctx.open()?;
+    let runtime = runtime()?;
+    let peer = match &args.peer {
+        Some(address) => Some(runtime.block_on(peer_address(address))?),
+        None => None,
+    };
     let (handle, thread) = StoreHandle::spawn(store);
     let show_progress = !ctx.json && std::io::stderr().is_terminal();
-    let result = runtime()?.block_on(maraude_sync::sync_with_server(
-        &handle,
-        Patience::default(),
-        |done, total| {
-            if show_progress {
-                eprint!("\rSyncing: {done}/{total} documents");
-                let _ = std::io::stderr().flush();
+    let progress = |done, total| {
+        if show_progress {
+            eprint!("\rSyncing: {done}/{total} documents");
+            let _ = std::io::stderr().flush();
+        }
+    };
+    let result = runtime.block_on(async {
+        match peer {
+            Some(address) => {
+                maraude_sync::sync_with_teammate(&handle, address, Patience::default(), progress)
+                    .await
             }
-        },
-    ));
+            None => maraude_sync::sync_with_server(&handle, Patience::default(), progress).await,
+        }
+    });
     if show_progress {
         eprintln!();
     }
+    // samod's tasks left in the runtime hold the store too: drop them
+    // before waiting for the store's thread to close it.
+    drop(runtime);
     drop(handle);
     let _ = thread.join();
     let summary = result?;
+    let other = if args.peer.is_some() {
+        "the other tablet"
+    } else {
+        "the server"
+    };
     let human = if summary.documents_sent == 0 && summary.documents_received == 0 {
-        "Already in sync: nothing to send, nothing new on the server.".to_string()
+        format!("Already in sync: nothing to send, nothing new on {other}.")
     } else {
         format!(
             "Synced: {} documents sent, {} received ({} changes){}{}.",
@@ -171,6 +209,68 @@ pub fn sync(ctx: &Ctx) -> Result<()> {
         ),
     };
     output::done(ctx, &human, &summary)
+}
+
+/// `host:port`, `host` (port 8471), or an IP address, resolved.
+async fn peer_address(text: &str) -> Result<std::net::SocketAddr> {
+    let with_port = if text.parse::<std::net::SocketAddr>().is_ok() || text.contains(':') {
+        text.to_string()
+    } else {
+        format!("{text}:{PEER_PORT}")
+    };
+    tokio::net::lookup_host(&with_port)
+        .await
+        .ok()
+        .and_then(|mut addresses| addresses.next())
+        .with_context(|| {
+            format!("{text}: not an address; give the one the other tablet shows, e.g. 192.168.1.12:{PEER_PORT}")
+        })
+}
+
+pub fn serve_peer(ctx: &Ctx, args: ServePeerArgs) -> Result<()> {
+    let store = ctx.open()?;
+    let device = store.device();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    runtime.block_on(async {
+        let listener = tokio::net::TcpListener::bind(args.listen)
+            .await
+            .with_context(|| format!("cannot listen on {}", args.listen))?;
+        let shown = maraude_sync::peer::shown_address(listener.local_addr()?);
+        let (handle, _thread) = StoreHandle::spawn(store);
+        output::done(
+            ctx,
+            &format!(
+                "Serving teammates at {shown} (this tablet: {device}). On theirs: maraude sync --peer {shown}. Ctrl-C to stop."
+            ),
+            &serde_json::json!({ "address": shown.to_string(), "device": device }),
+        )?;
+        let _ = std::io::stdout().flush();
+        maraude_sync::peer::serve_teammates(handle, listener, stop()).await?;
+        Ok(())
+    })
+}
+
+/// Ctrl-C or SIGTERM.
+async fn stop() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let Ok(mut term) =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        else {
+            let _ = ctrl_c.await;
+            return;
+        };
+        tokio::select! {
+            _ = ctrl_c => {},
+            _ = term.recv() => {},
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
 }
 
 pub fn enrolment_code(ctx: &Ctx, role: Role) -> Result<()> {

@@ -14,17 +14,20 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::{Duration, Utc};
-use futures::StreamExt;
 use maraude_core::access::Role;
+use maraude_core::ids::{AntennaId, DeviceId};
 use maraude_store::Passphrase;
+use maraude_store::Store;
+use maraude_sync::StoreHandle;
 use maraude_sync::api::{
-    self, Acked, CodeRequest, DeviceInfo, Enrol, Enrolled, EnrolmentCode, SyncTicket,
+    self, Acked, CertificateRequest, CodeRequest, DeviceInfo, Enrol, Enrolled, EnrolmentCode,
+    IssuedCertificate, SyncTicket,
 };
-use samod::{PeerId, Transport};
+use maraude_sync::hub::Hub;
 use tokio::sync::Mutex;
 use uuid::Uuid;
 
-use crate::hub::Hub;
+use crate::authority::{Authority, AuthorityError};
 use crate::registry::{Device, NewDevice, Registry, RegistryError};
 use crate::secrets;
 use crate::ticket::{TICKET_LIFETIME, Tickets};
@@ -81,13 +84,67 @@ impl App {
         }
         let dir = self.data_dir.join("antennas");
         std::fs::create_dir_all(&dir).map_err(ApiError::internal)?;
+        let path = dir.join(format!("{antenna}.maraude"));
+        let store = if path.exists() {
+            Store::open(&path, &self.passphrase)
+        } else {
+            Store::create_empty(
+                &path,
+                &self.passphrase,
+                AntennaId::from_uuid(antenna),
+                DeviceId::new(),
+            )
+        }
+        .map_err(ApiError::internal)?;
+        let (store, _thread) = StoreHandle::spawn(store);
         let hub = Arc::new(
-            Hub::open(&dir, &self.passphrase, antenna)
+            Hub::start(store, antenna, api::server_peer(&antenna))
                 .await
                 .map_err(ApiError::internal)?,
         );
         hubs.insert(antenna, hub.clone());
         Ok(hub)
+    }
+
+    /// The antenna's authority, made on first use.
+    fn authority(&self, antenna: Uuid) -> Result<Authority, ApiError> {
+        let new = Authority::new(antenna).map_err(ApiError::internal)?;
+        let key = self.registry.authority_key(antenna, &new.key_der())?;
+        Authority::from_key(antenna, &key).map_err(ApiError::internal)
+    }
+
+    /// A certificate for `device`, for the public key it sent (base64).
+    fn certify(&self, device: &Device, public_key: &str) -> Result<IssuedCertificate, ApiError> {
+        let bad_key = |e: AuthorityError| {
+            ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "bad_public_key",
+                e.to_string(),
+            )
+        };
+        let key = api::from_b64(public_key)
+            .ok_or_else(|| bad_key(AuthorityError::BadPublicKey("not base64".into())))?;
+        let authority = self.authority(device.antenna)?;
+        let certificate = authority
+            .issue(device.id, device.role, &key)
+            .map_err(|e| match e {
+                AuthorityError::BadPublicKey(_) => bad_key(e),
+                other => ApiError::internal(other),
+            })?;
+        Ok(IssuedCertificate {
+            certificate: api::b64(&certificate),
+            authority: api::b64(&authority.certificate().map_err(ApiError::internal)?),
+        })
+    }
+
+    /// The antenna's revocation list (base64 DER).
+    fn revocations(&self, antenna: Uuid) -> Result<String, ApiError> {
+        let revoked = self.registry.revoked(antenna)?;
+        let list = self
+            .authority(antenna)?
+            .revocations(&revoked)
+            .map_err(ApiError::internal)?;
+        Ok(api::b64(&list))
     }
 
     /// Erase, on every antenna, the cases closed for longer than its
@@ -134,6 +191,7 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/v1/antennas", post(register_antenna))
         .route("/v1/enrolment-codes", post(enrolment_code))
         .route("/v1/enrol", post(enrol))
+        .route("/v1/certificate", post(certificate))
         .route("/v1/devices", get(devices))
         .route("/v1/devices/{id}/revoke", post(revoke))
         .route("/v1/sync/pending", get(pending))
@@ -279,14 +337,21 @@ async fn health(State(app): State<Arc<App>>) -> Json<serde_json::Value> {
     }))
 }
 
-fn enrolled(device: &Device, antenna_name: String, credential: String) -> Enrolled {
-    Enrolled {
+fn enrolled(
+    app: &App,
+    device: &Device,
+    antenna_name: String,
+    credential: String,
+    public_key: Option<&str>,
+) -> Result<Enrolled, ApiError> {
+    Ok(Enrolled {
         antenna: device.antenna,
         antenna_name,
         role: device.role,
         credential,
         server_peer: api::server_peer(&device.antenna),
-    }
+        certificate: public_key.map(|k| app.certify(device, k)).transpose()?,
+    })
 }
 
 async fn register_antenna(
@@ -333,7 +398,13 @@ async fn register_antenna(
         revoked_at: None,
         last_sync: None,
     };
-    Ok(Json(enrolled(&device, name.to_string(), credential)))
+    Ok(Json(enrolled(
+        &app,
+        &device,
+        name.to_string(),
+        credential,
+        request.public_key.as_deref(),
+    )?))
 }
 
 async fn enrolment_code(
@@ -386,7 +457,24 @@ async fn enrol(
         .antenna_name(device.antenna)?
         .unwrap_or_default();
     tracing::info!(antenna = %device.antenna, device = %device.id, role = %device.role, "device enrolled");
-    Ok(Json(enrolled(&device, name, credential)))
+    Ok(Json(enrolled(
+        &app,
+        &device,
+        name,
+        credential,
+        request.public_key.as_deref(),
+    )?))
+}
+
+/// A device enrolled before certificates existed gets one for its key.
+async fn certificate(
+    State(app): State<Arc<App>>,
+    Authenticated(device): Authenticated,
+    Json(request): Json<CertificateRequest>,
+) -> Result<Json<IssuedCertificate>, ApiError> {
+    let issued = app.certify(&device, &request.public_key)?;
+    tracing::info!(antenna = %device.antenna, device = %device.id, "certificate issued");
+    Ok(Json(issued))
 }
 
 fn info(d: Device) -> DeviceInfo {
@@ -441,6 +529,7 @@ async fn pending(
     Ok(Json(api::Pending {
         server_peer: api::server_peer(&device.antenna),
         documents,
+        revocations: Some(app.revocations(device.antenna)?),
     }))
 }
 
@@ -449,23 +538,9 @@ async fn acked(
     Authenticated(device): Authenticated,
     Json(request): Json<Acked>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let mut docs = Vec::with_capacity(request.documents.len());
-    for (doc, heads) in request.documents {
-        let bad = || {
-            ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "bad_heads",
-                format!("document {doc}: not a document id with hex change hashes"),
-            )
-        };
-        let id = doc.parse().map_err(|_| bad())?;
-        let heads = heads
-            .iter()
-            .map(|h| h.parse())
-            .collect::<Result<Vec<automerge::ChangeHash>, _>>()
-            .map_err(|_| bad())?;
-        docs.push((id, heads));
-    }
+    let docs = request
+        .parse()
+        .map_err(|message| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "bad_heads", message))?;
     let count = docs.len();
     app.hub(device.antenna)
         .await?
@@ -520,33 +595,11 @@ async fn sync_socket(
     }
     let live = Live(app.clone());
     let hub = app.hub(device.antenna).await?;
-    let mut revoked = hub.admit(device.id, device.role);
-    let peer = PeerId::from_string(api::device_peer(&device.id));
+    let revoked = hub.admit(device.id, device.role);
     tracing::info!(antenna = %device.antenna, device = %device.id, "sync connection");
     let (response, socket) = upgrade
         .upgrade(maraude_sync::socket::options())
         .map_err(ApiError::internal)?;
-    tokio::spawn(async move {
-        let socket = match socket.await {
-            Ok(socket) => socket,
-            Err(e) => {
-                tracing::warn!(error = %e, "sync connection lost during the upgrade");
-                return;
-            }
-        };
-        let (stream, sink) = maraude_sync::socket::messages(socket);
-        let cut = async move {
-            let _ = revoked.wait_for(|r| *r).await;
-        };
-        // The stream ends on revocation, which ends the connection.
-        let stream = stream.take_until(Box::pin(cut)).map(move |m| {
-            let _still_live = &live;
-            m
-        });
-        let transport = Transport::new(stream, sink).with_expected_peer_id(peer);
-        if hub.acceptor.accept(transport).is_err() {
-            tracing::warn!("sync connection refused: the antenna's repo is stopping");
-        }
-    });
+    hub.serve_socket(socket, device.id, revoked, live);
     Ok(response.into_response())
 }

@@ -1,14 +1,16 @@
 //! # maraude-server
 //!
 //! The base server of an association: it registers antennas and enrols
-//! their devices ([`registry`]), keeps each antenna's documents in its own
-//! encrypted store, and syncs them with devices over the automerge-repo
-//! protocol ([`hub`], via samod). [`http`] is its whole HTTP surface;
-//! [`ticket`] lets a client that cannot set headers on a WebSocket (a
-//! browser, automerge-repo's standard adapter) open the sync socket.
+//! their devices ([`registry`]), signs their certificates and revocation
+//! lists as each antenna's authority ([`authority`]), keeps each antenna's
+//! documents in its own encrypted store, and syncs them with devices over
+//! the automerge-repo protocol (`maraude_sync::hub`, via samod). [`http`]
+//! is its whole HTTP surface; [`ticket`] lets a client that cannot set
+//! headers on a WebSocket (a browser, automerge-repo's standard adapter)
+//! open the sync socket.
 
+pub mod authority;
 pub mod http;
-pub mod hub;
 pub mod registry;
 pub mod secrets;
 pub mod ticket;

@@ -40,6 +40,14 @@ struct Config {
     /// longer than their antenna's retention period (also once at start).
     #[arg(long, env = "MARAUDE_RETENTION_CHECK_SECS", default_value_t = 3600)]
     retention_check_secs: u64,
+    /// The server's certificate chain (PEM), to serve HTTPS itself; with
+    /// `--tls-key`. Without them it speaks plain HTTP: put it behind a
+    /// reverse proxy that does TLS, or use it only on a network you trust.
+    #[arg(long, env = "MARAUDE_TLS_CERT", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// The private key (PEM) of `--tls-cert`.
+    #[arg(long, env = "MARAUDE_TLS_KEY", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
     /// Logs as JSON lines (for a log collector) instead of text.
     #[arg(long, env = "MARAUDE_LOG_JSON")]
     log_json: bool,
@@ -83,10 +91,22 @@ async fn main() -> Result<()> {
         config.registration_token.clone(),
         config.max_connections,
     ));
+    let tls = match (&config.tls_cert, &config.tls_key) {
+        (Some(cert), Some(key)) => Some(
+            maraude_sync::tls::server_config_from_pem(cert, key)
+                .context("cannot use the TLS certificate")?,
+        ),
+        _ => None,
+    };
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;
-    tracing::info!(listen = %listener.local_addr()?, data_dir = %config.data_dir.display(), "maraude-server ready");
+    tracing::info!(
+        listen = %listener.local_addr()?,
+        https = tls.is_some(),
+        data_dir = %config.data_dir.display(),
+        "maraude-server ready"
+    );
     let every = std::time::Duration::from_secs(config.retention_check_secs.max(1));
     let retention = tokio::spawn({
         let app = app.clone();
@@ -98,9 +118,20 @@ async fn main() -> Result<()> {
             }
         }
     });
-    axum::serve(listener, router(app.clone()))
-        .with_graceful_shutdown(shutdown())
-        .await?;
+    match tls {
+        Some(tls) => {
+            let (_keep, configs) = tokio::sync::watch::channel(Arc::new(tls));
+            let listener = maraude_sync::tls::TlsListener::new(listener, configs)?;
+            axum::serve(listener, router(app.clone()))
+                .with_graceful_shutdown(shutdown())
+                .await?;
+        }
+        None => {
+            axum::serve(listener, router(app.clone()))
+                .with_graceful_shutdown(shutdown())
+                .await?;
+        }
+    }
     retention.abort();
     app.stop().await;
     tracing::info!("stopped");

@@ -80,9 +80,15 @@ pub trait Registry: Send + Sync + 'static {
     fn devices(&self, antenna: Uuid) -> Result<Vec<Device>, RegistryError>;
     fn revoke(&self, antenna: Uuid, device: Uuid) -> Result<Device, RegistryError>;
     fn synced(&self, device: Uuid) -> Result<(), RegistryError>;
+    /// The antenna's authority key (PKCS#8 DER): `new` is kept if the
+    /// antenna has none yet; the key kept is returned.
+    fn authority_key(&self, antenna: Uuid, new: &[u8]) -> Result<Vec<u8>, RegistryError>;
+    /// The antenna's revoked devices, with when.
+    fn revoked(&self, antenna: Uuid) -> Result<Vec<(Uuid, DateTime<Utc>)>, RegistryError>;
 }
 
-const MIGRATIONS: &[&str] = &["
+const MIGRATIONS: &[&str] = &[
+    "
     CREATE TABLE antennas (
         id TEXT PRIMARY KEY,
         name TEXT NOT NULL,
@@ -106,7 +112,16 @@ const MIGRATIONS: &[&str] = &["
         expires_at TEXT NOT NULL,
         used_by TEXT
     );
-    "];
+    ",
+    // 2: each antenna's authority key, which signs its devices'
+    // certificates and its revocation list.
+    "
+    CREATE TABLE authorities (
+        antenna TEXT PRIMARY KEY REFERENCES antennas(id),
+        key BLOB NOT NULL
+    );
+    ",
+];
 
 /// The registry in an SQLCipher file.
 #[derive(Debug)]
@@ -327,5 +342,37 @@ impl Registry for SqliteRegistry {
             params![ts(Utc::now()), id.to_string()],
         )?;
         Ok(())
+    }
+
+    fn authority_key(&self, antenna: Uuid, new: &[u8]) -> Result<Vec<u8>, RegistryError> {
+        let conn = self.conn();
+        conn.execute(
+            "INSERT OR IGNORE INTO authorities (antenna, key) VALUES (?1, ?2)",
+            params![antenna.to_string(), new],
+        )?;
+        Ok(conn.query_row(
+            "SELECT key FROM authorities WHERE antenna = ?1",
+            params![antenna.to_string()],
+            |r| r.get(0),
+        )?)
+    }
+
+    fn revoked(&self, antenna: Uuid) -> Result<Vec<(Uuid, DateTime<Utc>)>, RegistryError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(
+            "SELECT id, revoked_at FROM devices
+             WHERE antenna = ?1 AND revoked_at IS NOT NULL ORDER BY revoked_at",
+        )?;
+        let rows = stmt.query_map(params![antenna.to_string()], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (id, at) = row?;
+            if let (Ok(id), Some(at)) = (id.parse(), parse_ts(Some(at))) {
+                out.push((id, at));
+            }
+        }
+        Ok(out)
     }
 }

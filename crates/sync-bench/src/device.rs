@@ -36,6 +36,7 @@ impl Device {
             antenna,
         )?;
         let request = RegisterAntenna {
+            public_key: None,
             antenna: *antenna.id.as_uuid(),
             name: antenna.name.clone(),
             device: *store.device().as_uuid(),

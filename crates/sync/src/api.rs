@@ -26,6 +26,9 @@ pub struct RegisterAntenna {
     pub name: String,
     pub device: Uuid,
     pub device_name: String,
+    /// The device's Ed25519 public key (raw, base64), for its certificate.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub public_key: Option<String>,
 }
 
 /// `POST /v1/enrolment-codes` — a lead or coordinator asks for a code that
@@ -49,6 +52,9 @@ pub struct Enrol {
     pub code: String,
     pub device: Uuid,
     pub device_name: String,
+    /// The device's Ed25519 public key (raw, base64), for its certificate.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub public_key: Option<String>,
 }
 
 /// What an enrolled device receives: its credential is shown once; the
@@ -61,6 +67,28 @@ pub struct Enrolled {
     pub credential: String,
     /// The peer id the server's sync endpoint presents for this antenna.
     pub server_peer: String,
+    /// The device's certificate, when it sent a public key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub certificate: Option<IssuedCertificate>,
+}
+
+/// A device's certificate from its antenna's authority, with which
+/// teammates' tablets recognise it offline (`crate::identity`). Base64
+/// DER.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct IssuedCertificate {
+    pub certificate: String,
+    /// The antenna's authority, which signs its devices' certificates and
+    /// its revocation list.
+    pub authority: String,
+}
+
+/// `POST /v1/certificate` — a device enrolled before certificates existed,
+/// or that lost its key, asks for one.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct CertificateRequest {
+    /// The device's Ed25519 public key (raw, base64).
+    pub public_key: String,
 }
 
 /// `GET /v1/devices` — the antenna's devices, for a lead or coordinator.
@@ -80,6 +108,10 @@ pub struct DeviceInfo {
 pub struct Pending {
     pub server_peer: String,
     pub documents: Vec<String>,
+    /// The antenna's current revocation list (base64 DER), from the base
+    /// server: the device keeps it and refuses the revoked teammates.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revocations: Option<String>,
 }
 
 /// `POST /v1/sync/acked` — after a sync, the heads the device now shares
@@ -88,6 +120,27 @@ pub struct Pending {
 pub struct Acked {
     /// Document id → its heads (hex change hashes).
     pub documents: BTreeMap<String, Vec<String>>,
+}
+
+impl Acked {
+    /// The acknowledged heads as ids, or a sentence saying which document
+    /// is not well formed.
+    pub fn parse(
+        &self,
+    ) -> Result<Vec<(maraude_store::DocumentId, Vec<automerge::ChangeHash>)>, String> {
+        let mut docs = Vec::with_capacity(self.documents.len());
+        for (doc, heads) in &self.documents {
+            let bad = || format!("document {doc}: not a document id with hex change hashes");
+            let id = doc.parse().map_err(|_| bad())?;
+            let heads = heads
+                .iter()
+                .map(|h| h.parse())
+                .collect::<Result<Vec<automerge::ChangeHash>, _>>()
+                .map_err(|_| bad())?;
+            docs.push((id, heads));
+        }
+        Ok(docs)
+    }
 }
 
 /// `POST /v1/sync/ticket` — a ticket that opens one sync connection,
@@ -114,6 +167,21 @@ pub struct ApiError {
 /// A device's peer id in the sync protocol.
 pub fn device_peer(device: &Uuid) -> String {
     format!("device-{device}")
+}
+
+/// Base64, for keys and certificates in JSON.
+pub fn b64(bytes: &[u8]) -> String {
+    data_encoding::BASE64.encode(bytes)
+}
+
+/// Bytes from [`b64`]; `None` when it is not base64.
+pub fn from_b64(text: &str) -> Option<Vec<u8>> {
+    data_encoding::BASE64.decode(text.as_bytes()).ok()
+}
+
+/// The device a peer id from [`device_peer`] names.
+pub fn device_of_peer(peer: &str) -> Option<Uuid> {
+    peer.strip_prefix("device-")?.parse().ok()
 }
 
 /// The peer id the server presents for an antenna.

@@ -18,7 +18,8 @@ use std::time::{Duration, Instant};
 use automerge::ChangeHash;
 use futures::future::BoxFuture;
 use futures::{FutureExt, StreamExt, future};
-use maraude_store::{DocumentId, ServerLink};
+use maraude_core::access;
+use maraude_store::{DeviceCertificate, DocumentId, ServerLink};
 use samod::{
     BackoffConfig, ConnectionId, DialError, Dialer, PeerId, Repo, RepoEvent, RepoObserver,
     ShareConfig, Transport,
@@ -28,7 +29,9 @@ use serde::Serialize;
 
 use crate::api::{self, Acked, Pending};
 use crate::error::SyncError;
+use crate::identity::{self, Teammate};
 use crate::storage::StoreHandle;
+use crate::tls::{self, TeamTls};
 
 /// What a sync did, for the summary line and the app's status.
 #[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
@@ -78,33 +81,130 @@ pub async fn sync_with_server(
     patience: Patience,
     progress: impl Fn(usize, usize),
 ) -> Result<SyncSummary, SyncError> {
+    let link = store
+        .with(|s| s.server_link())
+        .await??
+        .ok_or(SyncError::NotEnrolled)?;
+    let remote = Remote::server(&link, patience)?;
+    if link.certificate.is_none() {
+        fetch_certificate(store, &remote, link).await?;
+    }
+    sync(store, remote, patience, &progress).await
+}
+
+/// Sync the store with a teammate's tablet serving at `address`
+/// (`maraude serve-peer`), without the server: both show the certificate
+/// their antenna gave them, and each sends the other only what the
+/// other's role may receive.
+pub async fn sync_with_teammate(
+    store: &StoreHandle,
+    address: std::net::SocketAddr,
+    patience: Patience,
+    progress: impl Fn(usize, usize),
+) -> Result<SyncSummary, SyncError> {
+    let (link, revocations) = store
+        .with(|s| Ok::<_, maraude_store::StoreError>((s.server_link()?, s.revocations()?)))
+        .await??;
+    let certificate = link
+        .and_then(|l| l.certificate)
+        .ok_or(SyncError::NoCertificate)?;
+    let tls = TeamTls::new(&certificate, revocations)?;
+    let remote = Remote::teammate(address, &tls, patience)?;
+    sync(store, remote, patience, &progress).await
+}
+
+/// A device enrolled before certificates existed gets one.
+async fn fetch_certificate(
+    store: &StoreHandle,
+    remote: &Remote,
+    mut link: ServerLink,
+) -> Result<(), SyncError> {
+    let (key, public_key) =
+        identity::new_device_key().map_err(|e| SyncError::Tls(e.to_string()))?;
+    let issued: api::IssuedCertificate = remote
+        .call(
+            remote
+                .http
+                .post(remote.url("v1/certificate")?)
+                .json(&api::CertificateRequest {
+                    public_key: api::b64(&public_key),
+                }),
+        )
+        .await?;
+    link.certificate = Some(device_certificate(key, &issued)?);
+    store.with(move |s| s.set_server_link(&link)).await??;
+    Ok(())
+}
+
+/// The certificate the server issued, with the key kept here.
+pub(crate) fn device_certificate(
+    key: secrecy::SecretSlice<u8>,
+    issued: &api::IssuedCertificate,
+) -> Result<DeviceCertificate, SyncError> {
+    let unreadable = || SyncError::Tls("the server sent a certificate that is not base64".into());
+    Ok(DeviceCertificate {
+        key,
+        certificate: api::from_b64(&issued.certificate).ok_or_else(unreadable)?,
+        authority: api::from_b64(&issued.authority).ok_or_else(unreadable)?,
+    })
+}
+
+async fn sync(
+    store: &StoreHandle,
+    remote: Remote,
+    patience: Patience,
+    progress: &impl Fn(usize, usize),
+) -> Result<SyncSummary, SyncError> {
     let started = Instant::now();
     // Retention first, so that nothing past it is sent.
-    let (link, device, erased_before) = store
+    let (antenna, device, erased_before) = store
         .with(|s| {
             s.apply_retention(chrono::Utc::now())?;
             Ok::<_, maraude_store::StoreError>((
-                s.server_link()?,
+                *s.antenna_id().as_uuid(),
                 s.device(),
                 s.erased_cases()?.len(),
             ))
         })
         .await??;
-    let link = link.ok_or(SyncError::NotEnrolled)?;
-    let http = reqwest::Client::builder()
-        .connect_timeout(patience.connect)
-        .build()
-        .map_err(|e| SyncError::Network(e.to_string()))?;
-    let base = base_url(&link.url)?;
 
-    let pending: Pending = call(
-        http.get(base.join("v1/sync/pending").map_err(bad_url)?),
-        &link,
-    )
-    .await?;
-    let server_peer = pending.server_peer.clone();
-    let peer_key = server_peer.clone();
-    let ours = store.with(move |s| s.changed_for(&peer_key)).await??;
+    let (pending, teammate) = remote.pending().await?;
+    // Who is on the other side: the server's word for itself; a teammate's
+    // certificate, checked in the handshake, for a tablet.
+    let (other_peer, other_role) = match (&remote.kind, teammate) {
+        (Kind::Server, _) => (pending.server_peer.clone(), None),
+        (Kind::Teammate, Some(t)) if t.antenna == antenna && t.device != *device.as_uuid() => {
+            (api::device_peer(&t.device), Some(t.role))
+        }
+        (Kind::Teammate, _) => {
+            return Err(SyncError::NotATeammate {
+                at: remote.label.clone(),
+                why: "its certificate names another antenna, or this very tablet".into(),
+            });
+        }
+    };
+    if let Some(list) = pending.revocations.as_deref().and_then(api::from_b64) {
+        store.with(move |s| s.set_revocations(&list)).await??;
+    }
+    let peer_key = other_peer.clone();
+    let today = maraude_core::time::paris_date(chrono::Utc::now());
+    let ours = store
+        .with(move |s| {
+            let mut ours = Vec::new();
+            for doc in s.changed_for(&peer_key)? {
+                // A teammate receives only what its role may: a lead's
+                // tablet does not hand closed cases to a volunteer's.
+                let allowed = match other_role {
+                    None => true,
+                    Some(role) => access::may_receive(role, s.subject(&doc)?, today),
+                };
+                if allowed {
+                    ours.push(doc);
+                }
+            }
+            Ok::<_, maraude_store::StoreError>(ours)
+        })
+        .await??;
     let mut wanted: BTreeSet<DocumentId> = ours.iter().cloned().collect();
     wanted.extend(pending.documents.iter().filter_map(|d| d.parse().ok()));
     let asked: Vec<DocumentId> = wanted.iter().cloned().collect();
@@ -133,22 +233,22 @@ pub async fn sync_with_server(
     let repo = Repo::builder(tokio::runtime::Handle::current())
         .with_storage(store.clone())
         .with_peer_id(PeerId::from_string(api::device_peer(device.as_uuid())))
-        .with_share_policy(only_with(PeerId::from_string(server_peer.clone())))
+        .with_share_policy(only(
+            PeerId::from_string(other_peer.clone()),
+            wanted.clone(),
+        ))
         .with_observer(TrafficObserver(traffic.clone()))
         .load()
         .await;
     let outcome = sync_documents(
         &repo,
         store,
-        Server {
-            link: &link,
-            base: &base,
-            peer: &server_peer,
-        },
+        &remote,
+        &other_peer,
         wanted,
         &before,
         patience,
-        &progress,
+        progress,
     )
     .await;
     repo.stop().await;
@@ -178,16 +278,13 @@ pub async fn sync_with_server(
             })
             .collect::<BTreeMap<_, _>>(),
     };
-    let peer_key = server_peer.clone();
+    let peer_key = other_peer.clone();
     store
         .with(move |s| s.mark_shared(&peer_key, &shared))
         .await??;
-    let _: serde_json::Value = call(
-        http.post(base.join("v1/sync/acked").map_err(bad_url)?)
-            .json(&acked),
-        &link,
-    )
-    .await?;
+    let _: serde_json::Value = remote
+        .call(remote.http.post(remote.url("v1/sync/acked")?).json(&acked))
+        .await?;
     let erased_after = store.with(|s| s.erased_cases().map(|e| e.len())).await??;
     summary.cases_erased = erased_after.saturating_sub(erased_before);
     summary.bytes_sent = traffic.sent.load(Ordering::Relaxed);
@@ -208,28 +305,18 @@ struct Synced {
     reconnections: u32,
 }
 
-/// Where the sync goes.
-struct Server<'a> {
-    link: &'a ServerLink,
-    base: &'a reqwest::Url,
-    peer: &'a str,
-}
-
+#[allow(clippy::too_many_arguments)]
 async fn sync_documents(
     repo: &Repo,
     store: &StoreHandle,
-    server: Server<'_>,
+    remote: &Remote,
+    peer: &str,
     wanted: BTreeSet<DocumentId>,
     before: &BTreeMap<DocumentId, Vec<ChangeHash>>,
     patience: Patience,
     progress: &impl Fn(usize, usize),
 ) -> Result<Synced, SyncError> {
-    let Server { link, base, peer } = server;
-    let dialer = Arc::new(WsDialer {
-        url: ws_url(base)?,
-        credential: link.credential.expose_secret().to_string(),
-        server: PeerId::from_string(peer.to_string()),
-    });
+    let dialer = Arc::new(remote.dialer(PeerId::from_string(peer.to_string()))?);
     let backoff = BackoffConfig {
         initial_delay: Duration::from_millis(200),
         max_delay: Duration::from_secs(5),
@@ -246,11 +333,9 @@ async fn sync_documents(
     for round in 0..patience.rounds {
         let established = tokio::time::timeout(patience.connect, connection.established()).await;
         match established {
-            Err(_) => return Err(SyncError::Unreachable(link.url.clone())),
+            Err(_) => return Err(remote.unreachable()),
             Ok(Err(samod::DialerFailed::PermanentFailure(e))) => return Err((*e).clone()),
-            Ok(Err(samod::DialerFailed::MaxRetriesReached)) => {
-                return Err(SyncError::Unreachable(link.url.clone()));
-            }
+            Ok(Err(samod::DialerFailed::MaxRetriesReached)) => return Err(remote.unreachable()),
             Ok(Ok(_)) => {}
         }
         let Some(conn) = connection.connection_id() else {
@@ -360,10 +445,12 @@ async fn erased_here(store: &StoreHandle, doc: DocumentId) {
     }
 }
 
-/// The device shares with its server and nobody else.
-fn only_with(server: PeerId) -> impl samod::SharePolicy {
-    move |_doc: DocumentId, peer: PeerId| {
-        let config = if peer == server {
+/// The device shares with the other side of this sync and nobody else,
+/// and only the documents this sync is about (already filtered by what the
+/// other side may receive).
+fn only(other: PeerId, documents: BTreeSet<DocumentId>) -> impl samod::SharePolicy {
+    move |doc: DocumentId, peer: PeerId| {
+        let config = if peer == other && documents.contains(&doc) {
             ShareConfig::read_write()
         } else {
             ShareConfig::none()
@@ -407,23 +494,185 @@ pub fn base_url(url: &str) -> Result<reqwest::Url, SyncError> {
     };
     let parsed = reqwest::Url::parse(&with_slash).map_err(bad_url)?;
     match parsed.scheme() {
-        "http" => Ok(parsed),
-        // Said plainly rather than failing later as "cannot reach".
-        "https" => Err(SyncError::BadUrl(format!(
-            "{url}: this version of Maraude does not speak HTTPS yet; sync only over a network you trust, with an http:// address"
-        ))),
+        "http" | "https" => Ok(parsed),
         other => Err(SyncError::BadUrl(format!(
-            "{url}: the address must start with http://, not {other}"
+            "{url}: the address must start with https:// (or http:// on a network you trust), not {other}"
         ))),
     }
 }
 
-fn ws_url(base: &reqwest::Url) -> Result<samod::Url, SyncError> {
-    let mut url = base.join("v1/sync").map_err(bad_url)?;
-    let scheme = if url.scheme() == "https" { "wss" } else { "ws" };
-    url.set_scheme(scheme)
-        .map_err(|_| SyncError::BadUrl(url.to_string()))?;
-    samod::Url::parse(url.as_str()).map_err(bad_url)
+/// The HTTP client for a base server at `base`: HTTPS checked against the
+/// system's trusted certificates. The TLS configuration is also returned
+/// for the WebSocket (`None` over plain HTTP).
+pub(crate) fn http_client(
+    base: &reqwest::Url,
+    connect: Duration,
+) -> Result<(reqwest::Client, Option<Arc<rustls::ClientConfig>>), SyncError> {
+    let tls = Arc::new(tls::server_client_config()?);
+    // reqwest is built without a default crypto backend: it always gets
+    // this configuration (ring), even for http:// where it is not used.
+    let http = reqwest::Client::builder()
+        .connect_timeout(connect)
+        .tls_backend_preconfigured((*tls).clone())
+        .build()
+        .map_err(|e| SyncError::Network(e.to_string()))?;
+    Ok((http, (base.scheme() == "https").then_some(tls)))
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Server,
+    Teammate,
+}
+
+/// The other side of a sync: the base server (credential in a header), or
+/// a teammate's tablet (mutual TLS with the antenna's certificates).
+struct Remote {
+    kind: Kind,
+    http: reqwest::Client,
+    base: reqwest::Url,
+    /// What to call it in messages: the server's URL, the tablet's address.
+    label: String,
+    credential: Option<String>,
+    tls: Option<Arc<rustls::ClientConfig>>,
+    /// Where to connect, for a teammate reached by address while its
+    /// certificate is checked against [`identity::PEER_NAME`].
+    address: Option<std::net::SocketAddr>,
+}
+
+impl Remote {
+    fn server(link: &ServerLink, patience: Patience) -> Result<Self, SyncError> {
+        let base = base_url(&link.url)?;
+        let (http, tls) = http_client(&base, patience.connect)?;
+        Ok(Self {
+            kind: Kind::Server,
+            http,
+            base,
+            label: link.url.clone(),
+            credential: Some(link.credential.expose_secret().to_string()),
+            tls,
+            address: None,
+        })
+    }
+
+    fn teammate(
+        address: std::net::SocketAddr,
+        team: &TeamTls,
+        patience: Patience,
+    ) -> Result<Self, SyncError> {
+        let tls = team.client_config()?;
+        let http = reqwest::Client::builder()
+            .connect_timeout(patience.connect)
+            .tls_backend_preconfigured((*tls).clone())
+            .tls_info(true)
+            .resolve(identity::PEER_NAME, address)
+            .build()
+            .map_err(|e| SyncError::Network(e.to_string()))?;
+        let base = reqwest::Url::parse(&format!(
+            "https://{}:{}/",
+            identity::PEER_NAME,
+            address.port()
+        ))
+        .map_err(bad_url)?;
+        Ok(Self {
+            kind: Kind::Teammate,
+            http,
+            base,
+            label: address.to_string(),
+            credential: None,
+            tls: Some(tls),
+            address: Some(address),
+        })
+    }
+
+    fn url(&self, path: &str) -> Result<reqwest::Url, SyncError> {
+        self.base.join(path).map_err(bad_url)
+    }
+
+    fn unreachable(&self) -> SyncError {
+        match self.kind {
+            Kind::Server => SyncError::Unreachable(self.label.clone()),
+            Kind::Teammate => SyncError::TeammateUnreachable(self.label.clone()),
+        }
+    }
+
+    /// What changed on the other side, and, for a teammate, who it is.
+    async fn pending(&self) -> Result<(Pending, Option<Teammate>), SyncError> {
+        let response = self
+            .send(self.http.get(self.url("v1/sync/pending")?))
+            .await?;
+        let teammate = response
+            .extensions()
+            .get::<reqwest::tls::TlsInfo>()
+            .and_then(|info| info.peer_certificate())
+            .and_then(|der| Teammate::from_certificate(der).ok());
+        Ok((read_answer(response).await?, teammate))
+    }
+
+    async fn send(&self, request: reqwest::RequestBuilder) -> Result<reqwest::Response, SyncError> {
+        let request = match &self.credential {
+            Some(credential) => request.bearer_auth(credential),
+            None => request,
+        };
+        request.send().await.map_err(|e| self.network_error(e))
+    }
+
+    async fn call<T: serde::de::DeserializeOwned>(
+        &self,
+        request: reqwest::RequestBuilder,
+    ) -> Result<T, SyncError> {
+        read_answer(self.send(request).await?).await
+    }
+
+    fn network_error(&self, e: reqwest::Error) -> SyncError {
+        if self.kind == Kind::Teammate
+            && let Some(why) = tls_refusal(&e)
+        {
+            return SyncError::NotATeammate {
+                at: self.label.clone(),
+                why,
+            };
+        }
+        match network_error(&self.label, e) {
+            SyncError::Unreachable(_) => self.unreachable(),
+            other => other,
+        }
+    }
+
+    fn dialer(&self, other: PeerId) -> Result<WsDialer, SyncError> {
+        let mut url = self.url("v1/sync")?;
+        let scheme = if url.scheme() == "https" { "wss" } else { "ws" };
+        url.set_scheme(scheme)
+            .map_err(|_| SyncError::BadUrl(url.to_string()))?;
+        Ok(WsDialer {
+            url: samod::Url::parse(url.as_str()).map_err(bad_url)?,
+            credential: self.credential.clone(),
+            tls: self.tls.clone(),
+            address: self.address,
+            other,
+        })
+    }
+}
+
+/// The TLS alert or certificate error under a failed request, if that is
+/// why it failed.
+fn tls_refusal(e: &(dyn std::error::Error + 'static)) -> Option<String> {
+    // hyper wraps it in I/O errors, inside one another.
+    fn within<'a>(err: &'a (dyn std::error::Error + 'static)) -> Option<&'a rustls::Error> {
+        if let Some(tls) = err.downcast_ref::<rustls::Error>() {
+            return Some(tls);
+        }
+        let inner = err.downcast_ref::<std::io::Error>()?.get_ref()?;
+        within(inner)
+    }
+    let mut source = Some(e);
+    while let Some(err) = source {
+        if let Some(tls) = within(err) {
+            return Some(tls.to_string());
+        }
+        source = err.source();
+    }
+    None
 }
 
 /// A REST call with the device's credential; the server's own error
@@ -444,6 +693,11 @@ pub(crate) async fn call<T: serde::de::DeserializeOwned>(
 /// check) when the server could not be reached at all, "cut" when the
 /// connection broke during the request or its answer.
 pub(crate) fn network_error(server: &str, e: reqwest::Error) -> SyncError {
+    if let Some(why) = tls_refusal(&e) {
+        return SyncError::Tls(format!(
+            "the server at {server} could not be verified ({why}); check its address, or ask its administrator about its certificate"
+        ));
+    }
     if e.is_connect() || e.is_timeout() {
         SyncError::Unreachable(server.to_string())
     } else if e.is_request() || e.is_body() {
@@ -479,12 +733,15 @@ pub(crate) async fn read_answer<T: serde::de::DeserializeOwned>(
     Err(refused)
 }
 
-/// Dials the server's sync endpoint with the device's credential, and
-/// expects the server's peer id in the handshake.
+/// Dials the other side's sync endpoint (with the device's credential for
+/// the server, its certificate for a teammate), and expects the other
+/// side's peer id in the handshake.
 struct WsDialer {
     url: samod::Url,
-    credential: String,
-    server: PeerId,
+    credential: Option<String>,
+    tls: Option<Arc<rustls::ClientConfig>>,
+    address: Option<std::net::SocketAddr>,
+    other: PeerId,
 }
 
 impl Dialer for WsDialer {
@@ -497,15 +754,24 @@ impl Dialer for WsDialer {
     fn connect(&self) -> BoxFuture<'static, Result<Transport, DialError<SyncError>>> {
         let url = self.url.clone();
         let credential = self.credential.clone();
-        let server = self.server.clone();
+        let tls = self.tls.clone();
+        let address = self.address;
+        let other = self.other.clone();
         async move {
-            let request = yawc::HttpRequestBuilder::new()
-                .header(api::AUTHORIZATION, format!("Bearer {credential}"));
-            let socket = match yawc::WebSocket::connect(url)
+            let mut request = yawc::HttpRequestBuilder::new();
+            if let Some(credential) = credential {
+                request = request.header(api::AUTHORIZATION, format!("Bearer {credential}"));
+            }
+            let mut connect = yawc::WebSocket::connect(url)
                 .with_options(crate::socket::options())
-                .with_request(request)
-                .await
-            {
+                .with_request(request);
+            if let Some(tls) = tls {
+                connect = connect.with_connector(tokio_rustls::TlsConnector::from(tls));
+            }
+            if let Some(address) = address {
+                connect = connect.with_tcp_address(address);
+            }
+            let socket = match connect.await {
                 Ok(socket) => socket,
                 Err(yawc::WebSocketError::InvalidStatusCode(status))
                     if (400..500).contains(&status) =>
@@ -519,7 +785,7 @@ impl Dialer for WsDialer {
                 Err(e) => return Err(DialError::transient(e)),
             };
             let (stream, sink) = crate::socket::messages(socket);
-            Ok(Transport::new(stream, sink).with_expected_peer_id(server))
+            Ok(Transport::new(stream, sink).with_expected_peer_id(other))
         }
         .boxed()
     }
@@ -550,11 +816,13 @@ mod tests {
                 .ok(),
             Some("http://192.168.1.10:8470/".to_string())
         );
-        let https = base_url("https://sync.example.org")
-            .unwrap_err()
-            .to_string();
-        assert!(https.contains("does not speak HTTPS yet"), "{https}");
+        assert_eq!(
+            base_url("https://sync.example.org")
+                .map(|u| u.to_string())
+                .ok(),
+            Some("https://sync.example.org/".to_string())
+        );
         let ftp = base_url("ftp://h").unwrap_err().to_string();
-        assert!(ftp.contains("must start with http://"), "{ftp}");
+        assert!(ftp.contains("must start with https://"), "{ftp}");
     }
 }

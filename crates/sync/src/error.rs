@@ -32,6 +32,20 @@ pub enum SyncError {
         "sync incomplete: {synced} documents in sync, {left} not yet (the connection kept failing); run the sync again"
     )]
     Incomplete { synced: usize, left: usize },
+    #[error(
+        "this tablet has no certificate for syncing with teammates yet; sync once with the server (`maraude sync`) to get one"
+    )]
+    NoCertificate,
+    #[error(
+        "cannot reach the tablet at {0}; is it on the same network, and serving its teammates (`maraude serve-peer`)?"
+    )]
+    TeammateUnreachable(String),
+    #[error(
+        "the tablet at {at} and this one did not accept each other ({why}): a tablet of another antenna, or revoked, is refused; if both are yours, sync each with the server once"
+    )]
+    NotATeammate { at: String, why: String },
+    #[error("TLS: {0}")]
+    Tls(String),
     #[error("the store: {0}")]
     Store(String),
     #[error("the sync was stopped")]
@@ -47,6 +61,12 @@ impl From<maraude_store::StoreError> for SyncError {
 impl From<crate::storage::StoreClosed> for SyncError {
     fn from(_: crate::storage::StoreClosed) -> Self {
         SyncError::Store("the store is closed".into())
+    }
+}
+
+impl From<crate::tls::TlsError> for SyncError {
+    fn from(e: crate::tls::TlsError) -> Self {
+        SyncError::Tls(e.to_string())
     }
 }
 

@@ -9,8 +9,13 @@
 //!   thread that owns it;
 //! - [`api`]: the REST types of the base server (enrolment, revocation,
 //!   "what changed since");
-//! - [`client`]: a device syncing with its server;
-//! - [`enrol`]: a device registering an antenna, or joining one with a code.
+//! - [`client`]: a device syncing with its server or with a teammate's
+//!   tablet;
+//! - [`enrol`]: a device registering an antenna, or joining one with a code;
+//! - [`hub`]: an antenna served to devices (the base server's, or a tablet
+//!   serving its teammates, [`peer`]);
+//! - [`identity`] and [`tls`]: how tablets recognise each other offline
+//!   (certificates from their antenna, mutual TLS) and the server's HTTPS.
 //!
 //! The protocol is samod's and automerge-repo's, unchanged: a JavaScript
 //! automerge-repo client speaks to our server as to its own.
@@ -19,10 +24,14 @@ pub mod api;
 pub mod client;
 pub mod enrol;
 mod error;
+pub mod hub;
+pub mod identity;
+pub mod peer;
 pub mod socket;
 pub mod storage;
+pub mod tls;
 
-pub use client::{Patience, SyncSummary, sync_with_server};
+pub use client::{Patience, SyncSummary, sync_with_server, sync_with_teammate};
 pub use error::{SyncError, TransportError};
 pub use storage::StoreHandle;
 

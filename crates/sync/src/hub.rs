@@ -1,5 +1,6 @@
-//! One antenna on the server: its encrypted store, its samod repo, and who
-//! may sync what.
+//! One antenna served to devices: its encrypted store, its samod repo, and
+//! who may sync what. The base server runs one per antenna; a tablet
+//! serving its teammates runs one over its own store.
 //!
 //! Each antenna has its own store file and its own samod `Repo`: another
 //! antenna's documents are not in this repo's storage, so no document id a
@@ -8,19 +9,18 @@
 //! off.
 
 use std::collections::HashMap;
-use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use chrono::Utc;
 use futures::StreamExt;
 use maraude_core::access::{self, Role, Subject};
 use maraude_core::document::write_tombstones;
-use maraude_core::ids::{AntennaId, DeviceId};
-use maraude_store::{DocumentId, Passphrase, Store, StoreError};
-use maraude_sync::{StoreHandle, api};
-use samod::{AcceptorHandle, PeerId, Repo, ShareConfig};
+use maraude_store::{DocumentId, StoreError};
+use samod::{AcceptorHandle, PeerId, Repo, ShareConfig, Transport};
 use tokio::sync::watch;
 use uuid::Uuid;
+
+use crate::{StoreHandle, SyncError, api};
 
 /// What the policy knows of a connected device.
 #[derive(Debug, Clone)]
@@ -115,34 +115,26 @@ impl std::fmt::Debug for Hub {
 }
 
 impl Hub {
-    /// Open (or create) the antenna's store under `dir` and start its repo.
-    pub async fn open(dir: &Path, passphrase: &Passphrase, antenna: Uuid) -> anyhow::Result<Self> {
-        let path = dir.join(format!("{antenna}.maraude"));
-        let store = if path.exists() {
-            Store::open(&path, passphrase)?
-        } else {
-            Store::create_empty(
-                &path,
-                passphrase,
-                AntennaId::from_uuid(antenna),
-                DeviceId::new(),
-            )?
-        };
-        let (store, _thread) = StoreHandle::spawn(store);
+    /// Serve `store`, the antenna's documents, as the peer `own_peer`
+    /// (`server-<antenna>` on the base server, `device-<id>` on a tablet).
+    pub async fn start(
+        store: StoreHandle,
+        antenna: Uuid,
+        own_peer: String,
+    ) -> Result<Self, SyncError> {
         let policy = AntennaPolicy {
             devices: Arc::default(),
             store: store.clone(),
         };
         let repo = Repo::builder(tokio::runtime::Handle::current())
             .with_storage(store.clone())
-            .with_peer_id(PeerId::from_string(api::server_peer(&antenna)))
+            .with_peer_id(PeerId::from_string(own_peer))
             .with_share_policy(policy.clone())
             .load()
             .await;
-        let url = samod::Url::parse(&format!("maraude://antenna/{antenna}"))?;
-        let acceptor = repo
-            .make_acceptor(url)
-            .map_err(|_| anyhow::anyhow!("the repo stopped while starting"))?;
+        let url = samod::Url::parse(&format!("maraude://antenna/{antenna}"))
+            .map_err(|e| SyncError::BadUrl(e.to_string()))?;
+        let acceptor = repo.make_acceptor(url).map_err(|_| SyncError::Stopped)?;
         Ok(Self {
             antenna,
             store,
@@ -173,10 +165,60 @@ impl Hub {
         self.switch(device, role).subscribe()
     }
 
+    /// The devices admitted so far (connected now or before).
+    pub fn admitted_devices(&self) -> Vec<Uuid> {
+        let devices = self
+            .policy
+            .devices
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        devices
+            .admitted
+            .keys()
+            .filter_map(|peer| api::device_of_peer(peer.as_str()))
+            .collect()
+    }
+
     /// Cut `device` off: its documents' sharing turns to none and its open
     /// connections end.
     pub fn revoke(&self, device: Uuid) {
         self.switch(device, Role::Volunteer).send_replace(true);
+    }
+
+    /// Serve the sync protocol to `device` over its upgraded WebSocket,
+    /// until it closes or the device is revoked. `guard` is dropped with
+    /// the connection (the caller counts connections with it).
+    pub fn serve_socket(
+        self: &Arc<Self>,
+        socket: yawc::UpgradeFut,
+        device: Uuid,
+        mut revoked: watch::Receiver<bool>,
+        guard: impl Send + Sync + 'static,
+    ) {
+        let hub = self.clone();
+        let peer = PeerId::from_string(api::device_peer(&device));
+        tokio::spawn(async move {
+            let socket = match socket.await {
+                Ok(socket) => socket,
+                Err(e) => {
+                    tracing::warn!(error = %e, "sync connection lost during the upgrade");
+                    return;
+                }
+            };
+            let (stream, sink) = crate::socket::messages(socket);
+            let cut = async move {
+                let _ = revoked.wait_for(|r| *r).await;
+            };
+            // The stream ends on revocation, which ends the connection.
+            let stream = stream.take_until(Box::pin(cut)).map(move |m| {
+                let _still_live = &guard;
+                m
+            });
+            let transport = Transport::new(stream, sink).with_expected_peer_id(peer);
+            if hub.acceptor.accept(transport).is_err() {
+                tracing::warn!("sync connection refused: the antenna's repo is stopping");
+            }
+        });
     }
 
     /// The documents that changed since `device` last acknowledged them and
@@ -203,13 +245,9 @@ impl Hub {
     /// through the repo, so that every device receives them; storing that
     /// change deletes the cases here (`maraude_store`'s erasure). Returns
     /// how many cases were erased.
-    pub async fn apply_retention(&self) -> anyhow::Result<usize> {
+    pub async fn apply_retention(&self) -> Result<usize, SyncError> {
         let now = Utc::now();
-        let due = self
-            .store
-            .with(move |s| s.retention_due(now))
-            .await
-            .map_err(|_| anyhow::anyhow!("the antenna's store is closed"))??;
+        let due = self.store.with(move |s| s.retention_due(now)).await??;
         if due.is_empty() {
             return Ok(0);
         }
@@ -218,16 +256,18 @@ impl Hub {
             .repo
             .find(antenna_doc)
             .await
-            .map_err(|_| anyhow::anyhow!("the repo stopped"))?
+            .map_err(|_| SyncError::Stopped)?
         else {
             return Ok(0);
         };
-        handle.with_document(|doc| {
-            let mut tx = doc.transaction();
-            write_tombstones(&mut tx, &due)?;
-            tx.commit();
-            Ok::<_, maraude_core::DocumentError>(())
-        })?;
+        handle
+            .with_document(|doc| {
+                let mut tx = doc.transaction();
+                write_tombstones(&mut tx, &due)?;
+                tx.commit();
+                Ok::<_, maraude_core::DocumentError>(())
+            })
+            .map_err(|e| SyncError::Store(e.to_string()))?;
         Ok(due.len())
     }
 

@@ -1,0 +1,186 @@
+//! Each antenna's authority: the key with which the server signs its
+//! devices' certificates and its revocation list, so that tablets can
+//! recognise each other offline (`maraude_sync::identity`).
+//!
+//! The key is made when the authority is first needed and kept in the
+//! registry (encrypted with the server's passphrase); it never leaves the
+//! server. The authority's certificate is made again from the key when
+//! needed: the same key and name give the same issuer to check against.
+
+use chrono::{DateTime, Utc};
+use maraude_core::access::Role;
+use maraude_sync::identity::{self, PEER_NAME, Teammate};
+use rcgen::{
+    BasicConstraints, CertificateParams, CertificateRevocationListParams, DnType,
+    ExtendedKeyUsagePurpose, IsCa, Issuer, KeyIdMethod, KeyPair, KeyUsagePurpose, PublicKeyData,
+    RevokedCertParams, SanType, SerialNumber, SignatureAlgorithm,
+};
+use thiserror::Error;
+use uuid::Uuid;
+
+#[derive(Debug, Error)]
+pub enum AuthorityError {
+    #[error("the antenna's authority key is damaged: {0}")]
+    BadKey(String),
+    #[error("a public key must be 32 bytes of Ed25519, base64: {0}")]
+    BadPublicKey(String),
+    #[error("cannot sign: {0}")]
+    Sign(String),
+}
+
+fn sign_error(e: rcgen::Error) -> AuthorityError {
+    AuthorityError::Sign(e.to_string())
+}
+
+/// An antenna's authority, with its key.
+pub struct Authority {
+    antenna: Uuid,
+    key: KeyPair,
+}
+
+impl std::fmt::Debug for Authority {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Authority")
+            .field("antenna", &self.antenna)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A device's public key as sent at enrolment: raw Ed25519.
+struct DeviceKey(Vec<u8>);
+
+impl PublicKeyData for DeviceKey {
+    fn der_bytes(&self) -> &[u8] {
+        &self.0
+    }
+
+    fn algorithm(&self) -> &'static SignatureAlgorithm {
+        &rcgen::PKCS_ED25519
+    }
+}
+
+impl Authority {
+    /// A new authority for `antenna`; keep [`Authority::key_der`].
+    pub fn new(antenna: Uuid) -> Result<Self, AuthorityError> {
+        let key = KeyPair::generate_for(&rcgen::PKCS_ED25519).map_err(sign_error)?;
+        Ok(Self { antenna, key })
+    }
+
+    /// The authority kept in the registry.
+    pub fn from_key(antenna: Uuid, key_der: &[u8]) -> Result<Self, AuthorityError> {
+        let key = KeyPair::try_from(key_der).map_err(|e| AuthorityError::BadKey(e.to_string()))?;
+        Ok(Self { antenna, key })
+    }
+
+    /// The key (PKCS#8 DER), for the registry.
+    pub fn key_der(&self) -> Vec<u8> {
+        self.key.serialize_der()
+    }
+
+    fn params(&self) -> CertificateParams {
+        let mut params = CertificateParams::default();
+        params.distinguished_name = rcgen::DistinguishedName::new();
+        params.distinguished_name.push(
+            DnType::CommonName,
+            format!("Maraude antenna {}", self.antenna),
+        );
+        params.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
+        params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
+        params.key_identifier_method = KeyIdMethod::Sha256;
+        params
+    }
+
+    /// The authority's certificate (DER), which devices trust.
+    pub fn certificate(&self) -> Result<Vec<u8>, AuthorityError> {
+        Ok(self
+            .params()
+            .self_signed(&self.key)
+            .map_err(sign_error)?
+            .der()
+            .to_vec())
+    }
+
+    /// A certificate for `device` with `role`, for the Ed25519 public key
+    /// it sent (raw, 32 bytes).
+    pub fn issue(
+        &self,
+        device: Uuid,
+        role: Role,
+        public_key: &[u8],
+    ) -> Result<Vec<u8>, AuthorityError> {
+        if public_key.len() != 32 {
+            return Err(AuthorityError::BadPublicKey(format!(
+                "{} bytes",
+                public_key.len()
+            )));
+        }
+        let teammate = Teammate {
+            antenna: self.antenna,
+            device,
+            role,
+        };
+        let mut params = CertificateParams::default();
+        params.distinguished_name = rcgen::DistinguishedName::new();
+        params
+            .distinguished_name
+            .push(DnType::CommonName, format!("Maraude device {device}"));
+        params.serial_number = Some(SerialNumber::from_slice(&identity::serial(&device)));
+        params.subject_alt_names =
+            vec![SanType::DnsName(PEER_NAME.try_into().map_err(sign_error)?)];
+        for uri in teammate.uris() {
+            params
+                .subject_alt_names
+                .push(SanType::URI(uri.try_into().map_err(sign_error)?));
+        }
+        params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+        params.extended_key_usages = vec![
+            ExtendedKeyUsagePurpose::ServerAuth,
+            ExtendedKeyUsagePurpose::ClientAuth,
+        ];
+        params.use_authority_key_identifier_extension = true;
+        let issuer = Issuer::new(self.params(), &self.key);
+        Ok(params
+            .signed_by(&DeviceKey(public_key.to_vec()), &issuer)
+            .map_err(sign_error)?
+            .der()
+            .to_vec())
+    }
+
+    /// The revocation list (DER) naming `revoked` devices (with when).
+    /// Its number grows with each revocation, never reused: revocations are
+    /// never undone.
+    pub fn revocations(
+        &self,
+        revoked: &[(Uuid, DateTime<Utc>)],
+    ) -> Result<Vec<u8>, AuthorityError> {
+        let at = |t: DateTime<Utc>| {
+            time::OffsetDateTime::from_unix_timestamp(t.timestamp())
+                .unwrap_or(time::OffsetDateTime::UNIX_EPOCH)
+        };
+        let now = time::OffsetDateTime::now_utc();
+        let params = CertificateRevocationListParams {
+            this_update: now,
+            // Tablets keep the list they have until they hear of a newer
+            // one; this date is not a deadline for them.
+            next_update: now + time::Duration::days(3650),
+            crl_number: SerialNumber::from(revoked.len() as u64 + 1),
+            issuing_distribution_point: None,
+            revoked_certs: revoked
+                .iter()
+                .map(|(device, when)| RevokedCertParams {
+                    serial_number: SerialNumber::from_slice(&identity::serial(device)),
+                    revocation_time: at(*when),
+                    reason_code: None,
+                    invalidity_date: None,
+                })
+                .collect(),
+            key_identifier_method: KeyIdMethod::Sha256,
+        };
+        let issuer = Issuer::new(self.params(), &self.key);
+        Ok(params
+            .signed_by(&issuer)
+            .map_err(sign_error)?
+            .der()
+            .to_vec())
+    }
+}

@@ -1,0 +1,141 @@
+//! How teammates' tablets recognise each other without the server.
+//!
+//! At enrolment the device makes an Ed25519 key pair and sends the public
+//! half; the server, as its antenna's authority, returns a certificate
+//! naming the antenna, the device and its role, and the authority's own
+//! certificate. Two tablets that meet offline show each other their
+//! certificates in the TLS handshake (both sides: mutual TLS) and each
+//! accepts the other only if its antenna's authority signed it and the
+//! antenna's revocation list, as far as it has heard, does not name it.
+//! The authority's key stays on the server.
+
+use maraude_core::access::Role;
+use rustls::pki_types::CertificateDer;
+use secrecy::SecretSlice;
+use thiserror::Error;
+use uuid::Uuid;
+
+/// The name every device certificate carries, and every tablet asks for
+/// when it dials a teammate: teammates are reached by address, and what
+/// proves them is their antenna's signature, not a name.
+pub const PEER_NAME: &str = "peer.maraude.invalid";
+
+const ANTENNA_URI: &str = "urn:maraude:antenna:";
+const DEVICE_URI: &str = "urn:maraude:device:";
+const ROLE_URI: &str = "urn:maraude:role:";
+
+/// A device of the antenna, as its certificate names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Teammate {
+    pub antenna: Uuid,
+    pub device: Uuid,
+    pub role: Role,
+}
+
+#[derive(Debug, Error)]
+pub enum IdentityError {
+    #[error("a certificate that cannot be read: {0}")]
+    Unreadable(String),
+    #[error("a certificate that does not name a Maraude antenna, device and role")]
+    NotADevice,
+    #[error("cannot make this device's key: {0}")]
+    Key(String),
+}
+
+impl Teammate {
+    /// The subject alternative names (URIs) its certificate carries.
+    pub fn uris(&self) -> [String; 3] {
+        [
+            format!("{ANTENNA_URI}{}", self.antenna),
+            format!("{DEVICE_URI}{}", self.device),
+            format!("{ROLE_URI}{}", self.role.as_str()),
+        ]
+    }
+
+    /// Who a certificate names. Reads only; whether to trust it is the TLS
+    /// handshake's business (signature by the antenna's authority, not
+    /// revoked).
+    pub fn from_certificate(der: &[u8]) -> Result<Self, IdentityError> {
+        let der = CertificateDer::from(der);
+        let cert = webpki::EndEntityCert::try_from(&der)
+            .map_err(|e| IdentityError::Unreadable(e.to_string()))?;
+        let (mut antenna, mut device, mut role) = (None, None, None);
+        for uri in cert.valid_uri_names() {
+            if let Some(id) = uri.strip_prefix(ANTENNA_URI) {
+                antenna = id.parse().ok();
+            } else if let Some(id) = uri.strip_prefix(DEVICE_URI) {
+                device = id.parse().ok();
+            } else if let Some(r) = uri.strip_prefix(ROLE_URI) {
+                role = r.parse().ok();
+            }
+        }
+        match (antenna, device, role) {
+            (Some(antenna), Some(device), Some(role)) => Ok(Self {
+                antenna,
+                device,
+                role,
+            }),
+            _ => Err(IdentityError::NotADevice),
+        }
+    }
+}
+
+/// The serial number of a device's certificate: its id, so that the
+/// revocation list names devices. A leading 1 keeps the DER integer
+/// positive whatever the id's first bit.
+pub fn serial(device: &Uuid) -> Vec<u8> {
+    let mut serial = vec![1];
+    serial.extend_from_slice(device.as_bytes());
+    serial
+}
+
+/// A new key for this device: the private key (PKCS#8, kept in the
+/// encrypted store) and the raw public key sent to the server.
+pub fn new_device_key() -> Result<(SecretSlice<u8>, Vec<u8>), IdentityError> {
+    let pair = rcgen::KeyPair::generate_for(&rcgen::PKCS_ED25519)
+        .map_err(|e| IdentityError::Key(e.to_string()))?;
+    Ok((
+        SecretSlice::from(pair.serialize_der()),
+        pair.public_key_raw().to_vec(),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_certificate_names_its_antenna_device_and_role_and_a_stranger_none() {
+        let teammate = Teammate {
+            antenna: Uuid::new_v4(),
+            device: Uuid::new_v4(),
+            role: Role::Lead,
+        };
+        let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ED25519).expect("key");
+        let mut params =
+            rcgen::CertificateParams::new(vec![PEER_NAME.to_string()]).expect("params");
+        for uri in teammate.uris() {
+            params
+                .subject_alt_names
+                .push(rcgen::SanType::URI(uri.try_into().expect("ia5")));
+        }
+        let cert = params.self_signed(&key).expect("cert");
+        assert_eq!(
+            Teammate::from_certificate(cert.der()).expect("read"),
+            teammate
+        );
+
+        let stranger = rcgen::CertificateParams::new(vec!["example.org".to_string()])
+            .expect("params")
+            .self_signed(&key)
+            .expect("cert");
+        assert!(matches!(
+            Teammate::from_certificate(stranger.der()),
+            Err(IdentityError::NotADevice)
+        ));
+        assert!(matches!(
+            Teammate::from_certificate(b"not a certificate"),
+            Err(IdentityError::Unreadable(_))
+        ));
+    }
+}

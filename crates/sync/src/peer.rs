@@ -1,0 +1,283 @@
+//! A tablet serving its teammates, in the van or at the warehouse without
+//! the server: the same automerge-repo protocol and the same "what
+//! changed" calls as the base server, over mutual TLS with the
+//! certificates the antenna gave each tablet (see [`crate::identity`]).
+//!
+//! Who may connect: a tablet whose certificate this antenna's authority
+//! signed and that the revocation list this tablet holds does not name.
+//! What it receives: what its role may (`maraude_core::access`), as from
+//! the server. The list is read again from the store every few seconds,
+//! so a sync with the server that brings a revocation, made meanwhile,
+//! cuts the revoked tablet off.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use axum::extract::{ConnectInfo, FromRequestParts, State};
+use axum::http::StatusCode;
+use axum::http::request::Parts;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use uuid::Uuid;
+
+use crate::api::{self, Acked};
+use crate::error::SyncError;
+use crate::hub::Hub;
+use crate::identity::{self, Teammate};
+use crate::storage::StoreHandle;
+use crate::tls::{TeamTls, TlsConnection, TlsListener};
+
+/// Teammates syncing with this tablet at once; more are refused with 503.
+pub const MAX_TEAMMATES: usize = 16;
+/// How often the revocation list is read again from the store.
+const REVOCATIONS_CHECK: Duration = Duration::from_secs(2);
+
+struct Team {
+    hub: Arc<Hub>,
+    antenna: Uuid,
+    device: Uuid,
+    connections: AtomicUsize,
+}
+
+/// Serve the store to teammates on `listener` until `stop` resolves.
+pub async fn serve_teammates(
+    store: StoreHandle,
+    listener: TcpListener,
+    stop: impl std::future::Future<Output = ()> + Send + 'static,
+) -> Result<(), SyncError> {
+    let (link, revocations, antenna, device) = store
+        .with(|s| {
+            Ok::<_, maraude_store::StoreError>((
+                s.server_link()?,
+                s.revocations()?,
+                *s.antenna_id().as_uuid(),
+                *s.device().as_uuid(),
+            ))
+        })
+        .await??;
+    let certificate = link
+        .and_then(|l| l.certificate)
+        .ok_or(SyncError::NoCertificate)?;
+    let config = TeamTls::new(&certificate, revocations.clone())?.server_config()?;
+    let (configs, config_rx) = watch::channel(config);
+    let hub = Arc::new(Hub::start(store.clone(), antenna, api::device_peer(&device)).await?);
+    let team = Arc::new(Team {
+        hub: hub.clone(),
+        antenna,
+        device,
+        connections: AtomicUsize::new(0),
+    });
+    let watching = tokio::spawn(watch_revocations(
+        store,
+        certificate,
+        revocations,
+        configs,
+        team.clone(),
+    ));
+    let app = Router::new()
+        .route("/v1/sync/pending", get(pending))
+        .route("/v1/sync/acked", post(acked))
+        .route("/v1/sync", get(sync_socket))
+        .with_state(team);
+    let listener =
+        TlsListener::new(listener, config_rx).map_err(|e| SyncError::Network(e.to_string()))?;
+    let served = axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<TlsConnection>(),
+    )
+    .with_graceful_shutdown(stop)
+    .await;
+    watching.abort();
+    hub.repo.stop().await;
+    served.map_err(|e| SyncError::Network(e.to_string()))
+}
+
+/// Read the revocation list again now and then: a newer one replaces the
+/// TLS configuration for new connections and cuts the revoked teammates'
+/// open ones.
+async fn watch_revocations(
+    store: StoreHandle,
+    certificate: maraude_store::DeviceCertificate,
+    mut known: Option<Vec<u8>>,
+    configs: watch::Sender<Arc<rustls::ServerConfig>>,
+    team: Arc<Team>,
+) {
+    loop {
+        tokio::time::sleep(REVOCATIONS_CHECK).await;
+        let Ok(Ok(latest)) = store.with(|s| s.revocations()).await else {
+            return;
+        };
+        if latest == known {
+            continue;
+        }
+        match TeamTls::new(&certificate, latest.clone()).and_then(|t| t.server_config()) {
+            Ok(config) => {
+                configs.send_replace(config);
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "the new revocation list cannot be used");
+                continue;
+            }
+        }
+        if let Some(der) = &latest {
+            for device in revoked_among(der, &team.hub.admitted_devices()) {
+                tracing::warn!(%device, "teammate revoked: connection cut");
+                team.hub.revoke(device);
+            }
+        }
+        known = latest;
+    }
+}
+
+/// Which of `devices` the revocation list names.
+fn revoked_among(der: &[u8], devices: &[Uuid]) -> Vec<Uuid> {
+    let Ok(list) = webpki::BorrowedCertRevocationList::from_der(der) else {
+        return Vec::new();
+    };
+    let list = webpki::CertRevocationList::from(list);
+    devices
+        .iter()
+        .filter(|d| matches!(list.find_serial(&identity::serial(d)), Ok(Some(_))))
+        .copied()
+        .collect()
+}
+
+/// The teammate on the other end, from the certificate it showed in the
+/// handshake (already checked against the antenna's authority and the
+/// revocation list).
+struct Peer(Teammate);
+
+fn refused(status: StatusCode, code: &str, message: &str) -> Response {
+    let body = api::ApiError {
+        code: code.into(),
+        message: message.into(),
+    };
+    (status, Json(body)).into_response()
+}
+
+impl FromRequestParts<Arc<Team>> for Peer {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, team: &Arc<Team>) -> Result<Self, Response> {
+        let ConnectInfo(connection) = parts
+            .extensions
+            .get::<ConnectInfo<TlsConnection>>()
+            .cloned()
+            .ok_or_else(|| refused(StatusCode::UNAUTHORIZED, "no_certificate", "no certificate"))?;
+        let teammate = connection
+            .client_certificate
+            .as_deref()
+            .and_then(|der| Teammate::from_certificate(der).ok())
+            .filter(|t| t.antenna == team.antenna && t.device != team.device)
+            .ok_or_else(|| {
+                refused(
+                    StatusCode::FORBIDDEN,
+                    "not_a_teammate",
+                    "this tablet is not of this antenna",
+                )
+            })?;
+        Ok(Peer(teammate))
+    }
+}
+
+async fn pending(State(team): State<Arc<Team>>, Peer(peer): Peer) -> Response {
+    match team.hub.pending(peer.device, peer.role).await {
+        Ok(documents) => Json(api::Pending {
+            server_peer: api::device_peer(&team.device),
+            documents,
+            revocations: None,
+        })
+        .into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "pending");
+            refused(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "this tablet's store failed",
+            )
+        }
+    }
+}
+
+async fn acked(
+    State(team): State<Arc<Team>>,
+    Peer(peer): Peer,
+    Json(request): Json<Acked>,
+) -> Response {
+    let docs = match request.parse() {
+        Ok(docs) => docs,
+        Err(message) => return refused(StatusCode::UNPROCESSABLE_ENTITY, "bad_heads", &message),
+    };
+    let count = docs.len();
+    match team.hub.acked(peer.device, docs).await {
+        Ok(()) => {
+            tracing::info!(teammate = %peer.device, documents = count, "teammate synced");
+            Json(serde_json::json!({ "acknowledged": count })).into_response()
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "acked");
+            refused(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "this tablet's store failed",
+            )
+        }
+    }
+}
+
+/// Counts a live teammate connection; dropped with it.
+struct Live(Arc<Team>);
+
+impl Drop for Live {
+    fn drop(&mut self) {
+        self.0.connections.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+async fn sync_socket(
+    State(team): State<Arc<Team>>,
+    Peer(peer): Peer,
+    upgrade: yawc::IncomingUpgrade,
+) -> Response {
+    if team.connections.fetch_add(1, Ordering::Relaxed) >= MAX_TEAMMATES {
+        team.connections.fetch_sub(1, Ordering::Relaxed);
+        return refused(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "busy",
+            "this tablet is syncing with too many teammates; try again in a minute",
+        );
+    }
+    let live = Live(team.clone());
+    let revoked = team.hub.admit(peer.device, peer.role);
+    match upgrade.upgrade(crate::socket::options()) {
+        Ok((response, socket)) => {
+            tracing::info!(teammate = %peer.device, "teammate sync connection");
+            team.hub.serve_socket(socket, peer.device, revoked, live);
+            response.into_response()
+        }
+        Err(e) => refused(StatusCode::BAD_REQUEST, "bad_upgrade", &e.to_string()),
+    }
+}
+
+/// The address to give teammates: this machine's address on the network
+/// the listener is on (not 0.0.0.0).
+pub fn shown_address(local: SocketAddr) -> SocketAddr {
+    if !local.ip().is_unspecified() {
+        return local;
+    }
+    // The address the system would use to reach the outside: no packet is
+    // sent by connecting a UDP socket.
+    let ip = std::net::UdpSocket::bind("0.0.0.0:0")
+        .and_then(|s| {
+            s.connect("192.0.2.1:9")?;
+            s.local_addr()
+        })
+        .map(|a| a.ip())
+        .unwrap_or(local.ip());
+    SocketAddr::new(ip, local.port())
+}

@@ -1,0 +1,265 @@
+//! TLS, with rustls and ring, for the two places Maraude encrypts its own
+//! connections:
+//!
+//! - the base server's HTTPS when it is given a certificate (otherwise it
+//!   speaks plain HTTP behind a reverse proxy that does TLS), and devices
+//!   checking it against the system's trusted certificates;
+//! - tablets syncing with each other: mutual TLS 1.3, each side showing
+//!   the certificate its antenna's authority signed (see
+//!   [`crate::identity`]), checked against that authority and the
+//!   antenna's revocation list.
+//!
+//! [`TlsListener`] lets axum serve over TLS: handshakes run in their own
+//! tasks (a slow client does not hold the others up), with a time limit
+//! and a cap on how many run at once.
+
+use std::io;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::connect_info::Connected;
+use axum::serve::IncomingStream;
+use maraude_store::DeviceCertificate;
+use rustls::crypto::CryptoProvider;
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{
+    CertificateDer, CertificateRevocationListDer, PrivateKeyDer, PrivatePkcs8KeyDer,
+};
+use rustls::server::WebPkiClientVerifier;
+use rustls::{ClientConfig, RootCertStore, ServerConfig};
+use secrecy::ExposeSecret;
+use thiserror::Error;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{Semaphore, mpsc, watch};
+use tokio_rustls::server::TlsStream;
+
+/// How long a client has to finish its TLS handshake.
+const HANDSHAKE_TIME: Duration = Duration::from_secs(10);
+/// Handshakes in progress at once; more wait for a free slot.
+const HANDSHAKES_AT_ONCE: usize = 64;
+
+#[derive(Debug, Error)]
+pub enum TlsError {
+    #[error("cannot read {path}: {reason}")]
+    Unreadable { path: String, reason: String },
+    #[error("{0} holds no certificate (a PEM file with `BEGIN CERTIFICATE`)")]
+    NoCertificate(String),
+    #[error("this certificate or key is not usable: {0}")]
+    Rejected(String),
+}
+
+fn rejected(e: impl std::fmt::Display) -> TlsError {
+    TlsError::Rejected(e.to_string())
+}
+
+/// The one crypto backend: ring, as the WebSocket client uses.
+pub fn provider() -> Arc<CryptoProvider> {
+    Arc::new(rustls::crypto::ring::default_provider())
+}
+
+const HTTP1: &[u8] = b"http/1.1";
+
+/// The base server's HTTPS configuration, from a certificate chain and its
+/// private key in PEM files (what Let's Encrypt's certbot writes).
+pub fn server_config_from_pem(cert: &Path, key: &Path) -> Result<ServerConfig, TlsError> {
+    fn unreadable(path: &Path) -> impl Fn(rustls::pki_types::pem::Error) -> TlsError + '_ {
+        move |e| TlsError::Unreadable {
+            path: path.display().to_string(),
+            reason: e.to_string(),
+        }
+    }
+    let chain = CertificateDer::pem_file_iter(cert)
+        .map_err(unreadable(cert))?
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(unreadable(cert))?;
+    if chain.is_empty() {
+        return Err(TlsError::NoCertificate(cert.display().to_string()));
+    }
+    let key = PrivateKeyDer::from_pem_file(key).map_err(unreadable(key))?;
+    let mut config = ServerConfig::builder_with_provider(provider())
+        .with_safe_default_protocol_versions()
+        .map_err(rejected)?
+        .with_no_client_auth()
+        .with_single_cert(chain, key)
+        .map_err(rejected)?;
+    config.alpn_protocols = vec![HTTP1.to_vec()];
+    Ok(config)
+}
+
+/// A device's HTTPS client configuration for its base server: the
+/// system's trusted certificates (on Linux, `SSL_CERT_FILE` adds one).
+pub fn server_client_config() -> Result<ClientConfig, TlsError> {
+    use rustls_platform_verifier::BuilderVerifierExt;
+    let mut config = ClientConfig::builder_with_provider(provider())
+        .with_safe_default_protocol_versions()
+        .map_err(rejected)?
+        .with_platform_verifier()
+        .map_err(rejected)?
+        .with_no_client_auth();
+    config.alpn_protocols = vec![HTTP1.to_vec()];
+    Ok(config)
+}
+
+/// This tablet's side of a connection with a teammate: its certificate
+/// and key, the antenna's authority, and the revocation list it has heard
+/// of.
+#[derive(Debug)]
+pub struct TeamTls {
+    certificate: CertificateDer<'static>,
+    key: PrivatePkcs8KeyDer<'static>,
+    roots: Arc<RootCertStore>,
+    revocations: Vec<CertificateRevocationListDer<'static>>,
+}
+
+impl TeamTls {
+    pub fn new(cert: &DeviceCertificate, revocations: Option<Vec<u8>>) -> Result<Self, TlsError> {
+        let mut roots = RootCertStore::empty();
+        roots
+            .add(CertificateDer::from(cert.authority.clone()))
+            .map_err(rejected)?;
+        Ok(Self {
+            certificate: CertificateDer::from(cert.certificate.clone()),
+            key: PrivatePkcs8KeyDer::from(cert.key.expose_secret().to_vec()),
+            roots: Arc::new(roots),
+            revocations: revocations
+                .into_iter()
+                .map(CertificateRevocationListDer::from)
+                .collect(),
+        })
+    }
+
+    /// Serving teammates: only a certificate of this antenna, not revoked.
+    pub fn server_config(&self) -> Result<Arc<ServerConfig>, TlsError> {
+        let verifier = WebPkiClientVerifier::builder_with_provider(self.roots.clone(), provider())
+            .with_crls(self.revocations.clone())
+            .build()
+            .map_err(rejected)?;
+        let mut config = ServerConfig::builder_with_provider(provider())
+            .with_protocol_versions(&[&rustls::version::TLS13])
+            .map_err(rejected)?
+            .with_client_cert_verifier(verifier)
+            .with_single_cert(vec![self.certificate.clone()], self.key.clone_key().into())
+            .map_err(rejected)?;
+        config.alpn_protocols = vec![HTTP1.to_vec()];
+        Ok(Arc::new(config))
+    }
+
+    /// Dialling a teammate: it must show a certificate of this antenna,
+    /// not revoked; this tablet shows its own.
+    pub fn client_config(&self) -> Result<Arc<ClientConfig>, TlsError> {
+        let verifier = rustls::client::WebPkiServerVerifier::builder_with_provider(
+            self.roots.clone(),
+            provider(),
+        )
+        .with_crls(self.revocations.clone())
+        .build()
+        .map_err(rejected)?;
+        let mut config = ClientConfig::builder_with_provider(provider())
+            .with_protocol_versions(&[&rustls::version::TLS13])
+            .map_err(rejected)?
+            .with_webpki_verifier(verifier)
+            .with_client_auth_cert(vec![self.certificate.clone()], self.key.clone_key().into())
+            .map_err(rejected)?;
+        config.alpn_protocols = vec![HTTP1.to_vec()];
+        Ok(Arc::new(config))
+    }
+}
+
+/// A TCP listener whose connections axum receives decrypted. The server
+/// configuration can change while it listens (a newer revocation list).
+#[derive(Debug)]
+pub struct TlsListener {
+    accepted: mpsc::Receiver<(TlsStream<TcpStream>, SocketAddr)>,
+    local: SocketAddr,
+    accepting: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for TlsListener {
+    fn drop(&mut self) {
+        self.accepting.abort();
+    }
+}
+
+impl TlsListener {
+    pub fn new(tcp: TcpListener, config: watch::Receiver<Arc<ServerConfig>>) -> io::Result<Self> {
+        let local = tcp.local_addr()?;
+        let (tx, accepted) = mpsc::channel(HANDSHAKES_AT_ONCE);
+        let slots = Arc::new(Semaphore::new(HANDSHAKES_AT_ONCE));
+        let accepting = tokio::spawn(async move {
+            loop {
+                let Ok(slot) = slots.clone().acquire_owned().await else {
+                    return;
+                };
+                let (stream, remote) = match tcp.accept().await {
+                    Ok(accepted) => accepted,
+                    Err(e) => {
+                        // Out of file descriptors and the like: wait, go on.
+                        tracing::warn!(error = %e, "cannot accept a connection");
+                        tokio::time::sleep(Duration::from_millis(100)).await;
+                        continue;
+                    }
+                };
+                let _ = stream.set_nodelay(true);
+                let acceptor = tokio_rustls::TlsAcceptor::from(config.borrow().clone());
+                let tx = tx.clone();
+                tokio::spawn(async move {
+                    let _slot = slot;
+                    match tokio::time::timeout(HANDSHAKE_TIME, acceptor.accept(stream)).await {
+                        Ok(Ok(tls)) => {
+                            let _ = tx.send((tls, remote)).await;
+                        }
+                        Ok(Err(e)) => {
+                            tracing::info!(%remote, error = %e, "TLS handshake refused");
+                        }
+                        Err(_) => tracing::info!(%remote, "TLS handshake too slow"),
+                    }
+                });
+            }
+        });
+        Ok(Self {
+            accepted,
+            local,
+            accepting,
+        })
+    }
+}
+
+impl axum::serve::Listener for TlsListener {
+    type Io = TlsStream<TcpStream>;
+    type Addr = SocketAddr;
+
+    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
+        match self.accepted.recv().await {
+            Some(accepted) => accepted,
+            // The accepting task only stops when this listener is dropped.
+            None => std::future::pending().await,
+        }
+    }
+
+    fn local_addr(&self) -> io::Result<Self::Addr> {
+        Ok(self.local)
+    }
+}
+
+/// What a handler knows of a TLS connection: where from, and the
+/// certificate the client showed (teammates only).
+#[derive(Debug, Clone)]
+pub struct TlsConnection {
+    pub remote: SocketAddr,
+    pub client_certificate: Option<CertificateDer<'static>>,
+}
+
+impl Connected<IncomingStream<'_, TlsListener>> for TlsConnection {
+    fn connect_info(stream: IncomingStream<'_, TlsListener>) -> Self {
+        let (_, connection) = stream.io().get_ref();
+        Self {
+            remote: *stream.remote_addr(),
+            client_certificate: connection
+                .peer_certificates()
+                .and_then(|chain| chain.first())
+                .map(|c| c.clone().into_owned()),
+        }
+    }
+}
