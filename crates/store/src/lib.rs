@@ -62,7 +62,7 @@ use serde::Serialize;
 pub use chunks::document_id;
 pub use error::StoreError;
 pub use key::{Passphrase, page_key};
-pub use link::{DeviceCertificate, ServerLink};
+pub use link::{DeviceCertificate, RecordedSync, ServerLink};
 pub use replica::{ChunkWrite, ChunksApplied};
 
 /// Open (or create) an SQLCipher file other than a store with the same key
@@ -815,6 +815,18 @@ impl Store {
     /// signed by the antenna); needs an enrolment to attach it to.
     pub fn set_revocations(&mut self, der: &[u8]) -> Result<()> {
         self.write(|tx, _| link::set_revocations(tx, der))
+    }
+
+    /// Keep the last sync with the server that went through: when, and
+    /// what it did (JSON text, kept as given). Needs an enrolment to
+    /// attach it to; without one nothing is written.
+    pub fn record_sync(&mut self, at: DateTime<Utc>, summary_json: &str) -> Result<()> {
+        self.write(|tx, _| link::record_sync(tx, at, summary_json))
+    }
+
+    /// The last sync with the server this device recorded, if any.
+    pub fn last_sync(&self) -> Result<Option<RecordedSync>> {
+        link::last_sync(&self.conn)
     }
 
     /// Drop the index and derive it again from the documents. A document

@@ -2,7 +2,7 @@
 //! and the certificate's key live only here, inside the encrypted file,
 //! never in a config file.
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
 use secrecy::{ExposeSecret, SecretSlice, SecretString};
 
@@ -101,4 +101,47 @@ pub(crate) fn set_revocations(conn: &Connection, der: &[u8]) -> Result<(), Store
     conn.prepare_cached("UPDATE server_link SET revocations = ?1 WHERE id = 1")?
         .execute(params![der])?;
     Ok(())
+}
+
+/// The last sync with the server that went through, as the device
+/// recorded it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordedSync {
+    pub at: DateTime<Utc>,
+    /// What the sync did, as the sync layer wrote it (JSON text): the store
+    /// keeps it without reading it.
+    pub summary: String,
+}
+
+/// Records the last sync with the server on the enrolment; a device not
+/// enrolled has no sync to record, and nothing is written.
+pub(crate) fn record_sync(
+    conn: &Connection,
+    at: DateTime<Utc>,
+    summary: &str,
+) -> Result<(), StoreError> {
+    conn.prepare_cached(
+        "UPDATE server_link SET last_sync_at = ?1, last_sync_summary = ?2 WHERE id = 1",
+    )?
+    .execute(params![index::ts(at), summary])?;
+    Ok(())
+}
+
+pub(crate) fn last_sync(conn: &Connection) -> Result<Option<RecordedSync>, StoreError> {
+    Ok(conn
+        .prepare_cached("SELECT last_sync_at, last_sync_summary FROM server_link WHERE id = 1")?
+        .query_row([], |r| {
+            let (Some(at), Some(summary)) = (r.get::<_, Option<String>>(0)?, r.get(1)?) else {
+                return Ok(None);
+            };
+            let at = DateTime::parse_from_rfc3339(&at).map_err(|e| {
+                rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, e.into())
+            })?;
+            Ok(Some(RecordedSync {
+                at: at.with_timezone(&Utc),
+                summary,
+            }))
+        })
+        .optional()?
+        .flatten())
 }

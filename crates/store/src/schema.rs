@@ -167,6 +167,12 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE server_link ADD COLUMN peer_authority BLOB;
     ALTER TABLE server_link ADD COLUMN revocations BLOB;
     ",
+    // 6: the last sync with the server (when, and what it did as JSON), so
+    // that the app still says "synced 2 h ago" after a restart.
+    "
+    ALTER TABLE server_link ADD COLUMN last_sync_at TEXT;
+    ALTER TABLE server_link ADD COLUMN last_sync_summary TEXT;
+    ",
 ];
 
 /// The newest store format this build knows.

@@ -98,6 +98,7 @@ fn a_store_written_by_version_1_still_opens_and_reads_the_same() {
     assert_eq!(r.voided, 1);
     assert_eq!(r.shelter_requests.len(), 1);
     assert_eq!(store.follow_ups().unwrap()[0].alias, "Golden");
+    assert_eq!(store.last_sync().unwrap(), None, "migrated: never synced");
     // The documents themselves, not only the index, still load.
     let index = store.index_dump().unwrap();
     drop(store);

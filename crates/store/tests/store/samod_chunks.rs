@@ -171,3 +171,38 @@ fn samod_storing_again_what_it_loaded_derives_no_row_again_but_a_new_change_does
     two.store.rebuild_index().unwrap();
     assert_eq!(two.store.index_dump().unwrap(), incremental);
 }
+
+#[test]
+fn the_last_sync_with_the_server_survives_closing_the_store_and_rebuilding_its_index() {
+    let mut t = calais();
+    let at = chrono::DateTime::parse_from_rfc3339("2026-11-23T21:40:12.345678Z")
+        .unwrap()
+        .with_timezone(&chrono::Utc);
+    let summary = r#"{"documents_sent":3,"documents_received":1}"#;
+    // Not enrolled: no sync to attach it to, nothing recorded.
+    t.store.record_sync(at, summary).unwrap();
+    assert_eq!(t.store.last_sync().unwrap(), None);
+
+    t.store
+        .set_server_link(&maraude_store::ServerLink {
+            url: "http://192.168.1.10:8470/".into(),
+            role: "volunteer".into(),
+            credential: secrecy::SecretString::from("credential".to_string()),
+            certificate: None,
+        })
+        .unwrap();
+    assert_eq!(t.store.last_sync().unwrap(), None, "enrolled, never synced");
+    t.store.record_sync(at, summary).unwrap();
+    let path = t.path();
+    drop(t.store);
+    let mut store = Store::open(&path, &Passphrase::new(super::PASSPHRASE.into())).unwrap();
+    store.rebuild_index().unwrap();
+    let recorded = store.last_sync().unwrap().expect("recorded");
+    assert_eq!((recorded.at, recorded.summary.as_str()), (at, summary));
+    // A later one replaces it; enrolling again keeps it.
+    let later = at + chrono::Duration::hours(2);
+    store.record_sync(later, "{}").unwrap();
+    let link = store.server_link().unwrap().unwrap();
+    store.set_server_link(&link).unwrap();
+    assert_eq!(store.last_sync().unwrap().unwrap().at, later);
+}
