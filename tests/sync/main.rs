@@ -7,7 +7,8 @@
 //!   tablets converging through the server, revocation, a wrong
 //!   credential, a second antenna that receives nothing of the first.
 //! - [`random_schedules`]: seeded random schedules of offline logging,
-//!   corrections, voids and syncs in random order (some at once), a server
+//!   corrections, voids and syncs in random order (with the server or a
+//!   teammate's tablet, some at once), a server
 //!   killed and restarted; afterwards every store and the server hold the
 //!   same index and the totals of what was logged
 //!   (`MARAUDE_SYNC_SCHEDULES`, default 20).

@@ -1,7 +1,8 @@
 //! Seeded random schedules: three tablets of one antenna log offline into
 //! the same shift, correct and void each other's entries, and sync with
-//! the server in random order, sometimes two at once, once in a while
-//! while the server is SIGKILLed and restarted. At the end every store and
+//! the server or with each other (`serve-peer`, `sync --peer`) in random
+//! order, sometimes two at once with the server, once in a while while the
+//! server is SIGKILLed and restarted. At the end every store and
 //! the server hold the same index, and the totals are what was logged.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -17,6 +18,7 @@ use rand::{Rng, SeedableRng};
 use crate::a_team_syncs::{join, open, register, sync};
 use crate::server::Server;
 use crate::tablet::{Tablet, output_of, spawn};
+use crate::teammates::Serving;
 
 pub const ITEMS: [&str; 3] = ["blanket", "tea_coffee", "sleeping_bag"];
 
@@ -136,8 +138,14 @@ fn run_schedule(seed: u64, server: &mut Server) {
                     logged.voided.insert(*id);
                 }
             }
-            7 | 8 => {
+            7 => {
                 sync(tablets[dev]);
+            }
+            8 => {
+                // With a teammate's tablet, no server involved.
+                let other = (dev + 1 + rng.random_range(0..2)) % 3;
+                let serving = Serving::start(tablets[other]);
+                tablets[dev].json(["sync", "--peer", &serving.address]);
             }
             _ => {
                 // Two tablets sync at the same moment.

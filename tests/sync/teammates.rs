@@ -174,7 +174,8 @@ fn a_revoked_tablet_and_one_of_another_antenna_are_refused_by_teammates() {
     coordinator.log(["distribution", "blanket", "2"]);
     register(&coordinator, &server);
     let lost = join(&coordinator, &server, "volunteer");
-    for tablet in [&coordinator, &lost] {
+    let lead = join(&coordinator, &server, "lead");
+    for tablet in [&coordinator, &lost, &lead] {
         sync(tablet);
     }
     // The tablet is lost; the coordinator revokes it and syncs, which
@@ -191,6 +192,16 @@ fn a_revoked_tablet_and_one_of_another_antenna_are_refused_by_teammates() {
     assert_eq!(distributed(&lost, "blanket"), 2, "nothing new reached it");
     drop(serving);
     assert_eq!(open(&coordinator).index_dump().unwrap(), before);
+
+    // The lead has not synced with the server since: it hears of the
+    // revocation from the coordinator's tablet, and refuses the lost one
+    // in turn.
+    let serving = Serving::start(&coordinator);
+    sync_peer(&lead, &serving);
+    drop(serving);
+    let serving_lead = Serving::start(&lead);
+    not_accepted(&lost.run(["sync", "--peer", &serving_lead.address]));
+    drop(serving_lead);
 
     // The other way round: the coordinator dialling the lost tablet
     // refuses it too.

@@ -114,6 +114,14 @@ pub struct Pending {
     pub revocations: Option<String>,
 }
 
+/// `POST /v1/sync/revocations` (between teammates) — the client's
+/// revocation list, when it names devices the serving tablet's does not.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Revocations {
+    /// Base64 DER, signed by the antenna's authority.
+    pub revocations: String,
+}
+
 /// `POST /v1/sync/acked` — after a sync, the heads the device now shares
 /// with the server, so that the next `pending` leaves them out.
 #[derive(Debug, Serialize, Deserialize)]

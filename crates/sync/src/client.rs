@@ -25,7 +25,7 @@ use samod::{
     ShareConfig, Transport,
 };
 use secrecy::ExposeSecret;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::api::{self, Acked, Pending};
 use crate::error::SyncError;
@@ -33,8 +33,11 @@ use crate::identity::{self, Teammate};
 use crate::storage::StoreHandle;
 use crate::tls::{self, TeamTls};
 
-/// What a sync did, for the summary line and the app's status.
-#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+/// What a sync did, for the summary line and the app's status. The app
+/// keeps the last one in the store and reads it back: a field missing
+/// from one written by an earlier version reads as 0.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(default)]
 pub struct SyncSummary {
     /// Documents that had changed here since the server last had them.
     pub documents_sent: usize,
@@ -109,8 +112,55 @@ pub async fn sync_with_teammate(
         .and_then(|l| l.certificate)
         .ok_or(SyncError::NoCertificate)?;
     let tls = TeamTls::new(&certificate, revocations)?;
-    let remote = Remote::teammate(address, &tls, patience)?;
+    let mut remote = Remote::teammate(address, &tls, patience)?;
+    remote.certificate = Some(certificate);
     sync(store, remote, patience, &progress).await
+}
+
+/// Teammates pass on the antenna's revocation list: whichever names more
+/// devices (revocations are never undone), once checked as signed by the
+/// antenna's authority, is kept by the other. So a tablet revoked by a
+/// lead is refused by teammates who heard of it from one another.
+async fn exchange_revocations(
+    store: &StoreHandle,
+    remote: &Remote,
+    certificate: &DeviceCertificate,
+    theirs: Option<&str>,
+) -> Result<(), SyncError> {
+    let check = |list: &[u8]| {
+        identity::checked_revocations(&certificate.authority, &certificate.certificate, list)
+    };
+    let ours_der = store.with(|s| s.revocations()).await??;
+    let ours = ours_der
+        .as_deref()
+        .and_then(|l| check(l).ok())
+        .unwrap_or_default();
+    let theirs_der = theirs.and_then(api::from_b64);
+    let theirs_named = match theirs_der.as_deref().map(check) {
+        Some(Ok(named)) => named,
+        Some(Err(e)) => {
+            tracing::warn!(error = %e, teammate = %remote.label, "a teammate's revocation list was refused");
+            Default::default()
+        }
+        None => Default::default(),
+    };
+    if identity::names_more(&theirs_named, &ours) {
+        if let Some(list) = theirs_der {
+            store.with(move |s| s.set_revocations(&list)).await??;
+        }
+    } else if identity::names_more(&ours, &theirs_named)
+        && let Some(list) = ours_der
+    {
+        let _: serde_json::Value =
+            remote
+                .call(remote.http.post(remote.url("v1/sync/revocations")?).json(
+                    &api::Revocations {
+                        revocations: api::b64(&list),
+                    },
+                ))
+                .await?;
+    }
+    Ok(())
 }
 
 /// A device enrolled before certificates existed gets one.
@@ -183,8 +233,17 @@ async fn sync(
             });
         }
     };
-    if let Some(list) = pending.revocations.as_deref().and_then(api::from_b64) {
-        store.with(move |s| s.set_revocations(&list)).await??;
+    match &remote.certificate {
+        // The server's list is the antenna's own.
+        None => {
+            if let Some(list) = pending.revocations.as_deref().and_then(api::from_b64) {
+                store.with(move |s| s.set_revocations(&list)).await??;
+            }
+        }
+        Some(certificate) => {
+            exchange_revocations(store, &remote, certificate, pending.revocations.as_deref())
+                .await?;
+        }
     }
     let peer_key = other_peer.clone();
     let today = maraude_core::time::paris_date(chrono::Utc::now());
@@ -538,6 +597,8 @@ struct Remote {
     /// Where to connect, for a teammate reached by address while its
     /// certificate is checked against [`identity::PEER_NAME`].
     address: Option<std::net::SocketAddr>,
+    /// This tablet's certificate, when syncing with a teammate.
+    certificate: Option<DeviceCertificate>,
 }
 
 impl Remote {
@@ -552,6 +613,7 @@ impl Remote {
             credential: Some(link.credential.expose_secret().to_string()),
             tls,
             address: None,
+            certificate: None,
         })
     }
 
@@ -582,6 +644,7 @@ impl Remote {
             credential: None,
             tls: Some(tls),
             address: Some(address),
+            certificate: None,
         })
     }
 

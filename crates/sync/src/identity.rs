@@ -9,8 +9,10 @@
 //! antenna's revocation list, as far as it has heard, does not name it.
 //! The authority's key stays on the server.
 
+use std::collections::BTreeSet;
+
 use maraude_core::access::Role;
-use rustls::pki_types::CertificateDer;
+use rustls::pki_types::{CertificateDer, UnixTime};
 use secrecy::SecretSlice;
 use thiserror::Error;
 use uuid::Uuid;
@@ -40,6 +42,8 @@ pub enum IdentityError {
     NotADevice,
     #[error("cannot make this device's key: {0}")]
     Key(String),
+    #[error("a revocation list this antenna's authority did not sign, or unreadable: {0}")]
+    BadRevocations(String),
 }
 
 impl Teammate {
@@ -87,6 +91,54 @@ pub fn serial(device: &Uuid) -> Vec<u8> {
     let mut serial = vec![1];
     serial.extend_from_slice(device.as_bytes());
     serial
+}
+
+/// The devices (certificate serials) a revocation list names, once it is
+/// known to be signed by the antenna's `authority`: what a teammate hands
+/// over is believed only then.
+pub fn checked_revocations(
+    authority: &[u8],
+    own_certificate: &[u8],
+    list: &[u8],
+) -> Result<BTreeSet<Vec<u8>>, IdentityError> {
+    let bad = |e: webpki::Error| IdentityError::BadRevocations(e.to_string());
+    let parsed = webpki::BorrowedCertRevocationList::from_der(list).map_err(bad)?;
+    let mut serials = BTreeSet::new();
+    for revoked in &parsed {
+        serials.insert(revoked.map_err(bad)?.serial_number.to_vec());
+    }
+    // webpki checks a list's signature only while checking a certificate
+    // against it, before it looks the serial up: check this device's own
+    // certificate. Revoked itself or not, the signature was good.
+    let authority = CertificateDer::from(authority);
+    let anchor = webpki::anchor_from_trusted_cert(&authority).map_err(bad)?;
+    let own = CertificateDer::from(own_certificate);
+    let own = webpki::EndEntityCert::try_from(&own).map_err(bad)?;
+    let list = webpki::CertRevocationList::from(parsed);
+    let lists = [&list];
+    let revocation = webpki::RevocationOptionsBuilder::new(&lists)
+        .map_err(|e| IdentityError::BadRevocations(format!("{e:?}")))?
+        .with_depth(webpki::RevocationCheckDepth::EndEntity)
+        .with_status_policy(webpki::UnknownStatusPolicy::Deny)
+        .build();
+    match own.verify_for_usage(
+        &[webpki::ring::ED25519],
+        &[anchor],
+        &[],
+        UnixTime::now(),
+        webpki::KeyUsage::client_auth(),
+        Some(revocation),
+        None,
+    ) {
+        Ok(_) | Err(webpki::Error::CertRevoked) => Ok(serials),
+        Err(e) => Err(bad(e)),
+    }
+}
+
+/// Whether `theirs` names devices `ours` does not: revocations are never
+/// undone, so a list is newer when it names more.
+pub fn names_more(theirs: &BTreeSet<Vec<u8>>, ours: &BTreeSet<Vec<u8>>) -> bool {
+    theirs.is_superset(ours) && theirs.len() > ours.len()
 }
 
 /// A new key for this device: the private key (PKCS#8, kept in the

@@ -39,6 +39,8 @@ const REVOCATIONS_CHECK: Duration = Duration::from_secs(2);
 
 struct Team {
     hub: Arc<Hub>,
+    store: StoreHandle,
+    certificate: maraude_store::DeviceCertificate,
     antenna: Uuid,
     device: Uuid,
     connections: AtomicUsize,
@@ -68,6 +70,8 @@ pub async fn serve_teammates(
     let hub = Arc::new(Hub::start(store.clone(), antenna, api::device_peer(&device)).await?);
     let team = Arc::new(Team {
         hub: hub.clone(),
+        store: store.clone(),
+        certificate: certificate.clone(),
         antenna,
         device,
         connections: AtomicUsize::new(0),
@@ -82,6 +86,7 @@ pub async fn serve_teammates(
     let app = Router::new()
         .route("/v1/sync/pending", get(pending))
         .route("/v1/sync/acked", post(acked))
+        .route("/v1/sync/revocations", post(take_revocations))
         .route("/v1/sync", get(sync_socket))
         .with_state(team);
     let listener =
@@ -186,11 +191,19 @@ impl FromRequestParts<Arc<Team>> for Peer {
 }
 
 async fn pending(State(team): State<Arc<Team>>, Peer(peer): Peer) -> Response {
+    let revocations = team
+        .store
+        .with(|s| s.revocations())
+        .await
+        .ok()
+        .and_then(Result::ok)
+        .flatten()
+        .map(|list| api::b64(&list));
     match team.hub.pending(peer.device, peer.role).await {
         Ok(documents) => Json(api::Pending {
             server_peer: api::device_peer(&team.device),
             documents,
-            revocations: None,
+            revocations,
         })
         .into_response(),
         Err(e) => {
@@ -228,6 +241,59 @@ async fn acked(
             )
         }
     }
+}
+
+/// A teammate's revocation list naming more devices than ours: kept once
+/// checked as signed by the antenna (the watch loop then applies it).
+async fn take_revocations(
+    State(team): State<Arc<Team>>,
+    Peer(peer): Peer,
+    Json(request): Json<api::Revocations>,
+) -> Response {
+    let cert = &team.certificate;
+    let check =
+        |list: &[u8]| identity::checked_revocations(&cert.authority, &cert.certificate, list);
+    let Some(theirs_der) = api::from_b64(&request.revocations) else {
+        return refused(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "bad_revocations",
+            "not base64",
+        );
+    };
+    let theirs = match check(&theirs_der) {
+        Ok(named) => named,
+        Err(e) => {
+            return refused(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "bad_revocations",
+                &e.to_string(),
+            );
+        }
+    };
+    let ours = team
+        .store
+        .with(|s| s.revocations())
+        .await
+        .ok()
+        .and_then(Result::ok)
+        .flatten()
+        .and_then(|l| check(&l).ok())
+        .unwrap_or_default();
+    if identity::names_more(&theirs, &ours) {
+        let kept = team
+            .store
+            .with(move |s| s.set_revocations(&theirs_der))
+            .await;
+        if !matches!(kept, Ok(Ok(()))) {
+            return refused(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "this tablet's store failed",
+            );
+        }
+        tracing::warn!(teammate = %peer.device, "a newer revocation list from a teammate");
+    }
+    Json(serde_json::json!({ "kept": true })).into_response()
 }
 
 /// Counts a live teammate connection; dropped with it.
