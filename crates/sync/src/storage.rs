@@ -12,7 +12,7 @@
 //! queued and commits it as one transaction, which also re-indexes each
 //! touched document once ([`Store::apply_chunks`]).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::mpsc;
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -82,8 +82,9 @@ impl StoreHandle {
 }
 
 fn run(mut store: Store, queue: mpsc::Receiver<Command>) -> Store {
-    let mut next = queue.recv().ok();
-    while let Some(command) = next.take() {
+    // Commands taken from the queue but not run yet, in their order.
+    let mut waiting: VecDeque<Command> = VecDeque::new();
+    while let Some(command) = waiting.pop_front().or_else(|| queue.recv().ok()) {
         match command {
             Command::Load(key, reply) => {
                 let found = store.chunk(&key).unwrap_or_else(|e| {
@@ -103,19 +104,19 @@ fn run(mut store: Store, queue: mpsc::Receiver<Command>) -> Store {
             Command::Write(first, reply) => {
                 let mut writes = vec![first];
                 let mut replies = vec![reply];
-                // Take every write already queued into the same transaction;
-                // keep the first other command for the next turn.
-                loop {
-                    match queue.try_recv() {
-                        Ok(Command::Write(w, r)) => {
+                // Take every write already queued into the same transaction:
+                // each commit waits for the disk (fsync), and a fresh device
+                // receives a hundred documents at once. The other commands
+                // queued meanwhile (reads, the sync's bookkeeping, which
+                // polls) run after the commit, in their order: none has
+                // been answered yet, so none can depend on coming first.
+                while let Ok(command) = queue.try_recv() {
+                    match command {
+                        Command::Write(w, r) => {
                             writes.push(w);
                             replies.push(r);
                         }
-                        Ok(other) => {
-                            next = Some(other);
-                            break;
-                        }
-                        Err(_) => break,
+                        other => waiting.push_back(other),
                     }
                 }
                 commit(&mut store, writes);
@@ -123,9 +124,6 @@ fn run(mut store: Store, queue: mpsc::Receiver<Command>) -> Store {
                     let _ = r.send(());
                 }
             }
-        }
-        if next.is_none() {
-            next = queue.recv().ok();
         }
     }
     store
