@@ -31,6 +31,10 @@ pub const COMMANDS: &[&str] = &[
     "join_antenna",
     "first_sync",
     "sync_now",
+    "serve_teammates",
+    "stop_serving_teammates",
+    "serving_teammates",
+    "sync_with_teammate",
 ];
 
 #[cfg(test)]

@@ -22,6 +22,7 @@ use tauri::{AppHandle, Manager, State};
 use crate::error::AppError;
 use crate::open_store::OpenStore;
 use crate::server::{self, Enrolment, LastSync, ServerStatus, SyncState};
+use crate::teammates::{self, Serving, TeammateServer};
 
 type Reply<T> = Result<T, AppError>;
 
@@ -81,10 +82,15 @@ pub async fn unlock(
 }
 
 /// Drops the store and its key; a sync under way stops (what is already
-/// in sync stays recorded).
+/// in sync stays recorded), and so does serving teammates.
 #[tauri::command]
-pub async fn lock(open: State<'_, OpenStore>, syncs: State<'_, SyncState>) -> Reply<()> {
+pub async fn lock(
+    open: State<'_, OpenStore>,
+    syncs: State<'_, SyncState>,
+    teammates: State<'_, TeammateServer>,
+) -> Reply<()> {
     syncs.stop()?;
+    teammates.stop().await?;
     open.lock()
 }
 
@@ -311,7 +317,39 @@ pub async fn first_sync(open: State<'_, OpenStore>, syncs: State<'_, SyncState>)
 /// in `LastSync`), shown where the last sync is shown.
 #[tauri::command]
 pub async fn sync_now(open: State<'_, OpenStore>, syncs: State<'_, SyncState>) -> Reply<LastSync> {
-    syncs.run(open.handle()?).await
+    syncs.run(open.handle()?, server::Partner::Server).await
+}
+
+/// Lets teammates' tablets sync with this one: the address to show them.
+#[tauri::command]
+pub async fn serve_teammates(
+    open: State<'_, OpenStore>,
+    teammates: State<'_, TeammateServer>,
+) -> Reply<Serving> {
+    teammates.start(&open).await
+}
+
+#[tauri::command]
+pub async fn stop_serving_teammates(teammates: State<'_, TeammateServer>) -> Reply<()> {
+    teammates.stop().await
+}
+
+/// Where this tablet serves its teammates, if it does.
+#[tauri::command]
+pub async fn serving_teammates(teammates: State<'_, TeammateServer>) -> Reply<Option<Serving>> {
+    teammates.serving()
+}
+
+/// Syncs with a teammate's tablet at the address it shows. A failed sync
+/// is an answer too, as for [`sync_now`]; an address that is none is an
+/// error.
+#[tauri::command]
+pub async fn sync_with_teammate(
+    open: State<'_, OpenStore>,
+    syncs: State<'_, SyncState>,
+    address: String,
+) -> Reply<LastSync> {
+    teammates::sync(&open, &syncs, &address).await
 }
 
 /// Where an exported file went, for the screen to say.

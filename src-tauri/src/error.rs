@@ -89,6 +89,15 @@ impl AppError {
         )
     }
 
+    pub fn bad_teammate_address(typed: &str) -> Self {
+        Self::new(
+            "bad_teammate_address",
+            format!(
+                "\"{typed}\" is not an address: type the one the other tablet shows, e.g. 192.168.1.12:8471"
+            ),
+        )
+    }
+
     pub fn io(what: &str, e: &std::io::Error) -> Self {
         Self::new(
             "io",
@@ -156,6 +165,21 @@ impl From<SyncError> for AppError {
                 );
             }
             SyncError::Stopped => "sync_stopped",
+            SyncError::NoCertificate => {
+                return Self::new(
+                    "no_certificate",
+                    "this tablet has no certificate for syncing with teammates yet: sync it once with the server (Sync, at the top)",
+                );
+            }
+            SyncError::TeammateUnreachable(at) => {
+                return Self::new(
+                    "teammate_unreachable",
+                    format!(
+                        "cannot reach the tablet at {at}: is it on the same Wi-Fi or hotspot, and showing its address under Teammates?"
+                    ),
+                );
+            }
+            SyncError::NotATeammate { .. } => "not_a_teammate",
             _ => "sync",
         };
         Self::new(code, e.to_string())
@@ -212,6 +236,28 @@ mod tests {
         assert!(other.message.contains("the server's own sentence"));
         let not_enrolled = AppError::from(SyncError::NotEnrolled);
         assert!(!not_enrolled.message.contains("maraude enrol"));
+    }
+
+    #[test]
+    fn teammate_sync_errors_get_their_codes_and_name_no_cli_command() {
+        for (e, code) in [
+            (SyncError::NoCertificate, "no_certificate"),
+            (
+                SyncError::TeammateUnreachable("10.0.0.7:8471".into()),
+                "teammate_unreachable",
+            ),
+            (
+                SyncError::NotATeammate {
+                    at: "10.0.0.7:8471".into(),
+                    why: "unknown issuer".into(),
+                },
+                "not_a_teammate",
+            ),
+        ] {
+            let e = AppError::from(e);
+            assert_eq!(e.code, code);
+            assert!(!e.message.contains("`maraude"), "{}", e.message);
+        }
     }
 
     #[test]

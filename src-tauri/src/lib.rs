@@ -32,11 +32,13 @@ mod demo;
 mod error;
 mod open_store;
 mod server;
+mod teammates;
 
 pub use command_names::COMMANDS;
 pub use error::AppError;
 pub use open_store::OpenStore;
 pub use server::SyncState;
+pub use teammates::TeammateServer;
 
 /// Starts the app. Desktop `main()` calls it; mobile builds enter here.
 #[cfg_attr(mobile, tauri::mobile_entry_point)]
@@ -44,6 +46,7 @@ pub fn run() {
     tauri::Builder::default()
         .manage(OpenStore::default())
         .manage(SyncState::default())
+        .manage(TeammateServer::default())
         .invoke_handler(tauri::generate_handler![
             commands::status,
             commands::create_antenna,
@@ -73,6 +76,10 @@ pub fn run() {
             commands::join_antenna,
             commands::first_sync,
             commands::sync_now,
+            commands::serve_teammates,
+            commands::stop_serving_teammates,
+            commands::serving_teammates,
+            commands::sync_with_teammate,
         ])
         .run(tauri::generate_context!())
         .expect("the app window could not start: check that WebKitGTK 4.1 is installed");

@@ -1,7 +1,9 @@
 //! The antenna's base server, from the tablet: enrolment with a code, the
 //! sync, and what the top bar says about it. The calls are the sync
 //! crate's (`maraude_sync::enrol::join`, `maraude_sync::sync_with_server`),
-//! the same as `maraude enrol` and `maraude sync`.
+//! the same as `maraude enrol` and `maraude sync`. A sync with a
+//! teammate's tablet (`crate::teammates`) runs here too, one sync at a
+//! time, but only a sync with the server is the top bar's "last sync".
 //!
 //! A device joins an antenna in one of two ways:
 //! - a new tablet, from the first screen: the code names the antenna, so
@@ -13,6 +15,7 @@
 //! The credential goes from the server's answer into the encrypted store
 //! and nowhere else: no status, error or log carries it.
 
+use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -67,7 +70,8 @@ pub struct ServerStatus {
     /// Documents changed here since the server last had them.
     pub to_send: usize,
     pub syncing: Option<Progress>,
-    /// The last sync since the app started (not kept across restarts).
+    /// The last sync with the server: this run's, or else the last one
+    /// that went through as the store recorded it (after a restart).
     pub last_sync: Option<LastSync>,
 }
 
@@ -89,7 +93,16 @@ struct Running {
     abort: tokio::task::AbortHandle,
 }
 
-/// The app's syncs: the one running, if any, and how the last one ended.
+/// Whom a sync is with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Partner {
+    Server,
+    /// A teammate's tablet serving at this address.
+    Teammate(SocketAddr),
+}
+
+/// The app's syncs: the one running, if any, and how the last one with
+/// the server ended.
 /// Kept while the app runs, locked or not: it holds times and counts,
 /// nothing of the antenna's records.
 #[derive(Debug, Default)]
@@ -121,23 +134,33 @@ impl SyncState {
         Ok(self.inner()?.last.clone())
     }
 
-    /// Syncs the store behind `handle` with its server, one sync at a
-    /// time, and records how it ended. The sync runs as its own task, so
-    /// that [`SyncState::stop`] can end it.
-    pub async fn run(&self, handle: StoreHandle) -> Result<LastSync, AppError> {
+    /// Syncs the store behind `handle` with `partner`, one sync at a
+    /// time. How a sync with the server ended is kept, here and (if it
+    /// went through) in the store. The sync runs as its own task, so that
+    /// [`SyncState::stop`] can end it.
+    pub async fn run(&self, handle: StoreHandle, partner: Partner) -> Result<LastSync, AppError> {
         let counter = Arc::new(Counter::default());
         let task = {
             let mut syncs = self.inner()?;
             if syncs.running.is_some() {
                 return Err(AppError::already_syncing());
             }
-            let progress = counter.clone();
+            let shown = counter.clone();
+            let handle = handle.clone();
             let task = tauri::async_runtime::spawn(async move {
-                maraude_sync::sync_with_server(&handle, Patience::default(), |done, total| {
-                    progress.done.store(done, Ordering::Relaxed);
-                    progress.total.store(total, Ordering::Relaxed);
-                })
-                .await
+                let progress = |done, total| {
+                    shown.done.store(done, Ordering::Relaxed);
+                    shown.total.store(total, Ordering::Relaxed);
+                };
+                let patience = Patience::default();
+                match partner {
+                    Partner::Server => {
+                        maraude_sync::sync_with_server(&handle, patience, progress).await
+                    }
+                    Partner::Teammate(address) => {
+                        maraude_sync::sync_with_teammate(&handle, address, patience, progress).await
+                    }
+                }
             });
             syncs.running = Some(Running {
                 counter: counter.clone(),
@@ -151,6 +174,9 @@ impl SyncState {
             at: Utc::now(),
             outcome: outcome(result),
         };
+        if let (Partner::Server, SyncOutcome::Synced { summary }) = (partner, &last.outcome) {
+            record(&handle, last.at, summary).await;
+        }
         let mut syncs = self.inner()?;
         if syncs
             .running
@@ -159,9 +185,34 @@ impl SyncState {
         {
             syncs.running = None;
         }
-        syncs.last = Some(last.clone());
+        if partner == Partner::Server {
+            syncs.last = Some(last.clone());
+        }
         Ok(last)
     }
+}
+
+/// Keeps a sync with the server that went through in the store, so that
+/// the top bar still says since when after a restart. Not kept (the
+/// tablet was locked meanwhile, the disk is full): the next sync records
+/// one; the sync itself is not undone for it.
+async fn record(handle: &StoreHandle, at: DateTime<Utc>, summary: &SyncSummary) {
+    let Ok(json) = serde_json::to_string(summary) else {
+        return;
+    };
+    let _ = handle.with(move |s| s.record_sync(at, &json)).await;
+}
+
+/// The last sync with the server that the store recorded.
+fn recorded(store: &Store) -> Result<Option<LastSync>, maraude_store::StoreError> {
+    Ok(store.last_sync()?.map(|r| LastSync {
+        at: r.at,
+        outcome: SyncOutcome::Synced {
+            // Unreadable (written by a later version?): the time is what
+            // the top bar shows.
+            summary: serde_json::from_str(&r.summary).unwrap_or_default(),
+        },
+    }))
 }
 
 /// A sync's result, as recorded and shown.
@@ -176,21 +227,21 @@ fn outcome(result: Result<SyncSummary, SyncError>) -> SyncOutcome {
 
 /// The tablet's enrolment and sync state.
 pub async fn status(open: &OpenStore, syncs: &SyncState) -> Result<ServerStatus, AppError> {
-    let (enrolment, to_send) = open
+    let (enrolment, to_send, recorded) = open
         .with(|s| {
             let Some(link) = s.server_link()? else {
-                return Ok((None, 0));
+                return Ok((None, 0, None));
             };
             let to_send = s.changed_for(&server_peer(s.antenna_id()))?.len();
             let antenna = antenna_if_any(s)?.map(|a| a.name).unwrap_or_default();
-            Ok((Some(enrolment(&link, antenna)), to_send))
+            Ok((Some(enrolment(&link, antenna)), to_send, recorded(s)?))
         })
         .await?;
     Ok(ServerStatus {
         enrolment,
         to_send,
         syncing: syncs.progress()?,
-        last_sync: syncs.last()?,
+        last_sync: syncs.last()?.or(recorded),
     })
 }
 
@@ -304,7 +355,7 @@ pub async fn first_sync(open: &OpenStore, syncs: &SyncState) -> Result<Antenna, 
     if let Some(antenna) = open.with(|s| antenna_if_any(s)).await? {
         return Ok(antenna);
     }
-    let last = syncs.run(open.handle()?).await?;
+    let last = syncs.run(open.handle()?, Partner::Server).await?;
     if let SyncOutcome::Failed { error } = last.outcome {
         return Err(error);
     }
@@ -341,7 +392,8 @@ mod tests {
         assert_eq!(before.enrolment, None);
         assert_eq!(before.last_sync, None);
 
-        let last = block_on(syncs.run(open.handle().expect("unlocked"))).expect("ran");
+        let last =
+            block_on(syncs.run(open.handle().expect("unlocked"), Partner::Server)).expect("ran");
         let SyncOutcome::Failed { error } = last.outcome else {
             panic!("a tablet without a server cannot sync");
         };

@@ -288,8 +288,14 @@ export interface ServerStatus {
   /** Documents changed here since the server last had them. */
   to_send: number;
   syncing: { done: number; total: number } | null;
-  /** The last sync since the app started. */
+  /** The last sync with the server: this run's, or the last one that
+   * went through as the store recorded it. */
   last_sync: LastSync | null;
+}
+
+/** This tablet serving its teammates: the address they type. */
+export interface Serving {
+  address: string;
 }
 
 /** A case's tombstone: what stays of an erased case (no person data). */
@@ -362,4 +368,10 @@ export const api = {
     call<Enrolment>('join_antenna', { server, code, deviceName, passphrase }),
   firstSync: () => call<Antenna>('first_sync'),
   syncNow: () => call<LastSync>('sync_now'),
+  serveTeammates: () => call<Serving>('serve_teammates'),
+  stopServingTeammates: () => call<void>('stop_serving_teammates'),
+  servingTeammates: () => call<Serving | null>('serving_teammates'),
+  /** A failed sync is an answer (result 'failed'); an address that is none
+   * is an error. */
+  syncWithTeammate: (address: string) => call<LastSync>('sync_with_teammate', { address }),
 };

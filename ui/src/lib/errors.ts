@@ -21,6 +21,10 @@ const KNOWN = new Set([
   'already_syncing',
   'not_enrolled',
   'not_a_lead',
+  'no_certificate',
+  'teammate_unreachable',
+  'not_a_teammate',
+  'bad_teammate_address',
 ]);
 
 /** What to show for a failed command: our own words for the cases we know,

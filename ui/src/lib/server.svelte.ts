@@ -35,10 +35,8 @@ class Server {
    * Afterwards the antenna is read again: places, volunteers or the
    * follow-ups may have changed. */
   async sync() {
-    if (this.status) this.status = { ...this.status, syncing: { done: 0, total: 0 } };
-    const poll = setInterval(() => void this.refresh(), PROGRESS_MS);
     try {
-      this.result = await api.syncNow();
+      this.result = await this.showingProgress(api.syncNow);
       if (this.result.result === 'synced' && session.antenna) session.antenna = await api.antenna();
     } catch (e) {
       const error = e as { code?: string; message?: string };
@@ -47,6 +45,16 @@ class Server {
         result: 'failed',
         error: { code: error.code ?? 'other', message: error.message ?? String(e) },
       };
+    }
+  }
+
+  /** Runs a sync (with the server, or a teammate's tablet) while the top
+   * bar reads its progress. */
+  async showingProgress<T>(sync: () => Promise<T>): Promise<T> {
+    if (this.status) this.status = { ...this.status, syncing: { done: 0, total: 0 } };
+    const poll = setInterval(() => void this.refresh(), PROGRESS_MS);
+    try {
+      return await sync();
     } finally {
       clearInterval(poll);
       await this.refresh();

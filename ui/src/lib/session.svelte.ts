@@ -3,7 +3,15 @@
 // stay in the store; screens ask for them through api.ts.
 import type { Antenna, Shift } from './api';
 
-export type Screen = 'shift' | 'quick_log' | 'timeline' | 'report' | 'end_shift' | 'follow_ups' | 'settings';
+export type Screen =
+  | 'shift'
+  | 'quick_log'
+  | 'timeline'
+  | 'report'
+  | 'end_shift'
+  | 'follow_ups'
+  | 'settings'
+  | 'teammates';
 
 const PLACE_KEY = 'maraude.place';
 

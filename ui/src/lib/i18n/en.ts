@@ -309,6 +309,21 @@ export const en = {
   'sync.dismiss': 'Hide',
   'sync.to_send': { one: '{n} document to send', other: '{n} documents to send' },
 
+  'nav.teammates': 'Teammates',
+  'teammates.title': 'Sync with a teammate’s tablet, without the server',
+  'teammates.intro': 'Both tablets on the same Wi-Fi or phone hotspot. One lets the other sync with it; each gets what the other logged.',
+  'teammates.serve_title': 'Let a teammate sync with this tablet',
+  'teammates.serve': 'Let a teammate sync',
+  'teammates.starting': 'Starting…',
+  'teammates.address_shown': 'On the other tablet, type:',
+  'teammates.serving_hint': 'You can keep logging meanwhile. Stop once the other tablet has synced; locking the tablet stops it too.',
+  'teammates.stop': 'Stop',
+  'teammates.serving_badge': 'Teammates can sync',
+  'teammates.sync_title': 'Sync with a teammate’s tablet',
+  'teammates.address': 'Address the other tablet shows',
+  'teammates.sync': 'Sync with this tablet',
+  'teammates.synced': 'Synced with {address}:',
+
   'server.title': 'Server',
   'server.not_enrolled':
     'This tablet is not enrolled with the antenna’s base server: what it logs stays on it only, encrypted. A lead or coordinator gives you the server address and an enrolment code for this tablet.',
@@ -327,7 +342,6 @@ export const en = {
   'server.role.lead': 'Lead',
   'server.role.coordinator': 'Coordinator',
   'server.last_sync': 'Last sync',
-  'server.memory_hint': 'The app remembers the last sync until it is closed.',
   'server.plain_http':
     'The server speaks plain HTTP for now: sync only on a network you trust (the warehouse Wi-Fi).',
 
@@ -349,6 +363,10 @@ export const en = {
   'error.already_syncing': 'A sync is already under way: wait for it to end.',
   'error.not_enrolled': 'This tablet is not enrolled with a server: enrol it in Settings.',
   'error.not_a_lead': 'Only an active lead or coordinator of the antenna may erase a case.',
+  'error.no_certificate': 'This tablet cannot sync with teammates yet: sync it once with the server first (Sync, at the top).',
+  'error.teammate_unreachable': 'Cannot reach the other tablet. Check that both are on the same Wi-Fi or hotspot, that it still shows its address, and the address typed.',
+  'error.not_a_teammate': 'The two tablets did not accept each other: a tablet of another antenna, or a revoked one, is refused. If both are yours, sync each with the server once.',
+  'error.bad_teammate_address': 'This is not an address: type the one the other tablet shows, e.g. 192.168.1.12:8471.',
   'error.other': 'It did not work: {message}',
 } satisfies Record<string, Message>;
 

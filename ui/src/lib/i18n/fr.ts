@@ -309,6 +309,21 @@ export const fr: Record<Key, Message> = {
   'sync.dismiss': 'Masquer',
   'sync.to_send': { one: '{n} document à envoyer', other: '{n} documents à envoyer' },
 
+  'nav.teammates': 'Coéquipiers',
+  'teammates.title': 'Synchroniser avec la tablette d’un coéquipier, sans le serveur',
+  'teammates.intro': 'Les deux tablettes sur le même Wi-Fi ou partage de connexion. L’une laisse l’autre se synchroniser avec elle ; chacune reçoit ce que l’autre a saisi.',
+  'teammates.serve_title': 'Laisser un coéquipier se synchroniser avec cette tablette',
+  'teammates.serve': 'Laisser un coéquipier se synchroniser',
+  'teammates.starting': 'Démarrage…',
+  'teammates.address_shown': 'Sur l’autre tablette, tapez :',
+  'teammates.serving_hint': 'Vous pouvez continuer à saisir. Arrêtez une fois l’autre tablette synchronisée ; verrouiller la tablette arrête aussi.',
+  'teammates.stop': 'Arrêter',
+  'teammates.serving_badge': 'Ouvert aux coéquipiers',
+  'teammates.sync_title': 'Se synchroniser avec la tablette d’un coéquipier',
+  'teammates.address': 'Adresse affichée par l’autre tablette',
+  'teammates.sync': 'Synchroniser avec cette tablette',
+  'teammates.synced': 'Synchronisé avec {address} :',
+
   'server.title': 'Serveur',
   'server.not_enrolled':
     'Cette tablette n’est pas inscrite auprès du serveur de l’antenne : ce qu’elle enregistre reste sur elle seule, chiffré. Un ou une responsable vous donne l’adresse du serveur et un code d’inscription pour cette tablette.',
@@ -327,7 +342,6 @@ export const fr: Record<Key, Message> = {
   'server.role.lead': 'Responsable',
   'server.role.coordinator': 'Coordination',
   'server.last_sync': 'Dernière synchronisation',
-  'server.memory_hint': 'L’app garde la dernière synchronisation en mémoire jusqu’à sa fermeture.',
   'server.plain_http':
     'Le serveur parle HTTP en clair pour l’instant : ne synchronisez que sur un réseau de confiance (le Wi-Fi de l’entrepôt).',
 
@@ -349,5 +363,9 @@ export const fr: Record<Key, Message> = {
   'error.already_syncing': 'Une synchronisation est déjà en cours : attendez qu’elle se termine.',
   'error.not_enrolled': 'Cette tablette n’est inscrite auprès d’aucun serveur : inscrivez-la dans Réglages.',
   'error.not_a_lead': 'Seul un ou une responsable active de l’antenne peut effacer un suivi.',
+  'error.no_certificate': 'Cette tablette ne peut pas encore se synchroniser avec ses coéquipiers : synchronisez-la d’abord une fois avec le serveur (Synchroniser, en haut).',
+  'error.teammate_unreachable': 'Impossible de joindre l’autre tablette. Vérifiez que les deux sont sur le même Wi-Fi ou partage de connexion, qu’elle affiche toujours son adresse, et l’adresse tapée.',
+  'error.not_a_teammate': 'Les deux tablettes ne se sont pas acceptées : une tablette d’une autre antenne, ou révoquée, est refusée. Si les deux sont les vôtres, synchronisez chacune une fois avec le serveur.',
+  'error.bad_teammate_address': 'Ce n’est pas une adresse : tapez celle qu’affiche l’autre tablette, ex. 192.168.1.12:8471.',
   'error.other': "Cela n’a pas marché : {message}",
 };

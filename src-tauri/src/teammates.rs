@@ -1,0 +1,205 @@
+//! Teammates' tablets, in the van without the server: this tablet serving
+//! them (`maraude_sync::peer::serve_teammates`, as `maraude serve-peer`)
+//! and syncing with one that serves (`maraude_sync::sync_with_teammate`
+//! through [`SyncState`], as `maraude sync --peer`). Both tablets show the
+//! certificate their antenna gave them at enrolment; each receives what
+//! its role may.
+//!
+//! Serving holds a handle on the store, as a sync does: the volunteer
+//! keeps logging meanwhile, and locking the tablet stops it, so that the
+//! store and its key go.
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
+
+use maraude_sync::SyncError;
+use serde::Serialize;
+use tokio::sync::oneshot;
+
+use crate::error::AppError;
+use crate::open_store::OpenStore;
+use crate::server::{LastSync, Partner, SyncState};
+
+/// The port a tablet serves its teammates on, when it is free (as
+/// `maraude serve-peer`); the address shown says which one it got.
+pub const PEER_PORT: u16 = 8471;
+/// How long a stop waits for teammates' connections to close before it
+/// cuts them.
+const STOP_GRACE: Duration = Duration::from_secs(3);
+
+/// Where teammates reach this tablet, to type on theirs.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Serving {
+    pub address: String,
+}
+
+#[derive(Debug)]
+struct Running {
+    shown: Serving,
+    stop: oneshot::Sender<()>,
+    task: tauri::async_runtime::JoinHandle<Result<(), SyncError>>,
+}
+
+/// This tablet serving its teammates, or not.
+#[derive(Debug, Default)]
+pub struct TeammateServer(Mutex<Option<Running>>);
+
+impl TeammateServer {
+    fn slot(&self) -> Result<MutexGuard<'_, Option<Running>>, AppError> {
+        self.0.lock().map_err(|_| AppError::poisoned())
+    }
+
+    /// Where this tablet serves, if it does. A server that ended by itself
+    /// (its listener failed) is forgotten.
+    pub fn serving(&self) -> Result<Option<Serving>, AppError> {
+        let mut slot = self.slot()?;
+        if slot.as_ref().is_some_and(|r| r.task.inner().is_finished()) {
+            *slot = None;
+        }
+        Ok(slot.as_ref().map(|r| r.shown.clone()))
+    }
+
+    /// Starts serving on port [`PEER_PORT`] of every interface (another
+    /// port if it is taken), and answers the address to show. Serving
+    /// already: the same address.
+    pub async fn start(&self, open: &OpenStore) -> Result<Serving, AppError> {
+        if let Some(serving) = self.serving()? {
+            return Ok(serving);
+        }
+        let handle = open.handle()?;
+        // Said now rather than by a server that ends at once.
+        let certified = open
+            .with(|s| Ok(s.server_link()?.is_some_and(|l| l.certificate.is_some())))
+            .await?;
+        if !certified {
+            return Err(SyncError::NoCertificate.into());
+        }
+        let listener = listen().await?;
+        let local = listener
+            .local_addr()
+            .map_err(|e| AppError::io("cannot read the address listened on", &e))?;
+        let shown = Serving {
+            address: maraude_sync::peer::shown_address(local).to_string(),
+        };
+        let mut slot = self.slot()?;
+        if let Some(running) = slot.as_ref() {
+            // Started twice at once: keep the first.
+            return Ok(running.shown.clone());
+        }
+        let (stop, stopped) = oneshot::channel::<()>();
+        let task = tauri::async_runtime::spawn(maraude_sync::peer::serve_teammates(
+            handle,
+            listener,
+            async move {
+                let _ = stopped.await;
+            },
+        ));
+        *slot = Some(Running {
+            shown: shown.clone(),
+            stop,
+            task,
+        });
+        Ok(shown)
+    }
+
+    /// Stops serving: no new teammate gets in, those syncing are let go
+    /// (cut after a few seconds), and the server's handle on the store
+    /// goes.
+    pub async fn stop(&self) -> Result<(), AppError> {
+        let Some(running) = self.slot()?.take() else {
+            return Ok(());
+        };
+        let _ = running.stop.send(());
+        let abort = running.task.inner().abort_handle();
+        if tokio::time::timeout(STOP_GRACE, running.task)
+            .await
+            .is_err()
+        {
+            abort.abort();
+        }
+        Ok(())
+    }
+}
+
+async fn listen() -> Result<tokio::net::TcpListener, AppError> {
+    let any = IpAddr::V4(Ipv4Addr::UNSPECIFIED);
+    match tokio::net::TcpListener::bind((any, PEER_PORT)).await {
+        Ok(listener) => Ok(listener),
+        Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => {
+            tokio::net::TcpListener::bind((any, 0))
+                .await
+                .map_err(|e| AppError::io("cannot listen for teammates", &e))
+        }
+        Err(e) => Err(AppError::io("cannot listen for teammates", &e)),
+    }
+}
+
+/// The address a volunteer typed, as the other tablet shows it
+/// (`192.168.1.12:8471`), or without its port (then [`PEER_PORT`]).
+pub fn teammate_address(typed: &str) -> Result<SocketAddr, AppError> {
+    let typed = typed.trim();
+    typed
+        .parse::<SocketAddr>()
+        .or_else(|_| typed.parse::<IpAddr>().map(|ip| (ip, PEER_PORT).into()))
+        .map_err(|_| AppError::bad_teammate_address(typed))
+}
+
+/// Syncs with the teammate's tablet serving at `typed`: what it did, or
+/// how it failed, as an answer.
+pub async fn sync(open: &OpenStore, syncs: &SyncState, typed: &str) -> Result<LastSync, AppError> {
+    let address = teammate_address(typed)?;
+    syncs.run(open.handle()?, Partner::Teammate(address)).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::server::SyncOutcome;
+    use maraude_store::Passphrase;
+    use tauri::async_runtime::block_on;
+
+    #[test]
+    fn an_address_is_typed_with_or_without_its_port() {
+        assert_eq!(
+            teammate_address(" 192.168.1.12:9000 "),
+            Ok("192.168.1.12:9000".parse().expect("address"))
+        );
+        assert_eq!(
+            teammate_address("10.0.0.7"),
+            Ok("10.0.0.7:8471".parse().expect("address"))
+        );
+        for typed in ["", "192.168.1", "tablet of Jo", "10.0.0.7:port"] {
+            assert_eq!(
+                teammate_address(typed).map_err(|e| e.code),
+                Err("bad_teammate_address")
+            );
+        }
+    }
+
+    #[test]
+    fn a_tablet_never_synced_with_its_server_cannot_serve_nor_sync_with_teammates() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let open = OpenStore::default();
+        open.create(
+            &dir.path().join("antenna.maraude"),
+            Passphrase::new("correct horse battery".into()),
+            "Calais",
+        )
+        .expect("created");
+        let teammates = TeammateServer::default();
+        let refused = block_on(teammates.start(&open)).map_err(|e| e.code);
+        assert_eq!(refused, Err("no_certificate"));
+        assert_eq!(teammates.serving(), Ok(None));
+
+        let syncs = SyncState::default();
+        let last = block_on(sync(&open, &syncs, "127.0.0.1:9")).expect("ran");
+        let SyncOutcome::Failed { error } = last.outcome else {
+            panic!("no certificate, no sync");
+        };
+        assert_eq!(error.code, "no_certificate");
+        assert!(!error.message.contains("maraude"), "{}", error.message);
+        // Not the top bar's last sync: that is the server's.
+        assert_eq!(syncs.last(), Ok(None));
+    }
+}

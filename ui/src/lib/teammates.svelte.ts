@@ -1,0 +1,57 @@
+// Teammates' tablets, without the server: whether this tablet lets them
+// sync with it (and at which address), the address last typed for another
+// one, and what the last sync with a teammate did. Rust serves and syncs;
+// this only asks and shows.
+import { api, type LastSync, type Serving } from './api';
+import { server } from './server.svelte';
+import { session } from './session.svelte';
+
+/** The address typed last: in the van it is usually the same tablet's. */
+const ADDRESS_KEY = 'maraude.teammate';
+
+class Teammates {
+  serving = $state<Serving | null>(null);
+  address = $state(globalThis.localStorage?.getItem(ADDRESS_KEY) ?? '');
+  result = $state<LastSync | null>(null);
+  /** The address of the sync shown in `result`. */
+  syncedWith = $state('');
+
+  async refresh() {
+    try {
+      this.serving = await api.servingTeammates();
+    } catch {
+      this.serving = null;
+    }
+  }
+
+  /** Starts serving; errors (no certificate yet…) are thrown to the screen. */
+  async serve() {
+    this.serving = await api.serveTeammates();
+  }
+
+  async stop() {
+    await api.stopServingTeammates();
+    this.serving = null;
+  }
+
+  /** Syncs with the tablet at `address`; the top bar shows the progress. */
+  async sync(address: string) {
+    const typed = address.trim();
+    this.address = typed;
+    globalThis.localStorage?.setItem(ADDRESS_KEY, typed);
+    this.result = null;
+    this.result = await server.showingProgress(() => api.syncWithTeammate(typed));
+    this.syncedWith = typed;
+    // Places, volunteers or follow-ups may have come from the other tablet.
+    if (this.result.result === 'synced' && session.antenna) session.antenna = await api.antenna();
+  }
+
+  /** Locking stops serving (Rust does) and forgets what was shown; the
+   * address typed stays. */
+  clear() {
+    this.serving = null;
+    this.result = null;
+  }
+}
+
+export const teammates = new Teammates();
