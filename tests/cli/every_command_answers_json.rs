@@ -693,6 +693,17 @@ fn every_command_of_help_answers_json() {
         let message = walk.refusal(&t, args);
         assert!(message.contains("not enrolled"), "{message}");
     }
+    // Teammates: a tablet never enrolled has no certificate to show.
+    for args in [
+        vec!["serve-peer", "--listen", "127.0.0.1:0"],
+        vec!["sync", "--peer", "127.0.0.1:9"],
+    ] {
+        let message = walk.refusal(&t, args);
+        assert!(
+            message.contains("no certificate for syncing with teammates"),
+            "{message}"
+        );
+    }
     let message = walk.refusal(&t, ["register", "--server", "http://127.0.0.1:1"]);
     assert!(message.contains("MARAUDE_REGISTRATION_TOKEN"), "{message}");
     let new_store = t.dir().join("joining.maraude");

@@ -229,6 +229,10 @@ async fn peer_address(text: &str) -> Result<std::net::SocketAddr> {
 
 pub fn serve_peer(ctx: &Ctx, args: ServePeerArgs) -> Result<()> {
     let store = ctx.open()?;
+    // Said before "Serving…", not after it.
+    if store.server_link()?.and_then(|l| l.certificate).is_none() {
+        bail!(maraude_sync::SyncError::NoCertificate);
+    }
     let device = store.device();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
