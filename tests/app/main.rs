@@ -21,6 +21,13 @@
 //!   erases a case, the Sync button sends the erasure, and the
 //!   coordinator's tablet loses the case at its next sync. Build
 //!   `maraude-cli` and `maraude-server` first (scripts/e2e.sh does).
+//! - [`teammates_in_the_van`]: the app and a teammate's tablet (the
+//!   `maraude` command), both synced once with a real server, sync with
+//!   each other once it is killed: the app with `maraude serve-peer` (its
+//!   night report then counts what the other logged), then `maraude sync
+//!   --peer` with the app serving (it receives what the app logged, the
+//!   volunteer logging on meanwhile); after a restart the app still says
+//!   since when it is in sync with the server.
 //! - [`tap_latency`]: a benchmark (ignored; `scripts/bench-app.sh`): tap to
 //!   count on screen, beside a bare WebDriver round trip.
 
@@ -34,6 +41,7 @@ mod server;
 #[path = "../cli/tablet.rs"]
 mod tablet;
 mod tap_latency;
+mod teammates_in_the_van;
 mod the_tablet_joins_its_server;
 mod webdriver;
 

@@ -11,7 +11,7 @@ use crate::tablet::{Tablet, finish, succeeded};
 use crate::webdriver::{Driver, Session};
 use crate::{app_binary, enabled, one_window_at_a_time, screenshot_dir};
 
-const PASSPHRASE: &str = "phare de Gravelines 2026";
+pub const PASSPHRASE: &str = "phare de Gravelines 2026";
 const ALIAS: &str = "Amina-Zeta";
 
 #[test]
@@ -29,12 +29,7 @@ fn the_tablet_joins_its_server_and_a_lead_erases_a_case() -> Result<()> {
     coordinator.ok(["volunteer", "add", "Mira", "--role", "lead"]);
     coordinator.ok(["shift", "start", "--lead", "Mira", "--team", "Jo"]);
     let (_, case) = coordinator.open_case(["shelter", "--household", "2", "--alias", ALIAS]);
-    let mut register = coordinator.command(["register", "--server", &server.url]);
-    register.env("MARAUDE_REGISTRATION_TOKEN", REGISTRATION_TOKEN);
-    succeeded(finish(register));
-    coordinator.json(["sync"]);
-    let code = coordinator.json(["enrolment-code", "--role", "lead"]);
-    let code = code["code"].as_str().context("a code")?.to_string();
+    let code = register_for_a_lead(&coordinator, &server)?;
 
     let home = tempfile::tempdir()?;
     let data = home.path().join("data");
@@ -58,6 +53,28 @@ fn the_tablet_joins_its_server_and_a_lead_erases_a_case() -> Result<()> {
     result
 }
 
+/// The coordinator's tablet registers its antenna on the server, syncs,
+/// and makes an enrolment code for a lead's tablet: the app's.
+pub fn register_for_a_lead(coordinator: &Tablet, server: &Server) -> Result<String> {
+    let mut register = coordinator.command(["register", "--server", &server.url]);
+    register.env("MARAUDE_REGISTRATION_TOKEN", REGISTRATION_TOKEN);
+    succeeded(finish(register));
+    coordinator.json(["sync"]);
+    let code = coordinator.json(["enrolment-code", "--role", "lead"]);
+    Ok(code["code"].as_str().context("a code")?.to_string())
+}
+
+/// The first screen's "Join an antenna with a code", filled in (the app
+/// in French), not yet sent.
+pub fn fill_in_join(app: &Session, server: &str, code: &str) -> Result<()> {
+    app.click("[data-e2e=choose-join]")?;
+    app.type_into("[data-e2e=server-address]", server)?;
+    app.type_into("[data-e2e=enrol-code]", code)?;
+    app.type_into("[data-e2e=device-name]", "Tablette camion 2")?;
+    app.type_into("[data-e2e=passphrase]", PASSPHRASE)?;
+    app.type_into("[data-e2e=passphrase-again]", PASSPHRASE)
+}
+
 fn join_erase_sync(
     app: &Session,
     shots: &Path,
@@ -71,12 +88,7 @@ fn join_erase_sync(
 
     // First start: join with the code; the antenna arrives with the first
     // sync, and the shift Mira leads is open.
-    app.click("[data-e2e=choose-join]")?;
-    app.type_into("[data-e2e=server-address]", server)?;
-    app.type_into("[data-e2e=enrol-code]", code)?;
-    app.type_into("[data-e2e=device-name]", "Tablette camion 2")?;
-    app.type_into("[data-e2e=passphrase]", PASSPHRASE)?;
-    app.type_into("[data-e2e=passphrase-again]", PASSPHRASE)?;
+    fill_in_join(app, server, code)?;
     app.screenshot(shots, "17-join-an-antenna")?;
     app.click("[data-e2e=submit]")?;
     app.wait_for_text_containing("[data-e2e=sync-status]", "Synchronisé à l’instant")?;
