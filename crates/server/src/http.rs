@@ -137,12 +137,15 @@ impl App {
         })
     }
 
-    /// The antenna's revocation list (base64 DER).
-    fn revocations(&self, antenna: Uuid) -> Result<String, ApiError> {
-        let revoked = self.registry.revoked(antenna)?;
+    /// The antenna's revocation list naming `revoked` (base64 DER).
+    fn revocations(
+        &self,
+        antenna: Uuid,
+        revoked: &[(Uuid, chrono::DateTime<Utc>)],
+    ) -> Result<String, ApiError> {
         let list = self
             .authority(antenna)?
-            .revocations(&revoked)
+            .revocations(revoked)
             .map_err(ApiError::internal)?;
         Ok(api::b64(&list))
     }
@@ -520,16 +523,24 @@ async fn revoke(
 async fn pending(
     State(app): State<Arc<App>>,
     Authenticated(device): Authenticated,
+    Query(query): Query<api::PendingQuery>,
 ) -> Result<Json<api::Pending>, ApiError> {
     let hub = app.hub(device.antenna).await?;
     let documents = hub
         .pending(device.id, device.role)
         .await
         .map_err(ApiError::internal)?;
+    // Revocations are never undone: the same count is the same list.
+    let revoked = app.registry.revoked(device.antenna)?;
+    let revocations = if query.revoked == Some(revoked.len()) {
+        None
+    } else {
+        Some(app.revocations(device.antenna, &revoked)?)
+    };
     Ok(Json(api::Pending {
         server_peer: api::server_peer(&device.antenna),
         documents,
-        revocations: Some(app.revocations(device.antenna)?),
+        revocations,
     }))
 }
 

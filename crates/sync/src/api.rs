@@ -102,8 +102,10 @@ pub struct DeviceInfo {
     pub last_sync: Option<chrono::DateTime<chrono::Utc>>,
 }
 
-/// `GET /v1/sync/pending` — the documents that changed on the server since
-/// this device last acknowledged them, within the device's scope.
+/// `GET /v1/sync/pending?revoked=N` — the documents that changed on the
+/// server since this device last acknowledged them, within the device's
+/// scope. `N`: how many devices the revocation list the device holds
+/// names; the list comes back only when the antenna's names more.
 #[derive(Debug, Serialize, Deserialize)]
 pub struct Pending {
     pub server_peer: String,
@@ -160,6 +162,13 @@ impl Acked {
 pub struct SyncTicket {
     pub ticket: String,
     pub expires_in: u64,
+}
+
+/// The query of `GET /v1/sync/pending`.
+#[derive(Debug, Default, Serialize, Deserialize)]
+pub struct PendingQuery {
+    #[serde(default)]
+    pub revoked: Option<usize>,
 }
 
 /// The query parameter of `/v1/sync` that carries a [`SyncTicket`].

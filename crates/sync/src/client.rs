@@ -218,7 +218,14 @@ async fn sync(
         })
         .await??;
 
-    let (pending, teammate) = remote.pending().await?;
+    // How many devices the list held here names, so that the server sends
+    // its list only when it names more.
+    let revoked = store
+        .with(|s| s.revocations())
+        .await??
+        .and_then(|list| identity::named_in(&list).ok())
+        .map(|named| named.len());
+    let (pending, teammate) = remote.pending(revoked).await?;
     // Who is on the other side: the server's word for itself; a teammate's
     // certificate, checked in the handshake, for a tablet.
     let (other_peer, other_role) = match (&remote.kind, teammate) {
@@ -660,10 +667,15 @@ impl Remote {
     }
 
     /// What changed on the other side, and, for a teammate, who it is.
-    async fn pending(&self) -> Result<(Pending, Option<Teammate>), SyncError> {
-        let response = self
-            .send(self.http.get(self.url("v1/sync/pending")?))
-            .await?;
+    async fn pending(
+        &self,
+        revoked: Option<usize>,
+    ) -> Result<(Pending, Option<Teammate>), SyncError> {
+        let mut url = self.url("v1/sync/pending")?;
+        if let Some(n) = revoked {
+            url.set_query(Some(&format!("revoked={n}")));
+        }
+        let response = self.send(self.http.get(url)).await?;
         let teammate = response
             .extensions()
             .get::<reqwest::tls::TlsInfo>()

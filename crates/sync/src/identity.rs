@@ -93,6 +93,18 @@ pub fn serial(device: &Uuid) -> Vec<u8> {
     serial
 }
 
+/// The devices (certificate serials) a revocation list names, read
+/// without checking who signed it.
+pub fn named_in(list: &[u8]) -> Result<BTreeSet<Vec<u8>>, IdentityError> {
+    let bad = |e: webpki::Error| IdentityError::BadRevocations(e.to_string());
+    let parsed = webpki::BorrowedCertRevocationList::from_der(list).map_err(bad)?;
+    let mut serials = BTreeSet::new();
+    for revoked in &parsed {
+        serials.insert(revoked.map_err(bad)?.serial_number.to_vec());
+    }
+    Ok(serials)
+}
+
 /// The devices (certificate serials) a revocation list names, once it is
 /// known to be signed by the antenna's `authority`: what a teammate hands
 /// over is believed only then.
@@ -102,11 +114,8 @@ pub fn checked_revocations(
     list: &[u8],
 ) -> Result<BTreeSet<Vec<u8>>, IdentityError> {
     let bad = |e: webpki::Error| IdentityError::BadRevocations(e.to_string());
+    let serials = named_in(list)?;
     let parsed = webpki::BorrowedCertRevocationList::from_der(list).map_err(bad)?;
-    let mut serials = BTreeSet::new();
-    for revoked in &parsed {
-        serials.insert(revoked.map_err(bad)?.serial_number.to_vec());
-    }
     // webpki checks a list's signature only while checking a certificate
     // against it, before it looks the serial up: check this device's own
     // certificate. Revoked itself or not, the signature was good.
