@@ -84,9 +84,12 @@ fn three_tablets_log_offline_and_converge_through_the_server() {
 
     // The others receive the antenna and tonight's shift.
     for tablet in [&lead, &volunteer] {
+        assert!(open(tablet).last_sync().unwrap().is_none());
         let got = sync(tablet);
         assert_eq!(got["documents_received"], 2, "{got}");
         assert_eq!(distributed(tablet, "blanket"), 2);
+        // Recorded in the store, for the app's "synced 2 h ago".
+        assert!(open(tablet).last_sync().unwrap().is_some());
     }
 
     // Offline, all three log into the same shift at once.

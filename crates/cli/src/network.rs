@@ -171,6 +171,11 @@ pub fn sync(ctx: &Ctx, args: SyncArgs) -> Result<()> {
     if show_progress {
         eprintln!();
     }
+    // What the app shows as "synced 2 h ago" on this tablet.
+    if let (Ok(summary), None) = (&result, peer) {
+        let json = serde_json::to_string(summary)?;
+        runtime.block_on(handle.with(move |s| s.record_sync(chrono::Utc::now(), &json)))??;
+    }
     // samod's tasks left in the runtime hold the store too: drop them
     // before waiting for the store's thread to close it.
     drop(runtime);

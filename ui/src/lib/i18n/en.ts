@@ -343,7 +343,7 @@ export const en = {
   'server.role.coordinator': 'Coordinator',
   'server.last_sync': 'Last sync',
   'server.plain_http':
-    'The server speaks plain HTTP for now: sync only on a network you trust (the warehouse Wi-Fi).',
+    'An address starting with http:// is not encrypted on the network: sync only on a network you trust (the warehouse Wi-Fi), or ask your coordinator for an https:// address.',
 
   'error.wrong_passphrase': 'Wrong passphrase. Check it and try again.',
   'error.weak_passphrase': 'The passphrase is too short: at least 8 characters.',

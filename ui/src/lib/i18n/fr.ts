@@ -343,7 +343,7 @@ export const fr: Record<Key, Message> = {
   'server.role.coordinator': 'Coordination',
   'server.last_sync': 'Dernière synchronisation',
   'server.plain_http':
-    'Le serveur parle HTTP en clair pour l’instant : ne synchronisez que sur un réseau de confiance (le Wi-Fi de l’entrepôt).',
+    'Une adresse en http:// n’est pas chiffrée sur le réseau : ne synchronisez que sur un réseau de confiance (le Wi-Fi de l’entrepôt), ou demandez une adresse en https:// à votre coordination.',
 
   'error.wrong_passphrase': 'Phrase secrète incorrecte. Vérifiez-la et réessayez.',
   'error.weak_passphrase': 'Phrase secrète trop courte : au moins 8 caractères.',
