@@ -44,6 +44,12 @@ pub enum SyncError {
         "the tablet at {at} and this one did not accept each other ({why}): a tablet of another antenna, or revoked, is refused; if both are yours, sync each with the server once"
     )]
     NotATeammate { at: String, why: String },
+    #[error(
+        "no teammate's tablet found on this network: check that both tablets are on the same Wi-Fi and that the other is serving its teammates, or give its address (the one it shows)"
+    )]
+    NoTeammateFound,
+    #[error("finding teammates on the network: {0}")]
+    Discovery(String),
     #[error("TLS: {0}")]
     Tls(String),
     #[error("the store: {0}")]

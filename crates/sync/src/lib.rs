@@ -14,6 +14,8 @@
 //! - [`enrol`]: a device registering an antenna, or joining one with a code;
 //! - [`hub`]: an antenna served to devices (the base server's, or a tablet
 //!   serving its teammates, [`peer`]);
+//! - [`discovery`]: teammates' tablets finding each other on the local
+//!   network (mDNS), saying nothing of the antenna or the device;
 //! - [`identity`] and [`tls`]: how tablets recognise each other offline
 //!   (certificates from their antenna, mutual TLS) and the server's HTTPS.
 //!
@@ -22,6 +24,7 @@
 
 pub mod api;
 pub mod client;
+pub mod discovery;
 pub mod enrol;
 mod error;
 pub mod hub;

@@ -1,0 +1,252 @@
+//! Teammates' tablets finding each other on the local network, so that a
+//! volunteer does not type an address: a serving tablet announces itself
+//! by mDNS/DNS-SD as [`SERVICE_TYPE`] ([`Announcement`]), the other browses
+//! for a few seconds ([`browse`]).
+//!
+//! Whoever shares the hotspot hears these announcements, a passer-by too,
+//! so they say as little as possible: no antenna id, no device id, no
+//! name. The TXT record carries only a short tag derived from the antenna
+//! ([`antenna_tag`]), so that tablets of the same antenna pick each other
+//! out; the instance and host names are random for each serving session,
+//! so a tablet is not followed from one night to the next by its name.
+//! Discovery only finds candidates: the mutual TLS handshake
+//! ([`crate::peer`]) is what proves a teammate, and a forged announcement
+//! leads to a refused connection, nothing more.
+
+use std::collections::HashSet;
+use std::net::{IpAddr, SocketAddr};
+use std::time::Duration;
+
+use mdns_sd::{IfKind, ServiceDaemon, ServiceEvent, ServiceInfo};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use crate::error::SyncError;
+
+/// The DNS-SD service type of a tablet serving its teammates.
+pub const SERVICE_TYPE: &str = "_maraude._tcp.local.";
+/// The TXT key of [`antenna_tag`].
+const TAG_KEY: &str = "team";
+/// Fixed prefix of the tag's hash: the tag means nothing outside Maraude's
+/// discovery, and a later version can change it.
+const TAG_PREFIX: &[u8] = b"maraude/teammates-on-this-network/v1\0";
+/// Set (to anything) to browse on the loopback interface only, instead of
+/// the network's: end-to-end tests run every tablet on one machine.
+pub const LOOPBACK_VAR: &str = "MARAUDE_DISCOVERY_LOOPBACK";
+
+/// The tag a tablet of `antenna` announces: the first 8 bytes of SHA-256
+/// of a fixed prefix and the antenna's id, in hex. Only a tablet that knows
+/// the antenna's id recognises it; the id itself cannot be read back.
+pub fn antenna_tag(antenna: &Uuid) -> String {
+    let digest = Sha256::new()
+        .chain_update(TAG_PREFIX)
+        .chain_update(antenna.as_bytes())
+        .finalize();
+    data_encoding::HEXLOWER.encode(&digest[..8])
+}
+
+fn discovery_error(e: mdns_sd::Error) -> SyncError {
+    SyncError::Discovery(e.to_string())
+}
+
+/// Which interfaces mDNS speaks on. Loopback (which mdns-sd joins by
+/// default) only when the tablet serves on loopback, where nobody else
+/// could reach it anyway, or under [`LOOPBACK_VAR`]: no other tablet is
+/// ever heard there, and an address found there is this machine's own.
+/// IPv4 only: hotspots and van routers hand out IPv4, and an IPv6
+/// link-local address is no address to give a volunteer.
+fn daemon_on(interfaces: &[IfKind]) -> Result<ServiceDaemon, SyncError> {
+    let daemon = ServiceDaemon::new().map_err(discovery_error)?;
+    daemon
+        .disable_interface(IfKind::All)
+        .map_err(discovery_error)?;
+    daemon
+        .enable_interface(interfaces.to_vec())
+        .map_err(discovery_error)?;
+    daemon
+        .disable_interface(vec![IfKind::IPv6, IfKind::LoopbackV6])
+        .map_err(discovery_error)?;
+    Ok(daemon)
+}
+
+/// The interfaces to speak on: those of `ip` if it is a real address, else
+/// the network's (loopback left out) or, under [`LOOPBACK_VAR`], loopback.
+fn interfaces_for(ip: Option<IpAddr>) -> Vec<IfKind> {
+    match ip {
+        Some(ip) if ip.is_loopback() => vec![IfKind::LoopbackV4],
+        Some(ip) if !ip.is_unspecified() => vec![IfKind::Addr(ip)],
+        _ if std::env::var_os(LOOPBACK_VAR).is_some() => vec![IfKind::LoopbackV4],
+        _ => vec![IfKind::IPv4],
+    }
+}
+
+/// A random name for one serving session: `maraude-` and 12 hex digits.
+fn session_name() -> String {
+    let random = Uuid::new_v4().simple().to_string();
+    format!("maraude-{}", &random[..12])
+}
+
+/// This tablet announced as serving its teammates; withdrawn when dropped
+/// (a goodbye on the network, so that browsers forget it at once).
+pub struct Announcement {
+    daemon: ServiceDaemon,
+    fullname: String,
+}
+
+impl Announcement {
+    /// Announce a tablet of `antenna` serving on `serving` (the listener's
+    /// local address: 0.0.0.0 announces the addresses of every network
+    /// interface but loopback).
+    pub fn start(antenna: &Uuid, serving: SocketAddr) -> Result<Self, SyncError> {
+        let info = announced(antenna, serving, &session_name())?;
+        let daemon = daemon_on(&interfaces_for(Some(serving.ip())))?;
+        let fullname = info.get_fullname().to_string();
+        daemon.register(info).map_err(discovery_error)?;
+        Ok(Announcement { daemon, fullname })
+    }
+}
+
+/// What the network hears of a tablet serving on `serving`: the session's
+/// `name`, the address and port, the antenna's tag, nothing else.
+fn announced(antenna: &Uuid, serving: SocketAddr, name: &str) -> Result<ServiceInfo, SyncError> {
+    let properties = [(TAG_KEY, antenna_tag(antenna))];
+    let addresses = if serving.ip().is_unspecified() {
+        String::new()
+    } else {
+        serving.ip().to_string()
+    };
+    let mut info = ServiceInfo::new(
+        SERVICE_TYPE,
+        name,
+        &format!("{name}.local."),
+        addresses.as_str(),
+        serving.port(),
+        &properties[..],
+    )
+    .map_err(discovery_error)?;
+    if serving.ip().is_unspecified() {
+        info = info.enable_addr_auto();
+    }
+    info.set_interfaces(interfaces_for(Some(serving.ip())));
+    // The name is random for this session: no other tablet holds it, and
+    // skipping the probe lets teammates find this one at once.
+    info.set_requires_probe(false);
+    Ok(info)
+}
+
+impl std::fmt::Debug for Announcement {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Announcement")
+            .field("fullname", &self.fullname)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Drop for Announcement {
+    fn drop(&mut self) {
+        if let Ok(done) = self.daemon.unregister(&self.fullname) {
+            // The goodbye is sent before the daemon stops.
+            let _ = done.recv_timeout(Duration::from_secs(1));
+        }
+        let _ = self.daemon.shutdown();
+    }
+}
+
+/// A tablet of this antenna found serving on the network: a candidate,
+/// until the TLS handshake proves it a teammate.
+#[derive(Debug, Clone, Serialize)]
+pub struct Candidate {
+    /// Its random name for this serving session.
+    pub name: String,
+    /// Where it serves, IPv4 first.
+    pub addresses: Vec<SocketAddr>,
+}
+
+/// Tablets of `antenna` serving on the network, found within `within`,
+/// stopping at `at_most`.
+pub async fn browse(
+    antenna: &Uuid,
+    within: Duration,
+    at_most: usize,
+) -> Result<Vec<Candidate>, SyncError> {
+    let daemon = daemon_on(&interfaces_for(None))?;
+    let events = daemon.browse(SERVICE_TYPE).map_err(discovery_error)?;
+    let tag = antenna_tag(antenna);
+    let deadline = tokio::time::Instant::now() + within;
+    let mut seen = HashSet::new();
+    let mut found = Vec::new();
+    while found.len() < at_most {
+        let Ok(Ok(event)) = tokio::time::timeout_at(deadline, events.recv_async()).await else {
+            break;
+        };
+        let ServiceEvent::ServiceResolved(service) = event else {
+            continue;
+        };
+        if service.get_property_val_str(TAG_KEY) != Some(tag.as_str())
+            || !seen.insert(service.get_fullname().to_string())
+        {
+            continue;
+        }
+        let mut addresses: Vec<SocketAddr> = service
+            .get_addresses()
+            .iter()
+            .map(|ip| SocketAddr::new(ip.to_ip_addr(), service.get_port()))
+            .collect();
+        addresses.sort_by_key(|a| (a.is_ipv6(), *a));
+        if addresses.is_empty() {
+            continue;
+        }
+        let name = service.get_fullname();
+        let name = name.strip_suffix(SERVICE_TYPE).unwrap_or(name);
+        found.push(Candidate {
+            name: name.trim_end_matches('.').to_string(),
+            addresses,
+        });
+    }
+    let _ = daemon.stop_browse(SERVICE_TYPE);
+    let _ = daemon.shutdown();
+    Ok(found)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_tag_is_short_stable_and_differs_between_antennas() {
+        let calais = Uuid::from_u128(0x1234);
+        let tag = antenna_tag(&calais);
+        assert_eq!(tag.len(), 16);
+        assert_eq!(tag, antenna_tag(&calais));
+        assert_ne!(tag, antenna_tag(&Uuid::from_u128(0x1235)));
+    }
+
+    #[test]
+    fn the_announcement_names_neither_the_antenna_nor_the_device() {
+        let antenna = Uuid::new_v4();
+        let serving: SocketAddr = "192.168.43.12:8471".parse().unwrap();
+        let info = announced(&antenna, serving, "maraude-3f9a0c1d2e4b").unwrap();
+        let txt: Vec<(String, String)> = info
+            .get_properties()
+            .iter()
+            .map(|p| (p.key().to_string(), p.val_str().to_string()))
+            .collect();
+        assert_eq!(txt, vec![("team".to_string(), antenna_tag(&antenna))]);
+        assert_eq!(
+            info.get_fullname(),
+            "maraude-3f9a0c1d2e4b._maraude._tcp.local."
+        );
+        assert_eq!(info.get_hostname(), "maraude-3f9a0c1d2e4b.local.");
+        assert_eq!(info.get_port(), 8471);
+        let everything = format!("{txt:?} {}", info.get_fullname());
+        assert!(!everything.contains(&antenna.simple().to_string()));
+        assert!(!everything.contains(&antenna.to_string()));
+    }
+
+    #[test]
+    fn a_serving_session_has_a_new_name_each_time() {
+        assert_ne!(session_name(), session_name());
+        assert!(session_name().starts_with("maraude-"));
+    }
+}
