@@ -26,9 +26,10 @@
 //!   message twice and whole sessions replayed; tablets whose clocks are
 //!   hours apart. Nothing lost, nothing twice, the server up.
 //! - [`teammates`]: tablets syncing with each other without the server
-//!   (`serve-peer`, `sync --peer`), each receiving what its role may; a
-//!   revoked tablet and one of another antenna refused; the server over
-//!   HTTPS with a certificate.
+//!   (`serve-peer`, `sync --peer`), each receiving what its role may;
+//!   found by mDNS on loopback (`sync --peer auto`, `teammates`), not by
+//!   a tablet of another antenna; a revoked tablet and one of another
+//!   antenna refused; the server over HTTPS with a certificate.
 
 #![allow(clippy::unwrap_used)]
 

@@ -1,5 +1,6 @@
 //! Tablets syncing with each other without the server (`maraude
-//! serve-peer`, `maraude sync --peer`), and the server over HTTPS.
+//! serve-peer`, `maraude sync --peer`, found by mDNS with `--peer auto`),
+//! and the server over HTTPS.
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command};
@@ -15,11 +16,20 @@ use crate::tablet::{Tablet, spawn};
 pub struct Serving {
     child: Child,
     pub address: String,
+    /// Announced on the network (loopback here) for `sync --peer auto`.
+    pub announced: bool,
 }
 
 impl Serving {
     pub fn start(tablet: &Tablet) -> Self {
-        let mut cmd = tablet.command(["--json", "serve-peer", "--listen", "127.0.0.1:0"]);
+        Self::start_with(tablet, &[])
+    }
+
+    /// [`Serving::start`] with more arguments to `serve-peer`.
+    pub fn start_with(tablet: &Tablet, more: &[&str]) -> Self {
+        let mut args = vec!["--json", "serve-peer", "--listen", "127.0.0.1:0"];
+        args.extend_from_slice(more);
+        let mut cmd = tablet.command(args);
         let mut child = spawn(&mut cmd);
         // The JSON answer, over several lines, then it serves.
         let mut printed = String::new();
@@ -39,6 +49,7 @@ impl Serving {
         Serving {
             child,
             address: shown["address"].as_str().unwrap().to_string(),
+            announced: shown["announced"] == true,
         }
     }
 }
@@ -75,6 +86,34 @@ fn not_accepted(answer: &crate::tablet::Answer) {
     );
 }
 
+/// `maraude ARGS` looking for teammates by mDNS on loopback, where every
+/// tablet of these tests serves (the network's interfaces otherwise).
+fn on_loopback<const N: usize>(tablet: &Tablet, args: [&str; N]) -> crate::tablet::Answer {
+    let mut cmd = tablet.command(args);
+    cmd.env(maraude_sync::discovery::LOOPBACK_VAR, "1");
+    crate::tablet::finish(cmd)
+}
+
+fn no_teammate_found(answer: &crate::tablet::Answer) {
+    assert!(!answer.succeeded(), "{}", answer.stdout);
+    assert!(
+        answer
+            .stderr
+            .contains("no teammate's tablet found on this network")
+            && answer.stderr.contains("same Wi-Fi"),
+        "{}",
+        answer.stderr
+    );
+}
+
+/// Calais's coordinator, its shift started, registered on `server`.
+fn coordinator_on_shift(server: &Server) -> Tablet {
+    let coordinator = Tablet::for_antenna("Calais");
+    coordinator.ok(["shift", "start", "--lead", "Mira", "--team", "Jo"]);
+    register(&coordinator, server);
+    coordinator
+}
+
 fn device_of(tablet: &Tablet) -> String {
     open(tablet).device().to_string()
 }
@@ -83,9 +122,7 @@ fn device_of(tablet: &Tablet) -> String {
 fn tablets_sync_in_the_van_without_the_server_each_receiving_what_its_role_may() {
     let dir = tempfile::tempdir().unwrap();
     let mut server = Server::start(&dir.path().join("server"));
-    let coordinator = Tablet::for_antenna("Calais");
-    coordinator.ok(["shift", "start", "--lead", "Mira", "--team", "Jo"]);
-    register(&coordinator, &server);
+    let coordinator = coordinator_on_shift(&server);
     let lead = join(&coordinator, &server, "lead");
     let volunteer = join(&coordinator, &server, "volunteer");
     for tablet in [&coordinator, &lead, &volunteer] {
@@ -375,4 +412,67 @@ fn the_server_speaks_https_when_given_a_certificate() {
         store.set_server_link(&link).unwrap();
     }
     assert!(!crate::tablet::finish(cmd).succeeded());
+}
+
+#[test]
+fn a_tablet_finds_its_teammate_on_the_network_and_one_of_another_antenna_does_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = Server::start(&dir.path().join("server"));
+    let coordinator = coordinator_on_shift(&server);
+    let volunteer = join(&coordinator, &server, "volunteer");
+    let dunkerque = Tablet::for_antenna("Dunkerque");
+    register(&dunkerque, &server);
+    for tablet in [&coordinator, &volunteer, &dunkerque] {
+        sync(tablet);
+    }
+    server.kill();
+    coordinator.log(["distribution", "blanket", "2"]);
+
+    // Nobody serving yet: a sentence that says what to check.
+    no_teammate_found(&on_loopback(&volunteer, ["sync", "--peer", "auto"]));
+
+    let serving = Serving::start(&coordinator);
+    assert!(serving.announced);
+    // What the announcement says: a random name and a tag, never the
+    // antenna's or the device's id.
+    let found = on_loopback(&volunteer, ["--json", "teammates"]);
+    let found: Value = crate::tablet::parse_json(&crate::tablet::succeeded(found));
+    let found = found.as_array().unwrap();
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(
+        found[0]["addresses"][0].as_str().unwrap(),
+        serving.address,
+        "{found:?}"
+    );
+    let name = found[0]["name"].as_str().unwrap();
+    assert!(name.starts_with("maraude-"), "{name}");
+    let antenna = open(&coordinator).antenna_id().to_string();
+    let device = device_of(&coordinator);
+    for id in [&antenna, &device] {
+        assert!(!name.contains(&id[..8]), "{name} names {id}");
+    }
+
+    let synced = on_loopback(&volunteer, ["--json", "sync", "--peer", "auto"]);
+    let synced = crate::tablet::parse_json(&crate::tablet::succeeded(synced));
+    assert!(
+        synced["documents_received"].as_u64().unwrap() >= 1,
+        "{synced}"
+    );
+    assert_eq!(distributed(&volunteer, "blanket"), 2);
+
+    // A tablet of another antenna on the same network finds no teammate,
+    // even while Calais's serves.
+    no_teammate_found(&on_loopback(&dunkerque, ["sync", "--peer", "auto"]));
+    let none = on_loopback(&dunkerque, ["--json", "teammates"]);
+    assert_eq!(crate::tablet::parse_json(&none), serde_json::json!([]));
+
+    // Stopped serving: the announcement is gone with it.
+    drop(serving);
+    no_teammate_found(&on_loopback(&volunteer, ["sync", "--peer", "auto"]));
+
+    // Serving without announcing: only the address finds it.
+    let quiet = Serving::start_with(&coordinator, &["--no-announce"]);
+    assert!(!quiet.announced);
+    no_teammate_found(&on_loopback(&volunteer, ["sync", "--peer", "auto"]));
+    sync_peer(&volunteer, &quiet);
 }

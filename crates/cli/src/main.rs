@@ -124,11 +124,15 @@ enum Command {
     Register(network::RegisterArgs),
     /// Sync with the antenna's base server: send what this device logged,
     /// receive what the others did. With --peer, sync with a teammate's
-    /// tablet instead (no server needed).
+    /// tablet instead (no server needed): its address, or `auto` to find it
+    /// on the network.
     Sync(network::SyncArgs),
     /// Let teammates' tablets sync with this one on the local network,
     /// without the server, until stopped (Ctrl-C).
     ServePeer(network::ServePeerArgs),
+    /// Tablets of this antenna serving their teammates on this network
+    /// (found for 3 s by mDNS; the TLS handshake of a sync proves them).
+    Teammates,
     /// Ask the server for a code that enrols one more device (lead,
     /// coordinator).
     EnrolmentCode {
@@ -246,6 +250,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Register(args) => network::register(&ctx, args),
         Command::Sync(args) => network::sync(&ctx, args),
         Command::ServePeer(args) => network::serve_peer(&ctx, args),
+        Command::Teammates => network::teammates(&ctx),
         Command::EnrolmentCode { role } => network::enrolment_code(&ctx, role),
         Command::Devices => network::devices(&ctx),
         Command::Revoke { device } => network::revoke(&ctx, device),

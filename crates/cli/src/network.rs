@@ -8,7 +8,7 @@ use maraude_core::access::Role;
 use maraude_core::ids::{AntennaId, DeviceId};
 use maraude_store::{ServerLink, Store};
 use maraude_sync::api::RegisterAntenna;
-use maraude_sync::{Patience, StoreHandle, enrol as server};
+use maraude_sync::{Patience, StoreHandle, discovery, enrol as server};
 use uuid::Uuid;
 
 use crate::{Ctx, output, passphrase};
@@ -28,8 +28,9 @@ pub struct EnrolArgs {
 
 #[derive(Debug, Args)]
 pub struct SyncArgs {
-    /// A teammate's tablet serving with `maraude serve-peer`, e.g.
-    /// 192.168.1.12:8471 (the address it shows).
+    /// A teammate's tablet serving with `maraude serve-peer`: the address
+    /// it shows, e.g. 192.168.1.12:8471, or `auto` for the first tablet of
+    /// this antenna found serving on the same network.
     #[arg(long)]
     peer: Option<String>,
 }
@@ -40,7 +41,14 @@ pub struct ServePeerArgs {
     /// warehouse's network.
     #[arg(long, env = "MARAUDE_PEER_LISTEN", default_value = "0.0.0.0:8471")]
     listen: std::net::SocketAddr,
+    /// Do not announce this tablet on the network (teammates then type
+    /// its address).
+    #[arg(long)]
+    no_announce: bool,
 }
+
+/// How long `sync --peer auto` and `teammates` look for teammates.
+const BROWSING: std::time::Duration = std::time::Duration::from_secs(3);
 
 /// The port a teammate serves on when the address gives none.
 const PEER_PORT: u16 = 8471;
@@ -147,7 +155,20 @@ pub fn register(ctx: &Ctx, args: RegisterArgs) -> Result<()> {
 pub fn sync(ctx: &Ctx, args: SyncArgs) -> Result<()> {
     let store = ctx.open()?;
     let runtime = runtime()?;
-    let peer = match &args.peer {
+    let peer = match args.peer.as_deref() {
+        Some("auto") => {
+            has_certificate(&store)?;
+            let antenna = *store.antenna_id().as_uuid();
+            let found = runtime.block_on(discovery::browse(&antenna, BROWSING, 1))?;
+            let address = found
+                .first()
+                .and_then(|c| c.addresses.first().copied())
+                .ok_or(maraude_sync::SyncError::NoTeammateFound)?;
+            if !ctx.json {
+                eprintln!("A teammate's tablet is serving at {address}.");
+            }
+            Some(address)
+        }
         Some(address) => Some(runtime.block_on(peer_address(address))?),
         None => None,
     };
@@ -232,13 +253,20 @@ async fn peer_address(text: &str) -> Result<std::net::SocketAddr> {
         })
 }
 
-pub fn serve_peer(ctx: &Ctx, args: ServePeerArgs) -> Result<()> {
-    let store = ctx.open()?;
-    // Said before "Serving…", not after it.
+/// A tablet without a certificate is told so before it serves or looks for
+/// teammates, not after.
+fn has_certificate(store: &Store) -> Result<()> {
     if store.server_link()?.and_then(|l| l.certificate).is_none() {
         bail!(maraude_sync::SyncError::NoCertificate);
     }
+    Ok(())
+}
+
+pub fn serve_peer(ctx: &Ctx, args: ServePeerArgs) -> Result<()> {
+    let store = ctx.open()?;
+    has_certificate(&store)?;
     let device = store.device();
+    let antenna = *store.antenna_id().as_uuid();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -247,18 +275,62 @@ pub fn serve_peer(ctx: &Ctx, args: ServePeerArgs) -> Result<()> {
         let listener = tokio::net::TcpListener::bind(args.listen)
             .await
             .with_context(|| format!("cannot listen on {}", args.listen))?;
-        let shown = maraude_sync::peer::shown_address(listener.local_addr()?);
+        let local = listener.local_addr()?;
+        let shown = maraude_sync::peer::shown_address(local);
+        // Withdrawn when dropped, however serving ends.
+        let announcement = if args.no_announce {
+            None
+        } else {
+            discovery::Announcement::start(&antenna, local)
+                .inspect_err(|e| eprintln!("Not announced on the network ({e}): teammates type the address."))
+                .ok()
+        };
         let (handle, _thread) = StoreHandle::spawn(store);
+        let on_theirs = if announcement.is_some() {
+            format!("maraude sync --peer auto (or --peer {shown})")
+        } else {
+            format!("maraude sync --peer {shown}")
+        };
         output::done(
             ctx,
             &format!(
-                "Serving teammates at {shown} (this tablet: {device}). On theirs: maraude sync --peer {shown}. Ctrl-C to stop."
+                "Serving teammates at {shown} (this tablet: {device}). On theirs: {on_theirs}. Ctrl-C to stop."
             ),
-            &serde_json::json!({ "address": shown.to_string(), "device": device }),
+            &serde_json::json!({
+                "address": shown.to_string(),
+                "device": device,
+                "announced": announcement.is_some(),
+            }),
         )?;
         let _ = std::io::stdout().flush();
-        maraude_sync::peer::serve_teammates(handle, listener, stop()).await?;
+        let served = maraude_sync::peer::serve_teammates(handle, listener, stop()).await;
+        drop(announcement);
+        served?;
         Ok(())
+    })
+}
+
+/// Tablets of this antenna serving their teammates on the same network.
+pub fn teammates(ctx: &Ctx) -> Result<()> {
+    let store = ctx.open()?;
+    let antenna = *store.antenna_id().as_uuid();
+    drop(store);
+    let found = runtime()?.block_on(discovery::browse(
+        &antenna,
+        BROWSING,
+        maraude_sync::peer::MAX_TEAMMATES,
+    ))?;
+    output::show(ctx, &found, || {
+        if found.is_empty() {
+            return format!("{}\n", maraude_sync::SyncError::NoTeammateFound);
+        }
+        let mut out = String::new();
+        for candidate in &found {
+            let addresses: Vec<String> =
+                candidate.addresses.iter().map(|a| a.to_string()).collect();
+            out.push_str(&format!("{}  {}\n", candidate.name, addresses.join(", ")));
+        }
+        out
     })
 }
 
