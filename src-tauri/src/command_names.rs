@@ -35,6 +35,8 @@ pub const COMMANDS: &[&str] = &[
     "stop_serving_teammates",
     "serving_teammates",
     "sync_with_teammate",
+    "find_teammates",
+    "sync_with_found",
 ];
 
 #[cfg(test)]

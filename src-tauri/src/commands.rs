@@ -22,7 +22,7 @@ use tauri::{AppHandle, Manager, State};
 use crate::error::AppError;
 use crate::open_store::OpenStore;
 use crate::server::{self, Enrolment, LastSync, ServerStatus, SyncState};
-use crate::teammates::{self, Serving, TeammateServer};
+use crate::teammates::{self, Found, Serving, TeammateServer};
 
 type Reply<T> = Result<T, AppError>;
 
@@ -350,6 +350,27 @@ pub async fn sync_with_teammate(
     address: String,
 ) -> Reply<LastSync> {
     teammates::sync(&open, &syncs, &address).await
+}
+
+/// Tablets of the antenna serving on this network (this one left out),
+/// heard within a few seconds.
+#[tauri::command]
+pub async fn find_teammates(
+    open: State<'_, OpenStore>,
+    teammates: State<'_, TeammateServer>,
+) -> Reply<Vec<Found>> {
+    teammates.find(&open).await
+}
+
+/// Syncs with a tablet [`find_teammates`] found, at the first of its
+/// addresses that answers.
+#[tauri::command]
+pub async fn sync_with_found(
+    open: State<'_, OpenStore>,
+    syncs: State<'_, SyncState>,
+    found: Found,
+) -> Reply<LastSync> {
+    teammates::sync_found(&open, &syncs, &found).await
 }
 
 /// Where an exported file went, for the screen to say.

@@ -180,6 +180,7 @@ impl From<SyncError> for AppError {
                 );
             }
             SyncError::NotATeammate { .. } => "not_a_teammate",
+            SyncError::Discovery(_) => "discovery",
             _ => "sync",
         };
         Self::new(code, e.to_string())

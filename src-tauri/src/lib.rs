@@ -80,6 +80,8 @@ pub fn run() {
             commands::stop_serving_teammates,
             commands::serving_teammates,
             commands::sync_with_teammate,
+            commands::find_teammates,
+            commands::sync_with_found,
         ])
         .run(tauri::generate_context!())
         .expect("the app window could not start: check that WebKitGTK 4.1 is installed");

@@ -94,11 +94,13 @@ struct Running {
 }
 
 /// Whom a sync is with.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Partner {
     Server,
-    /// A teammate's tablet serving at this address.
-    Teammate(SocketAddr),
+    /// A teammate's tablet serving at these addresses (one typed, or those
+    /// a tablet found on the network announced), tried in turn until one
+    /// answers.
+    Teammate(Vec<SocketAddr>),
 }
 
 /// The app's syncs: the one running, if any, and how the last one with
@@ -147,6 +149,7 @@ impl SyncState {
             }
             let shown = counter.clone();
             let handle = handle.clone();
+            let partner = partner.clone();
             let task = tauri::async_runtime::spawn(async move {
                 let progress = |done, total| {
                     shown.done.store(done, Ordering::Relaxed);
@@ -157,8 +160,20 @@ impl SyncState {
                     Partner::Server => {
                         maraude_sync::sync_with_server(&handle, patience, progress).await
                     }
-                    Partner::Teammate(address) => {
-                        maraude_sync::sync_with_teammate(&handle, address, patience, progress).await
+                    Partner::Teammate(addresses) => {
+                        let mut result = Err(SyncError::NoTeammateFound);
+                        for address in addresses {
+                            result = maraude_sync::sync_with_teammate(
+                                &handle, address, patience, &progress,
+                            )
+                            .await;
+                            // A tablet on two networks announces both
+                            // addresses: only one may be reachable from here.
+                            if !matches!(result, Err(SyncError::TeammateUnreachable(_))) {
+                                break;
+                            }
+                        }
+                        result
                     }
                 }
             });
@@ -174,7 +189,7 @@ impl SyncState {
             at: Utc::now(),
             outcome: outcome(result),
         };
-        if let (Partner::Server, SyncOutcome::Synced { summary }) = (partner, &last.outcome) {
+        if let (Partner::Server, SyncOutcome::Synced { summary }) = (&partner, &last.outcome) {
             record(&handle, last.at, summary).await;
         }
         let mut syncs = self.inner()?;

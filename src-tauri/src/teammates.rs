@@ -5,6 +5,11 @@
 //! certificate their antenna gave them at enrolment; each receives what
 //! its role may.
 //!
+//! While it serves, the tablet announces itself on the network (mDNS,
+//! `maraude_sync::discovery`: a random name and its antenna's tag, nothing
+//! else), so that a teammate finds it with one tap instead of typing its
+//! address; the address stays shown for networks that drop multicast.
+//!
 //! Serving holds a handle on the store, as a sync does: the volunteer
 //! keeps logging meanwhile, and locking the tablet stops it, so that the
 //! store and its key go.
@@ -14,7 +19,9 @@ use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
 use maraude_sync::SyncError;
-use serde::Serialize;
+use maraude_sync::discovery::{self, Announcement};
+use maraude_sync::peer::MAX_TEAMMATES;
+use serde::{Deserialize, Serialize};
 use tokio::sync::oneshot;
 
 use crate::error::AppError;
@@ -24,6 +31,8 @@ use crate::server::{LastSync, Partner, SyncState};
 /// The port a tablet serves its teammates on, when it is free (as
 /// `maraude serve-peer`); the address shown says which one it got.
 pub const PEER_PORT: u16 = 8471;
+/// How long a search for teammates' tablets listens to the network.
+const BROWSING: Duration = Duration::from_secs(3);
 /// How long a stop waits for teammates' connections to close before it
 /// cuts them.
 const STOP_GRACE: Duration = Duration::from_secs(3);
@@ -32,11 +41,26 @@ const STOP_GRACE: Duration = Duration::from_secs(3);
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct Serving {
     pub address: String,
+    /// Whether teammates can find it on the network; if not (no multicast
+    /// here), they type the address.
+    pub announced: bool,
+}
+
+/// A tablet of the antenna found serving on the network, until the sync's
+/// handshake proves it a teammate.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Found {
+    /// Its random name for this serving session, to tell two apart.
+    pub name: String,
+    /// Where it serves, as it would show them.
+    pub addresses: Vec<String>,
 }
 
 #[derive(Debug)]
 struct Running {
     shown: Serving,
+    /// Withdrawn from the network when dropped.
+    announcement: Option<Announcement>,
     stop: oneshot::Sender<()>,
     task: tauri::async_runtime::JoinHandle<Result<(), SyncError>>,
 }
@@ -79,8 +103,14 @@ impl TeammateServer {
         let local = listener
             .local_addr()
             .map_err(|e| AppError::io("cannot read the address listened on", &e))?;
+        let antenna = open.with(|s| Ok(*s.antenna_id().as_uuid())).await?;
+        // Best effort: serving goes on without it, the address is shown.
+        let announcement = Announcement::start(&antenna, local)
+            .inspect_err(|e| eprintln!("not announced on the network: {e}"))
+            .ok();
         let shown = Serving {
             address: maraude_sync::peer::shown_address(local).to_string(),
+            announced: announcement.is_some(),
         };
         let mut slot = self.slot()?;
         if let Some(running) = slot.as_ref() {
@@ -97,10 +127,30 @@ impl TeammateServer {
         ));
         *slot = Some(Running {
             shown: shown.clone(),
+            announcement,
             stop,
             task,
         });
         Ok(shown)
+    }
+
+    /// Tablets of this antenna serving on the network, this one left out,
+    /// heard within a few seconds.
+    pub async fn find(&self, open: &OpenStore) -> Result<Vec<Found>, AppError> {
+        let antenna = open.with(|s| Ok(*s.antenna_id().as_uuid())).await?;
+        let found = discovery::browse(&antenna, BROWSING, MAX_TEAMMATES).await?;
+        let own = self
+            .slot()?
+            .as_ref()
+            .and_then(|r| r.announcement.as_ref().map(|a| a.name().to_string()));
+        Ok(found
+            .into_iter()
+            .filter(|c| Some(&c.name) != own.as_ref())
+            .map(|c| Found {
+                name: c.name,
+                addresses: c.addresses.iter().map(|a| a.to_string()).collect(),
+            })
+            .collect())
     }
 
     /// Stops serving: no new teammate gets in, those syncing are let go
@@ -110,6 +160,7 @@ impl TeammateServer {
         let Some(running) = self.slot()?.take() else {
             return Ok(());
         };
+        drop(running.announcement);
         let _ = running.stop.send(());
         let abort = running.task.inner().abort_handle();
         if tokio::time::timeout(STOP_GRACE, running.task)
@@ -149,7 +200,26 @@ pub fn teammate_address(typed: &str) -> Result<SocketAddr, AppError> {
 /// how it failed, as an answer.
 pub async fn sync(open: &OpenStore, syncs: &SyncState, typed: &str) -> Result<LastSync, AppError> {
     let address = teammate_address(typed)?;
-    syncs.run(open.handle()?, Partner::Teammate(address)).await
+    syncs
+        .run(open.handle()?, Partner::Teammate(vec![address]))
+        .await
+}
+
+/// Syncs with a tablet [`TeammateServer::find`] found, at the first of its
+/// addresses that answers.
+pub async fn sync_found(
+    open: &OpenStore,
+    syncs: &SyncState,
+    found: &Found,
+) -> Result<LastSync, AppError> {
+    let addresses = found
+        .addresses
+        .iter()
+        .map(|a| teammate_address(a))
+        .collect::<Result<Vec<_>, _>>()?;
+    syncs
+        .run(open.handle()?, Partner::Teammate(addresses))
+        .await
 }
 
 #[cfg(test)]

@@ -1,7 +1,8 @@
 //! Two tablets in the van, the server out of reach: the app and a
 //! teammate's tablet (the `maraude` command) sync with each other both
-//! ways, the app typing the other's address, then showing its own; the
-//! last sync with the server is still shown after the app restarts.
+//! ways, the app finding the other on the network (mDNS, on loopback
+//! here) or typing its address, then showing its own; the last sync with
+//! the server is still shown after the app restarts.
 
 use std::collections::BTreeMap;
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -33,7 +34,16 @@ fn the_app_and_a_teammates_tablet_sync_both_ways_without_the_server() -> Result<
 
     let home = tempfile::tempdir()?;
     let data = home.path().join("data");
-    let driver = Driver::start(4444, &[("XDG_DATA_HOME", &data), ("HOME", home.path())])?;
+    // mDNS on loopback: the only network a test has (see
+    // `maraude_sync::discovery`).
+    let driver = Driver::start(
+        4444,
+        &[
+            ("XDG_DATA_HOME", &data),
+            ("HOME", home.path()),
+            (maraude_sync::discovery::LOOPBACK_VAR, Path::new("1")),
+        ],
+    )?;
     let shots = screenshot_dir();
     let app = driver.open(&app_binary())?;
     let result = in_the_van(&app, &shots, &mut server, &teammate, &code);
@@ -72,8 +82,11 @@ fn in_the_van(
     // app sync with it.
     server.kill();
     teammate.log(["distribution", "blanket", "3"]);
-    let serving = ServingTeammates::start(teammate)?;
     app.click("[data-e2e=nav-teammates]")?;
+    // Nobody serves yet: the search says so, and what to do.
+    app.click("[data-e2e=teammates-find]")?;
+    app.wait_for_text_containing("[data-e2e=teammates-none-found]", "Aucune tablette")?;
+    let serving = ServingTeammates::start(teammate)?;
     // A mistyped address first (nothing listens on port 9): a sentence.
     app.type_into("[data-e2e=teammates-address-input]", "127.0.0.1:9")?;
     app.click("[data-e2e=teammates-sync-now]")?;
@@ -82,18 +95,30 @@ fn in_the_van(
         "Impossible de joindre l’autre tablette",
     )?;
     app.screenshot(shots, "21-teammates-unreachable")?;
-    app.clear(&app.find("[data-e2e=teammates-address-input]")?)?;
-    app.type_into(
-        "[data-e2e=teammates-address-input]",
-        &serving.address.to_string(),
-    )?;
-    app.click("[data-e2e=teammates-sync-now]")?;
+    // Found on the network, synced with one tap.
+    app.click("[data-e2e=teammates-find]")?;
+    let found = app.wait_for_text_containing("[data-e2e=teammates-found]", "synchroniser")?;
+    ensure!(
+        found.contains(&serving.address.to_string()),
+        "the tablets found: {found:?}, Mira's serves at {}",
+        serving.address
+    );
+    app.screenshot(shots, "22-teammates-found")?;
+    app.click("[data-e2e=teammates-found-tablet]")?;
     let said = app.wait_for_text_containing("[data-e2e=teammates-sync-result]", "Synchronisé")?;
     ensure!(
         said.contains("reçu"),
         "the sync with Mira's tablet said {said:?}"
     );
     app.screenshot(shots, "22-teammates-synced")?;
+    // The address typed reaches the same tablet: nothing new.
+    app.clear(&app.find("[data-e2e=teammates-address-input]")?)?;
+    app.type_into(
+        "[data-e2e=teammates-address-input]",
+        &serving.address.to_string(),
+    )?;
+    app.click("[data-e2e=teammates-sync-now]")?;
+    app.wait_for_text_containing("[data-e2e=teammates-sync-result]", "Déjà à jour")?;
     drop(serving);
     app.click("[data-e2e=nav-report]")?;
     app.wait_for_text("tr[data-item=blanket] [data-e2e=quantity]", "3")?;
@@ -111,6 +136,10 @@ fn in_the_van(
             .parse::<SocketAddr>()
             .ok())
     })?;
+    app.find("[data-e2e=teammates-announced]")?;
+    // Serving and searching at once: the app does not find itself.
+    app.click("[data-e2e=teammates-find]")?;
+    app.wait_for_text_containing("[data-e2e=teammates-none-found]", "Aucune tablette")?;
     app.screenshot(shots, "23-teammates-serving")?;
     app.resize(800, 1280)?;
     app.screenshot(shots, "24-teammates-serving-portrait")?;

@@ -1,6 +1,7 @@
 //! Enrolment, devices and sync with the antenna's base server.
 
 use std::io::{IsTerminal, Write};
+use std::net::SocketAddr;
 
 use anyhow::{Context, Result, bail};
 use clap::Args;
@@ -159,17 +160,22 @@ pub fn sync(ctx: &Ctx, args: SyncArgs) -> Result<()> {
         Some("auto") => {
             has_certificate(&store)?;
             let antenna = *store.antenna_id().as_uuid();
-            let found = runtime.block_on(discovery::browse(&antenna, BROWSING, 1))?;
-            let address = found
-                .first()
-                .and_then(|c| c.addresses.first().copied())
-                .ok_or(maraude_sync::SyncError::NoTeammateFound)?;
-            if !ctx.json {
-                eprintln!("A teammate's tablet is serving at {address}.");
+            let found = runtime.block_on(discovery::browse(
+                &antenna,
+                BROWSING,
+                maraude_sync::peer::MAX_TEAMMATES,
+            ))?;
+            // Every address of every tablet found, tried in turn: one may
+            // be this very tablet serving from another process, or a
+            // network not reachable from here.
+            let addresses: Vec<SocketAddr> =
+                found.iter().flat_map(|c| c.addresses.clone()).collect();
+            if addresses.is_empty() {
+                return Err(maraude_sync::SyncError::NoTeammateFound.into());
             }
-            Some(address)
+            Some(addresses)
         }
-        Some(address) => Some(runtime.block_on(peer_address(address))?),
+        Some(address) => Some(vec![runtime.block_on(peer_address(address))?]),
         None => None,
     };
     let (handle, thread) = StoreHandle::spawn(store);
@@ -181,10 +187,29 @@ pub fn sync(ctx: &Ctx, args: SyncArgs) -> Result<()> {
         }
     };
     let result = runtime.block_on(async {
-        match peer {
-            Some(address) => {
-                maraude_sync::sync_with_teammate(&handle, address, Patience::default(), progress)
-                    .await
+        match &peer {
+            Some(addresses) => {
+                let mut result = Err(maraude_sync::SyncError::NoTeammateFound);
+                for (i, address) in addresses.iter().enumerate() {
+                    if args.peer.as_deref() == Some("auto") && !ctx.json {
+                        eprintln!("Syncing with the tablet serving at {address}.");
+                    }
+                    result = maraude_sync::sync_with_teammate(
+                        &handle,
+                        *address,
+                        Patience::default(),
+                        progress,
+                    )
+                    .await;
+                    let another = i + 1 < addresses.len();
+                    match &result {
+                        Err(maraude_sync::SyncError::TeammateUnreachable(_))
+                        | Err(maraude_sync::SyncError::NotATeammate { .. })
+                            if another => {}
+                        _ => break,
+                    }
+                }
+                result
             }
             None => maraude_sync::sync_with_server(&handle, Patience::default(), progress).await,
         }
@@ -193,7 +218,7 @@ pub fn sync(ctx: &Ctx, args: SyncArgs) -> Result<()> {
         eprintln!();
     }
     // What the app shows as "synced 2 h ago" on this tablet.
-    if let (Ok(summary), None) = (&result, peer) {
+    if let (Ok(summary), None) = (&result, &peer) {
         let json = serde_json::to_string(summary)?;
         runtime.block_on(handle.with(move |s| s.record_sync(chrono::Utc::now(), &json)))??;
     }

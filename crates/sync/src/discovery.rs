@@ -92,6 +92,7 @@ fn session_name() -> String {
 pub struct Announcement {
     daemon: ServiceDaemon,
     fullname: String,
+    name: String,
 }
 
 impl Announcement {
@@ -99,11 +100,22 @@ impl Announcement {
     /// local address: 0.0.0.0 announces the addresses of every network
     /// interface but loopback).
     pub fn start(antenna: &Uuid, serving: SocketAddr) -> Result<Self, SyncError> {
-        let info = announced(antenna, serving, &session_name())?;
+        let name = session_name();
+        let info = announced(antenna, serving, &name)?;
         let daemon = daemon_on(&interfaces_for(Some(serving.ip())))?;
         let fullname = info.get_fullname().to_string();
         daemon.register(info).map_err(discovery_error)?;
-        Ok(Announcement { daemon, fullname })
+        Ok(Announcement {
+            daemon,
+            fullname,
+            name,
+        })
+    }
+
+    /// This session's random name, as [`Candidate::name`] gives it: a
+    /// tablet that serves and browses at once leaves itself out with it.
+    pub fn name(&self) -> &str {
+        &self.name
     }
 }
 

@@ -293,9 +293,18 @@ export interface ServerStatus {
   last_sync: LastSync | null;
 }
 
-/** This tablet serving its teammates: the address they type. */
+/** This tablet serving its teammates: the address they type, and whether
+ * they can find it on the network instead. */
 export interface Serving {
   address: string;
+  announced: boolean;
+}
+
+/** A tablet of the antenna found serving on this network. */
+export interface Found {
+  /** Its random name for this serving session. */
+  name: string;
+  addresses: string[];
 }
 
 /** A case's tombstone: what stays of an erased case (no person data). */
@@ -374,4 +383,6 @@ export const api = {
   /** A failed sync is an answer (result 'failed'); an address that is none
    * is an error. */
   syncWithTeammate: (address: string) => call<LastSync>('sync_with_teammate', { address }),
+  findTeammates: () => call<Found[]>('find_teammates'),
+  syncWithFound: (found: Found) => call<LastSync>('sync_with_found', { found }),
 };

@@ -2,7 +2,7 @@
 // sync with it (and at which address), the address last typed for another
 // one, and what the last sync with a teammate did. Rust serves and syncs;
 // this only asks and shows.
-import { api, type LastSync, type Serving } from './api';
+import { api, type Found, type LastSync, type Serving } from './api';
 import { server } from './server.svelte';
 import { session } from './session.svelte';
 
@@ -15,6 +15,9 @@ class Teammates {
   result = $state<LastSync | null>(null);
   /** The address of the sync shown in `result`. */
   syncedWith = $state('');
+  /** Tablets found serving on this network, after a search. */
+  found = $state<Found[] | null>(null);
+  searching = $state(false);
 
   async refresh() {
     try {
@@ -46,11 +49,32 @@ class Teammates {
     if (this.result.result === 'synced' && session.antenna) session.antenna = await api.antenna();
   }
 
+  /** Looks for teammates' tablets serving on this network (a few
+   * seconds); errors are thrown to the screen. */
+  async find() {
+    this.searching = true;
+    this.found = null;
+    try {
+      this.found = await api.findTeammates();
+    } finally {
+      this.searching = false;
+    }
+  }
+
+  /** Syncs with a tablet the search found. */
+  async syncFound(found: Found) {
+    this.result = null;
+    this.result = await server.showingProgress(() => api.syncWithFound(found));
+    this.syncedWith = found.addresses[0] ?? found.name;
+    if (this.result.result === 'synced' && session.antenna) session.antenna = await api.antenna();
+  }
+
   /** Locking stops serving (Rust does) and forgets what was shown; the
    * address typed stays. */
   clear() {
     this.serving = null;
     this.result = null;
+    this.found = null;
   }
 }
 

@@ -323,6 +323,12 @@ export const en = {
   'teammates.address': 'Address the other tablet shows',
   'teammates.sync': 'Sync with this tablet',
   'teammates.synced': 'Synced with {address}:',
+  'teammates.announced_hint': 'Teammates on the same Wi-Fi find this tablet under Find tablets nearby.',
+  'teammates.find': 'Find tablets nearby',
+  'teammates.searching': 'Looking for tablets…',
+  'teammates.none_found': 'No tablet of the antenna found on this network. Is the other one letting teammates sync, on the same Wi-Fi or hotspot? You can also type the address it shows.',
+  'teammates.found_tablet': 'A teammate’s tablet — sync',
+  'teammates.or_type': 'Or type the address the other tablet shows:',
 
   'server.title': 'Server',
   'server.not_enrolled':
@@ -366,6 +372,7 @@ export const en = {
   'error.no_certificate': 'This tablet cannot sync with teammates yet: sync it once with the server first (Sync, at the top).',
   'error.teammate_unreachable': 'Cannot reach the other tablet. Check that both are on the same Wi-Fi or hotspot, that it still shows its address, and the address typed.',
   'error.not_a_teammate': 'The two tablets did not accept each other: a tablet of another antenna, or a revoked one, is refused. If both are yours, sync each with the server once.',
+  'error.discovery': 'This network does not let tablets find each other. Type the address the other tablet shows.',
   'error.bad_teammate_address': 'This is not an address: type the one the other tablet shows, e.g. 192.168.1.12:8471.',
   'error.other': 'It did not work: {message}',
 } satisfies Record<string, Message>;

@@ -323,6 +323,12 @@ export const fr: Record<Key, Message> = {
   'teammates.address': 'Adresse affichée par l’autre tablette',
   'teammates.sync': 'Synchroniser avec cette tablette',
   'teammates.synced': 'Synchronisé avec {address} :',
+  'teammates.announced_hint': 'Les coéquipiers sur le même Wi-Fi trouvent cette tablette avec « Chercher les tablettes à proximité ».',
+  'teammates.find': 'Chercher les tablettes à proximité',
+  'teammates.searching': 'Recherche des tablettes…',
+  'teammates.none_found': 'Aucune tablette de l’antenne trouvée sur ce réseau. L’autre laisse-t-elle les coéquipiers se synchroniser, sur le même Wi-Fi ou partage de connexion ? Vous pouvez aussi taper l’adresse qu’elle affiche.',
+  'teammates.found_tablet': 'Tablette d’un coéquipier — synchroniser',
+  'teammates.or_type': 'Ou tapez l’adresse affichée par l’autre tablette :',
 
   'server.title': 'Serveur',
   'server.not_enrolled':
@@ -366,6 +372,7 @@ export const fr: Record<Key, Message> = {
   'error.no_certificate': 'Cette tablette ne peut pas encore se synchroniser avec ses coéquipiers : synchronisez-la d’abord une fois avec le serveur (Synchroniser, en haut).',
   'error.teammate_unreachable': 'Impossible de joindre l’autre tablette. Vérifiez que les deux sont sur le même Wi-Fi ou partage de connexion, qu’elle affiche toujours son adresse, et l’adresse tapée.',
   'error.not_a_teammate': 'Les deux tablettes ne se sont pas acceptées : une tablette d’une autre antenne, ou révoquée, est refusée. Si les deux sont les vôtres, synchronisez chacune une fois avec le serveur.',
+  'error.discovery': 'Ce réseau ne permet pas aux tablettes de se trouver. Tapez l’adresse affichée par l’autre tablette.',
   'error.bad_teammate_address': 'Ce n’est pas une adresse : tapez celle qu’affiche l’autre tablette, ex. 192.168.1.12:8471.',
   'error.other': "Cela n’a pas marché : {message}",
 };
