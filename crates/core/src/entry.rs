@@ -506,14 +506,14 @@ impl NewEntry {
         if let Some(place) = &self.place {
             antenna.check_place(place)?;
         }
-        let at = self.at.unwrap_or(author.now);
+        let at = crate::time::to_the_second(self.at.unwrap_or(author.now));
         check_not_future("entry time", at, author.now)?;
         Ok(Entry {
             id: EntryId::new(),
             at,
             place: self.place,
             logged_by: author.by.clone(),
-            logged_at: author.now,
+            logged_at: crate::time::to_the_second(author.now),
             device: author.device,
             content: self.content,
             void: None,

@@ -373,3 +373,17 @@ fn a_document_from_a_newer_app_is_refused_not_misread() {
     );
     assert!(CaseDoc::load([bytes.as_slice()], &tab).is_err());
 }
+
+#[test]
+fn an_entry_keeps_its_times_to_the_second() {
+    let a = calais();
+    let tab = DeviceId::new();
+    let precise: DateTime<Utc> = "2026-11-23T20:29:41.123456789Z".parse().unwrap();
+    let mut by = author("Jo", tab);
+    by.now = precise;
+    let mut new = blanket(1);
+    new.at = Some(precise - chrono::Duration::minutes(5));
+    let e = new.into_entry(&a, &by).unwrap();
+    assert_eq!(e.logged_at.to_rfc3339(), "2026-11-23T20:29:41+00:00");
+    assert_eq!(e.at.to_rfc3339(), "2026-11-23T20:24:41+00:00");
+}

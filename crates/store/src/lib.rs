@@ -211,7 +211,7 @@ impl Store {
         Author {
             by: by.clone(),
             device: self.device,
-            now: Utc::now(),
+            now: maraude_core::time::to_the_second(Utc::now()),
         }
     }
 

@@ -129,7 +129,13 @@ impl ShiftDoc {
         }
 
         let mut new = Entry {
-            at: edit.at,
+            // An entry logged before times were kept to the second keeps
+            // its time unless the correction changes it.
+            at: if edit.at == old.at {
+                old.at
+            } else {
+                crate::time::to_the_second(edit.at)
+            },
             place: edit.place,
             content,
             ..old.clone()
