@@ -6,9 +6,11 @@
 //! Whoever shares the hotspot hears these announcements, a passer-by too,
 //! so they say as little as possible: no antenna id, no device id, no
 //! name. The TXT record carries only a short tag derived from the antenna
-//! ([`antenna_tag`]), so that tablets of the same antenna pick each other
-//! out; the instance and host names are random for each serving session,
-//! so a tablet is not followed from one night to the next by its name.
+//! and the day ([`antenna_tag`]), so that tablets of the same antenna pick
+//! each other out, while a listener cannot tell that the same antenna's
+//! tablets are back the next night; the instance and host names are random
+//! for each serving session, so a tablet is not followed by its name
+//! either.
 //! Discovery only finds candidates: the mutual TLS handshake
 //! ([`crate::peer`]) is what proves a teammate, and a forged announcement
 //! leads to a refused connection, nothing more.
@@ -17,6 +19,7 @@ use std::collections::HashSet;
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
+use chrono::{DateTime, NaiveDate, Utc};
 use mdns_sd::{IfKind, ServiceDaemon, ServiceEvent, ServiceInfo};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -35,15 +38,26 @@ const TAG_PREFIX: &[u8] = b"maraude/teammates-on-this-network/v1\0";
 /// the network's: end-to-end tests run every tablet on one machine.
 pub const LOOPBACK_VAR: &str = "MARAUDE_DISCOVERY_LOOPBACK";
 
-/// The tag a tablet of `antenna` announces: the first 8 bytes of SHA-256
-/// of a fixed prefix and the antenna's id, in hex. Only a tablet that knows
-/// the antenna's id recognises it; the id itself cannot be read back.
-pub fn antenna_tag(antenna: &Uuid) -> String {
+/// The tag a tablet of `antenna` announces on `day` (in Paris): the first
+/// 8 bytes of SHA-256 of a fixed prefix, the antenna's id and the day, in
+/// hex. Only a tablet that knows the antenna's id recognises it; the id
+/// cannot be read back, and tonight's tag says nothing of last night's.
+pub fn antenna_tag(antenna: &Uuid, day: NaiveDate) -> String {
     let digest = Sha256::new()
         .chain_update(TAG_PREFIX)
         .chain_update(antenna.as_bytes())
+        .chain_update(day.to_string())
         .finalize();
     data_encoding::HEXLOWER.encode(&digest[..8])
+}
+
+/// The tags a browsing tablet accepts at `now`: the day's, and the days
+/// either side, for a tablet that started serving before midnight or whose
+/// clock is some hours off.
+fn tags_around(antenna: &Uuid, now: DateTime<Utc>) -> [String; 3] {
+    let today = maraude_core::time::paris_date(now);
+    [today.pred_opt(), Some(today), today.succ_opt()]
+        .map(|day| day.map(|d| antenna_tag(antenna, d)).unwrap_or_default())
 }
 
 fn discovery_error(e: mdns_sd::Error) -> SyncError {
@@ -122,7 +136,8 @@ impl Announcement {
 /// What the network hears of a tablet serving on `serving`: the session's
 /// `name`, the address and port, the antenna's tag, nothing else.
 fn announced(antenna: &Uuid, serving: SocketAddr, name: &str) -> Result<ServiceInfo, SyncError> {
-    let properties = [(TAG_KEY, antenna_tag(antenna))];
+    let today = maraude_core::time::paris_date(Utc::now());
+    let properties = [(TAG_KEY, antenna_tag(antenna, today))];
     let addresses = if serving.ip().is_unspecified() {
         String::new()
     } else {
@@ -184,7 +199,7 @@ pub async fn browse(
 ) -> Result<Vec<Candidate>, SyncError> {
     let daemon = daemon_on(&interfaces_for(None))?;
     let events = daemon.browse(SERVICE_TYPE).map_err(discovery_error)?;
-    let tag = antenna_tag(antenna);
+    let tags = tags_around(antenna, Utc::now());
     let deadline = tokio::time::Instant::now() + within;
     let mut seen = HashSet::new();
     let mut found = Vec::new();
@@ -195,9 +210,10 @@ pub async fn browse(
         let ServiceEvent::ServiceResolved(service) = event else {
             continue;
         };
-        if service.get_property_val_str(TAG_KEY) != Some(tag.as_str())
-            || !seen.insert(service.get_fullname().to_string())
-        {
+        let ours = service
+            .get_property_val_str(TAG_KEY)
+            .is_some_and(|t| tags.iter().any(|ours| ours == t));
+        if !ours || !seen.insert(service.get_fullname().to_string()) {
             continue;
         }
         let mut addresses: Vec<SocketAddr> = service
@@ -228,10 +244,24 @@ mod tests {
     #[test]
     fn the_tag_is_short_stable_and_differs_between_antennas() {
         let calais = Uuid::from_u128(0x1234);
-        let tag = antenna_tag(&calais);
+        let night = NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
+        let tag = antenna_tag(&calais, night);
         assert_eq!(tag.len(), 16);
-        assert_eq!(tag, antenna_tag(&calais));
-        assert_ne!(tag, antenna_tag(&Uuid::from_u128(0x1235)));
+        assert_eq!(tag, antenna_tag(&calais, night));
+        assert_ne!(tag, antenna_tag(&Uuid::from_u128(0x1235), night));
+    }
+
+    #[test]
+    fn the_tag_changes_every_day_and_is_recognised_across_midnight() {
+        let calais = Uuid::from_u128(0x1234);
+        let night = NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
+        let next = night.succ_opt().unwrap();
+        assert_ne!(antenna_tag(&calais, night), antenna_tag(&calais, next));
+        // Served from 23:50 on the 23rd (Paris), browsed at 00:20 on the 24th.
+        let after_midnight: DateTime<Utc> = "2026-11-23T23:20:00Z".parse().unwrap();
+        assert!(tags_around(&calais, after_midnight).contains(&antenna_tag(&calais, night)));
+        let a_week_on = after_midnight + chrono::Duration::days(7);
+        assert!(!tags_around(&calais, a_week_on).contains(&antenna_tag(&calais, night)));
     }
 
     #[test]
@@ -244,7 +274,11 @@ mod tests {
             .iter()
             .map(|p| (p.key().to_string(), p.val_str().to_string()))
             .collect();
-        assert_eq!(txt, vec![("team".to_string(), antenna_tag(&antenna))]);
+        let today = maraude_core::time::paris_date(Utc::now());
+        assert_eq!(
+            txt,
+            vec![("team".to_string(), antenna_tag(&antenna, today))]
+        );
         assert_eq!(
             info.get_fullname(),
             "maraude-3f9a0c1d2e4b._maraude._tcp.local."
