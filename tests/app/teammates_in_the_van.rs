@@ -97,7 +97,8 @@ fn in_the_van(
     app.screenshot(shots, "21-teammates-unreachable")?;
     // Found on the network, synced with one tap.
     app.click("[data-e2e=teammates-find]")?;
-    let found = app.wait_for_text_containing("[data-e2e=teammates-found]", "synchroniser")?;
+    let found =
+        app.wait_for_text_containing("[data-e2e=teammates-found]", "Tablette d’un coéquipier")?;
     ensure!(
         found.contains(&serving.address.to_string()),
         "the tablets found: {found:?}, Mira's serves at {}",

@@ -54,6 +54,8 @@ class Teammates {
   async find() {
     this.searching = true;
     this.found = null;
+    // A new search: the last sync's outcome is not what is on screen now.
+    this.result = null;
     try {
       this.found = await api.findTeammates();
     } finally {

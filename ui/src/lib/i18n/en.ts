@@ -327,7 +327,8 @@ export const en = {
   'teammates.find': 'Find tablets nearby',
   'teammates.searching': 'Looking for tablets…',
   'teammates.none_found': 'No tablet of the antenna found on this network. Is the other one letting teammates sync, on the same Wi-Fi or hotspot? You can also type the address it shows.',
-  'teammates.found_tablet': 'A teammate’s tablet — sync',
+  'teammates.found_tablet': 'A teammate’s tablet',
+  'teammates.sync_found': 'Sync →',
   'teammates.or_type': 'Or type the address the other tablet shows:',
 
   'server.title': 'Server',

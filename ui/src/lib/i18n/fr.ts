@@ -327,7 +327,8 @@ export const fr: Record<Key, Message> = {
   'teammates.find': 'Chercher les tablettes à proximité',
   'teammates.searching': 'Recherche des tablettes…',
   'teammates.none_found': 'Aucune tablette de l’antenne trouvée sur ce réseau. L’autre laisse-t-elle les coéquipiers se synchroniser, sur le même Wi-Fi ou partage de connexion ? Vous pouvez aussi taper l’adresse qu’elle affiche.',
-  'teammates.found_tablet': 'Tablette d’un coéquipier — synchroniser',
+  'teammates.found_tablet': 'Tablette d’un coéquipier',
+  'teammates.sync_found': 'Synchroniser →',
   'teammates.or_type': 'Ou tapez l’adresse affichée par l’autre tablette :',
 
   'server.title': 'Serveur',
