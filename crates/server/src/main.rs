@@ -1,57 +1,14 @@
 //! `maraude-server`: flags, environment, logs, and the listening socket.
 
-use std::net::SocketAddr;
-use std::path::PathBuf;
+mod config;
+
 use std::sync::Arc;
 
 use anyhow::{Context, Result};
-use clap::Parser;
+use config::Config;
 use maraude_server::http::{App, router};
 use maraude_server::registry::SqliteRegistry;
 use maraude_store::Passphrase;
-
-/// The base server of a Maraude association.
-///
-/// Every flag can also be given in the environment (`MARAUDE_…`). The
-/// passphrase that encrypts the server's files is only read from the
-/// environment or a file, never from a flag (flags show in `ps`).
-#[derive(Debug, Parser)]
-#[command(version)]
-struct Config {
-    /// Address and port to listen on: 0.0.0.0:8470 to take the tablets of
-    /// the warehouse's network; 127.0.0.1 only takes this machine.
-    #[arg(long, env = "MARAUDE_LISTEN", default_value = "127.0.0.1:8470")]
-    listen: SocketAddr,
-    /// Where the registry and the antennas' encrypted stores live.
-    #[arg(long, env = "MARAUDE_DATA_DIR", default_value = "maraude-server-data")]
-    data_dir: PathBuf,
-    /// A file holding the passphrase of the server's files (instead of
-    /// MARAUDE_SERVER_PASSPHRASE).
-    #[arg(long, env = "MARAUDE_SERVER_PASSPHRASE_FILE")]
-    passphrase_file: Option<PathBuf>,
-    /// The token a coordinator needs to register a new antenna. Without
-    /// one, this server registers no antenna.
-    #[arg(long, env = "MARAUDE_REGISTRATION_TOKEN", hide_env_values = true)]
-    registration_token: Option<String>,
-    /// Sync connections served at once; more are refused with 503.
-    #[arg(long, env = "MARAUDE_MAX_CONNECTIONS", default_value_t = 500)]
-    max_connections: usize,
-    /// How often, in seconds, the server erases the cases closed for
-    /// longer than their antenna's retention period (also once at start).
-    #[arg(long, env = "MARAUDE_RETENTION_CHECK_SECS", default_value_t = 3600)]
-    retention_check_secs: u64,
-    /// The server's certificate chain (PEM), to serve HTTPS itself; with
-    /// `--tls-key`. Without them it speaks plain HTTP: put it behind a
-    /// reverse proxy that does TLS, or use it only on a network you trust.
-    #[arg(long, env = "MARAUDE_TLS_CERT", requires = "tls_key")]
-    tls_cert: Option<PathBuf>,
-    /// The private key (PEM) of `--tls-cert`.
-    #[arg(long, env = "MARAUDE_TLS_KEY", requires = "tls_cert")]
-    tls_key: Option<PathBuf>,
-    /// Logs as JSON lines (for a log collector) instead of text.
-    #[arg(long, env = "MARAUDE_LOG_JSON")]
-    log_json: bool,
-}
 
 fn passphrase(config: &Config) -> Result<Passphrase> {
     let text = match &config.passphrase_file {
@@ -68,7 +25,7 @@ fn passphrase(config: &Config) -> Result<Passphrase> {
 
 #[tokio::main]
 async fn main() -> Result<()> {
-    let config = Config::parse();
+    let config = Config::load()?;
     let filter = tracing_subscriber::EnvFilter::try_from_env("MARAUDE_LOG")
         .unwrap_or_else(|_| "info,samod=warn,samod_core=warn".into());
     if config.log_json {

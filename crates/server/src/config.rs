@@ -1,0 +1,139 @@
+//! The server's settings: flags, the environment (`MARAUDE_…`), a TOML
+//! file (`--config`), the defaults, in that order of precedence.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use clap::parser::ValueSource;
+use clap::{CommandFactory, FromArgMatches, Parser};
+use serde::Deserialize;
+
+/// The base server of a Maraude association.
+///
+/// Every flag can also be given in the environment (`MARAUDE_…`) or in a
+/// TOML file (`--config`); a flag wins over the environment, which wins
+/// over the file. The passphrase that encrypts the server's files is only
+/// read from the environment or a file, never from a flag (flags show in
+/// `ps`).
+#[derive(Debug, Parser)]
+#[command(version)]
+pub struct Config {
+    /// A TOML file of settings, keys named as the flags with `_`
+    /// (`listen = "0.0.0.0:8470"`, `data_dir = "/var/lib/maraude"`,
+    /// `tls_cert`…). Relative paths in it are taken from its folder.
+    #[arg(long, env = "MARAUDE_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Address and port to listen on: 0.0.0.0:8470 to take the tablets of
+    /// the warehouse's network; 127.0.0.1 only takes this machine.
+    #[arg(long, env = "MARAUDE_LISTEN", default_value = "127.0.0.1:8470")]
+    pub listen: SocketAddr,
+    /// Where the registry and the antennas' encrypted stores live.
+    #[arg(long, env = "MARAUDE_DATA_DIR", default_value = "maraude-server-data")]
+    pub data_dir: PathBuf,
+    /// A file holding the passphrase of the server's files (instead of
+    /// MARAUDE_SERVER_PASSPHRASE).
+    #[arg(long, env = "MARAUDE_SERVER_PASSPHRASE_FILE")]
+    pub passphrase_file: Option<PathBuf>,
+    /// The token a coordinator needs to register a new antenna. Without
+    /// one, this server registers no antenna.
+    #[arg(long, env = "MARAUDE_REGISTRATION_TOKEN", hide_env_values = true)]
+    pub registration_token: Option<String>,
+    /// Sync connections served at once; more are refused with 503.
+    #[arg(long, env = "MARAUDE_MAX_CONNECTIONS", default_value_t = 500)]
+    pub max_connections: usize,
+    /// How often, in seconds, the server erases the cases closed for
+    /// longer than their antenna's retention period (also once at start).
+    #[arg(long, env = "MARAUDE_RETENTION_CHECK_SECS", default_value_t = 3600)]
+    pub retention_check_secs: u64,
+    /// The server's certificate chain (PEM), to serve HTTPS itself; with
+    /// `--tls-key`. Without them it speaks plain HTTP: put it behind a
+    /// reverse proxy that does TLS, or use it only on a network you trust.
+    #[arg(long, env = "MARAUDE_TLS_CERT")]
+    pub tls_cert: Option<PathBuf>,
+    /// The private key (PEM) of `--tls-cert`.
+    #[arg(long, env = "MARAUDE_TLS_KEY")]
+    pub tls_key: Option<PathBuf>,
+    /// Logs as JSON lines (for a log collector) instead of text.
+    #[arg(long, env = "MARAUDE_LOG_JSON")]
+    pub log_json: bool,
+}
+
+/// What a config file may set: the flags' settings, by the same names.
+/// An unknown key is an error (a typo would otherwise be ignored).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    listen: Option<SocketAddr>,
+    data_dir: Option<PathBuf>,
+    passphrase_file: Option<PathBuf>,
+    registration_token: Option<String>,
+    max_connections: Option<usize>,
+    retention_check_secs: Option<u64>,
+    tls_cert: Option<PathBuf>,
+    tls_key: Option<PathBuf>,
+    log_json: Option<bool>,
+}
+
+impl Config {
+    /// The settings of this run: the command line and the environment,
+    /// completed by the config file if one is given.
+    pub fn load() -> Result<Self> {
+        let matches = Self::command().get_matches();
+        let mut config = Self::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+        if let Some(path) = config.config.clone() {
+            let text = std::fs::read_to_string(&path)
+                .with_context(|| format!("cannot read the config file {}", path.display()))?;
+            let file: FileConfig = toml::from_str(&text).with_context(|| {
+                format!(
+                    "{} is not a valid config file (see maraude-server --help for its keys)",
+                    path.display()
+                )
+            })?;
+            let given = |id: &str| {
+                matches!(
+                    matches.value_source(id),
+                    Some(ValueSource::CommandLine | ValueSource::EnvVariable)
+                )
+            };
+            config.complete(file, path.parent().unwrap_or(Path::new(".")), given);
+        }
+        if config.tls_cert.is_some() != config.tls_key.is_some() {
+            bail!("give both tls_cert and tls_key (a certificate and its key), or neither");
+        }
+        Ok(config)
+    }
+
+    /// Take from `file` each setting not `given` on the command line or in
+    /// the environment; its relative paths are taken from `folder`.
+    fn complete(&mut self, file: FileConfig, folder: &Path, given: impl Fn(&str) -> bool) {
+        let path = |p: PathBuf| if p.is_relative() { folder.join(p) } else { p };
+        if let (false, Some(v)) = (given("listen"), file.listen) {
+            self.listen = v;
+        }
+        if let (false, Some(v)) = (given("data_dir"), file.data_dir) {
+            self.data_dir = path(v);
+        }
+        if let (false, Some(v)) = (given("passphrase_file"), file.passphrase_file) {
+            self.passphrase_file = Some(path(v));
+        }
+        if let (false, Some(v)) = (given("registration_token"), file.registration_token) {
+            self.registration_token = Some(v);
+        }
+        if let (false, Some(v)) = (given("max_connections"), file.max_connections) {
+            self.max_connections = v;
+        }
+        if let (false, Some(v)) = (given("retention_check_secs"), file.retention_check_secs) {
+            self.retention_check_secs = v;
+        }
+        if let (false, Some(v)) = (given("tls_cert"), file.tls_cert) {
+            self.tls_cert = Some(path(v));
+        }
+        if let (false, Some(v)) = (given("tls_key"), file.tls_key) {
+            self.tls_key = Some(path(v));
+        }
+        if let (false, Some(v)) = (given("log_json"), file.log_json) {
+            self.log_json = v;
+        }
+    }
+}
