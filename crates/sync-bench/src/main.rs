@@ -54,6 +54,8 @@ USAGE:
 OPTIONS:
     --quick        a smoke run: season of 3 x 200 entries, 10 devices at once
     --out FILE     also write the figures as JSON to FILE
+    --trace        print every read crossing the proxy (about one per
+                   message) and the HTTP request and status lines
     -h, --help     this help";
 
 #[derive(Debug, Clone, Copy)]
@@ -106,10 +108,12 @@ struct Report {
 fn main() -> Result<()> {
     let mut plan = Plan::FULL;
     let mut out: Option<PathBuf> = None;
+    let mut trace = false;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--quick" => plan = Plan::QUICK,
+            "--trace" => trace = true,
             "--out" => out = Some(args.next().context("--out needs a file")?.into()),
             "-h" | "--help" => {
                 println!("{HELP}");
@@ -124,7 +128,7 @@ fn main() -> Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    let report = runtime.block_on(run(plan))?;
+    let report = runtime.block_on(run(plan, trace))?;
     print(&report);
     if let Some(path) = out {
         std::fs::write(&path, serde_json::to_vec_pretty(&report)?)
@@ -183,10 +187,10 @@ impl Bench {
     }
 }
 
-async fn run(plan: Plan) -> Result<Report> {
+async fn run(plan: Plan, trace: bool) -> Result<Report> {
     let dir = tempfile::tempdir()?;
     let server = Server::start(&dir.path().join("server"))?;
-    let proxy = Proxy::start(server.addr).await?;
+    let proxy = Proxy::start(server.addr, trace).await?;
     let url = format!("http://{}", proxy.addr);
     let mut bench = Bench {
         proxy,

@@ -31,6 +31,9 @@ struct Counters {
     up: AtomicU64,
     down: AtomicU64,
     connections: AtomicU64,
+    /// Print each read (`--trace`): on loopback, with no delay, about one
+    /// per message, so where the bytes of a scenario go shows.
+    trace: bool,
 }
 
 #[derive(Debug)]
@@ -42,10 +45,13 @@ pub struct Proxy {
 impl Proxy {
     /// Listen on a free loopback port and forward every connection to
     /// `server`.
-    pub async fn start(server: SocketAddr) -> std::io::Result<Self> {
+    pub async fn start(server: SocketAddr, trace: bool) -> std::io::Result<Self> {
         let listener = TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
-        let counters = Arc::new(Counters::default());
+        let counters = Arc::new(Counters {
+            trace,
+            ..Counters::default()
+        });
         let shared = counters.clone();
         tokio::spawn(async move {
             while let Ok((device, _)) = listener.accept().await {
@@ -76,8 +82,18 @@ async fn forward(device: TcpStream, upstream: TcpStream, counters: Arc<Counters>
     let _ = upstream.set_nodelay(true);
     let (device_read, device_write) = device.into_split();
     let (server_read, server_write) = upstream.into_split();
-    let up = pump(device_read, server_write, &counters.up);
-    let down = pump(server_read, device_write, &counters.down);
+    let up = pump(
+        device_read,
+        server_write,
+        &counters.up,
+        counters.trace.then_some("up"),
+    );
+    let down = pump(
+        server_read,
+        device_write,
+        &counters.down,
+        counters.trace.then_some("down"),
+    );
     tokio::join!(up, down);
 }
 
@@ -85,6 +101,7 @@ async fn pump(
     mut from: impl AsyncRead + Unpin,
     mut to: impl AsyncWrite + Unpin,
     count: &AtomicU64,
+    trace: Option<&str>,
 ) {
     let mut buffer = vec![0u8; 64 * 1024];
     loop {
@@ -92,6 +109,9 @@ async fn pump(
             Ok(0) | Err(_) => break,
             Ok(n) => {
                 count.fetch_add(n as u64, Ordering::Relaxed);
+                if let Some(way) = trace {
+                    eprintln!("    {way:>4} {n:>7} B  {}", http_line(&buffer[..n]));
+                }
                 if to.write_all(&buffer[..n]).await.is_err() {
                     break;
                 }
@@ -99,4 +119,16 @@ async fn pump(
         }
     }
     let _ = to.shutdown().await;
+}
+
+/// The request or status line when `bytes` start an HTTP message (the
+/// WebSocket's frames are binary): what the read was.
+fn http_line(bytes: &[u8]) -> String {
+    let line = bytes.split(|b| *b == b'\n').next().unwrap_or_default();
+    match std::str::from_utf8(line) {
+        Ok(text) if text.starts_with("HTTP/") || text.contains(" HTTP/1.1") => {
+            text.trim_end().to_string()
+        }
+        _ => String::new(),
+    }
 }
