@@ -90,6 +90,14 @@ impl Config {
                     path.display()
                 )
             })?;
+            if file.registration_token.is_some() && readable_by_others(&path) {
+                // Logs are not set up yet: said on stderr, where the
+                // service manager keeps it.
+                eprintln!(
+                    "warning: {} holds the registration token and other users of this machine can read it: chmod 600 it",
+                    path.display()
+                );
+            }
             let given = |id: &str| {
                 matches!(
                     matches.value_source(id),
@@ -136,4 +144,16 @@ impl Config {
             self.log_json = v;
         }
     }
+}
+
+/// Whether users other than the file's owner may read it.
+#[cfg(unix)]
+fn readable_by_others(path: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).is_ok_and(|m| m.permissions().mode() & 0o044 != 0)
+}
+
+#[cfg(not(unix))]
+fn readable_by_others(_: &Path) -> bool {
+    false
 }

@@ -119,6 +119,29 @@ fn refused(output: Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
 
+#[cfg(unix)]
+#[test]
+fn a_config_file_holding_the_token_that_others_can_read_is_pointed_out() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("server.toml");
+    // No passphrase file there: the server stops right after its settings.
+    write(
+        &config,
+        "registration_token = \"s3cret\"\npassphrase_file = \"missing\"\n",
+    );
+    let read = |mode: u32| {
+        std::fs::set_permissions(&config, std::fs::Permissions::from_mode(mode)).unwrap();
+        refused(
+            server(&["--config", config.to_str().unwrap()])
+                .output()
+                .unwrap(),
+        )
+    };
+    assert!(read(0o644).contains("other users of this machine can read it: chmod 600"));
+    assert!(!read(0o600).contains("chmod 600"));
+}
+
 #[test]
 fn a_config_file_with_a_mistake_is_refused_with_what_is_wrong() {
     let dir = tempfile::tempdir().unwrap();
