@@ -37,6 +37,9 @@ pub const COMMANDS: &[&str] = &[
     "sync_with_teammate",
     "find_teammates",
     "sync_with_found",
+    "new_enrolment_code",
+    "antenna_devices",
+    "revoke_device",
 ];
 
 #[cfg(test)]

@@ -8,6 +8,7 @@ use std::path::PathBuf;
 
 use chrono::{Days, Utc};
 use maraude_core::Lang;
+use maraude_core::access::Role;
 use maraude_core::antenna::Antenna;
 use maraude_core::case::{Case, CaseAction, NewCase};
 use maraude_core::document::CaseRef;
@@ -16,12 +17,14 @@ use maraude_core::ids::{CaseId, DeviceId, EntryId, Nickname, ShiftId};
 use maraude_core::report::{FollowUp, NightReport, night_csv, night_text};
 use maraude_core::shift::{NewShift, Shift, ShiftEnd};
 use maraude_store::{Passphrase, StoreError};
+use maraude_sync::api::{DeviceInfo as Tablet, EnrolmentCode};
 use serde::Serialize;
 use tauri::{AppHandle, Manager, State};
 
 use crate::error::AppError;
 use crate::open_store::OpenStore;
 use crate::server::{self, Enrolment, LastSync, ServerStatus, SyncState};
+use crate::tablets;
 use crate::teammates::{self, Found, Serving, TeammateServer};
 
 type Reply<T> = Result<T, AppError>;
@@ -371,6 +374,25 @@ pub async fn sync_with_found(
     found: Found,
 ) -> Reply<LastSync> {
     teammates::sync_found(&open, &syncs, &found).await
+}
+
+/// A code enrolling one more tablet as `role` (lead or coordinator only:
+/// the server refuses a volunteer).
+#[tauri::command]
+pub async fn new_enrolment_code(open: State<'_, OpenStore>, role: Role) -> Reply<EnrolmentCode> {
+    tablets::enrolment_code(&open, role).await
+}
+
+/// The antenna's tablets as the server knows them.
+#[tauri::command]
+pub async fn antenna_devices(open: State<'_, OpenStore>) -> Reply<Vec<Tablet>> {
+    tablets::devices(&open).await
+}
+
+/// Revokes a lost or seized tablet.
+#[tauri::command]
+pub async fn revoke_device(open: State<'_, OpenStore>, device: DeviceId) -> Reply<Tablet> {
+    tablets::revoke(&open, device).await
 }
 
 /// Where an exported file went, for the screen to say.

@@ -140,6 +140,7 @@ impl From<StoreError> for AppError {
                 "this shift has ended: start a new shift to log more",
             ),
             StoreError::NewerFormat { .. } => Self::new("update_app", e.to_string()),
+            StoreError::NoAntennaYet => Self::antenna_not_received(),
             StoreError::Invalid(_) => Self::new("invalid", e.to_string()),
             other => Self::new("store", other.to_string()),
         }

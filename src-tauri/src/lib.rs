@@ -32,6 +32,7 @@ mod demo;
 mod error;
 mod open_store;
 mod server;
+mod tablets;
 mod teammates;
 
 pub use command_names::COMMANDS;
@@ -82,6 +83,9 @@ pub fn run() {
             commands::sync_with_teammate,
             commands::find_teammates,
             commands::sync_with_found,
+            commands::new_enrolment_code,
+            commands::antenna_devices,
+            commands::revoke_device,
         ])
         .run(tauri::generate_context!())
         .expect("the app window could not start: check that WebKitGTK 4.1 is installed");

@@ -1,6 +1,7 @@
 //! A new tablet joins its antenna's base server with a code, receives the
 //! antenna, a lead erases a case on it, and the sync takes the erasure to
-//! the server and the coordinator's tablet.
+//! the server and the coordinator's tablet. The lead then enrols one more
+//! tablet with a code made in Settings, and revokes it there.
 
 use std::path::Path;
 
@@ -36,16 +37,18 @@ fn the_tablet_joins_its_server_and_a_lead_erases_a_case() -> Result<()> {
     let driver = Driver::start(4444, &[("XDG_DATA_HOME", &data), ("HOME", home.path())])?;
     let app = driver.open(&app_binary())?;
     let shots = screenshot_dir();
-    let result = join_erase_sync(&app, &shots, &server.url, &code, &case).and_then(|()| {
-        // The coordinator's tablet learns the erasure at its next sync.
-        coordinator.json(["sync"]);
-        let open = coordinator.ok(["follow-ups"]);
-        ensure!(
-            !open.contains(ALIAS),
-            "erased on the app, still on the coordinator's tablet: {open}"
-        );
-        Ok(())
-    });
+    let result = join_erase_sync(&app, &shots, &server.url, &code, &case)
+        .and_then(|()| enrol_then_revoke(&app, &shots, &server.url))
+        .and_then(|()| {
+            // The coordinator's tablet learns the erasure at its next sync.
+            coordinator.json(["sync"]);
+            let open = coordinator.ok(["follow-ups"]);
+            ensure!(
+                !open.contains(ALIAS),
+                "erased on the app, still on the coordinator's tablet: {open}"
+            );
+            Ok(())
+        });
     if result.is_err() {
         let _ = app.screenshot(&shots, "failure-server");
     }
@@ -124,5 +127,51 @@ fn join_erase_sync(
     app.wait_for_text("[data-e2e=enrolment-role]", "Responsable")?;
     app.screenshot(shots, "20-settings-server")?;
     app.resize(1280, 800)?;
+    Ok(())
+}
+
+/// Settings, as the lead: a code for a volunteer's tablet, which enrols
+/// with it (the `maraude` command); the list shows it; revoked there, it
+/// is refused by the server.
+fn enrol_then_revoke(app: &Session, shots: &Path, server: &str) -> Result<()> {
+    app.click("[data-e2e=nav-settings]")?;
+    app.click("[data-e2e=code-role-volunteer]")?;
+    app.click("[data-e2e=new-code]")?;
+    let code = app.wait_until("the enrolment code", || {
+        let shown = app.text("[data-e2e=enrolment-code]").unwrap_or_default();
+        Ok((shown.len() == 19).then_some(shown))
+    })?;
+    let newcomer = Tablet::blank();
+    let enrolled = newcomer.json([
+        "enrol",
+        "--server",
+        server,
+        "--code",
+        &code,
+        "--device-name",
+        "tablette-3",
+    ]);
+    // Never synced: it holds no antenna yet, and says so.
+    let status = newcomer.refused(["status"]);
+    ensure!(status.contains("maraude sync"), "{status}");
+    let device = enrolled["device"]
+        .as_str()
+        .context("the new tablet's id")?
+        .to_string();
+    // Settings again: the list is the server's, read when it opens.
+    app.click("[data-e2e=nav-report]")?;
+    app.click("[data-e2e=nav-settings]")?;
+    let row = format!("[data-e2e=tablet][data-device=\"{device}\"]");
+    app.wait_for_text_containing(&row, "tablette-3")?;
+    app.click(&format!("{row} [data-e2e=revoke]"))?;
+    // The click brought the list into view: the confirmation shows.
+    app.screenshot(shots, "25-settings-tablets")?;
+    app.click(&format!("{row} [data-e2e=revoke-confirm]"))?;
+    app.wait_for_text_containing(&row, "révoquée")?;
+    let refused = newcomer.refused(["sync"]);
+    ensure!(
+        refused.contains("revoked"),
+        "the revoked tablet's sync: {refused}"
+    );
     Ok(())
 }

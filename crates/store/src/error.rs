@@ -35,6 +35,10 @@ pub enum StoreError {
     Ambiguous(String),
     #[error("no shift is open; start one with `maraude shift start`")]
     NoOpenShift,
+    #[error(
+        "this store has not received its antenna yet (it was enrolled, never synced): sync it with the server (`maraude sync`)"
+    )]
+    NoAntennaYet,
     #[error("document {doc} belongs to another antenna; refused")]
     ForeignDocument { doc: String },
     #[error("not a Maraude document: {0}")]

@@ -43,10 +43,11 @@ pub(crate) fn put_antenna(conn: &Connection, antenna: &Antenna) -> Result<(), St
 }
 
 pub(crate) fn antenna(conn: &Connection) -> Result<Antenna, StoreError> {
-    let body: String = conn
+    let body: Option<String> = conn
         .prepare_cached("SELECT body FROM antenna")?
-        .query_row([], |r| r.get(0))?;
-    parse_json(&body)
+        .query_row([], |r| r.get(0))
+        .optional()?;
+    parse_json(&body.ok_or(StoreError::NoAntennaYet)?)
 }
 
 pub(crate) fn put_shift(conn: &Connection, shift: &Shift) -> Result<(), StoreError> {

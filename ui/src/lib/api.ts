@@ -300,6 +300,23 @@ export interface Serving {
   announced: boolean;
 }
 
+/** A code that enrols one more tablet (single use). */
+export interface EnrolmentCode {
+  code: string;
+  role: 'volunteer' | 'lead' | 'coordinator';
+  expires_at: string;
+}
+
+/** A tablet of the antenna, as the server knows it. */
+export interface Tablet {
+  device: string;
+  name: string;
+  role: 'volunteer' | 'lead' | 'coordinator';
+  enrolled_at: string;
+  revoked_at: string | null;
+  last_sync: string | null;
+}
+
 /** A tablet of the antenna found serving on this network. */
 export interface Found {
   /** Its random name for this serving session. */
@@ -384,5 +401,8 @@ export const api = {
    * is an error. */
   syncWithTeammate: (address: string) => call<LastSync>('sync_with_teammate', { address }),
   findTeammates: () => call<Found[]>('find_teammates'),
+  newEnrolmentCode: (role: 'volunteer' | 'lead') => call<EnrolmentCode>('new_enrolment_code', { role }),
+  antennaDevices: () => call<Tablet[]>('antenna_devices'),
+  revokeDevice: (device: string) => call<Tablet>('revoke_device', { device }),
   syncWithFound: (found: Found) => call<LastSync>('sync_with_found', { found }),
 };
