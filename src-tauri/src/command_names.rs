@@ -40,6 +40,7 @@ pub const COMMANDS: &[&str] = &[
     "new_enrolment_code",
     "antenna_devices",
     "revoke_device",
+    "register_antenna",
 ];
 
 #[cfg(test)]

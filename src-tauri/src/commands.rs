@@ -293,6 +293,19 @@ pub async fn enrol(
     server::enrol(&open, &server, &code, &device_name).await
 }
 
+/// Registers this tablet's antenna on the association's server (its
+/// administrator's registration token); the tablet becomes its
+/// coordinator there.
+#[tauri::command]
+pub async fn register_antenna(
+    open: State<'_, OpenStore>,
+    server: String,
+    token: String,
+    device_name: String,
+) -> Reply<Enrolment> {
+    server::register(&open, &server, &token, &device_name).await
+}
+
 /// A new tablet joins an antenna with a code: its store is created for
 /// that antenna, empty until [`first_sync`].
 #[tauri::command]

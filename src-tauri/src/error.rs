@@ -82,6 +82,13 @@ impl AppError {
         )
     }
 
+    pub fn bad_registration_token() -> Self {
+        Self::new(
+            "bad_registration_token",
+            "the server refused the registration token (or registers no antenna): ask its administrator",
+        )
+    }
+
     pub fn antenna_not_received() -> Self {
         Self::new(
             "antenna_not_received",

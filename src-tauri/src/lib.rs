@@ -86,6 +86,7 @@ pub fn run() {
             commands::new_enrolment_code,
             commands::antenna_devices,
             commands::revoke_device,
+            commands::register_antenna,
         ])
         .run(tauri::generate_context!())
         .expect("the app window could not start: check that WebKitGTK 4.1 is installed");

@@ -291,12 +291,7 @@ pub async fn enrol(
     code: &str,
     name: &str,
 ) -> Result<Enrolment, AppError> {
-    let (device, antenna, linked) = open
-        .with(|s| Ok((s.device(), s.antenna()?, s.server_link()?.is_some())))
-        .await?;
-    if linked {
-        return Err(AppError::already_enrolled());
-    }
+    let (device, antenna) = not_linked_yet(open).await?;
     let (link, enrolled) = maraude_sync::enrol::join(
         server.trim(),
         code,
@@ -305,6 +300,46 @@ pub async fn enrol(
     )
     .await?;
     check_same_antenna(&antenna, &enrolled)?;
+    let shown = enrolment(&link, antenna.name);
+    open.with(move |s| s.set_server_link(&link)).await?;
+    Ok(shown)
+}
+
+/// This tablet's device and antenna, if it is linked to no server yet.
+async fn not_linked_yet(open: &OpenStore) -> Result<(DeviceId, Antenna), AppError> {
+    let (device, antenna, linked) = open
+        .with(|s| Ok((s.device(), s.antenna()?, s.server_link()?.is_some())))
+        .await?;
+    if linked {
+        return Err(AppError::already_enrolled());
+    }
+    Ok((device, antenna))
+}
+
+/// Settings, on the tablet that created the antenna: register the antenna
+/// on the association's server with the token its administrator gave;
+/// this tablet becomes the antenna's coordinator there. The token is sent
+/// once and kept nowhere.
+pub async fn register(
+    open: &OpenStore,
+    server: &str,
+    token: &str,
+    name: &str,
+) -> Result<Enrolment, AppError> {
+    let (device, antenna) = not_linked_yet(open).await?;
+    let request = maraude_sync::api::RegisterAntenna {
+        public_key: None,
+        antenna: *antenna.id.as_uuid(),
+        name: antenna.name.clone(),
+        device: *device.as_uuid(),
+        device_name: device_name(name, device),
+    };
+    let (link, _) = maraude_sync::enrol::register_antenna(server.trim(), token.trim(), &request)
+        .await
+        .map_err(|e| match e {
+            SyncError::Refused { status: 403, .. } => AppError::bad_registration_token(),
+            other => other.into(),
+        })?;
     let shown = enrolment(&link, antenna.name);
     open.with(move |s| s.set_server_link(&link)).await?;
     Ok(shown)

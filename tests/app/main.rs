@@ -28,6 +28,9 @@
 //!   --peer` with the app serving (it receives what the app logged, the
 //!   volunteer logging on meanwhile); after a restart the app still says
 //!   since when it is in sync with the server.
+//! - [`the_coordinator_registers`]: an antenna created on the tablet is
+//!   registered on a real server from Settings (a wrong token refused
+//!   first), synced, and a code made there lets another tablet join it.
 //! - [`tap_latency`]: a benchmark (ignored; `scripts/bench-app.sh`): tap to
 //!   count on screen, beside a bare WebDriver round trip.
 
@@ -42,6 +45,7 @@ mod server;
 mod tablet;
 mod tap_latency;
 mod teammates_in_the_van;
+mod the_coordinator_registers;
 mod the_tablet_joins_its_server;
 mod webdriver;
 

@@ -403,6 +403,8 @@ export const api = {
   findTeammates: () => call<Found[]>('find_teammates'),
   newEnrolmentCode: (role: 'volunteer' | 'lead') => call<EnrolmentCode>('new_enrolment_code', { role }),
   antennaDevices: () => call<Tablet[]>('antenna_devices'),
+  registerAntenna: (server: string, token: string, deviceName: string) =>
+    call<Enrolment>('register_antenna', { server, token, deviceName }),
   revokeDevice: (device: string) => call<Tablet>('revoke_device', { device }),
   syncWithFound: (found: Found) => call<LastSync>('sync_with_found', { found }),
 };

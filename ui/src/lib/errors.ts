@@ -25,6 +25,8 @@ const KNOWN = new Set([
   'teammate_unreachable',
   'not_a_teammate',
   'bad_teammate_address',
+  'discovery',
+  'bad_registration_token',
 ]);
 
 /** What to show for a failed command: our own words for the cases we know,
