@@ -41,6 +41,7 @@ pub const COMMANDS: &[&str] = &[
     "antenna_devices",
     "revoke_device",
     "register_antenna",
+    "erase_this_tablet",
 ];
 
 #[cfg(test)]

@@ -97,6 +97,38 @@ pub async fn lock(
     open.lock()
 }
 
+/// Erases everything this tablet holds (a tablet handed over, or revoked
+/// and to join again under a new id): the store file goes, and the app is
+/// back at its first start. The volunteer types the antenna's name to
+/// confirm; what was not synced is lost, which the screen says first.
+#[tauri::command]
+pub async fn erase_this_tablet(
+    app: AppHandle,
+    open: State<'_, OpenStore>,
+    syncs: State<'_, SyncState>,
+    teammates: State<'_, TeammateServer>,
+    antenna_name: String,
+) -> Reply<()> {
+    let name = open.with(|s| Ok(s.antenna()?.name)).await?;
+    if !antenna_name.trim().eq_ignore_ascii_case(name.trim()) {
+        return Err(AppError::erase_not_confirmed());
+    }
+    syncs.stop()?;
+    teammates.stop().await?;
+    open.lock()?;
+    let path = store_path(&app)?;
+    for suffix in ["", "-wal", "-shm"] {
+        let mut file = path.clone().into_os_string();
+        file.push(suffix);
+        match std::fs::remove_file(&file) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(AppError::io("cannot erase the tablet's store", &e)),
+        }
+    }
+    Ok(())
+}
+
 #[tauri::command]
 pub async fn antenna(open: State<'_, OpenStore>) -> Reply<Antenna> {
     open.with(move |s| s.antenna()).await

@@ -105,6 +105,13 @@ impl AppError {
         )
     }
 
+    pub fn erase_not_confirmed() -> Self {
+        Self::new(
+            "erase_not_confirmed",
+            "type the antenna's name, as shown, to confirm erasing this tablet",
+        )
+    }
+
     pub fn io(what: &str, e: &std::io::Error) -> Self {
         Self::new(
             "io",

@@ -87,6 +87,7 @@ pub fn run() {
             commands::antenna_devices,
             commands::revoke_device,
             commands::register_antenna,
+            commands::erase_this_tablet,
         ])
         .run(tauri::generate_context!())
         .expect("the app window could not start: check that WebKitGTK 4.1 is installed");

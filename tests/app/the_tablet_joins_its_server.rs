@@ -1,7 +1,8 @@
 //! A new tablet joins its antenna's base server with a code, receives the
 //! antenna, a lead erases a case on it, and the sync takes the erasure to
 //! the server and the coordinator's tablet. The lead then enrols one more
-//! tablet with a code made in Settings, and revokes it there.
+//! tablet with a code made in Settings, and revokes it there; last, the
+//! app's tablet is erased from Settings and is back at its first start.
 
 use std::path::Path;
 
@@ -48,6 +49,9 @@ fn the_tablet_joins_its_server_and_a_lead_erases_a_case() -> Result<()> {
                 "erased on the app, still on the coordinator's tablet: {open}"
             );
             Ok(())
+        })
+        .and_then(|()| {
+            erase_the_tablet(&app, &shots, &data.join("fr.maraude.field/antenna.maraude"))
         });
     if result.is_err() {
         let _ = app.screenshot(&shots, "failure-server");
@@ -173,5 +177,24 @@ fn enrol_then_revoke(app: &Session, shots: &Path, server: &str) -> Result<()> {
         refused.contains("revoked"),
         "the revoked tablet's sync: {refused}"
     );
+    Ok(())
+}
+
+/// Settings: erasing the tablet asks for the antenna's name; then the
+/// store file is gone and the app is at its first start.
+fn erase_the_tablet(app: &Session, shots: &Path, store: &Path) -> Result<()> {
+    ensure!(store.is_file(), "no store at {}", store.display());
+    app.click("[data-e2e=nav-settings]")?;
+    app.click("[data-e2e=erase-tablet-open]")?;
+    app.type_into("[data-e2e=erase-tablet-name]", "Dunkerque")?;
+    app.click("[data-e2e=erase-tablet-confirm]")?;
+    app.wait_for_text_containing("[data-e2e=erase-tablet-error]", "nom de l’antenne")?;
+    app.screenshot(shots, "27-erase-tablet")?;
+    ensure!(store.is_file(), "erased without the right name");
+    app.clear(&app.find("[data-e2e=erase-tablet-name]")?)?;
+    app.type_into("[data-e2e=erase-tablet-name]", "Calais")?;
+    app.click("[data-e2e=erase-tablet-confirm]")?;
+    app.find("[data-e2e=choose-join]")?;
+    ensure!(!store.exists(), "the store is still at {}", store.display());
     Ok(())
 }

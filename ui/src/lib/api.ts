@@ -403,6 +403,7 @@ export const api = {
   findTeammates: () => call<Found[]>('find_teammates'),
   newEnrolmentCode: (role: 'volunteer' | 'lead') => call<EnrolmentCode>('new_enrolment_code', { role }),
   antennaDevices: () => call<Tablet[]>('antenna_devices'),
+  eraseThisTablet: (antennaName: string) => call<void>('erase_this_tablet', { antennaName }),
   registerAntenna: (server: string, token: string, deviceName: string) =>
     call<Enrolment>('register_antenna', { server, token, deviceName }),
   revokeDevice: (device: string) => call<Tablet>('revoke_device', { device }),

@@ -27,6 +27,7 @@ const KNOWN = new Set([
   'bad_teammate_address',
   'discovery',
   'bad_registration_token',
+  'erase_not_confirmed',
 ]);
 
 /** What to show for a failed command: our own words for the cases we know,
