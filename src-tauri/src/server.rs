@@ -161,19 +161,8 @@ impl SyncState {
                         maraude_sync::sync_with_server(&handle, patience, progress).await
                     }
                     Partner::Teammate(addresses) => {
-                        let mut result = Err(SyncError::NoTeammateFound);
-                        for address in addresses {
-                            result = maraude_sync::sync_with_teammate(
-                                &handle, address, patience, &progress,
-                            )
-                            .await;
-                            // A tablet on two networks announces both
-                            // addresses: only one may be reachable from here.
-                            if !matches!(result, Err(SyncError::TeammateUnreachable(_))) {
-                                break;
-                            }
-                        }
-                        result
+                        maraude_sync::sync_with_teammate(&handle, &addresses, patience, progress)
+                            .await
                     }
                 }
             });

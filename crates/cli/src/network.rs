@@ -173,6 +173,10 @@ pub fn sync(ctx: &Ctx, args: SyncArgs) -> Result<()> {
             if addresses.is_empty() {
                 return Err(maraude_sync::SyncError::NoTeammateFound.into());
             }
+            if !ctx.json {
+                let shown: Vec<String> = addresses.iter().map(|a| a.to_string()).collect();
+                eprintln!("Tablets of the antenna serving at {}.", shown.join(", "));
+            }
             Some(addresses)
         }
         Some(address) => Some(vec![runtime.block_on(peer_address(address))?]),
@@ -189,27 +193,8 @@ pub fn sync(ctx: &Ctx, args: SyncArgs) -> Result<()> {
     let result = runtime.block_on(async {
         match &peer {
             Some(addresses) => {
-                let mut result = Err(maraude_sync::SyncError::NoTeammateFound);
-                for (i, address) in addresses.iter().enumerate() {
-                    if args.peer.as_deref() == Some("auto") && !ctx.json {
-                        eprintln!("Syncing with the tablet serving at {address}.");
-                    }
-                    result = maraude_sync::sync_with_teammate(
-                        &handle,
-                        *address,
-                        Patience::default(),
-                        progress,
-                    )
-                    .await;
-                    let another = i + 1 < addresses.len();
-                    match &result {
-                        Err(maraude_sync::SyncError::TeammateUnreachable(_))
-                        | Err(maraude_sync::SyncError::NotATeammate { .. })
-                            if another => {}
-                        _ => break,
-                    }
-                }
-                result
+                maraude_sync::sync_with_teammate(&handle, addresses, Patience::default(), progress)
+                    .await
             }
             None => maraude_sync::sync_with_server(&handle, Patience::default(), progress).await,
         }

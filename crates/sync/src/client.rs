@@ -95,13 +95,18 @@ pub async fn sync_with_server(
     sync(store, remote, patience, &progress).await
 }
 
-/// Sync the store with a teammate's tablet serving at `address`
+/// Sync the store with a teammate's tablet serving at one of `addresses`
 /// (`maraude serve-peer`), without the server: both show the certificate
 /// their antenna gave them, and each sends the other only what the
 /// other's role may receive.
+///
+/// The addresses are tried in turn, past those that do not answer or do
+/// not prove a teammate: a tablet on two networks announces both, and a
+/// search on the network may also find this very tablet serving from
+/// another process. The last one's error is the answer.
 pub async fn sync_with_teammate(
     store: &StoreHandle,
-    address: std::net::SocketAddr,
+    addresses: &[std::net::SocketAddr],
     patience: Patience,
     progress: impl Fn(usize, usize),
 ) -> Result<SyncSummary, SyncError> {
@@ -112,9 +117,19 @@ pub async fn sync_with_teammate(
         .and_then(|l| l.certificate)
         .ok_or(SyncError::NoCertificate)?;
     let tls = TeamTls::new(&certificate, revocations)?;
-    let mut remote = Remote::teammate(address, &tls, patience)?;
-    remote.certificate = Some(certificate);
-    sync(store, remote, patience, &progress).await
+    let mut result = Err(SyncError::NoTeammateFound);
+    for address in addresses {
+        let mut remote = Remote::teammate(*address, &tls, patience)?;
+        remote.certificate = Some(certificate.clone());
+        result = sync(store, remote, patience, &progress).await;
+        if !matches!(
+            result,
+            Err(SyncError::TeammateUnreachable(_) | SyncError::NotATeammate { .. })
+        ) {
+            break;
+        }
+    }
+    result
 }
 
 /// Teammates pass on the antenna's revocation list: whichever names more
