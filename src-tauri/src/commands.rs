@@ -116,17 +116,7 @@ pub async fn erase_this_tablet(
     syncs.stop()?;
     teammates.stop().await?;
     open.lock()?;
-    let path = store_path(&app)?;
-    for suffix in ["", "-wal", "-shm"] {
-        let mut file = path.clone().into_os_string();
-        file.push(suffix);
-        match std::fs::remove_file(&file) {
-            Ok(()) => {}
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => return Err(AppError::io("cannot erase the tablet's store", &e)),
-        }
-    }
-    Ok(())
+    Ok(maraude_store::Store::remove(&store_path(&app)?)?)
 }
 
 #[tauri::command]

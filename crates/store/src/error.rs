@@ -50,6 +50,11 @@ pub enum StoreError {
         path: String,
         source: std::io::Error,
     },
+    #[error("cannot remove {path}: {source}; check the device's permissions")]
+    Remove {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("database: {0}")]
     Sqlite(#[from] rusqlite::Error),
     #[error("database migration: {0}")]

@@ -128,6 +128,27 @@ fn configure(conn: &Connection) -> Result<()> {
 }
 
 impl Store {
+    /// Remove the store at `path` with its write-ahead log: a tablet
+    /// handed over, or to join again. Closed first (every handle dropped);
+    /// files already gone are no error.
+    pub fn remove(path: &Path) -> Result<()> {
+        for suffix in ["", "-wal", "-shm"] {
+            let mut file = path.as_os_str().to_owned();
+            file.push(suffix);
+            match std::fs::remove_file(&file) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(source) => {
+                    return Err(StoreError::Remove {
+                        path: PathBuf::from(file).display().to_string(),
+                        source,
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// Create a new store for a new antenna, with the default catalogue.
     pub fn create(path: &Path, passphrase: &Passphrase, antenna_name: &str) -> Result<Self> {
         let antenna = Antenna::new(antenna_name)?;

@@ -72,3 +72,25 @@ fn creating_over_an_existing_store_or_with_a_short_passphrase_is_refused() {
     ));
     assert!(!other.exists());
 }
+
+#[test]
+fn a_removed_store_leaves_no_file_and_cannot_be_opened() {
+    let mut t = calais();
+    let shift = night_shift(&mut t.store);
+    t.store
+        .log(&shift, &nick("Jo"), give("blanket", 2, "dunes-north"))
+        .unwrap();
+    let path = t.path();
+    drop(t.store);
+    Store::remove(&path).unwrap();
+    for suffix in ["", "-wal", "-shm"] {
+        let file = format!("{}{suffix}", path.display());
+        assert!(!std::path::Path::new(&file).exists(), "{file} is left");
+    }
+    assert!(matches!(
+        Store::open(&path, &passphrase()),
+        Err(StoreError::NotFound(_))
+    ));
+    // Removing again (a second tap) is no error.
+    Store::remove(&path).unwrap();
+}
