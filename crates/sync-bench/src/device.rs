@@ -4,6 +4,8 @@
 
 use std::collections::HashMap;
 use std::path::Path;
+use std::sync::Mutex;
+use std::thread::JoinHandle;
 
 use anyhow::{Context, Result};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
@@ -20,6 +22,37 @@ use rand::{Rng, SeedableRng};
 
 const PASSPHRASE: &str = "maraude sync bench";
 pub const REGISTRATION_TOKEN: &str = "sync-bench-registration";
+
+/// The threads of the devices' stores: each closes its store (the last
+/// checkpoint, page encryption) once its handles are gone. [`wait_for_stores`]
+/// waits for them before the process exits, which must not happen under a
+/// closing store (a debug run once crashed there, in SQLCipher's teardown).
+static STORE_THREADS: Mutex<Vec<JoinHandle<Store>>> = Mutex::new(Vec::new());
+
+fn spawn(store: Store) -> StoreHandle {
+    let (handle, thread) = StoreHandle::spawn(store);
+    STORE_THREADS
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .push(thread);
+    handle
+}
+
+/// Wait (30 s at most) until every device's store is closed: call once
+/// the devices and the runtime, whose tasks may hold store handles, are
+/// dropped.
+pub fn wait_for_stores() {
+    let threads = std::mem::take(&mut *STORE_THREADS.lock().unwrap_or_else(|p| p.into_inner()));
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    for thread in threads {
+        while !thread.is_finished() && std::time::Instant::now() < deadline {
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        if thread.is_finished() {
+            let _ = thread.join();
+        }
+    }
+}
 
 #[derive(Debug)]
 pub struct Device {
@@ -45,7 +78,7 @@ impl Device {
         let (link, _) = enrol::register_antenna(server, REGISTRATION_TOKEN, &request).await?;
         store.set_server_link(&link)?;
         Ok(Self {
-            store: StoreHandle::spawn(store).0,
+            store: spawn(store),
             link,
         })
     }
@@ -69,7 +102,7 @@ impl Device {
         )?;
         store.set_server_link(&link)?;
         Ok(Self {
-            store: StoreHandle::spawn(store).0,
+            store: spawn(store),
             link,
         })
     }

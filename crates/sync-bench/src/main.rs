@@ -128,7 +128,11 @@ fn main() -> Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    let report = runtime.block_on(run(plan, trace))?;
+    let report = runtime.block_on(run(plan, trace));
+    // The devices' stores close on their own threads: not under exit.
+    drop(runtime);
+    device::wait_for_stores();
+    let report = report?;
     print(&report);
     if let Some(path) = out {
         std::fs::write(&path, serde_json::to_vec_pretty(&report)?)
