@@ -79,6 +79,10 @@ uuid_id!(
     EntryId
 );
 uuid_id!(
+    /// One tablet's log of one shift: the entries that tablet logged there.
+    TabletLogId
+);
+uuid_id!(
     /// One follow-up case (shelter request or referral).
     CaseId
 );

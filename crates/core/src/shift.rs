@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::antenna::Antenna;
 use crate::error::Invalid;
-use crate::ids::{AntennaId, ItemId, Nickname, ShiftId};
+use crate::ids::{AntennaId, DeviceId, ItemId, Nickname, ShiftId, TabletLogId};
 use crate::limits::{self, LONG_TEXT, MAX_LIST, MAX_QUANTITY, SHORT_TEXT};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -69,7 +69,24 @@ pub struct Shift {
     pub handover: String,
 }
 
+/// What an entry's figures are filed under: its shift, and the shift's
+/// kind and day, which never change once the shift started.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Filing {
+    pub shift: ShiftId,
+    pub kind: ShiftKind,
+    pub date: NaiveDate,
+}
+
 impl Shift {
+    pub fn filing(&self) -> Filing {
+        Filing {
+            shift: self.id,
+            kind: self.kind,
+            date: self.date,
+        }
+    }
+
     pub fn is_open(&self) -> bool {
         self.ended_at.is_none()
     }
@@ -91,6 +108,48 @@ impl Shift {
             });
         }
         Ok(())
+    }
+}
+
+/// One tablet's part of a shift's log: the entries that tablet logged in
+/// that shift live in a document of their own. Each tablet's night then
+/// travels as one whole document, which Automerge sends far more compactly
+/// than one change per entry, and a tablet is never sent back its own
+/// entries when it receives its teammates' (see ARCHITECTURE.md).
+///
+/// It repeats what its entries' figures are filed under (the shift's kind
+/// and date never change), so a tablet log that arrives before its shift
+/// is counted all the same.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TabletLog {
+    pub id: TabletLogId,
+    pub antenna: AntennaId,
+    pub shift: ShiftId,
+    pub shift_kind: ShiftKind,
+    pub date: NaiveDate,
+    /// The tablet that logs in it.
+    pub device: DeviceId,
+}
+
+impl TabletLog {
+    /// The log `device` starts in `shift` with its first entry there.
+    pub fn new(shift: &Shift, device: DeviceId) -> Self {
+        Self {
+            id: TabletLogId::new(),
+            antenna: shift.antenna,
+            shift: shift.id,
+            shift_kind: shift.kind,
+            date: shift.date,
+            device,
+        }
+    }
+
+    pub fn filing(&self) -> Filing {
+        Filing {
+            shift: self.shift,
+            kind: self.shift_kind,
+            date: self.date,
+        }
     }
 }
 

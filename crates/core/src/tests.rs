@@ -4,7 +4,7 @@ use chrono::{DateTime, Duration, Utc};
 
 use crate::antenna::{Antenna, Place, PlaceKind};
 use crate::case::{CaseAction, CaseRequest, NewCase, Outcome, Person};
-use crate::document::{CaseDoc, Document, ShiftDoc};
+use crate::document::{CaseDoc, Document, EntryLog, ShiftDoc};
 use crate::entry::{
     Author, Composition, EntryContent, EntryEdit, IncidentType, NewEntry, Quantity,
 };
@@ -78,9 +78,9 @@ fn two_tablets_logging_blankets_offline_sum_after_sync() {
     let mut one = new_shift(&a, tab1);
     let mut two = reload(&mut one, &tab2);
 
-    one.log(&blanket(1).into_entry(&a, &author("Mira", tab1)).unwrap())
+    one.log(&blanket(1).into_entry(&a, &author("Mira", tab1)).unwrap(), &one.shift().unwrap())
         .unwrap();
-    two.log(&blanket(1).into_entry(&a, &author("Jo", tab2)).unwrap())
+    two.log(&blanket(1).into_entry(&a, &author("Jo", tab2)).unwrap(), &two.shift().unwrap())
         .unwrap();
 
     let changes: Vec<_> = two
@@ -103,7 +103,7 @@ fn concurrent_corrections_of_different_fields_both_stay_and_history_shows_both()
     let (tab1, tab2) = (DeviceId::new(), DeviceId::new());
     let mut one = new_shift(&a, tab1);
     let entry = blanket(3).into_entry(&a, &author("Mira", tab1)).unwrap();
-    one.log(&entry).unwrap();
+    one.log(&entry, &one.shift().unwrap()).unwrap();
     let mut two = reload(&mut one, &tab2);
 
     let mut edit = EntryEdit {
@@ -114,14 +114,14 @@ fn concurrent_corrections_of_different_fields_both_stay_and_history_shows_both()
     if let EntryContent::Distribution { quantity, .. } = &mut edit.content {
         *quantity = Quantity::new(4).unwrap();
     }
-    one.edit(&entry.id, edit, &a, &author("Mira", tab1))
+    one.edit(&entry.id, edit, &one.shift().unwrap(), &a, &author("Mira", tab1))
         .unwrap();
     let edit2 = EntryEdit {
         at: entry.at - Duration::minutes(5),
         place: entry.place.clone(),
         content: entry.content.clone(),
     };
-    two.edit(&entry.id, edit2, &a, &author("Lead", tab2))
+    two.edit(&entry.id, edit2, &two.shift().unwrap(), &a, &author("Lead", tab2))
         .unwrap();
 
     one.automerge().merge(two.automerge()).unwrap();
@@ -143,7 +143,7 @@ fn a_voided_entry_leaves_the_totals_but_stays_in_the_log() {
     let tab = DeviceId::new();
     let mut doc = new_shift(&a, tab);
     let e = blanket(5).into_entry(&a, &author("Jo", tab)).unwrap();
-    doc.log(&e).unwrap();
+    doc.log(&e, &doc.shift().unwrap()).unwrap();
     assert_eq!(
         doc.void(&e.id, "  ", &author("Mira", tab))
             .unwrap_err()
@@ -240,7 +240,7 @@ fn a_shelter_request_is_followed_up_and_closed_and_the_summary_has_no_alias() {
         },
     };
     shift
-        .log(&entry.into_entry(&a, &author("Jo", tab)).unwrap())
+        .log(&entry.into_entry(&a, &author("Jo", tab)).unwrap(), &shift.shift().unwrap())
         .unwrap();
 
     let wrong = doc.act(
@@ -300,7 +300,7 @@ fn period_report_counts_items_places_and_the_census() {
     let mut doc = new_shift(&a, tab);
     let shift = doc.shift().unwrap();
     for n in [2, 3] {
-        doc.log(&blanket(n).into_entry(&a, &author("Jo", tab)).unwrap())
+        doc.log(&blanket(n).into_entry(&a, &author("Jo", tab)).unwrap(), &doc.shift().unwrap())
             .unwrap();
     }
     let count = NewEntry {
@@ -317,7 +317,7 @@ fn period_report_counts_items_places_and_the_census() {
             vulnerable: 3,
         },
     };
-    doc.log(&count.into_entry(&a, &author("Jo", tab)).unwrap())
+    doc.log(&count.into_entry(&a, &author("Jo", tab)).unwrap(), &doc.shift().unwrap())
         .unwrap();
     let incident = NewEntry {
         at: None,
@@ -330,13 +330,13 @@ fn period_report_counts_items_places_and_the_census() {
             reported_to: None,
         },
     };
-    doc.log(&incident.into_entry(&a, &author("Jo", tab)).unwrap())
+    doc.log(&incident.into_entry(&a, &author("Jo", tab)).unwrap(), &doc.shift().unwrap())
         .unwrap();
 
     let mut tally = PeriodTally::new(&a, shift.date, shift.date);
     tally.add_shift(&ShiftSummary::from(&shift));
     for e in doc.entries().unwrap() {
-        tally.add_entry(&TallyRow::from_entry(&shift, &e));
+        tally.add_entry(&TallyRow::from_entry(&shift.filing(), &e));
     }
     let r = tally.finish(&a, Lang::En);
     assert_eq!(r.distributed("blanket"), 5);
@@ -386,4 +386,92 @@ fn an_entry_keeps_its_times_to_the_second() {
     let e = new.into_entry(&a, &by).unwrap();
     assert_eq!(e.logged_at.to_rfc3339(), "2026-11-23T20:29:41+00:00");
     assert_eq!(e.at.to_rfc3339(), "2026-11-23T20:24:41+00:00");
+}
+
+/// Each tablet logs in its own log of the shift; a lead corrects, on their
+/// tablet, an entry of another tablet's log; both logs merge.
+#[test]
+fn each_tablet_logs_in_its_own_log_and_a_lead_corrects_anothers() {
+    use crate::document::TabletLogDoc;
+    use crate::shift::TabletLog;
+    let a = calais();
+    let (tab1, tab2) = (DeviceId::new(), DeviceId::new());
+    let mut shift_doc = new_shift(&a, tab1);
+    let shift = shift_doc.shift().unwrap();
+    let mut logs = Vec::new();
+    for (tab, who) in [(tab1, "Mira"), (tab2, "Jo")] {
+        let log = TabletLog::new(&shift, tab);
+        let mut doc = TabletLogDoc::create(&log, &tab).unwrap();
+        doc.log(
+            &blanket(2).into_entry(&a, &author(who, tab)).unwrap(),
+            &shift,
+        )
+        .unwrap();
+        shift_doc.add_log(&tab, &log.id).unwrap();
+        assert_eq!(doc.tablet_log().unwrap(), log);
+        logs.push(doc);
+    }
+    assert_eq!(shift_doc.logs().unwrap().len(), 2);
+    assert_eq!(
+        reload(&mut shift_doc, &tab1).shift().unwrap(),
+        shift,
+        "the links are not fields of the shift"
+    );
+
+    // The lead, on tablet 2, holds a copy of tablet 1's log and corrects it
+    // while tablet 1 logs one more.
+    let bytes = logs[0].save();
+    let mut copy = TabletLogDoc::load([bytes.as_slice()], &tab2).unwrap();
+    let first = copy.entries().unwrap()[0].clone();
+    let edit = EntryEdit {
+        at: first.at,
+        place: first.place.clone(),
+        content: blanket(3).content,
+    };
+    copy.edit(&first.id, edit, &shift, &a, &author("Lead", tab2))
+        .unwrap();
+    logs[0]
+        .log(
+            &blanket(1).into_entry(&a, &author("Mira", tab1)).unwrap(),
+            &shift,
+        )
+        .unwrap();
+    logs[0].automerge().merge(copy.automerge()).unwrap();
+
+    let mut all: Vec<_> = logs.iter().flat_map(|l| l.entries().unwrap()).collect();
+    all.sort_by_key(|e| e.at);
+    let report = NightReport::build(&a, &shift, &all, &[], Lang::En);
+    assert_eq!(report.distributed("blanket"), 3 + 1 + 2);
+    let corrected = logs[0].entry(&first.id).unwrap();
+    assert_eq!(corrected.history.len(), 1);
+    assert_eq!(corrected.history[0].by.as_str(), "Lead");
+}
+
+/// The map key is the entry's id: the document does not repeat it. An
+/// entry written with its id (older versions, other clients) reads the
+/// same; one whose id is another entry's is refused.
+#[test]
+fn an_entry_is_stored_under_its_id_without_repeating_it() {
+    use crate::document::json;
+    use automerge::ReadDoc;
+    let a = calais();
+    let tab = DeviceId::new();
+    let mut doc = new_shift(&a, tab);
+    let e = blanket(2).into_entry(&a, &author("Jo", tab)).unwrap();
+    doc.log(&e, &doc.shift().unwrap()).unwrap();
+    let entries = doc.entries_obj().unwrap();
+    let obj = json::child_id(doc.automerge_ref(), &entries, &e.id.to_string()).unwrap();
+    assert!(doc.automerge_ref().get(&obj, "id").unwrap().is_none());
+    assert_eq!(doc.entry(&e.id).unwrap(), e);
+
+    let older = blanket(1).into_entry(&a, &author("Jo", tab)).unwrap();
+    let mut with_id = serde_json::to_value(&older).unwrap();
+    json::put_json(doc.automerge(), &entries, older.id.to_string(), &with_id).unwrap();
+    assert_eq!(doc.entry(&older.id).unwrap(), older);
+
+    with_id["id"] = serde_json::Value::String(e.id.to_string());
+    let wrong = crate::ids::EntryId::new();
+    json::put_json(doc.automerge(), &entries, wrong.to_string(), &with_id).unwrap();
+    let err = doc.entries().unwrap_err().to_string();
+    assert!(err.contains("holds the id of another entry"), "{err}");
 }

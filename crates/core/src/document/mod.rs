@@ -5,9 +5,14 @@
 //! - one **antenna** document: reference data (catalogue, places,
 //!   volunteers, settings) and the list of the antenna's shift and case
 //!   documents, which is how a device learns what there is to sync;
-//! - one **shift** document per shift: the shift's fields and its log under
-//!   `entries`, a map keyed by entry id (so two tablets' entries never
-//!   collide and a +1 on each is +2);
+//! - one **shift** document per shift: the shift's fields, and under `logs`
+//!   the tablet log of each tablet that logged in it;
+//! - one **tablet log** per tablet and shift: the entries that tablet
+//!   logged, under `entries`, a map keyed by entry id (so two tablets'
+//!   entries never collide and a +1 on each is +2). A shift document's own
+//!   `entries` map holds entries in the same way, for older versions and
+//!   other automerge-repo clients ([`EntryLog`] is the one set of rules for
+//!   both);
 //! - one **case** document per follow-up case: the only place where
 //!   personal data (alias, age group, languages, phone) may live. Shift
 //!   entries refer to cases by id.
@@ -18,12 +23,16 @@
 
 mod antenna_doc;
 mod case_doc;
+mod entry_log;
 pub mod json;
 mod shift_doc;
+mod tablet_log_doc;
 
 pub use antenna_doc::{AntennaDoc, CaseRef, ShiftRef, write_tombstones};
 pub use case_doc::CaseDoc;
+pub use entry_log::EntryLog;
 pub use shift_doc::ShiftDoc;
+pub use tablet_log_doc::TabletLogDoc;
 
 use automerge::transaction::Transactable;
 use automerge::{ActorId, AutoCommit, Change, ChangeHash, ROOT, ReadDoc};
@@ -38,6 +47,7 @@ use crate::ids::DeviceId;
 pub enum AnyDocument {
     Antenna(AntennaDoc),
     Shift(ShiftDoc),
+    TabletLog(TabletLogDoc),
     Case(CaseDoc),
 }
 
@@ -60,6 +70,7 @@ impl AnyDocument {
         let this = match kind.as_str() {
             AntennaDoc::TYPE => Self::Antenna(AntennaDoc::from_automerge(doc)),
             ShiftDoc::TYPE => Self::Shift(ShiftDoc::from_automerge(doc)),
+            TabletLogDoc::TYPE => Self::TabletLog(TabletLogDoc::from_automerge(doc)),
             CaseDoc::TYPE => Self::Case(CaseDoc::from_automerge(doc)),
             _ => {
                 return Err(DocumentError::Malformed {
@@ -81,6 +92,11 @@ impl AnyDocument {
             }
             Self::Shift(d) => {
                 d.shift()?;
+                d.logs()?;
+                d.entries()?;
+            }
+            Self::TabletLog(d) => {
+                d.tablet_log()?;
                 d.entries()?;
             }
             Self::Case(d) => {
@@ -95,6 +111,7 @@ impl AnyDocument {
         match self {
             Self::Antenna(_) => AntennaDoc::TYPE,
             Self::Shift(_) => ShiftDoc::TYPE,
+            Self::TabletLog(_) => TabletLogDoc::TYPE,
             Self::Case(_) => CaseDoc::TYPE,
         }
     }
@@ -103,6 +120,7 @@ impl AnyDocument {
         match self {
             Self::Antenna(d) => d.automerge(),
             Self::Shift(d) => d.automerge(),
+            Self::TabletLog(d) => d.automerge(),
             Self::Case(d) => d.automerge(),
         }
     }
@@ -111,6 +129,7 @@ impl AnyDocument {
         match self {
             Self::Antenna(d) => d.automerge_ref(),
             Self::Shift(d) => d.automerge_ref(),
+            Self::TabletLog(d) => d.automerge_ref(),
             Self::Case(d) => d.automerge_ref(),
         }
     }

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use crate::case::{Case, CaseKind, CaseRequest};
 use crate::entry::{Composition, Entry, EntryContent, EntryKind};
 use crate::ids::{CaseId, EntryId, ItemId, PlaceId, ShiftId};
-use crate::shift::{Shift, ShiftKind, Stock};
+use crate::shift::{Filing, Shift, ShiftKind, Stock};
 
 /// One entry, as numbers.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -40,12 +40,12 @@ fn code<T: Serialize>(v: &T) -> Option<String> {
 }
 
 impl TallyRow {
-    pub fn from_entry(shift: &Shift, e: &Entry) -> Self {
+    pub fn from_entry(filed: &Filing, e: &Entry) -> Self {
         let mut row = TallyRow {
             entry: e.id,
-            shift: shift.id,
-            shift_kind: shift.kind,
-            date: shift.date,
+            shift: filed.shift,
+            shift_kind: filed.kind,
+            date: filed.date,
             at: e.at,
             place: e.place.clone(),
             kind: e.content.kind(),
