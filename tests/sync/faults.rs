@@ -12,7 +12,7 @@ use std::time::Duration;
 use chrono::Utc;
 use maraude_core::Lang;
 use maraude_core::antenna::Antenna;
-use maraude_core::document::{AnyDocument, ShiftDoc};
+use maraude_core::document::{AnyDocument, EntryLog, ShiftDoc};
 use maraude_core::entry::{Author, EntryContent, EntryEdit, NewEntry};
 use maraude_core::ids::{EntryId, Nickname};
 use maraude_store::Store;
@@ -130,7 +130,7 @@ fn log_with_clock(
                 }
                 .into_entry(antenna, author)
                 .unwrap();
-                doc.log(&entry).unwrap();
+                doc.log(&entry, &doc.shift().unwrap()).unwrap();
                 logged.entries += 1;
                 logged.add(item, qty);
                 entry.id
@@ -496,7 +496,8 @@ fn tablets_whose_clocks_are_hours_apart_still_sum_the_same_night() {
             place: None,
             content: distribution(ITEMS[0], 7),
         };
-        doc.edit(&corrected, edit, antenna, author).unwrap();
+        doc.edit(&corrected, edit, &doc.shift().unwrap(), antenna, author)
+            .unwrap();
     });
     let EntryContent::Distribution { quantity, .. } = old.content else {
         panic!("a distribution");

@@ -78,10 +78,16 @@ fn two_tablets_logging_blankets_offline_sum_after_sync() {
     let mut one = new_shift(&a, tab1);
     let mut two = reload(&mut one, &tab2);
 
-    one.log(&blanket(1).into_entry(&a, &author("Mira", tab1)).unwrap(), &one.shift().unwrap())
-        .unwrap();
-    two.log(&blanket(1).into_entry(&a, &author("Jo", tab2)).unwrap(), &two.shift().unwrap())
-        .unwrap();
+    one.log(
+        &blanket(1).into_entry(&a, &author("Mira", tab1)).unwrap(),
+        &one.shift().unwrap(),
+    )
+    .unwrap();
+    two.log(
+        &blanket(1).into_entry(&a, &author("Jo", tab2)).unwrap(),
+        &two.shift().unwrap(),
+    )
+    .unwrap();
 
     let changes: Vec<_> = two
         .changes_since(&[])
@@ -114,15 +120,27 @@ fn concurrent_corrections_of_different_fields_both_stay_and_history_shows_both()
     if let EntryContent::Distribution { quantity, .. } = &mut edit.content {
         *quantity = Quantity::new(4).unwrap();
     }
-    one.edit(&entry.id, edit, &one.shift().unwrap(), &a, &author("Mira", tab1))
-        .unwrap();
+    one.edit(
+        &entry.id,
+        edit,
+        &one.shift().unwrap(),
+        &a,
+        &author("Mira", tab1),
+    )
+    .unwrap();
     let edit2 = EntryEdit {
         at: entry.at - Duration::minutes(5),
         place: entry.place.clone(),
         content: entry.content.clone(),
     };
-    two.edit(&entry.id, edit2, &two.shift().unwrap(), &a, &author("Lead", tab2))
-        .unwrap();
+    two.edit(
+        &entry.id,
+        edit2,
+        &two.shift().unwrap(),
+        &a,
+        &author("Lead", tab2),
+    )
+    .unwrap();
 
     one.automerge().merge(two.automerge()).unwrap();
     let merged = one.entry(&entry.id).unwrap();
@@ -240,7 +258,10 @@ fn a_shelter_request_is_followed_up_and_closed_and_the_summary_has_no_alias() {
         },
     };
     shift
-        .log(&entry.into_entry(&a, &author("Jo", tab)).unwrap(), &shift.shift().unwrap())
+        .log(
+            &entry.into_entry(&a, &author("Jo", tab)).unwrap(),
+            &shift.shift().unwrap(),
+        )
         .unwrap();
 
     let wrong = doc.act(
@@ -300,8 +321,11 @@ fn period_report_counts_items_places_and_the_census() {
     let mut doc = new_shift(&a, tab);
     let shift = doc.shift().unwrap();
     for n in [2, 3] {
-        doc.log(&blanket(n).into_entry(&a, &author("Jo", tab)).unwrap(), &doc.shift().unwrap())
-            .unwrap();
+        doc.log(
+            &blanket(n).into_entry(&a, &author("Jo", tab)).unwrap(),
+            &doc.shift().unwrap(),
+        )
+        .unwrap();
     }
     let count = NewEntry {
         at: None,
@@ -317,8 +341,11 @@ fn period_report_counts_items_places_and_the_census() {
             vulnerable: 3,
         },
     };
-    doc.log(&count.into_entry(&a, &author("Jo", tab)).unwrap(), &doc.shift().unwrap())
-        .unwrap();
+    doc.log(
+        &count.into_entry(&a, &author("Jo", tab)).unwrap(),
+        &doc.shift().unwrap(),
+    )
+    .unwrap();
     let incident = NewEntry {
         at: None,
         place: Some("dunes-north".parse().unwrap()),
@@ -330,8 +357,11 @@ fn period_report_counts_items_places_and_the_census() {
             reported_to: None,
         },
     };
-    doc.log(&incident.into_entry(&a, &author("Jo", tab)).unwrap(), &doc.shift().unwrap())
-        .unwrap();
+    doc.log(
+        &incident.into_entry(&a, &author("Jo", tab)).unwrap(),
+        &doc.shift().unwrap(),
+    )
+    .unwrap();
 
     let mut tally = PeriodTally::new(&a, shift.date, shift.date);
     tally.add_shift(&ShiftSummary::from(&shift));

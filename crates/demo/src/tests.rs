@@ -3,7 +3,7 @@ use std::collections::BTreeMap;
 use chrono::NaiveDate;
 use maraude_core::Lang;
 use maraude_core::antenna::Antenna;
-use maraude_core::document::AnyDocument;
+use maraude_core::document::{AnyDocument, EntryLog};
 use maraude_core::entry::{EntryKind, IncidentType};
 use maraude_core::ids::DeviceId;
 use maraude_core::report::{CaseSummary, PeriodReport, PeriodTally, ShiftSummary, TallyRow};
@@ -39,8 +39,13 @@ fn report_from_documents(antenna: &Antenna, season: &mut Season) -> PeriodReport
             AnyDocument::Shift(d) => {
                 let shift = d.shift().expect("shift fields");
                 tally.add_shift(&ShiftSummary::from(&shift));
+                assert_eq!(d.logs().expect("logs").len(), 1, "one tablet logged");
+                assert!(d.entries().expect("entries").is_empty());
+            }
+            AnyDocument::TabletLog(d) => {
+                let log = d.tablet_log().expect("log fields");
                 for e in d.entries().expect("entries") {
-                    tally.add_entry(&TallyRow::from_entry(&shift, &e));
+                    tally.add_entry(&TallyRow::from_entry(&log.filing(), &e));
                 }
             }
             AnyDocument::Case(d) => {

@@ -8,9 +8,9 @@ use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 use maraude_core::antenna::Antenna;
 use maraude_core::case::Case;
 use maraude_core::entry::{Composition, Entry, EntryKind};
-use maraude_core::ids::{CaseId, ShiftId};
+use maraude_core::ids::{CaseId, DeviceId, ShiftId, TabletLogId};
 use maraude_core::report::{CaseSummary, PeriodRow, ShiftSummary, TallyRow};
-use maraude_core::shift::{Shift, ShiftKind};
+use maraude_core::shift::{Filing, Shift, ShiftKind, TabletLog};
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use crate::error::StoreError;
@@ -65,8 +65,15 @@ pub(crate) fn put_shift(conn: &Connection, shift: &Shift) -> Result<(), StoreErr
     Ok(())
 }
 
-pub(crate) fn put_entry(conn: &Connection, shift: &Shift, entry: &Entry) -> Result<(), StoreError> {
-    let r = TallyRow::from_entry(shift, entry);
+/// The rows of `entry`, filed under its shift, found in the document of
+/// record `log` (a tablet log, or the shift itself).
+pub(crate) fn put_entry(
+    conn: &Connection,
+    filed: &Filing,
+    log: &str,
+    entry: &Entry,
+) -> Result<(), StoreError> {
+    let r = TallyRow::from_entry(filed, entry);
     // REPLACE also removes the row of an entry whose date an edit moved:
     // `id` is unique too.
     conn.prepare_cached(
@@ -95,33 +102,62 @@ pub(crate) fn put_entry(conn: &Connection, shift: &Shift, entry: &Entry) -> Resu
         r.voided,
     ])?;
     conn.prepare_cached(
-        "INSERT OR REPLACE INTO entry_bodies (id, shift, at, body) VALUES (?1, ?2, ?3, ?4)",
+        "INSERT OR REPLACE INTO entry_bodies (id, shift, at, body, log) VALUES (?1, ?2, ?3, ?4, ?5)",
     )?
     .execute(params![
         r.entry.to_string(),
         r.shift.to_string(),
         ts(r.at),
-        json(entry)
+        json(entry),
+        log
     ])?;
     Ok(())
 }
 
 /// Re-derive every row of a shift (after a merge or an import).
+/// A shift and the entries written in its own document.
 pub(crate) fn put_shift_with_entries(
     conn: &Connection,
     shift: &Shift,
     entries: &[Entry],
 ) -> Result<(), StoreError> {
-    for sql in [
-        "DELETE FROM entry_figures WHERE shift = ?1",
-        "DELETE FROM entry_bodies WHERE shift = ?1",
-    ] {
-        conn.prepare_cached(sql)?
-            .execute(params![shift.id.to_string()])?;
-    }
     put_shift(conn, shift)?;
+    put_log_entries(conn, &shift.filing(), &shift.id.to_string(), entries)
+}
+
+/// A tablet log and its entries.
+pub(crate) fn put_tablet_log(
+    conn: &Connection,
+    log: &TabletLog,
+    entries: &[Entry],
+) -> Result<(), StoreError> {
+    conn.prepare_cached(
+        "INSERT OR REPLACE INTO tablet_logs (id, shift, device, date) VALUES (?1, ?2, ?3, ?4)",
+    )?
+    .execute(params![
+        log.id.to_string(),
+        log.shift.to_string(),
+        log.device.to_string(),
+        day(log.date)
+    ])?;
+    put_log_entries(conn, &log.filing(), &log.id.to_string(), entries)
+}
+
+/// Replace the rows of the entries found in the document of record `log`.
+fn put_log_entries(
+    conn: &Connection,
+    filed: &Filing,
+    log: &str,
+    entries: &[Entry],
+) -> Result<(), StoreError> {
+    for sql in [
+        "DELETE FROM entry_figures WHERE id IN (SELECT id FROM entry_bodies WHERE log = ?1)",
+        "DELETE FROM entry_bodies WHERE log = ?1",
+    ] {
+        conn.prepare_cached(sql)?.execute(params![log])?;
+    }
     for e in entries {
-        put_entry(conn, shift, e)?;
+        put_entry(conn, filed, log, e)?;
     }
     Ok(())
 }
@@ -156,7 +192,7 @@ pub(crate) fn heads_text(heads: &[automerge::ChangeHash]) -> String {
 }
 
 pub(crate) fn clear(conn: &Connection) -> Result<(), StoreError> {
-    conn.execute_batch("DELETE FROM documents; DELETE FROM antenna; DELETE FROM shifts; DELETE FROM entry_figures; DELETE FROM entry_bodies; DELETE FROM cases; DELETE FROM quarantine;")?;
+    conn.execute_batch("DELETE FROM documents; DELETE FROM antenna; DELETE FROM shifts; DELETE FROM entry_figures; DELETE FROM entry_bodies; DELETE FROM tablet_logs; DELETE FROM cases; DELETE FROM quarantine;")?;
     Ok(())
 }
 
@@ -225,11 +261,31 @@ pub(crate) fn ids_ending_with(
     Ok(ids)
 }
 
-pub(crate) fn shift_of_entry(conn: &Connection, entry: &str) -> Result<Option<String>, StoreError> {
+/// The shift of an entry, and the record of the document it is in (a
+/// tablet log, or the shift itself).
+pub(crate) fn where_is_entry(
+    conn: &Connection,
+    entry: &str,
+) -> Result<Option<(String, String)>, StoreError> {
     Ok(conn
-        .prepare_cached("SELECT shift FROM entry_figures WHERE id = ?1")?
-        .query_row(params![entry], |r| r.get(0))
+        .prepare_cached("SELECT shift, log FROM entry_bodies WHERE id = ?1")?
+        .query_row(params![entry], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()?)
+}
+
+/// This tablet's log of `shift`, once it logged there.
+pub(crate) fn tablet_log_of(
+    conn: &Connection,
+    shift: &ShiftId,
+    device: &DeviceId,
+) -> Result<Option<TabletLogId>, StoreError> {
+    let id: Option<String> = conn
+        .prepare_cached(
+            "SELECT id FROM tablet_logs WHERE shift = ?1 AND device = ?2 ORDER BY id LIMIT 1",
+        )?
+        .query_row(params![shift.to_string(), device.to_string()], |r| r.get(0))
+        .optional()?;
+    Ok(id.and_then(|id| id.parse().ok()))
 }
 
 fn tally_row(r: &Row<'_>) -> rusqlite::Result<TallyRow> {
@@ -380,6 +436,7 @@ pub fn dump(conn: &Connection) -> Result<Vec<String>, StoreError> {
         "shifts",
         "entry_figures",
         "entry_bodies",
+        "tablet_logs",
         "cases",
         "erased_cases",
     ] {

@@ -48,13 +48,13 @@ use maraude_core::access::Subject;
 use maraude_core::antenna::Antenna;
 use maraude_core::case::{Case, CaseAction, NewCase};
 use maraude_core::document::{
-    AntennaDoc, AnyDocument, CaseDoc, CaseRef, Document, ShiftDoc, ShiftRef,
+    AntennaDoc, AnyDocument, CaseDoc, CaseRef, Document, EntryLog, ShiftDoc, ShiftRef, TabletLogDoc,
 };
 use maraude_core::entry::{Author, Entry, EntryContent, EntryEdit, NewEntry};
 use maraude_core::erasure::{ErasedBecause, tombstone};
 use maraude_core::ids::{AntennaId, CaseId, DeviceId, EntryId, Nickname, ShiftId};
 use maraude_core::report::{CaseSummary, FollowUp, NightReport, PeriodReport, PeriodTally};
-use maraude_core::shift::{NewShift, Shift, ShiftEnd};
+use maraude_core::shift::{NewShift, Shift, ShiftEnd, TabletLog};
 use recent::RecentDocuments;
 use rusqlite::{Connection, Transaction, TransactionBehavior, params};
 use serde::Serialize;
@@ -359,17 +359,7 @@ impl Store {
         let author = self.author(by);
         let entry = new.into_entry(&antenna, &author)?;
         self.write(|tx, ctx| {
-            let logged_in = change_document(
-                tx,
-                ctx,
-                shift.as_uuid(),
-                missing_shift(shift),
-                |doc: &mut ShiftDoc| {
-                    doc.log(&entry)?;
-                    doc.shift()
-                },
-            )?;
-            index::put_entry(tx, &logged_in, &entry)?;
+            log_entry(tx, ctx, shift, &entry)?;
             Ok(entry.clone())
         })
     }
@@ -402,17 +392,7 @@ impl Store {
             let mut case_doc = CaseDoc::create(&case, &ctx.device)?;
             save_document(tx, case.id.as_uuid(), &mut case_doc, &[])?;
             index::put_case(tx, &case)?;
-            let logged_in = change_document(
-                tx,
-                ctx,
-                shift.as_uuid(),
-                missing_shift(shift),
-                |d: &mut ShiftDoc| {
-                    d.log(&entry)?;
-                    d.shift()
-                },
-            )?;
-            index::put_entry(tx, &logged_in, &entry)?;
+            log_entry(tx, ctx, shift, &entry)?;
             list_in_antenna(tx, ctx, |a| {
                 a.add_case(case.id, &CaseRef::opened(case.kind(), case.opened_at))
             })?;
@@ -423,29 +403,40 @@ impl Store {
     pub fn edit_entry(&mut self, entry: &EntryId, by: &Nickname, edit: EntryEdit) -> Result<Entry> {
         let antenna = self.antenna()?;
         let author = self.author(by);
-        self.change_entry(entry, |doc| doc.edit(entry, edit, &antenna, &author))
+        self.change_entry(entry, EntryChange::Edit(edit, &antenna, author))
     }
 
     pub fn void_entry(&mut self, entry: &EntryId, by: &Nickname, reason: &str) -> Result<Entry> {
         let author = self.author(by);
-        self.change_entry(entry, |doc| doc.void(entry, reason, &author))
+        self.change_entry(entry, EntryChange::Void(reason, author))
     }
 
-    fn change_entry(
-        &mut self,
-        entry: &EntryId,
-        change: impl FnOnce(&mut ShiftDoc) -> Result<Entry, maraude_core::DocumentError>,
-    ) -> Result<Entry> {
-        let shift: ShiftId = index::shift_of_entry(&self.conn, &entry.to_string())?
-            .ok_or_else(|| StoreError::NoSuchEntry(entry.short()))?
-            .parse()?;
+    fn change_entry(&mut self, entry: &EntryId, change: EntryChange) -> Result<Entry> {
+        let (shift, log) = index::where_is_entry(&self.conn, &entry.to_string())?
+            .ok_or_else(|| StoreError::NoSuchEntry(entry.short()))?;
+        let shift = self.shift(&shift.parse()?)?;
+        let record: uuid::Uuid = log
+            .parse()
+            .map_err(|_| StoreError::BadDocument(format!("entry {entry} is in no document")))?;
         self.write(|tx, ctx| {
-            let (changed_in, changed) =
-                change_document(tx, ctx, shift.as_uuid(), missing_shift(&shift), |doc| {
-                    let changed = change(doc)?;
-                    Ok((doc.shift()?, changed))
-                })?;
-            index::put_entry(tx, &changed_in, &changed)?;
+            let changed = if record == *shift.id.as_uuid() {
+                change_document(
+                    tx,
+                    ctx,
+                    &record,
+                    missing_shift(&shift.id),
+                    |d: &mut ShiftDoc| change.apply(d, entry, &shift),
+                )?
+            } else {
+                change_document(
+                    tx,
+                    ctx,
+                    &record,
+                    missing_log(entry),
+                    |d: &mut TabletLogDoc| change.apply(d, entry, &shift),
+                )?
+            };
+            index::put_entry(tx, &shift.filing(), &log, &changed)?;
             Ok(changed)
         })
     }
@@ -635,8 +626,9 @@ impl Store {
     }
 
     pub fn entry(&self, id: &EntryId) -> Result<Entry> {
-        let shift: ShiftId = index::shift_of_entry(&self.conn, &id.to_string())?
+        let shift: ShiftId = index::where_is_entry(&self.conn, &id.to_string())?
             .ok_or_else(|| StoreError::NoSuchEntry(id.short()))?
+            .0
             .parse()?;
         self.entries(&shift)?
             .into_iter()
@@ -942,6 +934,70 @@ fn missing_shift(shift: &ShiftId) -> impl FnOnce() -> StoreError + '_ {
     || StoreError::NoSuchShift(shift.short())
 }
 
+fn missing_log(entry: &EntryId) -> impl FnOnce() -> StoreError + '_ {
+    || {
+        StoreError::BadDocument(format!(
+            "the document of entry {} is missing",
+            entry.short()
+        ))
+    }
+}
+
+/// A correction or a void of an entry, in whichever document holds it.
+enum EntryChange<'a> {
+    Edit(EntryEdit, &'a Antenna, Author),
+    Void(&'a str, Author),
+}
+
+impl EntryChange<'_> {
+    fn apply<D: EntryLog>(
+        self,
+        doc: &mut D,
+        id: &EntryId,
+        shift: &Shift,
+    ) -> Result<Entry, maraude_core::DocumentError> {
+        match self {
+            Self::Edit(edit, antenna, author) => doc.edit(id, edit, shift, antenna, &author),
+            Self::Void(reason, author) => doc.void(id, reason, &author),
+        }
+    }
+}
+
+/// Log `entry` in this tablet's log of `shift`. The tablet's first entry
+/// in a shift starts its log, which the shift document links to.
+fn log_entry(tx: &Connection, ctx: &mut Ctx, shift: &ShiftId, entry: &Entry) -> Result<()> {
+    let shift = index::shift(tx, shift)?.ok_or_else(missing_shift(shift))?;
+    let device = ctx.device;
+    let log = match index::tablet_log_of(tx, &shift.id, &device)? {
+        Some(log) => {
+            change_document(
+                tx,
+                ctx,
+                log.as_uuid(),
+                missing_log(&entry.id),
+                |d: &mut TabletLogDoc| d.log(entry, &shift),
+            )?;
+            log
+        }
+        None => {
+            let log = TabletLog::new(&shift, device);
+            let mut doc = TabletLogDoc::create(&log, &device)?;
+            doc.log(entry, &shift)?;
+            save_document(tx, log.id.as_uuid(), &mut doc, &[])?;
+            index::put_tablet_log(tx, &log, &[])?;
+            change_document(
+                tx,
+                ctx,
+                shift.id.as_uuid(),
+                missing_shift(&shift.id),
+                |d: &mut ShiftDoc| d.add_log(&device, &log.id),
+            )?;
+            log.id
+        }
+    };
+    index::put_entry(tx, &shift.filing(), &log.to_string(), entry)
+}
+
 fn missing_antenna() -> StoreError {
     StoreError::BadDocument("this store has lost its antenna document".into())
 }
@@ -1045,6 +1101,12 @@ fn merge(
             append(tx, &doc, d, &before, "shift", &record_text)?;
             index::put_shift_with_entries(tx, &s, &d.entries()?)?;
         }
+        AnyDocument::TabletLog(d) => {
+            let l = d.tablet_log()?;
+            check_antenna(&doc, l.antenna, ctx)?;
+            append(tx, &doc, d, &before, TabletLogDoc::TYPE, &record_text)?;
+            index::put_tablet_log(tx, &l, &d.entries()?)?;
+        }
         AnyDocument::Case(d) => {
             let c = d.case()?;
             check_antenna(&doc, c.antenna, ctx)?;
@@ -1060,6 +1122,7 @@ fn record_of(any: &AnyDocument) -> Result<uuid::Uuid> {
     Ok(match any {
         AnyDocument::Antenna(d) => *d.antenna()?.id.as_uuid(),
         AnyDocument::Shift(d) => *d.shift()?.id.as_uuid(),
+        AnyDocument::TabletLog(d) => *d.tablet_log()?.id.as_uuid(),
         AnyDocument::Case(d) => *d.case()?.id.as_uuid(),
     })
 }

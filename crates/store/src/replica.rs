@@ -15,7 +15,7 @@
 
 use automerge::ChangeHash;
 use maraude_core::access::Subject;
-use maraude_core::document::{AnyDocument, Document, ShiftDoc};
+use maraude_core::document::{AnyDocument, Document, EntryLog, ShiftDoc, TabletLogDoc};
 use maraude_core::ids::DeviceId;
 use rusqlite::{Connection, OptionalExtension, params};
 use samod_core::{CompactionHash, DocumentId};
@@ -190,9 +190,9 @@ fn recorded(conn: &Connection, doc: &DocumentId) -> Result<Option<(String, Strin
         .optional()?)
 }
 
-/// Load a stored document as its kind. Shift documents, the most and the
-/// largest, are loaded as such (`ShiftDoc::load` checks their header), so
-/// that their entries are read once, for the rows, where
+/// Load a stored document as its kind. Tablet logs and shift documents,
+/// the most and the largest, are loaded as such (`load` checks their
+/// header), so that their entries are read once, for the rows, where
 /// `AnyDocument::load` would read them all once more to check them. A
 /// document the index knows as another kind, or whose header says so, goes
 /// through `AnyDocument::load` and its checks and errors.
@@ -202,6 +202,11 @@ fn load_document(
     known_kind: Option<&str>,
 ) -> Result<AnyDocument, StoreError> {
     let chunks = || stored.iter().map(|(_, d)| d.as_slice());
+    if matches!(known_kind, None | Some(TabletLogDoc::TYPE))
+        && let Ok(log) = TabletLogDoc::load(chunks(), device)
+    {
+        return Ok(AnyDocument::TabletLog(log));
+    }
     if matches!(known_kind, None | Some(ShiftDoc::TYPE))
         && let Ok(shift) = ShiftDoc::load(chunks(), device)
     {
@@ -250,6 +255,14 @@ fn index_rows(
             check_antenna(doc, s.antenna, ctx)?;
             index::put_shift_with_entries(tx, &s, &entries)?;
             ("shift", *s.id.as_uuid(), s.antenna)
+        }
+        AnyDocument::TabletLog(d) => {
+            let l = d.tablet_log()?;
+            let entries = d.entries()?;
+            check_record(doc, l.id.as_uuid())?;
+            check_antenna(doc, l.antenna, ctx)?;
+            index::put_tablet_log(tx, &l, &entries)?;
+            (TabletLogDoc::TYPE, *l.id.as_uuid(), l.antenna)
         }
         AnyDocument::Case(d) => {
             let c = d.case()?;
@@ -330,6 +343,19 @@ pub(crate) fn subject(conn: &Connection, doc: &DocumentId) -> Result<Subject, St
         "antenna" => Subject::Antenna,
         "shift" => conn
             .prepare_cached("SELECT date, ended_at IS NULL FROM shifts WHERE id = ?1")?
+            .query_row(params![record], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, bool>(1)?))
+            })
+            .optional()?
+            .and_then(|(date, open)| date.parse().ok().map(|date| Subject::Shift { date, open }))
+            .unwrap_or(Subject::Unknown),
+        // A tablet log goes to whoever may receive its shift; a shift this
+        // side does not hold yet counts as ended.
+        TabletLogDoc::TYPE => conn
+            .prepare_cached(
+                "SELECT t.date, coalesce(s.ended_at IS NULL, 0) FROM tablet_logs t
+                 LEFT JOIN shifts s ON s.id = t.shift WHERE t.id = ?1",
+            )?
             .query_row(params![record], |r| {
                 Ok((r.get::<_, String>(0)?, r.get::<_, bool>(1)?))
             })

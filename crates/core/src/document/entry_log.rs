@@ -124,7 +124,12 @@ pub trait EntryLog: Document {
 
     /// Void an entry: it leaves every total, stays visible struck through,
     /// with who voided it, when and why.
-    fn void(&mut self, id: &EntryId, reason: &str, author: &Author) -> Result<Entry, DocumentError> {
+    fn void(
+        &mut self,
+        id: &EntryId,
+        reason: &str,
+        author: &Author,
+    ) -> Result<Entry, DocumentError> {
         let old = self.entry(id)?;
         if old.is_voided() {
             return Err(Invalid::EntryVoided.into());
@@ -173,7 +178,8 @@ fn read_entry(
     let obj = json::child_id(doc, entries, key)?;
     let mut fields = json::read_json(doc, &obj)?;
     if let Value::Object(m) = &mut fields {
-        m.entry("id").or_insert_with(|| Value::String(key.to_string()));
+        m.entry("id")
+            .or_insert_with(|| Value::String(key.to_string()));
     }
     let entry: Entry = from_json(kind, fields)?;
     if entry.id.to_string() != key {

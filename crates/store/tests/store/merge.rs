@@ -57,6 +57,12 @@ fn importing_the_same_changes_twice_changes_nothing() {
     one.store
         .log(&shift, &nick("Jo"), give("blanket", 1, "dunes-north"))
         .unwrap();
+    // The tablet's first entry in the shift starts its log (its creation
+    // and the entry) and links it from the shift (one change).
+    let log = only_tablet_log(&one.store);
+    let bytes = one.store.changes_since(&log, &[]).unwrap();
+    assert_eq!(two.store.import(&log, &bytes).unwrap().changes_new, 2);
+    assert_eq!(two.store.import(&log, &bytes).unwrap().changes_new, 0);
     let doc = maraude_store::document_id(shift.as_uuid());
     let bytes = one.store.changes_since(&doc, &[]).unwrap();
     assert_eq!(two.store.import(&doc, &bytes).unwrap().changes_new, 1);
