@@ -7,10 +7,12 @@
 //                        [--item blanket] [--quantity 2] [--by Nour]
 //
 // The device's credential comes from MARAUDE_CREDENTIAL, never an argument
-// (arguments show in `ps`). `find` prints the shift document's entries as
-// JSON; `log` prints them too, then adds a distribution entry as the Rust
-// core writes one and waits until the server holds it, printing
-// {"entries": [...], "logged": {...}}.
+// (arguments show in `ps`). `find` prints the shift's entries as JSON:
+// those of each tablet's log, which the shift document links to under
+// `logs` (tablet → log's UUID, which names its document), and those
+// written in the shift document itself; `log` prints them too, then adds a
+// distribution entry to the shift document as the Rust core writes one and
+// waits until the server holds it, printing {"entries": [...], "logged": {...}}.
 //
 // Exit codes: 0 done; 1 failed; 2 bad usage; 3 the server answered that
 // the document is unavailable to this device; 4 no answer in time.
@@ -22,7 +24,7 @@
 
 import { parseArgs } from "node:util";
 import { webcrypto } from "node:crypto";
-import { Repo, ImmutableString } from "@automerge/automerge-repo";
+import { Repo, ImmutableString, interpretAsDocumentId } from "@automerge/automerge-repo";
 import { WebSocketClientAdapter } from "@automerge/automerge-repo-network-websocket";
 
 const UNAVAILABLE = 3;
@@ -114,11 +116,43 @@ function asScalars(value) {
   return value;
 }
 
+/** A document's entries; the map key is an entry's id. */
 function entriesOf(doc) {
   const entries = JSON.parse(JSON.stringify(doc.entries ?? {}));
-  return Object.values(entries).sort((a, b) =>
-    a.at === b.at ? a.id.localeCompare(b.id) : a.at.localeCompare(b.at),
-  );
+  return Object.entries(entries).map(([id, entry]) => ({ id, ...entry }));
+}
+
+function byTime(a, b) {
+  return a.at === b.at ? a.id.localeCompare(b.id) : a.at.localeCompare(b.at);
+}
+
+/** The document a record's UUID names: its 16 bytes, bs58check-encoded. */
+function documentOf(uuid) {
+  const hex = uuid.replaceAll("-", "");
+  return interpretAsDocumentId(Uint8Array.from(hex.match(/../g), (h) => parseInt(h, 16)));
+}
+
+async function find(repo, documentId) {
+  try {
+    return await repo.find(documentId, { signal: AbortSignal.timeout(WAIT_MS) });
+  } catch (e) {
+    if (/unavailable/i.test(e.message)) {
+      fail(`document ${documentId} is unavailable to this device`, UNAVAILABLE);
+    }
+    if (e.name === "TimeoutError" || e.name === "AbortError") {
+      fail(`no answer for document ${documentId} within ${WAIT_MS / 1000} s`, TIMEOUT);
+    }
+    fail(`cannot find document ${documentId}: ${e.message}`);
+  }
+}
+
+/** The shift's entries: its tablets' logs', and its own. */
+async function shiftEntries(repo, shift) {
+  const all = entriesOf(shift);
+  for (const log of Object.values(shift.logs ?? {})) {
+    all.push(...entriesOf((await find(repo, documentOf(String(log)))).doc()));
+  }
+  return all.sort(byTime);
 }
 
 function sameHeads(a = [], b = []) {
@@ -158,20 +192,8 @@ socketUrl.searchParams.set("ticket", await ticket(opts.server));
 const adapter = new WebSocketClientAdapter(socketUrl.toString(), 10 * WAIT_MS);
 const repo = new Repo({ network: [adapter], peerId: `device-${opts.device}` });
 
-let handle;
-try {
-  handle = await repo.find(opts.document, { signal: AbortSignal.timeout(WAIT_MS) });
-} catch (e) {
-  if (/unavailable/i.test(e.message)) {
-    fail(`document ${opts.document} is unavailable to this device`, UNAVAILABLE);
-  }
-  if (e.name === "TimeoutError" || e.name === "AbortError") {
-    fail(`no answer for document ${opts.document} within ${WAIT_MS / 1000} s`, TIMEOUT);
-  }
-  fail(`cannot find document ${opts.document}: ${e.message}`);
-}
-
-const entries = entriesOf(handle.doc());
+const handle = await find(repo, opts.document);
+const entries = await shiftEntries(repo, handle.doc());
 let output = { entries };
 if (mode === "log") {
   const quantity = Number(opts.quantity);

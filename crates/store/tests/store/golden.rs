@@ -105,4 +105,28 @@ fn a_store_written_by_version_1_still_opens_and_reads_the_same() {
     let mut store = Store::open(&copy, &passphrase()).unwrap();
     store.rebuild_index().unwrap();
     assert_eq!(store.index_dump().unwrap(), index);
+
+    // Its entries live in the shift document (before tablet logs): one is
+    // still corrected there, and a new one goes to this tablet's log; the
+    // night counts both.
+    let blankets = store
+        .entries(&shift.id)
+        .unwrap()
+        .into_iter()
+        .find(|e| !e.is_voided() && e.content.kind().as_str() == "distribution")
+        .unwrap();
+    let edit = maraude_core::entry::EntryEdit {
+        at: blankets.at,
+        place: blankets.place.clone(),
+        content: give("blanket", 4, "dunes-north").content,
+    };
+    store.edit_entry(&blankets.id, &nick("Mira"), edit).unwrap();
+    store
+        .log(&shift.id, &nick("Jo"), give("blanket", 2, "dunes-north"))
+        .unwrap();
+    let r = store.night_report(&shift.id, Lang::En).unwrap();
+    assert_eq!(r.distributed("blanket"), 4 + 2);
+    let index = store.index_dump().unwrap();
+    store.rebuild_index().unwrap();
+    assert_eq!(store.index_dump().unwrap(), index);
 }
