@@ -492,7 +492,32 @@ fn an_entry_is_stored_under_its_id_without_repeating_it() {
     let entries = doc.entries_obj().unwrap();
     let obj = json::child_id(doc.automerge_ref(), &entries, &e.id.to_string()).unwrap();
     assert!(doc.automerge_ref().get(&obj, "id").unwrap().is_none());
+    // Nobody counted who received the blankets: no composition either.
+    assert!(
+        doc.automerge_ref()
+            .get(&obj, "composition")
+            .unwrap()
+            .is_none()
+    );
     assert_eq!(doc.entry(&e.id).unwrap(), e);
+    // A correction that counts them writes one.
+    let counted = Composition {
+        women: 1,
+        children: 1,
+        ..Default::default()
+    };
+    let mut content = e.content.clone();
+    if let EntryContent::Distribution { composition, .. } = &mut content {
+        *composition = counted;
+    }
+    let edit = EntryEdit {
+        at: e.at,
+        place: e.place.clone(),
+        content: content.clone(),
+    };
+    doc.edit(&e.id, edit, &doc.shift().unwrap(), &a, &author("Mira", tab))
+        .unwrap();
+    assert_eq!(doc.entry(&e.id).unwrap().content, content);
 
     let older = blanket(1).into_entry(&a, &author("Jo", tab)).unwrap();
     let mut with_id = serde_json::to_value(&older).unwrap();
