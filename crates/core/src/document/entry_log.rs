@@ -200,7 +200,7 @@ fn read_entry(
     Ok(entry)
 }
 
-fn write_entry<D: EntryLog + ?Sized>(
+fn write_entry<D: EntryLog>(
     doc: &mut D,
     id: &EntryId,
     old: &Entry,
