@@ -27,16 +27,12 @@ pub trait EntryLog: Document {
 
     /// Every entry, voided ones included, in time order.
     fn entries(&self) -> Result<Vec<Entry>, DocumentError> {
-        // The whole map read at once: a fresh device indexes a season of
-        // them, and one pass is faster than a lookup per entry.
         let entries = self.entries_obj()?;
-        let Value::Object(all) = json::read_json(self.automerge_ref(), &entries)? else {
-            unreachable!("entries_obj is a map");
-        };
-        let mut out = all
-            .into_iter()
-            .map(|(key, fields)| entry_from(key, fields, Self::TYPE))
-            .collect::<Result<Vec<Entry>, _>>()?;
+        let doc = self.automerge_ref();
+        let mut out = Vec::new();
+        for key in automerge::ReadDoc::keys(doc, &entries) {
+            out.push(read_entry(doc, &entries, &key, Self::TYPE)?);
+        }
         out.sort_by_key(|e: &Entry| (e.at, e.id));
         Ok(out)
     }
@@ -189,13 +185,10 @@ fn read_entry(
     kind: &'static str,
 ) -> Result<Entry, DocumentError> {
     let obj = json::child_id(doc, entries, key)?;
-    entry_from(key.to_string(), json::read_json(doc, &obj)?, kind)
-}
-
-/// The entry stored under `key` with these fields.
-fn entry_from(key: String, mut fields: Value, kind: &'static str) -> Result<Entry, DocumentError> {
+    let mut fields = json::read_json(doc, &obj)?;
     if let Value::Object(m) = &mut fields {
-        m.entry("id").or_insert_with(|| Value::String(key.clone()));
+        m.entry("id")
+            .or_insert_with(|| Value::String(key.to_string()));
     }
     let entry: Entry = from_json(kind, fields)?;
     if entry.id.to_string() != key {
