@@ -8,9 +8,10 @@
 //
 // The device's credential comes from MARAUDE_CREDENTIAL, never an argument
 // (arguments show in `ps`). `find` prints the shift's entries as JSON:
-// those of each tablet's log, which the shift document links to under
-// `logs` (tablet → log's UUID, which names its document), and those
-// written in the shift document itself; `log` prints them too, then adds a
+// those written in the shift document itself (by the tablet that started
+// the shift), and those of each other tablet's log, which the shift
+// document links to under `logs` (tablet → log's UUID, which names its
+// document); `log` prints them too, then adds a
 // distribution entry to the shift document as the Rust core writes one and
 // waits until the server holds it, printing {"entries": [...], "logged": {...}}.
 //
@@ -146,11 +147,15 @@ async function find(repo, documentId) {
   }
 }
 
-/** The shift's entries: its tablets' logs', and its own. */
+/**
+ * The shift's entries: its own (those of the tablet that started it, whose
+ * `logs` entry is the shift itself) and its other tablets' logs'.
+ */
 async function shiftEntries(repo, shift) {
   const all = entriesOf(shift);
-  for (const log of Object.values(shift.logs ?? {})) {
-    all.push(...entriesOf((await find(repo, documentOf(String(log)))).doc()));
+  for (const log of Object.values(shift.logs ?? {}).map(String)) {
+    if (log === String(shift.id)) continue;
+    all.push(...entriesOf((await find(repo, documentOf(log))).doc()));
   }
   return all.sort(byTime);
 }

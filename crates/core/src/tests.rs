@@ -418,18 +418,25 @@ fn an_entry_keeps_its_times_to_the_second() {
     assert_eq!(e.at.to_rfc3339(), "2026-11-23T20:24:41+00:00");
 }
 
-/// Each tablet logs in its own log of the shift; a lead corrects, on their
-/// tablet, an entry of another tablet's log; both logs merge.
+/// The tablet that started the shift logs in the shift document; each
+/// teammate's tablet in its own log, which the shift links to. A lead
+/// corrects, on their tablet, an entry of another tablet's log; it merges.
 #[test]
-fn each_tablet_logs_in_its_own_log_and_a_lead_corrects_anothers() {
+fn the_starting_tablet_logs_in_the_shift_and_each_teammate_in_its_own_log() {
     use crate::document::TabletLogDoc;
     use crate::shift::TabletLog;
     let a = calais();
-    let (tab1, tab2) = (DeviceId::new(), DeviceId::new());
+    let (tab1, tab2, tab3) = (DeviceId::new(), DeviceId::new(), DeviceId::new());
     let mut shift_doc = new_shift(&a, tab1);
     let shift = shift_doc.shift().unwrap();
+    shift_doc
+        .log(
+            &blanket(1).into_entry(&a, &author("Mira", tab1)).unwrap(),
+            &shift,
+        )
+        .unwrap();
     let mut logs = Vec::new();
-    for (tab, who) in [(tab1, "Mira"), (tab2, "Jo")] {
+    for (tab, who) in [(tab2, "Jo"), (tab3, "Sam")] {
         let log = TabletLog::new(&shift, tab);
         let mut doc = TabletLogDoc::create(&log, &tab).unwrap();
         doc.log(
@@ -439,18 +446,21 @@ fn each_tablet_logs_in_its_own_log_and_a_lead_corrects_anothers() {
         .unwrap();
         shift_doc.add_log(&tab, &log.id).unwrap();
         assert_eq!(doc.tablet_log().unwrap(), log);
-        logs.push(doc);
+        logs.push((log.id, doc));
     }
-    assert_eq!(shift_doc.logs().unwrap().len(), 2);
+    let found = shift_doc.logs().unwrap();
+    assert_eq!(found[&tab1], *shift.id.as_uuid(), "the shift itself");
+    assert_eq!(found[&tab2], *logs[0].0.as_uuid());
+    assert_eq!(found[&tab3], *logs[1].0.as_uuid());
     assert_eq!(
         reload(&mut shift_doc, &tab1).shift().unwrap(),
         shift,
         "the links are not fields of the shift"
     );
 
-    // The lead, on tablet 2, holds a copy of tablet 1's log and corrects it
-    // while tablet 1 logs one more.
-    let bytes = logs[0].save();
+    // The lead, on tablet 2, holds a copy of tablet 3's log and corrects it
+    // while tablet 3 logs one more.
+    let bytes = logs[1].1.save();
     let mut copy = TabletLogDoc::load([bytes.as_slice()], &tab2).unwrap();
     let first = copy.entries().unwrap()[0].clone();
     let edit = EntryEdit {
@@ -460,19 +470,21 @@ fn each_tablet_logs_in_its_own_log_and_a_lead_corrects_anothers() {
     };
     copy.edit(&first.id, edit, &shift, &a, &author("Lead", tab2))
         .unwrap();
-    logs[0]
+    logs[1]
+        .1
         .log(
-            &blanket(1).into_entry(&a, &author("Mira", tab1)).unwrap(),
+            &blanket(1).into_entry(&a, &author("Sam", tab3)).unwrap(),
             &shift,
         )
         .unwrap();
-    logs[0].automerge().merge(copy.automerge()).unwrap();
+    logs[1].1.automerge().merge(copy.automerge()).unwrap();
 
-    let mut all: Vec<_> = logs.iter().flat_map(|l| l.entries().unwrap()).collect();
+    let mut all = shift_doc.entries().unwrap();
+    all.extend(logs.iter().flat_map(|(_, l)| l.entries().unwrap()));
     all.sort_by_key(|e| e.at);
     let report = NightReport::build(&a, &shift, &all, &[], Lang::En);
-    assert_eq!(report.distributed("blanket"), 3 + 1 + 2);
-    let corrected = logs[0].entry(&first.id).unwrap();
+    assert_eq!(report.distributed("blanket"), 1 + 2 + 3 + 1);
+    let corrected = logs[1].1.entry(&first.id).unwrap();
     assert_eq!(corrected.history.len(), 1);
     assert_eq!(corrected.history[0].by.as_str(), "Lead");
 }

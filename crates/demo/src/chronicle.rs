@@ -12,14 +12,14 @@ use maraude_core::antenna::{Antenna, PlaceKind, Role};
 use maraude_core::case::{
     AgeGroup, CaseAction, CaseKind, CaseRequest, NewCase, Outcome, Person, Vulnerability,
 };
-use maraude_core::document::{AnyDocument, CaseDoc, EntryLog, ShiftDoc, TabletLogDoc};
+use maraude_core::document::{AnyDocument, CaseDoc, EntryLog, ShiftDoc};
 use maraude_core::entry::{
     Author, Composition, EntryContent, EntryEdit, IncidentType, Need, NewEntry, Quantity, Service,
     Urgency,
 };
 use maraude_core::ids::{CaseId, DeviceId, ItemId, Nickname, PlaceId};
 use maraude_core::limits::{MAX_PEOPLE, MAX_QUANTITY};
-use maraude_core::shift::{NewShift, Shift, ShiftEnd, ShiftKind, Stock, TabletLog};
+use maraude_core::shift::{NewShift, Shift, ShiftEnd, ShiftKind, Stock};
 use maraude_core::{DocumentError, Invalid};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -222,13 +222,11 @@ impl<'a> Chronicle<'a> {
         let mut doc = ShiftDoc::create(&shift, &self.device)?;
         self.follow_up(&shift)?;
 
-        // The antenna's one tablet logs the shift in its log of it.
-        let tablet_log = TabletLog::new(&shift, self.device);
-        let mut log = TabletLogDoc::create(&tablet_log, &self.device)?;
-        doc.add_log(&self.device, &tablet_log.id)?;
+        // The antenna's one tablet started the shift: it logs in the shift
+        // document itself.
         let mut logged = Vec::with_capacity(planned.len());
         for p in planned {
-            logged.push(self.log(&mut log, &shift, &team, p)?);
+            logged.push(self.log(&mut doc, &shift, &team, p)?);
         }
 
         let mut distributed = Stock::new();
@@ -267,7 +265,6 @@ impl<'a> Chronicle<'a> {
             self.totals.add_entry(&l.content, l.voided, l.edited);
         }
         self.documents.push(AnyDocument::Shift(doc));
-        self.documents.push(AnyDocument::TabletLog(log));
         Ok(())
     }
 
@@ -450,7 +447,7 @@ impl<'a> Chronicle<'a> {
     /// it out or correct it, as a tired volunteer sometimes must.
     fn log(
         &mut self,
-        doc: &mut TabletLogDoc,
+        doc: &mut ShiftDoc,
         shift: &Shift,
         team: &[Nickname],
         p: Planned,

@@ -16,10 +16,10 @@ use std::time::{Duration, Instant};
 use automerge::ChangeHash;
 use chrono::{TimeZone, Utc};
 use maraude_core::antenna::{Antenna, Place, PlaceKind};
-use maraude_core::document::{AntennaDoc, Document, EntryLog, ShiftDoc, TabletLogDoc};
+use maraude_core::document::{AntennaDoc, Document, EntryLog, ShiftDoc};
 use maraude_core::entry::{Author, EntryContent, NewEntry, Quantity};
 use maraude_core::ids::{DeviceId, Nickname};
-use maraude_core::shift::{NewShift, ShiftKind, TabletLog};
+use maraude_core::shift::{NewShift, ShiftKind};
 use maraude_store::{ChunkWrite, Passphrase, Store, document_id};
 use samod_core::{CompactionHash, StorageKey};
 
@@ -132,9 +132,6 @@ fn season(shifts: usize) -> (Antenna, Vec<ChunkWrite>) {
         .into_shift(&antenna, Utc::now())
         .expect("a valid shift");
         let mut doc = ShiftDoc::create(&shift, &device).expect("a shift document");
-        let log = TabletLog::new(&shift, device);
-        let mut log_doc = TabletLogDoc::create(&log, &device).expect("a tablet log");
-        doc.add_log(&device, &log.id).expect("linked");
         for i in 0..ENTRIES_PER_SHIFT {
             n = n.wrapping_mul(31).wrapping_add(17) % 10_007;
             let at = start + chrono::Duration::minutes(i as i64);
@@ -167,10 +164,10 @@ fn season(shifts: usize) -> (Antenna, Vec<ChunkWrite>) {
             }
             .into_entry(&antenna, &author)
             .expect("a valid entry");
-            log_doc.log(&entry, &shift).expect("logged");
+            // One tablet, which started the shift: it logs in the shift.
+            doc.log(&entry, &shift).expect("logged");
         }
         puts.push(snapshot(*shift.id.as_uuid(), &mut doc));
-        puts.push(snapshot(*log.id.as_uuid(), &mut log_doc));
     }
     (antenna, puts)
 }

@@ -8,7 +8,7 @@ use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 use maraude_core::antenna::Antenna;
 use maraude_core::case::Case;
 use maraude_core::entry::{Composition, Entry, EntryKind};
-use maraude_core::ids::{CaseId, DeviceId, ShiftId, TabletLogId};
+use maraude_core::ids::{CaseId, DeviceId, ShiftId};
 use maraude_core::report::{CaseSummary, PeriodRow, ShiftSummary, TallyRow};
 use maraude_core::shift::{Filing, Shift, ShiftKind, TabletLog};
 use rusqlite::{Connection, OptionalExtension, Row, params};
@@ -123,6 +123,27 @@ pub(crate) fn put_shift_with_entries(
 ) -> Result<(), StoreError> {
     put_shift(conn, shift)?;
     put_log_entries(conn, &shift.filing(), &shift.id.to_string(), entries)
+}
+
+/// Where each tablet's entries of `shift` are, as the shift document
+/// lists them: the shift itself for the tablet that started it.
+pub(crate) fn put_logs(
+    conn: &Connection,
+    shift: &Shift,
+    logs: &std::collections::BTreeMap<DeviceId, uuid::Uuid>,
+) -> Result<(), StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "INSERT OR REPLACE INTO tablet_logs (id, shift, device, date) VALUES (?1, ?2, ?3, ?4)",
+    )?;
+    for (device, log) in logs {
+        stmt.execute(params![
+            log.to_string(),
+            shift.id.to_string(),
+            device.to_string(),
+            day(shift.date)
+        ])?;
+    }
+    Ok(())
 }
 
 /// A tablet log and its entries.
@@ -273,12 +294,14 @@ pub(crate) fn where_is_entry(
         .optional()?)
 }
 
-/// This tablet's log of `shift`, once it logged there.
+/// The record whose document holds this tablet's entries of `shift`: the
+/// shift itself if this tablet started it, else its tablet log once it
+/// logged there.
 pub(crate) fn tablet_log_of(
     conn: &Connection,
     shift: &ShiftId,
     device: &DeviceId,
-) -> Result<Option<TabletLogId>, StoreError> {
+) -> Result<Option<uuid::Uuid>, StoreError> {
     let id: Option<String> = conn
         .prepare_cached(
             "SELECT id FROM tablet_logs WHERE shift = ?1 AND device = ?2 ORDER BY id LIMIT 1",

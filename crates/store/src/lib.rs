@@ -293,6 +293,7 @@ impl Store {
             let mut doc = ShiftDoc::create(&shift, &ctx.device)?;
             save_document(tx, shift.id.as_uuid(), &mut doc, &[])?;
             index::put_shift(tx, &shift)?;
+            index::put_logs(tx, &shift, &doc.logs()?)?;
             list_in_antenna(tx, ctx, |a| {
                 a.add_shift(
                     shift.id,
@@ -963,17 +964,28 @@ impl EntryChange<'_> {
     }
 }
 
-/// Log `entry` in this tablet's log of `shift`. The tablet's first entry
-/// in a shift starts its log, which the shift document links to.
+/// Log `entry` where this tablet logs `shift`'s entries: the shift
+/// document if it started the shift, else its own tablet log, which its
+/// first entry there starts and the shift document links to.
 fn log_entry(tx: &Connection, ctx: &mut Ctx, shift: &ShiftId, entry: &Entry) -> Result<()> {
     let shift = index::shift(tx, shift)?.ok_or_else(missing_shift(shift))?;
     let device = ctx.device;
     let log = match index::tablet_log_of(tx, &shift.id, &device)? {
+        Some(log) if log == *shift.id.as_uuid() => {
+            change_document(
+                tx,
+                ctx,
+                &log,
+                missing_shift(&shift.id),
+                |d: &mut ShiftDoc| d.log(entry, &shift),
+            )?;
+            log
+        }
         Some(log) => {
             change_document(
                 tx,
                 ctx,
-                log.as_uuid(),
+                &log,
                 missing_log(&entry.id),
                 |d: &mut TabletLogDoc| d.log(entry, &shift),
             )?;
@@ -992,7 +1004,7 @@ fn log_entry(tx: &Connection, ctx: &mut Ctx, shift: &ShiftId, entry: &Entry) -> 
                 missing_shift(&shift.id),
                 |d: &mut ShiftDoc| d.add_log(&device, &log.id),
             )?;
-            log.id
+            *log.id.as_uuid()
         }
     };
     index::put_entry(tx, &shift.filing(), &log.to_string(), entry)
@@ -1100,6 +1112,7 @@ fn merge(
             check_antenna(&doc, s.antenna, ctx)?;
             append(tx, &doc, d, &before, "shift", &record_text)?;
             index::put_shift_with_entries(tx, &s, &d.entries()?)?;
+            index::put_logs(tx, &s, &d.logs()?)?;
         }
         AnyDocument::TabletLog(d) => {
             let l = d.tablet_log()?;

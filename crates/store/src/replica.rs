@@ -254,6 +254,7 @@ fn index_rows(
             check_record(doc, s.id.as_uuid())?;
             check_antenna(doc, s.antenna, ctx)?;
             index::put_shift_with_entries(tx, &s, &entries)?;
+            index::put_logs(tx, &s, &d.logs()?)?;
             ("shift", *s.id.as_uuid(), s.antenna)
         }
         AnyDocument::TabletLog(d) => {

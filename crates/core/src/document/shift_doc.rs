@@ -9,12 +9,20 @@ use crate::antenna::Antenna;
 use crate::error::DocumentError;
 use crate::ids::{DeviceId, TabletLogId};
 use crate::shift::{Shift, ShiftEnd};
+use uuid::Uuid;
 
 const KIND: &str = "shift";
 
-/// One shift's document: its fields, the tablet logs its entries are in
-/// (`logs`: tablet → log), and `entries` for entries written in the shift
-/// document itself (older versions, other automerge-repo clients).
+/// One shift's document: its fields, where each tablet's entries are
+/// (`logs`: tablet → the record whose document holds them), and `entries`:
+/// those of the tablet that started the shift, and those older versions
+/// or other automerge-repo clients wrote there.
+///
+/// The tablet that starts a shift logs in the shift document itself:
+/// most shifts have one tablet, and a document fewer per shift is a
+/// request, a snapshot and a commit fewer for every device that syncs it.
+/// Its teammates' tablets each log in a [`super::TabletLogDoc`], so that
+/// nobody is sent back their own entries (see ARCHITECTURE.md).
 #[derive(Debug)]
 pub struct ShiftDoc(AutoCommit);
 
@@ -48,7 +56,10 @@ impl ShiftDoc {
         let mut fields = to_json(shift);
         if let Value::Object(m) = &mut fields {
             m.insert("entries".into(), Value::Object(Default::default()));
-            m.insert("logs".into(), Value::Object(Default::default()));
+            m.insert(
+                "logs".into(),
+                serde_json::json!({ device.to_string(): shift.id.to_string() }),
+            );
         }
         let mut doc = new_document(KIND, device, &fields)?;
         doc.commit();
@@ -62,9 +73,10 @@ impl ShiftDoc {
         )
     }
 
-    /// The tablet logs of this shift, by tablet: where an automerge-repo
-    /// client finds the shift's entries (see [`super::TabletLogDoc`]).
-    pub fn logs(&self) -> Result<BTreeMap<DeviceId, TabletLogId>, DocumentError> {
+    /// Where each tablet's entries of this shift are: the shift's own id
+    /// for the tablet that started it, its tablet log's for the others.
+    /// How an automerge-repo client finds the entries.
+    pub fn logs(&self) -> Result<BTreeMap<DeviceId, Uuid>, DocumentError> {
         let Ok(logs) = json::child_id(&self.0, &ROOT, "logs") else {
             return Ok(BTreeMap::new()); // a shift document of an older version
         };

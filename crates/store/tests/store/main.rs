@@ -108,16 +108,3 @@ pub fn puts_of(from: &Store) -> Vec<ChunkWrite> {
     }
     out
 }
-
-/// The one tablet log `store` holds (tests where a single tablet logged).
-pub fn only_tablet_log(store: &Store) -> maraude_store::DocumentId {
-    let logs: Vec<_> = store
-        .documents()
-        .unwrap()
-        .into_iter()
-        .filter(|(_, kind)| kind == "tablet_log")
-        .map(|(doc, _)| doc)
-        .collect();
-    assert_eq!(logs.len(), 1, "{logs:?}");
-    logs[0].clone()
-}

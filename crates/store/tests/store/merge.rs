@@ -1,4 +1,5 @@
 use maraude_core::Lang;
+use maraude_core::entry::EntryEdit;
 use maraude_store::Store;
 
 use super::*;
@@ -49,6 +50,57 @@ fn two_tablets_logging_blankets_offline_sum_after_sync() {
     );
 }
 
+/// The tablet that started the shift logs in the shift document; a
+/// teammate's first entry starts its own tablet log, linked from the
+/// shift; a lead's correction, on the first tablet, of the teammate's
+/// entry goes to the teammate's log, and both tablets end the same.
+#[test]
+fn a_teammate_logs_in_its_own_log_and_a_correction_goes_where_the_entry_is() {
+    let kinds = |s: &Store| {
+        let mut k: Vec<String> = s.documents().unwrap().into_iter().map(|(_, k)| k).collect();
+        k.sort();
+        k
+    };
+    let mut one = calais();
+    let shift = night_shift(&mut one.store);
+    let mut two = second_tablet(&one);
+    one.store
+        .log(&shift, &nick("Jo"), give("blanket", 1, "dunes-north"))
+        .unwrap();
+    assert_eq!(kinds(&one.store), ["antenna", "shift"], "no log of its own");
+    let theirs = two
+        .store
+        .log(&shift, &nick("Sam"), give("blanket", 2, "dunes-north"))
+        .unwrap();
+    two.store
+        .log(&shift, &nick("Sam"), give("tea_coffee", 4, "dunes-north"))
+        .unwrap();
+    assert_eq!(kinds(&two.store), ["antenna", "shift", "tablet_log"]);
+    sync_one_way(&two.store, &mut one.store);
+
+    let edit = EntryEdit {
+        at: theirs.at,
+        place: theirs.place.clone(),
+        content: give("blanket", 5, "dunes-north").content,
+    };
+    one.store
+        .edit_entry(&theirs.id, &nick("Mira"), edit)
+        .unwrap();
+    assert_eq!(kinds(&one.store), ["antenna", "shift", "tablet_log"]);
+    sync_one_way(&one.store, &mut two.store);
+    sync_one_way(&two.store, &mut one.store);
+    for s in [&one.store, &two.store] {
+        let report = s.night_report(&shift, Lang::En).unwrap();
+        assert_eq!(report.distributed("blanket"), 1 + 5);
+        assert_eq!(report.distributed("tea_coffee"), 4);
+        assert_eq!(s.entry(&theirs.id).unwrap().history.len(), 1);
+    }
+    assert_eq!(
+        one.store.index_dump().unwrap(),
+        two.store.index_dump().unwrap()
+    );
+}
+
 #[test]
 fn importing_the_same_changes_twice_changes_nothing() {
     let mut one = calais();
@@ -57,12 +109,6 @@ fn importing_the_same_changes_twice_changes_nothing() {
     one.store
         .log(&shift, &nick("Jo"), give("blanket", 1, "dunes-north"))
         .unwrap();
-    // The tablet's first entry in the shift starts its log (its creation
-    // and the entry) and links it from the shift (one change).
-    let log = only_tablet_log(&one.store);
-    let bytes = one.store.changes_since(&log, &[]).unwrap();
-    assert_eq!(two.store.import(&log, &bytes).unwrap().changes_new, 2);
-    assert_eq!(two.store.import(&log, &bytes).unwrap().changes_new, 0);
     let doc = maraude_store::document_id(shift.as_uuid());
     let bytes = one.store.changes_since(&doc, &[]).unwrap();
     assert_eq!(two.store.import(&doc, &bytes).unwrap().changes_new, 1);

@@ -4,7 +4,7 @@
 //! hides (then compacts away) a chunk samod wrote.
 
 use maraude_core::ids::DeviceId;
-use maraude_store::{ChunkWrite, Passphrase, Store};
+use maraude_store::{ChunkWrite, Passphrase, Store, document_id};
 use samod_core::{CompactionHash, StorageKey};
 
 use super::{TempStore, calais, give, nick, night_shift, puts_of};
@@ -31,18 +31,14 @@ fn samod_puts_index_what_they_bring_and_an_empty_store_fills_from_them() {
         .unwrap();
     let mut two = empty_store_of(&one.store);
     let applied = two.store.apply_chunks(puts_of(&one.store)).unwrap();
-    assert_eq!(
-        applied.indexed.len(),
-        3,
-        "the antenna, the shift and the tablet's log of it"
-    );
+    assert_eq!(applied.indexed.len(), 2, "the antenna and the shift");
     assert!(applied.quarantined.is_empty());
     assert_eq!(
         two.store.index_dump().unwrap(),
         one.store.index_dump().unwrap()
     );
     assert_eq!(two.store.entries(&shift).unwrap().len(), 1);
-    assert!(two.store.changed_for("server-x").unwrap().len() == 3);
+    assert!(two.store.changed_for("server-x").unwrap().len() == 2);
 }
 
 #[test]
@@ -130,8 +126,8 @@ fn samod_storing_again_what_it_loaded_derives_no_row_again_but_a_new_change_does
     two.store.apply_chunks(puts_of(&one.store)).unwrap();
     let indexed = two.store.index_dump().unwrap();
 
-    // samod loads the tablet's log of the shift and compacts it.
-    let doc = super::only_tablet_log(&two.store);
+    // samod loads the shift and compacts it.
+    let doc = document_id(shift.as_uuid());
     let heads = two.store.heads(&doc).unwrap();
     let old_keys: Vec<String> = two
         .store
@@ -165,7 +161,7 @@ fn samod_storing_again_what_it_loaded_derives_no_row_again_but_a_new_change_does
         .log(&shift, &nick("Jo"), give("tea_coffee", 2, "dunes-north"))
         .unwrap();
     let applied = two.store.apply_chunks(puts_of(&one.store)).unwrap();
-    assert_eq!(applied.indexed, vec![doc], "only the tablet log changed");
+    assert_eq!(applied.indexed, vec![doc], "only the shift changed");
     assert_eq!(two.store.entries(&shift).unwrap().len(), 13);
     assert_eq!(
         two.store.index_dump().unwrap(),
