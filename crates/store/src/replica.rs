@@ -15,7 +15,7 @@
 
 use automerge::ChangeHash;
 use maraude_core::access::Subject;
-use maraude_core::document::{AnyDocument, Document, EntryLog, ShiftDoc, TabletLogDoc};
+use maraude_core::document::{AnyDocument, Document, EntryLog, TabletLogDoc};
 use maraude_core::ids::DeviceId;
 use rusqlite::{Connection, OptionalExtension, params};
 use samod_core::{CompactionHash, DocumentId};
@@ -190,29 +190,20 @@ fn recorded(conn: &Connection, doc: &DocumentId) -> Result<Option<(String, Strin
         .optional()?)
 }
 
-/// Load a stored document as its kind. Tablet logs and shift documents,
-/// the most and the largest, are loaded as such (`load` checks their
-/// header), so that their entries are read once, for the rows, where
-/// `AnyDocument::load` would read them all once more to check them. A
-/// document the index knows as another kind, or whose header says so, goes
-/// through `AnyDocument::load` and its checks and errors.
+/// Load a stored document as the kind its root says, once. Shift
+/// documents and tablet logs, the most and the largest, are not read in
+/// full here: `index_rows` reads their entries for the rows, which checks
+/// them, where `AnyDocument::load` would read them all once more. The
+/// others are small and read in full (`read_all`), as their checks.
 fn load_document(
     stored: &[(String, Vec<u8>)],
     device: &DeviceId,
-    known_kind: Option<&str>,
 ) -> Result<AnyDocument, StoreError> {
-    let chunks = || stored.iter().map(|(_, d)| d.as_slice());
-    if matches!(known_kind, None | Some(TabletLogDoc::TYPE))
-        && let Ok(log) = TabletLogDoc::load(chunks(), device)
-    {
-        return Ok(AnyDocument::TabletLog(log));
+    let any = AnyDocument::load_unread(stored.iter().map(|(_, d)| d.as_slice()), device)?;
+    if !matches!(any, AnyDocument::Shift(_) | AnyDocument::TabletLog(_)) {
+        any.read_all()?;
     }
-    if matches!(known_kind, None | Some(ShiftDoc::TYPE))
-        && let Ok(shift) = ShiftDoc::load(chunks(), device)
-    {
-        return Ok(AnyDocument::Shift(shift));
-    }
-    Ok(AnyDocument::load(chunks(), device)?)
+    Ok(any)
 }
 
 fn index_rows(
@@ -223,11 +214,7 @@ fn index_rows(
     unchanged: Unchanged,
 ) -> Result<Reindexed, StoreError> {
     let recorded = recorded(tx, doc)?;
-    let mut any = load_document(
-        stored,
-        &ctx.device,
-        recorded.as_ref().map(|(k, _)| k.as_str()),
-    )?;
+    let mut any = load_document(stored, &ctx.device)?;
     let heads = any.automerge().get_heads();
     // The rows of these heads are already there. A quarantined document
     // is derived again, which records why once more.

@@ -59,6 +59,18 @@ impl AnyDocument {
         chunks: I,
         device: &DeviceId,
     ) -> Result<Self, DocumentError> {
+        let this = Self::load_unread(chunks, device)?;
+        this.read_all()?;
+        Ok(this)
+    }
+
+    /// Load chunks as the kind the root's `type` says, checking only the
+    /// header: for a caller that reads the whole document next anyway (the
+    /// store's index), which is what checks it.
+    pub fn load_unread<'a, I: IntoIterator<Item = &'a [u8]>>(
+        chunks: I,
+        device: &DeviceId,
+    ) -> Result<Self, DocumentError> {
         let mut doc = AutoCommit::new();
         for chunk in chunks {
             doc.load_incremental(chunk)?;
@@ -67,7 +79,7 @@ impl AnyDocument {
             Some((automerge::Value::Scalar(s), _)) => s.as_str().unwrap_or_default().to_string(),
             _ => String::new(),
         };
-        let this = match kind.as_str() {
+        let mut this = match kind.as_str() {
             AntennaDoc::TYPE => Self::Antenna(AntennaDoc::from_automerge(doc)),
             ShiftDoc::TYPE => Self::Shift(ShiftDoc::from_automerge(doc)),
             TabletLogDoc::TYPE => Self::TabletLog(TabletLogDoc::from_automerge(doc)),
@@ -82,9 +94,14 @@ impl AnyDocument {
                 });
             }
         };
-        let mut this = this;
         check_header(this.automerge_ref(), this.type_name())?;
-        match &this {
+        this.automerge().set_actor(actor(device));
+        Ok(this)
+    }
+
+    /// Read every part of the document: an error says what is malformed.
+    pub fn read_all(&self) -> Result<(), DocumentError> {
+        match self {
             Self::Antenna(d) => {
                 d.antenna()?;
                 d.shifts()?;
@@ -103,8 +120,7 @@ impl AnyDocument {
                 d.case()?;
             }
         }
-        this.automerge().set_actor(actor(device));
-        Ok(this)
+        Ok(())
     }
 
     pub fn type_name(&self) -> &'static str {
