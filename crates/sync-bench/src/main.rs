@@ -55,7 +55,8 @@ OPTIONS:
     --quick        a smoke run: season of 3 x 200 entries, 10 devices at once
     --out FILE     also write the figures as JSON to FILE
     --trace        print every read crossing the proxy (about one per
-                   message) and the HTTP request and status lines
+                   message), its time since the start, and the HTTP
+                   request and status lines
     -h, --help     this help";
 
 #[derive(Debug, Clone, Copy)]

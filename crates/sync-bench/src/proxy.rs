@@ -26,14 +26,16 @@ impl Wire {
     }
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct Counters {
     up: AtomicU64,
     down: AtomicU64,
     connections: AtomicU64,
     /// Print each read (`--trace`): on loopback, with no delay, about one
-    /// per message, so where the bytes of a scenario go shows.
+    /// per message, so where the bytes of a scenario go shows, and when
+    /// (milliseconds since the proxy started), so where the time goes.
     trace: bool,
+    started: std::time::Instant,
 }
 
 #[derive(Debug)]
@@ -49,8 +51,11 @@ impl Proxy {
         let listener = TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
         let counters = Arc::new(Counters {
+            up: AtomicU64::new(0),
+            down: AtomicU64::new(0),
+            connections: AtomicU64::new(0),
             trace,
-            ..Counters::default()
+            started: std::time::Instant::now(),
         });
         let shared = counters.clone();
         tokio::spawn(async move {
@@ -86,13 +91,13 @@ async fn forward(device: TcpStream, upstream: TcpStream, counters: Arc<Counters>
         device_read,
         server_write,
         &counters.up,
-        counters.trace.then_some("up"),
+        counters.trace.then_some(("up", counters.started)),
     );
     let down = pump(
         server_read,
         device_write,
         &counters.down,
-        counters.trace.then_some("down"),
+        counters.trace.then_some(("down", counters.started)),
     );
     tokio::join!(up, down);
 }
@@ -101,7 +106,7 @@ async fn pump(
     mut from: impl AsyncRead + Unpin,
     mut to: impl AsyncWrite + Unpin,
     count: &AtomicU64,
-    trace: Option<&str>,
+    trace: Option<(&str, std::time::Instant)>,
 ) {
     let mut buffer = vec![0u8; 64 * 1024];
     loop {
@@ -109,8 +114,12 @@ async fn pump(
             Ok(0) | Err(_) => break,
             Ok(n) => {
                 count.fetch_add(n as u64, Ordering::Relaxed);
-                if let Some(way) = trace {
-                    eprintln!("    {way:>4} {n:>7} B  {}", http_line(&buffer[..n]));
+                if let Some((way, started)) = trace {
+                    let ms = started.elapsed().as_secs_f64() * 1000.0;
+                    eprintln!(
+                        "{ms:>10.1} ms {way:>4} {n:>7} B  {}",
+                        http_line(&buffer[..n])
+                    );
                 }
                 if to.write_all(&buffer[..n]).await.is_err() {
                     break;
