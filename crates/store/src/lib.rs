@@ -935,10 +935,12 @@ fn missing_shift(shift: &ShiftId) -> impl FnOnce() -> StoreError + '_ {
     || StoreError::NoSuchShift(shift.short())
 }
 
+/// A tablet log the index knows of but this store does not hold (a store
+/// restored from an older copy): the next sync brings it.
 fn missing_log(entry: &EntryId) -> impl FnOnce() -> StoreError + '_ {
     || {
         StoreError::BadDocument(format!(
-            "the document of entry {} is missing",
+            "the tablet log holding entry {} is not on this tablet yet: sync with the server or a teammate, then try again",
             entry.short()
         ))
     }
