@@ -19,8 +19,10 @@
 //!
 //! A caller (the store, the app) builds a [`entry::NewEntry`], turns it into
 //! an [`entry::Entry`] with [`entry::NewEntry::into_entry`] (validation
-//! against the antenna; nothing is written if it fails), and applies it to
-//! a [`document::ShiftDoc`]. The document's new Automerge changes are what
+//! against the antenna; nothing is written if it fails), and applies it,
+//! through [`document::EntryLog`], to the document where this tablet logs
+//! the shift: the [`document::ShiftDoc`] if it started the shift, else its
+//! [`document::TabletLogDoc`]. The document's new Automerge changes are what
 //! the caller persists and syncs. Reports ([`report`]) are computed from
 //! records, not from SQL, so the app, the CLI and the server agree.
 //!
