@@ -109,7 +109,10 @@ pub(crate) fn put_entry(
         r.shift.to_string(),
         ts(r.at),
         json(entry),
-        log
+        // NULL for an entry in the shift document itself, the most: a
+        // second copy of the shift's id in every row would cost the store
+        // 7% for nothing.
+        (log != r.shift.to_string()).then_some(log)
     ])?;
     Ok(())
 }
@@ -171,10 +174,19 @@ fn put_log_entries(
     log: &str,
     entries: &[Entry],
 ) -> Result<(), StoreError> {
-    for sql in [
-        "DELETE FROM entry_figures WHERE id IN (SELECT id FROM entry_bodies WHERE log = ?1)",
-        "DELETE FROM entry_bodies WHERE log = ?1",
-    ] {
+    let sql: [&str; 2] = if log == filed.shift.to_string() {
+        [
+            "DELETE FROM entry_figures WHERE id IN
+                (SELECT id FROM entry_bodies WHERE shift = ?1 AND log IS NULL)",
+            "DELETE FROM entry_bodies WHERE shift = ?1 AND log IS NULL",
+        ]
+    } else {
+        [
+            "DELETE FROM entry_figures WHERE id IN (SELECT id FROM entry_bodies WHERE log = ?1)",
+            "DELETE FROM entry_bodies WHERE log = ?1",
+        ]
+    };
+    for sql in sql {
         conn.prepare_cached(sql)?.execute(params![log])?;
     }
     for e in entries {
@@ -289,7 +301,7 @@ pub(crate) fn where_is_entry(
     entry: &str,
 ) -> Result<Option<(String, String)>, StoreError> {
     Ok(conn
-        .prepare_cached("SELECT shift, log FROM entry_bodies WHERE id = ?1")?
+        .prepare_cached("SELECT shift, coalesce(log, shift) FROM entry_bodies WHERE id = ?1")?
         .query_row(params![entry], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()?)
 }

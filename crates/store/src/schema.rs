@@ -173,15 +173,13 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE server_link ADD COLUMN last_sync_at TEXT;
     ALTER TABLE server_link ADD COLUMN last_sync_summary TEXT;
     ",
-    // 7: tablet logs. Each tablet logs a shift's entries in a document of
-    // its own (`tablet_logs`: which tablet, which shift, the shift's day for
-    // who may receive it); each entry row records the document it is in
-    // (`log`: a tablet log, or the shift itself for entries written in the
-    // shift document).
+    // 7: tablet logs. A teammate's tablet logs a shift's entries in a
+    // document of its own (`tablet_logs`: where each tablet logs which
+    // shift, the shift's day for who may receive it); each entry row
+    // records the tablet log it is in (`log`; NULL: the shift document).
     "
     ALTER TABLE entry_bodies ADD COLUMN log TEXT;
-    UPDATE entry_bodies SET log = shift;
-    CREATE INDEX entry_bodies_log ON entry_bodies(log);
+    CREATE INDEX entry_bodies_log ON entry_bodies(log) WHERE log IS NOT NULL;
     CREATE TABLE tablet_logs (
         id TEXT PRIMARY KEY,
         shift TEXT NOT NULL,
