@@ -7,7 +7,7 @@
 //! with samod-core's own key constructors, so the sync layer can serve this
 //! table as its storage without a second copy of the data.
 
-use automerge::{Change, ChangeHash};
+use automerge::{AutoCommit, Change, ChangeHash};
 use maraude_core::document::Document;
 use maraude_core::ids::DeviceId;
 use rusqlite::{Connection, params};
@@ -84,13 +84,13 @@ pub fn load<D: Document>(
 
 /// Append the changes made since `heads` as incremental chunks, compacting
 /// when the document has grown too many.
-pub fn append<D: Document>(
+pub fn append(
     conn: &Connection,
     id: &DocumentId,
-    doc: &mut D,
+    doc: &mut AutoCommit,
     heads: &[ChangeHash],
 ) -> Result<(), StoreError> {
-    let changes: Vec<Change> = doc.changes_since(heads);
+    let changes: Vec<Change> = doc.get_changes(heads);
     for change in &changes {
         put(
             conn,
@@ -109,12 +109,8 @@ pub fn append<D: Document>(
 }
 
 /// Replace all of a document's chunks with one snapshot, as samod does.
-pub fn compact<D: Document>(
-    conn: &Connection,
-    id: &DocumentId,
-    doc: &mut D,
-) -> Result<(), StoreError> {
-    let heads = doc.heads();
+pub fn compact(conn: &Connection, id: &DocumentId, doc: &mut AutoCommit) -> Result<(), StoreError> {
+    let heads = doc.get_heads();
     let key = StorageKey::snapshot_path(id, &CompactionHash::new(&heads));
     let (lo, hi) = range(&doc_prefix(id));
     conn.prepare_cached("DELETE FROM chunks WHERE key > ?1 AND key < ?2")?

@@ -420,23 +420,7 @@ impl Store {
             .parse()
             .map_err(|_| StoreError::BadDocument(format!("entry {entry} is in no document")))?;
         self.write(|tx, ctx| {
-            let changed = if record == *shift.id.as_uuid() {
-                change_document(
-                    tx,
-                    ctx,
-                    &record,
-                    missing_shift(&shift.id),
-                    |d: &mut ShiftDoc| change.apply(d, entry, &shift),
-                )?
-            } else {
-                change_document(
-                    tx,
-                    ctx,
-                    &record,
-                    missing_log(entry),
-                    |d: &mut TabletLogDoc| change.apply(d, entry, &shift),
-                )?
-            };
+            let changed = change_entries(tx, ctx, &shift, &record, entry, change)?;
             index::put_entry(tx, &shift.filing(), &log, &changed)?;
             Ok(changed)
         })
@@ -940,14 +924,16 @@ fn missing_shift(shift: &ShiftId) -> impl FnOnce() -> StoreError + '_ {
 fn missing_log(entry: &EntryId) -> impl FnOnce() -> StoreError + '_ {
     || {
         StoreError::BadDocument(format!(
-            "the tablet log holding entry {} is not on this tablet yet: sync with the server or a teammate, then try again",
+            "the tablet log of entry {} is not on this tablet yet: sync with the server or a teammate, then try again",
             entry.short()
         ))
     }
 }
 
-/// A correction or a void of an entry, in whichever document holds it.
+/// A new entry, a correction or a void, in whichever document holds the
+/// entries.
 enum EntryChange<'a> {
+    Log(&'a Entry),
     Edit(EntryEdit, &'a Antenna, Author),
     Void(&'a str, Author),
 }
@@ -960,9 +946,35 @@ impl EntryChange<'_> {
         shift: &Shift,
     ) -> Result<Entry, maraude_core::DocumentError> {
         match self {
+            Self::Log(entry) => doc.log(entry, shift).map(|()| entry.clone()),
             Self::Edit(edit, antenna, author) => doc.edit(id, edit, shift, antenna, &author),
             Self::Void(reason, author) => doc.void(id, reason, &author),
         }
+    }
+}
+
+/// Apply `change` to entry `id` in the document of `record`, which holds
+/// entries of `shift`: the shift document itself, or a tablet log.
+fn change_entries(
+    tx: &Connection,
+    ctx: &mut Ctx,
+    shift: &Shift,
+    record: &uuid::Uuid,
+    id: &EntryId,
+    change: EntryChange,
+) -> Result<Entry> {
+    if record == shift.id.as_uuid() {
+        change_document(
+            tx,
+            ctx,
+            record,
+            missing_shift(&shift.id),
+            |d: &mut ShiftDoc| change.apply(d, id, shift),
+        )
+    } else {
+        change_document(tx, ctx, record, missing_log(id), |d: &mut TabletLogDoc| {
+            change.apply(d, id, shift)
+        })
     }
 }
 
@@ -973,24 +985,8 @@ fn log_entry(tx: &Connection, ctx: &mut Ctx, shift: &ShiftId, entry: &Entry) -> 
     let shift = index::shift(tx, shift)?.ok_or_else(missing_shift(shift))?;
     let device = ctx.device;
     let log = match index::tablet_log_of(tx, &shift.id, &device)? {
-        Some(log) if log == *shift.id.as_uuid() => {
-            change_document(
-                tx,
-                ctx,
-                &log,
-                missing_shift(&shift.id),
-                |d: &mut ShiftDoc| d.log(entry, &shift),
-            )?;
-            log
-        }
         Some(log) => {
-            change_document(
-                tx,
-                ctx,
-                &log,
-                missing_log(&entry.id),
-                |d: &mut TabletLogDoc| d.log(entry, &shift),
-            )?;
+            change_entries(tx, ctx, &shift, &log, &entry.id, EntryChange::Log(entry))?;
             log
         }
         None => {
@@ -1035,7 +1031,7 @@ fn append<D: Document>(
     kind: &str,
     record: &str,
 ) -> Result<()> {
-    chunks::append(tx, id, doc, heads)?;
+    chunks::append(tx, id, doc.automerge(), heads)?;
     index::put_document(tx, &id.to_string(), kind, record, &doc.heads())
 }
 
@@ -1092,43 +1088,16 @@ fn merge(
     if fresh == 0 {
         return Ok(summary);
     }
-    let mut any = AnyDocument::load([merged.save().as_slice()], &ctx.device)?;
-    let record = record_of(&any)?;
-    if document_id(&record) != doc {
-        return Err(StoreError::BadDocument(format!(
-            "document {doc} holds the record of another document"
-        )));
-    }
-    let record_text = record.to_string();
-    match &mut any {
-        AnyDocument::Antenna(d) => {
-            let a = d.antenna()?;
-            check_antenna(&doc, a.id, ctx)?;
-            append(tx, &doc, d, &before, "antenna", &record_text)?;
-            index::put_antenna(tx, &a)?;
-            let erased = erasure::follow(tx, ctx, &d.cases()?)?;
-            ctx.erased.extend(erased);
-        }
-        AnyDocument::Shift(d) => {
-            let s = d.shift()?;
-            check_antenna(&doc, s.antenna, ctx)?;
-            append(tx, &doc, d, &before, "shift", &record_text)?;
-            index::put_shift_with_entries(tx, &s, &d.entries()?)?;
-            index::put_logs(tx, &s, &d.logs()?)?;
-        }
-        AnyDocument::TabletLog(d) => {
-            let l = d.tablet_log()?;
-            check_antenna(&doc, l.antenna, ctx)?;
-            append(tx, &doc, d, &before, TabletLogDoc::TYPE, &record_text)?;
-            index::put_tablet_log(tx, &l, &d.entries()?)?;
-        }
-        AnyDocument::Case(d) => {
-            let c = d.case()?;
-            check_antenna(&doc, c.antenna, ctx)?;
-            append(tx, &doc, d, &before, "case", &record_text)?;
-            index::put_case(tx, &c)?;
-        }
-    }
+    let any = AnyDocument::load([merged.save().as_slice()], &ctx.device)?;
+    let (kind, record) = replica::put_rows(tx, ctx, &doc, &any)?;
+    chunks::append(tx, &doc, &mut merged, &before)?;
+    index::put_document(
+        tx,
+        &doc.to_string(),
+        kind,
+        &record.to_string(),
+        &merged.get_heads(),
+    )?;
     Ok(summary)
 }
 

@@ -223,9 +223,24 @@ fn index_rows(
     {
         return Ok(Reindexed::Unchanged);
     }
-    // Each record is read once: it gives the record id, the antenna and
-    // the rows; reading a shift's entries is what checks them.
-    let (kind, record, antenna) = match &any {
+    let (kind, record) = put_rows(tx, ctx, doc, &any)?;
+    index::put_document(tx, &doc.to_string(), kind, &record.to_string(), &heads)?;
+    Ok(Reindexed::Derived)
+}
+
+/// Check that `any` is a document of this antenna under its own record's
+/// id, and write its index rows (following the antenna's tombstones).
+/// Returns its kind and record id. Each record is read once: it gives the
+/// record id, the antenna and the rows; reading the entries is what checks
+/// them. The one place that maps a document to its rows, for samod's
+/// chunks and for the merge API alike.
+pub(crate) fn put_rows(
+    tx: &Connection,
+    ctx: &mut Ctx,
+    doc: &DocumentId,
+    any: &AnyDocument,
+) -> Result<(&'static str, uuid::Uuid), StoreError> {
+    let (record, antenna) = match any {
         AnyDocument::Antenna(d) => {
             let a = d.antenna()?;
             check_record(doc, a.id.as_uuid())?;
@@ -233,7 +248,7 @@ fn index_rows(
             index::put_antenna(tx, &a)?;
             let erased = erasure::follow(tx, ctx, &d.cases()?)?;
             ctx.erased.extend(erased);
-            ("antenna", *a.id.as_uuid(), a.id)
+            (*a.id.as_uuid(), a.id)
         }
         AnyDocument::Shift(d) => {
             let s = d.shift()?;
@@ -242,7 +257,7 @@ fn index_rows(
             check_antenna(doc, s.antenna, ctx)?;
             index::put_shift_with_entries(tx, &s, &entries)?;
             index::put_logs(tx, &s, &d.logs()?)?;
-            ("shift", *s.id.as_uuid(), s.antenna)
+            (*s.id.as_uuid(), s.antenna)
         }
         AnyDocument::TabletLog(d) => {
             let l = d.tablet_log()?;
@@ -250,19 +265,18 @@ fn index_rows(
             check_record(doc, l.id.as_uuid())?;
             check_antenna(doc, l.antenna, ctx)?;
             index::put_tablet_log(tx, &l, &entries)?;
-            (TabletLogDoc::TYPE, *l.id.as_uuid(), l.antenna)
+            (*l.id.as_uuid(), l.antenna)
         }
         AnyDocument::Case(d) => {
             let c = d.case()?;
             check_record(doc, c.id.as_uuid())?;
             check_antenna(doc, c.antenna, ctx)?;
             index::put_case(tx, &c)?;
-            ("case", *c.id.as_uuid(), c.antenna)
+            (*c.id.as_uuid(), c.antenna)
         }
     };
     debug_assert_eq!(antenna, ctx.antenna);
-    index::put_document(tx, &doc.to_string(), kind, &record.to_string(), &heads)?;
-    Ok(Reindexed::Derived)
+    Ok((any.type_name(), record))
 }
 
 /// A document's id derives from its record's: a document holding another
