@@ -6,7 +6,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::{Document, from_json, json, new_document, read_prop, read_root_fields, to_json};
+use super::{from_json, json, new_document, read_prop, read_root_fields, to_json};
 use crate::antenna::Antenna;
 use crate::case::CaseKind;
 use crate::erasure::ErasedBecause;
@@ -61,21 +61,7 @@ impl CaseRef {
 #[derive(Debug)]
 pub struct AntennaDoc(AutoCommit);
 
-impl Document for AntennaDoc {
-    const TYPE: &'static str = KIND;
-    fn from_automerge(doc: AutoCommit) -> Self {
-        Self(doc)
-    }
-    fn automerge(&mut self) -> &mut AutoCommit {
-        &mut self.0
-    }
-    fn automerge_ref(&self) -> &AutoCommit {
-        &self.0
-    }
-    fn into_automerge(self) -> AutoCommit {
-        self.0
-    }
-}
+document!(AntennaDoc, KIND);
 
 impl AntennaDoc {
     pub fn create(antenna: &Antenna, device: &DeviceId) -> Result<Self, DocumentError> {

@@ -1,7 +1,7 @@
 use automerge::{AutoCommit, ROOT};
 use serde_json::Value;
 
-use super::{Document, from_json, json, new_document, read_root_fields, to_json};
+use super::{from_json, json, new_document, read_root_fields, to_json};
 use crate::case::{Case, CaseAction, CaseStatus, CaseUpdate, Person};
 use crate::entry::Author;
 use crate::error::{DocumentError, Invalid};
@@ -14,21 +14,7 @@ const KIND: &str = "case";
 #[derive(Debug)]
 pub struct CaseDoc(AutoCommit);
 
-impl Document for CaseDoc {
-    const TYPE: &'static str = KIND;
-    fn from_automerge(doc: AutoCommit) -> Self {
-        Self(doc)
-    }
-    fn automerge(&mut self) -> &mut AutoCommit {
-        &mut self.0
-    }
-    fn automerge_ref(&self) -> &AutoCommit {
-        &self.0
-    }
-    fn into_automerge(self) -> AutoCommit {
-        self.0
-    }
-}
+document!(CaseDoc, KIND);
 
 impl CaseDoc {
     pub fn create(case: &Case, device: &DeviceId) -> Result<Self, DocumentError> {

@@ -23,7 +23,14 @@ use crate::shift::Shift;
 /// A document that holds entries under `entries`.
 pub trait EntryLog: Document {
     /// The `entries` map.
-    fn entries_obj(&self) -> Result<ObjId, DocumentError>;
+    fn entries_obj(&self) -> Result<ObjId, DocumentError> {
+        json::child_id(self.automerge_ref(), &automerge::ROOT, "entries").map_err(|_| {
+            DocumentError::Malformed {
+                kind: Self::TYPE,
+                detail: "no entries map".into(),
+            }
+        })
+    }
 
     /// Every entry, voided ones included, in time order.
     fn entries(&self) -> Result<Vec<Entry>, DocumentError> {

@@ -21,6 +21,28 @@
 //! `type`. A document written by a newer schema is refused with a message
 //! that says to update the app, rather than misread.
 
+/// `impl Document` for a newtype over `AutoCommit` whose root `type` is
+/// `$kind`: every kind of document is such a wrapper.
+macro_rules! document {
+    ($name:ident, $kind:expr) => {
+        impl $crate::document::Document for $name {
+            const TYPE: &'static str = $kind;
+            fn from_automerge(doc: automerge::AutoCommit) -> Self {
+                Self(doc)
+            }
+            fn automerge(&mut self) -> &mut automerge::AutoCommit {
+                &mut self.0
+            }
+            fn automerge_ref(&self) -> &automerge::AutoCommit {
+                &self.0
+            }
+            fn into_automerge(self) -> automerge::AutoCommit {
+                self.0
+            }
+        }
+    };
+}
+
 mod antenna_doc;
 mod case_doc;
 mod entry_log;

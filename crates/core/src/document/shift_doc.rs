@@ -1,10 +1,10 @@
 use std::collections::BTreeMap;
 
 use automerge::transaction::Transactable;
-use automerge::{AutoCommit, ObjId, ObjType, ROOT};
+use automerge::{AutoCommit, ObjType, ROOT};
 use serde_json::Value;
 
-use super::{Document, EntryLog, from_json, json, new_document, read_root_fields, to_json};
+use super::{EntryLog, from_json, json, new_document, read_root_fields, to_json};
 use crate::antenna::Antenna;
 use crate::error::DocumentError;
 use crate::ids::{DeviceId, TabletLogId};
@@ -26,30 +26,9 @@ const KIND: &str = "shift";
 #[derive(Debug)]
 pub struct ShiftDoc(AutoCommit);
 
-impl Document for ShiftDoc {
-    const TYPE: &'static str = KIND;
-    fn from_automerge(doc: AutoCommit) -> Self {
-        Self(doc)
-    }
-    fn automerge(&mut self) -> &mut AutoCommit {
-        &mut self.0
-    }
-    fn automerge_ref(&self) -> &AutoCommit {
-        &self.0
-    }
-    fn into_automerge(self) -> AutoCommit {
-        self.0
-    }
-}
+document!(ShiftDoc, KIND);
 
-impl EntryLog for ShiftDoc {
-    fn entries_obj(&self) -> Result<ObjId, DocumentError> {
-        json::child_id(&self.0, &ROOT, "entries").map_err(|_| DocumentError::Malformed {
-            kind: KIND,
-            detail: "no entries map".into(),
-        })
-    }
-}
+impl EntryLog for ShiftDoc {}
 
 impl ShiftDoc {
     pub fn create(shift: &Shift, device: &DeviceId) -> Result<Self, DocumentError> {

@@ -1,7 +1,7 @@
-use automerge::{AutoCommit, ObjId, ROOT};
+use automerge::AutoCommit;
 use serde_json::Value;
 
-use super::{Document, EntryLog, from_json, json, new_document, read_root_fields, to_json};
+use super::{EntryLog, from_json, new_document, read_root_fields, to_json};
 use crate::error::DocumentError;
 use crate::ids::DeviceId;
 use crate::shift::TabletLog;
@@ -13,30 +13,9 @@ const KIND: &str = "tablet_log";
 #[derive(Debug)]
 pub struct TabletLogDoc(AutoCommit);
 
-impl Document for TabletLogDoc {
-    const TYPE: &'static str = KIND;
-    fn from_automerge(doc: AutoCommit) -> Self {
-        Self(doc)
-    }
-    fn automerge(&mut self) -> &mut AutoCommit {
-        &mut self.0
-    }
-    fn automerge_ref(&self) -> &AutoCommit {
-        &self.0
-    }
-    fn into_automerge(self) -> AutoCommit {
-        self.0
-    }
-}
+document!(TabletLogDoc, KIND);
 
-impl EntryLog for TabletLogDoc {
-    fn entries_obj(&self) -> Result<ObjId, DocumentError> {
-        json::child_id(&self.0, &ROOT, "entries").map_err(|_| DocumentError::Malformed {
-            kind: KIND,
-            detail: "no entries map".into(),
-        })
-    }
-}
+impl EntryLog for TabletLogDoc {}
 
 impl TabletLogDoc {
     pub fn create(log: &TabletLog, device: &DeviceId) -> Result<Self, DocumentError> {
