@@ -4,8 +4,8 @@ use std::path::Path;
 
 use anyhow::{Context, Result, ensure};
 
-use crate::webdriver::{Driver, Session};
-use crate::{app_binary, day_mode, enabled, night_mode, one_window_at_a_time, screenshot_dir};
+use crate::webdriver::Session;
+use crate::{FreshTablet, day_mode, enabled, night_mode, one_window_at_a_time};
 
 const PASSPHRASE: &str = "lanterne du canal 2026";
 
@@ -15,21 +15,8 @@ fn a_night_on_the_tablet() -> Result<()> {
         return Ok(());
     }
     let _window = one_window_at_a_time();
-    // A fresh device: the app keeps its store (and the webview its
-    // settings) under XDG_DATA_HOME, and exports to ~/Downloads.
-    let home = tempfile::tempdir()?;
-    let data = home.path().join("data");
-    let driver = Driver::start(4444, &[("XDG_DATA_HOME", &data), ("HOME", home.path())])?;
-    let app = driver.open(&app_binary())?;
-    let shots = screenshot_dir();
-    // A failure screenshot from an earlier run would mislead.
-    let _ = std::fs::remove_file(shots.join("failure.png"));
-    let result = night(&app, &shots, home.path());
-    if result.is_err() {
-        let _ = app.screenshot(&shots, "failure");
-    }
-    app.close()?;
-    result
+    let tablet = FreshTablet::start(&[])?;
+    tablet.run("night", |app, shots| night(app, shots, tablet.home.path()))
 }
 
 fn night(app: &Session, shots: &Path, home: &Path) -> Result<()> {

@@ -54,7 +54,7 @@ use std::sync::{Mutex, MutexGuard};
 
 use anyhow::{Result, ensure};
 
-use crate::webdriver::Session;
+use crate::webdriver::{Driver, Session};
 
 /// One app window at a time: each test drives its own through tauri-driver
 /// on the same ports.
@@ -96,6 +96,49 @@ pub fn app_binary() -> PathBuf {
         app.display()
     );
     app
+}
+
+/// A fresh tablet: the app keeps its store (and the webview its settings)
+/// under XDG_DATA_HOME, and exports to ~/Downloads, both in a temporary
+/// home of its own; tauri-driver serves its windows.
+#[derive(Debug)]
+pub struct FreshTablet {
+    // Dropped first: the driver and its windows go before their home.
+    driver: Driver,
+    pub home: tempfile::TempDir,
+}
+
+impl FreshTablet {
+    /// `env`: more variables for the app, beside its home.
+    pub fn start(env: &[(&str, &Path)]) -> Result<Self> {
+        let home = tempfile::tempdir()?;
+        let data = home.path().join("data");
+        let mut all = vec![("XDG_DATA_HOME", data.as_path()), ("HOME", home.path())];
+        all.extend_from_slice(env);
+        let driver = Driver::start(4444, &all)?;
+        Ok(Self { driver, home })
+    }
+
+    /// The app's data directory (its store is under it).
+    pub fn data(&self) -> PathBuf {
+        self.home.path().join("data")
+    }
+
+    /// Open the app, run `steps` on its window (given where screenshots
+    /// go), keep a `failure-<name>` screenshot if they fail, and close it.
+    pub fn run(&self, name: &str, steps: impl FnOnce(&Session, &Path) -> Result<()>) -> Result<()> {
+        let shots = screenshot_dir();
+        let failure = format!("failure-{name}");
+        // A failure screenshot from an earlier run would mislead.
+        let _ = std::fs::remove_file(shots.join(format!("{failure}.png")));
+        let app = self.driver.open(&app_binary())?;
+        let result = steps(&app, &shots);
+        if result.is_err() {
+            let _ = app.screenshot(&shots, &failure);
+        }
+        app.close()?;
+        result
+    }
 }
 
 /// Where screenshots go: `MARAUDE_SCREENSHOTS`, or `target/e2e-screenshots`.

@@ -10,8 +10,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Result, bail};
 
-use crate::webdriver::{Driver, Session};
-use crate::{app_binary, enabled};
+use crate::webdriver::Session;
+use crate::{FreshTablet, enabled};
 
 const PASSPHRASE: &str = "lanterne du canal 2026";
 const TAPS: usize = 100;
@@ -22,13 +22,8 @@ fn tap_latency() -> Result<()> {
     if !enabled("tap_latency") {
         return Ok(());
     }
-    let home = tempfile::tempdir()?;
-    let data = home.path().join("data");
-    let driver = Driver::start(4444, &[("XDG_DATA_HOME", &data), ("HOME", home.path())])?;
-    let app = driver.open(&app_binary())?;
-    let result = measure(&app);
-    app.close()?;
-    result
+    let tablet = FreshTablet::start(&[])?;
+    tablet.run("tap-latency", |app, _| measure(app))
 }
 
 fn measure(app: &Session) -> Result<()> {

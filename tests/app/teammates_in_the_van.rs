@@ -15,8 +15,8 @@ use anyhow::{Result, bail, ensure};
 use crate::server::Server;
 use crate::tablet::{Tablet, spawn};
 use crate::the_tablet_joins_its_server::{PASSPHRASE, fill_in_join, register_for_a_lead};
-use crate::webdriver::{Driver, Session};
-use crate::{app_binary, enabled, one_window_at_a_time, screenshot_dir};
+use crate::webdriver::Session;
+use crate::{FreshTablet, enabled, one_window_at_a_time};
 
 #[test]
 fn the_app_and_a_teammates_tablet_sync_both_ways_without_the_server() -> Result<()> {
@@ -32,36 +32,15 @@ fn the_app_and_a_teammates_tablet_sync_both_ways_without_the_server() -> Result<
     teammate.ok(["shift", "start", "--lead", "Mira", "--team", "Jo"]);
     let code = register_for_a_lead(&teammate, &server)?;
 
-    let home = tempfile::tempdir()?;
-    let data = home.path().join("data");
     // mDNS on loopback: the only network a test has (see
     // `maraude_sync::discovery`).
-    let driver = Driver::start(
-        4444,
-        &[
-            ("XDG_DATA_HOME", &data),
-            ("HOME", home.path()),
-            (maraude_sync::discovery::LOOPBACK_VAR, Path::new("1")),
-        ],
-    )?;
-    let shots = screenshot_dir();
-    let app = driver.open(&app_binary())?;
-    let result = in_the_van(&app, &shots, &mut server, &teammate, &code);
-    if result.is_err() {
-        let _ = app.screenshot(&shots, "failure-teammates");
-    }
-    app.close()?;
-    result?;
-
+    let tablet = FreshTablet::start(&[(maraude_sync::discovery::LOOPBACK_VAR, Path::new("1"))])?;
+    tablet.run("teammates", |app, shots| {
+        in_the_van(app, shots, &mut server, &teammate, &code)
+    })?;
     // The app again, after a restart: it still says since when it is in
     // sync with the server, which is down.
-    let app = driver.open(&app_binary())?;
-    let result = restarted(&app);
-    if result.is_err() {
-        let _ = app.screenshot(&shots, "failure-restarted");
-    }
-    app.close()?;
-    result
+    tablet.run("restarted", |app, _| restarted(app))
 }
 
 fn in_the_van(

@@ -9,8 +9,8 @@ use anyhow::{Result, ensure};
 use crate::server::{REGISTRATION_TOKEN, Server};
 use crate::tablet::Tablet;
 use crate::the_tablet_joins_its_server::PASSPHRASE;
-use crate::webdriver::{Driver, Session};
-use crate::{app_binary, enabled, one_window_at_a_time, screenshot_dir};
+use crate::webdriver::Session;
+use crate::{FreshTablet, enabled, one_window_at_a_time};
 
 #[test]
 fn the_coordinator_registers_the_antenna_from_the_app() -> Result<()> {
@@ -20,17 +20,8 @@ fn the_coordinator_registers_the_antenna_from_the_app() -> Result<()> {
     let _window = one_window_at_a_time();
     let dir = tempfile::tempdir()?;
     let server = Server::start(&dir.path().join("server"));
-    let home = tempfile::tempdir()?;
-    let data = home.path().join("data");
-    let driver = Driver::start(4444, &[("XDG_DATA_HOME", &data), ("HOME", home.path())])?;
-    let app = driver.open(&app_binary())?;
-    let shots = screenshot_dir();
-    let result = register(&app, &shots, &server.url);
-    if result.is_err() {
-        let _ = app.screenshot(&shots, "failure-register");
-    }
-    app.close()?;
-    result
+    let tablet = FreshTablet::start(&[])?;
+    tablet.run("register", |app, shots| register(app, shots, &server.url))
 }
 
 fn register(app: &Session, shots: &Path, server: &str) -> Result<()> {

@@ -10,8 +10,8 @@ use anyhow::{Context, Result, ensure};
 
 use crate::server::{REGISTRATION_TOKEN, Server};
 use crate::tablet::{Tablet, finish, succeeded};
-use crate::webdriver::{Driver, Session};
-use crate::{app_binary, enabled, one_window_at_a_time, screenshot_dir};
+use crate::webdriver::Session;
+use crate::{FreshTablet, enabled, one_window_at_a_time};
 
 pub const PASSPHRASE: &str = "phare de Gravelines 2026";
 const ALIAS: &str = "Amina-Zeta";
@@ -33,35 +33,22 @@ fn the_tablet_joins_its_server_and_a_lead_erases_a_case() -> Result<()> {
     let (_, case) = coordinator.open_case(["shelter", "--household", "2", "--alias", ALIAS]);
     let code = register_for_a_lead(&coordinator, &server)?;
 
-    let home = tempfile::tempdir()?;
-    let data = home.path().join("data");
-    let driver = Driver::start(4444, &[("XDG_DATA_HOME", &data), ("HOME", home.path())])?;
-    let app = driver.open(&app_binary())?;
-    let shots = screenshot_dir();
-    let result = join_erase_sync(&app, &shots, &server.url, &code, &case)
-        .and_then(|()| enrol_then_revoke(&app, &shots, &server.url))
-        .and_then(|()| {
-            // The coordinator's tablet learns the erasure at its next sync.
-            coordinator.json(["sync"]);
-            let open = coordinator.ok(["follow-ups"]);
-            ensure!(
-                !open.contains(ALIAS),
-                "erased on the app, still on the coordinator's tablet: {open}"
-            );
-            Ok(())
-        })
-        .and_then(|()| {
-            erase_the_tablet(&app, &shots, &data.join("fr.maraude.field/antenna.maraude"))
-        });
-    if result.is_err() {
-        let _ = app.screenshot(&shots, "failure-server");
-    }
-    app.close()?;
-    result
+    let tablet = FreshTablet::start(&[])?;
+    let store = tablet.data().join("fr.maraude.field/antenna.maraude");
+    tablet.run("server", |app, shots| {
+        join_erase_sync(app, shots, &server.url, &code, &case)?;
+        enrol_then_revoke(app, shots, &server.url)?;
+        // The coordinator's tablet learns the erasure at its next sync.
+        coordinator.json(["sync"]);
+        let open = coordinator.ok(["follow-ups"]);
+        ensure!(
+            !open.contains(ALIAS),
+            "erased on the app, still on the coordinator's tablet: {open}"
+        );
+        erase_the_tablet(app, shots, &store)
+    })
 }
 
-/// The coordinator's tablet registers its antenna on the server, syncs,
-/// and makes an enrolment code for a lead's tablet: the app's.
 pub fn register_for_a_lead(coordinator: &Tablet, server: &Server) -> Result<String> {
     let mut register = coordinator.command(["register", "--server", &server.url]);
     register.env("MARAUDE_REGISTRATION_TOKEN", REGISTRATION_TOKEN);

@@ -17,6 +17,7 @@ use serde_json::{Value, json};
 const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
 
 /// `tauri-driver`, started for one test and stopped with it.
+#[derive(Debug)]
 pub struct Driver {
     child: Child,
     url: String,
