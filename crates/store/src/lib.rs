@@ -1088,9 +1088,10 @@ fn merge(
     if fresh == 0 {
         return Ok(summary);
     }
-    let any = AnyDocument::load([merged.save().as_slice()], &ctx.device)?;
+    let mut any = replica::as_document(merged, &ctx.device)?;
     let (kind, record) = replica::put_rows(tx, ctx, &doc, &any)?;
-    chunks::append(tx, &doc, &mut merged, &before)?;
+    let merged = any.automerge();
+    chunks::append(tx, &doc, merged, &before)?;
     index::put_document(
         tx,
         &doc.to_string(),

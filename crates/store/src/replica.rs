@@ -190,16 +190,28 @@ fn recorded(conn: &Connection, doc: &DocumentId) -> Result<Option<(String, Strin
         .optional()?)
 }
 
-/// Load a stored document as the kind its root says, once. Shift
-/// documents and tablet logs, the most and the largest, are not read in
-/// full here: `index_rows` reads their entries for the rows, which checks
-/// them, where `AnyDocument::load` would read them all once more. The
-/// others are small and read in full (`read_all`), as their checks.
+/// Load a stored document as the kind its root says, once.
 fn load_document(
     stored: &[(String, Vec<u8>)],
     device: &DeviceId,
 ) -> Result<AnyDocument, StoreError> {
     let any = AnyDocument::load_unread(stored.iter().map(|(_, d)| d.as_slice()), device)?;
+    read_what_rows_do_not(any)
+}
+
+/// A document in memory (a merge) as the kind its root says.
+pub(crate) fn as_document(
+    doc: automerge::AutoCommit,
+    device: &DeviceId,
+) -> Result<AnyDocument, StoreError> {
+    read_what_rows_do_not(AnyDocument::from_automerge_unread(doc, device)?)
+}
+
+/// Shift documents and tablet logs, the most and the largest, are not
+/// read in full here: [`put_rows`] reads all of them for the rows, which
+/// checks them, where `AnyDocument::load` would read them once more. The
+/// others are small and read in full (`read_all`), as their checks.
+fn read_what_rows_do_not(any: AnyDocument) -> Result<AnyDocument, StoreError> {
     if !matches!(any, AnyDocument::Shift(_) | AnyDocument::TabletLog(_)) {
         any.read_all()?;
     }

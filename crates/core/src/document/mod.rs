@@ -97,6 +97,14 @@ impl AnyDocument {
         for chunk in chunks {
             doc.load_incremental(chunk)?;
         }
+        Self::from_automerge_unread(doc, device)
+    }
+
+    /// [`Self::load_unread`] for a document already in memory (a merge).
+    pub fn from_automerge_unread(
+        doc: AutoCommit,
+        device: &DeviceId,
+    ) -> Result<Self, DocumentError> {
         let kind = match doc.get(ROOT, "type")? {
             Some((automerge::Value::Scalar(s), _)) => s.as_str().unwrap_or_default().to_string(),
             _ => String::new(),
