@@ -136,28 +136,26 @@ fn the_server_erases_a_case_past_retention_and_the_tablets_follow() {
         &[("MARAUDE_RETENTION_CHECK_SECS", "1")],
     );
     let (coordinator, case) = coordinator_with_a_case();
-    coordinator.ok(["case", "close", &case, "--outcome", "no_place"]);
     register(&coordinator, &server);
     let volunteer = join(&coordinator, &server, "volunteer");
     sync(&coordinator);
     sync(&volunteer);
     let antenna = antenna_of(&coordinator);
-    assert!(
-        server
-            .antenna_store(&antenna)
-            .case(&case.parse().unwrap())
-            .is_ok()
-    );
 
-    // The antenna shortens its retention to nothing, from a tablet that
-    // does not hold the closed case (volunteers do not receive it).
-    open(&volunteer)
+    // The coordinator shortens the antenna's retention to nothing while
+    // the case is still open; a volunteer closes it in the field. A
+    // volunteer's tablet writes no tombstone: the server's retention
+    // erases the case once it holds the closing.
+    open(&coordinator)
         .update_antenna(|a| {
             a.settings.retention_days = 0;
             Ok(())
         })
         .unwrap();
-    sync(&volunteer);
+    sync(&coordinator);
+    volunteer.ok(["case", "close", &case, "--outcome", "no_place"]);
+    let got = sync(&volunteer);
+    assert_eq!(got["cases_erased"], 0, "{got}");
     let deadline = Instant::now() + Duration::from_secs(20);
     while server
         .antenna_store(&antenna)
@@ -175,8 +173,8 @@ fn the_server_erases_a_case_past_retention_and_the_tablets_follow() {
     assert!(!readable(&server_store, &server_pass(), ALIAS));
     assert!(!readable(&server_store, &server_pass(), PHONE));
 
-    // The coordinator still has it (its own retention is still 30 days
-    // until it syncs): the tombstone comes with the antenna document.
+    // The coordinator still has it, open (the closing and the tombstone
+    // come in the same sync).
     let got = sync(&coordinator);
     assert_eq!(got["cases_erased"], 1, "{got}");
     assert!(!readable(coordinator.store(), &tablet_pass(), ALIAS));

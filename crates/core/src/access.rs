@@ -69,6 +69,10 @@ pub enum Subject {
     },
     /// A case erased on this antenna: no one receives it again.
     Erased,
+    /// A document the deciding side holds but could not index (malformed,
+    /// of another antenna, under another record's id): no one receives it
+    /// or writes to it.
+    Quarantined,
     /// A document the deciding side does not know yet (a new shift or case
     /// a device uploads) or could not index.
     Unknown,
@@ -81,7 +85,7 @@ pub const VOLUNTEER_DAYS: i64 = 2;
 /// Whether a device of `role` may receive `subject` on `today`.
 pub fn may_receive(role: Role, subject: Subject, today: NaiveDate) -> bool {
     match (role, subject) {
-        (_, Subject::Erased) => false,
+        (_, Subject::Erased | Subject::Quarantined) => false,
         (Role::Lead | Role::Coordinator, _) => true,
         (Role::Volunteer, Subject::Antenna) => true,
         (Role::Volunteer, Subject::Shift { date, open }) => {
@@ -132,6 +136,7 @@ mod tests {
         }
         for role in [Role::Volunteer, Role::Lead, Role::Coordinator] {
             assert!(!may_receive(role, Subject::Erased, today));
+            assert!(!may_receive(role, Subject::Quarantined, today));
         }
     }
 

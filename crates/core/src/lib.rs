@@ -32,6 +32,7 @@
 
 pub mod access;
 pub mod antenna;
+pub mod authority;
 pub mod case;
 pub mod document;
 pub mod entry;

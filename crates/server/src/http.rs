@@ -611,6 +611,6 @@ async fn sync_socket(
     let (response, socket) = upgrade
         .upgrade(maraude_sync::socket::options())
         .map_err(ApiError::internal)?;
-    hub.serve_socket(socket, device.id, revoked, live);
+    hub.serve_socket(socket, device.id, device.role, revoked, live);
     Ok(response.into_response())
 }

@@ -39,6 +39,8 @@ pub enum StoreError {
         "this store has not received its antenna yet (it was enrolled, never synced): sync it with the server (`maraude sync`)"
     )]
     NoAntennaYet,
+    #[error("{0}")]
+    NotAllowed(#[from] maraude_core::authority::Refused),
     #[error("document {doc} belongs to another antenna; refused")]
     ForeignDocument { doc: String },
     #[error("not a Maraude document: {0}")]

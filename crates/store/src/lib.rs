@@ -44,8 +44,9 @@ use std::path::{Path, PathBuf};
 use automerge::ChangeHash;
 use chrono::{DateTime, NaiveDate, Utc};
 use maraude_core::Lang;
-use maraude_core::access::Subject;
+use maraude_core::access::{Role, Subject};
 use maraude_core::antenna::Antenna;
+use maraude_core::authority::{self, Refused};
 use maraude_core::case::{Case, CaseAction, NewCase};
 use maraude_core::document::{
     AntennaDoc, AnyDocument, CaseDoc, CaseRef, Document, EntryLog, ShiftDoc, ShiftRef, TabletLogDoc,
@@ -263,18 +264,33 @@ impl Store {
         index::antenna(&self.conn)
     }
 
+    /// The role the antenna's authority gave this tablet when it enrolled;
+    /// a store never enrolled is its antenna's first, the coordinator's.
+    /// What the tablet may write follows from it
+    /// (`maraude_core::authority`), as every receiver will check.
+    pub fn role(&self) -> Result<Role> {
+        Ok(match link::get(&self.conn)? {
+            Some(link) => link.role.parse().unwrap_or(Role::Volunteer),
+            None => Role::Coordinator,
+        })
+    }
+
     /// Change the reference data with `change`, which returns an error to
     /// refuse. Only the fields that differ are written to the document.
+    /// What this tablet's role may not change is refused here, as the
+    /// server would refuse it.
     pub fn update_antenna(
         &mut self,
         change: impl FnOnce(&mut Antenna) -> Result<(), maraude_core::Invalid>,
     ) -> Result<Antenna> {
+        let old = self.antenna()?;
+        let mut antenna = old.clone();
+        change(&mut antenna)?;
+        antenna.id = old.id;
+        authority::check_reference_data(self.role()?, &old, &antenna)?;
         self.write(|tx, ctx| {
             let id = ctx.antenna;
             let set = |doc: &mut AntennaDoc| {
-                let mut antenna = doc.antenna()?;
-                change(&mut antenna)?;
-                antenna.id = id;
                 doc.set_antenna(&antenna)?;
                 Ok(antenna)
             };
@@ -462,6 +478,10 @@ impl Store {
     /// tombstone, which erases it on every device and the server as they
     /// sync (see `maraude_core::erasure`).
     pub fn erase_case(&mut self, case: &CaseId, by: &Nickname) -> Result<CaseRef> {
+        // The tablet's certified role decides; the nickname says who.
+        if self.role()? == Role::Volunteer {
+            return Err(Refused::Erasure { case: case.short() }.into());
+        }
         maraude_core::erasure::check_may_erase(&self.antenna()?, by)?;
         let now = Utc::now();
         let erased = self.erase(&[*case], now, ErasedBecause::Asked, Some(by))?;
@@ -474,8 +494,13 @@ impl Store {
 
     /// Erase the cases closed for longer than the antenna's retention
     /// period (run by the app and `maraude sync`; the server runs
-    /// [`Store::retention_due`] through its repo instead).
+    /// [`Store::retention_due`] through its repo instead). A volunteer's
+    /// tablet writes no tombstone (only leads and coordinators may, as
+    /// every receiver checks): the server's reaches it at its next sync.
     pub fn apply_retention(&mut self, now: DateTime<Utc>) -> Result<Vec<CaseId>> {
+        if self.role()? == Role::Volunteer {
+            return Ok(Vec::new());
+        }
         let due: Vec<CaseId> = self
             .retention_due(now)?
             .into_iter()
@@ -1061,7 +1086,7 @@ fn merge(
         Some(doc) => doc.clone(),
         None => {
             let any = AnyDocument::load([incoming.save().as_slice()], &ctx.device)?;
-            document_id(&record_of(&any)?)
+            document_id(&any.record_id()?)
         }
     };
     let summary_of_nothing = ImportSummary {
@@ -1100,16 +1125,6 @@ fn merge(
         &merged.get_heads(),
     )?;
     Ok(summary)
-}
-
-/// The UUID of the record a document holds: its document id derives from it.
-fn record_of(any: &AnyDocument) -> Result<uuid::Uuid> {
-    Ok(match any {
-        AnyDocument::Antenna(d) => *d.antenna()?.id.as_uuid(),
-        AnyDocument::Shift(d) => *d.shift()?.id.as_uuid(),
-        AnyDocument::TabletLog(d) => *d.tablet_log()?.id.as_uuid(),
-        AnyDocument::Case(d) => *d.case()?.id.as_uuid(),
-    })
 }
 
 #[cfg(test)]

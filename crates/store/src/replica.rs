@@ -354,6 +354,7 @@ pub(crate) fn subject(conn: &Connection, doc: &DocumentId) -> Result<Subject, St
         return Ok(Subject::Unknown);
     };
     Ok(match kind.as_str() {
+        QUARANTINED => Subject::Quarantined,
         "antenna" => Subject::Antenna,
         "shift" => conn
             .prepare_cached("SELECT date, ended_at IS NULL FROM shifts WHERE id = ?1")?

@@ -18,7 +18,8 @@ use std::time::{Duration, Instant};
 use automerge::ChangeHash;
 use futures::future::BoxFuture;
 use futures::{FutureExt, StreamExt, future};
-use maraude_core::access;
+use maraude_core::access::{self, Role};
+use maraude_core::authority;
 use maraude_store::{DeviceCertificate, DocumentId, ServerLink};
 use samod::{
     BackoffConfig, ConnectionId, DialError, Dialer, PeerId, Repo, RepoEvent, RepoObserver,
@@ -28,8 +29,10 @@ use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
 
 use crate::api::{self, Acked, Pending};
+use crate::door::Door;
 use crate::error::SyncError;
 use crate::identity::{self, Teammate};
+use crate::socket::Notices;
 use crate::storage::StoreHandle;
 use crate::tls::{self, TeamTls};
 
@@ -47,6 +50,9 @@ pub struct SyncSummary {
     pub changes_received: usize,
     /// Documents the server refused or did not have (out of scope).
     pub documents_refused: usize,
+    /// What the other side refused of this device's writes, and why (one
+    /// line each: the rule, in words that say what to do).
+    pub refusals: Vec<String>,
     /// Sync-protocol payload bytes (not counting WebSocket and TCP framing).
     pub bytes_sent: u64,
     pub bytes_received: u64,
@@ -269,25 +275,46 @@ async fn sync(
     }
     let peer_key = other_peer.clone();
     let today = maraude_core::time::paris_date(chrono::Utc::now());
-    let ours = store
+    let theirs: Vec<DocumentId> = pending
+        .documents
+        .iter()
+        .filter_map(|d| d.parse().ok())
+        .collect();
+    let (ours, theirs) = store
         .with(move |s| {
+            // A teammate gets only what its certified role may receive,
+            // whatever it lists as changed on its side: a lead's tablet
+            // does not hand closed cases to a volunteer's. A document this
+            // side does not hold is only received. The antenna document
+            // travels only through the server.
+            let shared = |doc: &DocumentId| -> Result<bool, maraude_store::StoreError> {
+                Ok(match other_role {
+                    None => true,
+                    Some(role) => {
+                        let subject = s.subject(doc)?;
+                        authority::travels_between_teammates(subject)
+                            && (subject == access::Subject::Unknown
+                                || access::may_receive(role, subject, today))
+                    }
+                })
+            };
             let mut ours = Vec::new();
             for doc in s.changed_for(&peer_key)? {
-                // A teammate receives only what its role may: a lead's
-                // tablet does not hand closed cases to a volunteer's.
-                let allowed = match other_role {
-                    None => true,
-                    Some(role) => access::may_receive(role, s.subject(&doc)?, today),
-                };
-                if allowed {
+                if shared(&doc)? {
                     ours.push(doc);
                 }
             }
-            Ok::<_, maraude_store::StoreError>(ours)
+            let mut kept = Vec::new();
+            for doc in theirs {
+                if shared(&doc)? {
+                    kept.push(doc);
+                }
+            }
+            Ok::<_, maraude_store::StoreError>((ours, kept))
         })
         .await??;
     let mut wanted: BTreeSet<DocumentId> = ours.iter().cloned().collect();
-    wanted.extend(pending.documents.iter().filter_map(|d| d.parse().ok()));
+    wanted.extend(theirs);
     let asked: Vec<DocumentId> = wanted.iter().cloned().collect();
     let before: BTreeMap<DocumentId, Vec<ChangeHash>> = store
         .with(move |s| {
@@ -321,11 +348,15 @@ async fn sync(
         .with_observer(TrafficObserver(traffic.clone()))
         .load()
         .await;
+    // What a teammate writes is checked here as its server checks ours.
+    let door = other_role.map(|role| (store.clone(), role));
+    let notices = Notices::default();
     let outcome = sync_documents(
         &repo,
         store,
         &remote,
-        &other_peer,
+        (&other_peer, door),
+        &notices,
         wanted,
         &before,
         patience,
@@ -333,6 +364,11 @@ async fn sync(
     )
     .await;
     repo.stop().await;
+    summary.refusals = notices
+        .all()
+        .into_iter()
+        .map(|n| format!("{} ({})", n.message, n.code))
+        .collect();
     let synced = outcome?;
 
     summary.reconnections = synced.reconnections;
@@ -391,13 +427,15 @@ async fn sync_documents(
     repo: &Repo,
     store: &StoreHandle,
     remote: &Remote,
-    peer: &str,
+    (peer, door): (&str, Option<(StoreHandle, Role)>),
+    notices: &Notices,
     wanted: BTreeSet<DocumentId>,
     before: &BTreeMap<DocumentId, Vec<ChangeHash>>,
     patience: Patience,
     progress: &impl Fn(usize, usize),
 ) -> Result<Synced, SyncError> {
-    let dialer = Arc::new(remote.dialer(PeerId::from_string(peer.to_string()))?);
+    let dialer =
+        Arc::new(remote.dialer(PeerId::from_string(peer.to_string()), door, notices.clone())?);
     let backoff = BackoffConfig {
         initial_delay: Duration::from_millis(200),
         max_delay: Duration::from_secs(5),
@@ -440,7 +478,7 @@ async fn sync_documents(
                 let known = before.get(&doc).cloned().unwrap_or_default();
                 let attempt = tokio::time::timeout(
                     patience.document,
-                    sync_one(repo, store, doc.clone(), known, conn),
+                    sync_one(repo, store, notices, doc.clone(), known, conn),
                 );
                 tokio::select! {
                     r = attempt => (doc, r.ok()),
@@ -467,6 +505,14 @@ async fn sync_documents(
         if remaining.is_empty() {
             break;
         }
+        if let Some(notice) = notices.closing() {
+            connection.close();
+            return Err(SyncError::Refused {
+                status: 403,
+                code: notice.code,
+                message: notice.message,
+            });
+        }
     }
     connection.close();
     if !remaining.is_empty() {
@@ -485,6 +531,7 @@ async fn sync_documents(
 async fn sync_one(
     repo: &Repo,
     store: &StoreHandle,
+    notices: &Notices,
     doc: DocumentId,
     before: Vec<ChangeHash>,
     conn: ConnectionId,
@@ -500,9 +547,13 @@ async fn sync_one(
         handle.they_have_our_changes(conn),
         handle.we_have_their_changes(conn),
     );
+    let id = doc.to_string();
     tokio::select! {
         _ = both_ways => {}
         _ = erased_here(store, doc.clone()) => return Ok(None),
+        // The other side refused this device's changes to it: they stay
+        // here, and the rest of the sync goes on.
+        _ = notices.refused(&id) => return Ok(None),
     }
     let (heads, received) =
         handle.with_document(|d| (d.get_heads(), d.get_changes_meta(&before).len()));
@@ -729,7 +780,12 @@ impl Remote {
         }
     }
 
-    fn dialer(&self, other: PeerId) -> Result<WsDialer, SyncError> {
+    fn dialer(
+        &self,
+        other: PeerId,
+        door: Option<(StoreHandle, Role)>,
+        notices: Notices,
+    ) -> Result<WsDialer, SyncError> {
         let mut url = self.url("v1/sync")?;
         let scheme = if url.scheme() == "https" { "wss" } else { "ws" };
         url.set_scheme(scheme)
@@ -740,6 +796,8 @@ impl Remote {
             tls: self.tls.clone(),
             address: self.address,
             other,
+            door,
+            notices,
         })
     }
 }
@@ -832,6 +890,9 @@ struct WsDialer {
     tls: Option<Arc<rustls::ClientConfig>>,
     address: Option<std::net::SocketAddr>,
     other: PeerId,
+    /// A teammate's writes are checked for its certified role.
+    door: Option<(StoreHandle, Role)>,
+    notices: Notices,
 }
 
 impl Dialer for WsDialer {
@@ -847,6 +908,11 @@ impl Dialer for WsDialer {
         let tls = self.tls.clone();
         let address = self.address;
         let other = self.other.clone();
+        let door = self
+            .door
+            .clone()
+            .map(|(store, role)| Door::new(store, role, other.to_string()));
+        let notices = self.notices.clone();
         async move {
             let mut request = yawc::HttpRequestBuilder::new();
             if let Some(credential) = credential {
@@ -874,7 +940,7 @@ impl Dialer for WsDialer {
                 }
                 Err(e) => return Err(DialError::transient(e)),
             };
-            let (stream, sink) = crate::socket::messages(socket);
+            let (stream, sink) = crate::socket::messages(socket, door, notices);
             Ok(Transport::new(stream, sink).with_expected_peer_id(other))
         }
         .boxed()

@@ -14,12 +14,15 @@ use std::sync::{Arc, Mutex};
 use chrono::Utc;
 use futures::StreamExt;
 use maraude_core::access::{self, Role, Subject};
+use maraude_core::authority;
 use maraude_core::document::write_tombstones;
 use maraude_store::{DocumentId, StoreError};
 use samod::{AcceptorHandle, PeerId, Repo, ShareConfig, Transport};
 use tokio::sync::watch;
 use uuid::Uuid;
 
+use crate::door::Door;
+use crate::socket::Notices;
 use crate::{StoreHandle, SyncError, api};
 
 /// What the policy knows of a connected device.
@@ -36,10 +39,15 @@ struct Devices {
 
 /// Decides, per document and device, between nothing and read-write; never
 /// announces (devices ask for what changed, see `GET /v1/sync/pending`).
+/// What a device writes is checked before samod sees it (`crate::door`).
 #[derive(Debug, Clone)]
 pub struct AntennaPolicy {
     devices: Arc<Mutex<Devices>>,
     store: StoreHandle,
+    /// A tablet serving its teammates, not the base server: the antenna
+    /// document travels only through the server
+    /// (`maraude_core::authority::travels_between_teammates`).
+    teammates: bool,
 }
 
 impl AntennaPolicy {
@@ -60,6 +68,7 @@ impl samod::SharePolicy for AntennaPolicy {
     ) -> impl futures::Stream<Item = ShareConfig> + Send + 'static {
         let admitted = self.admitted(&peer);
         let store = self.store.clone();
+        let teammates = self.teammates;
         // Called inside samod's I/O loop: decide in the stream, not here.
         let first = async move {
             let Some(admitted) = admitted else {
@@ -75,7 +84,8 @@ impl samod::SharePolicy for AntennaPolicy {
                 .and_then(Result::ok)
                 .unwrap_or(Subject::Unknown);
             let today = maraude_core::time::paris_date(Utc::now());
-            if access::may_receive(admitted.role, subject, today) {
+            let travels = !teammates || authority::travels_between_teammates(subject);
+            if travels && access::may_receive(admitted.role, subject, today) {
                 (
                     ShareConfig::read_write().with_announce(false),
                     Some(admitted.revoked),
@@ -125,6 +135,7 @@ impl Hub {
         let policy = AntennaPolicy {
             devices: Arc::default(),
             store: store.clone(),
+            teammates: api::device_of_peer(&own_peer).is_some(),
         };
         let repo = Repo::builder(tokio::runtime::Handle::current())
             .with_storage(store.clone())
@@ -185,13 +196,16 @@ impl Hub {
         self.switch(device, Role::Volunteer).send_replace(true);
     }
 
-    /// Serve the sync protocol to `device` over its upgraded WebSocket,
-    /// until it closes or the device is revoked. `guard` is dropped with
-    /// the connection (the caller counts connections with it).
+    /// Serve the sync protocol to `device`, of the certified `role`, over
+    /// its upgraded WebSocket, until it closes or the device is revoked;
+    /// what it writes goes through the door (`crate::door`) for its role.
+    /// `guard` is dropped with the connection (the caller counts
+    /// connections with it).
     pub fn serve_socket(
         self: &Arc<Self>,
         socket: yawc::UpgradeFut,
         device: Uuid,
+        role: Role,
         mut revoked: watch::Receiver<bool>,
         guard: impl Send + Sync + 'static,
     ) {
@@ -205,7 +219,8 @@ impl Hub {
                     return;
                 }
             };
-            let (stream, sink) = crate::socket::messages(socket);
+            let door = Door::new(hub.store.clone(), role, peer.to_string());
+            let (stream, sink) = crate::socket::messages(socket, Some(door), Notices::default());
             let cut = async move {
                 let _ = revoked.wait_for(|r| *r).await;
             };
@@ -226,11 +241,14 @@ impl Hub {
     pub async fn pending(&self, device: Uuid, role: Role) -> Result<Vec<String>, StoreError> {
         let peer = api::device_peer(&device);
         let today = maraude_core::time::paris_date(Utc::now());
+        let teammates = self.policy.teammates;
         self.store
             .with(move |s| {
                 let mut out = Vec::new();
                 for doc in s.changed_for(&peer)? {
-                    if access::may_receive(role, s.subject(&doc)?, today) {
+                    let subject = s.subject(&doc)?;
+                    let travels = !teammates || authority::travels_between_teammates(subject);
+                    if travels && access::may_receive(role, subject, today) {
                         out.push(doc.to_string());
                     }
                 }

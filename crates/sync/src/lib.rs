@@ -14,6 +14,9 @@
 //! - [`enrol`]: a device registering an antenna, or joining one with a code;
 //! - [`hub`]: an antenna served to devices (the base server's, or a tablet
 //!   serving its teammates, [`peer`]);
+//! - [`door`]: what a peer writes, checked against its certified role
+//!   before samod merges it (on the hub, and on a tablet syncing with a
+//!   teammate);
 //! - [`discovery`]: teammates' tablets finding each other on the local
 //!   network (mDNS), saying nothing of the antenna or the device;
 //! - [`identity`] and [`tls`]: how tablets recognise each other offline
@@ -25,6 +28,7 @@
 pub mod api;
 pub mod client;
 pub mod discovery;
+pub mod door;
 pub mod enrol;
 mod error;
 pub mod hub;

@@ -323,7 +323,8 @@ async fn sync_socket(
     match upgrade.upgrade(crate::socket::options()) {
         Ok((response, socket)) => {
             tracing::info!(teammate = %peer.device, "teammate sync connection");
-            team.hub.serve_socket(socket, peer.device, revoked, live);
+            team.hub
+                .serve_socket(socket, peer.device, peer.role, revoked, live);
             response.into_response()
         }
         Err(e) => refused(StatusCode::BAD_REQUEST, "bad_upgrade", &e.to_string()),

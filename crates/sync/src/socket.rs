@@ -7,12 +7,21 @@
 //! structure from one entry to the next, and deflate with the window kept
 //! from message to message takes most of that away. A peer that does not
 //! ask for it (a JS client may not) gets plain frames.
+//!
+//! Received messages pass through the connection's [`Door`] (the side
+//! that receives a peer's writes: the hub, and a tablet syncing with a
+//! teammate) before samod sees them. The door's notices to the peer go
+//! out on the same socket; the peer's notices are taken out of the
+//! stream and kept in [`Notices`].
+
+use std::sync::{Arc, Mutex};
 
 use futures::{Sink, SinkExt, Stream, StreamExt, future};
 use tokio::io::{AsyncRead, AsyncWrite};
 use yawc::{Frame, OpCode, Options, WebSocket};
 
 use crate::MAX_MESSAGE_BYTES;
+use crate::door::{self, Door, Notice, Verdict};
 use crate::error::TransportError;
 
 /// The options of every sync WebSocket: deflate, and no message, once
@@ -24,10 +33,56 @@ pub fn options() -> Options {
         .with_no_delay()
 }
 
+/// The refusals the other side sent on a connection (see
+/// [`crate::door`]), for the sync to report and to stop waiting for a
+/// refused document.
+#[derive(Debug, Clone, Default)]
+pub struct Notices(Arc<(Mutex<Vec<Notice>>, tokio::sync::Notify)>);
+
+impl Notices {
+    fn record(&self, notice: Notice) {
+        self.0
+            .0
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(notice);
+        self.0.1.notify_waiters();
+    }
+
+    pub fn all(&self) -> Vec<Notice> {
+        self.0.0.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// A refusal of the whole connection, if one came.
+    pub fn closing(&self) -> Option<Notice> {
+        self.all().into_iter().find(|n| n.document.is_none())
+    }
+
+    /// Resolves with the notice refusing `document`, once one comes.
+    pub async fn refused(&self, document: &str) -> Notice {
+        loop {
+            let notified = self.0.1.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            let found = self
+                .all()
+                .into_iter()
+                .find(|n| n.document.as_deref() == Some(document));
+            if let Some(notice) = found {
+                return notice;
+            }
+            notified.await;
+        }
+    }
+}
+
 /// The stream of received messages and the sink of messages to send, as
-/// samod's [`samod::Transport`] takes them.
+/// samod's [`samod::Transport`] takes them. `door`: the checks of the
+/// peer's writes, on the side that receives them.
 pub fn messages<S>(
     socket: WebSocket<S>,
+    door: Option<Door>,
+    notices: Notices,
 ) -> (
     impl Stream<Item = Result<Vec<u8>, TransportError>> + Send + Unpin + 'static,
     impl Sink<Vec<u8>, Error = TransportError> + Send + Unpin + 'static,
@@ -35,8 +90,16 @@ pub fn messages<S>(
 where
     S: AsyncRead + AsyncWrite + Send + Unpin + 'static,
 {
-    let (sink, stream) = socket.split();
-    let stream = stream
+    let (ws_sink, ws_stream) = socket.split();
+    // One writer for samod's messages and the door's notices.
+    let (out, to_send) = futures::channel::mpsc::channel::<Vec<u8>>(16);
+    tokio::spawn(async move {
+        let frames = to_send.map(|bytes| Ok(Frame::binary(bytes)));
+        if let Err(e) = frames.forward(ws_sink).await {
+            tracing::debug!(error = %e, "sync socket closed while sending");
+        }
+    });
+    let frames = ws_stream
         .take_while(|frame| future::ready(frame.opcode() != OpCode::Close))
         .filter_map(|frame| {
             future::ready(match frame.opcode() {
@@ -47,8 +110,80 @@ where
                 _ => None,
             })
         });
-    let sink = sink
-        .sink_map_err(|e| TransportError(e.to_string()))
-        .with(|bytes: Vec<u8>| future::ready(Ok(Frame::binary(bytes))));
-    (stream, sink)
+    let state = Inbound {
+        frames: Box::pin(frames),
+        door,
+        notices,
+        out: out.clone(),
+        ended: false,
+    };
+    let stream = futures::stream::unfold(state, |mut state| async move {
+        let item = state.next().await?;
+        Some((item, state))
+    });
+    let sink = out.sink_map_err(|_| TransportError("the connection is closed".into()));
+    (Box::pin(stream), sink)
+}
+
+struct Inbound<F> {
+    frames: std::pin::Pin<Box<F>>,
+    door: Option<Door>,
+    notices: Notices,
+    out: futures::channel::mpsc::Sender<Vec<u8>>,
+    ended: bool,
+}
+
+impl<F> Inbound<F>
+where
+    F: Stream<Item = Result<Vec<u8>, TransportError>>,
+{
+    /// The next message for samod, past notices and refused messages.
+    async fn next(&mut self) -> Option<Result<Vec<u8>, TransportError>> {
+        if self.ended {
+            return None;
+        }
+        loop {
+            let bytes = match self.frames.next().await? {
+                Ok(bytes) => bytes,
+                Err(e) => return Some(Err(e)),
+            };
+            if let Some(notice) = notice_in(&bytes) {
+                tracing::warn!(
+                    document = notice.document.as_deref().unwrap_or("-"),
+                    code = %notice.code,
+                    "the other side refused: {}", notice.message
+                );
+                self.notices.record(notice);
+                continue;
+            }
+            let Some(door) = &mut self.door else {
+                return Some(Ok(bytes));
+            };
+            match door.check(&bytes).await {
+                Verdict::Pass => return Some(Ok(bytes)),
+                Verdict::Drop => continue,
+                Verdict::Refuse(notice) => {
+                    let _ = self.out.send(notice.encode()).await;
+                }
+                Verdict::Close(notice) => {
+                    let _ = self.out.send(notice.encode()).await;
+                    self.ended = true;
+                    return Some(Err(TransportError(format!(
+                        "refused ({}): {}",
+                        notice.code, notice.message
+                    ))));
+                }
+            }
+        }
+    }
+}
+
+/// The notice in a message, if it is one.
+fn notice_in(bytes: &[u8]) -> Option<Notice> {
+    let envelope = door::envelope(bytes).ok()?;
+    (envelope.kind == door::NOTICE_TYPE).then(|| Notice {
+        document: envelope.document,
+        code: envelope.code.unwrap_or_default(),
+        message: envelope.message.unwrap_or_default(),
+    })
 }

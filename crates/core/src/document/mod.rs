@@ -153,6 +153,17 @@ impl AnyDocument {
         Ok(())
     }
 
+    /// The UUID of the record the document holds: its document id derives
+    /// from it.
+    pub fn record_id(&self) -> Result<uuid::Uuid, DocumentError> {
+        Ok(match self {
+            Self::Antenna(d) => *d.antenna()?.id.as_uuid(),
+            Self::Shift(d) => *d.shift()?.id.as_uuid(),
+            Self::TabletLog(d) => *d.tablet_log()?.id.as_uuid(),
+            Self::Case(d) => *d.case()?.id.as_uuid(),
+        })
+    }
+
     pub fn type_name(&self) -> &'static str {
         match self {
             Self::Antenna(_) => AntennaDoc::TYPE,
@@ -168,6 +179,15 @@ impl AnyDocument {
             Self::Shift(d) => d.automerge(),
             Self::TabletLog(d) => d.automerge(),
             Self::Case(d) => d.automerge(),
+        }
+    }
+
+    pub fn into_automerge(self) -> AutoCommit {
+        match self {
+            Self::Antenna(d) => d.into_automerge(),
+            Self::Shift(d) => d.into_automerge(),
+            Self::TabletLog(d) => d.into_automerge(),
+            Self::Case(d) => d.into_automerge(),
         }
     }
 

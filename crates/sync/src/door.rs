@@ -1,0 +1,363 @@
+//! The door every inbound sync message goes through before samod sees it.
+//!
+//! samod merges whatever changes a peer sends into its copy of a document;
+//! storing them cannot refuse afterwards. So each message is read here
+//! first: the automerge-repo envelope, then the Automerge sync message in
+//! it, and its changes are applied to a copy of this side's document. The
+//! copy is judged against the writer's certified role
+//! (`maraude_core::authority::check_write`): a message whose changes the
+//! role may not make is dropped, with a notice to the sender naming the
+//! document and the rule ([`Notice`]), and logged with the device. The
+//! rest of the sync goes on. A message that cannot be read at all, or a
+//! peer refused too often, ends the connection.
+//!
+//! The copy of a document is this side's stored document plus the
+//! messages this connection already let through (samod may not have
+//! stored those yet): a peer's next change builds on them.
+
+use std::collections::VecDeque;
+use std::time::Duration;
+
+use automerge::AutoCommit;
+use chrono::Utc;
+use maraude_core::access::Role;
+use maraude_core::authority::{self, Facts, Refused};
+use maraude_core::document::AnyDocument;
+use maraude_core::ids::DeviceId;
+use maraude_store::DocumentId;
+use uuid::Uuid;
+
+use crate::StoreHandle;
+
+/// Documents whose copy a connection keeps between messages: a sync
+/// touches a few at a time.
+const KEPT: usize = 16;
+
+/// Refusals after which a connection is ended: a peer that keeps sending
+/// what its role may not write is not an honest one out of date.
+pub const MAX_REFUSALS: usize = 32;
+
+/// How long a message whose changes build on changes this side lacks may
+/// wait for samod to store them (another connection's, just received).
+const WAIT_FOR_HISTORY: Duration = Duration::from_secs(2);
+
+/// The notice's message type, which samod never sees: each side's socket
+/// takes it out of the stream (`crate::socket`).
+pub const NOTICE_TYPE: &str = "maraude-refused";
+
+/// What the receiver tells the sender of a refused message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Notice {
+    /// The document (its automerge-repo id), if the refusal concerns one.
+    pub document: Option<String>,
+    pub code: String,
+    pub message: String,
+}
+
+impl Notice {
+    pub fn encode(&self) -> Vec<u8> {
+        let mut e = minicbor::Encoder::new(Vec::new());
+        let fields = 3 + u64::from(self.document.is_some());
+        // Writing into a Vec cannot fail.
+        let _ = e.map(fields).and_then(|e| e.str("type")?.str(NOTICE_TYPE));
+        if let Some(doc) = &self.document {
+            let _ = e.str("documentId").and_then(|e| e.str(doc));
+        }
+        let _ = e
+            .str("code")
+            .and_then(|e| e.str(&self.code)?.str("message")?.str(&self.message));
+        e.into_writer()
+    }
+}
+
+/// The fields of an automerge-repo message the door reads.
+#[derive(Debug, Default)]
+pub(crate) struct Envelope<'a> {
+    pub kind: String,
+    pub document: Option<String>,
+    pub data: Option<&'a [u8]>,
+    pub code: Option<String>,
+    pub message: Option<String>,
+}
+
+/// Read the envelope as samod will (a CBOR map of named fields); a key
+/// given twice is refused, so that this side and samod cannot read two
+/// different messages in the same bytes.
+pub(crate) fn envelope(bytes: &[u8]) -> Result<Envelope<'_>, String> {
+    let mut d = minicbor::Decoder::new(bytes);
+    let bad = |e: minicbor::decode::Error| format!("not an automerge-repo message: {e}");
+    let len = d
+        .map()
+        .map_err(bad)?
+        .ok_or("not an automerge-repo message: a map of unknown length")?;
+    let mut out = Envelope::default();
+    let mut seen = std::collections::BTreeSet::new();
+    for _ in 0..len {
+        let key = d.str().map_err(bad)?.to_string();
+        if !seen.insert(key.clone()) {
+            return Err(format!("the field \"{key}\" is given twice"));
+        }
+        match key.as_str() {
+            "type" => out.kind = d.str().map_err(bad)?.to_string(),
+            "documentId" if d.probe().str().is_ok() => {
+                out.document = Some(d.str().map_err(bad)?.to_string());
+            }
+            "documentId" => {
+                let raw = d.bytes().map_err(bad)?.to_vec();
+                let id = DocumentId::try_from(raw)
+                    .map_err(|_| "not an automerge-repo message: a bad document id")?;
+                out.document = Some(id.to_string());
+            }
+            "data" => out.data = Some(d.bytes().map_err(bad)?),
+            "code" => out.code = Some(d.str().map_err(bad)?.to_string()),
+            "message" => out.message = Some(d.str().map_err(bad)?.to_string()),
+            _ => d.skip().map_err(bad)?,
+        }
+    }
+    Ok(out)
+}
+
+/// What the door does with one message.
+#[derive(Debug)]
+pub enum Verdict {
+    /// Hand it to samod.
+    Pass,
+    /// Drop it (a message samod does not need, such as a notice).
+    Drop,
+    /// Drop it and tell the sender.
+    Refuse(Notice),
+    /// End the connection, after telling the sender.
+    Close(Notice),
+}
+
+/// One connection's door: the peer's certified role, and the copies of
+/// the documents it is writing to.
+pub struct Door {
+    store: StoreHandle,
+    role: Role,
+    /// Who is on the other side, for the logs (`device-…`).
+    peer: String,
+    kept: VecDeque<(DocumentId, AutoCommit)>,
+    refusals: usize,
+    /// The actor the copies would write as: they never write.
+    reader: DeviceId,
+}
+
+impl std::fmt::Debug for Door {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Door")
+            .field("role", &self.role)
+            .field("peer", &self.peer)
+            .field("refusals", &self.refusals)
+            .finish()
+    }
+}
+
+impl Door {
+    pub fn new(store: StoreHandle, role: Role, peer: String) -> Self {
+        Self {
+            store,
+            role,
+            peer,
+            kept: VecDeque::new(),
+            refusals: 0,
+            reader: DeviceId::from_uuid(Uuid::nil()),
+        }
+    }
+
+    /// Judge one message from the peer.
+    pub async fn check(&mut self, bytes: &[u8]) -> Verdict {
+        let verdict = self.judge(bytes).await;
+        match &verdict {
+            Verdict::Refuse(notice) | Verdict::Close(notice) => {
+                tracing::warn!(
+                    peer = %self.peer,
+                    role = %self.role,
+                    document = notice.document.as_deref().unwrap_or("-"),
+                    code = %notice.code,
+                    "refused: {}", notice.message
+                );
+            }
+            _ => {}
+        }
+        if let Verdict::Refuse(notice) = verdict {
+            self.refusals += 1;
+            if self.refusals >= MAX_REFUSALS {
+                return Verdict::Close(Notice {
+                    code: "too_many_refusals".into(),
+                    message: format!(
+                        "{MAX_REFUSALS} messages refused on this connection; the last: {}",
+                        notice.message
+                    ),
+                    ..notice
+                });
+            }
+            return Verdict::Refuse(notice);
+        }
+        verdict
+    }
+
+    async fn judge(&mut self, bytes: &[u8]) -> Verdict {
+        let envelope = match envelope(bytes) {
+            Ok(e) => e,
+            Err(why) => return close("unreadable_message", why),
+        };
+        match envelope.kind.as_str() {
+            "sync" | "request" => {}
+            NOTICE_TYPE => return Verdict::Drop,
+            // Ephemeral messages are passed on by samod to other peers;
+            // Maraude sends none, and a peer must not broadcast through
+            // this side.
+            "ephemeral" => return Verdict::Drop,
+            _ => return Verdict::Pass,
+        }
+        let (Some(document), Some(data)) = (envelope.document, envelope.data) else {
+            return Verdict::Pass;
+        };
+        let message = match automerge::sync::Message::decode(data) {
+            Ok(m) => m,
+            Err(e) => return close("unreadable_message", format!("not a sync message: {e}")),
+        };
+        if message.changes.is_empty() {
+            return Verdict::Pass;
+        }
+        let Ok(doc) = document.parse::<DocumentId>() else {
+            return close("unreadable_message", "a bad document id".into());
+        };
+        let Ok(record) = Uuid::from_slice(doc.as_bytes()) else {
+            return refuse(&document, Refused::WrongRecord);
+        };
+        match self.judge_changes(&doc, record, &message.changes).await {
+            Ok(()) => Verdict::Pass,
+            Err(refused) => refuse(&document, refused),
+        }
+    }
+
+    async fn judge_changes(
+        &mut self,
+        doc: &DocumentId,
+        record: Uuid,
+        changes: &automerge::sync::ChunkList,
+    ) -> Result<(), Refused> {
+        let waited = tokio::time::Instant::now();
+        let mut kept = self.take_kept(doc);
+        let mut fresh = kept.is_none();
+        loop {
+            let (facts, stored) = self.facts(doc, fresh).await?;
+            let mut view = match (kept.take(), stored) {
+                // The store, and what this connection let through that
+                // samod may not have stored yet.
+                (Some(mut passed), Some(mut stored)) => {
+                    stored
+                        .merge(&mut passed)
+                        .map_err(|e| Refused::Malformed(e.to_string()))?;
+                    stored
+                }
+                (Some(view), None) | (None, Some(view)) => view,
+                (None, None) => AutoCommit::new(),
+            };
+            let mut after = view.clone();
+            for chunk in changes.iter() {
+                after
+                    .load_incremental(chunk)
+                    .map_err(|e| Refused::Malformed(e.to_string()))?;
+            }
+            if !after.get_missing_deps(&[]).is_empty() {
+                // Built on changes this side has not stored yet: read the
+                // store again in a moment (without the kept copy).
+                if waited.elapsed() < WAIT_FOR_HISTORY {
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    kept = Some(view);
+                    fresh = true;
+                    continue;
+                }
+                self.keep(doc, view);
+                return Err(Refused::Malformed(
+                    "the changes build on changes this side does not have; sync again".into(),
+                ));
+            }
+            let before = if view.get_heads().is_empty() {
+                None
+            } else {
+                Some(self.read(view)?)
+            };
+            let after = self.read(after)?;
+            let verdict =
+                authority::check_write(self.role, record, before.as_ref(), &after, &facts);
+            let kept = match verdict {
+                Ok(()) => after,
+                Err(_) => match before {
+                    Some(before) => before,
+                    None => return verdict,
+                },
+            };
+            self.keep(doc, kept.into_automerge());
+            return verdict;
+        }
+    }
+
+    fn read(&self, doc: AutoCommit) -> Result<AnyDocument, Refused> {
+        Ok(AnyDocument::from_automerge_unread(doc, &self.reader)?)
+    }
+
+    /// What this side knows of `doc`, and its stored copy if `load`.
+    async fn facts(
+        &self,
+        doc: &DocumentId,
+        load: bool,
+    ) -> Result<(Facts, Option<AutoCommit>), Refused> {
+        let id = doc.clone();
+        let closed = || Refused::Malformed("this side's store is closed".into());
+        let read = self
+            .store
+            .with(move |s| -> Result<_, maraude_store::StoreError> {
+                let subject = s.subject(&id)?;
+                let stored = if !load {
+                    None
+                } else {
+                    let chunks = s.chunks_under(&[id.to_string()])?;
+                    let mut doc = AutoCommit::new();
+                    for (_, data) in &chunks {
+                        doc.load_incremental(data)
+                            .map_err(|e| maraude_store::StoreError::BadDocument(e.to_string()))?;
+                    }
+                    Some(doc)
+                };
+                Ok((subject, stored))
+            })
+            .await
+            .map_err(|_| closed())?
+            .map_err(|e| Refused::Malformed(format!("this side cannot read it: {e}")))?;
+        let (subject, stored) = read;
+        let today = maraude_core::time::paris_date(Utc::now());
+        Ok((Facts { subject, today }, stored))
+    }
+
+    fn take_kept(&mut self, doc: &DocumentId) -> Option<AutoCommit> {
+        let at = self.kept.iter().position(|(d, _)| d == doc)?;
+        self.kept.remove(at).map(|(_, view)| view)
+    }
+
+    fn keep(&mut self, doc: &DocumentId, view: AutoCommit) {
+        self.kept.push_back((doc.clone(), view));
+        if self.kept.len() > KEPT {
+            self.kept.pop_front();
+        }
+    }
+}
+
+fn refuse(document: &str, refused: Refused) -> Verdict {
+    Verdict::Refuse(Notice {
+        document: Some(document.to_string()),
+        code: refused.code().to_string(),
+        message: refused.to_string(),
+    })
+}
+
+fn close(code: &str, message: String) -> Verdict {
+    Verdict::Close(Notice {
+        document: None,
+        code: code.to_string(),
+        message,
+    })
+}
