@@ -5,6 +5,8 @@
 //   node client.mjs find --server URL --device UUID --document ID
 //   node client.mjs log  --server URL --device UUID --document ID \
 //                        [--item blanket] [--quantity 2] [--by Nour]
+//   node client.mjs forge --server URL --device UUID --document ANTENNA_ID \
+//                        --what tombstone|schema|retention [--case UUID] [--by Mira]
 //
 // The device's credential comes from MARAUDE_CREDENTIAL, never an argument
 // (arguments show in `ps`). `find` prints the shift's entries as JSON:
@@ -14,6 +16,12 @@
 // document); `log` prints them too, then adds a
 // distribution entry to the shift document as the Rust core writes one and
 // waits until the server holds it, printing {"entries": [...], "logged": {...}}.
+//
+// `forge` is what a volunteer's modified client would write into the
+// antenna document: a tombstone for a case (signed with a lead's
+// nickname), a newer schema, or a retention of 0 days. It prints
+// {"held": true|false}: whether the server confirmed holding the change
+// within a few seconds (it must not).
 //
 // Exit codes: 0 done; 1 failed; 2 bad usage; 3 the server answered that
 // the document is unavailable to this device; 4 no answer in time.
@@ -51,10 +59,12 @@ const { values: opts, positionals } = parseArgs({
     item: { type: "string", default: "blanket" },
     quantity: { type: "string", default: "1" },
     by: { type: "string", default: "Nour" },
+    what: { type: "string" },
+    case: { type: "string" },
   },
 });
 const mode = positionals[0];
-if (!["find", "log"].includes(mode) || !opts.server || !opts.device || !opts.document) {
+if (!["find", "log", "forge"].includes(mode) || !opts.server || !opts.device || !opts.document) {
   fail(
     "usage: node client.mjs find|log --server URL --device UUID --document ID " +
       "[--item ITEM --quantity N --by NICKNAME], credential in MARAUDE_CREDENTIAL",
@@ -198,6 +208,31 @@ const adapter = new WebSocketClientAdapter(socketUrl.toString(), 10 * WAIT_MS);
 const repo = new Repo({ network: [adapter], peerId: `device-${opts.device}` });
 
 const handle = await find(repo, opts.document);
+if (mode === "forge") {
+  const now = new ImmutableString(new Date().toISOString());
+  handle.change((doc) => {
+    if (opts.what === "tombstone") {
+      const line = doc.cases[opts.case];
+      if (!line) fail(`no case ${opts.case} in the antenna document`, 2);
+      line.erased_at = now;
+      line.erased_because = new ImmutableString("asked");
+      line.erased_by = new ImmutableString(opts.by);
+    } else if (opts.what === "schema") {
+      doc.schema = 99;
+    } else if (opts.what === "retention") {
+      doc.settings.retention_days = 0;
+    } else {
+      fail(`--what: tombstone, schema or retention, not "${opts.what}"`, 2);
+    }
+  });
+  const held = await Promise.race([
+    serverHolds(repo, handle).then(() => true),
+    new Promise((resolve) => setTimeout(() => resolve(false), 5_000).unref()),
+  ]);
+  process.stdout.write(`${JSON.stringify({ held })}\n`);
+  await repo.shutdown();
+  process.exit(0);
+}
 const entries = await shiftEntries(repo, handle.doc());
 let output = { entries };
 if (mode === "log") {
