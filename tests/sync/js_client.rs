@@ -62,7 +62,7 @@ fn post(server: &Server, path: &str, bearer: Option<&str>, body: &Value) -> (u16
 }
 
 /// A device of an antenna that is a JavaScript program.
-struct JsDevice {
+pub(crate) struct JsDevice {
     id: DeviceId,
     credential: String,
 }
@@ -70,7 +70,7 @@ struct JsDevice {
 impl JsDevice {
     /// Enrolled with a code the coordinator's tablet asks for, through the
     /// REST call any client makes.
-    fn enrol(coordinator: &Tablet, server: &Server, role: &str) -> Self {
+    pub(crate) fn enrol(coordinator: &Tablet, server: &Server, role: &str) -> Self {
         let code = coordinator.json(["enrolment-code", "--role", role]);
         let id = DeviceId::new();
         let request = Enrol {
@@ -94,7 +94,13 @@ impl JsDevice {
     }
 
     /// `node client.mjs MODE …` against `server` for `document`.
-    fn run(&self, server: &Server, mode: &str, document: &str, extra: &[&str]) -> Answer {
+    pub(crate) fn run(
+        &self,
+        server: &Server,
+        mode: &str,
+        document: &str,
+        extra: &[&str],
+    ) -> Answer {
         let mut cmd = Command::new("node");
         cmd.arg(client_script())
             .arg(mode)

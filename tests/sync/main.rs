@@ -12,6 +12,10 @@
 //!   killed and restarted; afterwards every store and the server hold the
 //!   same index and the totals of what was logged
 //!   (`MARAUDE_SYNC_SCHEDULES`, default 20).
+//! - [`authorised_writes`]: a volunteer's tablet, stock or modified, and
+//!   a JavaScript client with a volunteer's ticket, cannot promote
+//!   anyone, erase a case, change the schema or the retention: the
+//!   server refuses the change, says which rule, and takes the rest.
 //! - [`bad_messages`]: text frames, bytes that are not protocol messages,
 //!   messages cut short or over the size limit close their connection;
 //!   the server stays up and its store unchanged.
@@ -34,6 +38,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod a_team_syncs;
+mod authorised_writes;
 mod bad_messages;
 mod erasure;
 mod fault_proxy;

@@ -244,6 +244,14 @@ pub fn sync(ctx: &Ctx, args: SyncArgs) -> Result<()> {
             "{human} {n} follow-up case(s) erased on this tablet (retention or a lead's erasure)."
         ),
     };
+    let human = if summary.refusals.is_empty() {
+        human
+    } else {
+        format!(
+            "{human}\n{other} refused changes of this tablet that its role may not make (they stay here, unsent):\n  {}",
+            summary.refusals.join("\n  ")
+        )
+    };
     output::done(ctx, &human, &summary)
 }
 

@@ -542,3 +542,369 @@ fn an_entry_is_stored_under_its_id_without_repeating_it() {
     let err = doc.entries().unwrap_err().to_string();
     assert!(err.contains("holds the id of another entry"), "{err}");
 }
+
+mod authorised_writes {
+    //! What a peer's changes may do, judged by the role its certificate
+    //! gives (`crate::authority`): the receiver's side of every sync.
+
+    use automerge::ReadDoc;
+    use automerge::transaction::Transactable;
+    use chrono::NaiveDate;
+
+    use super::*;
+    use crate::access::{Role, Subject};
+    use crate::antenna::{Role as ListedRole, Volunteer};
+    use crate::authority::{Facts, Refused, check_write};
+    use crate::case::CaseKind;
+    use crate::document::{AntennaDoc, AnyDocument, CaseRef};
+    use crate::erasure::{ErasedBecause, tombstone};
+    use crate::ids::CaseId;
+
+    fn today() -> NaiveDate {
+        now().date_naive()
+    }
+
+    fn facts(subject: Subject) -> Facts {
+        Facts {
+            subject,
+            today: today(),
+        }
+    }
+
+    fn any<D: Document>(doc: &D) -> AnyDocument {
+        AnyDocument::from_automerge_unread(doc.automerge_ref().clone(), &DeviceId::new()).unwrap()
+    }
+
+    /// The antenna's document with one case listed, and a copy a device
+    /// changes with `change`; what the receiver says of the change.
+    fn antenna_change(
+        role: Role,
+        change: impl FnOnce(&mut AntennaDoc, &Antenna, CaseId),
+    ) -> Result<(), Refused> {
+        let a = calais();
+        let device = DeviceId::new();
+        let mut doc = AntennaDoc::create(&a, &device).unwrap();
+        let case = CaseId::new();
+        doc.add_case(case, &CaseRef::opened(CaseKind::ShelterRequest, now()))
+            .unwrap();
+        let before = any(&doc);
+        change(&mut doc, &a, case);
+        check_write(
+            role,
+            *a.id.as_uuid(),
+            Some(&before),
+            &any(&doc),
+            &facts(Subject::Antenna),
+        )
+    }
+
+    fn with(a: &Antenna, edit: impl FnOnce(&mut Antenna)) -> Antenna {
+        let mut a = a.clone();
+        edit(&mut a);
+        a
+    }
+
+    #[test]
+    fn a_volunteers_tablet_lists_its_shifts_and_cases_but_changes_no_reference_data() {
+        let listed = antenna_change(Role::Volunteer, |doc, _, _| {
+            doc.add_case(CaseId::new(), &CaseRef::opened(CaseKind::Referral, now()))
+                .unwrap();
+        });
+        assert_eq!(listed, Ok(()));
+        let promoted = antenna_change(Role::Volunteer, |doc, a, _| {
+            let mallory = with(a, |a| {
+                a.volunteers.insert(
+                    "Mallory".parse().unwrap(),
+                    Volunteer {
+                        role: ListedRole::Coordinator,
+                        active: true,
+                    },
+                );
+            });
+            doc.set_antenna(&mallory).unwrap();
+        });
+        let err = promoted.unwrap_err();
+        assert_eq!(err.code(), "reference_data");
+        assert!(err.to_string().contains("volunteer list"), "{err}");
+        for (part, edit) in [
+            (
+                "settings",
+                Box::new(|a: &mut Antenna| a.settings.retention_days = 0)
+                    as Box<dyn Fn(&mut Antenna)>,
+            ),
+            (
+                "places",
+                Box::new(|a: &mut Antenna| {
+                    a.places.clear();
+                }),
+            ),
+            (
+                "catalogue",
+                Box::new(|a: &mut Antenna| {
+                    a.catalogue.clear();
+                }),
+            ),
+        ] {
+            let err = antenna_change(Role::Volunteer, |doc, a, _| {
+                doc.set_antenna(&with(a, |a| edit(a))).unwrap();
+            })
+            .unwrap_err();
+            assert!(err.to_string().contains(part), "{part}: {err}");
+        }
+    }
+
+    #[test]
+    fn a_lead_changes_places_and_volunteers_but_not_settings_nor_who_leads() {
+        let newcomer = antenna_change(Role::Lead, |doc, a, _| {
+            let a = with(a, |a| {
+                a.volunteers.insert(
+                    "Nour".parse().unwrap(),
+                    Volunteer {
+                        role: ListedRole::Volunteer,
+                        active: true,
+                    },
+                );
+                a.places.clear();
+            });
+            doc.set_antenna(&a).unwrap();
+        });
+        assert_eq!(newcomer, Ok(()));
+        let promoted = antenna_change(Role::Lead, |doc, a, _| {
+            let a = with(a, |a| {
+                a.volunteers.insert(
+                    "Nour".parse().unwrap(),
+                    Volunteer {
+                        role: ListedRole::Lead,
+                        active: true,
+                    },
+                );
+            });
+            doc.set_antenna(&a).unwrap();
+        });
+        assert!(
+            promoted
+                .unwrap_err()
+                .to_string()
+                .contains("ask a coordinator")
+        );
+        let retention = antenna_change(Role::Lead, |doc, a, _| {
+            doc.set_antenna(&with(a, |a| a.settings.retention_days = 0))
+                .unwrap();
+        });
+        assert_eq!(retention.unwrap_err().code(), "reference_data");
+        let coordinator = antenna_change(Role::Coordinator, |doc, a, _| {
+            doc.set_antenna(&with(a, |a| a.settings.retention_days = 7))
+                .unwrap();
+        });
+        assert_eq!(coordinator, Ok(()));
+    }
+
+    #[test]
+    fn only_a_leads_or_coordinators_tablet_erases_and_an_erased_case_stays_erased() {
+        let erase = |doc: &mut AntennaDoc, case: CaseId, by: &str| {
+            let line = doc.cases().unwrap()[&case].clone();
+            let t = tombstone(
+                &line,
+                None,
+                now(),
+                ErasedBecause::Asked,
+                Some(by.parse().unwrap()),
+            );
+            doc.erase_cases(&[(case, t)]).unwrap();
+        };
+        // A lead's nickname on a volunteer's tablet proves nothing.
+        let forged = antenna_change(Role::Volunteer, |doc, _, case| erase(doc, case, "Mira"));
+        assert_eq!(forged.unwrap_err().code(), "erasure_not_allowed");
+        let by_retention = antenna_change(Role::Volunteer, |doc, _, case| {
+            let line = doc.cases().unwrap()[&case].clone();
+            let t = tombstone(&line, None, now(), ErasedBecause::Retention, None);
+            doc.erase_cases(&[(case, t)]).unwrap();
+        });
+        assert_eq!(by_retention.unwrap_err().code(), "erasure_not_allowed");
+        let by_lead = antenna_change(Role::Lead, |doc, _, case| erase(doc, case, "Mira"));
+        assert_eq!(by_lead, Ok(()));
+
+        // Un-erasing, or removing the line, is no one's to do.
+        let a = calais();
+        let device = DeviceId::new();
+        let mut doc = AntennaDoc::create(&a, &device).unwrap();
+        let case = CaseId::new();
+        doc.add_case(case, &CaseRef::opened(CaseKind::ShelterRequest, now()))
+            .unwrap();
+        erase(&mut doc, case, "Mira");
+        let before = any(&doc);
+        let mut revived = any(&doc);
+        let am = revived.automerge();
+        let (_, cases) = am.get(automerge::ROOT, "cases").unwrap().unwrap();
+        let (_, line) = am.get(&cases, case.to_string()).unwrap().unwrap();
+        am.delete(&line, "erased_at").unwrap();
+        let err = check_write(
+            Role::Coordinator,
+            *a.id.as_uuid(),
+            Some(&before),
+            &revived,
+            &facts(Subject::Antenna),
+        )
+        .unwrap_err();
+        assert_eq!(err.code(), "listing_changed");
+        let mut removed = any(&doc);
+        let am = removed.automerge();
+        am.delete(&cases, case.to_string()).unwrap();
+        let err = check_write(
+            Role::Coordinator,
+            *a.id.as_uuid(),
+            Some(&before),
+            &removed,
+            &facts(Subject::Antenna),
+        )
+        .unwrap_err();
+        assert_eq!(err.code(), "listing_changed");
+    }
+
+    #[test]
+    fn no_one_changes_a_documents_schema_type_or_record() {
+        // A document whose schema a device changed cannot be read as a
+        // document at all: the door refuses it before the rules (as
+        // malformed, or from a newer Maraude).
+        let a = calais();
+        for schema in [0_i64, 2, 99] {
+            let mut doc = AntennaDoc::create(&a, &DeviceId::new()).unwrap();
+            doc.automerge()
+                .put(automerge::ROOT, "schema", schema)
+                .unwrap();
+            let read =
+                AnyDocument::from_automerge_unread(doc.automerge_ref().clone(), &DeviceId::new());
+            assert!(read.is_err(), "schema {schema} read");
+        }
+        // Nor as another kind of document.
+        let before = AntennaDoc::create(&a, &DeviceId::new()).unwrap();
+        let mut doc = AntennaDoc::create(&a, &DeviceId::new()).unwrap();
+        doc.automerge()
+            .put(automerge::ROOT, "type", "shift")
+            .unwrap();
+        let as_shift =
+            AnyDocument::from_automerge_unread(doc.automerge_ref().clone(), &DeviceId::new());
+        if let Ok(after) = as_shift {
+            let err = check_write(
+                Role::Coordinator,
+                *a.id.as_uuid(),
+                Some(&any(&before)),
+                &after,
+                &facts(Subject::Antenna),
+            );
+            assert!(err.is_err());
+        }
+
+        let shift = new_shift(&a, DeviceId::new());
+        let err = check_write(
+            Role::Lead,
+            uuid::Uuid::now_v7(),
+            None,
+            &any(&shift),
+            &facts(Subject::Unknown),
+        )
+        .unwrap_err();
+        assert_eq!(err.code(), "wrong_record");
+    }
+
+    #[test]
+    fn entries_and_their_history_are_never_removed_nor_rewritten() {
+        let a = calais();
+        let tab = DeviceId::new();
+        let mut shift_doc = new_shift(&a, tab);
+        let shift = shift_doc.shift().unwrap();
+        let entry = blanket(2).into_entry(&a, &author("Jo", tab)).unwrap();
+        shift_doc.log(&entry, &shift).unwrap();
+        let edit = EntryEdit {
+            at: entry.at,
+            place: entry.place.clone(),
+            content: blanket(3).content,
+        };
+        shift_doc
+            .edit(&entry.id, edit, &shift, &a, &author("Mira", tab))
+            .unwrap();
+        let before = any(&shift_doc);
+        let id = *shift.id.as_uuid();
+        let subject = facts(Subject::Shift {
+            date: shift.date,
+            open: true,
+        });
+
+        let mut voided = any(&shift_doc);
+        if let AnyDocument::Shift(d) = &mut voided {
+            d.void(&entry.id, "twice", &author("Jo", tab)).unwrap();
+        }
+        assert_eq!(
+            check_write(Role::Volunteer, id, Some(&before), &voided, &subject),
+            Ok(())
+        );
+
+        let mut removed = any(&shift_doc);
+        let am = removed.automerge();
+        let (_, entries) = am.get(automerge::ROOT, "entries").unwrap().unwrap();
+        am.delete(&entries, entry.id.to_string()).unwrap();
+        let err = check_write(Role::Coordinator, id, Some(&before), &removed, &subject);
+        assert_eq!(err.unwrap_err().code(), "evidence_rewritten");
+
+        let mut rewritten = any(&shift_doc);
+        let am = rewritten.automerge();
+        let (_, line) = am.get(&entries, entry.id.to_string()).unwrap().unwrap();
+        let (_, history) = am.get(&line, "history").unwrap().unwrap();
+        assert_eq!(am.length(&history), 1);
+        am.delete(&history, 0).unwrap();
+        let err = check_write(Role::Lead, id, Some(&before), &rewritten, &subject);
+        assert_eq!(err.unwrap_err().code(), "evidence_rewritten");
+    }
+
+    #[test]
+    fn a_volunteers_tablet_writes_only_to_what_its_role_receives() {
+        let a = calais();
+        let tab = DeviceId::new();
+        let shift = new_shift(&a, tab);
+        let shift_id = *shift.shift().unwrap().id.as_uuid();
+        let old = facts(Subject::Shift {
+            date: today() - chrono::Days::new(10),
+            open: false,
+        });
+        let err = check_write(
+            Role::Volunteer,
+            shift_id,
+            Some(&any(&shift)),
+            &any(&shift),
+            &old,
+        );
+        assert_eq!(err.unwrap_err().code(), "out_of_scope");
+        assert_eq!(
+            check_write(Role::Lead, shift_id, Some(&any(&shift)), &any(&shift), &old),
+            Ok(())
+        );
+        for subject in [Subject::Case { open: false }, Subject::Quarantined] {
+            let err = check_write(
+                Role::Volunteer,
+                shift_id,
+                Some(&any(&shift)),
+                &any(&shift),
+                &facts(subject),
+            );
+            assert_eq!(err.unwrap_err().code(), "out_of_scope", "{subject:?}");
+        }
+        // Nobody starts a second antenna but its coordinator.
+        let antenna = AntennaDoc::create(&a, &tab).unwrap();
+        let err = check_write(
+            Role::Lead,
+            *a.id.as_uuid(),
+            None,
+            &any(&antenna),
+            &facts(Subject::Unknown),
+        );
+        assert_eq!(err.unwrap_err().code(), "new_document_refused");
+        let err = check_write(
+            Role::Lead,
+            shift_id,
+            None,
+            &any(&shift),
+            &facts(Subject::Erased),
+        );
+        assert_eq!(err.unwrap_err().code(), "out_of_scope");
+    }
+}

@@ -1,0 +1,160 @@
+//! What a volunteer's tablet may write, held by every receiver: its role
+//! is the one its enrolment certified, never what the tablet says of
+//! itself (`maraude_core::authority`, `maraude_sync::door`).
+
+use maraude_core::access::Subject;
+use serde_json::Value;
+
+use crate::a_team_syncs::{distributed, join, open, register, sync};
+use crate::js_client::JsDevice;
+use crate::server::Server;
+use crate::tablet::{Tablet, parse_json, succeeded, text};
+
+const ALIAS: &str = "Rahim-K";
+
+/// The coordinator's tablet with tonight's shift and an open case,
+/// registered on `server`, and a volunteer's tablet enrolled with a code:
+/// both synced.
+fn a_team(server: &Server) -> (Tablet, Tablet, String) {
+    let coordinator = Tablet::for_antenna("Calais");
+    coordinator.ok(["volunteer", "add", "Mira", "--role", "lead"]);
+    coordinator.ok(["shift", "start", "--lead", "Mira", "--team", "Jo"]);
+    let (_, case) = coordinator.open_case(["shelter", "--household", "2", "--alias", ALIAS]);
+    register(&coordinator, server);
+    let volunteer = join(&coordinator, server, "volunteer");
+    sync(&coordinator);
+    sync(&volunteer);
+    (coordinator, volunteer, case)
+}
+
+fn refusals(summary: &Value) -> String {
+    summary["refusals"]
+        .as_array()
+        .map(|r| r.iter().map(|l| text(l).to_string()).collect::<Vec<_>>())
+        .unwrap_or_default()
+        .join("\n")
+}
+
+/// A modified client: the same tablet telling its own store that it is
+/// its antenna's coordinator (what a nickname or a patched app would
+/// claim). Its credential and certificate still say volunteer.
+fn claim_to_be_coordinator(tablet: &Tablet) {
+    let mut store = open(tablet);
+    let mut link = store.server_link().unwrap().unwrap();
+    link.role = "coordinator".into();
+    store.set_server_link(&link).unwrap();
+}
+
+#[test]
+fn a_volunteers_tablet_neither_promotes_itself_nor_erases_a_case_even_modified() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(&dir.path().join("server"));
+    let (coordinator, volunteer, case) = a_team(&server);
+
+    // The stock command says no, and why.
+    let said = volunteer.refused(["volunteer", "add", "Mallory", "--role", "coordinator"]);
+    assert!(said.contains("ask a lead or a coordinator"), "{said}");
+    let said = volunteer.refused(["--by", "Mira", "case", "erase", &case, "--confirm"]);
+    assert!(
+        said.contains("only a lead's or a coordinator's tablet"),
+        "{said}"
+    );
+
+    // A modified client writes both into its antenna document, and logs
+    // three blankets in tonight's shift.
+    claim_to_be_coordinator(&volunteer);
+    volunteer.ok(["volunteer", "add", "Mallory", "--role", "coordinator"]);
+    volunteer.ok(["--by", "Mallory", "case", "erase", &case, "--confirm"]);
+    volunteer.log(["--by", "Jo", "distribution", "blanket", "3"]);
+    let got = sync(&volunteer);
+    let said = refusals(&got);
+    assert!(
+        said.contains("reference_data") || said.contains("erasure_not_allowed"),
+        "the server must say which rule refused the antenna document: {got}"
+    );
+
+    // The server and the coordinator follow none of it; the blankets,
+    // which a volunteer may log, arrive.
+    let on_server = server.antenna_store(&open(&coordinator).antenna_id().to_string());
+    assert!(on_server.case(&case.parse().unwrap()).is_ok());
+    assert!(on_server.erased_cases().unwrap().is_empty());
+    let listed = on_server.antenna().unwrap().volunteers;
+    assert!(
+        !listed.contains_key(&"Mallory".parse().unwrap()),
+        "{listed:?}"
+    );
+    sync(&coordinator);
+    let shown = coordinator.ok(["case", "show", &case]);
+    assert!(shown.contains(ALIAS), "{shown}");
+    let volunteers = coordinator.ok(["volunteer", "list"]);
+    assert!(!volunteers.contains("Mallory"), "{volunteers}");
+    assert_eq!(distributed(&coordinator, "blanket"), 3);
+
+    // Its next syncs still carry what it may write.
+    volunteer.log(["--by", "Jo", "distribution", "blanket", "2"]);
+    let again = sync(&volunteer);
+    assert!(!refusals(&again).is_empty(), "still refused: {again}");
+    sync(&coordinator);
+    assert_eq!(distributed(&coordinator, "blanket"), 5);
+}
+
+#[test]
+fn a_javascript_client_with_a_volunteers_ticket_cannot_erase_bump_the_schema_or_the_retention() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(&dir.path().join("server"));
+    let (coordinator, _volunteer, case) = a_team(&server);
+    // A closed case: volunteers do not even receive it.
+    coordinator.ok(["case", "close", &case, "--outcome", "no_place"]);
+    sync(&coordinator);
+    let js = JsDevice::enrol(&coordinator, &server, "volunteer");
+    let antenna = open(&coordinator).antenna_id();
+    let antenna_doc = maraude_store::document_id(antenna.as_uuid()).to_string();
+    let case_uuid = case
+        .parse::<maraude_core::ids::CaseId>()
+        .unwrap()
+        .to_string();
+
+    for what in ["tombstone", "schema", "retention"] {
+        let answer = js.run(
+            &server,
+            "forge",
+            &antenna_doc,
+            &["--what", what, "--case", &case_uuid, "--by", "Mira"],
+        );
+        let answer = succeeded(answer);
+        assert_eq!(
+            parse_json(&answer)["held"],
+            false,
+            "the server confirmed a forged {what}: {}",
+            answer.stderr
+        );
+    }
+
+    let on_server = server.antenna_store(&antenna.to_string());
+    assert!(on_server.case(&case.parse().unwrap()).is_ok());
+    assert!(on_server.erased_cases().unwrap().is_empty());
+    assert_eq!(on_server.antenna().unwrap().settings.retention_days, 30);
+    // The coordinator's tablet goes on as before: the case is there, and
+    // a new shift starts (an antenna document of a newer schema would
+    // stop it).
+    let got = sync(&coordinator);
+    assert_eq!(got["cases_erased"], 0, "{got}");
+    let shown = coordinator.ok(["case", "show", &case]);
+    assert!(shown.contains(ALIAS), "{shown}");
+    coordinator.ok(["shift", "end"]);
+    coordinator.ok(["shift", "start", "--lead", "Mira"]);
+    assert_eq!(
+        open(&coordinator)
+            .antenna()
+            .unwrap()
+            .settings
+            .retention_days,
+        30
+    );
+    assert_eq!(
+        on_server
+            .subject(&maraude_store::document_id(antenna.as_uuid()))
+            .unwrap(),
+        Subject::Antenna
+    );
+}
