@@ -158,3 +158,156 @@ fn a_javascript_client_with_a_volunteers_ticket_cannot_erase_bump_the_schema_or_
         Subject::Antenna
     );
 }
+
+/// A volunteer's tablet with a real certificate whose serving code was
+/// modified: its "what changed" answer lists documents it never had (a
+/// closed case's id, which every antenna document names), to get them
+/// from a lead's tablet that syncs with it. The rest is the real hub
+/// over the volunteer's real store.
+struct LyingTeammate {
+    address: String,
+    runtime: tokio::runtime::Runtime,
+    store: maraude_sync::StoreHandle,
+}
+
+impl LyingTeammate {
+    fn start(volunteer: &Tablet, lies: Vec<String>) -> Self {
+        use std::sync::Arc;
+
+        use axum::extract::ConnectInfo;
+        use axum::routing::{get, post};
+        use maraude_sync::api;
+        use maraude_sync::hub::Hub;
+        use maraude_sync::identity::Teammate;
+        use maraude_sync::tls::{TeamTls, TlsConnection, TlsListener};
+
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+        let store = open(volunteer);
+        let link = store.server_link().unwrap().unwrap();
+        let certificate = link.certificate.unwrap();
+        let (antenna, device) = (*store.antenna_id().as_uuid(), *store.device().as_uuid());
+        let (handle, _thread) = maraude_sync::StoreHandle::spawn(store);
+        let config = TeamTls::new(&certificate, None)
+            .unwrap()
+            .server_config()
+            .unwrap();
+        let (_configs, config_rx) = tokio::sync::watch::channel(config);
+        let (address, hub, listener) = runtime.block_on(async {
+            let tcp = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let address = tcp.local_addr().unwrap().to_string();
+            let hub = Hub::start(handle.clone(), antenna, api::device_peer(&device))
+                .await
+                .unwrap();
+            (
+                address,
+                Arc::new(hub),
+                TlsListener::new(tcp, config_rx).unwrap(),
+            )
+        });
+        let teammate = |c: &TlsConnection| {
+            Teammate::from_certificate(c.client_certificate.as_deref().unwrap()).unwrap()
+        };
+        let pending = move || {
+            let lies = lies.clone();
+            async move {
+                axum::Json(api::Pending {
+                    server_peer: api::device_peer(&device),
+                    documents: lies,
+                    revocations: None,
+                })
+            }
+        };
+        let sync_hub = hub.clone();
+        let app = axum::Router::new()
+            .route("/v1/sync/pending", get(pending))
+            .route(
+                "/v1/sync/acked",
+                post(|| async { axum::Json(serde_json::json!({})) }),
+            )
+            .route(
+                "/v1/sync/revocations",
+                post(|| async { axum::Json(serde_json::json!({})) }),
+            )
+            .route(
+                "/v1/sync",
+                get(
+                    move |ConnectInfo(c): ConnectInfo<TlsConnection>,
+                          upgrade: yawc::IncomingUpgrade| async move {
+                        use axum::response::IntoResponse;
+                        let t = teammate(&c);
+                        let revoked = sync_hub.admit(t.device, t.role);
+                        let (response, socket) =
+                            upgrade.upgrade(maraude_sync::socket::options()).unwrap();
+                        sync_hub.serve_socket(socket, t.device, t.role, revoked, ());
+                        response.into_response()
+                    },
+                ),
+            );
+        runtime.spawn(async move {
+            let _ = axum::serve(
+                listener,
+                app.into_make_service_with_connect_info::<TlsConnection>(),
+            )
+            .await;
+        });
+        LyingTeammate {
+            address,
+            runtime,
+            store: handle,
+        }
+    }
+
+    fn holds(&self, doc: &str) -> Subject {
+        let doc: maraude_store::DocumentId = doc.parse().unwrap();
+        self.runtime
+            .block_on(self.store.with(move |s| s.subject(&doc)))
+            .unwrap()
+            .unwrap()
+    }
+}
+
+#[test]
+fn a_leads_tablet_hands_a_lying_teammate_no_closed_case_and_takes_none_of_its_changes() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(&dir.path().join("server"));
+    let (coordinator, volunteer, case) = a_team(&server);
+    let lead = join(&coordinator, &server, "lead");
+    // A second case, closed before the volunteer's tablet ever had it.
+    let (_, other) = coordinator.open_case(["shelter", "--household", "1", "--alias", "Samir-B"]);
+    coordinator.ok(["case", "close", &other, "--outcome", "no_place"]);
+    sync(&coordinator);
+    // Offline, the volunteer adds a note to the first case, still open on
+    // its tablet, while a lead closes it.
+    volunteer.ok(["case", "note", &case, "rappeler demain"]);
+    sync(&lead);
+    lead.ok([
+        "--by",
+        "Mira",
+        "case",
+        "close",
+        &case,
+        "--outcome",
+        "no_place",
+    ]);
+    let doc_of = |case: &str| {
+        let id: maraude_core::ids::CaseId = case.parse().unwrap();
+        maraude_store::document_id(id.as_uuid()).to_string()
+    };
+    let (first, second) = (doc_of(&case), doc_of(&other));
+
+    // The volunteer's modified tablet lists both as changed on its side.
+    let liar = LyingTeammate::start(&volunteer, vec![first.clone(), second.clone()]);
+    let got = lead.json(["sync", "--peer", &liar.address]);
+    assert_eq!(got["documents_received"], 0, "{got}");
+    assert_eq!(
+        liar.holds(&second),
+        Subject::Unknown,
+        "the lead's tablet handed a closed case to a volunteer's"
+    );
+    // The volunteer's copy stays as it was: open, without the closing.
+    assert_eq!(liar.holds(&first), Subject::Case { open: true });
+    drop(liar);
+    // And the lead's copy has no note of the volunteer's.
+    let shown = lead.ok(["case", "show", &case]);
+    assert!(!shown.contains("rappeler demain"), "{shown}");
+}

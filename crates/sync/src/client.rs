@@ -368,6 +368,12 @@ async fn sync(
         .all()
         .into_iter()
         .map(|n| format!("{} ({})", n.message, n.code))
+        .chain(notices.refused_here().into_iter().map(|n| {
+            format!(
+                "refused here, from the teammate: {} ({})",
+                n.message, n.code
+            )
+        }))
         .collect();
     let synced = outcome?;
 

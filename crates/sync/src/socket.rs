@@ -33,24 +33,41 @@ pub fn options() -> Options {
         .with_no_delay()
 }
 
-/// The refusals the other side sent on a connection (see
-/// [`crate::door`]), for the sync to report and to stop waiting for a
-/// refused document.
+/// The refusals on a connection (see [`crate::door`]): those the other
+/// side sent of this side's writes, and those this side's door made of
+/// the other's; for the sync to report, and to stop waiting for a
+/// document whose changes one side refused.
 #[derive(Debug, Clone, Default)]
-pub struct Notices(Arc<(Mutex<Vec<Notice>>, tokio::sync::Notify)>);
+pub struct Notices(Arc<(Mutex<Refusals>, tokio::sync::Notify)>);
+
+#[derive(Debug, Default)]
+struct Refusals {
+    theirs: Vec<Notice>,
+    ours: Vec<Notice>,
+}
 
 impl Notices {
-    fn record(&self, notice: Notice) {
-        self.0
-            .0
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .push(notice);
+    fn record(&self, notice: Notice, ours: bool) {
+        let mut refusals = self.0.0.lock().unwrap_or_else(|p| p.into_inner());
+        if ours {
+            refusals.ours.push(notice);
+        } else {
+            refusals.theirs.push(notice);
+        }
+        drop(refusals);
         self.0.1.notify_waiters();
     }
 
+    /// What the other side refused of this side's writes.
     pub fn all(&self) -> Vec<Notice> {
-        self.0.0.lock().unwrap_or_else(|p| p.into_inner()).clone()
+        let refusals = self.0.0.lock().unwrap_or_else(|p| p.into_inner());
+        refusals.theirs.clone()
+    }
+
+    /// What this side refused of the other's writes.
+    pub fn refused_here(&self) -> Vec<Notice> {
+        let refusals = self.0.0.lock().unwrap_or_else(|p| p.into_inner());
+        refusals.ours.clone()
     }
 
     /// A refusal of the whole connection, if one came.
@@ -58,7 +75,8 @@ impl Notices {
         self.all().into_iter().find(|n| n.document.is_none())
     }
 
-    /// Resolves with the notice refusing `document`, once one comes.
+    /// Resolves with a notice refusing changes to `document`, by either
+    /// side, once one comes.
     pub async fn refused(&self, document: &str) -> Notice {
         loop {
             let notified = self.0.1.notified();
@@ -67,6 +85,7 @@ impl Notices {
             let found = self
                 .all()
                 .into_iter()
+                .chain(self.refused_here())
                 .find(|n| n.document.as_deref() == Some(document));
             if let Some(notice) = found {
                 return notice;
@@ -153,7 +172,7 @@ where
                     code = %notice.code,
                     "the other side refused: {}", notice.message
                 );
-                self.notices.record(notice);
+                self.notices.record(notice, false);
                 continue;
             }
             let Some(door) = &mut self.door else {
@@ -164,6 +183,7 @@ where
                 Verdict::Drop => continue,
                 Verdict::Refuse(notice) => {
                     let _ = self.out.send(notice.encode()).await;
+                    self.notices.record(notice, true);
                 }
                 Verdict::Close(notice) => {
                     let _ = self.out.send(notice.encode()).await;
