@@ -281,10 +281,6 @@ fn a_tablet_enrolled_before_certificates_gets_one_at_its_next_sync() {
         store.set_server_link(&link).unwrap();
     }
     let lead = join(&coordinator, &server, "lead");
-    // Its antenna document comes from the server only (it does not travel
-    // between teammates): a tablet syncs once with the server when it
-    // joins, as the app does.
-    sync(&lead);
     let refused = coordinator.run(["sync", "--peer", "127.0.0.1:9"]);
     assert!(
         refused
@@ -302,6 +298,10 @@ fn a_tablet_enrolled_before_certificates_gets_one_at_its_next_sync() {
             .certificate
             .is_some()
     );
+    // The lead's tablet gets its antenna document from the server only
+    // (it does not travel between teammates): a tablet syncs once with the
+    // server when it joins, as the app does.
+    sync(&lead);
     coordinator.ok(["shift", "start", "--lead", "Mira", "--team", "Jo"]);
     coordinator.log(["distribution", "blanket", "2"]);
     let serving = Serving::start(&coordinator);
