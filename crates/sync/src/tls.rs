@@ -263,3 +263,75 @@ impl Connected<IncomingStream<'_, TlsListener>> for TlsConnection {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::identity::{PEER_NAME, testing::TestAuthority};
+    use maraude_core::access::Role;
+    use rustls::pki_types::ServerName;
+    use rustls::{CertificateError, ClientConnection, ServerConnection};
+
+    /// A whole TLS handshake in memory between a tablet dialling (`client`)
+    /// and one serving (`server`): the first side's refusal, if any.
+    fn handshake(client: &TeamTls, server: &TeamTls) -> Result<(), rustls::Error> {
+        let name = ServerName::try_from(PEER_NAME).expect("a name");
+        let mut dialling = rustls::Connection::Client(ClientConnection::new(
+            client.client_config().expect("usable"),
+            name,
+        )?);
+        let mut serving = rustls::Connection::Server(ServerConnection::new(
+            server.server_config().expect("usable"),
+        )?);
+        fn pass(
+            from: &mut rustls::Connection,
+            to: &mut rustls::Connection,
+        ) -> Result<(), rustls::Error> {
+            let mut bytes = Vec::new();
+            while from.wants_write() {
+                from.write_tls(&mut bytes).expect("in memory");
+            }
+            let mut rest = &bytes[..];
+            while !rest.is_empty() {
+                to.read_tls(&mut rest).expect("in memory");
+                to.process_new_packets()?;
+            }
+            Ok(())
+        }
+        for _ in 0..8 {
+            pass(&mut dialling, &mut serving)?;
+            pass(&mut serving, &mut dialling)?;
+            if !dialling.is_handshaking() && !serving.is_handshaking() {
+                return Ok(());
+            }
+        }
+        panic!("the handshake did not end");
+    }
+
+    fn expired(e: &rustls::Error) -> bool {
+        matches!(
+            e,
+            rustls::Error::InvalidCertificate(
+                CertificateError::Expired | CertificateError::ExpiredContext { .. }
+            )
+        )
+    }
+
+    #[test]
+    fn a_teammate_showing_an_expired_certificate_is_refused_both_ways() {
+        let calais = TestAuthority::new();
+        let team = |days| {
+            TeamTls::new(&calais.device_for_days(Role::Volunteer, days), None).expect("usable")
+        };
+        let (lead, volunteer) = (team(30), team(30));
+        handshake(&volunteer, &lead).expect("two teammates in date accept each other");
+
+        // A tablet that has not synced with the server for weeks (a lost
+        // one, revoked since without its teammates hearing of it).
+        let stale = team(-1);
+        let dialling = handshake(&stale, &lead).unwrap_err();
+        assert!(expired(&dialling), "{dialling}");
+        let serving = handshake(&lead, &stale).unwrap_err();
+        assert!(expired(&serving), "{serving}");
+    }
+}
