@@ -124,9 +124,10 @@ impl Config {
         if config.tls_cert.is_some() != config.tls_key.is_some() {
             bail!("give both tls_cert and tls_key (a certificate and its key), or neither");
         }
-        if !(1..=365).contains(&config.certificate_days) {
+        let longest = maraude_sync::identity::MAX_CERTIFICATE_DAYS;
+        if !(1..=longest).contains(&config.certificate_days) {
             bail!(
-                "certificate_days is {}: give 1 to 365 (default {})",
+                "certificate_days is {}: give 1 to {longest} (default {})",
                 config.certificate_days,
                 Limits::default().certificate_days
             );

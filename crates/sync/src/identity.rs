@@ -53,6 +53,10 @@ pub enum IdentityError {
     Key(String),
     #[error("a revocation list this antenna's authority did not sign, or unreadable: {0}")]
     BadRevocations(String),
+    #[error(
+        "a certificate from before certificates ran out (valid for more than {MAX_CERTIFICATE_DAYS} days); the tablet renews it at its next sync with the server"
+    )]
+    Unbounded,
 }
 
 impl Teammate {
@@ -164,6 +168,22 @@ pub fn names_more(theirs: &BTreeSet<Vec<u8>>, ours: &BTreeSet<Vec<u8>>) -> bool 
 /// shows teammates an expired certificate.
 pub const RENEW_WITHIN: Duration = Duration::from_secs(10 * 24 * 3600);
 
+/// The longest a server gives a certificate (its `--certificate-days` is at
+/// most this). One valid for longer was issued before certificates ran out
+/// (they were valid until the year 4096): a device renews it, and
+/// teammates refuse it, or a revoked tablet holding one would be accepted
+/// for ever by those that never heard of its revocation.
+pub const MAX_CERTIFICATE_DAYS: u32 = 365;
+
+/// Whether `certificate` is still valid longer after `at` than any server
+/// issues one for: see [`MAX_CERTIFICATE_DAYS`].
+pub fn unbounded(authority: &[u8], certificate: &[u8], at: SystemTime) -> bool {
+    // A day past the longest: a certificate issued a moment ago for the
+    // longest is not taken for one.
+    let longest = Duration::from_secs((u64::from(MAX_CERTIFICATE_DAYS) + 1) * 24 * 3600);
+    valid_at(authority, certificate, at + longest)
+}
+
 /// Whether `certificate`, checked against the antenna's `authority`, is
 /// valid at `at` (signed by it, and `at` within its dates).
 pub fn valid_at(authority: &[u8], certificate: &[u8], at: SystemTime) -> bool {
@@ -191,11 +211,14 @@ pub fn valid_at(authority: &[u8], certificate: &[u8], at: SystemTime) -> bool {
 }
 
 /// Whether a device holding `certificate` should ask the server for a new
-/// one at `now`: it has none (enrolled before certificates existed), or it
+/// one at `now`: it has none (enrolled before certificates existed), it
 /// will not be valid [`RENEW_WITHIN`] from now (expiring, expired, or no
-/// longer signed by the antenna's authority).
+/// longer signed by the antenna's authority), or it is [`unbounded`].
 pub fn renewal_due(certificate: Option<&DeviceCertificate>, now: SystemTime) -> bool {
-    certificate.is_none_or(|c| !valid_at(&c.authority, &c.certificate, now + RENEW_WITHIN))
+    certificate.is_none_or(|c| {
+        !valid_at(&c.authority, &c.certificate, now + RENEW_WITHIN)
+            || unbounded(&c.authority, &c.certificate, now)
+    })
 }
 
 /// A new key for this device: the private key (PKCS#8, kept in the
@@ -322,9 +345,19 @@ mod tests {
         let expired = authority.device_for_days(Role::Volunteer, -1);
         assert!(!valid_at(&expired.authority, &expired.certificate, now));
         assert!(renewal_due(Some(&expired), now));
-        // None yet (enrolled before certificates), or one another
-        // authority signed: due.
+        // None yet (enrolled before certificates), one from before they
+        // ran out, or one another authority signed: due.
         assert!(renewal_due(None, now));
+        let for_ever = authority.device(
+            Role::Volunteer,
+            rcgen::date_time_ymd(1975, 1, 1),
+            rcgen::date_time_ymd(4096, 1, 1),
+        );
+        assert!(unbounded(&for_ever.authority, &for_ever.certificate, now));
+        assert!(renewal_due(Some(&for_ever), now));
+        let longest = authority.device_for_days(Role::Volunteer, i64::from(MAX_CERTIFICATE_DAYS));
+        assert!(!unbounded(&longest.authority, &longest.certificate, now));
+        assert!(!renewal_due(Some(&longest), now));
         let other = testing::TestAuthority::new();
         let foreign = DeviceCertificate {
             authority: other.certificate.clone(),
