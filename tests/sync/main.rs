@@ -29,6 +29,10 @@
 //!   cut anywhere in a sync, a slow line, garbage after a cut, every
 //!   message twice and whole sessions replayed; tablets whose clocks are
 //!   hours apart. Nothing lost, nothing twice, the server up.
+//! - [`ranks`]: a lead enrols and revokes volunteers' tablets only, the
+//!   last coordinator stays, a code dies with the tablet that issued it,
+//!   the 11th enrol attempt in a minute from one address waits (others
+//!   are served), a certificate near its end is renewed at a sync.
 //! - [`teammates`]: tablets syncing with each other without the server
 //!   (`serve-peer`, `sync --peer`), each receiving what its role may;
 //!   found by mDNS on loopback (`sync --peer auto`, `teammates`), not by
@@ -47,6 +51,7 @@ mod faults;
 mod forensic;
 mod js_client;
 mod random_schedules;
+mod ranks;
 mod server;
 #[allow(dead_code)]
 #[path = "../cli/tablet.rs"]

@@ -107,6 +107,48 @@ impl Server {
         (status, body)
     }
 
+    /// The answer of `POST path` with a JSON `body`, sent from the
+    /// loopback address `from` (127.0.0.2 is another client than
+    /// 127.0.0.1 to the server): status, headers (lower case), body.
+    pub fn post_from(
+        &self,
+        from: std::net::IpAddr,
+        path: &str,
+        body: &str,
+    ) -> (u16, String, String) {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_io()
+            .build()
+            .expect("a runtime");
+        let stream = runtime.block_on(async {
+            let socket = tokio::net::TcpSocket::new_v4().expect("a socket");
+            socket
+                .bind(std::net::SocketAddr::new(from, 0))
+                .expect("a loopback source address");
+            socket
+                .connect(([127, 0, 0, 1], self.port).into())
+                .await
+                .expect("the server listens")
+        });
+        let mut stream = stream.into_std().expect("a std stream");
+        stream.set_nonblocking(false).expect("blocking");
+        write!(
+            stream,
+            "POST {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        )
+        .expect("request sent");
+        let mut answer = String::new();
+        stream.read_to_string(&mut answer).expect("an answer");
+        let (head, body) = answer.split_once("\r\n\r\n").unwrap_or((&answer, ""));
+        let status = head
+            .split_whitespace()
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0);
+        (status, head.to_lowercase(), body.to_string())
+    }
+
     /// Whether it serves HTTPS itself (given a certificate).
     fn tls(&self) -> bool {
         self.env.iter().any(|(k, _)| k == "MARAUDE_TLS_CERT")
@@ -142,6 +184,16 @@ impl Server {
     pub fn restart(&mut self) {
         self.kill();
         self.spawn();
+    }
+
+    /// [`Server::restart`] on the same port and data with other settings
+    /// than it started with.
+    pub fn restart_with(&mut self, env: &[(&str, &str)]) {
+        self.env = env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        self.restart();
     }
 
     /// Whether the process is still running.

@@ -9,6 +9,8 @@
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
+use crate::Invalid;
+
 /// A device's role in its antenna, given at enrolment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -30,9 +32,78 @@ impl Role {
         }
     }
 
-    /// Leads and coordinators may enrol and revoke devices.
+    /// Leads and coordinators may enrol and revoke devices (leads only
+    /// volunteers': [`check_may_enrol`], [`check_may_revoke`]) and list
+    /// them.
     pub fn manages_devices(self) -> bool {
         matches!(self, Role::Lead | Role::Coordinator)
+    }
+
+    /// Whether a tablet of this rank may enrol or revoke one of `role`:
+    /// a coordinator any, a lead volunteers' only, a volunteer none.
+    fn outranks(self, role: Role) -> bool {
+        match self {
+            Role::Coordinator => true,
+            Role::Lead => role == Role::Volunteer,
+            Role::Volunteer => false,
+        }
+    }
+}
+
+/// What a tablet does to another, in a refusal's words.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeviceAct {
+    Enrol,
+    Revoke,
+}
+
+impl std::fmt::Display for DeviceAct {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            DeviceAct::Enrol => "enrol",
+            DeviceAct::Revoke => "revoke",
+        })
+    }
+}
+
+/// Whether a tablet of rank `by` may enrol a tablet as `role` (issue the
+/// code that does): a lead enrols volunteers' tablets only, a coordinator
+/// any.
+pub fn check_may_enrol(by: Role, role: Role) -> Result<(), Invalid> {
+    if by.outranks(role) {
+        Ok(())
+    } else {
+        Err(Invalid::RankTooLow {
+            by,
+            act: DeviceAct::Enrol,
+            role,
+        })
+    }
+}
+
+/// Whether a tablet of rank `by` may revoke one of rank `target`;
+/// `last_coordinator`: the target is the antenna's only active
+/// coordinator, whom nobody may revoke (not even itself), or nobody could
+/// enrol a lead or a coordinator again.
+pub fn check_may_revoke(by: Role, target: Role, last_coordinator: bool) -> Result<(), Invalid> {
+    if !by.outranks(target) {
+        return Err(Invalid::RankTooLow {
+            by,
+            act: DeviceAct::Revoke,
+            role: target,
+        });
+    }
+    if last_coordinator {
+        return Err(Invalid::LastCoordinator);
+    }
+    Ok(())
+}
+
+/// Who to ask for an act on a tablet of `role`, in a refusal.
+pub(crate) fn who_may_manage(role: Role) -> &'static str {
+    match role {
+        Role::Volunteer => "a lead or a coordinator",
+        Role::Lead | Role::Coordinator => "a coordinator",
     }
 }
 
@@ -138,6 +209,57 @@ mod tests {
             assert!(!may_receive(role, Subject::Erased, today));
             assert!(!may_receive(role, Subject::Quarantined, today));
         }
+    }
+
+    #[test]
+    fn a_lead_enrols_and_revokes_volunteers_only_and_the_last_coordinator_stays() {
+        use Role::{Coordinator, Lead, Volunteer};
+        for role in [Volunteer, Lead, Coordinator] {
+            assert!(check_may_enrol(Coordinator, role).is_ok());
+            assert!(check_may_revoke(Coordinator, role, false).is_ok());
+            assert!(matches!(
+                check_may_enrol(Volunteer, role),
+                Err(Invalid::RankTooLow { .. })
+            ));
+        }
+        assert!(check_may_enrol(Lead, Volunteer).is_ok());
+        assert!(check_may_revoke(Lead, Volunteer, false).is_ok());
+        for role in [Lead, Coordinator] {
+            let refused = check_may_enrol(Lead, role).unwrap_err();
+            assert_eq!(
+                refused,
+                Invalid::RankTooLow {
+                    by: Lead,
+                    act: DeviceAct::Enrol,
+                    role
+                }
+            );
+            assert!(
+                refused.to_string().contains("ask a coordinator"),
+                "{refused}"
+            );
+            assert!(matches!(
+                check_may_revoke(Lead, role, false),
+                Err(Invalid::RankTooLow { .. })
+            ));
+        }
+        // The rank is said first: a lead is not told who the last
+        // coordinator is.
+        assert!(matches!(
+            check_may_revoke(Lead, Coordinator, true),
+            Err(Invalid::RankTooLow { .. })
+        ));
+        assert_eq!(
+            check_may_revoke(Coordinator, Coordinator, true),
+            Err(Invalid::LastCoordinator)
+        );
+        let volunteer = check_may_revoke(Volunteer, Volunteer, false).unwrap_err();
+        assert!(
+            volunteer
+                .to_string()
+                .contains("ask a lead or a coordinator"),
+            "{volunteer}"
+        );
     }
 
     #[test]

@@ -96,6 +96,19 @@ pub enum Invalid {
         "only an active lead or coordinator of the antenna may erase a case, and \"{who}\" is not one; ask a lead, or a coordinator to list them with `maraude volunteer add {who} --role lead`"
     )]
     NotALead { who: String },
+    #[error(
+        "a {by}'s tablet cannot {act} a {role}'s tablet; ask {}",
+        crate::access::who_may_manage(*.role)
+    )]
+    RankTooLow {
+        by: crate::access::Role,
+        act: crate::access::DeviceAct,
+        role: crate::access::Role,
+    },
+    #[error(
+        "this is the antenna's last coordinator's tablet: enrol another coordinator's tablet first, then revoke this one"
+    )]
+    LastCoordinator,
     #[error("outcome \"{outcome}\" does not fit a {kind}; possible: {possible}")]
     OutcomeMismatch {
         outcome: String,

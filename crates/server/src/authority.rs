@@ -6,6 +6,10 @@
 //! registry (encrypted with the server's passphrase); it never leaves the
 //! server. The authority's certificate is made again from the key when
 //! needed: the same key and name give the same issuer to check against.
+//!
+//! A device certificate is valid for [`CERTIFICATE_DAYS`]; the device asks
+//! for a new one at a sync with the server once fewer than
+//! `maraude_sync::identity::RENEW_WITHIN` remain.
 
 use chrono::{DateTime, Utc};
 use maraude_core::access::Role;
@@ -28,6 +32,20 @@ pub enum AuthorityError {
     Sign(String),
 }
 
+/// How long a device certificate is valid. Teammates' tablets check it
+/// against their own clock when they meet offline, so a tablet revoked
+/// while they never heard of it (no sync with the server, no teammate
+/// who did) is refused by them at most this long after its own last sync
+/// with the server, which renews it. Long enough for a tablet kept in a
+/// van over a few weeks without the warehouse's Wi-Fi; short enough that
+/// a lost one does not stay a teammate for a season.
+pub const CERTIFICATE_DAYS: u32 = 30;
+
+/// A certificate is valid from this long before it was issued: a
+/// teammate's tablet whose clock is some hours behind the server's still
+/// accepts one issued a moment ago.
+const CLOCK_SLACK: time::Duration = time::Duration::days(1);
+
 fn sign_error(e: rcgen::Error) -> AuthorityError {
     AuthorityError::Sign(e.to_string())
 }
@@ -44,6 +62,12 @@ impl std::fmt::Debug for Authority {
             .field("antenna", &self.antenna)
             .finish_non_exhaustive()
     }
+}
+
+/// `t` as rcgen's dates, to the second.
+fn offset_time(t: DateTime<Utc>) -> time::OffsetDateTime {
+    time::OffsetDateTime::from_unix_timestamp(t.timestamp())
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH)
 }
 
 /// A device's public key as sent at enrolment: raw Ed25519.
@@ -101,12 +125,14 @@ impl Authority {
     }
 
     /// A certificate for `device` with `role`, for the Ed25519 public key
-    /// it sent (raw, 32 bytes).
+    /// it sent (raw, 32 bytes), issued at `now` and valid for `valid_for`.
     pub fn issue(
         &self,
         device: Uuid,
         role: Role,
         public_key: &[u8],
+        now: DateTime<Utc>,
+        valid_for: chrono::Duration,
     ) -> Result<Vec<u8>, AuthorityError> {
         if public_key.len() != 32 {
             return Err(AuthorityError::BadPublicKey(format!(
@@ -125,6 +151,9 @@ impl Authority {
             .distinguished_name
             .push(DnType::CommonName, format!("Maraude device {device}"));
         params.serial_number = Some(SerialNumber::from_slice(&identity::serial(&device)));
+        let issued = offset_time(now);
+        params.not_before = issued - CLOCK_SLACK;
+        params.not_after = issued + time::Duration::seconds(valid_for.num_seconds());
         params.subject_alt_names =
             vec![SanType::DnsName(PEER_NAME.try_into().map_err(sign_error)?)];
         for uri in teammate.uris() {
@@ -153,10 +182,7 @@ impl Authority {
         &self,
         revoked: &[(Uuid, DateTime<Utc>)],
     ) -> Result<Vec<u8>, AuthorityError> {
-        let at = |t: DateTime<Utc>| {
-            time::OffsetDateTime::from_unix_timestamp(t.timestamp())
-                .unwrap_or(time::OffsetDateTime::UNIX_EPOCH)
-        };
+        let at = offset_time;
         let now = time::OffsetDateTime::now_utc();
         let params = CertificateRevocationListParams {
             this_update: now,
@@ -182,5 +208,36 @@ impl Authority {
             .map_err(sign_error)?
             .der()
             .to_vec())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::SystemTime;
+
+    #[test]
+    fn a_device_certificate_is_valid_for_its_days_from_a_day_before_its_issue() {
+        let authority = Authority::new(Uuid::new_v4()).unwrap();
+        let (_, public_key) = identity::new_device_key().unwrap();
+        let now = Utc::now();
+        let days = chrono::Duration::days(i64::from(CERTIFICATE_DAYS));
+        let issued = authority
+            .issue(Uuid::new_v4(), Role::Lead, &public_key, now, days)
+            .unwrap();
+        let own = authority.certificate().unwrap();
+        let valid = |at: DateTime<Utc>| identity::valid_at(&own, &issued, SystemTime::from(at));
+        assert!(valid(now));
+        // A teammate whose clock is hours behind accepts it all the same.
+        assert!(valid(now - chrono::Duration::hours(12)));
+        assert!(valid(now + days - chrono::Duration::hours(1)));
+        assert!(!valid(now + days + chrono::Duration::hours(1)));
+        assert!(!valid(now - chrono::Duration::days(2)));
+        // Another antenna's authority did not sign it.
+        let other = Authority::new(Uuid::new_v4())
+            .unwrap()
+            .certificate()
+            .unwrap();
+        assert!(!identity::valid_at(&other, &issued, SystemTime::now()));
     }
 }

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use clap::parser::ValueSource;
 use clap::{CommandFactory, FromArgMatches, Parser};
+use maraude_server::http::Limits;
 use serde::Deserialize;
 
 /// The base server of a Maraude association.
@@ -40,8 +41,20 @@ pub struct Config {
     #[arg(long, env = "MARAUDE_REGISTRATION_TOKEN", hide_env_values = true)]
     pub registration_token: Option<String>,
     /// Sync connections served at once; more are refused with 503.
-    #[arg(long, env = "MARAUDE_MAX_CONNECTIONS", default_value_t = 500)]
+    #[arg(long, env = "MARAUDE_MAX_CONNECTIONS", default_value_t = Limits::default().max_connections)]
     pub max_connections: usize,
+    /// Attempts to enrol a device with a code, and to register an antenna,
+    /// that one client address may make in a minute (each); more are
+    /// refused with 429 until the minute ends. Behind a reverse proxy all
+    /// clients share the proxy's address.
+    #[arg(long, env = "MARAUDE_ENROL_ATTEMPTS_PER_MINUTE", default_value_t = Limits::default().enrol_attempts_per_minute)]
+    pub enrol_attempts_per_minute: u32,
+    /// Days a device certificate is valid (1 to 365). Tablets renew theirs
+    /// at a sync with the server once fewer than 10 days remain, and
+    /// teammates refuse an expired one: a revoked tablet its teammates
+    /// never heard of is refused at most this long after its last sync.
+    #[arg(long, env = "MARAUDE_CERTIFICATE_DAYS", default_value_t = Limits::default().certificate_days)]
+    pub certificate_days: u32,
     /// How often, in seconds, the server erases the cases closed for
     /// longer than their antenna's retention period (also once at start).
     #[arg(long, env = "MARAUDE_RETENTION_CHECK_SECS", default_value_t = 3600)]
@@ -69,6 +82,8 @@ struct FileConfig {
     passphrase_file: Option<PathBuf>,
     registration_token: Option<String>,
     max_connections: Option<usize>,
+    enrol_attempts_per_minute: Option<u32>,
+    certificate_days: Option<u32>,
     retention_check_secs: Option<u64>,
     tls_cert: Option<PathBuf>,
     tls_key: Option<PathBuf>,
@@ -109,6 +124,17 @@ impl Config {
         if config.tls_cert.is_some() != config.tls_key.is_some() {
             bail!("give both tls_cert and tls_key (a certificate and its key), or neither");
         }
+        let longest = maraude_sync::identity::MAX_CERTIFICATE_DAYS;
+        if !(1..=longest).contains(&config.certificate_days) {
+            bail!(
+                "certificate_days is {}: give 1 to {longest} (default {})",
+                config.certificate_days,
+                Limits::default().certificate_days
+            );
+        }
+        if config.enrol_attempts_per_minute == 0 {
+            bail!("enrol_attempts_per_minute is 0: give at least 1 (default 10)");
+        }
         Ok(config)
     }
 
@@ -130,6 +156,15 @@ impl Config {
         }
         if let (false, Some(v)) = (given("max_connections"), file.max_connections) {
             self.max_connections = v;
+        }
+        if let (false, Some(v)) = (
+            given("enrol_attempts_per_minute"),
+            file.enrol_attempts_per_minute,
+        ) {
+            self.enrol_attempts_per_minute = v;
+        }
+        if let (false, Some(v)) = (given("certificate_days"), file.certificate_days) {
+            self.certificate_days = v;
         }
         if let (false, Some(v)) = (given("retention_check_secs"), file.retention_check_secs) {
             self.retention_check_secs = v;

@@ -1,20 +1,33 @@
 //! The server's HTTP surface: health, enrolment, devices, "what changed",
 //! sync tickets, and the sync WebSocket.
+//!
+//! Who may enrol and revoke whom is the core's rule
+//! (`maraude_core::access`): a lead's tablet enrols and revokes
+//! volunteers' only, a coordinator's any but the antenna's last
+//! coordinator; refusals are 403 with the rule as `code` (`rank_too_low`,
+//! `last_coordinator`). The doors anyone can knock on (`/v1/enrol`,
+//! `/v1/antennas`, `/v1/sync/ticket`) count each client address's attempts
+//! ([`crate::attempts`]): 429 `too_many_attempts` with `Retry-After`.
 
 use std::collections::HashMap;
+use std::net::IpAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
-use axum::extract::{FromRequestParts, Path, Query, State};
+use axum::extract::connect_info::Connected;
+use axum::extract::{ConnectInfo, FromRequestParts, Path, Query, Request, State};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use axum::serve::IncomingStream;
 use axum::{Json, Router};
 use chrono::{Duration, Utc};
-use maraude_core::access::Role;
+use maraude_core::Invalid;
+use maraude_core::access::{self, Role};
 use maraude_core::ids::{AntennaId, DeviceId};
 use maraude_store::Passphrase;
 use maraude_store::Store;
@@ -27,13 +40,42 @@ use maraude_sync::hub::Hub;
 use tokio::sync::Mutex;
 use uuid::Uuid;
 
-use crate::authority::{Authority, AuthorityError};
+use crate::attempts::{Attempts, TooManyAttempts};
+use crate::authority::{Authority, AuthorityError, CERTIFICATE_DAYS};
 use crate::registry::{Device, NewDevice, Registry, RegistryError};
 use crate::secrets;
 use crate::ticket::{TICKET_LIFETIME, Tickets};
 
 /// How long an enrolment code stays valid.
 const CODE_LIFETIME_HOURS: i64 = 48;
+
+/// Sync tickets a client address may ask for in a minute: a JavaScript
+/// client asks for one per connection, and a ticket needs a valid
+/// credential anyway.
+const TICKETS_PER_MINUTE: u32 = 60;
+
+/// What the server allows, from its settings.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Sync connections served at once; more get 503.
+    pub max_connections: usize,
+    /// Enrolment and registration attempts per client address and minute;
+    /// more get 429.
+    pub enrol_attempts_per_minute: u32,
+    /// How long a device certificate is valid (see
+    /// [`crate::authority::CERTIFICATE_DAYS`]).
+    pub certificate_days: u32,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_connections: 500,
+            enrol_attempts_per_minute: 10,
+            certificate_days: CERTIFICATE_DAYS,
+        }
+    }
+}
 
 pub struct App {
     pub registry: Box<dyn Registry>,
@@ -42,10 +84,13 @@ pub struct App {
     /// The hash of the token that lets a coordinator register an antenna;
     /// `None`: registration is closed.
     pub registration_token_hash: Option<String>,
-    pub max_connections: usize,
+    pub limits: Limits,
     pub connections: AtomicUsize,
     hubs: Mutex<HashMap<Uuid, Arc<Hub>>>,
     tickets: Tickets,
+    enrolments: Attempts,
+    registrations: Attempts,
+    ticket_requests: Attempts,
 }
 
 impl std::fmt::Debug for App {
@@ -62,17 +107,20 @@ impl App {
         data_dir: PathBuf,
         passphrase: Passphrase,
         registration_token: Option<String>,
-        max_connections: usize,
+        limits: Limits,
     ) -> Self {
         Self {
             registry,
             data_dir,
             passphrase,
             registration_token_hash: registration_token.as_deref().map(secrets::hash),
-            max_connections,
+            limits,
             connections: AtomicUsize::new(0),
             hubs: Mutex::default(),
             tickets: Tickets::default(),
+            enrolments: Attempts::per_minute(limits.enrol_attempts_per_minute),
+            registrations: Attempts::per_minute(limits.enrol_attempts_per_minute),
+            ticket_requests: Attempts::per_minute(TICKETS_PER_MINUTE),
         }
     }
 
@@ -126,7 +174,13 @@ impl App {
             .ok_or_else(|| bad_key(AuthorityError::BadPublicKey("not base64".into())))?;
         let authority = self.authority(device.antenna)?;
         let certificate = authority
-            .issue(device.id, device.role, &key)
+            .issue(
+                device.id,
+                device.role,
+                &key,
+                Utc::now(),
+                Duration::days(i64::from(self.limits.certificate_days)),
+            )
             .map_err(|e| match e {
                 AuthorityError::BadPublicKey(_) => bad_key(e),
                 other => ApiError::internal(other),
@@ -188,20 +242,78 @@ impl App {
     }
 }
 
+/// The server's routes. Serve them with the client's address
+/// (`into_make_service_with_connect_info::<ClientAddr>()`), which the
+/// limits on attempts count by.
 pub fn router(app: Arc<App>) -> Router {
+    let door = |door: Door| middleware::from_fn_with_state((app.clone(), door), count_attempt);
     Router::new()
         .route("/v1/health", get(health))
-        .route("/v1/antennas", post(register_antenna))
+        .route(
+            "/v1/antennas",
+            post(register_antenna).layer(door(Door::Registration)),
+        )
         .route("/v1/enrolment-codes", post(enrolment_code))
-        .route("/v1/enrol", post(enrol))
+        .route("/v1/enrol", post(enrol).layer(door(Door::Enrolment)))
         .route("/v1/certificate", post(certificate))
         .route("/v1/devices", get(devices))
         .route("/v1/devices/{id}/revoke", post(revoke))
         .route("/v1/sync/pending", get(pending))
         .route("/v1/sync/acked", post(acked))
-        .route("/v1/sync/ticket", post(sync_ticket))
+        .route(
+            "/v1/sync/ticket",
+            post(sync_ticket).layer(door(Door::Ticket)),
+        )
         .route("/v1/sync", get(sync_socket))
         .with_state(app)
+}
+
+/// The address a request came from, over plain HTTP or the server's own
+/// HTTPS alike.
+#[derive(Debug, Clone, Copy)]
+pub struct ClientAddr(pub IpAddr);
+
+impl Connected<IncomingStream<'_, tokio::net::TcpListener>> for ClientAddr {
+    fn connect_info(stream: IncomingStream<'_, tokio::net::TcpListener>) -> Self {
+        ClientAddr(stream.remote_addr().ip())
+    }
+}
+
+impl Connected<IncomingStream<'_, maraude_sync::tls::TlsListener>> for ClientAddr {
+    fn connect_info(stream: IncomingStream<'_, maraude_sync::tls::TlsListener>) -> Self {
+        ClientAddr(stream.remote_addr().ip())
+    }
+}
+
+/// A door whose attempts are counted per client address.
+#[derive(Debug, Clone, Copy)]
+enum Door {
+    Registration,
+    Enrolment,
+    Ticket,
+}
+
+/// Let the request through the door, or refuse it (429) when its address
+/// tried too often this minute. Counted before anything is read: a
+/// malformed attempt is an attempt.
+async fn count_attempt(
+    State((app, door)): State<(Arc<App>, Door)>,
+    ConnectInfo(ClientAddr(ip)): ConnectInfo<ClientAddr>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let attempts = match door {
+        Door::Registration => &app.registrations,
+        Door::Enrolment => &app.enrolments,
+        Door::Ticket => &app.ticket_requests,
+    };
+    match attempts.attempt(ip, Instant::now()) {
+        Ok(()) => next.run(request).await,
+        Err(refused) => {
+            tracing::warn!(client = %ip, ?door, "too many attempts");
+            ApiError::too_many_attempts(refused).into_response()
+        }
+    }
 }
 
 /// An error answer: a status, a code for programs, a sentence for people.
@@ -210,6 +322,8 @@ pub struct ApiError {
     status: StatusCode,
     code: &'static str,
     message: String,
+    /// Seconds to wait before trying again (`Retry-After`).
+    retry_after: Option<u64>,
 }
 
 impl ApiError {
@@ -218,6 +332,24 @@ impl ApiError {
             status,
             code,
             message: message.into(),
+            retry_after: None,
+        }
+    }
+
+    fn too_many_attempts(refused: TooManyAttempts) -> Self {
+        // Whole seconds, rounded up: never "try again in 0 s".
+        let wait =
+            refused.retry_after.as_secs() + u64::from(refused.retry_after.subsec_nanos() > 0);
+        let wait = wait.max(1);
+        Self {
+            retry_after: Some(wait),
+            ..Self::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "too_many_attempts",
+                format!(
+                    "too many attempts from this address in a minute; wait {wait} s and try again"
+                ),
+            )
         }
     }
 
@@ -240,11 +372,26 @@ impl From<RegistryError> for ApiError {
         let (status, code) = match &e {
             RegistryError::AntennaExists(_) => (StatusCode::CONFLICT, "antenna_exists"),
             RegistryError::DeviceExists(_) => (StatusCode::CONFLICT, "device_exists"),
-            RegistryError::BadCode => (StatusCode::FORBIDDEN, "bad_code"),
+            RegistryError::BadCode
+            | RegistryError::IssuerRevoked
+            | RegistryError::IssuerOutranked(_) => (StatusCode::FORBIDDEN, "bad_code"),
             RegistryError::NoSuchDevice(_) => (StatusCode::NOT_FOUND, "no_such_device"),
+            RegistryError::Refused(refused) => return ApiError::from(refused.clone()),
             RegistryError::Database(_) => return ApiError::internal(e),
         };
         ApiError::new(status, code, e.to_string())
+    }
+}
+
+/// A rule of rank: 403 with the rule as the code.
+impl From<Invalid> for ApiError {
+    fn from(e: Invalid) -> Self {
+        let code = match &e {
+            Invalid::RankTooLow { .. } => "rank_too_low",
+            Invalid::LastCoordinator => "last_coordinator",
+            _ => return ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", e.to_string()),
+        };
+        ApiError::new(StatusCode::FORBIDDEN, code, e.to_string())
     }
 }
 
@@ -254,7 +401,13 @@ impl IntoResponse for ApiError {
             code: self.code.to_string(),
             message: self.message,
         };
-        (self.status, Json(body)).into_response()
+        let mut response = (self.status, Json(body)).into_response();
+        if let Some(wait) = self.retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(wait));
+        }
+        response
     }
 }
 
@@ -415,16 +568,7 @@ async fn enrolment_code(
     Authenticated(by): Authenticated,
     Json(request): Json<CodeRequest>,
 ) -> Result<Json<EnrolmentCode>, ApiError> {
-    if !by.role.manages_devices() {
-        return Err(ApiError::forbidden(
-            "only a lead or a coordinator can enrol devices",
-        ));
-    }
-    if request.role == Role::Coordinator && by.role != Role::Coordinator {
-        return Err(ApiError::forbidden(
-            "only a coordinator can enrol another coordinator",
-        ));
-    }
+    access::check_may_enrol(by.role, request.role)?;
     let code = secrets::new_code();
     let expires_at = Utc::now() + Duration::hours(CODE_LIFETIME_HOURS);
     app.registry.add_code(
@@ -509,12 +653,11 @@ async fn revoke(
     Authenticated(by): Authenticated,
     Path(id): Path<Uuid>,
 ) -> Result<Json<DeviceInfo>, ApiError> {
-    if !by.role.manages_devices() {
-        return Err(ApiError::forbidden(
-            "only a lead or a coordinator can revoke a device",
-        ));
-    }
-    let device = app.registry.revoke(by.antenna, id)?;
+    let device = app.registry.revoke(&by, id).inspect_err(|e| {
+        if matches!(e, RegistryError::Refused(_)) {
+            tracing::warn!(antenna = %by.antenna, device = %id, by = %by.id, error = %e, "revocation refused");
+        }
+    })?;
     app.hub(by.antenna).await?.revoke(id);
     tracing::warn!(antenna = %by.antenna, device = %id, by = %by.id, "device revoked");
     Ok(Json(info(device)))
@@ -596,7 +739,7 @@ async fn sync_socket(
     SyncDevice(device): SyncDevice,
     upgrade: yawc::IncomingUpgrade,
 ) -> Result<Response, ApiError> {
-    if app.connections.fetch_add(1, Ordering::Relaxed) >= app.max_connections {
+    if app.connections.fetch_add(1, Ordering::Relaxed) >= app.limits.max_connections {
         app.connections.fetch_sub(1, Ordering::Relaxed);
         return Err(ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,

@@ -7,8 +7,10 @@
 //! the automerge-repo protocol (`maraude_sync::hub`, via samod). [`http`]
 //! is its whole HTTP surface; [`ticket`] lets a client that cannot set
 //! headers on a WebSocket (a browser, automerge-repo's standard adapter)
-//! open the sync socket.
+//! open the sync socket; [`attempts`] counts each client address's tries at
+//! the doors anyone can knock on.
 
+pub mod attempts;
 pub mod authority;
 pub mod http;
 pub mod registry;

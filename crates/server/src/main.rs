@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use config::Config;
-use maraude_server::http::{App, router};
+use maraude_server::http::{App, ClientAddr, Limits, router};
 use maraude_server::registry::SqliteRegistry;
 use maraude_store::Passphrase;
 
@@ -46,7 +46,11 @@ async fn main() -> Result<()> {
         config.data_dir.clone(),
         passphrase,
         config.registration_token.clone(),
-        config.max_connections,
+        Limits {
+            max_connections: config.max_connections,
+            enrol_attempts_per_minute: config.enrol_attempts_per_minute,
+            certificate_days: config.certificate_days,
+        },
     ));
     let tls = match (&config.tls_cert, &config.tls_key) {
         (Some(cert), Some(key)) => Some(
@@ -79,12 +83,14 @@ async fn main() -> Result<()> {
         Some(tls) => {
             let (_keep, configs) = tokio::sync::watch::channel(Arc::new(tls));
             let listener = maraude_sync::tls::TlsListener::new(listener, configs)?;
-            axum::serve(listener, router(app.clone()))
+            let service = router(app.clone()).into_make_service_with_connect_info::<ClientAddr>();
+            axum::serve(listener, service)
                 .with_graceful_shutdown(shutdown())
                 .await?;
         }
         None => {
-            axum::serve(listener, router(app.clone()))
+            let service = router(app.clone()).into_make_service_with_connect_info::<ClientAddr>();
+            axum::serve(listener, service)
                 .with_graceful_shutdown(shutdown())
                 .await?;
         }

@@ -3,12 +3,19 @@
 //! Behind the [`Registry`] trait so that a PostgreSQL registry can follow;
 //! [`SqliteRegistry`] keeps it in an SQLCipher file beside the antennas'
 //! stores. Only hashes of credentials and codes are kept.
+//!
+//! The rules of rank (`maraude_core::access`) are checked here where they
+//! need the registry's state at the moment of the change: a revocation
+//! counts the antenna's active coordinators in the same transaction, and a
+//! code enrols only while the tablet that issued it is not revoked and
+//! still may enrol its role.
 
 use std::path::Path;
 use std::sync::Mutex;
 
 use chrono::{DateTime, Utc};
-use maraude_core::access::Role;
+use maraude_core::Invalid;
+use maraude_core::access::{self, Role};
 use maraude_store::Passphrase;
 use rusqlite::{Connection, OptionalExtension, params};
 use rusqlite_migration::{M, Migrations};
@@ -23,8 +30,17 @@ pub enum RegistryError {
     DeviceExists(Uuid),
     #[error("this enrolment code is unknown, used or expired; ask your coordinator for a new one")]
     BadCode,
+    #[error(
+        "this enrolment code no longer enrols a tablet: the tablet that issued it was revoked since; ask a lead or a coordinator for a new one"
+    )]
+    IssuerRevoked,
+    #[error("this enrolment code no longer enrols a tablet ({0})")]
+    IssuerOutranked(Invalid),
     #[error("no device {0} in this antenna")]
     NoSuchDevice(Uuid),
+    /// A rule of rank refused the change (`maraude_core::access`).
+    #[error(transparent)]
+    Refused(Invalid),
     #[error("registry: {0}")]
     Database(String),
 }
@@ -73,12 +89,18 @@ pub trait Registry: Send + Sync + 'static {
         expires_at: DateTime<Utc>,
         by: Uuid,
     ) -> Result<(), RegistryError>;
-    /// Spend a code (once) and enrol the device with its antenna and role.
+    /// Spend a code (once) and enrol the device with its antenna and role,
+    /// if the tablet that issued the code is not revoked and still may
+    /// enrol that role ([`access::check_may_enrol`]).
     fn enrol(&self, code_hash: &str, device: NewDevice<'_>) -> Result<Device, RegistryError>;
     /// The device holding this credential, revoked or not.
     fn device_by_credential(&self, credential_hash: &str) -> Result<Option<Device>, RegistryError>;
     fn devices(&self, antenna: Uuid) -> Result<Vec<Device>, RegistryError>;
-    fn revoke(&self, antenna: Uuid, device: Uuid) -> Result<Device, RegistryError>;
+    /// Revoke `device`, of `by`'s antenna, if `by`'s rank allows it
+    /// ([`access::check_may_revoke`]); the antenna's active coordinators
+    /// are counted in the same transaction as the change, so that two
+    /// coordinators revoking each other at once leave one.
+    fn revoke(&self, by: &Device, device: Uuid) -> Result<Device, RegistryError>;
     fn synced(&self, device: Uuid) -> Result<(), RegistryError>;
     /// The antenna's authority key (PKCS#8 DER): `new` is kept if the
     /// antenna has none yet; the key kept is returned.
@@ -279,15 +301,15 @@ impl Registry for SqliteRegistry {
     fn enrol(&self, code_hash: &str, new: NewDevice<'_>) -> Result<Device, RegistryError> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
-        let code: Option<(String, String, String)> = tx
+        let code: Option<(String, String, String, String)> = tx
             .query_row(
-                "SELECT antenna, role, expires_at FROM enrolment_codes
+                "SELECT antenna, role, expires_at, created_by FROM enrolment_codes
                  WHERE code_hash = ?1 AND used_by IS NULL",
                 params![code_hash],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
             )
             .optional()?;
-        let Some((antenna, role, expires)) = code else {
+        let Some((antenna, role, expires, issuer)) = code else {
             return Err(RegistryError::BadCode);
         };
         if parse_ts(Some(expires)).is_none_or(|at| at < Utc::now()) {
@@ -295,6 +317,18 @@ impl Registry for SqliteRegistry {
         }
         let antenna: Uuid = antenna.parse().map_err(|_| RegistryError::BadCode)?;
         let role: Role = role.parse().map_err(|_| RegistryError::BadCode)?;
+        // Every code names the tablet that issued it (`created_by`, since
+        // the first version of the registry): a code dies with its
+        // issuer, and one a lead issued for a lead's tablet before leads
+        // were held to volunteers' enrols none.
+        let issuer = issuer.parse().map_err(|_| RegistryError::BadCode)?;
+        let issuer = device(&tx, issuer)?
+            .filter(|d| d.antenna == antenna)
+            .ok_or(RegistryError::BadCode)?;
+        if issuer.revoked_at.is_some() {
+            return Err(RegistryError::IssuerRevoked);
+        }
+        access::check_may_enrol(issuer.role, role).map_err(RegistryError::IssuerOutranked)?;
         insert_device(&tx, antenna, role, &new)?;
         tx.execute(
             "UPDATE enrolment_codes SET used_by = ?1 WHERE code_hash = ?2",
@@ -324,16 +358,30 @@ impl Registry for SqliteRegistry {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    fn revoke(&self, antenna: Uuid, id: Uuid) -> Result<Device, RegistryError> {
-        let conn = self.conn();
-        let changed = conn.execute(
-            "UPDATE devices SET revoked_at = coalesce(revoked_at, ?1) WHERE id = ?2 AND antenna = ?3",
-            params![ts(Utc::now()), id.to_string(), antenna.to_string()],
+    fn revoke(&self, by: &Device, id: Uuid) -> Result<Device, RegistryError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let target = device(&tx, id)?
+            .filter(|d| d.antenna == by.antenna)
+            .ok_or(RegistryError::NoSuchDevice(id))?;
+        let active_coordinators: i64 = tx.query_row(
+            "SELECT count(*) FROM devices
+             WHERE antenna = ?1 AND role = ?2 AND revoked_at IS NULL",
+            params![by.antenna.to_string(), Role::Coordinator.as_str()],
+            |r| r.get(0),
         )?;
-        if changed == 0 {
-            return Err(RegistryError::NoSuchDevice(id));
-        }
-        device(&conn, id)?.ok_or(RegistryError::NoSuchDevice(id))
+        let last_coordinator = target.role == Role::Coordinator
+            && target.revoked_at.is_none()
+            && active_coordinators <= 1;
+        access::check_may_revoke(by.role, target.role, last_coordinator)
+            .map_err(RegistryError::Refused)?;
+        tx.execute(
+            "UPDATE devices SET revoked_at = coalesce(revoked_at, ?1) WHERE id = ?2",
+            params![ts(Utc::now()), id.to_string()],
+        )?;
+        let revoked = device(&tx, id)?.ok_or(RegistryError::NoSuchDevice(id))?;
+        tx.commit()?;
+        Ok(revoked)
     }
 
     fn synced(&self, id: Uuid) -> Result<(), RegistryError> {
@@ -374,5 +422,165 @@ impl Registry for SqliteRegistry {
             }
         }
         Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Antenna {
+        registry: SqliteRegistry,
+        id: Uuid,
+        coordinator: Device,
+        _dir: tempfile::TempDir,
+    }
+
+    fn registered() -> Antenna {
+        let dir = tempfile::tempdir().unwrap();
+        let registry = SqliteRegistry::open(
+            &dir.path().join("registry.maraude"),
+            &Passphrase::new("entrepôt".into()),
+        )
+        .unwrap();
+        let (id, first) = (Uuid::new_v4(), Uuid::new_v4());
+        registry
+            .register_antenna(
+                id,
+                "Calais",
+                NewDevice {
+                    id: first,
+                    name: "coordinator",
+                    credential_hash: "credential-of-the-coordinator",
+                },
+            )
+            .unwrap();
+        let coordinator = device(&registry.conn(), first).unwrap().unwrap();
+        Antenna {
+            registry,
+            id,
+            coordinator,
+            _dir: dir,
+        }
+    }
+
+    impl Antenna {
+        /// A code for `role` issued by `by`, as the server's handler adds
+        /// it (rank checked there, or not by an older server).
+        fn code(&self, by: &Device, role: Role) -> String {
+            let hash = format!("code-{}", Uuid::new_v4());
+            let tomorrow = Utc::now() + chrono::Duration::days(1);
+            self.registry
+                .add_code(self.id, role, &hash, tomorrow, by.id)
+                .unwrap();
+            hash
+        }
+
+        fn enrol(&self, code: &str) -> Result<Device, RegistryError> {
+            let id = Uuid::new_v4();
+            self.registry.enrol(
+                code,
+                NewDevice {
+                    id,
+                    name: "tablet",
+                    credential_hash: &format!("credential-{id}"),
+                },
+            )
+        }
+
+        fn tablet(&self, role: Role) -> Device {
+            self.enrol(&self.code(&self.coordinator, role)).unwrap()
+        }
+    }
+
+    #[test]
+    fn a_lead_revokes_a_volunteer_but_not_a_coordinator_nor_another_lead() {
+        let calais = registered();
+        let lead = calais.tablet(Role::Lead);
+        let other_lead = calais.tablet(Role::Lead);
+        let volunteer = calais.tablet(Role::Volunteer);
+        for target in [&calais.coordinator, &other_lead, &lead] {
+            let refused = calais.registry.revoke(&lead, target.id).unwrap_err();
+            assert!(
+                matches!(refused, RegistryError::Refused(Invalid::RankTooLow { .. })),
+                "{refused}"
+            );
+        }
+        assert!(calais.registry.revoked(calais.id).unwrap().is_empty());
+        let revoked = calais.registry.revoke(&lead, volunteer.id).unwrap();
+        assert!(revoked.revoked_at.is_some());
+        // A volunteer revokes nobody.
+        let volunteer = calais.tablet(Role::Volunteer);
+        assert!(matches!(
+            calais.registry.revoke(&volunteer, lead.id),
+            Err(RegistryError::Refused(Invalid::RankTooLow { .. }))
+        ));
+    }
+
+    #[test]
+    fn the_antennas_last_coordinator_cannot_be_revoked_even_by_itself() {
+        let calais = registered();
+        let first = calais.coordinator.clone();
+        assert!(matches!(
+            calais.registry.revoke(&first, first.id),
+            Err(RegistryError::Refused(Invalid::LastCoordinator))
+        ));
+        let second = calais.tablet(Role::Coordinator);
+        // Two coordinators: either may go, the first by its own hand.
+        calais.registry.revoke(&second, first.id).unwrap();
+        assert!(matches!(
+            calais.registry.revoke(&second, second.id),
+            Err(RegistryError::Refused(Invalid::LastCoordinator))
+        ));
+        // Revoked meanwhile, the first one's late request cannot take the
+        // last coordinator with it.
+        assert!(matches!(
+            calais.registry.revoke(&first, second.id),
+            Err(RegistryError::Refused(Invalid::LastCoordinator))
+        ));
+        assert_eq!(calais.registry.revoked(calais.id).unwrap().len(), 1);
+        // A device of another antenna is not found from this one.
+        let other = registered();
+        assert!(matches!(
+            calais.registry.revoke(&second, other.coordinator.id),
+            Err(RegistryError::NoSuchDevice(_))
+        ));
+    }
+
+    #[test]
+    fn an_unused_code_dies_with_the_tablet_that_issued_it() {
+        let calais = registered();
+        let lead = calais.tablet(Role::Lead);
+        let issued = calais.code(&lead, Role::Volunteer);
+        let spent = calais.code(&lead, Role::Volunteer);
+        calais.enrol(&spent).unwrap();
+        calais
+            .registry
+            .revoke(&calais.coordinator, lead.id)
+            .unwrap();
+        assert!(matches!(
+            calais.enrol(&issued),
+            Err(RegistryError::IssuerRevoked)
+        ));
+        // Still unused: it would enrol nothing later either.
+        assert!(matches!(
+            calais.enrol(&issued),
+            Err(RegistryError::IssuerRevoked)
+        ));
+        // A lead's code for a lead, as an older server issued them,
+        // enrols nobody.
+        let lead = calais.tablet(Role::Lead);
+        let too_high = calais.code(&lead, Role::Lead);
+        assert!(matches!(
+            calais.enrol(&too_high),
+            Err(RegistryError::IssuerOutranked(Invalid::RankTooLow { .. }))
+        ));
+        assert_eq!(
+            calais
+                .enrol(&calais.code(&lead, Role::Volunteer))
+                .unwrap()
+                .role,
+            Role::Volunteer
+        );
     }
 }

@@ -160,6 +160,14 @@ fn a_config_file_with_a_mistake_is_refused_with_what_is_wrong() {
             "tls_cert = \"server.pem\"\n",
             ["give both tls_cert and tls_key", "", ""],
         ),
+        (
+            "certificate_days = 3650\n",
+            ["certificate_days is 3650", "give 1 to 365", ""],
+        ),
+        (
+            "enrol_attempts_per_minute = 0\n",
+            ["enrol_attempts_per_minute is 0", "at least 1", ""],
+        ),
     ] {
         write(&config, text);
         let said = refused(

@@ -95,7 +95,7 @@ pub async fn sync_with_server(
         .await??
         .ok_or(SyncError::NotEnrolled)?;
     let remote = Remote::server(&link, patience)?;
-    if link.certificate.is_none() {
+    if identity::renewal_due(link.certificate.as_ref(), std::time::SystemTime::now()) {
         fetch_certificate(store, &remote, link).await?;
     }
     sync(store, remote, patience, &progress).await
@@ -184,7 +184,10 @@ async fn exchange_revocations(
     Ok(())
 }
 
-/// A device enrolled before certificates existed gets one.
+/// A certificate for this device, with a new key: for a device enrolled
+/// before certificates existed, or whose certificate expires within
+/// [`identity::RENEW_WITHIN`] (see [`identity::renewal_due`]). The old key
+/// goes with the old certificate.
 async fn fetch_certificate(
     store: &StoreHandle,
     remote: &Remote,

@@ -8,10 +8,19 @@
 //! accepts the other only if its antenna's authority signed it and the
 //! antenna's revocation list, as far as it has heard, does not name it.
 //! The authority's key stays on the server.
+//!
+//! A certificate is valid for a few weeks (the server's
+//! `authority::CERTIFICATE_DAYS`), and both sides of a handshake check
+//! that with their own clock: a tablet revoked while its teammates never
+//! heard of it stops being accepted when its certificate expires. A
+//! device renews its certificate at a sync with the server once it is
+//! [`renewal_due`].
 
 use std::collections::BTreeSet;
+use std::time::{Duration, SystemTime};
 
 use maraude_core::access::Role;
+use maraude_store::DeviceCertificate;
 use rustls::pki_types::{CertificateDer, UnixTime};
 use secrecy::SecretSlice;
 use thiserror::Error;
@@ -44,6 +53,10 @@ pub enum IdentityError {
     Key(String),
     #[error("a revocation list this antenna's authority did not sign, or unreadable: {0}")]
     BadRevocations(String),
+    #[error(
+        "a certificate from before certificates ran out (valid for more than {MAX_CERTIFICATE_DAYS} days); the tablet renews it at its next sync with the server"
+    )]
+    Unbounded,
 }
 
 impl Teammate {
@@ -150,6 +163,64 @@ pub fn names_more(theirs: &BTreeSet<Vec<u8>>, ours: &BTreeSet<Vec<u8>>) -> bool 
     theirs.is_superset(ours) && theirs.len() > ours.len()
 }
 
+/// How long before its certificate expires a device asks the server for a
+/// new one: a tablet that syncs with the server once in these days never
+/// shows teammates an expired certificate.
+pub const RENEW_WITHIN: Duration = Duration::from_secs(10 * 24 * 3600);
+
+/// The longest a server gives a certificate (its `--certificate-days` is at
+/// most this). One valid for longer was issued before certificates ran out
+/// (they were valid until the year 4096): a device renews it, and
+/// teammates refuse it, or a revoked tablet holding one would be accepted
+/// for ever by those that never heard of its revocation.
+pub const MAX_CERTIFICATE_DAYS: u32 = 365;
+
+/// Whether `certificate` is still valid longer after `at` than any server
+/// issues one for: see [`MAX_CERTIFICATE_DAYS`].
+pub fn unbounded(authority: &[u8], certificate: &[u8], at: SystemTime) -> bool {
+    // A day past the longest: a certificate issued a moment ago for the
+    // longest is not taken for one.
+    let longest = Duration::from_secs((u64::from(MAX_CERTIFICATE_DAYS) + 1) * 24 * 3600);
+    valid_at(authority, certificate, at + longest)
+}
+
+/// Whether `certificate`, checked against the antenna's `authority`, is
+/// valid at `at` (signed by it, and `at` within its dates).
+pub fn valid_at(authority: &[u8], certificate: &[u8], at: SystemTime) -> bool {
+    let Ok(since_epoch) = at.duration_since(SystemTime::UNIX_EPOCH) else {
+        return false;
+    };
+    let authority = CertificateDer::from(authority);
+    let Ok(anchor) = webpki::anchor_from_trusted_cert(&authority) else {
+        return false;
+    };
+    let der = CertificateDer::from(certificate);
+    let Ok(cert) = webpki::EndEntityCert::try_from(&der) else {
+        return false;
+    };
+    cert.verify_for_usage(
+        &[webpki::ring::ED25519],
+        &[anchor],
+        &[],
+        UnixTime::since_unix_epoch(since_epoch),
+        webpki::KeyUsage::client_auth(),
+        None,
+        None,
+    )
+    .is_ok()
+}
+
+/// Whether a device holding `certificate` should ask the server for a new
+/// one at `now`: it has none (enrolled before certificates existed), it
+/// will not be valid [`RENEW_WITHIN`] from now (expiring, expired, or no
+/// longer signed by the antenna's authority), or it is [`unbounded`].
+pub fn renewal_due(certificate: Option<&DeviceCertificate>, now: SystemTime) -> bool {
+    certificate.is_none_or(|c| {
+        !valid_at(&c.authority, &c.certificate, now + RENEW_WITHIN)
+            || unbounded(&c.authority, &c.certificate, now)
+    })
+}
+
 /// A new key for this device: the private key (PKCS#8, kept in the
 /// encrypted store) and the raw public key sent to the server.
 pub fn new_device_key() -> Result<(SecretSlice<u8>, Vec<u8>), IdentityError> {
@@ -161,9 +232,139 @@ pub fn new_device_key() -> Result<(SecretSlice<u8>, Vec<u8>), IdentityError> {
     ))
 }
 
+/// A stand-in for the server's authority, for this crate's tests: device
+/// certificates shaped as the server issues them, with the dates a test
+/// needs.
+#[cfg(test)]
+pub(crate) mod testing {
+    use super::*;
+    use rcgen::{
+        BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer,
+        KeyPair, KeyUsagePurpose, SanType, SerialNumber,
+    };
+
+    pub struct TestAuthority {
+        pub antenna: Uuid,
+        params: CertificateParams,
+        key: KeyPair,
+        pub certificate: Vec<u8>,
+    }
+
+    impl TestAuthority {
+        pub fn new() -> Self {
+            let key = KeyPair::generate_for(&rcgen::PKCS_ED25519).expect("a key");
+            let antenna = Uuid::new_v4();
+            let mut params = CertificateParams::default();
+            params
+                .distinguished_name
+                .push(DnType::CommonName, format!("Maraude antenna {antenna}"));
+            params.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
+            params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
+            let certificate = params
+                .self_signed(&key)
+                .expect("self-signed")
+                .der()
+                .to_vec();
+            Self {
+                antenna,
+                params,
+                key,
+                certificate,
+            }
+        }
+
+        /// A device's certificate valid from `not_before` to `not_after`.
+        pub fn device(
+            &self,
+            role: Role,
+            not_before: time::OffsetDateTime,
+            not_after: time::OffsetDateTime,
+        ) -> DeviceCertificate {
+            let key = KeyPair::generate_for(&rcgen::PKCS_ED25519).expect("a key");
+            let device = Uuid::new_v4();
+            let teammate = Teammate {
+                antenna: self.antenna,
+                device,
+                role,
+            };
+            let mut params = CertificateParams::default();
+            params.serial_number = Some(SerialNumber::from_slice(&serial(&device)));
+            params.subject_alt_names =
+                vec![SanType::DnsName(PEER_NAME.try_into().expect("a DNS name"))];
+            for uri in teammate.uris() {
+                params
+                    .subject_alt_names
+                    .push(SanType::URI(uri.try_into().expect("an URI")));
+            }
+            params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+            params.extended_key_usages = vec![
+                ExtendedKeyUsagePurpose::ServerAuth,
+                ExtendedKeyUsagePurpose::ClientAuth,
+            ];
+            params.not_before = not_before;
+            params.not_after = not_after;
+            let issuer = Issuer::new(self.params.clone(), &self.key);
+            let certificate = params.signed_by(&key, &issuer).expect("signed");
+            DeviceCertificate {
+                key: SecretSlice::from(key.serialize_der()),
+                certificate: certificate.der().to_vec(),
+                authority: self.certificate.clone(),
+            }
+        }
+
+        /// A device's certificate that expires in `days` (already expired
+        /// when negative).
+        pub fn device_for_days(&self, role: Role, days: i64) -> DeviceCertificate {
+            let now = time::OffsetDateTime::now_utc();
+            self.device(
+                role,
+                now - time::Duration::days(60),
+                now + time::Duration::days(days),
+            )
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_certificate_is_renewed_once_fewer_than_ten_days_remain() {
+        let authority = testing::TestAuthority::new();
+        let now = SystemTime::now();
+        let fresh = authority.device_for_days(Role::Volunteer, 30);
+        assert!(valid_at(&fresh.authority, &fresh.certificate, now));
+        assert!(!renewal_due(Some(&fresh), now));
+        // Twenty-one days later, nine remain: due.
+        let later = now + Duration::from_secs(21 * 24 * 3600);
+        assert!(renewal_due(Some(&fresh), later));
+        assert!(valid_at(&fresh.authority, &fresh.certificate, later));
+        let expiring = authority.device_for_days(Role::Volunteer, 9);
+        assert!(renewal_due(Some(&expiring), now));
+        let expired = authority.device_for_days(Role::Volunteer, -1);
+        assert!(!valid_at(&expired.authority, &expired.certificate, now));
+        assert!(renewal_due(Some(&expired), now));
+        // None yet (enrolled before certificates), one from before they
+        // ran out, or one another authority signed: due.
+        assert!(renewal_due(None, now));
+        let for_ever = authority.device(
+            Role::Volunteer,
+            rcgen::date_time_ymd(1975, 1, 1),
+            rcgen::date_time_ymd(4096, 1, 1),
+        );
+        assert!(unbounded(&for_ever.authority, &for_ever.certificate, now));
+        assert!(renewal_due(Some(&for_ever), now));
+        let longest = authority.device_for_days(Role::Volunteer, i64::from(MAX_CERTIFICATE_DAYS));
+        assert!(!unbounded(&longest.authority, &longest.certificate, now));
+        assert!(!renewal_due(Some(&longest), now));
+        let other = testing::TestAuthority::new();
+        let foreign = DeviceCertificate {
+            authority: other.certificate.clone(),
+            ..fresh.clone()
+        };
+        assert!(renewal_due(Some(&foreign), now));
+    }
 
     #[test]
     fn a_certificate_names_its_antenna_device_and_role_and_a_stranger_none() {

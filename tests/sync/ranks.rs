@@ -1,0 +1,238 @@
+//! Devices managed by rank, on a real server: a lead enrols and revokes
+//! volunteers' tablets only, nobody revokes the antenna's last
+//! coordinator, a code dies with the tablet that issued it; the doors
+//! anyone can knock on count each address's attempts; certificates run
+//! out and are renewed at a sync with the server.
+
+use std::net::{IpAddr, Ipv4Addr};
+use std::time::{Duration, SystemTime};
+
+use maraude_store::DeviceCertificate;
+
+use crate::a_team_syncs::{distributed, join, open, register, sync};
+use crate::server::Server;
+use crate::tablet::Tablet;
+use crate::teammates::Serving;
+
+fn device_of(tablet: &Tablet) -> String {
+    open(tablet).device().to_string()
+}
+
+/// Calais's coordinator, tonight's shift started, registered on `server`.
+fn coordinator_on(server: &Server) -> Tablet {
+    let coordinator = Tablet::for_antenna("Calais");
+    coordinator.ok(["shift", "start", "--lead", "Mira", "--team", "Jo"]);
+    register(&coordinator, server);
+    coordinator
+}
+
+/// The server's refusal as the tablet says it: its code and its sentence.
+fn refused_for(said: &str, code: &str, hint: &str) {
+    assert!(said.contains(code) && said.contains(hint), "{said}");
+}
+
+#[test]
+fn a_lead_cannot_revoke_the_coordinator_who_keeps_syncing_but_revokes_a_volunteer() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(&dir.path().join("server"));
+    let coordinator = coordinator_on(&server);
+    let lead = join(&coordinator, &server, "lead");
+    let other_lead = join(&coordinator, &server, "lead");
+    let volunteer = join(&coordinator, &server, "volunteer");
+    for tablet in [&coordinator, &lead, &volunteer] {
+        sync(tablet);
+    }
+
+    let said = lead.refused(["revoke", &device_of(&coordinator)]);
+    refused_for(&said, "rank_too_low", "ask a coordinator");
+    refused_for(
+        &lead.refused(["revoke", &device_of(&other_lead)]),
+        "rank_too_low",
+        "ask a coordinator",
+    );
+    // The coordinator was not touched: it logs and syncs, and the lead
+    // receives it.
+    coordinator.log(["distribution", "blanket", "3"]);
+    sync(&coordinator);
+    sync(&lead);
+    assert_eq!(distributed(&lead, "blanket"), 3);
+    let devices = coordinator.json(["devices"]);
+    assert!(
+        devices
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|d| d["revoked_at"].is_null()),
+        "{devices}"
+    );
+
+    // A volunteer's tablet is the lead's to revoke.
+    lead.ok(["revoke", &device_of(&volunteer)]);
+    assert!(volunteer.refused(["sync"]).contains("revoked"));
+}
+
+#[test]
+fn a_lead_enrols_volunteers_tablets_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(&dir.path().join("server"));
+    let coordinator = coordinator_on(&server);
+    let lead = join(&coordinator, &server, "lead");
+    for role in ["lead", "coordinator"] {
+        let said = lead.refused(["enrolment-code", "--role", role]);
+        refused_for(&said, "rank_too_low", "ask a coordinator");
+    }
+    let volunteer = join(&lead, &server, "volunteer");
+    sync(&coordinator);
+    let got = sync(&volunteer);
+    assert!(got["documents_received"].as_u64().unwrap() >= 1, "{got}");
+    assert_eq!(
+        open(&volunteer).server_link().unwrap().unwrap().role,
+        "volunteer"
+    );
+}
+
+#[test]
+fn the_antennas_last_coordinator_cannot_be_revoked_even_by_itself() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(&dir.path().join("server"));
+    let first = coordinator_on(&server);
+    let said = first.refused(["revoke", &device_of(&first)]);
+    refused_for(&said, "last_coordinator", "enrol another coordinator");
+
+    // With a second coordinator, the first may go; then the second is
+    // the last, and stays.
+    let second = join(&first, &server, "coordinator");
+    second.ok(["revoke", &device_of(&first)]);
+    refused_for(
+        &second.refused(["revoke", &device_of(&second)]),
+        "last_coordinator",
+        "enrol another coordinator",
+    );
+    sync(&second);
+    assert!(first.refused(["sync"]).contains("revoked"));
+}
+
+#[test]
+fn a_code_from_a_lead_revoked_since_enrols_no_tablet() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(&dir.path().join("server"));
+    let coordinator = coordinator_on(&server);
+    let lead = join(&coordinator, &server, "lead");
+    let code = lead.json(["enrolment-code", "--role", "volunteer"]);
+    let code = code["code"].as_str().unwrap().to_string();
+    // The lead's tablet is lost with the code written beside it.
+    coordinator.ok(["revoke", &device_of(&lead)]);
+
+    let finder = Tablet::blank();
+    let said = finder.refused(["enrol", "--server", &server.url, "--code", &code]);
+    refused_for(&said, "bad_code", "was revoked");
+    assert!(!finder.store().exists(), "no store for a refused code");
+    // A code from a tablet that is not revoked still enrols.
+    let volunteer = join(&coordinator, &server, "volunteer");
+    sync(&volunteer);
+}
+
+/// `POST /v1/enrol` of `code`, as a script or another client would send it.
+fn enrol_body(code: &str) -> String {
+    serde_json::json!({
+        "code": code,
+        "device": maraude_core::ids::DeviceId::new().as_uuid(),
+        "device_name": "from a script",
+    })
+    .to_string()
+}
+
+#[test]
+fn the_eleventh_enrol_attempt_in_a_minute_from_one_address_waits_and_others_are_served() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(&dir.path().join("server"));
+    let coordinator = coordinator_on(&server);
+    sync(&coordinator);
+    let script = IpAddr::V4(Ipv4Addr::LOCALHOST);
+    for attempt in 1..=10 {
+        let (status, _, body) = server.post_from(
+            script,
+            "/v1/enrol",
+            &enrol_body(&format!("GUES-S{attempt:03}")),
+        );
+        assert_eq!(status, 403, "attempt {attempt}: {body}");
+        assert!(body.contains("bad_code"), "{body}");
+    }
+    let (status, head, body) = server.post_from(script, "/v1/enrol", &enrol_body("GUES-S011"));
+    assert_eq!(status, 429, "{body}");
+    assert!(body.contains("too_many_attempts"), "{body}");
+    let wait: u64 = head
+        .lines()
+        .find_map(|l| l.strip_prefix("retry-after: "))
+        .and_then(|s| s.trim().parse().ok())
+        .unwrap_or_else(|| panic!("a Retry-After header: {head}"));
+    assert!((1..=60).contains(&wait), "{wait}");
+    // Even with the right code, this address waits.
+    let code = coordinator.json(["enrolment-code", "--role", "volunteer"]);
+    let code = code["code"].as_str().unwrap();
+    assert_eq!(
+        server.post_from(script, "/v1/enrol", &enrol_body(code)).0,
+        429
+    );
+
+    // The server keeps serving: another address enrols with the code, the
+    // same address syncs and answers its health.
+    let other = IpAddr::V4(Ipv4Addr::new(127, 0, 0, 2));
+    let (status, _, body) = server.post_from(other, "/v1/enrol", &enrol_body(code));
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("credential"), "{body}");
+    coordinator.log(["distribution", "blanket", "1"]);
+    assert_eq!(sync(&coordinator)["documents_sent"], 1);
+    assert_eq!(server.get("/v1/health").0, 200);
+}
+
+fn certificate(tablet: &Tablet) -> DeviceCertificate {
+    open(tablet)
+        .server_link()
+        .unwrap()
+        .unwrap()
+        .certificate
+        .expect("a certificate")
+}
+
+fn valid_in(certificate: &DeviceCertificate, days: u64) -> bool {
+    maraude_sync::identity::valid_at(
+        &certificate.authority,
+        &certificate.certificate,
+        SystemTime::now() + Duration::from_secs(days * 24 * 3600),
+    )
+}
+
+#[test]
+fn a_certificate_near_its_end_is_renewed_at_the_next_sync_with_the_server() {
+    let dir = tempfile::tempdir().unwrap();
+    // A server that issues certificates for 5 days: under the 10 days
+    // within which a tablet renews its own.
+    let mut server = Server::start_with(
+        &dir.path().join("server"),
+        &[("MARAUDE_CERTIFICATE_DAYS", "5")],
+    );
+    let coordinator = coordinator_on(&server);
+    coordinator.log(["distribution", "blanket", "2"]);
+    let volunteer = join(&coordinator, &server, "volunteer");
+    let short = certificate(&volunteer);
+    assert!(valid_in(&short, 4) && !valid_in(&short, 6));
+
+    // The same server, its certificates for the default 30 days.
+    server.restart_with(&[]);
+    sync(&volunteer);
+    let renewed = certificate(&volunteer);
+    assert_ne!(renewed.certificate, short.certificate);
+    assert!(valid_in(&renewed, 29) && !valid_in(&renewed, 31));
+    // Not due again: the next sync keeps it.
+    sync(&volunteer);
+    assert_eq!(certificate(&volunteer).certificate, renewed.certificate);
+
+    // Renewed on both tablets, they accept each other without the server.
+    sync(&coordinator);
+    assert!(valid_in(&certificate(&coordinator), 29));
+    server.kill();
+    let serving = Serving::start(&coordinator);
+    volunteer.json(["sync", "--peer", &serving.address]);
+    assert_eq!(distributed(&volunteer, "blanket"), 2);
+}
