@@ -82,79 +82,13 @@ pub fn export(ctx: &Ctx, a: ExportArgs) -> Result<()> {
             if f == Format::Json {
                 serde_json::to_string_pretty(&rows)?
             } else {
-                let mut w = csv::Writer::from_writer(Vec::new());
-                w.write_record([
-                    "entry",
-                    "shift",
-                    "shift_kind",
-                    "date",
-                    "time_utc",
-                    "kind",
-                    "place",
-                    "item",
-                    "quantity",
-                    "people",
-                    "men",
-                    "women",
-                    "children",
-                    "minors_alone",
-                    "vulnerable",
-                    "detail",
-                    "case",
-                ])?;
-                for r in &rows {
-                    let c = &r.composition;
-                    w.write_record([
-                        r.entry.to_string(),
-                        r.shift.to_string(),
-                        r.shift_kind.as_str().into(),
-                        r.date.to_string(),
-                        r.at.to_rfc3339(),
-                        r.kind.as_str().into(),
-                        r.place.as_ref().map(|p| p.to_string()).unwrap_or_default(),
-                        r.item.as_ref().map(|i| i.to_string()).unwrap_or_default(),
-                        r.quantity.to_string(),
-                        r.people.to_string(),
-                        c.men.to_string(),
-                        c.women.to_string(),
-                        c.children.to_string(),
-                        c.minors_alone.to_string(),
-                        r.vulnerable.to_string(),
-                        r.detail.clone().unwrap_or_default(),
-                        r.case.map(|c| c.to_string()).unwrap_or_default(),
-                    ])?;
-                }
-                String::from_utf8(w.into_inner()?)?
+                maraude_core::report::entries_csv(&rows)
             }
         }
         (What::Catalogue, Format::Json) => serde_json::to_string_pretty(&antenna.catalogue)?,
         (What::Places, Format::Json) => serde_json::to_string_pretty(&antenna.places)?,
-        (What::Catalogue, _) => {
-            let mut w = csv::Writer::from_writer(Vec::new());
-            w.write_record(["id", "fr", "en", "sizes", "active"])?;
-            for (id, i) in &antenna.catalogue {
-                w.write_record([
-                    id.as_str(),
-                    &i.label.fr,
-                    &i.label.en,
-                    &i.sizes.join(";"),
-                    &i.active.to_string(),
-                ])?;
-            }
-            String::from_utf8(w.into_inner()?)?
-        }
-        (What::Places, _) => {
-            let mut w = csv::Writer::from_writer(Vec::new());
-            w.write_record(["id", "name", "kind", "active"])?;
-            for (id, p) in &antenna.places {
-                let kind = serde_json::to_value(&p.kind)?
-                    .as_str()
-                    .unwrap_or_default()
-                    .to_string();
-                w.write_record([id.as_str(), &p.name, &kind, &p.active.to_string()])?;
-            }
-            String::from_utf8(w.into_inner()?)?
-        }
+        (What::Catalogue, _) => maraude_core::report::catalogue_csv(&antenna),
+        (What::Places, _) => maraude_core::report::places_csv(&antenna),
     };
     match a.out {
         Some(path) => {
@@ -206,7 +140,13 @@ fn csv_rows(
                 rec.len()
             );
         }
-        rows.push((line, rec.iter().map(str::to_string).collect()));
+        // What Maraude exported comes back as it was (see `read_cell`).
+        rows.push((
+            line,
+            rec.iter()
+                .map(|c| maraude_core::report::read_cell(c).to_string())
+                .collect(),
+        ));
     }
     if rows.is_empty() {
         bail!(

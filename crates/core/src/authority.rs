@@ -25,9 +25,9 @@
 //! | shifts, tablet logs, open cases it may receive | write | write | write |
 //! | a closed case, an old shift | — | write | write |
 //! | list a new shift or case in the antenna document | yes | yes | yes |
-//! | catalogue, places | — | change | change |
+//! | add a place in the field | yes | yes | yes |
 //! | the volunteer list | — | volunteers only | change |
-//! | settings (retention), the antenna's name | — | — | change |
+//! | catalogue, changing or retiring a place, settings (retention), the antenna's name | — | — | change |
 //! | erase a case (tombstone) | — | yes | yes |
 //! | a new antenna document (registration) | — | — | yes |
 //! | remove an entry or rewrite its history | — | — | — |
@@ -211,9 +211,10 @@ fn header(doc: &AutoCommit) -> String {
     format!("type {} schema {}", field("type"), field("schema"))
 }
 
-/// Catalogue and places: leads and coordinators. The volunteer list:
-/// leads for volunteers, coordinators for everyone. Settings and the
-/// antenna's name: coordinators.
+/// The field guide's "who may do what": anyone adds a place in the
+/// field; leads add and retire volunteers (nicknames with the volunteer
+/// role); the catalogue, changing or retiring a place, the settings
+/// (retention), the antenna's name and who leads are the coordinator's.
 pub fn check_reference_data(role: Role, before: &Antenna, after: &Antenna) -> Result<(), Refused> {
     let refuse =
         |part: &'static str, who: &'static str| Err(Refused::ReferenceData { role, part, who });
@@ -229,19 +230,22 @@ pub fn check_reference_data(role: Role, before: &Antenna, after: &Antenna) -> Re
     if before.name != after.name {
         return refuse("name", "a coordinator");
     }
-    if role == Role::Volunteer {
-        if before.catalogue != after.catalogue {
-            return refuse("catalogue", "a lead or a coordinator");
-        }
-        if before.places != after.places {
-            return refuse("places", "a lead or a coordinator");
-        }
-        if before.volunteers != after.volunteers {
-            return refuse("volunteer list", "a lead or a coordinator");
-        }
+    if before.catalogue != after.catalogue {
+        return refuse("catalogue", "a coordinator");
+    }
+    if before
+        .places
+        .iter()
+        .any(|(id, place)| after.places.get(id) != Some(place))
+    {
+        return refuse("places (changing or retiring one)", "a coordinator");
+    }
+    if before.volunteers == after.volunteers {
         return Ok(());
     }
-    // A lead: volunteers only, in and out of the list.
+    if role == Role::Volunteer {
+        return refuse("volunteer list", "a lead or a coordinator");
+    }
     let is_volunteer =
         |v: Option<&antenna::Volunteer>| v.is_none_or(|v| v.role == antenna::Role::Volunteer);
     let names = before.volunteers.keys().chain(after.volunteers.keys());

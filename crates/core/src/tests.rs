@@ -651,10 +651,25 @@ mod authorised_writes {
             .unwrap_err();
             assert!(err.to_string().contains(part), "{part}: {err}");
         }
+        // A place found in the field, though, any tablet adds.
+        let found = antenna_change(Role::Volunteer, |doc, a, _| {
+            let a = with(a, |a| {
+                a.places.insert(
+                    "under-the-bridge".parse().unwrap(),
+                    Place {
+                        name: "Sous le pont".into(),
+                        kind: PlaceKind::LivingPlace,
+                        active: true,
+                    },
+                );
+            });
+            doc.set_antenna(&a).unwrap();
+        });
+        assert_eq!(found, Ok(()));
     }
 
     #[test]
-    fn a_lead_changes_places_and_volunteers_but_not_settings_nor_who_leads() {
+    fn a_lead_adds_volunteers_but_leaves_the_catalogue_settings_and_who_leads_to_a_coordinator() {
         let newcomer = antenna_change(Role::Lead, |doc, a, _| {
             let a = with(a, |a| {
                 a.volunteers.insert(
@@ -664,11 +679,24 @@ mod authorised_writes {
                         active: true,
                     },
                 );
-                a.places.clear();
             });
             doc.set_antenna(&a).unwrap();
         });
         assert_eq!(newcomer, Ok(()));
+        for edit in [
+            Box::new(|a: &mut Antenna| {
+                a.places.clear();
+            }) as Box<dyn Fn(&mut Antenna)>,
+            Box::new(|a: &mut Antenna| {
+                a.catalogue.clear();
+            }),
+        ] {
+            let err = antenna_change(Role::Lead, |doc, a, _| {
+                doc.set_antenna(&with(a, |a| edit(a))).unwrap();
+            })
+            .unwrap_err();
+            assert!(err.to_string().contains("ask a coordinator"), "{err}");
+        }
         let promoted = antenna_change(Role::Lead, |doc, a, _| {
             let a = with(a, |a| {
                 a.volunteers.insert(

@@ -1,18 +1,84 @@
-//! CSV exports, one row per figure, for spreadsheets.
+//! CSV exports, for spreadsheets: every CSV Maraude writes goes through
+//! [`Sheet`].
+//!
+//! A cell a spreadsheet would read as a formula (`=`, `+`, `-`, `@`, a
+//! tab or a carriage return first) is written with a `'` before it, which
+//! spreadsheets show as text: a place named `=HYPERLINK(…)` by a careless
+//! or malicious hand must not run when the coordinator opens the monthly
+//! file. Plain numbers (`-3`) are left as they are. [`read_cell`] undoes
+//! it when Maraude reads its own export back (an import).
+
+use std::borrow::Cow;
 
 use super::night::NightReport;
 use super::period::PeriodReport;
+use super::rows::TallyRow;
+use crate::antenna::Antenna;
 
-fn finish(w: csv::Writer<Vec<u8>>) -> String {
-    // Writing to a Vec cannot fail, and every field is UTF-8.
-    String::from_utf8(w.into_inner().expect("in-memory CSV")).expect("UTF-8 CSV")
+/// Whether a spreadsheet would read `cell` as a formula.
+fn looks_like_formula(cell: &str) -> bool {
+    cell.starts_with(['=', '+', '-', '@', '\t', '\r']) && cell.parse::<f64>().is_err()
+}
+
+/// `cell` as written to a CSV: with a `'` before what would be a formula.
+pub fn spreadsheet_cell(cell: &str) -> Cow<'_, str> {
+    if looks_like_formula(cell) {
+        Cow::Owned(format!("'{cell}"))
+    } else {
+        Cow::Borrowed(cell)
+    }
+}
+
+/// A cell read from a CSV Maraude wrote: without the `'` that
+/// [`spreadsheet_cell`] put before a formula-like value.
+pub fn read_cell(cell: &str) -> &str {
+    match cell.strip_prefix('\'') {
+        Some(rest) if looks_like_formula(rest) => rest,
+        _ => cell,
+    }
+}
+
+/// A CSV being written, row by row, every cell through
+/// [`spreadsheet_cell`].
+pub struct Sheet(csv::Writer<Vec<u8>>);
+
+impl std::fmt::Debug for Sheet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Sheet")
+    }
+}
+
+impl Default for Sheet {
+    fn default() -> Self {
+        Self(csv::Writer::from_writer(Vec::new()))
+    }
+}
+
+impl Sheet {
+    pub fn row<I, S>(&mut self, cells: I)
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        let cells: Vec<String> = cells
+            .into_iter()
+            .map(|c| spreadsheet_cell(c.as_ref()).into_owned())
+            .collect();
+        // Writing to a Vec cannot fail.
+        let _ = self.0.write_record(&cells);
+    }
+
+    pub fn finish(self) -> String {
+        // Writing to a Vec cannot fail, and every field is UTF-8.
+        String::from_utf8(self.0.into_inner().expect("in-memory CSV")).expect("UTF-8 CSV")
+    }
 }
 
 /// `section,key,label,value`: one row per figure of the night.
 pub fn night_csv(r: &NightReport) -> String {
-    let mut w = csv::Writer::from_writer(Vec::new());
+    let mut w = Sheet::default();
     let mut row = |section: &str, key: &str, label: &str, value: String| {
-        let _ = w.write_record([section, key, label, &value]);
+        w.row([section, key, label, &value]);
     };
     row("section", "key", "label", "value".into());
     row("shift", "date", "", r.date.to_string());
@@ -65,13 +131,13 @@ pub fn night_csv(r: &NightReport) -> String {
     );
     row("cases", "referrals", "", r.referrals.len().to_string());
     row("incidents", "count", "", r.incidents.len().to_string());
-    finish(w)
+    w.finish()
 }
 
 /// `month,item,label,distributed,loaded,returned` per item, then monthly totals.
 pub fn period_csv(r: &PeriodReport) -> String {
-    let mut w = csv::Writer::from_writer(Vec::new());
-    let _ = w.write_record([
+    let mut w = Sheet::default();
+    w.row([
         "item",
         "label",
         "distributed",
@@ -80,7 +146,7 @@ pub fn period_csv(r: &PeriodReport) -> String {
         "returned",
     ]);
     for i in &r.items {
-        let _ = w.write_record([
+        w.row([
             i.item.as_str(),
             &i.label,
             &i.distributed.to_string(),
@@ -89,5 +155,127 @@ pub fn period_csv(r: &PeriodReport) -> String {
             &i.returned.to_string(),
         ]);
     }
-    finish(w)
+    w.finish()
+}
+
+/// One row per entry, as numbers (`maraude export entries`).
+pub fn entries_csv(rows: &[TallyRow]) -> String {
+    let mut w = Sheet::default();
+    w.row([
+        "entry",
+        "shift",
+        "shift_kind",
+        "date",
+        "time_utc",
+        "kind",
+        "place",
+        "item",
+        "quantity",
+        "people",
+        "men",
+        "women",
+        "children",
+        "minors_alone",
+        "vulnerable",
+        "detail",
+        "case",
+    ]);
+    for r in rows {
+        let c = &r.composition;
+        w.row([
+            r.entry.to_string(),
+            r.shift.to_string(),
+            r.shift_kind.as_str().into(),
+            r.date.to_string(),
+            r.at.to_rfc3339(),
+            r.kind.as_str().into(),
+            r.place.as_ref().map(|p| p.to_string()).unwrap_or_default(),
+            r.item.as_ref().map(|i| i.to_string()).unwrap_or_default(),
+            r.quantity.to_string(),
+            r.people.to_string(),
+            c.men.to_string(),
+            c.women.to_string(),
+            c.children.to_string(),
+            c.minors_alone.to_string(),
+            r.vulnerable.to_string(),
+            r.detail.clone().unwrap_or_default(),
+            r.case.map(|c| c.to_string()).unwrap_or_default(),
+        ]);
+    }
+    w.finish()
+}
+
+/// `id,fr,en,sizes,active`: the catalogue, as `maraude import catalogue`
+/// reads it back.
+pub fn catalogue_csv(antenna: &Antenna) -> String {
+    let mut w = Sheet::default();
+    w.row(["id", "fr", "en", "sizes", "active"]);
+    for (id, i) in &antenna.catalogue {
+        w.row([
+            id.as_str(),
+            &i.label.fr,
+            &i.label.en,
+            &i.sizes.join(";"),
+            &i.active.to_string(),
+        ]);
+    }
+    w.finish()
+}
+
+/// `id,name,kind,active`: the places, as `maraude import places` reads
+/// them back.
+pub fn places_csv(antenna: &Antenna) -> String {
+    let mut w = Sheet::default();
+    w.row(["id", "name", "kind", "active"]);
+    for (id, p) in &antenna.places {
+        let kind = serde_json::to_value(&p.kind)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default();
+        w.row([id.as_str(), &p.name, &kind, &p.active.to_string()]);
+    }
+    w.finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cell_a_spreadsheet_would_run_is_written_as_text_and_read_back_as_given() {
+        for evil in [
+            "=HYPERLINK(\"http://x\",\"clic\")",
+            "+33 6 00",
+            "-2+3",
+            "@SUM(A1)",
+            "\tcmd",
+            "\r=1",
+        ] {
+            let cell = spreadsheet_cell(evil);
+            assert_eq!(cell, format!("'{evil}"), "{evil:?}");
+            assert_eq!(read_cell(&cell), evil);
+        }
+        for plain in ["Dunes nord", "-3", "12", "", "'quoted'", "2026-11-23"] {
+            assert_eq!(spreadsheet_cell(plain), plain);
+            assert_eq!(read_cell(plain), plain);
+        }
+    }
+
+    #[test]
+    fn every_export_escapes_a_place_named_like_a_formula() {
+        let mut a = Antenna::new("Calais").unwrap();
+        a.places.insert(
+            "bridge".parse().unwrap(),
+            crate::antenna::Place {
+                name: "=cmd|' /C calc'!A0".into(),
+                kind: crate::antenna::PlaceKind::LivingPlace,
+                active: true,
+            },
+        );
+        let csv = places_csv(&a);
+        assert!(csv.contains("'=cmd"), "{csv}");
+        let mut reader = csv::Reader::from_reader(csv.as_bytes());
+        let row = reader.records().next().unwrap().unwrap();
+        assert_eq!(read_cell(&row[1]), "=cmd|' /C calc'!A0");
+    }
 }

@@ -16,7 +16,10 @@ mod period;
 mod rows;
 mod text;
 
-pub use csv_out::{night_csv, period_csv};
+pub use csv_out::{
+    Sheet, catalogue_csv, entries_csv, night_csv, period_csv, places_csv, read_cell,
+    spreadsheet_cell,
+};
 pub use follow_ups::{FollowUp, follow_ups};
 pub use night::{
     Arrivals, CaseLine, IncidentLine, ItemLine, NightReport, PeopleMet, PlaceCount, StockLine,
