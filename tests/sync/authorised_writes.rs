@@ -38,7 +38,7 @@ fn refusals(summary: &Value) -> String {
 /// A modified client: the same tablet telling its own store that it is
 /// its antenna's coordinator (what a nickname or a patched app would
 /// claim). Its credential and certificate still say volunteer.
-fn claim_to_be_coordinator(tablet: &Tablet) {
+pub fn claim_to_be_coordinator(tablet: &Tablet) {
     let mut store = open(tablet);
     let mut link = store.server_link().unwrap().unwrap();
     link.role = "coordinator".into();

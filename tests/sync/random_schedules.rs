@@ -2,8 +2,12 @@
 //! the same shift, correct and void each other's entries, and sync with
 //! the server or with each other (`serve-peer`, `sync --peer`) in random
 //! order, sometimes two at once with the server, once in a while while the
-//! server is SIGKILLed and restarted. At the end every store and
-//! the server hold the same index, and the totals are what was logged.
+//! server is SIGKILLed and restarted. In one schedule out of three a
+//! fourth tablet, a volunteer's running a modified client, writes what its
+//! role may not (a coordinator named Mallory, a retention of 0 days, an
+//! empty catalogue) and syncs with the server and with a teammate. At the
+//! end every honest store and the server hold the same index, the totals
+//! are what was logged, and nothing of the modified client's is anywhere.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
@@ -69,6 +73,15 @@ fn run_schedule(seed: u64, server: &mut Server) {
     for t in tablets {
         sync(t);
     }
+    let adversary = seed.is_multiple_of(3).then(|| {
+        let t = join(&coordinator, server, "volunteer");
+        sync(&t);
+        crate::authorised_writes::claim_to_be_coordinator(&t);
+        t
+    });
+    // Its own random numbers: the honest tablets' schedule stays the one
+    // its seed gives.
+    let mut forger = StdRng::seed_from_u64(seed ^ 0x6261_6421);
     // Each tablet's store stays open in this process, as the app keeps it
     // open, while `maraude sync` processes write to the same files.
     let mut stores: Vec<Store> = tablets.iter().map(|t| open(t)).collect();
@@ -162,6 +175,21 @@ fn run_schedule(seed: u64, server: &mut Server) {
                 }
             }
         }
+        if let Some(adversary) = &adversary
+            && forger.random_range(0..3) == 0
+        {
+            forge(adversary, forger.random_range(0..3), step);
+            if forger.random_bool(0.5) {
+                let answer = adversary.json(["sync"]);
+                assert!(
+                    !answer["refusals"].as_array().unwrap().is_empty(),
+                    "seed {seed}: the server took the modified client's changes: {answer}"
+                );
+            } else {
+                let serving = Serving::start(tablets[forger.random_range(0..3)]);
+                adversary.json(["sync", "--peer", &serving.address]);
+            }
+        }
         if kill_at == Some(step) {
             // SIGKILL the server while a tablet syncs; it may fail, it must
             // lose nothing.
@@ -179,6 +207,15 @@ fn run_schedule(seed: u64, server: &mut Server) {
     }
     let expected = logged.totals();
     let antenna = stores[0].antenna_id().to_string();
+    for (dev, store) in stores.iter().enumerate() {
+        let a = store.antenna().unwrap();
+        assert!(
+            !a.volunteers.contains_key(&"Mallory".parse().unwrap()),
+            "seed {seed}: tablet {dev} lists the forged coordinator"
+        );
+        assert_eq!(a.settings.retention_days, 30, "seed {seed}: tablet {dev}");
+        assert!(!a.catalogue.is_empty(), "seed {seed}: tablet {dev}");
+    }
     let server_dump = server.antenna_store(&antenna).index_dump().unwrap();
     let today = maraude_core::time::paris_date(Utc::now());
     for (dev, store) in stores.iter().enumerate() {
@@ -207,6 +244,37 @@ fn run_schedule(seed: u64, server: &mut Server) {
             .collect();
         assert_eq!(got, expected, "seed {seed}: tablet {dev}'s totals");
     }
+}
+
+/// What the modified client writes into its antenna document: its own
+/// store claims the coordinator's role, so its checks let it.
+fn forge(adversary: &Tablet, what: u32, step: usize) {
+    let mut store = open(adversary);
+    store
+        .update_antenna(|a| {
+            match what {
+                0 => {
+                    a.volunteers.insert(
+                        format!("Mallory{step}").parse().unwrap(),
+                        maraude_core::antenna::Volunteer {
+                            role: maraude_core::antenna::Role::Coordinator,
+                            active: true,
+                        },
+                    );
+                    a.volunteers.insert(
+                        "Mallory".parse().unwrap(),
+                        maraude_core::antenna::Volunteer {
+                            role: maraude_core::antenna::Role::Coordinator,
+                            active: true,
+                        },
+                    );
+                }
+                1 => a.settings.retention_days = 0,
+                _ => a.catalogue.clear(),
+            }
+            Ok(())
+        })
+        .unwrap();
 }
 
 #[test]
