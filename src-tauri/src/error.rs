@@ -153,6 +153,7 @@ impl From<StoreError> for AppError {
                 "shift_ended",
                 "this shift has ended: start a new shift to log more",
             ),
+            StoreError::NotAllowed(_) => Self::new("not_allowed", e.to_string()),
             StoreError::NewerFormat { .. } => Self::new("update_app", e.to_string()),
             StoreError::NoAntennaYet => Self::antenna_not_received(),
             StoreError::Invalid(_) => Self::new("invalid", e.to_string()),

@@ -268,6 +268,9 @@ export interface SyncSummary {
   documents_received: number;
   changes_received: number;
   documents_refused: number;
+  /** What the other side refused of this tablet's writes, and why (the
+   * sync crate's sentences): a modified or outdated tablet's. */
+  refusals: string[];
   cases_erased: number;
   reconnections: number;
   millis: number;

@@ -21,6 +21,7 @@ const KNOWN = new Set([
   'already_syncing',
   'not_enrolled',
   'not_a_lead',
+  'not_allowed',
   'no_certificate',
   'teammate_unreachable',
   'not_a_teammate',

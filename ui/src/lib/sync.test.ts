@@ -14,6 +14,7 @@ const summary = (over: Partial<SyncSummary> = {}): SyncSummary => ({
   documents_received: 0,
   changes_received: 0,
   documents_refused: 0,
+  refusals: [],
   cases_erased: 0,
   reconnections: 0,
   millis: 120,
@@ -65,6 +66,11 @@ describe('what a sync did', () => {
     expect(summaryText(summary({ documents_received: 2, cases_erased: 1 }), fr)).toBe(
       '0 document envoyé · 2 reçus · 1 suivi effacé ici',
     );
+  });
+
+  it('says when the other side refused some of this tablet\'s changes', () => {
+    const refused = summary({ documents_sent: 2, refusals: ['a volunteer\'s tablet may not change the antenna\'s catalogue'] });
+    expect(summaryText(refused, en)).toBe('2 documents sent · 0 received · 1 change refused: not this tablet\'s role');
   });
 });
 

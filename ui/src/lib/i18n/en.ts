@@ -306,6 +306,10 @@ export const en = {
   'sync.sent': { one: '{n} document sent', other: '{n} documents sent' },
   'sync.received': { one: '{n} received', other: '{n} received' },
   'sync.cases_erased': { one: '{n} case erased here', other: '{n} cases erased here' },
+  'sync.refused': {
+    one: "{n} change refused: not this tablet's role",
+    other: "{n} changes refused: not this tablet's role",
+  },
   'sync.dismiss': 'Hide',
   'sync.to_send': { one: '{n} document to send', other: '{n} documents to send' },
 
@@ -389,6 +393,7 @@ export const en = {
   'error.already_syncing': 'A sync is already under way: wait for it to end.',
   'error.not_enrolled': 'This tablet is not enrolled with a server: enrol it in Settings.',
   'error.not_a_lead': 'Only an active lead or coordinator of the antenna may erase a case.',
+  'error.not_allowed': "This tablet's role does not allow it: ask a lead or a coordinator.",
   'error.no_certificate': 'This tablet cannot sync with teammates yet: sync it once with the server first (Sync, at the top).',
   'error.teammate_unreachable': 'Cannot reach the other tablet. Check that both are on the same Wi-Fi or hotspot, that it still shows its address, and the address typed.',
   'error.not_a_teammate': 'The two tablets did not accept each other: a tablet of another antenna, or a revoked one, is refused. If both are yours, sync each with the server once.',

@@ -306,6 +306,10 @@ export const fr: Record<Key, Message> = {
   'sync.sent': { one: '{n} document envoyé', other: '{n} documents envoyés' },
   'sync.received': { one: '{n} reçu', other: '{n} reçus' },
   'sync.cases_erased': { one: '{n} suivi effacé ici', other: '{n} suivis effacés ici' },
+  'sync.refused': {
+    one: '{n} modification refusée : hors du rôle de cette tablette',
+    other: '{n} modifications refusées : hors du rôle de cette tablette',
+  },
   'sync.dismiss': 'Masquer',
   'sync.to_send': { one: '{n} document à envoyer', other: '{n} documents à envoyer' },
 
@@ -389,6 +393,7 @@ export const fr: Record<Key, Message> = {
   'error.already_syncing': 'Une synchronisation est déjà en cours : attendez qu’elle se termine.',
   'error.not_enrolled': 'Cette tablette n’est inscrite auprès d’aucun serveur : inscrivez-la dans Réglages.',
   'error.not_a_lead': 'Seul un ou une responsable active de l’antenne peut effacer un suivi.',
+  'error.not_allowed': 'Le rôle de cette tablette ne le permet pas : demandez à un ou une responsable, ou à la coordination.',
   'error.no_certificate': 'Cette tablette ne peut pas encore se synchroniser avec ses coéquipiers : synchronisez-la d’abord une fois avec le serveur (Synchroniser, en haut).',
   'error.teammate_unreachable': 'Impossible de joindre l’autre tablette. Vérifiez que les deux sont sur le même Wi-Fi ou partage de connexion, qu’elle affiche toujours son adresse, et l’adresse tapée.',
   'error.not_a_teammate': 'Les deux tablettes ne se sont pas acceptées : une tablette d’une autre antenne, ou révoquée, est refusée. Si les deux sont les vôtres, synchronisez chacune une fois avec le serveur.',
