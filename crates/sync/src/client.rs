@@ -29,7 +29,7 @@ use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
 
 use crate::api::{self, Acked, Pending};
-use crate::door::Door;
+use crate::door::{Door, Uploads};
 use crate::error::SyncError;
 use crate::identity::{self, Teammate};
 use crate::socket::Notices;
@@ -920,7 +920,7 @@ impl Dialer for WsDialer {
         let door = self
             .door
             .clone()
-            .map(|(store, role)| Door::new(store, role, other.to_string()));
+            .map(|(store, role)| Door::new(store, role, other.to_string(), Uploads::default()));
         let notices = self.notices.clone();
         async move {
             let mut request = yawc::HttpRequestBuilder::new();

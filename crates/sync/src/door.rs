@@ -15,11 +15,12 @@
 //! messages this connection already let through (samod may not have
 //! stored those yet): a peer's next change builds on them.
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use automerge::AutoCommit;
-use chrono::Utc;
+use chrono::{NaiveDate, Utc};
 use maraude_core::access::Role;
 use maraude_core::authority::{self, Facts, Refused};
 use maraude_core::document::AnyDocument;
@@ -36,6 +37,31 @@ const KEPT: usize = 16;
 /// Refusals after which a connection is ended: a peer that keeps sending
 /// what its role may not write is not an honest one out of date.
 pub const MAX_REFUSALS: usize = 32;
+
+/// New documents a volunteer's or lead's device may upload in a day (a
+/// night is a few: a shift, a tablet log, some cases). A coordinator's
+/// first sync uploads its antenna's whole history, and is not counted.
+pub const NEW_DOCUMENTS_PER_DAY: usize = 5_000;
+
+/// The new documents each device uploaded today, shared by the
+/// connections of one hub: a device cannot fill the server's disk by
+/// reconnecting.
+#[derive(Debug, Clone, Default)]
+pub struct Uploads(Arc<Mutex<HashMap<String, (NaiveDate, usize)>>>);
+
+impl Uploads {
+    /// Count one more new document for `peer` today; false past the quota.
+    fn take(&self, peer: &str, today: NaiveDate) -> bool {
+        let mut uploads = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        let (day, count) = uploads.entry(peer.to_string()).or_insert((today, 0));
+        if *day != today {
+            *day = today;
+            *count = 0;
+        }
+        *count += 1;
+        *count <= NEW_DOCUMENTS_PER_DAY
+    }
+}
 
 /// How long a message whose changes build on changes this side lacks may
 /// wait for samod to store them (another connection's, just received).
@@ -117,6 +143,9 @@ pub(crate) fn envelope(bytes: &[u8]) -> Result<Envelope<'_>, String> {
     Ok(out)
 }
 
+/// Whether the document a message wrote to was new to this side.
+struct New(bool);
+
 /// What the door does with one message.
 #[derive(Debug)]
 pub enum Verdict {
@@ -139,6 +168,7 @@ pub struct Door {
     peer: String,
     kept: VecDeque<(DocumentId, AutoCommit)>,
     refusals: usize,
+    uploads: Uploads,
     /// The actor the copies would write as: they never write.
     reader: DeviceId,
 }
@@ -154,13 +184,16 @@ impl std::fmt::Debug for Door {
 }
 
 impl Door {
-    pub fn new(store: StoreHandle, role: Role, peer: String) -> Self {
+    /// `uploads`: the hub's count of new documents per device (a fresh
+    /// one for a single connection).
+    pub fn new(store: StoreHandle, role: Role, peer: String, uploads: Uploads) -> Self {
         Self {
             store,
             role,
             peer,
             kept: VecDeque::new(),
             refusals: 0,
+            uploads,
             reader: DeviceId::from_uuid(Uuid::nil()),
         }
     }
@@ -228,7 +261,22 @@ impl Door {
             return refuse(&document, Refused::WrongRecord);
         };
         match self.judge_changes(&doc, record, &message.changes).await {
-            Ok(()) => Verdict::Pass,
+            Ok(New(false)) => Verdict::Pass,
+            Ok(New(true)) => {
+                let today = maraude_core::time::paris_date(Utc::now());
+                if self.role == Role::Coordinator || self.uploads.take(&self.peer, today) {
+                    Verdict::Pass
+                } else {
+                    self.forget(&doc);
+                    Verdict::Refuse(Notice {
+                        document: Some(document),
+                        code: "too_many_new_documents".into(),
+                        message: format!(
+                            "this device uploaded {NEW_DOCUMENTS_PER_DAY} new documents today, the most a day; sync again tomorrow, or ask a coordinator"
+                        ),
+                    })
+                }
+            }
             Err(refused) => refuse(&document, refused),
         }
     }
@@ -238,7 +286,7 @@ impl Door {
         doc: &DocumentId,
         record: Uuid,
         changes: &automerge::sync::ChunkList,
-    ) -> Result<(), Refused> {
+    ) -> Result<New, Refused> {
         let waited = tokio::time::Instant::now();
         let mut kept = self.take_kept(doc);
         let mut fresh = kept.is_none();
@@ -282,17 +330,19 @@ impl Door {
                 Some(self.read(view)?)
             };
             let after = self.read(after)?;
-            let verdict =
-                authority::check_write(self.role, record, before.as_ref(), &after, &facts);
-            let kept = match verdict {
-                Ok(()) => after,
-                Err(_) => match before {
-                    Some(before) => before,
-                    None => return verdict,
-                },
-            };
-            self.keep(doc, kept.into_automerge());
-            return verdict;
+            let new = New(before.is_none());
+            match authority::check_write(self.role, record, before.as_ref(), &after, &facts) {
+                Ok(()) => {
+                    self.keep(doc, after.into_automerge());
+                    return Ok(new);
+                }
+                Err(refused) => {
+                    if let Some(before) = before {
+                        self.keep(doc, before.into_automerge());
+                    }
+                    return Err(refused);
+                }
+            }
         }
     }
 
@@ -333,6 +383,10 @@ impl Door {
         Ok((Facts { subject, today }, stored))
     }
 
+    fn forget(&mut self, doc: &DocumentId) {
+        self.take_kept(doc);
+    }
+
     fn take_kept(&mut self, doc: &DocumentId) -> Option<AutoCommit> {
         let at = self.kept.iter().position(|(d, _)| d == doc)?;
         self.kept.remove(at).map(|(_, view)| view)
@@ -360,4 +414,55 @@ fn close(code: &str, message: String) -> Verdict {
         code: code.to_string(),
         message,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn message(fields: &[(&str, &str)]) -> Vec<u8> {
+        let mut e = minicbor::Encoder::new(Vec::new());
+        e.map(fields.len() as u64).unwrap();
+        for (k, v) in fields {
+            e.str(k).unwrap().str(v).unwrap();
+        }
+        e.into_writer()
+    }
+
+    #[test]
+    fn a_field_given_twice_is_refused_so_that_samod_cannot_read_another_message() {
+        let twice = message(&[("type", "sync"), ("type", "request")]);
+        let err = envelope(&twice).unwrap_err();
+        assert!(err.contains("given twice"), "{err}");
+        let once = message(&[("type", "sync"), ("senderId", "device-x")]);
+        assert_eq!(envelope(&once).unwrap().kind, "sync");
+        assert!(envelope(b"\xff\x00garbage").is_err());
+    }
+
+    #[test]
+    fn a_notice_reads_back_as_it_was_sent() {
+        let notice = Notice {
+            document: Some("2xFtQ9".into()),
+            code: "reference_data".into(),
+            message: "a volunteer's tablet may not change the antenna's catalogue".into(),
+        };
+        let bytes = notice.encode();
+        let read = envelope(&bytes).unwrap();
+        assert_eq!(read.kind, NOTICE_TYPE);
+        assert_eq!(read.document, notice.document);
+        assert_eq!(read.code.as_deref(), Some("reference_data"));
+        assert_eq!(read.message, Some(notice.message));
+    }
+
+    #[test]
+    fn a_device_uploads_a_days_quota_of_new_documents_and_more_the_next_day() {
+        let uploads = Uploads::default();
+        let day = NaiveDate::from_ymd_opt(2026, 12, 5).expect("a day");
+        for _ in 0..NEW_DOCUMENTS_PER_DAY {
+            assert!(uploads.take("device-a", day));
+        }
+        assert!(!uploads.take("device-a", day));
+        assert!(uploads.take("device-b", day), "another device counts apart");
+        assert!(uploads.take("device-a", day.succ_opt().expect("a day")));
+    }
 }

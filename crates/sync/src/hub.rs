@@ -21,7 +21,7 @@ use samod::{AcceptorHandle, PeerId, Repo, ShareConfig, Transport};
 use tokio::sync::watch;
 use uuid::Uuid;
 
-use crate::door::Door;
+use crate::door::{Door, Uploads};
 use crate::socket::Notices;
 use crate::{StoreHandle, SyncError, api};
 
@@ -114,6 +114,7 @@ pub struct Hub {
     pub repo: Repo,
     pub acceptor: AcceptorHandle,
     policy: AntennaPolicy,
+    uploads: Uploads,
 }
 
 impl std::fmt::Debug for Hub {
@@ -152,6 +153,7 @@ impl Hub {
             repo,
             acceptor,
             policy,
+            uploads: Uploads::default(),
         })
     }
 
@@ -219,7 +221,12 @@ impl Hub {
                     return;
                 }
             };
-            let door = Door::new(hub.store.clone(), role, peer.to_string());
+            let door = Door::new(
+                hub.store.clone(),
+                role,
+                peer.to_string(),
+                hub.uploads.clone(),
+            );
             let (stream, sink) = crate::socket::messages(socket, Some(door), Notices::default());
             let cut = async move {
                 let _ = revoked.wait_for(|r| *r).await;
