@@ -75,20 +75,19 @@ async fn main() -> Result<()> {
             }
         }
     });
-    match tls {
-        Some(tls) => {
-            let (_keep, configs) = tokio::sync::watch::channel(Arc::new(tls));
-            let listener = maraude_sync::tls::TlsListener::new(listener, configs)?;
-            axum::serve(listener, router(app.clone()))
-                .with_graceful_shutdown(shutdown())
-                .await?;
-        }
-        None => {
-            axum::serve(listener, router(app.clone()))
-                .with_graceful_shutdown(shutdown())
-                .await?;
-        }
-    }
+    // A channel because a tablet serving its teammates swaps its TLS
+    // configuration while serving; the server reads its certificate once.
+    let (_keep, configs) = tls
+        .map(|config| tokio::sync::watch::channel(Arc::new(config)))
+        .unzip();
+    maraude_sync::serve::serve(
+        listener,
+        configs,
+        router(app.clone()),
+        config.limits(),
+        shutdown(),
+    )
+    .await;
     retention.abort();
     app.stop().await;
     tracing::info!("stopped");
