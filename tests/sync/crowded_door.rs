@@ -22,7 +22,7 @@ use yawc::{Frame, OpCode, WebSocket};
 
 use crate::a_team_syncs::{distributed, join, open, sync};
 use crate::server::Server;
-use crate::tablet::{Answer, Tablet, finish, succeeded};
+use crate::tablet::{Tablet, finish, succeeded};
 use crate::teammates::{Serving, coordinator_on_shift, test_certificates};
 
 /// Where the strangers come from.
@@ -168,11 +168,34 @@ impl Drop for Crowd {
     }
 }
 
-/// Run `cmd`, and how long it took.
-fn timed(cmd: std::process::Command) -> (Answer, Duration) {
+/// `tablet` logs what `entry` says and syncs (`sync`, a `maraude`
+/// command) while strangers crowd `door`: the sync must succeed within
+/// [`HONEST_SYNC`], and the crowd's door must have closed some of their
+/// connections meanwhile. What the crowd still holds.
+fn sync_in_a_crowd(
+    door: SocketAddr,
+    tablet: &Tablet,
+    entry: [&str; 3],
+    sync: std::process::Command,
+) -> Vec<TcpStream> {
+    let crowd = Crowd::start(door);
+    tablet.log(entry);
     let started = Instant::now();
-    let answer = finish(cmd);
-    (answer, started.elapsed())
+    let synced = finish(sync);
+    let took = started.elapsed();
+    let crowded = crowd.stop();
+    succeeded(synced);
+    eprintln!(
+        "synced in {took:?} while the strangers' connections were closed {} times",
+        crowded.closed_meanwhile
+    );
+    assert!(took < HONEST_SYNC, "the sync took {took:?} in the crowd");
+    assert!(
+        crowded.closed_meanwhile > 0,
+        "none of {} strangers' connections closed",
+        IDLE + HALF_SENT
+    );
+    crowded.held
 }
 
 /// `maraude ARGS` on `tablet`, trusting the test authority `ca`.
@@ -287,26 +310,16 @@ fn a_tablet_syncs_while_strangers_crowd_the_server_with_idle_and_half_sent_reque
     );
     let coordinator = coordinator_on_shift(&server);
 
-    let crowd = Crowd::start(server.address());
-    coordinator.log(["distribution", "blanket", "2"]);
-    let (synced, took) = timed(coordinator.command(["--json", "sync"]));
-    let crowded = crowd.stop();
-    succeeded(synced);
-    eprintln!(
-        "synced in {took:?} while the strangers' connections were closed {} times",
-        crowded.closed_meanwhile
+    let mut held = sync_in_a_crowd(
+        server.address(),
+        &coordinator,
+        ["distribution", "blanket", "2"],
+        coordinator.command(["--json", "sync"]),
     );
-    assert!(took < HONEST_SYNC, "the sync took {took:?} in the crowd");
     reached_the_server(&coordinator, &server);
-    assert!(
-        crowded.closed_meanwhile > 0,
-        "the server closed none of {} strangers' connections",
-        IDLE + HALF_SENT
-    );
 
     // Left alone, what the strangers hold goes with the header timeout.
     let stopped = Instant::now();
-    let mut held = crowded.held;
     let holding = held.len();
     let left = open_after(&mut held, stopped + header_time + MARGIN);
     assert_eq!(
@@ -358,24 +371,18 @@ fn over_https_a_tablet_syncs_while_strangers_crowd_the_server() {
         "the server waits for the rest of the headers"
     );
 
-    let crowd = Crowd::start(server.address());
-    coordinator.log(["distribution", "blanket", "2"]);
-    let (synced, took) = timed(trusting(&coordinator, &ca, &["--json", "sync"]));
-    let crowded = crowd.stop();
-    succeeded(synced);
-    eprintln!(
-        "synced in {took:?} while the strangers' connections were closed {} times",
-        crowded.closed_meanwhile
+    let mut held = sync_in_a_crowd(
+        server.address(),
+        &coordinator,
+        ["distribution", "blanket", "2"],
+        trusting(&coordinator, &ca, &["--json", "sync"]),
     );
-    assert!(took < HONEST_SYNC, "the sync took {took:?} in the crowd");
     reached_the_server(&coordinator, &server);
-    assert!(crowded.closed_meanwhile > 0);
 
     let left = tls_open_after(inside, sent + header_time + MARGIN);
     assert_eq!(left, 0, "half-sent requests inside TLS still open");
     // The idle ones go with the handshake limit.
     let stopped = Instant::now();
-    let mut held = crowded.held;
     let left = open_after(&mut held, stopped + HANDSHAKE_TIME + MARGIN);
     assert_eq!(left, 0, "strangers' connections still open");
 }
@@ -527,23 +534,16 @@ fn a_tablet_serving_its_teammates_keeps_serving_while_strangers_crowd_it() {
         .unwrap();
     let inside = half_sent_inside_tls(address, config, maraude_sync::identity::PEER_NAME, 20);
     let sent = Instant::now();
-    let crowd = Crowd::start(address);
-
-    volunteer.log(["distribution", "tea_coffee", "5"]);
-    let (synced, took) = timed(volunteer.command(["--json", "sync", "--peer", &serving.address]));
-    let crowded = crowd.stop();
-    succeeded(synced);
-    eprintln!(
-        "synced in {took:?} while the strangers' connections were closed {} times",
-        crowded.closed_meanwhile
+    let mut held = sync_in_a_crowd(
+        address,
+        &volunteer,
+        ["distribution", "tea_coffee", "5"],
+        volunteer.command(["--json", "sync", "--peer", &serving.address]),
     );
-    assert!(took < HONEST_SYNC, "the sync took {took:?} in the crowd");
-    assert!(crowded.closed_meanwhile > 0);
 
     let left = tls_open_after(inside, sent + TEAMMATE_HEADER_TIME + MARGIN);
     assert_eq!(left, 0, "half-sent requests inside mutual TLS still open");
     let stopped = Instant::now();
-    let mut held = crowded.held;
     let left = open_after(&mut held, stopped + HANDSHAKE_TIME + MARGIN);
     assert_eq!(left, 0, "strangers' connections still open");
 
