@@ -90,6 +90,11 @@ pub const HANDSHAKES_PER_IP: usize = 8;
 /// association reconnecting after a restart stays well below.
 pub const HANDSHAKES_AT_ONCE: usize = 128;
 
+/// How long a request under way may take to finish once the server
+/// stops: a few seconds, as a service manager waits for a stop, and a
+/// client that stalls does not hold the stop up for longer.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+
 /// What a server allows each connection. The defaults are the constants
 /// above; the base server takes them from its settings.
 #[derive(Debug, Clone, Copy)]
@@ -112,8 +117,8 @@ impl Default for Limits {
 /// Serve `router` on `listener` (over TLS with the configuration `tls`
 /// holds, which may change while serving: a newer revocation list) until
 /// `stop` resolves; then accept nothing more, let the requests under way
-/// finish and return. Sync WebSockets are not waited for: their hub
-/// closes them.
+/// finish (within [`SHUTDOWN_GRACE`]) and return. Sync WebSockets are not
+/// waited for: their hub closes them.
 pub async fn serve(
     listener: TcpListener,
     tls: Option<watch::Receiver<Arc<ServerConfig>>>,
@@ -219,20 +224,25 @@ impl Connection {
             .header_read_timeout(self.limits.header_read);
         let mut conn = Box::pin(http.serve_connection(io, service).with_upgrades());
         let mut stopping = self.stopping;
-        let mut asked_to_stop = false;
-        loop {
-            tokio::select! {
-                served = conn.as_mut() => {
-                    if let Err(e) = served {
-                        tracing::debug!(%remote, error = %e, "connection ended");
-                    }
-                    break;
-                }
-                _ = stopping.wait_for(|s| *s), if !asked_to_stop => {
-                    asked_to_stop = true;
-                    conn.as_mut().graceful_shutdown();
-                }
+        let served = tokio::select! {
+            served = conn.as_mut() => Some(served),
+            _ = stopping.wait_for(|s| *s) => None,
+        };
+        let served = match served {
+            Some(served) => served,
+            None => {
+                // Stopping: an idle kept-alive connection closes now, a
+                // request under way may finish; whatever is still going
+                // after SHUTDOWN_GRACE (a client sending its headers
+                // slowly) is cut.
+                conn.as_mut().graceful_shutdown();
+                tokio::time::timeout(SHUTDOWN_GRACE, conn.as_mut())
+                    .await
+                    .unwrap_or(Ok(()))
             }
+        };
+        if let Err(e) = served {
+            tracing::debug!(%remote, error = %e, "connection ended");
         }
         drop(conn);
         // If the connection lives on, hyper handed it to a WebSocket (the
