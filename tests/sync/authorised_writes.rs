@@ -179,7 +179,7 @@ impl LyingTeammate {
         use maraude_sync::api;
         use maraude_sync::hub::Hub;
         use maraude_sync::identity::Teammate;
-        use maraude_sync::tls::{TeamTls, TlsConnection, TlsListener};
+        use maraude_sync::tls::{TeamTls, TlsConnection};
 
         let runtime = tokio::runtime::Runtime::new().unwrap();
         let store = open(volunteer);
@@ -191,18 +191,14 @@ impl LyingTeammate {
             .unwrap()
             .server_config()
             .unwrap();
-        let (_configs, config_rx) = tokio::sync::watch::channel(config);
+        let (configs, config_rx) = tokio::sync::watch::channel(config);
         let (address, hub, listener) = runtime.block_on(async {
             let tcp = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
             let address = tcp.local_addr().unwrap().to_string();
             let hub = Hub::start(handle.clone(), antenna, api::device_peer(&device))
                 .await
                 .unwrap();
-            (
-                address,
-                Arc::new(hub),
-                TlsListener::new(tcp, config_rx).unwrap(),
-            )
+            (address, Arc::new(hub), tcp)
         });
         let teammate = |c: &TlsConnection| {
             Teammate::from_certificate(c.client_certificate.as_deref().unwrap()).unwrap()
@@ -244,9 +240,13 @@ impl LyingTeammate {
                 ),
             );
         runtime.spawn(async move {
-            let _ = axum::serve(
+            let _keep = configs;
+            maraude_sync::serve::serve(
                 listener,
-                app.into_make_service_with_connect_info::<TlsConnection>(),
+                Some(config_rx),
+                app,
+                maraude_sync::serve::Limits::default(),
+                std::future::pending(),
             )
             .await;
         });

@@ -38,12 +38,18 @@
 //!   found by mDNS on loopback (`sync --peer auto`, `teammates`), not by
 //!   a tablet of another antenna; a revoked tablet and one of another
 //!   antenna refused; the server over HTTPS with a certificate.
+//! - [`crowded_door`]: strangers holding idle connections and half-sent
+//!   requests against the server (HTTP and HTTPS) and a tablet serving its
+//!   teammates, while an honest tablet syncs within seconds; what they
+//!   hold closed after its time limit; a device's third sync socket closes
+//!   its oldest, and a quiet one is closed.
 
 #![allow(clippy::unwrap_used)]
 
 mod a_team_syncs;
 mod authorised_writes;
 mod bad_messages;
+mod crowded_door;
 mod erasure;
 mod fault_proxy;
 mod faults;

@@ -149,6 +149,11 @@ impl Server {
         (status, head.to_lowercase(), body.to_string())
     }
 
+    /// The address it listens on (loopback).
+    pub fn address(&self) -> std::net::SocketAddr {
+        std::net::SocketAddr::from(([127, 0, 0, 1], self.port))
+    }
+
     /// Whether it serves HTTPS itself (given a certificate).
     fn tls(&self) -> bool {
         self.env.iter().any(|(k, _)| k == "MARAUDE_TLS_CERT")

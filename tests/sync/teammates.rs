@@ -107,7 +107,7 @@ fn no_teammate_found(answer: &crate::tablet::Answer) {
 }
 
 /// Calais's coordinator, its shift started, registered on `server`.
-fn coordinator_on_shift(server: &Server) -> Tablet {
+pub fn coordinator_on_shift(server: &Server) -> Tablet {
     let coordinator = Tablet::for_antenna("Calais");
     coordinator.ok(["shift", "start", "--lead", "Mira", "--team", "Jo"]);
     register(&coordinator, server);
@@ -311,7 +311,7 @@ fn a_tablet_enrolled_before_certificates_gets_one_at_its_next_sync() {
 
 /// A certificate authority and a certificate for 127.0.0.1 it signed, as
 /// PEM files in `dir`: (ca, cert, key).
-fn test_certificates(
+pub fn test_certificates(
     dir: &std::path::Path,
 ) -> (std::path::PathBuf, std::path::PathBuf, std::path::PathBuf) {
     let ca_key = rcgen::KeyPair::generate().unwrap();

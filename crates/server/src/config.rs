@@ -3,6 +3,7 @@
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use clap::parser::ValueSource;
@@ -55,6 +56,20 @@ pub struct Config {
     /// never heard of is refused at most this long after its last sync.
     #[arg(long, env = "MARAUDE_CERTIFICATE_DAYS", default_value_t = Limits::default().certificate_days)]
     pub certificate_days: u32,
+    /// Connections open at once from one IP address (an IPv6 address
+    /// counts by its /64); more are closed at once. Tablets behind one NAT
+    /// share an address, each holding two while it syncs: raise it for a
+    /// larger team behind one router.
+    #[arg(long, env = "MARAUDE_MAX_CONNECTIONS_PER_IP", default_value_t = maraude_sync::serve::CONNECTIONS_PER_IP)]
+    pub max_connections_per_ip: usize,
+    /// Seconds a client has to send a request's headers; a kept-alive
+    /// connection waiting longer for its next request is closed too.
+    #[arg(long, env = "MARAUDE_HEADER_TIMEOUT_SECS", default_value_t = maraude_sync::serve::HEADER_READ.as_secs())]
+    pub header_timeout_secs: u64,
+    /// Seconds a sync connection may go with nothing sent either way
+    /// before it is closed (a device closes its own once synced).
+    #[arg(long, env = "MARAUDE_SYNC_IDLE_SECS", default_value_t = maraude_sync::serve::SYNC_IDLE.as_secs())]
+    pub sync_idle_secs: u64,
     /// How often, in seconds, the server erases the cases closed for
     /// longer than their antenna's retention period (also once at start).
     #[arg(long, env = "MARAUDE_RETENTION_CHECK_SECS", default_value_t = 3600)]
@@ -84,6 +99,9 @@ struct FileConfig {
     max_connections: Option<usize>,
     enrol_attempts_per_minute: Option<u32>,
     certificate_days: Option<u32>,
+    max_connections_per_ip: Option<usize>,
+    header_timeout_secs: Option<u64>,
+    sync_idle_secs: Option<u64>,
     retention_check_secs: Option<u64>,
     tls_cert: Option<PathBuf>,
     tls_key: Option<PathBuf>,
@@ -138,6 +156,16 @@ impl Config {
         Ok(config)
     }
 
+    /// What each connection is allowed (`maraude_sync::serve`); a limit of
+    /// 0 would refuse every client, so 1 is the least.
+    pub fn limits(&self) -> maraude_sync::serve::Limits {
+        maraude_sync::serve::Limits {
+            header_read: Duration::from_secs(self.header_timeout_secs.max(1)),
+            connections_per_ip: self.max_connections_per_ip.max(1),
+            sync_idle: Duration::from_secs(self.sync_idle_secs.max(1)),
+        }
+    }
+
     /// Take from `file` each setting not `given` on the command line or in
     /// the environment; its relative paths are taken from `folder`.
     fn complete(&mut self, file: FileConfig, folder: &Path, given: impl Fn(&str) -> bool) {
@@ -165,6 +193,15 @@ impl Config {
         }
         if let (false, Some(v)) = (given("certificate_days"), file.certificate_days) {
             self.certificate_days = v;
+        }
+        if let (false, Some(v)) = (given("max_connections_per_ip"), file.max_connections_per_ip) {
+            self.max_connections_per_ip = v;
+        }
+        if let (false, Some(v)) = (given("header_timeout_secs"), file.header_timeout_secs) {
+            self.header_timeout_secs = v;
+        }
+        if let (false, Some(v)) = (given("sync_idle_secs"), file.sync_idle_secs) {
+            self.sync_idle_secs = v;
         }
         if let (false, Some(v)) = (given("retention_check_secs"), file.retention_check_secs) {
             self.retention_check_secs = v;

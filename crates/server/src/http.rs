@@ -10,20 +10,17 @@
 //! ([`crate::attempts`]): 429 `too_many_attempts` with `Retry-After`.
 
 use std::collections::HashMap;
-use std::net::IpAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
-use axum::extract::connect_info::Connected;
 use axum::extract::{ConnectInfo, FromRequestParts, Path, Query, Request, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::serve::IncomingStream;
 use axum::{Json, Router};
 use chrono::{Duration, Utc};
 use maraude_core::Invalid;
@@ -242,9 +239,9 @@ impl App {
     }
 }
 
-/// The server's routes. Serve them with the client's address
-/// (`into_make_service_with_connect_info::<ClientAddr>()`), which the
-/// limits on attempts count by.
+/// The server's routes. `maraude_sync::serve` gives every request its
+/// client's address (`ConnectInfo<SocketAddr>`), which the limits on
+/// attempts count by.
 pub fn router(app: Arc<App>) -> Router {
     let door = |door: Door| middleware::from_fn_with_state((app.clone(), door), count_attempt);
     Router::new()
@@ -268,23 +265,6 @@ pub fn router(app: Arc<App>) -> Router {
         .with_state(app)
 }
 
-/// The address a request came from, over plain HTTP or the server's own
-/// HTTPS alike.
-#[derive(Debug, Clone, Copy)]
-pub struct ClientAddr(pub IpAddr);
-
-impl Connected<IncomingStream<'_, tokio::net::TcpListener>> for ClientAddr {
-    fn connect_info(stream: IncomingStream<'_, tokio::net::TcpListener>) -> Self {
-        ClientAddr(stream.remote_addr().ip())
-    }
-}
-
-impl Connected<IncomingStream<'_, maraude_sync::tls::TlsListener>> for ClientAddr {
-    fn connect_info(stream: IncomingStream<'_, maraude_sync::tls::TlsListener>) -> Self {
-        ClientAddr(stream.remote_addr().ip())
-    }
-}
-
 /// A door whose attempts are counted per client address.
 #[derive(Debug, Clone, Copy)]
 enum Door {
@@ -298,7 +278,7 @@ enum Door {
 /// malformed attempt is an attempt.
 async fn count_attempt(
     State((app, door)): State<(Arc<App>, Door)>,
-    ConnectInfo(ClientAddr(ip)): ConnectInfo<ClientAddr>,
+    ConnectInfo(client): ConnectInfo<std::net::SocketAddr>,
     request: Request,
     next: Next,
 ) -> Response {
@@ -307,6 +287,7 @@ async fn count_attempt(
         Door::Enrolment => &app.enrolments,
         Door::Ticket => &app.ticket_requests,
     };
+    let ip = client.ip();
     match attempts.attempt(ip, Instant::now()) {
         Ok(()) => next.run(request).await,
         Err(refused) => {

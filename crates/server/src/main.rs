@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use config::Config;
-use maraude_server::http::{App, ClientAddr, Limits, router};
+use maraude_server::http::{App, Limits, router};
 use maraude_server::registry::SqliteRegistry;
 use maraude_store::Passphrase;
 
@@ -79,22 +79,19 @@ async fn main() -> Result<()> {
             }
         }
     });
-    match tls {
-        Some(tls) => {
-            let (_keep, configs) = tokio::sync::watch::channel(Arc::new(tls));
-            let listener = maraude_sync::tls::TlsListener::new(listener, configs)?;
-            let service = router(app.clone()).into_make_service_with_connect_info::<ClientAddr>();
-            axum::serve(listener, service)
-                .with_graceful_shutdown(shutdown())
-                .await?;
-        }
-        None => {
-            let service = router(app.clone()).into_make_service_with_connect_info::<ClientAddr>();
-            axum::serve(listener, service)
-                .with_graceful_shutdown(shutdown())
-                .await?;
-        }
-    }
+    // A channel because a tablet serving its teammates swaps its TLS
+    // configuration while serving; the server reads its certificate once.
+    let (_keep, configs) = tls
+        .map(|config| tokio::sync::watch::channel(Arc::new(config)))
+        .unzip();
+    maraude_sync::serve::serve(
+        listener,
+        configs,
+        router(app.clone()),
+        config.limits(),
+        shutdown(),
+    )
+    .await;
     retention.abort();
     app.stop().await;
     tracing::info!("stopped");

@@ -67,7 +67,7 @@ fn the_server_takes_its_settings_from_a_config_file_and_a_flag_wins() {
     write(
         &config,
         &format!(
-            "# The warehouse's server\nlisten = \"127.0.0.1:{port}\"\ndata_dir = \"data\"\npassphrase_file = \"passphrase\"\nlog_json = true\n"
+            "# The warehouse's server\nlisten = \"127.0.0.1:{port}\"\ndata_dir = \"data\"\npassphrase_file = \"passphrase\"\nlog_json = true\nheader_timeout_secs = 1\nsync_idle_secs = 30\nmax_connections_per_ip = 32\n"
         ),
     );
     let config = config.to_str().unwrap();
@@ -82,6 +82,17 @@ fn the_server_takes_its_settings_from_a_config_file_and_a_flag_wins() {
     assert_eq!(health(port).as_deref(), Some("HTTP/1.1 200 OK"));
     // Relative to the file's folder, not to where the server was started.
     assert!(dir.path().join("data/registry.maraude").is_file());
+    // The file's header timeout (1 s, not the default 10 s): half a
+    // request is closed within a few seconds.
+    let mut half = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    half.write_all(b"GET /v1/health HTTP/1.1\r\nhost: x\r\n")
+        .unwrap();
+    half.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let mut answer = Vec::new();
+    assert!(
+        half.read_to_end(&mut answer).is_ok(),
+        "half a request still open after 5 s"
+    );
     let mut running = running;
     running.0.kill().unwrap();
     let mut logs = String::new();

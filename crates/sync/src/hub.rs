@@ -8,7 +8,7 @@
 //! applies the roles (`maraude_core::access`) and cuts a revoked device
 //! off.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 
 use chrono::Utc;
@@ -18,12 +18,73 @@ use maraude_core::authority;
 use maraude_core::document::write_tombstones;
 use maraude_store::{DocumentId, StoreError};
 use samod::{AcceptorHandle, PeerId, Repo, ShareConfig, Transport};
-use tokio::sync::watch;
+use tokio::sync::{oneshot, watch};
 use uuid::Uuid;
 
 use crate::door::{Door, Uploads};
 use crate::socket::Notices;
 use crate::{StoreHandle, SyncError, api};
+
+/// Sync sockets one device may hold open at once; a newer one closes its
+/// oldest. Closing rather than refusing: a tablet whose connection was cut
+/// (Wi-Fi lost in the van) dials again at once, while its old socket may
+/// look open here until the idle limit (`crate::serve`) ends it; refused,
+/// its sync would fail for that long. Two rather than one leaves a little
+/// room (a sync starting while the previous one's socket is still
+/// closing) and still bounds what one stolen credential can hold.
+pub const SOCKETS_PER_DEVICE: usize = 2;
+
+/// The open sync sockets of each device, oldest first, each with the
+/// switch that closes it.
+#[derive(Debug, Default)]
+struct Sockets {
+    opened: u64,
+    by_device: HashMap<Uuid, VecDeque<(u64, oneshot::Sender<()>)>>,
+}
+
+impl Sockets {
+    /// Count a new socket of `device`; the oldest ones over
+    /// [`SOCKETS_PER_DEVICE`] are told to close.
+    fn open(&mut self, device: Uuid) -> (u64, oneshot::Receiver<()>) {
+        self.opened += 1;
+        let id = self.opened;
+        let (close, closing) = oneshot::channel();
+        let open = self.by_device.entry(device).or_default();
+        open.push_back((id, close));
+        while open.len() > SOCKETS_PER_DEVICE {
+            if let Some((_, oldest)) = open.pop_front() {
+                tracing::info!(%device, "a newer sync socket of this device: its oldest closed");
+                let _ = oldest.send(());
+            }
+        }
+        (id, closing)
+    }
+
+    fn closed(&mut self, device: Uuid, id: u64) {
+        if let Some(open) = self.by_device.get_mut(&device) {
+            open.retain(|(open_id, _)| *open_id != id);
+            if open.is_empty() {
+                self.by_device.remove(&device);
+            }
+        }
+    }
+}
+
+/// One of a device's sync sockets, counted while it is open.
+struct SocketSeat {
+    sockets: Arc<Mutex<Sockets>>,
+    device: Uuid,
+    id: u64,
+}
+
+impl Drop for SocketSeat {
+    fn drop(&mut self) {
+        self.sockets
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .closed(self.device, self.id);
+    }
+}
 
 /// What the policy knows of a connected device.
 #[derive(Debug, Clone)]
@@ -115,6 +176,7 @@ pub struct Hub {
     pub acceptor: AcceptorHandle,
     policy: AntennaPolicy,
     uploads: Uploads,
+    sockets: Arc<Mutex<Sockets>>,
 }
 
 impl std::fmt::Debug for Hub {
@@ -154,6 +216,7 @@ impl Hub {
             acceptor,
             policy,
             uploads: Uploads::default(),
+            sockets: Arc::default(),
         })
     }
 
@@ -199,9 +262,10 @@ impl Hub {
     }
 
     /// Serve the sync protocol to `device`, of the certified `role`, over
-    /// its upgraded WebSocket, until it closes or the device is revoked;
-    /// what it writes goes through the door (`crate::door`) for its role.
-    /// `guard` is dropped with the connection (the caller counts
+    /// its upgraded WebSocket, until it closes, the device is revoked or
+    /// opens more than [`SOCKETS_PER_DEVICE`] sockets (this one being the
+    /// oldest); what it writes goes through the door (`crate::door`) for
+    /// its role. `guard` is dropped with the connection (the caller counts
     /// connections with it).
     pub fn serve_socket(
         self: &Arc<Self>,
@@ -213,6 +277,17 @@ impl Hub {
     ) {
         let hub = self.clone();
         let peer = PeerId::from_string(api::device_peer(&device));
+        // Counted now, in the order devices asked: the oldest is known.
+        let (id, closing) = self
+            .sockets
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .open(device);
+        let seat = SocketSeat {
+            sockets: self.sockets.clone(),
+            device,
+            id,
+        };
         tokio::spawn(async move {
             let socket = match socket.await {
                 Ok(socket) => socket,
@@ -229,11 +304,15 @@ impl Hub {
             );
             let (stream, sink) = crate::socket::messages(socket, Some(door), Notices::default());
             let cut = async move {
-                let _ = revoked.wait_for(|r| *r).await;
+                tokio::select! {
+                    _ = revoked.wait_for(|r| *r) => {}
+                    _ = closing => {}
+                }
             };
-            // The stream ends on revocation, which ends the connection.
+            // The stream ends on revocation or when a newer socket of the
+            // device closes this one, which ends the connection.
             let stream = stream.take_until(Box::pin(cut)).map(move |m| {
-                let _still_live = &guard;
+                let _still_live = (&guard, &seat);
                 m
             });
             let transport = Transport::new(stream, sink).with_expected_peer_id(peer);

@@ -20,7 +20,10 @@
 //! - [`discovery`]: teammates' tablets finding each other on the local
 //!   network (mDNS), saying nothing of the antenna or the device;
 //! - [`identity`] and [`tls`]: how tablets recognise each other offline
-//!   (certificates from their antenna, mutual TLS) and the server's HTTPS.
+//!   (certificates from their antenna, mutual TLS) and the server's HTTPS;
+//! - [`serve`]: the HTTP side of the base server and of a tablet serving
+//!   its teammates, so that slow or hostile clients do not keep the others
+//!   out (caps per address, handshake, header and idle time limits).
 //!
 //! The protocol is samod's and automerge-repo's, unchanged: a JavaScript
 //! automerge-repo client speaks to our server as to its own.
@@ -34,6 +37,7 @@ mod error;
 pub mod hub;
 pub mod identity;
 pub mod peer;
+pub mod serve;
 pub mod socket;
 pub mod storage;
 pub mod tls;

@@ -30,7 +30,7 @@ use crate::error::SyncError;
 use crate::hub::Hub;
 use crate::identity::{self, Teammate};
 use crate::storage::StoreHandle;
-use crate::tls::{TeamTls, TlsConnection, TlsListener};
+use crate::tls::{TeamTls, TlsConnection};
 
 /// Teammates syncing with this tablet at once; more are refused with 503.
 pub const MAX_TEAMMATES: usize = 16;
@@ -89,17 +89,20 @@ pub async fn serve_teammates(
         .route("/v1/sync/revocations", post(take_revocations))
         .route("/v1/sync", get(sync_socket))
         .with_state(team);
-    let listener =
-        TlsListener::new(listener, config_rx).map_err(|e| SyncError::Network(e.to_string()))?;
-    let served = axum::serve(
+    // The same limits as the base server's defaults: a tablet's teammates
+    // have nothing to tune, and a stranger on the van's Wi-Fi gets no
+    // more than from the server.
+    crate::serve::serve(
         listener,
-        app.into_make_service_with_connect_info::<TlsConnection>(),
+        Some(config_rx),
+        app,
+        crate::serve::Limits::default(),
+        stop,
     )
-    .with_graceful_shutdown(stop)
     .await;
     watching.abort();
     hub.repo.stop().await;
-    served.map_err(|e| SyncError::Network(e.to_string()))
+    Ok(())
 }
 
 /// Read the revocation list again now and then: a newer one replaces the

@@ -9,18 +9,15 @@
 //!   [`crate::identity`]), checked against that authority and the
 //!   antenna's revocation list.
 //!
-//! [`TlsListener`] lets axum serve over TLS: handshakes run in their own
-//! tasks (a slow client does not hold the others up), with a time limit
-//! and a cap on how many run at once.
+//! Serving over TLS (accepting, the handshake and its limits) is
+//! [`crate::serve`]'s; a handler learns who connected from
+//! [`TlsConnection`].
 
-use std::io;
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use axum::extract::connect_info::Connected;
-use axum::serve::IncomingStream;
 use maraude_store::DeviceCertificate;
 use rustls::client::WebPkiServerVerifier;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
@@ -38,16 +35,10 @@ use rustls::{
 };
 use secrecy::ExposeSecret;
 use thiserror::Error;
-use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{Semaphore, mpsc, watch};
+use tokio::net::TcpStream;
 use tokio_rustls::server::TlsStream;
 
 use crate::identity;
-
-/// How long a client has to finish its TLS handshake.
-const HANDSHAKE_TIME: Duration = Duration::from_secs(10);
-/// Handshakes in progress at once; more wait for a free slot.
-const HANDSHAKES_AT_ONCE: usize = 64;
 
 #[derive(Debug, Error)]
 pub enum TlsError {
@@ -313,82 +304,6 @@ impl ServerCertVerifier for Bounded<WebPkiServerVerifier> {
     }
 }
 
-/// A TCP listener whose connections axum receives decrypted. The server
-/// configuration can change while it listens (a newer revocation list).
-#[derive(Debug)]
-pub struct TlsListener {
-    accepted: mpsc::Receiver<(TlsStream<TcpStream>, SocketAddr)>,
-    local: SocketAddr,
-    accepting: tokio::task::JoinHandle<()>,
-}
-
-impl Drop for TlsListener {
-    fn drop(&mut self) {
-        self.accepting.abort();
-    }
-}
-
-impl TlsListener {
-    pub fn new(tcp: TcpListener, config: watch::Receiver<Arc<ServerConfig>>) -> io::Result<Self> {
-        let local = tcp.local_addr()?;
-        let (tx, accepted) = mpsc::channel(HANDSHAKES_AT_ONCE);
-        let slots = Arc::new(Semaphore::new(HANDSHAKES_AT_ONCE));
-        let accepting = tokio::spawn(async move {
-            loop {
-                let Ok(slot) = slots.clone().acquire_owned().await else {
-                    return;
-                };
-                let (stream, remote) = match tcp.accept().await {
-                    Ok(accepted) => accepted,
-                    Err(e) => {
-                        // Out of file descriptors and the like: wait, go on.
-                        tracing::warn!(error = %e, "cannot accept a connection");
-                        tokio::time::sleep(Duration::from_millis(100)).await;
-                        continue;
-                    }
-                };
-                let _ = stream.set_nodelay(true);
-                let acceptor = tokio_rustls::TlsAcceptor::from(config.borrow().clone());
-                let tx = tx.clone();
-                tokio::spawn(async move {
-                    let _slot = slot;
-                    match tokio::time::timeout(HANDSHAKE_TIME, acceptor.accept(stream)).await {
-                        Ok(Ok(tls)) => {
-                            let _ = tx.send((tls, remote)).await;
-                        }
-                        Ok(Err(e)) => {
-                            tracing::info!(%remote, error = %e, "TLS handshake refused");
-                        }
-                        Err(_) => tracing::info!(%remote, "TLS handshake too slow"),
-                    }
-                });
-            }
-        });
-        Ok(Self {
-            accepted,
-            local,
-            accepting,
-        })
-    }
-}
-
-impl axum::serve::Listener for TlsListener {
-    type Io = TlsStream<TcpStream>;
-    type Addr = SocketAddr;
-
-    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
-        match self.accepted.recv().await {
-            Some(accepted) => accepted,
-            // The accepting task only stops when this listener is dropped.
-            None => std::future::pending().await,
-        }
-    }
-
-    fn local_addr(&self) -> io::Result<Self::Addr> {
-        Ok(self.local)
-    }
-}
-
 /// What a handler knows of a TLS connection: where from, and the
 /// certificate the client showed (teammates only).
 #[derive(Debug, Clone)]
@@ -397,11 +312,11 @@ pub struct TlsConnection {
     pub client_certificate: Option<CertificateDer<'static>>,
 }
 
-impl Connected<IncomingStream<'_, TlsListener>> for TlsConnection {
-    fn connect_info(stream: IncomingStream<'_, TlsListener>) -> Self {
-        let (_, connection) = stream.io().get_ref();
+impl TlsConnection {
+    pub(crate) fn of(stream: &TlsStream<TcpStream>, remote: SocketAddr) -> Self {
+        let (_, connection) = stream.get_ref();
         Self {
-            remote: *stream.remote_addr(),
+            remote,
             client_certificate: connection
                 .peer_certificates()
                 .and_then(|chain| chain.first())
