@@ -31,12 +31,20 @@
 //! - [`the_coordinator_registers`]: an antenna created on the tablet is
 //!   registered on a real server from Settings (a wrong token refused
 //!   first), synced, and a code made there lets another tablet join it.
+//! - [`a_lying_teammate`]: the lead's app syncs with a volunteer's tablet
+//!   whose serving code lists a closed case as changed: it hands it
+//!   nothing of the case.
 //! - [`tap_latency`]: a benchmark (ignored; `scripts/bench-app.sh`): tap to
 //!   count on screen, beside a bare WebDriver round trip.
 
 #![allow(clippy::unwrap_used)]
 
+mod a_lying_teammate;
 mod a_night_on_the_tablet;
+#[allow(dead_code)]
+#[allow(dead_code)]
+#[path = "../sync/lying_teammate.rs"]
+mod lying_teammate;
 #[allow(dead_code)]
 #[path = "../sync/server.rs"]
 mod server;

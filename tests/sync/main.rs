@@ -56,6 +56,7 @@ mod faults;
 #[path = "../../crates/store/tests/store/forensic.rs"]
 mod forensic;
 mod js_client;
+mod lying_teammate;
 mod random_schedules;
 mod ranks;
 mod server;
