@@ -45,6 +45,7 @@
 //! <https://alexjg.github.io/automerge-storage-docs/>. Upgrading Automerge
 //! means reading this module again.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::io::Read;
 
@@ -260,6 +261,10 @@ const MAX_HAVES: u64 = 8;
 /// Automerge uses 7; each probe costs every hash tested a step and 4 bytes.
 const MAX_BLOOM_PROBES: u32 = 64;
 
+/// Automerge's actions: make map, set, make list, delete, make text,
+/// increment, make table, mark.
+const MAX_ACTION: i128 = 7;
+
 const MAGIC: [u8; 4] = [0x85, 0x6f, 0x4a, 0x83];
 const CHUNK_DOCUMENT: u8 = 0;
 const CHUNK_CHANGE: u8 = 1;
@@ -269,13 +274,21 @@ const CHUNK_BUNDLE: u8 = 3;
 /// Column specifications (`id << 4 | type`, the deflate bit 0x08 cleared)
 /// of the columns whose length is a count Automerge acts on.
 mod spec {
-    /// A change chunk's `action` column: its length is the number of ops.
-    pub const CHANGE_ACTION: u32 = 4 << 4 | 2;
+    /// The `action` column of ops, in a change or a document: in a change,
+    /// its length is the number of ops.
+    pub const ACTION: u32 = 4 << 4 | 2;
+    /// The value metadata of ops, in a change or a document.
+    pub const VALUE_METADATA: u32 = 5 << 4 | 6;
     /// A document's op `id` actor column: its length is the number of ops.
     pub const DOC_OP_ID_ACTOR: u32 = 2 << 4 | 1;
     /// A document's change `actor` column: its length is the number of
     /// changes.
     pub const DOC_CHANGE_ACTOR: u32 = 1;
+    /// The rest of a document's change columns (`change_graph.rs`).
+    pub const DOC_CHANGE_SEQ: u32 = 3;
+    pub const DOC_CHANGE_MAX_OP: u32 = 1 << 4 | 3;
+    pub const DOC_CHANGE_DEPS_COUNT: u32 = 4 << 4;
+    pub const DOC_CHANGE_DEPS: u32 = 4 << 4 | 3;
     pub const DEFLATE: u32 = 0x08;
 }
 
@@ -533,12 +546,9 @@ impl<'a> Reader<'a> {
     }
 
     /// A list of length-prefixed actor ids.
-    fn actors(&mut self, what: &'static str) -> Result<u64, WireRefusal> {
+    fn actors(&mut self, what: &'static str) -> Result<Vec<&'a [u8]>, WireRefusal> {
         let n = self.count(what, 1)?;
-        for _ in 0..n {
-            self.length_prefixed(what)?;
-        }
-        Ok(n)
+        (0..n).map(|_| self.length_prefixed(what)).collect()
     }
 }
 
@@ -635,7 +645,7 @@ fn check_change(body: &[u8], budget: &mut Budget<'_>) -> Result<(), WireRefusal>
     const WHAT: &str = "a change";
     let mut r = Reader::new(body);
     r.hashes("a change's dependencies")?;
-    r.length_prefixed("a change's actor")?;
+    let author = r.length_prefixed("a change's actor")?;
     r.uleb(WHAT)?; // seq
     if r.uleb(WHAT)? == 0 {
         return Err(WireRefusal::Malformed {
@@ -651,7 +661,18 @@ fn check_change(body: &[u8], budget: &mut Budget<'_>) -> Result<(), WireRefusal>
             why: "it is not UTF-8",
         });
     }
-    r.actors("a change's other actors")?;
+    let mut actors = r.actors("a change's other actors")?;
+    // Automerge registers a change's actors by id and then looks each up by
+    // its place in the list: a name listed twice is a panic there.
+    actors.push(author);
+    actors.sort_unstable();
+    if actors.windows(2).any(|w| w[0] == w[1]) {
+        return Err(WireRefusal::Malformed {
+            what: "a change's actors",
+            why: "an actor is listed twice",
+        });
+    }
+    let actors = actors.len() as u64;
     let columns = column_metadata(&mut r, "a change's op columns")?;
     let data = take_column_data(&mut r, &columns, "a change's op columns")?;
     // What follows the columns is the change's extra bytes, kept as they
@@ -659,8 +680,10 @@ fn check_change(body: &[u8], budget: &mut Budget<'_>) -> Result<(), WireRefusal>
     r.rest();
 
     budget.changes(1)?;
-    let counts = count_columns(&columns, data, budget)?;
-    budget.ops(counts.of(spec::CHANGE_ACTION))?;
+    let counts = count_columns(&columns, data, actors, budget)?;
+    budget.ops(counts.of(spec::ACTION))?;
+    counts.check_numbers(spec::ACTION, "a change's actions", 0..=MAX_ACTION)?;
+    check_increments(&counts, "a change's increments")?;
     Ok(())
 }
 
@@ -668,7 +691,15 @@ fn check_change(body: &[u8], budget: &mut Budget<'_>) -> Result<(), WireRefusal>
 /// and op column metadata, their data, and the heads' indices.
 fn check_document(body: &[u8], budget: &mut Budget<'_>) -> Result<(), WireRefusal> {
     let mut r = Reader::new(body);
-    r.actors("a document's actors")?;
+    let actors = r.actors("a document's actors")?;
+    // Automerge writes them sorted, and finds them by binary search.
+    if actors.windows(2).any(|w| w[0] >= w[1]) {
+        return Err(WireRefusal::Malformed {
+            what: "a document's actors",
+            why: "they are not in order, each once",
+        });
+    }
+    let actors = actors.len() as u64;
     let heads = r.hashes("a document's heads")?;
     let change_columns = column_metadata(&mut r, "a document's change columns")?;
     let op_columns = column_metadata(&mut r, "a document's op columns")?;
@@ -688,11 +719,175 @@ fn check_document(body: &[u8], budget: &mut Budget<'_>) -> Result<(), WireRefusa
         }
     }
 
-    let changes = count_columns(&change_columns, change_data, budget)?;
-    budget.changes(changes.of(spec::DOC_CHANGE_ACTOR))?;
-    let ops = count_columns(&op_columns, op_data, budget)?;
+    let changes = count_columns(&change_columns, change_data, actors, budget)?;
+    let n = changes.of(spec::DOC_CHANGE_ACTOR);
+    budget.changes(n)?;
+    check_document_changes(&changes, actors, n)?;
+    let ops = count_columns(&op_columns, op_data, actors, budget)?;
     budget.ops(ops.of(spec::DOC_OP_ID_ACTOR))?;
+    // Automerge rebuilds the changes of a document from its ops, then reads
+    // them back expecting every action to be one it knows: a panic if not.
+    ops.check_numbers(spec::ACTION, "a document's actions", 0..=MAX_ACTION)?;
+    check_increments(&ops, "a document's increments")?;
     Ok(())
+}
+
+/// A document's change columns, which Automerge 0.12 reads with decoders
+/// that do not validate (`ChangeGraphCols::load`): a null, a number past
+/// `u32` or a dependency on a change that is not there is a panic there,
+/// so each is refused here.
+fn check_document_changes(changes: &ColumnCounts, actors: u64, n: u64) -> Result<(), WireRefusal> {
+    let u32s = 0..=i128::from(u32::MAX);
+    changes.check_numbers(
+        spec::DOC_CHANGE_ACTOR,
+        "a document's change actors",
+        0..=i128::from(actors) - 1,
+    )?;
+    changes.check_numbers(
+        spec::DOC_CHANGE_SEQ,
+        "a document's change numbers",
+        u32s.clone(),
+    )?;
+    changes.check_numbers(
+        spec::DOC_CHANGE_MAX_OP,
+        "a document's change op counters",
+        u32s.clone(),
+    )?;
+    changes.check_numbers(
+        spec::DOC_CHANGE_DEPS_COUNT,
+        "a document's dependency counts",
+        u32s,
+    )?;
+    changes.check_numbers(
+        spec::DOC_CHANGE_DEPS,
+        "a document's dependencies",
+        0..=i128::from(n) - 1,
+    )?;
+    // One dependency count a change: Automerge indexes the changes by
+    // them.
+    if changes.of(spec::DOC_CHANGE_DEPS_COUNT) > n {
+        return Err(WireRefusal::Malformed {
+            what: "a document's dependency counts",
+            why: "there are more than changes",
+        });
+    }
+    // Automerge rebuilds the changes in order and looks each dependency up
+    // among those already rebuilt: a dependency on a later change is a
+    // panic there. Rows are bounded by the changes and values limits.
+    let mut deps = changes.values(spec::DOC_CHANGE_DEPS);
+    for (change, count) in changes.values(spec::DOC_CHANGE_DEPS_COUNT).enumerate() {
+        for _ in 0..count.unwrap_or(0) {
+            // A count past the dependencies there are: Automerge refuses
+            // it, and counting on would loop up to four billion times.
+            let Some(dep) = deps.next() else {
+                return Ok(());
+            };
+            if dep.is_some_and(|dep| dep >= change as i128) {
+                return Err(WireRefusal::Malformed {
+                    what: "a document's dependencies",
+                    why: "a change depends on one that comes after it",
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Automerge's action number for an increment, and the value types it
+/// takes (the low four bits of a value's metadata: unsigned, signed).
+const INCREMENT: i128 = 5;
+const INCREMENT_VALUE_TYPES: [i128; 2] = [3, 4];
+
+/// An increment's value is an integer: Automerge reads the ops of a
+/// document back as changes with `unwrap`, and panics on one that is not.
+fn check_increments(ops: &ColumnCounts<'_>, what: &'static str) -> Result<(), WireRefusal> {
+    let mut values = ops.values(spec::VALUE_METADATA);
+    for action in ops.values(spec::ACTION) {
+        let meta = values.next().flatten();
+        if action == Some(INCREMENT)
+            && !meta.is_some_and(|m| INCREMENT_VALUE_TYPES.contains(&(m & 0x0f)))
+        {
+            return Err(WireRefusal::Malformed {
+                what,
+                why: "an increment's value is not an integer",
+            });
+        }
+    }
+    Ok(())
+}
+
+/// The values of a column that `read_column` has read whole, one at a
+/// time, runs expanded: for the few checks that compare columns row by
+/// row. Its length is bounded by the values limit.
+struct Values<'a> {
+    r: Reader<'a>,
+    encoding: Encoding,
+    /// Values left in the current run, and what they are: a repeated value,
+    /// nulls, or (literal) each read in turn.
+    left: u64,
+    repeated: Option<Option<i128>>,
+    current: i128,
+}
+
+impl<'a> Values<'a> {
+    fn new(data: &'a [u8], encoding: Encoding) -> Self {
+        Self {
+            r: Reader::new(data),
+            encoding,
+            left: 0,
+            repeated: None,
+            current: 0,
+        }
+    }
+
+    fn number(&mut self) -> Option<i128> {
+        match self.encoding {
+            Encoding::Delta => {
+                let d = self.r.sleb("a column").ok()?;
+                self.current = self.current.saturating_add(i128::from(d));
+                Some(self.current)
+            }
+            _ => self.r.uleb("a column").ok().map(i128::from),
+        }
+    }
+}
+
+impl Iterator for Values<'_> {
+    type Item = Option<i128>;
+
+    fn next(&mut self) -> Option<Option<i128>> {
+        while self.left == 0 {
+            if self.r.is_empty() {
+                return None;
+            }
+            let count = self.r.sleb("a column").ok()?;
+            if count > 0 {
+                self.left = count as u64;
+                if self.encoding == Encoding::Delta {
+                    // A repeated delta: each value steps by it.
+                    let d = self.r.sleb("a column").ok()?;
+                    self.repeated = Some(Some(i128::from(d)));
+                } else {
+                    self.repeated = Some(self.number());
+                }
+            } else if count < 0 {
+                self.left = count.unsigned_abs();
+                self.repeated = None;
+            } else {
+                self.left = self.r.uleb("a column").ok()?;
+                self.repeated = Some(None);
+            }
+        }
+        self.left -= 1;
+        Some(match self.repeated {
+            None => self.number(),
+            Some(Some(d)) if self.encoding == Encoding::Delta => {
+                self.current = self.current.saturating_add(d);
+                Some(self.current)
+            }
+            Some(value) => value,
+        })
+    }
 }
 
 /// One column's specification and the length of its data.
@@ -739,40 +934,169 @@ fn take_column_data<'a>(
     r.take(total, what)
 }
 
-/// How many values each column holds, runs expanded.
-struct ColumnCounts(Vec<(u32, u64)>);
+/// What reading a column found.
+#[derive(Debug, Clone, Copy)]
+struct ColumnSummary {
+    id_and_type: u32,
+    /// Values, runs expanded, nulls included.
+    values: u64,
+    nulls: u64,
+    /// Bytes of data, inflated.
+    bytes: u64,
+    /// For a value metadata column, the bytes its values claim in the value
+    /// column of the same id; for a string column, its strings' bytes.
+    weight: u64,
+    /// The least and greatest number in an integer column (for a delta
+    /// column, of the values the deltas add up to).
+    least: i128,
+    greatest: i128,
+}
 
-impl ColumnCounts {
-    /// The values of the column `id_and_type`, summed if it appears more
-    /// than once (Automerge would refuse that; counting both is the bound).
-    fn of(&self, id_and_type: u32) -> u64 {
-        self.0
-            .iter()
-            .filter(|(s, _)| *s == id_and_type)
-            .map(|(_, n)| *n)
-            .fold(0u64, u64::saturating_add)
+impl ColumnSummary {
+    fn new(id_and_type: u32, bytes: usize) -> Self {
+        Self {
+            id_and_type,
+            values: 0,
+            nulls: 0,
+            bytes: bytes as u64,
+            weight: 0,
+            least: i128::MAX,
+            greatest: i128::MIN,
+        }
+    }
+
+    fn saw(&mut self, n: i128) {
+        self.least = self.least.min(n);
+        self.greatest = self.greatest.max(n);
     }
 }
 
-fn count_columns(
+/// The columns of one set (a change's ops, a document's changes or ops),
+/// with their data, inflated, for the checks that read values row by row.
+struct ColumnCounts<'a>(Vec<(ColumnSummary, Cow<'a, [u8]>)>);
+
+impl ColumnCounts<'_> {
+    fn find(&self, id_and_type: u32) -> impl Iterator<Item = &ColumnSummary> {
+        self.0
+            .iter()
+            .map(|(c, _)| c)
+            .filter(move |c| c.id_and_type == id_and_type)
+    }
+
+    /// The values of the first column `id_and_type` (an absent column has
+    /// none), nulls as `None`.
+    fn values(&self, id_and_type: u32) -> Values<'_> {
+        let data = self
+            .0
+            .iter()
+            .find(|(c, _)| c.id_and_type == id_and_type)
+            .map(|(_, d)| d.as_ref())
+            .unwrap_or_default();
+        let encoding = if id_and_type & 0x07 == column_type::DELTA {
+            Encoding::Delta
+        } else {
+            Encoding::Unsigned
+        };
+        Values::new(data, encoding)
+    }
+
+    /// The values of the column `id_and_type`, summed if it appears more
+    /// than once (Automerge would refuse that; counting both is the bound).
+    fn of(&self, id_and_type: u32) -> u64 {
+        self.find(id_and_type)
+            .map(|c| c.values)
+            .fold(0u64, u64::saturating_add)
+    }
+
+    /// Each value column holds exactly the bytes its metadata column says
+    /// its values take: Automerge's document reader slices the value column
+    /// by those lengths and panics past its end.
+    fn check_values_add_up(&self) -> Result<(), WireRefusal> {
+        for (column, _) in &self.0 {
+            let kind = column.id_and_type & 0x07;
+            if kind != column_type::VALUE_METADATA && kind != column_type::VALUE {
+                continue;
+            }
+            let id = column.id_and_type & !0x07;
+            let claimed = self
+                .find(id | column_type::VALUE_METADATA)
+                .map(|c| c.weight)
+                .fold(0u64, u64::saturating_add);
+            let held = self
+                .find(id | column_type::VALUE)
+                .map(|c| c.bytes)
+                .fold(0u64, u64::saturating_add);
+            if claimed != held {
+                return Err(WireRefusal::Malformed {
+                    what: "a column of values",
+                    why: "its values' lengths do not add up to its bytes",
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// The column `id_and_type`, when present, has no null and only numbers
+    /// in `range`: for the columns Automerge reads without validating them
+    /// first, where a null or a number out of its type is a panic.
+    fn check_numbers(
+        &self,
+        id_and_type: u32,
+        what: &'static str,
+        range: std::ops::RangeInclusive<i128>,
+    ) -> Result<(), WireRefusal> {
+        for c in self.find(id_and_type) {
+            if c.nulls > 0 {
+                return Err(WireRefusal::Malformed {
+                    what,
+                    why: "it holds a null where every row has a value",
+                });
+            }
+            if c.values > 0 && !(range.contains(&c.least) && range.contains(&c.greatest)) {
+                return Err(WireRefusal::Malformed {
+                    what,
+                    why: "a number is out of its range",
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Read every column of a set whose chunk names `actors` actors.
+fn count_columns<'a>(
     columns: &[Column],
-    mut data: &[u8],
+    mut data: &'a [u8],
+    actors: u64,
     budget: &mut Budget<'_>,
-) -> Result<ColumnCounts, WireRefusal> {
+) -> Result<ColumnCounts<'a>, WireRefusal> {
     let mut counts = Vec::with_capacity(columns.len());
     for column in columns {
         // `take_column_data` checked that the lengths fit in `data`.
         let (this, rest) = data.split_at(column.len as usize);
         data = rest;
-        let values = if column.deflated() {
-            let inflated = budget.inflate("a deflated column", this)?;
-            count_values(column.id_and_type(), &inflated, budget)?
+        let this = if column.deflated() {
+            Cow::Owned(budget.inflate("a deflated column", this)?)
         } else {
-            count_values(column.id_and_type(), this, budget)?
+            Cow::Borrowed(this)
         };
-        counts.push((column.id_and_type(), values));
+        let summary = read_column(column.id_and_type(), &this, budget)?;
+        // Automerge looks an actor index up in the chunk's actors without
+        // checking it (a panic past the end).
+        if summary.id_and_type & 0x07 == column_type::ACTOR
+            && summary.values > summary.nulls
+            && summary.greatest >= i128::from(actors)
+        {
+            return Err(WireRefusal::Malformed {
+                what: "a column of actors",
+                why: "it names an actor the chunk does not list",
+            });
+        }
+        counts.push((summary, this));
     }
-    Ok(ColumnCounts(counts))
+    let counts = ColumnCounts(counts);
+    counts.check_values_add_up()?;
+    Ok(counts)
 }
 
 /// The column types of Automerge's format (the low three bits of a spec).
@@ -781,63 +1105,62 @@ mod column_type {
     pub const ACTOR: u32 = 1;
     pub const INTEGER: u32 = 2;
     pub const DELTA: u32 = 3;
+    pub const BOOLEAN: u32 = 4;
     pub const STRING: u32 = 5;
     pub const VALUE_METADATA: u32 = 6;
     pub const VALUE: u32 = 7;
 }
 
-/// Count a column's values without expanding a run, charging the budget as
-/// it goes (so a run of a billion is refused as soon as it is read), and
-/// refuse a column that ends in the middle of a run or a value: Automerge's
-/// column readers assume whole runs and panic on a cut one.
-fn count_values(
+/// How the values of a run-length-encoded column are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Encoding {
+    Unsigned,
+    /// Signed differences from the previous value.
+    Delta,
+    /// Unsigned: a type in the low four bits, a length in the others.
+    ValueMetadata,
+    /// Length-prefixed UTF-8.
+    String,
+}
+
+/// Read a column without expanding a run, charging the budget as it goes
+/// (so a run of a billion is refused as soon as it is read), and refuse a
+/// column that ends in the middle of a run or a value: Automerge's column
+/// readers assume whole runs and panic on a cut one.
+fn read_column(
     id_and_type: u32,
     data: &[u8],
     budget: &mut Budget<'_>,
-) -> Result<u64, WireRefusal> {
-    const WHAT: &str = "a column";
-    if id_and_type & 0x07 == column_type::VALUE {
-        // Raw bytes, read through the value metadata column's lengths: no
-        // runs, already counted as bytes.
-        return Ok(0);
-    }
+) -> Result<ColumnSummary, WireRefusal> {
+    let mut summary = ColumnSummary::new(id_and_type, data.len());
     let mut r = Reader::new(data);
-    let mut total: u64 = 0;
-    let mut charge = |n: u64, budget: &mut Budget<'_>| -> Result<(), WireRefusal> {
-        budget.column_values(n)?;
-        total += n;
-        Ok(())
-    };
     match id_and_type & 0x07 {
-        column_type::GROUP
-        | column_type::ACTOR
-        | column_type::INTEGER
-        | column_type::VALUE_METADATA => {
-            runs(&mut r, budget, &mut charge, |r| r.uleb(WHAT).map(|_| 0))?;
+        // Raw bytes, read through the value metadata column's lengths.
+        column_type::VALUE => {}
+        column_type::GROUP | column_type::ACTOR | column_type::INTEGER => {
+            runs(&mut r, budget, &mut summary, Encoding::Unsigned)?;
         }
-        column_type::DELTA => {
-            runs(&mut r, budget, &mut charge, |r| r.sleb(WHAT).map(|_| 0))?;
+        column_type::VALUE_METADATA => {
+            runs(&mut r, budget, &mut summary, Encoding::ValueMetadata)?;
         }
-        column_type::STRING => {
-            runs(&mut r, budget, &mut charge, |r| {
-                let s = r.length_prefixed("a string in a column")?;
-                std::str::from_utf8(s).map_err(|_| WireRefusal::Malformed {
-                    what: "a string in a column",
-                    why: "it is not UTF-8",
-                })?;
-                Ok(s.len() as u64)
-            })?;
-        }
+        column_type::DELTA => runs(&mut r, budget, &mut summary, Encoding::Delta)?,
+        column_type::STRING => runs(&mut r, budget, &mut summary, Encoding::String)?,
         _ => {
-            // column_type::BOOLEAN: alternating runs of false and true,
-            // counts only.
+            debug_assert_eq!(id_and_type & 0x07, column_type::BOOLEAN);
+            // Alternating runs of false and true, counts only.
             while !r.is_empty() {
-                let n = r.uleb(WHAT)?;
-                charge(n, budget)?;
+                let n = r.uleb("a column")?;
+                charge(budget, &mut summary, n)?;
             }
         }
     }
-    Ok(total)
+    Ok(summary)
+}
+
+fn charge(budget: &mut Budget<'_>, summary: &mut ColumnSummary, n: u64) -> Result<(), WireRefusal> {
+    budget.column_values(n)?;
+    summary.values += n;
+    Ok(())
 }
 
 /// Automerge's run-length encoding: a signed count, then
@@ -845,40 +1168,79 @@ fn count_values(
 /// - negative `-n`: `n` values, one after the other;
 /// - zero: an unsigned count of nulls.
 ///
-/// `value` reads one value and returns how many bytes it expands to (a
-/// string's length, else 0): a repeated string costs the inflated budget
-/// each extra copy, since a run can copy a long one many times.
+/// A repeated string costs the inflated budget each extra copy: a run can
+/// copy a long one many times, and Automerge materialises each.
 fn runs(
     r: &mut Reader<'_>,
     budget: &mut Budget<'_>,
-    charge: &mut impl FnMut(u64, &mut Budget<'_>) -> Result<(), WireRefusal>,
-    mut value: impl FnMut(&mut Reader<'_>) -> Result<u64, WireRefusal>,
+    summary: &mut ColumnSummary,
+    encoding: Encoding,
 ) -> Result<(), WireRefusal> {
     const WHAT: &str = "a column";
+    // A delta column's current value; i128 and saturating, since a hostile
+    // column can add up to anything (and is then refused by its range).
+    let mut current: i128 = 0;
+    // One value: its number (or a delta), and its weight (bytes of a
+    // string, length of a value).
+    let value = |r: &mut Reader<'_>| -> Result<(i128, u64), WireRefusal> {
+        Ok(match encoding {
+            Encoding::Unsigned => (i128::from(r.uleb(WHAT)?), 0),
+            Encoding::Delta => (i128::from(r.sleb(WHAT)?), 0),
+            Encoding::ValueMetadata => {
+                let m = r.uleb(WHAT)?;
+                (i128::from(m), m >> 4)
+            }
+            Encoding::String => {
+                let s = r.length_prefixed("a string in a column")?;
+                std::str::from_utf8(s).map_err(|_| WireRefusal::Malformed {
+                    what: "a string in a column",
+                    why: "it is not UTF-8",
+                })?;
+                (0, s.len() as u64)
+            }
+        })
+    };
     while !r.is_empty() {
         let count = r.sleb(WHAT)?;
         if count > 0 {
             let count = count as u64;
-            charge(count, budget)?;
-            let bytes = value(r)?;
-            let copies = bytes.saturating_mul(count - 1);
-            if copies > 0 {
-                budget.inflated("a run of repeated strings", copies)?;
+            charge(budget, summary, count)?;
+            let (n, w) = value(r)?;
+            summary.weight = summary.weight.saturating_add(w.saturating_mul(count));
+            if encoding == Encoding::String && count > 1 {
+                budget.inflated("a run of repeated strings", w.saturating_mul(count - 1))?;
+            }
+            if encoding == Encoding::Delta {
+                // The values climb or fall steadily: the first and the last
+                // are the extremes.
+                summary.saw(current.saturating_add(n));
+                current = current.saturating_add(n.saturating_mul(i128::from(count)));
+                summary.saw(current);
+            } else {
+                summary.saw(n);
             }
         } else if count < 0 {
-            let n = count.unsigned_abs();
+            let len = count.unsigned_abs();
             // Each value takes a byte at least: a literal run longer than
             // what remains is a lie, refused before the loop.
-            if n > r.remaining() as u64 {
+            if len > r.remaining() as u64 {
                 return Err(WireRefusal::Truncated { what: WHAT });
             }
-            charge(n, budget)?;
-            for _ in 0..n {
-                value(r)?;
+            charge(budget, summary, len)?;
+            for _ in 0..len {
+                let (n, w) = value(r)?;
+                summary.weight = summary.weight.saturating_add(w);
+                if encoding == Encoding::Delta {
+                    current = current.saturating_add(n);
+                    summary.saw(current);
+                } else {
+                    summary.saw(n);
+                }
             }
         } else {
             let nulls = r.uleb(WHAT)?;
-            charge(nulls, budget)?;
+            charge(budget, summary, nulls)?;
+            summary.nulls += nulls;
         }
     }
     Ok(())
