@@ -28,7 +28,9 @@
 //!
 //! ## Documents
 //!
-//! See [`document`] for the Automerge schema and how concurrent edits merge.
+//! See [`document`] for the Automerge schema and how concurrent edits merge,
+//! and [`wire`] for the bounds a sync message or a document's chunks must
+//! keep before Automerge may decode them.
 
 pub mod access;
 pub mod antenna;
@@ -43,6 +45,7 @@ pub mod limits;
 pub mod report;
 pub mod shift;
 pub mod time;
+pub mod wire;
 
 pub use error::{DocumentError, Invalid};
 
