@@ -19,6 +19,9 @@
 //! - [`bad_messages`]: text frames, bytes that are not protocol messages,
 //!   messages cut short or over the size limit close their connection;
 //!   the server stays up and its store unchanged.
+//! - [`compression_bomb`]: one small sync message that inflates to half a
+//!   gibibyte costs the server and a serving tablet their connection, not
+//!   their memory.
 //! - [`erasure`]: a case a lead erases, or the server by retention, is
 //!   gone from every decrypted store, the server's included; a teammate's
 //!   offline note does not bring it back; the figures stay.
@@ -49,6 +52,7 @@
 mod a_team_syncs;
 mod authorised_writes;
 mod bad_messages;
+mod compression_bomb;
 mod crowded_door;
 mod erasure;
 mod fault_proxy;

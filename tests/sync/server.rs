@@ -179,6 +179,11 @@ impl Server {
     }
 
     /// SIGKILL: no shutdown, no flush.
+    /// The server process's peak resident memory so far (VmHWM), in KiB.
+    pub fn peak_memory_kib(&self) -> u64 {
+        peak_memory_kib(self.child.as_ref().expect("the server runs").id())
+    }
+
     pub fn kill(&mut self) {
         if let Some(mut child) = self.child.take() {
             let _ = child.kill();
@@ -229,4 +234,14 @@ impl Drop for Server {
     fn drop(&mut self) {
         self.kill();
     }
+}
+
+/// A process's peak resident memory so far (VmHWM), in KiB.
+pub fn peak_memory_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("the process runs");
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .expect("VmHWM in /proc/PID/status")
 }

@@ -14,7 +14,7 @@ use crate::tablet::{Tablet, spawn};
 
 /// A tablet serving its teammates; stopped (SIGTERM) when dropped.
 pub struct Serving {
-    child: Child,
+    pub child: Child,
     pub address: String,
     /// Announced on the network (loopback here) for `sync --peer auto`.
     pub announced: bool,

@@ -748,6 +748,10 @@ impl Store {
     /// is `doc`; otherwise nothing is written. The index is updated in the
     /// same transaction.
     pub fn import(&mut self, doc: &DocumentId, bytes: &[u8]) -> Result<ImportSummary> {
+        // Bytes from elsewhere: measured under a cap before Automerge
+        // inflates them (`maraude_core::wire`).
+        maraude_core::wire::check_chunks(bytes, &Default::default())
+            .map_err(|e| StoreError::BadDocument(e.to_string()))?;
         self.write(|tx, ctx| merge(tx, ctx, Some(doc), bytes))
     }
 

@@ -25,6 +25,7 @@ use maraude_core::access::Role;
 use maraude_core::authority::{self, Facts, Refused};
 use maraude_core::document::AnyDocument;
 use maraude_core::ids::DeviceId;
+use maraude_core::wire::WireLimits;
 use maraude_store::DocumentId;
 use uuid::Uuid;
 
@@ -247,6 +248,9 @@ impl Door {
         let (Some(document), Some(data)) = (envelope.document, envelope.data) else {
             return Verdict::Pass;
         };
+        if let Err(notice) = bounded(data) {
+            return Verdict::Close(notice);
+        }
         let message = match automerge::sync::Message::decode(data) {
             Ok(m) => m,
             Err(e) => return close("unreadable_message", format!("not a sync message: {e}")),
@@ -397,6 +401,32 @@ impl Door {
         if self.kept.len() > KEPT {
             self.kept.pop_front();
         }
+    }
+}
+
+/// Automerge inflates compressed chunks and deflated columns without a
+/// cap: a message of a few hundred kilobytes can cost gigabytes. Every
+/// sync message is measured first, through capped readers
+/// (`maraude_core::wire`); one past the limits ends the connection.
+pub(crate) fn bounded(data: &[u8]) -> Result<(), Notice> {
+    maraude_core::wire::check_sync_message(data, &WireLimits::default())
+        .map(|_| ())
+        .map_err(|refusal| Notice {
+            document: None,
+            code: refusal.code().to_string(),
+            message: format!("a sync message refused: {refusal}"),
+        })
+}
+
+/// [`bounded`] for a message that reaches a side without a door (a device
+/// receiving from its server): the same limits.
+pub(crate) fn bounded_message(bytes: &[u8]) -> Result<(), Notice> {
+    match envelope(bytes) {
+        Ok(e) if matches!(e.kind.as_str(), "sync" | "request") => match e.data {
+            Some(data) => bounded(data),
+            None => Ok(()),
+        },
+        _ => Ok(()),
     }
 }
 

@@ -176,6 +176,13 @@ where
                 continue;
             }
             let Some(door) = &mut self.door else {
+                if let Err(notice) = door::bounded_message(&bytes) {
+                    self.ended = true;
+                    return Some(Err(TransportError(format!(
+                        "refused ({}): {}",
+                        notice.code, notice.message
+                    ))));
+                }
                 return Some(Ok(bytes));
             };
             match door.check(&bytes).await {
