@@ -41,8 +41,6 @@
 
 mod a_lying_teammate;
 mod a_night_on_the_tablet;
-#[allow(dead_code)]
-#[allow(dead_code)]
 #[path = "../sync/lying_teammate.rs"]
 mod lying_teammate;
 #[allow(dead_code)]

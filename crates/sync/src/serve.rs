@@ -521,6 +521,11 @@ impl<I: AsyncWrite + Unpin> AsyncWrite for Watched<I> {
     }
 }
 
+/// Resolves once the server is told to stop (or its stopper is gone).
+async fn stopped(stopping: &mut watch::Receiver<bool>) {
+    let _ = stopping.wait_for(|s| *s).await;
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -565,9 +570,4 @@ mod tests {
             "no entry left for a gone address"
         );
     }
-}
-
-/// Resolves once the server is told to stop (or its stopper is gone).
-async fn stopped(stopping: &mut watch::Receiver<bool>) {
-    let _ = stopping.wait_for(|s| *s).await;
 }
