@@ -30,6 +30,23 @@
 //! of a stored or received document. Only what passes is handed to
 //! Automerge.
 //!
+//! ## Panics it prevents, and those it cannot
+//!
+//! Automerge 0.12 also panics on some malformed input instead of refusing
+//! it, and the fuzz targets (`fuzz/`) found where. What can be seen in the
+//! message alone is refused here: a bloom filter without bits, a column cut
+//! in the middle of a run, a document's value lengths past its value
+//! column, nulls or numbers out of range in the change columns a document
+//! is read with unchecked, an actor index past the chunk's actors or an
+//! actor listed twice, a dependency on a later change, an increment of a
+//! non-number, an unknown action, an author on a change other than the
+//! first. What is wrong only against the document the message is applied
+//! to cannot be: an op on an object, or a change by an actor, the document
+//! does not have, a change that skips a number, two ops with one id. Those
+//! still panic in Automerge (fixtures `automerge-*` in
+//! `tests/fixtures/wire`); they wait for Automerge, or for a caller that
+//! contains a panic.
+//!
 //! ## What it is not
 //!
 //! Not a validator of Automerge's semantics: a message that passes may still
@@ -61,9 +78,9 @@ pub struct WireLimits {
     /// `maraude_sync::MAX_MESSAGE_BYTES`, 16 MiB).
     pub max_message_bytes: usize,
     /// Bytes the message expands to: every deflate stream inflated, plus the
-    /// extra copies of strings that runs repeat. 64 MiB: a whole-document
-    /// message deflates its columns to about a third, so an honest message
-    /// of 16 MiB inflates to some 50 MiB at the very most.
+    /// extra copies of strings that runs repeat. 64 MiB: a document's
+    /// columns inflate some seven times (a demo night shift: 8 KB saved,
+    /// 57 KB inflated), so a whole document of about 9 MB passes.
     pub max_inflated_bytes: usize,
     /// Changes: change chunks, plus the changes a document chunk holds.
     pub max_changes: usize,
@@ -80,8 +97,8 @@ impl Default for WireLimits {
     /// and materialises every value of a run: these keep the worst message
     /// that passes to a few hundred megabytes of its memory, while the
     /// largest document of a demo season (a night shift: 8 KB, 231 changes,
-    /// 2,440 ops, 28,000 column values, 57 KB inflated) is a hundredth of
-    /// each at most.
+    /// 2,440 ops, 28,000 column values, 57 KB inflated) takes a hundredth
+    /// of each or less.
     fn default() -> Self {
         Self {
             max_message_bytes: 16 << 20,
@@ -109,7 +126,8 @@ pub struct WireSize {
     pub column_values: usize,
 }
 
-/// A byte count printed the way a person reads it: "64 MiB", "1.5 KiB".
+/// A byte count printed the way a person reads it: "64 MiB", "12 KiB",
+/// "1000 bytes".
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Bytes(pub usize);
 
@@ -272,7 +290,9 @@ const CHUNK_COMPRESSED: u8 = 2;
 const CHUNK_BUNDLE: u8 = 3;
 
 /// Column specifications (`id << 4 | type`, the deflate bit 0x08 cleared)
-/// of the columns whose length is a count Automerge acts on.
+/// of the columns the check reads by name (automerge's
+/// `storage/change/change_op_columns.rs`, `op_set2/columns.rs`,
+/// `change_graph.rs`).
 mod spec {
     /// The `action` column of ops, in a change or a document: in a change,
     /// its length is the number of ops.
@@ -289,6 +309,8 @@ mod spec {
     pub const DOC_CHANGE_MAX_OP: u32 = 1 << 4 | 3;
     pub const DOC_CHANGE_DEPS_COUNT: u32 = 4 << 4;
     pub const DOC_CHANGE_DEPS: u32 = 4 << 4 | 3;
+    pub const DOC_CHANGE_EXTRA_METADATA: u32 = 5 << 4 | 6;
+    pub const DOC_CHANGE_EXTRA: u32 = 5 << 4 | 7;
     pub const DEFLATE: u32 = 0x08;
 }
 
@@ -350,7 +372,8 @@ impl<'l> Budget<'l> {
     /// never grows past it either.
     fn inflate(&mut self, what: &'static str, deflated: &[u8]) -> Result<Vec<u8>, WireRefusal> {
         let room = self.room();
-        let mut reader = flate2::bufread::DeflateDecoder::new(deflated).take(room as u64 + 1);
+        let mut reader =
+            flate2::bufread::DeflateDecoder::new(deflated).take((room as u64).saturating_add(1));
         let mut out: Vec<u8> = Vec::new();
         let mut buf = [0u8; 16 << 10];
         loop {
@@ -646,7 +669,7 @@ fn check_change(body: &[u8], budget: &mut Budget<'_>) -> Result<(), WireRefusal>
     let mut r = Reader::new(body);
     r.hashes("a change's dependencies")?;
     let author = r.length_prefixed("a change's actor")?;
-    r.uleb(WHAT)?; // seq
+    let seq = r.uleb(WHAT)?;
     if r.uleb(WHAT)? == 0 {
         return Err(WireRefusal::Malformed {
             what: WHAT,
@@ -675,9 +698,9 @@ fn check_change(body: &[u8], budget: &mut Budget<'_>) -> Result<(), WireRefusal>
     let actors = actors.len() as u64;
     let columns = column_metadata(&mut r, "a change's op columns")?;
     let data = take_column_data(&mut r, &columns, "a change's op columns")?;
-    // What follows the columns is the change's extra bytes, kept as they
-    // are: Automerge reads them only on request.
-    r.rest();
+    // What follows the columns is the change's extra bytes: an author, or
+    // nothing.
+    check_author(r.rest(), i128::from(seq))?;
 
     budget.changes(1)?;
     let counts = count_columns(&columns, data, actors, budget)?;
@@ -723,6 +746,7 @@ fn check_document(body: &[u8], budget: &mut Budget<'_>) -> Result<(), WireRefusa
     let n = changes.of(spec::DOC_CHANGE_ACTOR);
     budget.changes(n)?;
     check_document_changes(&changes, actors, n)?;
+    check_document_authors(&changes)?;
     let ops = count_columns(&op_columns, op_data, actors, budget)?;
     budget.ops(ops.of(spec::DOC_OP_ID_ACTOR))?;
     // Automerge rebuilds the changes of a document from its ops, then reads
@@ -789,6 +813,67 @@ fn check_document_changes(changes: &ColumnCounts, actors: u64, n: u64) -> Result
                 });
             }
         }
+    }
+    Ok(())
+}
+
+/// A change's extra bytes that Automerge reads as an author (experimental
+/// in Automerge; no Maraude device writes one) belong to a change numbered
+/// 1: Automerge asserts it while adding the change to its graph.
+fn check_author(extra: &[u8], seq: i128) -> Result<(), WireRefusal> {
+    if seq != 1 && is_author_footer(extra) {
+        return Err(WireRefusal::Malformed {
+            what: "a change's author",
+            why: "only a change numbered 1 may name its author",
+        });
+    }
+    Ok(())
+}
+
+/// Whether Automerge's `decode_author_footer` finds an author in these
+/// extra bytes: a footer id of 1, a length, and at least that many bytes.
+/// Read as leniently as the `leb128` crate it uses (padded numbers too), so
+/// that the two never disagree.
+fn is_author_footer(extra: &[u8]) -> bool {
+    fn lenient_uleb(bytes: &[u8]) -> Option<(u64, &[u8])> {
+        let mut value = 0u64;
+        for (i, b) in bytes.iter().enumerate().take(10) {
+            value |= u64::from(b & 0x7f).checked_shl(7 * i as u32)?;
+            if b & 0x80 == 0 {
+                return Some((value, &bytes[i + 1..]));
+            }
+        }
+        None
+    }
+    let Some((id, rest)) = lenient_uleb(extra) else {
+        return false;
+    };
+    let Some((len, rest)) = lenient_uleb(rest) else {
+        return false;
+    };
+    id == 1 && usize::try_from(len).is_ok_and(|len| rest.len() >= len)
+}
+
+/// [`check_author`] for each change of a document: its number, and its
+/// extra bytes (lengths in the extra metadata column, bytes in the extra
+/// column).
+fn check_document_authors(changes: &ColumnCounts<'_>) -> Result<(), WireRefusal> {
+    let extra = changes
+        .0
+        .iter()
+        .find(|(c, _)| c.id_and_type == spec::DOC_CHANGE_EXTRA)
+        .map(|(_, d)| d.as_ref())
+        .unwrap_or_default();
+    let mut extra = Reader::new(extra);
+    let mut seqs = changes.values(spec::DOC_CHANGE_SEQ);
+    for meta in changes.values(spec::DOC_CHANGE_EXTRA_METADATA) {
+        let len = meta.map_or(0, |m| (m as u64) >> 4);
+        // `check_values_add_up` saw that the lengths fit the bytes.
+        let Ok(bytes) = extra.take(len, "a document's extra bytes") else {
+            return Ok(());
+        };
+        let seq = seqs.next().flatten().unwrap_or(0);
+        check_author(bytes, seq)?;
     }
     Ok(())
 }
