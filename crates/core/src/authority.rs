@@ -42,7 +42,7 @@ use uuid::Uuid;
 
 use crate::access::{self, Role, Subject};
 use crate::antenna::{self, Antenna};
-use crate::document::{AnyDocument, CaseRef, EntryLog};
+use crate::document::{self, AnyDocument, CaseRef, EntryLog};
 use crate::error::DocumentError;
 use crate::ids::CaseId;
 
@@ -129,6 +129,12 @@ pub fn check_write(
     after: &AnyDocument,
     facts: &Facts,
 ) -> Result<(), Refused> {
+    if document::nested_deeper_than(after.automerge_ref(), document::MAX_NESTING) {
+        return Err(Refused::Malformed(format!(
+            "objects nested more than {} levels deep",
+            document::MAX_NESTING
+        )));
+    }
     after.read_all()?;
     if after.record_id()? != record {
         return Err(Refused::WrongRecord);

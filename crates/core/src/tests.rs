@@ -935,4 +935,33 @@ mod authorised_writes {
         );
         assert_eq!(err.unwrap_err().code(), "out_of_scope");
     }
+
+    #[test]
+    fn a_document_nested_thousands_deep_is_refused_before_it_is_read() {
+        let a = calais();
+        let tab = DeviceId::new();
+        let shift = new_shift(&a, tab);
+        let id = *shift.shift().unwrap().id.as_uuid();
+        let subject = facts(Subject::Shift {
+            date: today(),
+            open: true,
+        });
+        let before = any(&shift);
+        let mut deep = any(&shift);
+        let am = deep.automerge();
+        let mut obj = automerge::ROOT;
+        for _ in 0..20_000 {
+            obj = am
+                .put_object(&obj, "deeper", automerge::ObjType::Map)
+                .unwrap();
+        }
+        // Reading it would overflow the stack; it is measured first.
+        let err = check_write(Role::Lead, id, Some(&before), &deep, &subject).unwrap_err();
+        assert_eq!(err.code(), "malformed_document");
+        assert!(err.to_string().contains("nested"), "{err}");
+        assert!(!crate::document::nested_deeper_than(
+            shift.automerge_ref(),
+            crate::document::MAX_NESTING
+        ));
+    }
 }

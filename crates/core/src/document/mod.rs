@@ -201,6 +201,42 @@ impl AnyDocument {
     }
 }
 
+/// The deepest a document may nest objects: a Maraude document nests six
+/// levels at most (root, entries, an entry, its history, a revision, its
+/// fields).
+pub const MAX_NESTING: usize = 32;
+
+/// Whether `doc` nests objects deeper than `max`, found without recursion.
+/// Reading a document (Automerge's hydrate, [`json`]) recurses once per
+/// level, and a peer can deepen a document a message at a time: one
+/// nested thousands deep would overflow the reader's stack and stop the
+/// process (every antenna on a server). So what comes from outside is
+/// measured with this first.
+pub fn nested_deeper_than(doc: &AutoCommit, max: usize) -> bool {
+    use automerge::{ObjType, ValueRef};
+    let mut stack = vec![(automerge::ObjId::Root, 0_usize)];
+    while let Some((obj, depth)) = stack.pop() {
+        let children: Vec<automerge::ObjId> = match doc.object_type(&obj) {
+            Ok(ObjType::Map | ObjType::Table) => doc
+                .map_range(&obj, ..)
+                .filter(|i| matches!(i.value, ValueRef::Object(_)))
+                .map(|i| i.id())
+                .collect(),
+            Ok(ObjType::List) => doc
+                .list_range(&obj, ..)
+                .filter(|i| matches!(i.value, ValueRef::Object(_)))
+                .map(|i| i.id())
+                .collect(),
+            _ => continue,
+        };
+        if !children.is_empty() && depth + 1 > max {
+            return true;
+        }
+        stack.extend(children.into_iter().map(|c| (c, depth + 1)));
+    }
+    false
+}
+
 /// Bumped when the document format changes in a way older apps cannot read.
 pub const SCHEMA_VERSION: u64 = 1;
 
