@@ -38,6 +38,18 @@ cargo test --workspace --locked
 echo "== the sync benchmark, quick, in debug (it must run; its figures mean nothing here)"
 cargo run -q --locked -p maraude-sync-bench -- --quick
 
+# Every decoder of outside input, fuzzed for a bounded time (a longer run on
+# demand: FUZZ_SECONDS=600 scripts/fuzz.sh). Their crashers, kept as
+# fixtures, already replayed in `cargo test`.
+fuzz_seconds=${FUZZ_SECONDS:-20}
+if cargo +nightly --version >/dev/null 2>&1; then
+  echo "== fuzz: each target ${fuzz_seconds}s (scripts/fuzz.sh)"
+  command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
+  FUZZ_SECONDS=$fuzz_seconds scripts/fuzz.sh
+else
+  echo "== fuzz: no nightly toolchain here, the fuzzers cannot run (rustup toolchain install nightly)"
+fi
+
 echo "== the app in its window (tauri-driver, Xvfb)"
 MARAUDE_E2E=1 xvfb-run --auto-servernum --server-args="-screen 0 1400x1400x24" \
   cargo test --locked -p maraude-tests --test app
