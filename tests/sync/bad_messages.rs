@@ -2,6 +2,8 @@
 //! bytes that are not a protocol message, a message cut short, a message
 //! over the size limit — loses its connection, and nothing else happens:
 //! the server stays up, its store is unchanged, tablets go on syncing.
+//! What the server had to read and refuse also costs the device a wait
+//! before its next connection (429 with `Retry-After`).
 
 use std::time::Duration;
 
@@ -13,17 +15,33 @@ use crate::a_team_syncs::{open, register, sync};
 use crate::server::Server;
 use crate::tablet::Tablet;
 
-/// Open the sync WebSocket with a valid credential, send `frame`, and
-/// return once the server has closed the connection (or `false` after 20 s).
-async fn send_and_wait_for_close(url: &str, credential: &str, frame: Frame) -> bool {
+/// Open the sync WebSocket with a valid credential (after the wait an
+/// earlier offence earned, counted in `waits`), send `frame`, and return
+/// once the server has closed the connection (or `false` after 20 s).
+async fn send_and_wait_for_close(
+    url: &str,
+    credential: &str,
+    frame: Frame,
+    waits: &mut u32,
+) -> bool {
     let ws_url = format!("{}/v1/sync", url.replacen("http://", "ws://", 1));
-    let mut socket = WebSocket::connect(ws_url.parse().unwrap())
-        .with_options(maraude_sync::socket::options())
-        .with_request(
-            yawc::HttpRequestBuilder::new().header("authorization", format!("Bearer {credential}")),
-        )
-        .await
-        .expect("the upgrade succeeds with a valid credential");
+    let mut socket = loop {
+        let connected = WebSocket::connect(ws_url.parse().unwrap())
+            .with_options(maraude_sync::socket::options())
+            .with_request(
+                yawc::HttpRequestBuilder::new()
+                    .header("authorization", format!("Bearer {credential}")),
+            )
+            .await;
+        match connected {
+            Ok(socket) => break socket,
+            Err(yawc::WebSocketError::InvalidStatusCode(429)) if *waits < 10 => {
+                *waits += 1;
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+            Err(e) => panic!("the upgrade succeeds with a valid credential: {e}"),
+        }
+    };
     // The server may close before the whole frame is sent (oversized).
     let _ = socket.send(frame).await;
     tokio::time::timeout(Duration::from_secs(20), async {
@@ -60,6 +78,7 @@ fn bad_messages_cost_their_sender_the_connection_and_nothing_else() {
     // message cut in the middle.
     let not_a_message = vec![0xa1, 0x61, 0x78, 0x01];
     let cut_short = b"\xa4\x64type\x64join\x68senderId\x78\x40device".to_vec();
+    let mut waits = 0;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -74,7 +93,12 @@ fn bad_messages_cost_their_sender_the_connection_and_nothing_else() {
             Frame::binary(vec![0u8; maraude_sync::MAX_MESSAGE_BYTES + 1024]),
         ),
     ] {
-        let closed = runtime.block_on(send_and_wait_for_close(&server.url, &credential, frame));
+        let closed = runtime.block_on(send_and_wait_for_close(
+            &server.url,
+            &credential,
+            frame,
+            &mut waits,
+        ));
         assert!(closed, "{what}: the server kept the connection open");
         assert_eq!(
             server.get("/v1/health").0,
@@ -83,6 +107,7 @@ fn bad_messages_cost_their_sender_the_connection_and_nothing_else() {
         );
     }
 
+    assert!(waits > 0, "no wait after unreadable messages");
     assert_eq!(
         server.antenna_store(&antenna).index_dump().unwrap(),
         before,

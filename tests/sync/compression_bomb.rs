@@ -2,8 +2,10 @@
 //! hundred kilobytes whose change chunk inflates to half a gibibyte.
 //! Automerge inflates such chunks without a cap; every receiver measures
 //! the message first through capped readers (`maraude_core::wire`), closes
-//! the connection, and its memory stays where it was. Sent again, it
-//! costs the same nothing; honest tablets go on syncing.
+//! the connection, and its memory stays where it was. The device must
+//! then wait before it connects again (2 s, then twice as long each
+//! time); sent again, the bomb costs the same nothing; honest tablets go
+//! on syncing.
 
 use std::io::Write;
 use std::time::Duration;
@@ -158,26 +160,33 @@ fn a_compression_bomb_costs_the_server_and_a_serving_tablet_their_connection_not
     );
     let rt = runtime();
 
-    // The server, twice from the same device.
+    // The server, twice from the same device: the second time after the
+    // wait its first offence earned (a connection at once is refused).
     let idle = server.peak_memory_kib();
     let url = format!("{}/v1/sync", server.url.replacen("http://", "ws://", 1));
+    let connect = || {
+        rt.block_on(
+            WebSocket::connect(url.parse().unwrap())
+                .with_options(maraude_sync::socket::options())
+                .with_request(
+                    yawc::HttpRequestBuilder::new()
+                        .header("authorization", format!("Bearer {credential}")),
+                ),
+        )
+    };
+    let them = maraude_sync::api::server_peer(&antenna);
     for attempt in 0..2 {
-        let socket = rt
-            .block_on(
-                WebSocket::connect(url.parse().unwrap())
-                    .with_options(maraude_sync::socket::options())
-                    .with_request(
-                        yawc::HttpRequestBuilder::new()
-                            .header("authorization", format!("Bearer {credential}")),
-                    ),
-            )
-            .expect("the upgrade succeeds with a volunteer's credential");
-        let them = maraude_sync::api::server_peer(&antenna);
+        let socket = connect().expect("the upgrade succeeds with a volunteer's credential");
         let closed = rt.block_on(throw(socket, &me, &them, &document, &bomb));
         assert!(
             closed,
             "attempt {attempt}: the server kept the connection open"
         );
+        match connect() {
+            Err(yawc::WebSocketError::InvalidStatusCode(429)) => {}
+            other => panic!("attempt {attempt}: a connection at once: {:?}", other.err()),
+        }
+        std::thread::sleep(Duration::from_millis(2100));
     }
     let peak = server.peak_memory_kib();
     assert!(

@@ -730,6 +730,11 @@ async fn sync_socket(
     }
     let live = Live(app.clone());
     let hub = app.hub(device.antenna).await?;
+    if let Some(wait) = hub.penalty(device.id) {
+        return Err(ApiError::too_many_attempts(TooManyAttempts {
+            retry_after: wait,
+        }));
+    }
     let revoked = hub.admit(device.id, device.role);
     tracing::info!(antenna = %device.antenna, device = %device.id, "sync connection");
     let (response, socket) = upgrade

@@ -29,7 +29,7 @@ use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
 
 use crate::api::{self, Acked, Pending};
-use crate::door::{Door, Uploads};
+use crate::door::{Door, Offences, Uploads};
 use crate::error::SyncError;
 use crate::identity::{self, Teammate};
 use crate::socket::Notices;
@@ -917,10 +917,15 @@ impl Dialer for WsDialer {
         let tls = self.tls.clone();
         let address = self.address;
         let other = self.other.clone();
-        let door = self
-            .door
-            .clone()
-            .map(|(store, role)| Door::new(store, role, other.to_string(), Uploads::default()));
+        let door = self.door.clone().map(|(store, role)| {
+            Door::new(
+                store,
+                role,
+                other.to_string(),
+                Uploads::default(),
+                Offences::default(),
+            )
+        });
         let notices = self.notices.clone();
         async move {
             let mut request = yawc::HttpRequestBuilder::new();

@@ -64,6 +64,40 @@ impl Uploads {
     }
 }
 
+/// Bytes one connection may make this side inflate, over all its
+/// messages: a device re-sending messages just under the per-message
+/// limit must not keep the receiver inflating forever. A fresh device's
+/// whole season is a few megabytes.
+pub const MAX_INFLATED_PER_CONNECTION: u64 = 1 << 30;
+
+/// The devices whose connections were closed for what they sent, and
+/// since when: each offence doubles the wait before the next connection
+/// (2 s, 4 s, … up to 10 min). An honest tablet out of date never
+/// offends: its store refuses the same writes first.
+#[derive(Debug, Clone, Default)]
+pub struct Offences(Arc<Mutex<HashMap<String, (std::time::Instant, u32)>>>);
+
+/// The longest wait an offending device is given.
+const MAX_PENALTY: Duration = Duration::from_secs(600);
+
+impl Offences {
+    fn record(&self, peer: &str) {
+        let mut offences = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        let entry = offences
+            .entry(peer.to_string())
+            .or_insert((std::time::Instant::now(), 0));
+        *entry = (std::time::Instant::now(), entry.1.saturating_add(1));
+    }
+
+    /// How long `peer` must still wait before it may connect again.
+    pub fn penalty(&self, peer: &str) -> Option<Duration> {
+        let offences = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        let (since, count) = offences.get(peer)?;
+        let wait = Duration::from_secs(2 << (count.saturating_sub(1)).min(10)).min(MAX_PENALTY);
+        wait.checked_sub(since.elapsed()).filter(|w| !w.is_zero())
+    }
+}
+
 /// How long a message whose changes build on changes this side lacks may
 /// wait for samod to store them (another connection's, just received).
 const WAIT_FOR_HISTORY: Duration = Duration::from_secs(2);
@@ -170,6 +204,8 @@ pub struct Door {
     kept: VecDeque<(DocumentId, AutoCommit)>,
     refusals: usize,
     uploads: Uploads,
+    offences: Offences,
+    inflated: u64,
     /// The actor the copies would write as: they never write.
     reader: DeviceId,
 }
@@ -185,9 +221,15 @@ impl std::fmt::Debug for Door {
 }
 
 impl Door {
-    /// `uploads`: the hub's count of new documents per device (a fresh
-    /// one for a single connection).
-    pub fn new(store: StoreHandle, role: Role, peer: String, uploads: Uploads) -> Self {
+    /// `uploads` and `offences`: the hub's counts per device (fresh ones
+    /// for a single connection).
+    pub fn new(
+        store: StoreHandle,
+        role: Role,
+        peer: String,
+        uploads: Uploads,
+        offences: Offences,
+    ) -> Self {
         Self {
             store,
             role,
@@ -195,6 +237,8 @@ impl Door {
             kept: VecDeque::new(),
             refusals: 0,
             uploads,
+            offences,
+            inflated: 0,
             reader: DeviceId::from_uuid(Uuid::nil()),
         }
     }
@@ -214,9 +258,13 @@ impl Door {
             }
             _ => {}
         }
+        if matches!(verdict, Verdict::Close(_)) {
+            self.offences.record(&self.peer);
+        }
         if let Verdict::Refuse(notice) = verdict {
             self.refusals += 1;
             if self.refusals >= MAX_REFUSALS {
+                self.offences.record(&self.peer);
                 return Verdict::Close(Notice {
                     code: "too_many_refusals".into(),
                     message: format!(
@@ -248,8 +296,20 @@ impl Door {
         let (Some(document), Some(data)) = (envelope.document, envelope.data) else {
             return Verdict::Pass;
         };
-        if let Err(notice) = bounded(data) {
-            return Verdict::Close(notice);
+        match bounded(data) {
+            Err(notice) => return Verdict::Close(notice),
+            Ok(inflated) => {
+                self.inflated = self.inflated.saturating_add(inflated);
+                if self.inflated > MAX_INFLATED_PER_CONNECTION {
+                    return close(
+                        "inflates_too_much",
+                        format!(
+                            "this connection's messages inflate past {} MiB in all; connect again",
+                            MAX_INFLATED_PER_CONNECTION >> 20
+                        ),
+                    );
+                }
+            }
         }
         let message = match automerge::sync::Message::decode(data) {
             Ok(m) => m,
@@ -408,9 +468,9 @@ impl Door {
 /// cap: a message of a few hundred kilobytes can cost gigabytes. Every
 /// sync message is measured first, through capped readers
 /// (`maraude_core::wire`); one past the limits ends the connection.
-pub(crate) fn bounded(data: &[u8]) -> Result<(), Notice> {
+pub(crate) fn bounded(data: &[u8]) -> Result<u64, Notice> {
     maraude_core::wire::check_sync_message(data, &WireLimits::default())
-        .map(|_| ())
+        .map(|size| size.inflated_bytes as u64)
         .map_err(|refusal| Notice {
             document: None,
             code: refusal.code().to_string(),
@@ -423,7 +483,7 @@ pub(crate) fn bounded(data: &[u8]) -> Result<(), Notice> {
 pub(crate) fn bounded_message(bytes: &[u8]) -> Result<(), Notice> {
     match envelope(bytes) {
         Ok(e) if matches!(e.kind.as_str(), "sync" | "request") => match e.data {
-            Some(data) => bounded(data),
+            Some(data) => bounded(data).map(|_| ()),
             None => Ok(()),
         },
         _ => Ok(()),
@@ -482,6 +542,25 @@ mod tests {
         assert_eq!(read.document, notice.document);
         assert_eq!(read.code.as_deref(), Some("reference_data"));
         assert_eq!(read.message, Some(notice.message));
+    }
+
+    #[test]
+    fn each_offence_doubles_the_wait_before_the_next_connection() {
+        let offences = Offences::default();
+        assert_eq!(offences.penalty("device-a"), None);
+        offences.record("device-a");
+        let first = offences.penalty("device-a").expect("a wait");
+        assert!(first <= Duration::from_secs(2), "{first:?}");
+        for _ in 0..4 {
+            offences.record("device-a");
+        }
+        let fifth = offences.penalty("device-a").expect("a wait");
+        assert!(fifth > Duration::from_secs(30), "{fifth:?}");
+        assert_eq!(offences.penalty("device-b"), None);
+        for _ in 0..40 {
+            offences.record("device-a");
+        }
+        assert!(offences.penalty("device-a").expect("a wait") <= MAX_PENALTY);
     }
 
     #[test]

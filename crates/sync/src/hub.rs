@@ -21,7 +21,7 @@ use samod::{AcceptorHandle, PeerId, Repo, ShareConfig, Transport};
 use tokio::sync::{oneshot, watch};
 use uuid::Uuid;
 
-use crate::door::{Door, Uploads};
+use crate::door::{Door, Offences, Uploads};
 use crate::socket::Notices;
 use crate::{StoreHandle, SyncError, api};
 
@@ -176,6 +176,7 @@ pub struct Hub {
     pub acceptor: AcceptorHandle,
     policy: AntennaPolicy,
     uploads: Uploads,
+    offences: Offences,
     sockets: Arc<Mutex<Sockets>>,
 }
 
@@ -216,6 +217,7 @@ impl Hub {
             acceptor,
             policy,
             uploads: Uploads::default(),
+            offences: Offences::default(),
             sockets: Arc::default(),
         })
     }
@@ -233,6 +235,13 @@ impl Hub {
             .entry(peer)
             .or_insert_with(|| (role, Arc::new(watch::channel(false).0)));
         tx.clone()
+    }
+
+    /// How long `device` must still wait before it may open a sync
+    /// connection, its last ones having been closed for what it sent
+    /// (`crate::door::Offences`).
+    pub fn penalty(&self, device: Uuid) -> Option<std::time::Duration> {
+        self.offences.penalty(&api::device_peer(&device))
     }
 
     /// Let `device` sync with `role`; the receiver turns true if it is
@@ -301,6 +310,7 @@ impl Hub {
                 role,
                 peer.to_string(),
                 hub.uploads.clone(),
+                hub.offences.clone(),
             );
             let (stream, sink) = crate::socket::messages(socket, Some(door), Notices::default());
             let cut = async move {

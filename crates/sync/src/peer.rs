@@ -313,6 +313,21 @@ async fn sync_socket(
     Peer(peer): Peer,
     upgrade: yawc::IncomingUpgrade,
 ) -> Response {
+    if let Some(wait) = team.hub.penalty(peer.device) {
+        let seconds = wait.as_secs().max(1);
+        let mut response = refused(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too_many_attempts",
+            &format!(
+                "this tablet's last connection was closed for what it sent; try again in {seconds} s"
+            ),
+        );
+        response.headers_mut().insert(
+            axum::http::header::RETRY_AFTER,
+            axum::http::HeaderValue::from(seconds),
+        );
+        return response;
+    }
     if team.connections.fetch_add(1, Ordering::Relaxed) >= MAX_TEAMMATES {
         team.connections.fetch_sub(1, Ordering::Relaxed);
         return refused(
