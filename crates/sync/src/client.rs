@@ -970,6 +970,9 @@ fn refusal(status: u16) -> &'static str {
             "this device's credential was refused (revoked, or enrolled elsewhere); ask your coordinator"
         }
         403 => "this device may not sync with this antenna; ask your coordinator",
+        429 => {
+            "the other side closed this device's last connection for what it sent, and asks it to wait; sync again in a minute, and if it happens again, update Maraude or ask your coordinator"
+        }
         _ => "the server refused the sync connection",
     }
 }
