@@ -1331,5 +1331,7 @@ fn runs(
     Ok(())
 }
 
+pub mod envelope;
+
 #[cfg(test)]
 mod tests;

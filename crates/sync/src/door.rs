@@ -26,6 +26,7 @@ use maraude_core::authority::{self, Facts, Refused};
 use maraude_core::document::AnyDocument;
 use maraude_core::ids::DeviceId;
 use maraude_core::wire::WireLimits;
+use maraude_core::wire::envelope::DocumentRef;
 use maraude_store::DocumentId;
 use uuid::Uuid;
 
@@ -131,7 +132,8 @@ impl Notice {
     }
 }
 
-/// The fields of an automerge-repo message the door reads.
+/// The fields of an automerge-repo message the door reads, the document
+/// id as a string whichever way the sender wrote it.
 #[derive(Debug, Default)]
 pub(crate) struct Envelope<'a> {
     pub kind: String,
@@ -141,41 +143,25 @@ pub(crate) struct Envelope<'a> {
     pub message: Option<String>,
 }
 
-/// Read the envelope as samod will (a CBOR map of named fields); a key
-/// given twice is refused, so that this side and samod cannot read two
-/// different messages in the same bytes.
+/// Read the envelope as samod will (`maraude_core::wire::envelope`).
 pub(crate) fn envelope(bytes: &[u8]) -> Result<Envelope<'_>, String> {
-    let mut d = minicbor::Decoder::new(bytes);
-    let bad = |e: minicbor::decode::Error| format!("not an automerge-repo message: {e}");
-    let len = d
-        .map()
-        .map_err(bad)?
-        .ok_or("not an automerge-repo message: a map of unknown length")?;
-    let mut out = Envelope::default();
-    let mut seen = std::collections::BTreeSet::new();
-    for _ in 0..len {
-        let key = d.str().map_err(bad)?.to_string();
-        if !seen.insert(key.clone()) {
-            return Err(format!("the field \"{key}\" is given twice"));
-        }
-        match key.as_str() {
-            "type" => out.kind = d.str().map_err(bad)?.to_string(),
-            "documentId" if d.probe().str().is_ok() => {
-                out.document = Some(d.str().map_err(bad)?.to_string());
-            }
-            "documentId" => {
-                let raw = d.bytes().map_err(bad)?.to_vec();
-                let id = DocumentId::try_from(raw)
-                    .map_err(|_| "not an automerge-repo message: a bad document id")?;
-                out.document = Some(id.to_string());
-            }
-            "data" => out.data = Some(d.bytes().map_err(bad)?),
-            "code" => out.code = Some(d.str().map_err(bad)?.to_string()),
-            "message" => out.message = Some(d.str().map_err(bad)?.to_string()),
-            _ => d.skip().map_err(bad)?,
-        }
-    }
-    Ok(out)
+    let read = maraude_core::wire::envelope::envelope(bytes).map_err(|e| e.to_string())?;
+    let document = match read.document {
+        None => None,
+        Some(DocumentRef::Text(id)) => Some(id.to_string()),
+        Some(DocumentRef::Bytes(raw)) => Some(
+            DocumentId::try_from(raw.to_vec())
+                .map_err(|_| "not an automerge-repo message: a bad document id")?
+                .to_string(),
+        ),
+    };
+    Ok(Envelope {
+        kind: read.kind.to_string(),
+        document,
+        data: read.data,
+        code: read.code.map(str::to_string),
+        message: read.message.map(str::to_string),
+    })
 }
 
 /// Whether the document a message wrote to was new to this side.
@@ -368,12 +354,7 @@ impl Door {
                 (Some(view), None) | (None, Some(view)) => view,
                 (None, None) => AutoCommit::new(),
             };
-            let mut after = view.clone();
-            for chunk in changes.iter() {
-                after
-                    .load_incremental(chunk)
-                    .map_err(|e| Refused::Malformed(e.to_string()))?;
-            }
+            let mut after = applied(&view, changes)?;
             if !after.get_missing_deps(&[]).is_empty() {
                 // Built on changes this side has not stored yet: read the
                 // store again in a moment (without the kept copy).
@@ -395,7 +376,16 @@ impl Door {
             };
             let after = self.read(after)?;
             let new = New(before.is_none());
-            match authority::check_write(self.role, record, before.as_ref(), &after, &facts) {
+            // Reading what a peer wrote must not take this side down.
+            let verdict = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                authority::check_write(self.role, record, before.as_ref(), &after, &facts)
+            }))
+            .unwrap_or_else(|_| {
+                Err(Refused::Malformed(
+                    "a document Automerge cannot read".into(),
+                ))
+            });
+            match verdict {
                 Ok(()) => {
                     self.keep(doc, after.into_automerge());
                     return Ok(new);
@@ -490,6 +480,27 @@ pub(crate) fn bounded_message(bytes: &[u8]) -> Result<(), Notice> {
     }
 }
 
+/// `view` with `changes` applied. Automerge 0.12 panics on some changes
+/// that break its rules (an op in an object the document lacks, an actor
+/// it never registered; see `fuzz/fuzz_targets/known.rs`): on this copy,
+/// such a panic is a refusal, and samod never sees the message.
+fn applied(view: &AutoCommit, changes: &automerge::sync::ChunkList) -> Result<AutoCommit, Refused> {
+    let attempt = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let mut after = view.clone();
+        for chunk in changes.iter() {
+            after.load_incremental(chunk)?;
+        }
+        Ok::<_, automerge::AutomergeError>(after)
+    }));
+    match attempt {
+        Ok(Ok(after)) => Ok(after),
+        Ok(Err(e)) => Err(Refused::Malformed(e.to_string())),
+        Err(_) => Err(Refused::Malformed(
+            "changes Automerge cannot apply to this document".into(),
+        )),
+    }
+}
+
 fn refuse(document: &str, refused: Refused) -> Verdict {
     Verdict::Refuse(Notice {
         document: Some(document.to_string()),
@@ -509,25 +520,6 @@ fn close(code: &str, message: String) -> Verdict {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn message(fields: &[(&str, &str)]) -> Vec<u8> {
-        let mut e = minicbor::Encoder::new(Vec::new());
-        e.map(fields.len() as u64).unwrap();
-        for (k, v) in fields {
-            e.str(k).unwrap().str(v).unwrap();
-        }
-        e.into_writer()
-    }
-
-    #[test]
-    fn a_field_given_twice_is_refused_so_that_samod_cannot_read_another_message() {
-        let twice = message(&[("type", "sync"), ("type", "request")]);
-        let err = envelope(&twice).unwrap_err();
-        assert!(err.contains("given twice"), "{err}");
-        let once = message(&[("type", "sync"), ("senderId", "device-x")]);
-        assert_eq!(envelope(&once).unwrap().kind, "sync");
-        assert!(envelope(b"\xff\x00garbage").is_err());
-    }
 
     #[test]
     fn a_notice_reads_back_as_it_was_sent() {
