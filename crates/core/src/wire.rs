@@ -41,8 +41,10 @@
 //! actor listed twice, a dependency on a later change, an increment of a
 //! non-number, an unknown action, an author on a change other than the
 //! first. What is wrong only against the document the message is applied
-//! to cannot be: an op on an object, or a change by an actor, the document
-//! does not have, a change that skips a number, two ops with one id. Those
+//! to, or only by applying it as Automerge does, cannot be: an op on an
+//! object, or a change by an actor, the document does not have, a change
+//! that skips a number, two ops with one id, list ops that cannot be
+//! placed, an object keyed both as a map and as a list. Those
 //! still panic in Automerge (fixtures `automerge-*` in
 //! `tests/fixtures/wire`); they wait for Automerge, or for a caller that
 //! contains a panic.
