@@ -107,6 +107,9 @@ const WAIT_FOR_HISTORY: Duration = Duration::from_secs(2);
 /// takes it out of the stream (`crate::socket`).
 pub const NOTICE_TYPE: &str = "maraude-refused";
 
+/// The code of a message that could not be read at all.
+const UNREADABLE: &str = "unreadable_message";
+
 /// What the receiver tells the sender of a refused message.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Notice {
@@ -229,9 +232,10 @@ impl Door {
         }
     }
 
-    /// Judge one message from the peer.
-    pub async fn check(&mut self, bytes: &[u8]) -> Verdict {
-        let verdict = self.judge(bytes).await;
+    /// Judge one message from the peer, its envelope read
+    /// ([`envelope`]) or why it could not be.
+    pub(crate) async fn check(&mut self, envelope: Result<Envelope<'_>, String>) -> Verdict {
+        let verdict = self.judge(envelope).await;
         match &verdict {
             Verdict::Refuse(notice) | Verdict::Close(notice) => {
                 tracing::warn!(
@@ -244,7 +248,12 @@ impl Door {
             }
             _ => {}
         }
-        if matches!(verdict, Verdict::Close(_)) {
+        // Bytes that are no message at all may be a bad line's (a cut,
+        // a proxy's garbage): they cost the connection only. A readable
+        // message past the bounds is a sender's doing.
+        if let Verdict::Close(notice) = &verdict
+            && notice.code != UNREADABLE
+        {
             self.offences.record(&self.peer);
         }
         if let Verdict::Refuse(notice) = verdict {
@@ -265,10 +274,10 @@ impl Door {
         verdict
     }
 
-    async fn judge(&mut self, bytes: &[u8]) -> Verdict {
-        let envelope = match envelope(bytes) {
+    async fn judge(&mut self, envelope: Result<Envelope<'_>, String>) -> Verdict {
+        let envelope = match envelope {
             Ok(e) => e,
-            Err(why) => return close("unreadable_message", why),
+            Err(why) => return close(UNREADABLE, why),
         };
         match envelope.kind.as_str() {
             "sync" | "request" => {}
@@ -299,13 +308,13 @@ impl Door {
         }
         let message = match automerge::sync::Message::decode(data) {
             Ok(m) => m,
-            Err(e) => return close("unreadable_message", format!("not a sync message: {e}")),
+            Err(e) => return close(UNREADABLE, format!("not a sync message: {e}")),
         };
         if message.changes.is_empty() {
             return Verdict::Pass;
         }
         let Ok(doc) = document.parse::<DocumentId>() else {
-            return close("unreadable_message", "a bad document id".into());
+            return close(UNREADABLE, "a bad document id".into());
         };
         let Ok(record) = Uuid::from_slice(doc.as_bytes()) else {
             return refuse(&document, Refused::WrongRecord);
@@ -470,12 +479,9 @@ pub(crate) fn bounded(data: &[u8]) -> Result<u64, Notice> {
 
 /// [`bounded`] for a message that reaches a side without a door (a device
 /// receiving from its server): the same limits.
-pub(crate) fn bounded_message(bytes: &[u8]) -> Result<(), Notice> {
-    match envelope(bytes) {
-        Ok(e) if matches!(e.kind.as_str(), "sync" | "request") => match e.data {
-            Some(data) => bounded(data).map(|_| ()),
-            None => Ok(()),
-        },
+pub(crate) fn bounded_envelope(e: &Envelope<'_>) -> Result<(), Notice> {
+    match (e.kind.as_str(), e.data) {
+        ("sync" | "request", Some(data)) => bounded(data).map(|_| ()),
         _ => Ok(()),
     }
 }

@@ -166,26 +166,32 @@ where
                 Ok(bytes) => bytes,
                 Err(e) => return Some(Err(e)),
             };
-            if let Some(notice) = notice_in(&bytes) {
-                tracing::warn!(
-                    document = notice.document.as_deref().unwrap_or("-"),
-                    code = %notice.code,
-                    "the other side refused: {}", notice.message
-                );
-                self.notices.record(notice, false);
-                continue;
-            }
-            let Some(door) = &mut self.door else {
-                if let Err(notice) = door::bounded_message(&bytes) {
-                    self.ended = true;
-                    return Some(Err(TransportError(format!(
-                        "refused ({}): {}",
-                        notice.code, notice.message
-                    ))));
+            // Read once: the notices, the door and the bounds share it.
+            let verdict = match door::envelope(&bytes) {
+                Ok(e) if e.kind == door::NOTICE_TYPE => {
+                    let notice = Notice {
+                        document: e.document,
+                        code: e.code.unwrap_or_default(),
+                        message: e.message.unwrap_or_default(),
+                    };
+                    tracing::warn!(
+                        document = notice.document.as_deref().unwrap_or("-"),
+                        code = %notice.code,
+                        "the other side refused: {}", notice.message
+                    );
+                    self.notices.record(notice, false);
+                    continue;
                 }
-                return Some(Ok(bytes));
+                envelope => match &mut self.door {
+                    Some(door) => door.check(envelope).await,
+                    // A device receiving from its server: only the bounds.
+                    None => match envelope.as_ref().map(door::bounded_envelope) {
+                        Ok(Err(notice)) => Verdict::Close(notice),
+                        _ => Verdict::Pass,
+                    },
+                },
             };
-            match door.check(&bytes).await {
+            match verdict {
                 Verdict::Pass => return Some(Ok(bytes)),
                 Verdict::Drop => continue,
                 Verdict::Refuse(notice) => {
@@ -193,7 +199,9 @@ where
                     self.notices.record(notice, true);
                 }
                 Verdict::Close(notice) => {
-                    let _ = self.out.send(notice.encode()).await;
+                    if self.door.is_some() {
+                        let _ = self.out.send(notice.encode()).await;
+                    }
                     self.ended = true;
                     return Some(Err(TransportError(format!(
                         "refused ({}): {}",
@@ -205,12 +213,3 @@ where
     }
 }
 
-/// The notice in a message, if it is one.
-fn notice_in(bytes: &[u8]) -> Option<Notice> {
-    let envelope = door::envelope(bytes).ok()?;
-    (envelope.kind == door::NOTICE_TYPE).then(|| Notice {
-        document: envelope.document,
-        code: envelope.code.unwrap_or_default(),
-        message: envelope.message.unwrap_or_default(),
-    })
-}
