@@ -39,8 +39,9 @@ pub enum StoreError {
         "this store has not received its antenna yet (it was enrolled, never synced): sync it with the server (`maraude sync`)"
     )]
     NoAntennaYet,
+    /// (No `#[source]`: the sentence is the refusal's own, said once.)
     #[error("{0}")]
-    NotAllowed(#[from] maraude_core::authority::Refused),
+    NotAllowed(maraude_core::authority::Refused),
     #[error("document {doc} belongs to another antenna; refused")]
     ForeignDocument { doc: String },
     #[error("not a Maraude document: {0}")]
@@ -70,5 +71,45 @@ impl From<DocumentError> for StoreError {
             DocumentError::NoSuchEntry(id) => StoreError::NoSuchEntry(id),
             other => StoreError::Document(other),
         }
+    }
+}
+
+impl From<maraude_core::authority::Refused> for StoreError {
+    fn from(refused: maraude_core::authority::Refused) -> Self {
+        StoreError::NotAllowed(refused)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_refusal_by_role_is_said_once() {
+        for refused in [
+            maraude_core::authority::Refused::Erasure {
+                case: "ab12".into(),
+            },
+            maraude_core::authority::Refused::ReferenceData {
+                role: maraude_core::access::Role::Volunteer,
+                part: "volunteer list",
+                who: "a lead or a coordinator",
+            },
+        ] {
+            let e = anyhow_like(&StoreError::from(refused.clone()));
+            assert_eq!(e, refused.to_string());
+        }
+    }
+
+    /// What `{:#}` of an error chain prints.
+    fn anyhow_like(e: &(dyn std::error::Error + 'static)) -> String {
+        let mut out = e.to_string();
+        let mut source = e.source();
+        while let Some(s) = source {
+            out.push_str(": ");
+            out.push_str(&s.to_string());
+            source = s.source();
+        }
+        out
     }
 }
