@@ -41,6 +41,10 @@
 //!   found by mDNS on loopback (`sync --peer auto`, `teammates`), not by
 //!   a tablet of another antenna; a revoked tablet and one of another
 //!   antenna refused; the server over HTTPS with a certificate.
+//! - [`store_failure`]: an antenna's store on the server that cannot be
+//!   written (another process holds its lock) stops that antenna, not the
+//!   server: another antenna syncs meanwhile, and nothing is lost once the
+//!   store can be written again.
 //! - [`crowded_door`]: strangers holding idle connections and half-sent
 //!   requests against the server (HTTP and HTTPS) and a tablet serving its
 //!   teammates, while an honest tablet syncs within seconds; what they
@@ -64,6 +68,7 @@ mod lying_teammate;
 mod random_schedules;
 mod ranks;
 mod server;
+mod store_failure;
 #[allow(dead_code)]
 #[path = "../cli/tablet.rs"]
 mod tablet;

@@ -43,6 +43,10 @@ use crate::registry::{Device, NewDevice, Registry, RegistryError};
 use crate::secrets;
 use crate::ticket::{TICKET_LIFETIME, Tickets};
 
+/// How long a device waits before syncing again with an antenna whose
+/// store failed (`Retry-After`).
+const ANTENNA_RETRY_SECS: u64 = 60;
+
 /// How long an enrolment code stays valid.
 const CODE_LIFETIME_HOURS: i64 = 48;
 
@@ -121,12 +125,25 @@ impl App {
         }
     }
 
-    /// The antenna's hub, opened on first use.
+    /// The antenna's hub, opened on first use, and opened again from its
+    /// file if its store failed: a failed write stops that antenna's
+    /// store (`maraude_sync::StoreHandle`), never the server, and the
+    /// other antennas are served meanwhile.
     async fn hub(&self, antenna: Uuid) -> Result<Arc<Hub>, ApiError> {
         let mut hubs = self.hubs.lock().await;
         if let Some(hub) = hubs.get(&antenna) {
-            return Ok(hub.clone());
+            let Some(why) = hub.store.failure() else {
+                return Ok(hub.clone());
+            };
+            tracing::error!(%antenna, why, "the antenna's store stopped: opening it again");
+            if let Some(failed) = hubs.remove(&antenna) {
+                // Its sockets were cut when the store stopped; its repo
+                // ends in the background (stopping waits for storage
+                // calls, which fail at once now).
+                tokio::spawn(async move { failed.repo.stop().await });
+            }
         }
+        let unavailable = |e: &dyn std::fmt::Display| ApiError::antenna_unavailable(antenna, e);
         let dir = self.data_dir.join("antennas");
         std::fs::create_dir_all(&dir).map_err(ApiError::internal)?;
         let path = dir.join(format!("{antenna}.maraude"));
@@ -140,12 +157,12 @@ impl App {
                 DeviceId::new(),
             )
         }
-        .map_err(ApiError::internal)?;
+        .map_err(|e| unavailable(&e))?;
         let (store, _thread) = StoreHandle::spawn(store);
         let hub = Arc::new(
             Hub::start(store, antenna, api::server_peer(&antenna))
                 .await
-                .map_err(ApiError::internal)?,
+                .map_err(|e| unavailable(&e))?,
         );
         hubs.insert(antenna, hub.clone());
         Ok(hub)
@@ -341,6 +358,20 @@ impl ApiError {
             "internal",
             "the server failed; its log says why",
         )
+    }
+
+    /// One antenna's store cannot be opened or written (the others are
+    /// served as usual); devices keep what they logged and try later.
+    fn antenna_unavailable(antenna: Uuid, e: impl std::fmt::Display) -> Self {
+        tracing::error!(%antenna, error = %e, "an antenna's store is unavailable");
+        Self {
+            retry_after: Some(ANTENNA_RETRY_SECS),
+            ..Self::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "antenna_unavailable",
+                "the server cannot write this antenna's data right now (its log says why); what this tablet logged stays on it: sync again in a minute",
+            )
+        }
     }
 
     fn forbidden(message: impl Into<String>) -> Self {
@@ -653,7 +684,7 @@ async fn pending(
     let documents = hub
         .pending(device.id, device.role)
         .await
-        .map_err(ApiError::internal)?;
+        .map_err(|e| ApiError::antenna_unavailable(device.antenna, e))?;
     // Revocations are never undone: the same count is the same list.
     let revoked = app.registry.revoked(device.antenna)?;
     let revocations = if query.revoked == Some(revoked.len()) {
@@ -681,7 +712,7 @@ async fn acked(
         .await?
         .acked(device.id, docs)
         .await
-        .map_err(ApiError::internal)?;
+        .map_err(|e| ApiError::antenna_unavailable(device.antenna, e))?;
     app.registry.synced(device.id)?;
     tracing::info!(antenna = %device.antenna, device = %device.id, documents = count, "sync acknowledged");
     Ok(Json(serde_json::json!({ "acknowledged": count })))

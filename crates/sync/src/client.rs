@@ -404,13 +404,18 @@ async fn sync(
             })
             .collect::<BTreeMap<_, _>>(),
     };
+    // The other side records first: if it fails (its store stopped, the
+    // line cut), this side still lists these documents at the next sync,
+    // whose exchange of heads sends again whatever the other side lacks.
+    // (Had this side recorded first, a change the other side held only in
+    // memory would be listed by neither side again.)
+    let _: serde_json::Value = remote
+        .call(remote.http.post(remote.url("v1/sync/acked")?).json(&acked))
+        .await?;
     let peer_key = other_peer.clone();
     store
         .with(move |s| s.mark_shared(&peer_key, &shared))
         .await??;
-    let _: serde_json::Value = remote
-        .call(remote.http.post(remote.url("v1/sync/acked")?).json(&acked))
-        .await?;
     let erased_after = store.with(|s| s.erased_cases().map(|e| e.len())).await??;
     summary.cases_erased = erased_after.saturating_sub(erased_before);
     summary.bytes_sent = traffic.sent.load(Ordering::Relaxed);

@@ -65,8 +65,8 @@ impl From<maraude_store::StoreError> for SyncError {
 }
 
 impl From<crate::storage::StoreClosed> for SyncError {
-    fn from(_: crate::storage::StoreClosed) -> Self {
-        SyncError::Store("the store is closed".into())
+    fn from(e: crate::storage::StoreClosed) -> Self {
+        SyncError::Store(e.0)
     }
 }
 

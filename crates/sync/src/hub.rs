@@ -313,10 +313,14 @@ impl Hub {
                 hub.offences.clone(),
             );
             let (stream, sink) = crate::socket::messages(socket, Some(door), Notices::default());
+            let store_stopped = hub.store.stopped();
             let cut = async move {
                 tokio::select! {
                     _ = revoked.wait_for(|r| *r) => {}
                     _ = closing => {}
+                    // Nothing more is written: the device syncs again
+                    // once the store is open again.
+                    _ = store_stopped => {}
                 }
             };
             // The stream ends on revocation or when a newer socket of the
@@ -334,7 +338,7 @@ impl Hub {
 
     /// The documents that changed since `device` last acknowledged them and
     /// that its role may receive.
-    pub async fn pending(&self, device: Uuid, role: Role) -> Result<Vec<String>, StoreError> {
+    pub async fn pending(&self, device: Uuid, role: Role) -> Result<Vec<String>, SyncError> {
         let peer = api::device_peer(&device);
         let today = maraude_core::time::paris_date(Utc::now());
         let teammates = self.policy.teammates;
@@ -348,10 +352,11 @@ impl Hub {
                         out.push(doc.to_string());
                     }
                 }
-                Ok(out)
+                Ok::<_, StoreError>(out)
             })
             .await
-            .map_err(|_| StoreError::BadDocument("the antenna's store is closed".into()))?
+            .map_err(SyncError::from)?
+            .map_err(SyncError::from)
     }
 
     /// Erase the cases closed for longer than the antenna's retention
@@ -390,11 +395,11 @@ impl Hub {
         &self,
         device: Uuid,
         docs: Vec<(DocumentId, Vec<automerge::ChangeHash>)>,
-    ) -> Result<(), StoreError> {
+    ) -> Result<(), SyncError> {
         let peer = api::device_peer(&device);
         self.store
             .with(move |s| s.mark_shared(&peer, &docs))
-            .await
-            .map_err(|_| StoreError::BadDocument("the antenna's store is closed".into()))?
+            .await?
+            .map_err(SyncError::from)
     }
 }

@@ -77,7 +77,7 @@ pub async fn serve_teammates(
         connections: AtomicUsize::new(0),
     });
     let watching = tokio::spawn(watch_revocations(
-        store,
+        store.clone(),
         certificate,
         revocations,
         configs,
@@ -89,6 +89,15 @@ pub async fn serve_teammates(
         .route("/v1/sync/revocations", post(take_revocations))
         .route("/v1/sync", get(sync_socket))
         .with_state(team);
+    // A store that stopped (a write failed) ends the serving: teammates
+    // would sync with a tablet that writes nothing.
+    let store_stopped = store.stopped();
+    let stop = async move {
+        tokio::select! {
+            _ = stop => {}
+            _ = store_stopped => {}
+        }
+    };
     // The same limits as the base server's defaults: a tablet's teammates
     // have nothing to tune, and a stranger on the van's Wi-Fi gets no
     // more than from the server.
@@ -102,7 +111,10 @@ pub async fn serve_teammates(
     .await;
     watching.abort();
     hub.repo.stop().await;
-    Ok(())
+    match store.failure() {
+        Some(why) => Err(SyncError::Store(why)),
+        None => Ok(()),
+    }
 }
 
 /// Read the revocation list again now and then: a newer one replaces the

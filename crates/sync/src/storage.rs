@@ -11,6 +11,15 @@
 //! Writes samod asks for arrive one by one; the thread drains whatever is
 //! queued and commits it as one transaction, which also re-indexes each
 //! touched document once ([`Store::apply_chunks`]).
+//!
+//! A write that cannot be made (disk full, the file locked by another
+//! process for longer than the retries) stops the thread: nothing more is
+//! read from or written to that store through this handle, and
+//! [`StoreHandle::failure`] says why. Whoever serves from it drops what it
+//! built on it (the server its antenna's hub, which it opens again from
+//! the file at the next request; a tablet its sync): samod's storage
+//! cannot report an error, and going on would serve changes the file
+//! lacks. Devices send what is missing again at their next sync.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::mpsc;
@@ -19,7 +28,7 @@ use std::time::Duration;
 
 use maraude_store::{ChunkWrite, Store};
 use samod::storage::{Storage, StorageKey};
-use tokio::sync::oneshot;
+use tokio::sync::{oneshot, watch};
 
 type Job = Box<dyn FnOnce(&mut Store) + Send>;
 
@@ -34,6 +43,8 @@ enum Command {
 #[derive(Clone)]
 pub struct StoreHandle {
     commands: mpsc::Sender<Command>,
+    /// Why the thread stopped, once a write failed.
+    failed: watch::Receiver<Option<String>>,
 }
 
 impl std::fmt::Debug for StoreHandle {
@@ -42,21 +53,51 @@ impl std::fmt::Debug for StoreHandle {
     }
 }
 
-/// The store thread was stopped (it panicked, or the store was closed).
+/// The store thread was stopped: a write failed, a call panicked, or the
+/// store was closed. Says which when it knows.
 #[derive(Debug, thiserror::Error)]
-#[error("the store is closed")]
-pub struct StoreClosed;
+#[error("{0}")]
+pub struct StoreClosed(pub String);
 
 impl StoreHandle {
     /// Move `store` onto its own thread. The thread ends, handing the store
     /// back through the join handle, once every handle is dropped.
     pub fn spawn(store: Store) -> (Self, JoinHandle<Store>) {
         let (commands, queue) = mpsc::channel();
+        let (failing, failed) = watch::channel(None);
         let thread = std::thread::Builder::new()
             .name("maraude-store".into())
-            .spawn(move || run(store, queue))
+            .spawn(move || run(store, queue, failing))
             .expect("the OS can start a thread");
-        (Self { commands }, thread)
+        (Self { commands, failed }, thread)
+    }
+
+    /// Why the store's thread stopped while handles were still held (a
+    /// write failed, or a call panicked); `None` while it runs.
+    pub fn failure(&self) -> Option<String> {
+        if let Some(why) = self.failed.borrow().clone() {
+            return Some(why);
+        }
+        // The sender lives as long as the thread: closed means stopped.
+        self.failed
+            .has_changed()
+            .is_err()
+            .then(|| "the store stopped after an internal error".to_string())
+    }
+
+    /// Resolves when the store's thread stops (see [`Self::failure`]).
+    pub fn stopped(&self) -> impl std::future::Future<Output = ()> + Send + 'static {
+        let mut failed = self.failed.clone();
+        async move {
+            let _ = failed.wait_for(Option::is_some).await;
+        }
+    }
+
+    fn closed(&self) -> StoreClosed {
+        StoreClosed(
+            self.failure()
+                .unwrap_or_else(|| "the store is closed".to_string()),
+        )
     }
 
     /// Run `f` on the store's thread and return its result.
@@ -69,8 +110,8 @@ impl StoreHandle {
             .send(Command::Run(Box::new(move |store| {
                 let _ = reply.send(f(store));
             })))
-            .map_err(|_| StoreClosed)?;
-        answer.await.map_err(|_| StoreClosed)
+            .map_err(|_| self.closed())?;
+        answer.await.map_err(|_| self.closed())
     }
 
     async fn write(&self, write: ChunkWrite) {
@@ -81,7 +122,11 @@ impl StoreHandle {
     }
 }
 
-fn run(mut store: Store, queue: mpsc::Receiver<Command>) -> Store {
+fn run(
+    mut store: Store,
+    queue: mpsc::Receiver<Command>,
+    failing: watch::Sender<Option<String>>,
+) -> Store {
     // Commands taken from the queue but not run yet, in their order.
     let mut waiting: VecDeque<Command> = VecDeque::new();
     while let Some(command) = waiting.pop_front().or_else(|| queue.recv().ok()) {
@@ -119,7 +164,15 @@ fn run(mut store: Store, queue: mpsc::Receiver<Command>) -> Store {
                         other => waiting.push_back(other),
                     }
                 }
-                commit(&mut store, writes);
+                if let Err(e) = commit(&mut store, writes) {
+                    // Stop here: the queue and the writes' replies are
+                    // dropped with the thread's state.
+                    tracing::error!(error = %e, "cannot write received changes: this store stops");
+                    failing.send_replace(Some(format!(
+                        "cannot write to the store ({e}); nothing more is written to it until it is opened again"
+                    )));
+                    return store;
+                }
                 for r in replies {
                     let _ = r.send(());
                 }
@@ -129,31 +182,29 @@ fn run(mut store: Store, queue: mpsc::Receiver<Command>) -> Store {
     store
 }
 
+/// Retries a few times (the file may be busy with another process: each
+/// try already waits for SQLite's busy timeout) before giving up.
+const WRITE_ATTEMPTS: u64 = 6;
+
 /// samod's storage cannot report a failure: a write it believes done must
-/// be done. Retry a few times (the file may be busy with another process),
-/// then stop the process rather than go on with a store that silently
-/// lacks changes. After a restart samod reloads from the file and peers
-/// send what is missing again.
-fn commit(store: &mut Store, writes: Vec<ChunkWrite>) {
-    let mut attempt = 0;
+/// be done. Retry, then say the write failed: the caller stops the store
+/// rather than go on with one that silently lacks changes.
+fn commit(store: &mut Store, writes: Vec<ChunkWrite>) -> Result<(), maraude_store::StoreError> {
+    let mut attempt = 1;
     loop {
         match store.apply_chunks(writes.clone()) {
             Ok(applied) => {
                 for (doc, reason) in applied.quarantined {
                     tracing::warn!(%doc, reason, "document received but not indexed (quarantined)");
                 }
-                return;
+                return Ok(());
             }
-            Err(e) if attempt < 5 => {
-                attempt += 1;
+            Err(e) if attempt < WRITE_ATTEMPTS => {
                 tracing::warn!(error = %e, attempt, "cannot write received changes; retrying");
                 std::thread::sleep(Duration::from_millis(200 * attempt));
+                attempt += 1;
             }
-            Err(e) => {
-                tracing::error!(error = %e, "cannot write received changes; stopping");
-                eprintln!("Maraude cannot write to its store ({e}); stopping to lose nothing.");
-                std::process::exit(70);
-            }
+            Err(e) => return Err(e),
         }
     }
 }
