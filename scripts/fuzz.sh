@@ -16,6 +16,7 @@ cd "$(dirname "$0")/.."
 
 if [ "${1:-}" = "--seeds" ]; then
   cargo test -q -p maraude-core --lib wire::tests::write_fuzz_seeds -- --ignored
+  cargo test -q -p maraude-server --lib authority::tests::write_fuzz_seeds -- --ignored
   exit 0
 fi
 

@@ -16,8 +16,8 @@ use maraude_core::entry::{Entry, EntryEdit, NewEntry};
 use maraude_core::ids::{CaseId, DeviceId, EntryId, Nickname, ShiftId};
 use maraude_core::report::{FollowUp, NightReport, night_csv, night_text};
 use maraude_core::shift::{NewShift, Shift, ShiftEnd};
+use maraude_protocol::api::{DeviceInfo as Tablet, EnrolmentCode};
 use maraude_store::{Passphrase, StoreError};
-use maraude_sync::api::{DeviceInfo as Tablet, EnrolmentCode};
 use serde::Serialize;
 use tauri::{AppHandle, Manager, State};
 

@@ -23,8 +23,8 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use chrono::{DateTime, Utc};
 use maraude_core::antenna::Antenna;
 use maraude_core::ids::{AntennaId, DeviceId};
+use maraude_protocol::api::Enrolled;
 use maraude_store::{Passphrase, ServerLink, Store};
-use maraude_sync::api::Enrolled;
 use maraude_sync::{Patience, StoreHandle, SyncError, SyncSummary};
 use serde::Serialize;
 
@@ -252,7 +252,7 @@ pub async fn status(open: &OpenStore, syncs: &SyncState) -> Result<ServerStatus,
 /// The peer id the server presents for this antenna, under which the store
 /// records what the server has.
 fn server_peer(antenna: AntennaId) -> String {
-    maraude_sync::api::server_peer(antenna.as_uuid())
+    maraude_protocol::api::server_peer(antenna.as_uuid())
 }
 
 fn enrolment(link: &ServerLink, antenna: String) -> Enrolment {
@@ -316,7 +316,7 @@ pub async fn register(
     name: &str,
 ) -> Result<Enrolment, AppError> {
     let (device, antenna) = not_linked_yet(open).await?;
-    let request = maraude_sync::api::RegisterAntenna {
+    let request = maraude_protocol::api::RegisterAntenna {
         public_key: None,
         antenna: *antenna.id.as_uuid(),
         name: antenna.name.clone(),

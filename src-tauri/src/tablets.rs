@@ -7,9 +7,9 @@
 
 use maraude_core::access::Role;
 use maraude_core::ids::DeviceId;
+use maraude_protocol::api::{DeviceInfo, EnrolmentCode};
 use maraude_store::ServerLink;
 use maraude_sync::SyncError;
-use maraude_sync::api::{DeviceInfo, EnrolmentCode};
 
 use crate::error::AppError;
 use crate::open_store::OpenStore;

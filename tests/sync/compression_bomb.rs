@@ -151,7 +151,7 @@ fn a_compression_bomb_costs_the_server_and_a_serving_tablet_their_connection_not
             link.certificate.unwrap(),
         )
     };
-    let me = maraude_sync::api::device_peer(&device);
+    let me = maraude_protocol::api::device_peer(&device);
     let bomb = bomb(512 << 20);
     assert!(
         bomb.len() < 1 << 20,
@@ -174,7 +174,7 @@ fn a_compression_bomb_costs_the_server_and_a_serving_tablet_their_connection_not
                 ),
         )
     };
-    let them = maraude_sync::api::server_peer(&antenna);
+    let them = maraude_protocol::api::server_peer(&antenna);
     for attempt in 0..2 {
         let socket = connect().expect("the upgrade succeeds with a volunteer's credential");
         let closed = rt.block_on(throw(socket, &me, &them, &document, &bomb));
@@ -219,7 +219,7 @@ fn a_compression_bomb_costs_the_server_and_a_serving_tablet_their_connection_not
                 .with_tcp_address(address),
         )
         .expect("a teammate's certificate opens the socket");
-    let them = maraude_sync::api::device_peer(open(&coordinator).device().as_uuid());
+    let them = maraude_protocol::api::device_peer(open(&coordinator).device().as_uuid());
     let closed = rt.block_on(throw(socket, &me, &them, &document, &bomb));
     assert!(closed, "the serving tablet kept the connection open");
     let peak = peak_memory_kib(serving.child.id());

@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use maraude_core::entry::Entry;
 use maraude_core::ids::{DeviceId, ShiftId};
-use maraude_sync::api::{self, Enrol, Enrolled, SyncTicket};
+use maraude_protocol::api::{self, Enrol, Enrolled, SyncTicket};
 use serde_json::Value;
 
 use crate::a_team_syncs::{distributed, open, register, sync};

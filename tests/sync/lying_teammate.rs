@@ -22,7 +22,7 @@ impl LyingTeammate {
 
         use axum::extract::ConnectInfo;
         use axum::routing::{get, post};
-        use maraude_sync::api;
+        use maraude_protocol::api;
         use maraude_sync::hub::Hub;
         use maraude_sync::identity::Teammate;
         use maraude_sync::tls::{TeamTls, TlsConnection};

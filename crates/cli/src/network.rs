@@ -7,8 +7,8 @@ use anyhow::{Context, Result, bail};
 use clap::Args;
 use maraude_core::access::Role;
 use maraude_core::ids::{AntennaId, DeviceId};
+use maraude_protocol::api::RegisterAntenna;
 use maraude_store::{ServerLink, Store};
-use maraude_sync::api::RegisterAntenna;
 use maraude_sync::{Patience, StoreHandle, discovery, enrol as server};
 use uuid::Uuid;
 

@@ -240,4 +240,32 @@ mod tests {
             .unwrap();
         assert!(!identity::valid_at(&other, &issued, SystemTime::now()));
     }
+
+    /// Writes the certificates fuzz target's fixtures and seeds
+    /// (`scripts/fuzz.sh --seeds`): an authority, a device it certified
+    /// for ten years (so that the fixture does not expire under the
+    /// fuzzer), and a revocation list naming another device.
+    #[test]
+    #[ignore = "writes fuzz/seeds/certificates; run by scripts/fuzz.sh --seeds"]
+    fn write_fuzz_seeds() {
+        let authority = Authority::new(Uuid::new_v4()).unwrap();
+        let (_, public_key) = identity::new_device_key().unwrap();
+        let now = Utc::now();
+        let device = authority
+            .issue(
+                Uuid::new_v4(),
+                Role::Volunteer,
+                &public_key,
+                now,
+                chrono::Duration::days(3650),
+            )
+            .unwrap();
+        let revocations = authority.revocations(&[(Uuid::new_v4(), now)]).unwrap();
+        let dir =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/seeds/certificates");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("authority.der"), authority.certificate().unwrap()).unwrap();
+        std::fs::write(dir.join("device.der"), device).unwrap();
+        std::fs::write(dir.join("revocations.der"), revocations).unwrap();
+    }
 }

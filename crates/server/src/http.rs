@@ -26,13 +26,13 @@ use chrono::{Duration, Utc};
 use maraude_core::Invalid;
 use maraude_core::access::{self, Role};
 use maraude_core::ids::{AntennaId, DeviceId};
-use maraude_store::Passphrase;
-use maraude_store::Store;
-use maraude_sync::StoreHandle;
-use maraude_sync::api::{
+use maraude_protocol::api::{
     self, Acked, CertificateRequest, CodeRequest, DeviceInfo, Enrol, Enrolled, EnrolmentCode,
     IssuedCertificate, SyncTicket,
 };
+use maraude_store::Passphrase;
+use maraude_store::Store;
+use maraude_sync::StoreHandle;
 use maraude_sync::hub::Hub;
 use tokio::sync::Mutex;
 use uuid::Uuid;

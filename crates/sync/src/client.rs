@@ -28,13 +28,13 @@ use samod::{
 use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
 
-use crate::api::{self, Acked, Pending};
 use crate::door::{Door, Offences, Uploads};
 use crate::error::SyncError;
 use crate::identity::{self, Teammate};
 use crate::socket::Notices;
 use crate::storage::StoreHandle;
 use crate::tls::{self, TeamTls};
+use maraude_protocol::api::{self, Acked, Pending};
 
 /// What a sync did, for the summary line and the app's status. The app
 /// keeps the last one in the store and reads it back: a field missing

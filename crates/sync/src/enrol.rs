@@ -11,10 +11,12 @@ use maraude_store::ServerLink;
 use secrecy::{SecretSlice, SecretString};
 use uuid::Uuid;
 
-use crate::api::{self, CodeRequest, DeviceInfo, Enrol, Enrolled, EnrolmentCode, RegisterAntenna};
 use crate::client::{base_url, call, device_certificate, http_client, network_error, read_answer};
 use crate::error::SyncError;
 use crate::identity;
+use maraude_protocol::api::{
+    self, CodeRequest, DeviceInfo, Enrol, Enrolled, EnrolmentCode, RegisterAntenna,
+};
 
 fn client(server: &str) -> Result<(reqwest::Client, reqwest::Url), SyncError> {
     let base = base_url(server)?;

@@ -23,7 +23,8 @@ use uuid::Uuid;
 
 use crate::door::{Door, Offences, Uploads};
 use crate::socket::Notices;
-use crate::{StoreHandle, SyncError, api};
+use crate::{StoreHandle, SyncError};
+use maraude_protocol::api;
 
 /// Sync sockets one device may hold open at once; a newer one closes its
 /// oldest. Closing rather than refusing: a tablet whose connection was cut

@@ -7,8 +7,6 @@
 //!
 //! - [`storage`]: the encrypted store served as samod's storage, from one
 //!   thread that owns it;
-//! - [`api`]: the REST types of the base server (enrolment, revocation,
-//!   "what changed since");
 //! - [`client`]: a device syncing with its server or with a teammate's
 //!   tablet;
 //! - [`enrol`]: a device registering an antenna, or joining one with a code;
@@ -21,6 +19,8 @@
 //!   network (mDNS), saying nothing of the antenna or the device;
 //! - [`identity`] and [`tls`]: how tablets recognise each other offline
 //!   (certificates from their antenna, mutual TLS) and the server's HTTPS;
+//!   the certificates are read and checked by `maraude_protocol`, which
+//!   also holds the REST API's bodies;
 //! - [`serve`]: the HTTP side of the base server and of a tablet serving
 //!   its teammates, so that slow or hostile clients do not keep the others
 //!   out (caps per address, handshake, header and idle time limits).
@@ -28,7 +28,6 @@
 //! The protocol is samod's and automerge-repo's, unchanged: a JavaScript
 //! automerge-repo client speaks to our server as to its own.
 
-pub mod api;
 pub mod client;
 pub mod discovery;
 pub mod door;

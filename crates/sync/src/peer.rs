@@ -25,12 +25,12 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use uuid::Uuid;
 
-use crate::api::{self, Acked};
 use crate::error::SyncError;
 use crate::hub::Hub;
 use crate::identity::{self, Teammate};
 use crate::storage::StoreHandle;
 use crate::tls::{TeamTls, TlsConnection};
+use maraude_protocol::api::{self, Acked};
 
 /// Teammates syncing with this tablet at once; more are refused with 503.
 pub const MAX_TEAMMATES: usize = 16;

@@ -137,7 +137,7 @@ impl Acked {
     /// is not well formed.
     pub fn parse(
         &self,
-    ) -> Result<Vec<(maraude_store::DocumentId, Vec<automerge::ChangeHash>)>, String> {
+    ) -> Result<Vec<(samod_core::DocumentId, Vec<automerge::ChangeHash>)>, String> {
         let mut docs = Vec::with_capacity(self.documents.len());
         for (doc, heads) in &self.documents {
             let bad = || format!("document {doc}: not a document id with hex change hashes");
@@ -204,4 +204,30 @@ pub fn device_of_peer(peer: &str) -> Option<Uuid> {
 /// The peer id the server presents for an antenna.
 pub fn server_peer(antenna: &Uuid) -> String {
     format!("server-{antenna}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn acknowledged_heads_that_are_not_ids_and_hashes_are_named() {
+        let id = samod_core::DocumentId::try_from(vec![7; 16])
+            .unwrap()
+            .to_string();
+        let good = Acked {
+            documents: BTreeMap::from([(id.clone(), vec!["3f".repeat(32)])]),
+        };
+        assert_eq!(good.parse().unwrap().len(), 1);
+        for (doc, head) in [
+            ("not-a-document", "3f".repeat(32)),
+            (id.as_str(), "zz".to_string()),
+        ] {
+            let bad = Acked {
+                documents: BTreeMap::from([(doc.to_string(), vec![head])]),
+            };
+            let message = bad.parse().unwrap_err();
+            assert!(message.contains(doc), "{message}");
+        }
+    }
 }
