@@ -173,6 +173,29 @@ impl From<SyncError> for AppError {
             SyncError::BadUrl(_) => "bad_server_address",
             SyncError::Refused { code, .. } if code == "bad_code" => "bad_code",
             SyncError::Refused { code, .. } if code == "revoked" => "revoked",
+            // The server's rules of rank, its limits and a store it
+            // cannot write: said in the UI's words, in its language.
+            SyncError::Refused { code, .. }
+                if matches!(
+                    code.as_str(),
+                    "rank_too_low"
+                        | "last_coordinator"
+                        | "too_many_attempts"
+                        | "antenna_unavailable"
+                        | "busy"
+                ) =>
+            {
+                return Self::new(
+                    match code.as_str() {
+                        "rank_too_low" => "rank_too_low",
+                        "last_coordinator" => "last_coordinator",
+                        "too_many_attempts" => "too_many_attempts",
+                        "antenna_unavailable" => "antenna_unavailable",
+                        _ => "server_busy",
+                    },
+                    e.to_string(),
+                );
+            }
             SyncError::Refused { status: 401, .. } | SyncError::BadCredential => "revoked",
             SyncError::NotEnrolled => {
                 return Self::new(
@@ -206,6 +229,24 @@ impl From<SyncError> for AppError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_servers_rules_of_rank_and_limits_keep_their_codes_for_the_ui() {
+        for (server, app) in [
+            ("rank_too_low", "rank_too_low"),
+            ("last_coordinator", "last_coordinator"),
+            ("too_many_attempts", "too_many_attempts"),
+            ("antenna_unavailable", "antenna_unavailable"),
+            ("busy", "server_busy"),
+        ] {
+            let e = AppError::from(SyncError::Refused {
+                status: 403,
+                code: server.into(),
+                message: "the server's sentence".into(),
+            });
+            assert_eq!(e.code, app);
+        }
+    }
 
     #[test]
     fn a_wrong_passphrase_says_to_try_again_without_naming_the_file() {

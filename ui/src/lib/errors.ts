@@ -29,6 +29,11 @@ const KNOWN = new Set([
   'discovery',
   'bad_registration_token',
   'erase_not_confirmed',
+  'rank_too_low',
+  'last_coordinator',
+  'too_many_attempts',
+  'antenna_unavailable',
+  'server_busy',
 ]);
 
 /** What to show for a failed command: our own words for the cases we know,

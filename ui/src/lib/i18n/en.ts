@@ -401,6 +401,11 @@ export const en = {
   'error.bad_registration_token': 'The server refused the registration token, or registers no antenna. Ask its administrator for the token.',
   'error.discovery': 'This network does not let tablets find each other. Type the address the other tablet shows.',
   'error.bad_teammate_address': 'This is not an address: type the one the other tablet shows, e.g. 192.168.1.12:8471.',
+  'error.rank_too_low': "This tablet's role does not allow it: a lead enrols and revokes volunteers' tablets only; ask a coordinator.",
+  'error.last_coordinator': "This is the antenna's last coordinator tablet: enrol another coordinator's tablet before revoking it.",
+  'error.too_many_attempts': 'Too many attempts from this network in a minute: wait a minute and try again.',
+  'error.antenna_unavailable': "The server cannot save this antenna's data right now. What this tablet logged stays on it: sync again in a minute, and tell the server's administrator if it lasts.",
+  'error.server_busy': 'The server is busy with many tablets: sync again in a minute.',
   'error.other': 'It did not work: {message}',
 } satisfies Record<string, Message>;
 

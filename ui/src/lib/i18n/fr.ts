@@ -401,5 +401,10 @@ export const fr: Record<Key, Message> = {
   'error.bad_registration_token': 'Le serveur a refusé le jeton d’enregistrement, ou n’enregistre aucune antenne. Demandez le jeton à son administrateur.',
   'error.discovery': 'Ce réseau ne permet pas aux tablettes de se trouver. Tapez l’adresse affichée par l’autre tablette.',
   'error.bad_teammate_address': 'Ce n’est pas une adresse : tapez celle qu’affiche l’autre tablette, ex. 192.168.1.12:8471.',
+  'error.rank_too_low': 'Le rôle de cette tablette ne le permet pas : un ou une responsable n’inscrit et ne révoque que des tablettes de bénévoles ; demandez à la coordination.',
+  'error.last_coordinator': 'C’est la dernière tablette de coordination de l’antenne : inscrivez d’abord la tablette d’une autre personne de la coordination.',
+  'error.too_many_attempts': 'Trop de tentatives depuis ce réseau en une minute : attendez une minute et réessayez.',
+  'error.antenna_unavailable': 'Le serveur ne peut pas enregistrer les données de l’antenne pour l’instant. Ce que cette tablette a noté reste dessus : synchronisez dans une minute, et prévenez l’administrateur du serveur si cela dure.',
+  'error.server_busy': 'Le serveur est occupé par de nombreuses tablettes : synchronisez dans une minute.',
   'error.other': "Cela n’a pas marché : {message}",
 };
