@@ -11,7 +11,6 @@ source scripts/setup-system.sh
 source scripts/setup-app.sh
 
 build_app
-cargo build --locked -p maraude-cli -p maraude-server
 # Big enough for the window in landscape (1280×800) and portrait (800×1280).
 MARAUDE_E2E=1 xvfb-run --auto-servernum --server-args="-screen 0 1400x1400x24" \
   cargo test --locked -p maraude-tests --test app -- --nocapture

@@ -22,8 +22,12 @@ build_ui() {
   (cd ui && { [ -d node_modules ] || npm ci --no-audit --no-fund; } && npm run build)
 }
 
-# The UI, then the app (debug: dependencies are optimised all the same).
+# The UI, then the app (debug: dependencies are optimised all the same),
+# with the command and the server: built together, the three share one
+# resolution of their dependencies' features, the one scripts/test.sh
+# builds. The app built alone resolves some differently (rusqlite,
+# reqwest, glib…) and rebuilds them: two minutes after every test run.
 build_app() {
   build_ui
-  cargo build --locked -p maraude-app
+  cargo build --locked -p maraude-cli -p maraude-server -p maraude-app
 }
