@@ -57,24 +57,6 @@ impl AppError {
         )
     }
 
-    pub fn already_enrolled() -> Self {
-        Self::new(
-            "already_enrolled",
-            "this tablet is already enrolled with a server",
-        )
-    }
-
-    /// The code was for another antenna than the one this tablet holds. The
-    /// server has used the code: say what to ask for.
-    pub fn other_antenna(code_for: &str, held: &str) -> Self {
-        Self::new(
-            "other_antenna",
-            format!(
-                "this code is for antenna {code_for}, but this tablet holds antenna {held}; the code is used up: ask a lead of {held} for a new code (and a coordinator to revoke this tablet in {code_for})"
-            ),
-        )
-    }
-
     pub fn already_syncing() -> Self {
         Self::new(
             "already_syncing",
@@ -82,26 +64,10 @@ impl AppError {
         )
     }
 
-    pub fn bad_registration_token() -> Self {
-        Self::new(
-            "bad_registration_token",
-            "the server refused the registration token (or registers no antenna): ask its administrator",
-        )
-    }
-
     pub fn antenna_not_received() -> Self {
         Self::new(
             "antenna_not_received",
             "the server sent nothing of the antenna yet: check that this tablet may receive it, and sync again",
-        )
-    }
-
-    pub fn bad_teammate_address(typed: &str) -> Self {
-        Self::new(
-            "bad_teammate_address",
-            format!(
-                "\"{typed}\" is not an address: type the one the other tablet shows, e.g. 192.168.1.12:8471"
-            ),
         )
     }
 
@@ -158,6 +124,20 @@ impl From<StoreError> for AppError {
             StoreError::NoAntennaYet => Self::antenna_not_received(),
             StoreError::Invalid(_) => Self::new("invalid", e.to_string()),
             other => Self::new("store", other.to_string()),
+        }
+    }
+}
+
+impl From<maraude_device::DeviceError> for AppError {
+    /// The device API's errors keep their code; the store's and the
+    /// sync's are said as above.
+    fn from(e: maraude_device::DeviceError) -> Self {
+        use maraude_device::DeviceError;
+        match e {
+            DeviceError::Store(e) => e.into(),
+            DeviceError::Sync(e) => e.into(),
+            DeviceError::StoreExists(_) => Self::store_exists(),
+            other => Self::new(other.code(), other.to_string()),
         }
     }
 }

@@ -1,7 +1,8 @@
 //! The antenna's base server, from the tablet: enrolment with a code, the
-//! sync, and what the top bar says about it. The calls are the sync
-//! crate's (`maraude_sync::enrol::join`, `maraude_sync::sync_with_server`),
-//! the same as `maraude enrol` and `maraude sync`. A sync with a
+//! sync, and what the top bar says about it. The tasks are the device
+//! API's (`maraude_device`), the same as `maraude enrol` and `maraude
+//! sync`; here is what the app keeps between commands (the sync running,
+//! its progress, how the last one ended). A sync with a
 //! teammate's tablet (`crate::teammates`) runs here too, one sync at a
 //! time, but only a sync with the server is the top bar's "last sync".
 //!
@@ -15,21 +16,21 @@
 //! The credential goes from the server's answer into the encrypted store
 //! and nowhere else: no status, error or log carries it.
 
-use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use chrono::{DateTime, Utc};
 use maraude_core::antenna::Antenna;
-use maraude_core::ids::{AntennaId, DeviceId};
-use maraude_protocol::api::Enrolled;
+use maraude_core::ids::AntennaId;
+use maraude_device::enrolment::{self, Joined};
+pub use maraude_device::sync::Partner;
 use maraude_store::{Passphrase, ServerLink, Store};
 use maraude_sync::{Patience, StoreHandle, SyncError, SyncSummary};
 use serde::Serialize;
 
 use crate::error::AppError;
-use crate::open_store::{OpenStore, antenna_if_any, prepare};
+use crate::open_store::{OpenStore, antenna_if_any};
 
 /// Where this tablet syncs, for Settings: never the credential.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -93,16 +94,6 @@ struct Running {
     abort: tokio::task::AbortHandle,
 }
 
-/// Whom a sync is with.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Partner {
-    Server,
-    /// A teammate's tablet serving at these addresses (one typed, or those
-    /// a tablet found on the network announced), tried in turn until one
-    /// answers.
-    Teammate(Vec<SocketAddr>),
-}
-
 /// The app's syncs: the one running, if any, and how the last one with
 /// the server ended.
 /// Kept while the app runs, locked or not: it holds times and counts,
@@ -155,16 +146,7 @@ impl SyncState {
                     shown.done.store(done, Ordering::Relaxed);
                     shown.total.store(total, Ordering::Relaxed);
                 };
-                let patience = Patience::default();
-                match partner {
-                    Partner::Server => {
-                        maraude_sync::sync_with_server(&handle, patience, progress).await
-                    }
-                    Partner::Teammate(addresses) => {
-                        maraude_sync::sync_with_teammate(&handle, &addresses, patience, progress)
-                            .await
-                    }
-                }
+                maraude_device::sync::sync(&handle, &partner, Patience::default(), progress).await
             });
             syncs.running = Some(Running {
                 counter: counter.clone(),
@@ -173,14 +155,14 @@ impl SyncState {
             task
         };
         // Aborted (the tablet was locked) or panicked: stopped either way.
-        let result = task.await.unwrap_or(Err(SyncError::Stopped));
+        let result = task
+            .await
+            .unwrap_or(Err(SyncError::Stopped.into()))
+            .map_err(AppError::from);
         let last = LastSync {
             at: Utc::now(),
             outcome: outcome(result),
         };
-        if let (Partner::Server, SyncOutcome::Synced { summary }) = (&partner, &last.outcome) {
-            record(&handle, last.at, summary).await;
-        }
         let mut syncs = self.inner()?;
         if syncs
             .running
@@ -196,36 +178,21 @@ impl SyncState {
     }
 }
 
-/// Keeps a sync with the server that went through in the store, so that
-/// the top bar still says since when after a restart. Not kept (the
-/// tablet was locked meanwhile, the disk is full): the next sync records
-/// one; the sync itself is not undone for it.
-async fn record(handle: &StoreHandle, at: DateTime<Utc>, summary: &SyncSummary) {
-    let Ok(json) = serde_json::to_string(summary) else {
-        return;
-    };
-    let _ = handle.with(move |s| s.record_sync(at, &json)).await;
-}
-
 /// The last sync with the server that the store recorded.
 fn recorded(store: &Store) -> Result<Option<LastSync>, maraude_store::StoreError> {
-    Ok(store.last_sync()?.map(|r| LastSync {
-        at: r.at,
-        outcome: SyncOutcome::Synced {
-            // Unreadable (written by a later version?): the time is what
-            // the top bar shows.
-            summary: serde_json::from_str(&r.summary).unwrap_or_default(),
-        },
-    }))
+    Ok(
+        maraude_device::sync::last_sync(store)?.map(|(at, summary)| LastSync {
+            at,
+            outcome: SyncOutcome::Synced { summary },
+        }),
+    )
 }
 
 /// A sync's result, as recorded and shown.
-fn outcome(result: Result<SyncSummary, SyncError>) -> SyncOutcome {
+fn outcome(result: Result<SyncSummary, AppError>) -> SyncOutcome {
     match result {
         Ok(summary) => SyncOutcome::Synced { summary },
-        Err(e) => SyncOutcome::Failed {
-            error: AppError::from(e),
-        },
+        Err(error) => SyncOutcome::Failed { error },
     }
 }
 
@@ -238,7 +205,7 @@ pub async fn status(open: &OpenStore, syncs: &SyncState) -> Result<ServerStatus,
             };
             let to_send = s.changed_for(&server_peer(s.antenna_id()))?.len();
             let antenna = antenna_if_any(s)?.map(|a| a.name).unwrap_or_default();
-            Ok((Some(enrolment(&link, antenna)), to_send, recorded(s)?))
+            Ok((Some(linked(&link, antenna)), to_send, recorded(s)?))
         })
         .await?;
     Ok(ServerStatus {
@@ -255,7 +222,15 @@ fn server_peer(antenna: AntennaId) -> String {
     maraude_protocol::api::server_peer(antenna.as_uuid())
 }
 
-fn enrolment(link: &ServerLink, antenna: String) -> Enrolment {
+fn enrolment(joined: Joined) -> Enrolment {
+    Enrolment {
+        server: joined.server,
+        role: joined.role.to_string(),
+        antenna: joined.antenna_name,
+    }
+}
+
+fn linked(link: &ServerLink, antenna: String) -> Enrolment {
     Enrolment {
         server: link.url.clone(),
         role: link.role.clone(),
@@ -263,94 +238,36 @@ fn enrolment(link: &ServerLink, antenna: String) -> Enrolment {
     }
 }
 
-/// The tablet's name in the antenna's list of devices: the one given, or
-/// "tablette" and the short device id, which Settings shows and a
-/// coordinator revokes by.
-fn device_name(given: &str, device: DeviceId) -> String {
-    match given.trim() {
-        "" => format!("tablette {}", device.short()),
-        name => name.to_string(),
-    }
-}
-
-/// Settings: enrol a tablet that already holds the antenna.
+/// Settings: enrol a tablet that already holds the antenna, with a code
+/// for that same antenna.
 pub async fn enrol(
     open: &OpenStore,
     server: &str,
     code: &str,
     name: &str,
 ) -> Result<Enrolment, AppError> {
-    let (device, antenna) = not_linked_yet(open).await?;
-    let (link, enrolled) = maraude_sync::enrol::join(
-        server.trim(),
-        code,
-        *device.as_uuid(),
-        &device_name(name, device),
-    )
-    .await?;
-    check_same_antenna(&antenna, &enrolled)?;
-    let shown = enrolment(&link, antenna.name);
-    open.with(move |s| s.set_server_link(&link)).await?;
-    Ok(shown)
-}
-
-/// This tablet's device and antenna, if it is linked to no server yet.
-async fn not_linked_yet(open: &OpenStore) -> Result<(DeviceId, Antenna), AppError> {
-    let (device, antenna, linked) = open
-        .with(|s| Ok((s.device(), s.antenna()?, s.server_link()?.is_some())))
-        .await?;
-    if linked {
-        return Err(AppError::already_enrolled());
-    }
-    Ok((device, antenna))
+    Ok(enrolment(
+        enrolment::enrol(&open.handle()?, server, code, name).await?,
+    ))
 }
 
 /// Settings, on the tablet that created the antenna: register the antenna
 /// on the association's server with the token its administrator gave;
-/// this tablet becomes the antenna's coordinator there. The token is sent
-/// once and kept nowhere.
+/// this tablet becomes the antenna's coordinator there.
 pub async fn register(
     open: &OpenStore,
     server: &str,
     token: &str,
     name: &str,
 ) -> Result<Enrolment, AppError> {
-    let (device, antenna) = not_linked_yet(open).await?;
-    let request = maraude_protocol::api::RegisterAntenna {
-        public_key: None,
-        antenna: *antenna.id.as_uuid(),
-        name: antenna.name.clone(),
-        device: *device.as_uuid(),
-        device_name: device_name(name, device),
-    };
-    let (link, _) = maraude_sync::enrol::register_antenna(server.trim(), token.trim(), &request)
-        .await
-        .map_err(|e| match e {
-            SyncError::Refused { status: 403, .. } => AppError::bad_registration_token(),
-            other => other.into(),
-        })?;
-    let shown = enrolment(&link, antenna.name);
-    open.with(move |s| s.set_server_link(&link)).await?;
-    Ok(shown)
-}
-
-/// The code enrols into the antenna it was made for: a tablet holding
-/// another antenna must not sync with it.
-fn check_same_antenna(antenna: &Antenna, enrolled: &Enrolled) -> Result<(), AppError> {
-    if antenna.id.as_uuid() == &enrolled.antenna {
-        Ok(())
-    } else {
-        Err(AppError::other_antenna(
-            &enrolled.antenna_name,
-            &antenna.name,
-        ))
-    }
+    Ok(enrolment(
+        enrolment::register(&open.handle()?, server, token, name).await?,
+    ))
 }
 
 /// First screen: a new tablet joins the antenna the code was made for. Its
 /// store is created empty and linked; the antenna arrives at the first
-/// sync ([`first_sync`]). The passphrase is checked before the code is
-/// spent.
+/// sync ([`first_sync`]).
 pub async fn join(
     open: &OpenStore,
     path: &Path,
@@ -359,33 +276,9 @@ pub async fn join(
     code: &str,
     name: &str,
 ) -> Result<Enrolment, AppError> {
-    if !passphrase.is_strong_enough() {
-        return Err(maraude_store::StoreError::WeakPassphrase {
-            min: Passphrase::MIN_CHARS,
-        }
-        .into());
-    }
-    if path.exists() {
-        return Err(AppError::store_exists());
-    }
-    let device = DeviceId::new();
-    let (link, enrolled) = maraude_sync::enrol::join(
-        server.trim(),
-        code,
-        *device.as_uuid(),
-        &device_name(name, device),
-    )
-    .await?;
-    prepare(path)?;
-    let mut store = Store::create_empty(
-        path,
-        &passphrase,
-        AntennaId::from_uuid(enrolled.antenna),
-        device,
-    )?;
-    store.set_server_link(&link)?;
+    let (store, joined) = enrolment::join(path, &passphrase, server, code, name).await?;
     open.hold(store)?;
-    Ok(enrolment(&link, enrolled.antenna_name))
+    Ok(enrolment(joined))
 }
 
 /// The first sync of a tablet that joined an antenna: it brings the
@@ -446,65 +339,21 @@ mod tests {
     }
 
     #[test]
-    fn joining_refuses_a_short_passphrase_or_an_existing_store_before_spending_the_code() {
+    fn joining_says_in_the_apps_words_why_it_stopped_before_spending_the_code() {
         let dir = tempfile::tempdir().expect("temp dir");
         let path = dir.path().join("antenna.maraude");
-        let open = OpenStore::default();
-        // NOBODY would answer "cannot reach": these fail before asking.
-        let short = block_on(join(
-            &open,
-            &path,
-            Passphrase::new("short".into()),
-            NOBODY,
-            "K3MZ",
-            "",
-        ));
-        assert_eq!(short.map_err(|e| e.code), Err("weak_passphrase"));
-        assert!(!path.exists());
-        let open = unlocked(dir.path());
-        let existing = block_on(join(&open, &path, pass(), NOBODY, "K3MZ", ""));
-        assert_eq!(existing, Err(AppError::store_exists()));
-        let unreachable = block_on(join(
-            &OpenStore::default(),
-            &dir.path().join("other.maraude"),
-            pass(),
-            NOBODY,
-            "K3MZ",
-            "",
-        ));
-        assert_eq!(unreachable.map_err(|e| e.code), Err("server_unreachable"));
-        assert!(!dir.path().join("other.maraude").exists());
-    }
-
-    #[test]
-    fn a_code_for_another_antenna_is_refused_with_both_names() {
-        let calais = Antenna::new("Calais").expect("antenna");
-        // As the server answers it.
-        let answer = |antenna: &Antenna| -> Enrolled {
-            serde_json::from_value(serde_json::json!({
-                "antenna": antenna.id.as_uuid(),
-                "antenna_name": antenna.name,
-                "role": "volunteer",
-                "credential": "the-secret-credential",
-                "server_peer": "server-x",
-            }))
-            .expect("an enrolment answer")
+        let join = |path: &Path, pass: Passphrase| {
+            block_on(join(&OpenStore::default(), path, pass, NOBODY, "K3MZ", ""))
+                .map_err(|e| e.code)
         };
-        let synthe = Antenna::new("Grande-Synthe").expect("antenna");
-        let e = check_same_antenna(&calais, &answer(&synthe)).expect_err("another antenna");
-        assert_eq!(e.code, "other_antenna");
-        assert!(e.message.contains("Grande-Synthe") && e.message.contains("Calais"));
-        assert!(!e.message.contains("the-secret-credential"));
-        assert_eq!(check_same_antenna(&calais, &answer(&calais)), Ok(()));
-    }
-
-    #[test]
-    fn a_tablet_left_unnamed_is_named_by_its_device_number() {
-        let device = DeviceId::new();
         assert_eq!(
-            device_name("  ", device),
-            format!("tablette {}", device.short())
+            join(&path, Passphrase::new("short".into())),
+            Err("weak_passphrase")
         );
-        assert_eq!(device_name(" Van 2 ", device), "Van 2");
+        let _open = unlocked(dir.path());
+        assert_eq!(join(&path, pass()), Err("store_exists"));
+        let other = dir.path().join("other.maraude");
+        assert_eq!(join(&other, pass()), Err("server_unreachable"));
+        assert!(!other.exists());
     }
 }

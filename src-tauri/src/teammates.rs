@@ -14,7 +14,7 @@
 //! keeps logging meanwhile, and locking the tablet stops it, so that the
 //! store and its key go.
 
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::net::{IpAddr, Ipv4Addr};
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -28,9 +28,8 @@ use crate::error::AppError;
 use crate::open_store::OpenStore;
 use crate::server::{LastSync, Partner, SyncState};
 
-/// The port a tablet serves its teammates on, when it is free (as
-/// `maraude serve-peer`); the address shown says which one it got.
-pub const PEER_PORT: u16 = 8471;
+use maraude_device::teammates::{PEER_PORT, teammate_addresses};
+
 /// How long a search for teammates' tablets listens to the network.
 const BROWSING: Duration = Duration::from_secs(3);
 /// How long a stop waits for teammates' connections to close before it
@@ -186,22 +185,12 @@ async fn listen() -> Result<tokio::net::TcpListener, AppError> {
     }
 }
 
-/// The address a volunteer typed, as the other tablet shows it
-/// (`192.168.1.12:8471`), or without its port (then [`PEER_PORT`]).
-pub fn teammate_address(typed: &str) -> Result<SocketAddr, AppError> {
-    let typed = typed.trim();
-    typed
-        .parse::<SocketAddr>()
-        .or_else(|_| typed.parse::<IpAddr>().map(|ip| (ip, PEER_PORT).into()))
-        .map_err(|_| AppError::bad_teammate_address(typed))
-}
-
 /// Syncs with the teammate's tablet serving at `typed`: what it did, or
 /// how it failed, as an answer.
 pub async fn sync(open: &OpenStore, syncs: &SyncState, typed: &str) -> Result<LastSync, AppError> {
-    let address = teammate_address(typed)?;
+    let addresses = teammate_addresses(typed).await?;
     syncs
-        .run(open.handle()?, Partner::Teammate(vec![address]))
+        .run(open.handle()?, Partner::Teammate(addresses))
         .await
 }
 
@@ -212,11 +201,10 @@ pub async fn sync_found(
     syncs: &SyncState,
     found: &Found,
 ) -> Result<LastSync, AppError> {
-    let addresses = found
-        .addresses
-        .iter()
-        .map(|a| teammate_address(a))
-        .collect::<Result<Vec<_>, _>>()?;
+    let mut addresses = Vec::new();
+    for announced in &found.addresses {
+        addresses.extend(teammate_addresses(announced).await?);
+    }
     syncs
         .run(open.handle()?, Partner::Teammate(addresses))
         .await
@@ -228,24 +216,6 @@ mod tests {
     use crate::server::SyncOutcome;
     use maraude_store::Passphrase;
     use tauri::async_runtime::block_on;
-
-    #[test]
-    fn an_address_is_typed_with_or_without_its_port() {
-        assert_eq!(
-            teammate_address(" 192.168.1.12:9000 "),
-            Ok("192.168.1.12:9000".parse().expect("address"))
-        );
-        assert_eq!(
-            teammate_address("10.0.0.7"),
-            Ok("10.0.0.7:8471".parse().expect("address"))
-        );
-        for typed in ["", "192.168.1", "tablet of Jo", "10.0.0.7:port"] {
-            assert_eq!(
-                teammate_address(typed).map_err(|e| e.code),
-                Err("bad_teammate_address")
-            );
-        }
-    }
 
     #[test]
     fn a_tablet_never_synced_with_its_server_cannot_serve_nor_sync_with_teammates() {

@@ -6,8 +6,9 @@ use std::net::SocketAddr;
 use anyhow::{Context, Result, bail};
 use clap::Args;
 use maraude_core::access::Role;
-use maraude_core::ids::{AntennaId, DeviceId};
-use maraude_protocol::api::RegisterAntenna;
+use maraude_device::enrolment;
+use maraude_device::sync::Partner;
+use maraude_device::teammates;
 use maraude_store::{ServerLink, Store};
 use maraude_sync::{Patience, StoreHandle, discovery, enrol as server};
 use uuid::Uuid;
@@ -51,9 +52,6 @@ pub struct ServePeerArgs {
 /// How long `sync --peer auto` and `teammates` look for teammates.
 const BROWSING: std::time::Duration = std::time::Duration::from_secs(3);
 
-/// The port a teammate serves on when the address gives none.
-const PEER_PORT: u16 = 8471;
-
 #[derive(Debug, Args)]
 pub struct RegisterArgs {
     #[arg(long, env = "MARAUDE_SERVER")]
@@ -82,39 +80,29 @@ pub fn enrol(ctx: &Ctx, args: EnrolArgs) -> Result<()> {
             path.display()
         );
     }
-    // Checked before the code is spent: a refused passphrase must not cost
-    // the code.
+    // Asked before the code is spent: a refused passphrase must not cost
+    // the code (the device API checks it first).
     let pass = passphrase(true)?;
-    if !pass.is_strong_enough() {
-        bail!(maraude_store::StoreError::WeakPassphrase {
-            min: maraude_store::Passphrase::MIN_CHARS
-        });
-    }
-    let device = DeviceId::new();
-    let (link, enrolled) = runtime()?.block_on(server::join(
+    let (store, joined) = runtime()?.block_on(enrolment::join(
+        &path,
+        &pass,
         &args.server,
         &args.code,
-        *device.as_uuid(),
         &args.device_name,
     ))?;
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    }
-    let mut store =
-        Store::create_empty(&path, &pass, AntennaId::from_uuid(enrolled.antenna), device)?;
-    store.set_server_link(&link)?;
+    let device = store.device();
     output::done(
         ctx,
         &format!(
             "Enrolled in antenna {} as {}; store created at {}. Now run `maraude sync`.",
-            enrolled.antenna_name,
-            enrolled.role,
+            joined.antenna_name,
+            joined.role,
             path.display()
         ),
         &serde_json::json!({
-            "antenna": enrolled.antenna,
-            "antenna_name": enrolled.antenna_name,
-            "role": enrolled.role,
+            "antenna": joined.antenna,
+            "antenna_name": joined.antenna_name,
+            "role": joined.role,
             "device": device,
             "store": path.display().to_string(),
         }),
@@ -122,7 +110,7 @@ pub fn enrol(ctx: &Ctx, args: EnrolArgs) -> Result<()> {
 }
 
 pub fn register(ctx: &Ctx, args: RegisterArgs) -> Result<()> {
-    let mut store = ctx.open()?;
+    let store = ctx.open()?;
     if let Some(existing) = store.server_link()? {
         bail!(
             "this store is already linked to {}; nothing changed",
@@ -132,24 +120,24 @@ pub fn register(ctx: &Ctx, args: RegisterArgs) -> Result<()> {
     let token = std::env::var("MARAUDE_REGISTRATION_TOKEN").context(
         "set MARAUDE_REGISTRATION_TOKEN to the token the server's administrator gave you",
     )?;
-    let antenna = store.antenna()?;
-    let request = RegisterAntenna {
-        public_key: None,
-        antenna: *antenna.id.as_uuid(),
-        name: antenna.name.clone(),
-        device: *store.device().as_uuid(),
-        device_name: args.device_name,
-    };
-    let (link, enrolled) =
-        runtime()?.block_on(server::register_antenna(&args.server, &token, &request))?;
-    store.set_server_link(&link)?;
+    let runtime = runtime()?;
+    let (handle, thread) = StoreHandle::spawn(store);
+    let joined = runtime.block_on(enrolment::register(
+        &handle,
+        &args.server,
+        &token,
+        &args.device_name,
+    ));
+    drop(handle);
+    let _ = thread.join();
+    let joined = joined?;
     output::done(
         ctx,
         &format!(
             "Antenna {} registered on {}; this device is its {}. Enrol others with `maraude enrolment-code`, then `maraude sync`.",
-            enrolled.antenna_name, args.server, enrolled.role
+            joined.antenna_name, joined.server, joined.role
         ),
-        &serde_json::json!({ "antenna": enrolled.antenna, "role": enrolled.role }),
+        &serde_json::json!({ "antenna": joined.antenna, "role": joined.role }),
     )
 }
 
@@ -179,7 +167,11 @@ pub fn sync(ctx: &Ctx, args: SyncArgs) -> Result<()> {
             }
             Some(addresses)
         }
-        Some(address) => Some(vec![runtime.block_on(peer_address(address))?]),
+        Some(typed) => Some(
+            runtime
+                .block_on(teammates::teammate_addresses(typed))
+                .with_context(|| format!("--peer {typed}"))?,
+        ),
         None => None,
     };
     let (handle, thread) = StoreHandle::spawn(store);
@@ -190,22 +182,18 @@ pub fn sync(ctx: &Ctx, args: SyncArgs) -> Result<()> {
             let _ = std::io::stderr().flush();
         }
     };
-    let result = runtime.block_on(async {
-        match &peer {
-            Some(addresses) => {
-                maraude_sync::sync_with_teammate(&handle, addresses, Patience::default(), progress)
-                    .await
-            }
-            None => maraude_sync::sync_with_server(&handle, Patience::default(), progress).await,
-        }
-    });
+    let partner = match peer {
+        Some(addresses) => Partner::Teammate(addresses),
+        None => Partner::Server,
+    };
+    let result = runtime.block_on(maraude_device::sync::sync(
+        &handle,
+        &partner,
+        Patience::default(),
+        progress,
+    ));
     if show_progress {
         eprintln!();
-    }
-    // What the app shows as "synced 2 h ago" on this tablet.
-    if let (Ok(summary), None) = (&result, &peer) {
-        let json = serde_json::to_string(summary)?;
-        runtime.block_on(handle.with(move |s| s.record_sync(chrono::Utc::now(), &json)))??;
     }
     // samod's tasks left in the runtime hold the store too: drop them
     // before waiting for the store's thread to close it.
@@ -253,22 +241,6 @@ pub fn sync(ctx: &Ctx, args: SyncArgs) -> Result<()> {
         )
     };
     output::done(ctx, &human, &summary)
-}
-
-/// `host:port`, `host` (port 8471), or an IP address, resolved.
-async fn peer_address(text: &str) -> Result<std::net::SocketAddr> {
-    let with_port = if text.parse::<std::net::SocketAddr>().is_ok() || text.contains(':') {
-        text.to_string()
-    } else {
-        format!("{text}:{PEER_PORT}")
-    };
-    tokio::net::lookup_host(&with_port)
-        .await
-        .ok()
-        .and_then(|mut addresses| addresses.next())
-        .with_context(|| {
-            format!("{text}: not an address; give the one the other tablet shows, e.g. 192.168.1.12:{PEER_PORT}")
-        })
 }
 
 /// A tablet without a certificate is told so before it serves or looks for

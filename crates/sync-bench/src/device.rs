@@ -12,9 +12,10 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use maraude_core::access::Role;
 use maraude_core::antenna::Antenna;
 use maraude_core::entry::{Entry, EntryContent, NewEntry, Quantity};
-use maraude_core::ids::{AntennaId, DeviceId, EntryId, ItemId, Nickname, PlaceId, ShiftId};
+use maraude_core::ids::{EntryId, ItemId, Nickname, PlaceId, ShiftId};
 use maraude_core::shift::{NewShift, ShiftKind};
-use maraude_protocol::api::RegisterAntenna;
+use maraude_device::enrolment;
+use maraude_device::sync::Partner;
 use maraude_store::{Passphrase, ServerLink, Store};
 use maraude_sync::{Patience, StoreHandle, SyncSummary, enrol};
 use rand::rngs::StdRng;
@@ -63,24 +64,18 @@ pub struct Device {
 impl Device {
     /// The coordinator's device: creates the antenna and registers it.
     pub async fn coordinator(dir: &Path, server: &str, antenna: &Antenna) -> Result<Self> {
-        let mut store = Store::create_for(
+        let store = Store::create_for(
             &dir.join("coordinator.maraude"),
             &Passphrase::new(PASSPHRASE.into()),
             antenna,
         )?;
-        let request = RegisterAntenna {
-            public_key: None,
-            antenna: *antenna.id.as_uuid(),
-            name: antenna.name.clone(),
-            device: *store.device().as_uuid(),
-            device_name: "coordinator".into(),
-        };
-        let (link, _) = enrol::register_antenna(server, REGISTRATION_TOKEN, &request).await?;
-        store.set_server_link(&link)?;
-        Ok(Self {
-            store: spawn(store),
-            link,
-        })
+        let store = spawn(store);
+        enrolment::register(&store, server, REGISTRATION_TOKEN, "coordinator").await?;
+        let link = store
+            .with(|s| s.server_link())
+            .await??
+            .context("registered, so linked")?;
+        Ok(Self { store, link })
     }
 
     /// A device enrolled with a code the coordinator asked for.
@@ -92,15 +87,15 @@ impl Device {
         role: Role,
     ) -> Result<Self> {
         let code = enrol::enrolment_code(&coordinator.link, role).await?;
-        let device = DeviceId::new();
-        let (link, enrolled) = enrol::join(server, &code.code, *device.as_uuid(), name).await?;
-        let mut store = Store::create_empty(
+        let (store, _) = enrolment::join(
             &dir.join(format!("{name}.maraude")),
             &Passphrase::new(PASSPHRASE.into()),
-            AntennaId::from_uuid(enrolled.antenna),
-            device,
-        )?;
-        store.set_server_link(&link)?;
+            server,
+            &code.code,
+            name,
+        )
+        .await?;
+        let link = store.server_link()?.context("enrolled, so linked")?;
         Ok(Self {
             store: spawn(store),
             link,
@@ -108,7 +103,13 @@ impl Device {
     }
 
     pub async fn sync(&self) -> Result<SyncSummary> {
-        Ok(maraude_sync::sync_with_server(&self.store, Patience::default(), |_, _| {}).await?)
+        Ok(maraude_device::sync::sync(
+            &self.store,
+            &Partner::Server,
+            Patience::default(),
+            |_, _| {},
+        )
+        .await?)
     }
 
     /// Every entry in this device's index.

@@ -1,0 +1,77 @@
+//! # maraude-device
+//!
+//! What a tablet does beyond logging records, once, for every front end:
+//! the app's commands (`src-tauri`), the `maraude` command (`crates/cli`),
+//! the sync bench and the tests call these functions and add only how
+//! they ask and how they show.
+//!
+//! - [`enrolment`]: a new tablet joins an antenna with a code, a tablet
+//!   holding an antenna enrols with its server, a coordinator registers
+//!   the antenna;
+//! - [`sync`]: a sync with the server or a teammate, and the record of
+//!   the last one with the server ("synced 2 h ago");
+//! - [`teammates`]: the address a volunteer typed for a teammate's tablet.
+//!
+//! Errors carry a stable [`DeviceError::code`] and a sentence that names no
+//! front end: the app translates by code, the command adds its own hints.
+
+pub mod enrolment;
+pub mod sync;
+pub mod teammates;
+
+use std::path::PathBuf;
+
+use maraude_store::StoreError;
+use maraude_sync::SyncError;
+use thiserror::Error;
+
+#[derive(Debug, Error)]
+pub enum DeviceError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Sync(#[from] SyncError),
+    #[error("a store already exists at {0}: unlock it, or join into another file")]
+    StoreExists(PathBuf),
+    #[error("cannot create the folder {path}: {error}; check the free space and permissions")]
+    Folder { path: PathBuf, error: String },
+    #[error("this tablet is already enrolled with {0}; nothing changed")]
+    AlreadyEnrolled(String),
+    /// The server spent the code: say what to ask for.
+    #[error(
+        "this code is for antenna {code_for}, but this tablet holds antenna {held}; the code is used up: ask a lead of {held} for a new code (and a coordinator to revoke this tablet in {code_for})"
+    )]
+    OtherAntenna { code_for: String, held: String },
+    #[error(
+        "the server refused the registration token, or registers no antenna: ask its administrator for the token"
+    )]
+    BadRegistrationToken,
+    #[error(
+        "\"{0}\" is not an address: type the one the other tablet shows, e.g. 192.168.1.12:8471"
+    )]
+    BadTeammateAddress(String),
+    #[error(
+        "no tablet named {0} on this network: type the address the other tablet shows, e.g. 192.168.1.12:8471"
+    )]
+    UnknownTeammate(String),
+}
+
+impl DeviceError {
+    /// A stable code for programs (the app's words, scripts reading
+    /// `--json`): the same whatever the sentence says.
+    pub fn code(&self) -> &'static str {
+        match self {
+            DeviceError::Store(StoreError::WeakPassphrase { .. }) => "weak_passphrase",
+            DeviceError::Store(_) => "store",
+            DeviceError::Sync(_) => "sync",
+            DeviceError::StoreExists(_) => "store_exists",
+            DeviceError::Folder { .. } => "io",
+            DeviceError::AlreadyEnrolled(_) => "already_enrolled",
+            DeviceError::OtherAntenna { .. } => "other_antenna",
+            DeviceError::BadRegistrationToken => "bad_registration_token",
+            DeviceError::BadTeammateAddress(_) | DeviceError::UnknownTeammate(_) => {
+                "bad_teammate_address"
+            }
+        }
+    }
+}
