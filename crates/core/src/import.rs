@@ -141,7 +141,11 @@ pub fn catalogue(
                 let sizes = rest
                     .first()
                     .map(|s| {
+                        // Trimmed each: a tab the cell kept inside
+                        // would not come back from an export, whose cell
+                        // the reader trims.
                         s.split([';', ' '])
+                            .map(str::trim)
                             .filter(|s| !s.is_empty())
                             .map(str::to_string)
                             .collect()

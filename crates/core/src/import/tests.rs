@@ -1,5 +1,7 @@
 //! A coordinator's files, read; each way one can be wrong, said.
 
+use proptest::prelude::*;
+
 use super::*;
 use crate::antenna::Antenna;
 use crate::report::{catalogue_csv, places_csv};
@@ -328,4 +330,93 @@ fn an_error_says_its_problem_once() {
     // message, so there is no source to print it again.
     let e = catalogue("id,fr,en\nsoap,Savon, \n", Format::Csv).unwrap_err();
     assert!(std::error::Error::source(&e).is_none());
+}
+
+/// What the `imports` fuzz target asserts of any text: each decoder, in
+/// each format, decodes it or refuses it, and what decodes is written again
+/// as `maraude export` writes it and reads back the same.
+fn decodes_or_is_refused_and_reads_back(text: &str) {
+    for format in [Format::Csv, Format::Json] {
+        let mut antenna = Antenna::new("Calais").unwrap();
+        if let Ok(items) = catalogue(text, format) {
+            antenna.catalogue = items;
+            let again = match format {
+                Format::Csv => catalogue_csv(&antenna),
+                Format::Json => serde_json::to_string_pretty(&antenna.catalogue).unwrap(),
+            };
+            assert_eq!(
+                catalogue(&again, format).as_ref(),
+                Ok(&antenna.catalogue),
+                "{text:?} exported as {again:?}"
+            );
+        }
+        if let Ok(places) = places(text, format) {
+            antenna.places = places;
+            let again = match format {
+                Format::Csv => places_csv(&antenna),
+                Format::Json => serde_json::to_string_pretty(&antenna.places).unwrap(),
+            };
+            assert_eq!(
+                super::places(&again, format).as_ref(),
+                Ok(&antenna.places),
+                "{text:?} exported as {again:?}"
+            );
+        }
+    }
+}
+
+/// Each input the fuzz target (or a reader of this code) found failing,
+/// kept as a fixture and replayed.
+#[test]
+fn every_file_that_once_failed_decodes_or_is_refused_and_reads_back() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/import");
+    let mut replayed = 0;
+    for entry in std::fs::read_dir(&dir).expect("the fixtures directory") {
+        let bytes = std::fs::read(entry.expect("a fixture").path()).expect("a fixture");
+        decodes_or_is_refused_and_reads_back(&String::from_utf8_lossy(&bytes));
+        replayed += 1;
+    }
+    assert!(replayed >= 2, "fixtures in {}: {replayed}", dir.display());
+}
+
+proptest! {
+    /// Rows of the characters a spreadsheet makes trouble with (a quote,
+    /// a formula's first character, white space, the sizes' separators),
+    /// after ids that parse and labels that are not blank.
+    #[test]
+    fn a_sheet_of_awkward_cells_decodes_or_is_refused_and_reads_back(
+        rows in prop::collection::vec(
+            (
+                "[a-c][a-c0-9]{0,2}",
+                "(a|'|=|-|@|;| |\t){0,4}a(a|'|=| |\t){0,2}",
+                "(a|'|=|-|@|;| |\t){0,4}a",
+                "(1|'|=|-|@|;| |\t){0,6}",
+            ),
+            1..4,
+        ),
+    ) {
+        let mut text = String::from("id,fr,en,sizes\n");
+        for (id, fr, en, sizes) in rows {
+            text.push_str(&format!("{id},{fr},{en},{sizes}\n"));
+        }
+        decodes_or_is_refused_and_reads_back(&text);
+    }
+
+    #[test]
+    fn a_sheet_of_awkward_place_names_decodes_or_is_refused_and_reads_back(
+        rows in prop::collection::vec(
+            (
+                "[a-c][a-c0-9]{0,2}",
+                "(a|'|=|-|@|;| |\t|\"){0,4}a(a|'|=| |\t){0,2}",
+                prop_oneof![Just(""), Just("beach"), Just(" day_centre\t")],
+            ),
+            1..4,
+        ),
+    ) {
+        let mut text = String::from("id,name,kind\n");
+        for (id, name, kind) in rows {
+            text.push_str(&format!("{id},{name},{kind}\n"));
+        }
+        decodes_or_is_refused_and_reads_back(&text);
+    }
 }
