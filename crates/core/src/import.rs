@@ -34,8 +34,8 @@ use crate::error::Invalid;
 use crate::ids::{ItemId, PlaceId};
 use crate::report::read_cell;
 
-/// Largest file an import reads: a catalogue of a thousand items written
-/// by an export takes a fifth of it.
+/// Largest file an import reads: a thousand items, as an export writes
+/// them in JSON, take about a seventh of it.
 pub const MAX_BYTES: usize = 1 << 20;
 /// Most items, or places, one file brings: far more than an antenna uses,
 /// and every tablet of the antenna keeps a copy of its lists.
@@ -62,6 +62,8 @@ pub enum ImportError {
         "more than {max} {what}: far more than an antenna uses; check that it is the right file"
     )]
     TooManyRows { what: &'static str, max: usize },
+    /// What the CSV reader refuses. Little in a text (it reads any line
+    /// of any length of cells), but what it refuses is said, not unwrapped.
     #[error("line {line} is not valid CSV: {detail}")]
     NotCsv { line: u64, detail: String },
     #[error("no rows; expected a header line then {expected}")]
