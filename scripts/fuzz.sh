@@ -9,8 +9,9 @@
 # (not committed) and started again from there and from fuzz/seeds/TARGET.
 # A crash leaves its input in fuzz/artifacts/TARGET/: reproduce it with
 #   cargo +nightly fuzz run TARGET fuzz/artifacts/TARGET/crash-…
-# then, once fixed, copy it into crates/core/tests/fixtures/wire/, which an
-# ordinary `cargo test -p maraude-core` replays.
+# then, once fixed, copy it into crates/core/tests/fixtures/wire/ (an
+# imports crasher: crates/core/tests/fixtures/import/), which an ordinary
+# `cargo test -p maraude-core` replays.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -4,7 +4,6 @@ use std::fmt::Write;
 
 use anyhow::Result;
 use clap::Subcommand;
-use maraude_core::Invalid;
 use maraude_core::antenna::{CatalogueItem, Label, Place, PlaceKind, Role, Volunteer};
 use maraude_core::ids::{ItemId, Nickname, PlaceId};
 
@@ -176,26 +175,23 @@ pub fn catalogue(ctx: &Ctx, c: CatalogueCommand) -> Result<()> {
         }
         CatalogueCommand::Add { id, fr, en, sizes } => {
             let id: ItemId = id.parse()?;
-            let label = Label {
-                fr: fr.trim().into(),
-                en: en.trim().into(),
+            let mut item = CatalogueItem {
+                label: Label {
+                    fr: fr.trim().into(),
+                    en: en.trim().into(),
+                },
+                sizes,
+                active: true,
+                order: 0,
             };
-            label.validate()?;
+            item.validate()?;
             let antenna = store.update_antenna(|a| {
-                let order = a
+                item.order = a
                     .catalogue
                     .get(&id)
                     .map(|i| i.order)
                     .unwrap_or(a.catalogue.len() as u32);
-                a.catalogue.insert(
-                    id.clone(),
-                    CatalogueItem {
-                        label,
-                        sizes,
-                        active: true,
-                        order,
-                    },
-                );
+                a.catalogue.insert(id.clone(), item);
                 Ok(())
             })?;
             output::done(
@@ -241,23 +237,12 @@ pub fn place(ctx: &Ctx, c: PlaceCommand) -> Result<()> {
         }
         PlaceCommand::Add { id, name, kind } => {
             let id: PlaceId = id.parse()?;
-            let name = name.trim().to_string();
-            if name.is_empty() {
-                return Err(Invalid::Empty {
-                    field: "place name",
-                }
-                .into());
-            }
-            maraude_core::limits::check_text(
-                "place name",
-                &name,
-                maraude_core::limits::SHORT_TEXT,
-            )?;
             let place = Place {
-                name,
+                name: name.trim().to_string(),
                 kind: kind.into(),
                 active: true,
             };
+            place.validate()?;
             store.update_antenna(|a| {
                 a.places.insert(id.clone(), place.clone());
                 Ok(())

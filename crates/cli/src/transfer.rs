@@ -1,13 +1,12 @@
 //! Export, import and the demo season.
 
-use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::io::Read;
+use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result, anyhow, bail};
 use chrono::{NaiveDate, Utc};
 use clap::{Args, ValueEnum};
-use maraude_core::antenna::{CatalogueItem, Label, Place, PlaceKind};
-use maraude_core::ids::{ItemId, PlaceId};
+use maraude_core::import;
 use maraude_store::Store;
 
 use crate::reports::Format;
@@ -107,109 +106,55 @@ pub fn export(ctx: &Ctx, a: ExportArgs) -> Result<()> {
     }
 }
 
-fn is_json(path: &std::path::Path) -> bool {
-    path.extension()
-        .and_then(|e| e.to_str())
-        .is_some_and(|e| e.eq_ignore_ascii_case("json"))
+/// The file's text, read no further than an import takes: a huge file
+/// (a wrong one) is refused, not read whole into memory.
+fn read_import(path: &Path) -> Result<String> {
+    let cannot_read = || format!("cannot read {}", path.display());
+    let file = std::fs::File::open(path).with_context(cannot_read)?;
+    let mut bytes = Vec::new();
+    file.take(import::MAX_BYTES as u64 + 1)
+        .read_to_end(&mut bytes)
+        .with_context(cannot_read)?;
+    if bytes.len() > import::MAX_BYTES {
+        let too_large = import::ImportError::TooLarge {
+            max: import::MAX_BYTES,
+        };
+        bail!("{}: {too_large}", path.display());
+    }
+    String::from_utf8(bytes).with_context(|| {
+        format!(
+            "cannot read {}: not UTF-8 text; save it as UTF-8 (\"CSV UTF-8\" in a spreadsheet)",
+            path.display()
+        )
+    })
 }
 
-/// Read a CSV with a header; errors name the file and the line.
-fn csv_rows(
-    path: &std::path::Path,
-    text: &str,
-    min_columns: usize,
-    columns: &str,
-) -> Result<Vec<(usize, Vec<String>)>> {
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(true)
-        .flexible(true)
-        .trim(csv::Trim::All)
-        .from_reader(text.as_bytes());
-    let mut rows = Vec::new();
-    for (i, rec) in reader.records().enumerate() {
-        let line = i + 2;
-        let rec =
-            rec.with_context(|| format!("{}: line {line} is not valid CSV", path.display()))?;
-        if rec.iter().all(str::is_empty) {
-            continue;
-        }
-        if rec.len() < min_columns {
-            bail!(
-                "{}: line {line} has {} columns; expected {columns}",
-                path.display(),
-                rec.len()
-            );
-        }
-        // What Maraude exported comes back as it was (see `read_cell`).
-        rows.push((
-            line,
-            rec.iter()
-                .map(|c| maraude_core::report::read_cell(c).to_string())
-                .collect(),
-        ));
+/// JSON for a `.json` file; any other is read as CSV.
+fn format_of(path: &Path) -> import::Format {
+    let json = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| e.eq_ignore_ascii_case("json"));
+    if json {
+        import::Format::Json
+    } else {
+        import::Format::Csv
     }
-    if rows.is_empty() {
-        bail!(
-            "{}: no rows; expected a header line then {columns}",
-            path.display()
-        );
-    }
-    Ok(rows)
 }
 
 pub fn import(ctx: &Ctx, a: ImportArgs) -> Result<()> {
-    let text = std::fs::read_to_string(&a.file)
-        .with_context(|| format!("cannot read {}", a.file.display()))?;
-    let json = is_json(&a.file);
-    let mut store = ctx.open()?;
-    let at = |line: usize| format!("{}: line {line}", a.file.display());
-    match a.what {
+    let in_file = |e: import::ImportError| anyhow!("{}: {e}", a.file.display());
+    let (n, what) = match a.what {
         What::Entries => {
             bail!("entries arrive by sync, not by import; import takes catalogue or places")
         }
         What::Catalogue => {
-            let items: BTreeMap<ItemId, CatalogueItem> = if json {
-                serde_json::from_str(&text).with_context(|| {
-                    format!(
-                        "{}: not a catalogue as `maraude export catalogue --format json` writes it",
-                        a.file.display()
-                    )
-                })?
-            } else {
-                let mut items = BTreeMap::new();
-                for (line, cols) in csv_rows(&a.file, &text, 3, "id,fr,en[,sizes]")? {
-                    let id: ItemId = cols[0].parse().with_context(|| at(line))?;
-                    let sizes = cols
-                        .get(3)
-                        .map(|s| {
-                            s.split([';', ' '])
-                                .filter(|s| !s.is_empty())
-                                .map(str::to_string)
-                                .collect()
-                        })
-                        .unwrap_or_default();
-                    let item = CatalogueItem {
-                        label: Label {
-                            fr: cols[1].clone(),
-                            en: cols[2].clone(),
-                        },
-                        sizes,
-                        active: true,
-                        order: 0,
-                    };
-                    if items.insert(id.clone(), item).is_some() {
-                        bail!("{}: item {id} appears twice", at(line));
-                    }
-                }
-                items
-            };
-            for (id, item) in &items {
-                item.label
-                    .validate()
-                    .with_context(|| format!("{}: item {id}", a.file.display()))?;
-            }
+            let text = read_import(&a.file)?;
+            let items = import::catalogue(&text, format_of(&a.file)).map_err(in_file)?;
             let n = items.len();
-            store.update_antenna(|antenna| {
+            ctx.open()?.update_antenna(|antenna| {
+                // An item already there keeps its position on the
+                // quick-log screen; a new one comes last.
                 for (id, mut item) in items {
                     item.order = antenna
                         .catalogue
@@ -220,68 +165,24 @@ pub fn import(ctx: &Ctx, a: ImportArgs) -> Result<()> {
                 }
                 Ok(())
             })?;
-            output::done(
-                ctx,
-                &format!("{n} items imported"),
-                &serde_json::json!({ "imported": n }),
-            )
+            (n, "items")
         }
         What::Places => {
-            let places: BTreeMap<PlaceId, Place> = if json {
-                serde_json::from_str(&text).with_context(|| {
-                    format!(
-                        "{}: not places as `maraude export places --format json` writes them",
-                        a.file.display()
-                    )
-                })?
-            } else {
-                let mut places = BTreeMap::new();
-                for (line, cols) in csv_rows(&a.file, &text, 2, "id,name[,kind]")? {
-                    let id: PlaceId = cols[0].parse().with_context(|| at(line))?;
-                    let kind = match cols.get(2).filter(|k| !k.is_empty()) {
-                        Some(k) => crate::entries::code::<PlaceKind>("place kind", k)
-                            .with_context(|| at(line))?,
-                        None => PlaceKind::LivingPlace,
-                    };
-                    if places
-                        .insert(
-                            id.clone(),
-                            Place {
-                                name: cols[1].clone(),
-                                kind,
-                                active: true,
-                            },
-                        )
-                        .is_some()
-                    {
-                        bail!("{}: place {id} appears twice", at(line));
-                    }
-                }
-                places
-            };
-            for (id, p) in &places {
-                if p.name.trim().is_empty() {
-                    bail!("{}: place {id} has no name", a.file.display());
-                }
-                maraude_core::limits::check_text(
-                    "place name",
-                    &p.name,
-                    maraude_core::limits::SHORT_TEXT,
-                )
-                .with_context(|| format!("{}: place {id}", a.file.display()))?;
-            }
+            let text = read_import(&a.file)?;
+            let places = import::places(&text, format_of(&a.file)).map_err(in_file)?;
             let n = places.len();
-            store.update_antenna(|antenna| {
+            ctx.open()?.update_antenna(|antenna| {
                 antenna.places.extend(places);
                 Ok(())
             })?;
-            output::done(
-                ctx,
-                &format!("{n} places imported"),
-                &serde_json::json!({ "imported": n }),
-            )
+            (n, "places")
         }
-    }
+    };
+    output::done(
+        ctx,
+        &format!("{n} {what} imported"),
+        &serde_json::json!({ "imported": n }),
+    )
 }
 
 pub fn demo(ctx: &Ctx, a: DemoArgs) -> Result<()> {

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::Invalid;
 use crate::ids::{AntennaId, ItemId, Nickname, PlaceId};
-use crate::limits::{self, SHORT_TEXT};
+use crate::limits::{self, MAX_SIZES, SHORT_TEXT};
 
 /// A label in the two languages the interface speaks from the start.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -58,6 +58,25 @@ pub struct CatalogueItem {
     pub order: u32,
 }
 
+impl CatalogueItem {
+    /// Its labels, and sizes that fit a volunteer's screen: each short,
+    /// and not more than shoes need.
+    pub fn validate(&self) -> Result<(), Invalid> {
+        self.label.validate()?;
+        if self.sizes.len() > MAX_SIZES {
+            return Err(Invalid::TooMany {
+                field: "sizes",
+                max: MAX_SIZES,
+                given: self.sizes.len(),
+            });
+        }
+        for size in &self.sizes {
+            limits::check_text("size", size, SHORT_TEXT)?;
+        }
+        Ok(())
+    }
+}
+
 fn yes() -> bool {
     true
 }
@@ -73,12 +92,43 @@ pub enum PlaceKind {
     Other,
 }
 
+/// A kind by its code, as exports write it (`living_place`, `day_centre`):
+/// serde's names, read without a JSON round, so that there is one list of
+/// codes.
+impl std::str::FromStr for PlaceKind {
+    type Err = Invalid;
+    fn from_str(s: &str) -> Result<Self, Invalid> {
+        use serde::de::IntoDeserializer;
+        use serde::de::value::Error;
+        // No code is longer: a longer text is unknown, and not repeated
+        // whole in the message.
+        let given: String = s.trim().chars().take(60).collect();
+        let code: serde::de::value::StrDeserializer<'_, Error> = given.as_str().into_deserializer();
+        Self::deserialize(code).map_err(|e| Invalid::UnknownCode {
+            field: "place kind",
+            why: e.to_string(),
+        })
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Place {
     pub name: String,
     pub kind: PlaceKind,
     #[serde(default = "yes")]
     pub active: bool,
+}
+
+impl Place {
+    /// A name the team can read on one line of the place list.
+    pub fn validate(&self) -> Result<(), Invalid> {
+        if self.name.trim().is_empty() {
+            return Err(Invalid::Empty {
+                field: "place name",
+            });
+        }
+        limits::check_text("place name", &self.name, SHORT_TEXT)
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -299,6 +349,63 @@ mod tests {
             "{err}"
         );
         assert!(err.contains("blanket, sleeping_bag"), "{err}");
+    }
+
+    #[test]
+    fn a_place_kind_is_read_by_the_code_an_export_writes() {
+        for kind in [
+            PlaceKind::LivingPlace,
+            PlaceKind::DistributionPoint,
+            PlaceKind::Station,
+            PlaceKind::Beach,
+            PlaceKind::DayCentre,
+            PlaceKind::Other,
+        ] {
+            let code = serde_json::to_value(&kind).unwrap();
+            let code = code.as_str().unwrap();
+            assert_eq!(code.parse::<PlaceKind>(), Ok(kind.clone()), "{code}");
+            assert_eq!(format!(" {code} ").parse::<PlaceKind>(), Ok(kind));
+        }
+        let err = "beack".parse::<PlaceKind>().unwrap_err().to_string();
+        assert!(
+            err.starts_with("place kind: unknown variant `beack`"),
+            "{err}"
+        );
+        assert!(
+            err.contains("`living_place`, `distribution_point`"),
+            "{err}"
+        );
+        let err = "x".repeat(10_000).parse::<PlaceKind>().unwrap_err();
+        assert!(err.to_string().len() < 300, "{err}");
+    }
+
+    #[test]
+    fn an_item_with_too_many_or_too_long_sizes_is_refused() {
+        let mut item = default_catalogue()[&"shoes".parse::<ItemId>().unwrap()].clone();
+        assert_eq!(item.validate(), Ok(()));
+        item.sizes = (0..=MAX_SIZES).map(|n| n.to_string()).collect();
+        assert!(matches!(item.validate(), Err(Invalid::TooMany { .. })));
+        item.sizes = vec!["4".repeat(SHORT_TEXT + 1)];
+        assert!(matches!(item.validate(), Err(Invalid::TooLong { .. })));
+        item.sizes = vec!["42\u{0}".into()];
+        assert!(matches!(item.validate(), Err(Invalid::BadText { .. })));
+    }
+
+    #[test]
+    fn a_place_needs_a_name() {
+        let mut place = Place {
+            name: " ".into(),
+            kind: PlaceKind::Beach,
+            active: true,
+        };
+        assert_eq!(
+            place.validate(),
+            Err(Invalid::Empty {
+                field: "place name"
+            })
+        );
+        place.name = "Plage de Sangatte".into();
+        assert_eq!(place.validate(), Ok(()));
     }
 
     #[test]

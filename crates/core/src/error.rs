@@ -44,6 +44,15 @@ pub enum Invalid {
     },
     #[error("{field} must not be empty")]
     Empty { field: &'static str },
+    #[error("{field}: {given} of them, at most {max}; keep the ones the team uses")]
+    TooMany {
+        field: &'static str,
+        max: usize,
+        given: usize,
+    },
+    /// A code (`day_centre`) that names none; `why` lists the codes.
+    #[error("{field}: {why}")]
+    UnknownCode { field: &'static str, why: String },
     #[error("{field}: {why}")]
     BadText {
         field: &'static str,

@@ -31,6 +31,12 @@
 //! See [`document`] for the Automerge schema and how concurrent edits merge,
 //! and [`wire`] for the bounds a sync message or a document's chunks must
 //! keep before Automerge may decode them.
+//!
+//! ## Files from outside
+//!
+//! [`import`] decodes a catalogue or a list of places from a CSV or JSON
+//! file's text into valid reference data; [`report`] writes them (and the
+//! reports) as CSV. Reading the file is the caller's.
 
 pub mod access;
 pub mod antenna;
@@ -41,6 +47,7 @@ pub mod entry;
 pub mod erasure;
 pub mod error;
 pub mod ids;
+pub mod import;
 pub mod limits;
 pub mod report;
 pub mod shift;

@@ -13,6 +13,9 @@ pub const MAX_QUANTITY: u32 = 1000;
 pub const MAX_PEOPLE: u32 = 5000;
 /// Largest number of languages, witnesses or team members in one list.
 pub const MAX_LIST: usize = 30;
+/// Largest number of sizes of one catalogue item: children's and adults'
+/// shoes, with half sizes, fit.
+pub const MAX_SIZES: usize = 80;
 
 /// Length in characters (not bytes: Arabic and Pashto count fairly), and no
 /// control characters other than newlines and tabs.

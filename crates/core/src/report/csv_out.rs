@@ -20,9 +20,16 @@ fn looks_like_formula(cell: &str) -> bool {
     cell.starts_with(['=', '+', '-', '@', '\t', '\r']) && cell.parse::<f64>().is_err()
 }
 
+/// Whether `cell` is written with a `'` before it: a formula, and also a
+/// value that already begins with `'` before a formula (`'=1`), which
+/// [`read_cell`] would otherwise take for an escaped `=1`.
+fn needs_quote(cell: &str) -> bool {
+    looks_like_formula(cell.trim_start_matches('\''))
+}
+
 /// `cell` as written to a CSV: with a `'` before what would be a formula.
 pub fn spreadsheet_cell(cell: &str) -> Cow<'_, str> {
-    if looks_like_formula(cell) {
+    if needs_quote(cell) {
         Cow::Owned(format!("'{cell}"))
     } else {
         Cow::Borrowed(cell)
@@ -30,10 +37,11 @@ pub fn spreadsheet_cell(cell: &str) -> Cow<'_, str> {
 }
 
 /// A cell read from a CSV Maraude wrote: without the `'` that
-/// [`spreadsheet_cell`] put before a formula-like value.
+/// [`spreadsheet_cell`] put before it. `read_cell(&spreadsheet_cell(c))`
+/// is `c`, for every `c`.
 pub fn read_cell(cell: &str) -> &str {
     match cell.strip_prefix('\'') {
-        Some(rest) if looks_like_formula(rest) => rest,
+        Some(rest) if needs_quote(rest) => rest,
         _ => cell,
     }
 }
@@ -255,9 +263,29 @@ mod tests {
             assert_eq!(cell, format!("'{evil}"), "{evil:?}");
             assert_eq!(read_cell(&cell), evil);
         }
-        for plain in ["Dunes nord", "-3", "12", "", "'quoted'", "2026-11-23"] {
+        for plain in [
+            "Dunes nord",
+            "-3",
+            "12",
+            "",
+            "'quoted'",
+            "2026-11-23",
+            "'-3",
+            "'",
+        ] {
             assert_eq!(spreadsheet_cell(plain), plain);
             assert_eq!(read_cell(plain), plain);
+        }
+    }
+
+    #[test]
+    fn a_value_that_begins_with_a_quote_before_a_formula_reads_back_as_it_was() {
+        // A size list `'=L` (or a place typed `'=x`): as it is, a reader
+        // would take it for an escaped `=L`.
+        for value in ["'=L", "''=x", "'\t", "'-2+3"] {
+            let cell = spreadsheet_cell(value);
+            assert_eq!(cell, format!("'{value}"), "{value:?}");
+            assert_eq!(read_cell(&cell), value);
         }
     }
 
