@@ -26,7 +26,11 @@ fuzz_target!(|data: &[u8]| {
         // Only what the authority signed is valid: the device it
         // certified, named as it was.
         let device = Teammate::from_certificate(DEVICE).expect("the seed names a device");
-        assert_eq!(named.ok(), Some(device), "valid, but not the device the authority signed");
+        assert_eq!(
+            named.ok(),
+            Some(device),
+            "valid, but not the device the authority signed"
+        );
     }
     let _ = identity::unbounded(AUTHORITY, data, now);
     let _ = identity::valid_at(AUTHORITY, data, SystemTime::UNIX_EPOCH);

@@ -9,9 +9,8 @@
 
 use libfuzzer_sys::fuzz_target;
 use maraude_protocol::api::{
-    Acked, ApiError, CertificateRequest, CodeRequest, DeviceInfo, Enrol, Enrolled,
-    EnrolmentCode, IssuedCertificate, Pending, RegisterAntenna, Revocations, SyncTicket,
-    device_of_peer, from_b64,
+    Acked, ApiError, CertificateRequest, CodeRequest, DeviceInfo, Enrol, Enrolled, EnrolmentCode,
+    IssuedCertificate, Pending, RegisterAntenna, Revocations, SyncTicket, device_of_peer, from_b64,
 };
 use maraude_protocol::identity;
 
