@@ -41,14 +41,6 @@
 
 mod a_lying_teammate;
 mod a_night_on_the_tablet;
-#[path = "../sync/lying_teammate.rs"]
-mod lying_teammate;
-#[allow(dead_code)]
-#[path = "../sync/server.rs"]
-mod server;
-#[allow(dead_code)]
-#[path = "../cli/tablet.rs"]
-mod tablet;
 mod tap_latency;
 mod teammates_in_the_van;
 mod the_coordinator_registers;
@@ -61,6 +53,7 @@ use std::sync::{Mutex, MutexGuard};
 use anyhow::{Result, ensure};
 
 use crate::webdriver::{Driver, Session};
+use maraude_tests::{lying_teammate, server, tablet};
 
 /// One app window at a time: each test drives its own through tauri-driver
 /// on the same ports.

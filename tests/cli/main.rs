@@ -29,4 +29,5 @@ mod every_command_answers_json;
 mod killed_mid_entry;
 #[cfg(unix)]
 mod seized_store_shows_nothing;
-mod tablet;
+
+use maraude_tests::tablet;

@@ -1,1 +1,11 @@
-//! Test-only crate: see `cli/`.
+//! What the end-to-end tests share: a tablet driven through the `maraude`
+//! binary on its own store ([`tablet`]), the real `maraude-server` on a
+//! loopback port ([`server`]), and a teammate's tablet that lies about what
+//! changed on it ([`lying_teammate`]). The tests themselves are in `cli/`,
+//! `sync/` and `app/`, one binary each.
+
+#![allow(clippy::unwrap_used)]
+
+pub mod lying_teammate;
+pub mod server;
+pub mod tablet;

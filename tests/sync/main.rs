@@ -64,12 +64,9 @@ mod faults;
 #[path = "../../crates/store/tests/store/forensic.rs"]
 mod forensic;
 mod js_client;
-mod lying_teammate;
 mod random_schedules;
 mod ranks;
-mod server;
 mod store_failure;
-#[allow(dead_code)]
-#[path = "../cli/tablet.rs"]
-mod tablet;
 mod teammates;
+
+use maraude_tests::{lying_teammate, server, tablet};

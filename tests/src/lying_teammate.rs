@@ -1,5 +1,5 @@
 //! A teammate's tablet whose serving code was modified to lie about what
-//! changed on it: for the sync tests and the app's (included by path).
+//! changed on it: for the sync tests and the app's.
 
 use maraude_core::access::Subject;
 
@@ -10,6 +10,7 @@ use crate::tablet::Tablet;
 /// closed case's id, which every antenna document names), to get them
 /// from a lead's tablet that syncs with it. The rest is the real hub
 /// over the volunteer's real store.
+#[derive(Debug)]
 pub struct LyingTeammate {
     pub address: String,
     runtime: tokio::runtime::Runtime,
