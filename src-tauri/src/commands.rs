@@ -6,7 +6,7 @@
 
 use std::path::PathBuf;
 
-use chrono::{Days, Utc};
+use chrono::Utc;
 use maraude_core::Lang;
 use maraude_core::access::Role;
 use maraude_core::antenna::Antenna;
@@ -154,21 +154,7 @@ pub async fn log_entry(
 /// and returns it as voided.
 #[tauri::command]
 pub async fn undo_last(open: State<'_, OpenStore>, shift: ShiftId, by: Nickname) -> Reply<Entry> {
-    let last = open
-        .with(move |s| Ok(last_logged_here(&s.entries(&shift)?, s.device())))
-        .await?;
-    let last = last.ok_or_else(AppError::nothing_to_undo)?;
-    open.with(move |s| s.void_entry(&last, &by, "undo")).await
-}
-
-/// The last entry `device` logged that is not voided yet: what "undo"
-/// takes back, however the entries' own times were set.
-fn last_logged_here(entries: &[Entry], device: DeviceId) -> Option<maraude_core::ids::EntryId> {
-    entries
-        .iter()
-        .filter(|e| e.device == device && !e.is_voided())
-        .max_by_key(|e| (e.logged_at, e.id))
-        .map(|e| e.id)
+    open.with(move |s| s.undo_last(&shift, &by)).await
 }
 
 #[tauri::command]
@@ -246,16 +232,8 @@ const RECENT_DAYS: u64 = 14;
 /// after it has ended, sometimes the next day.
 #[tauri::command]
 pub async fn recent_shifts(open: State<'_, OpenStore>) -> Reply<Vec<Shift>> {
-    let today = Utc::now().date_naive();
-    let from = today
-        .checked_sub_days(Days::new(RECENT_DAYS))
-        .unwrap_or(today);
-    open.with(move |s| {
-        let mut shifts = s.shifts(from, today)?;
-        shifts.sort_by_key(|s| std::cmp::Reverse(s.started_at));
-        Ok(shifts)
-    })
-    .await
+    open.with(move |s| s.recent_shifts(Utc::now(), RECENT_DAYS))
+        .await
 }
 
 /// Open cases, oldest first.
@@ -486,55 +464,4 @@ pub async fn device_info(app: AppHandle, open: State<'_, OpenStore>) -> Reply<De
         store: store_path(&app)?,
         version: env!("CARGO_PKG_VERSION"),
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use maraude_core::entry::{Composition, EntryContent, Quantity};
-    use maraude_core::shift::ShiftKind;
-    use maraude_store::Store;
-
-    fn blanket(n: i64) -> NewEntry {
-        NewEntry {
-            at: None,
-            place: None,
-            content: EntryContent::Distribution {
-                item: "blanket".parse().expect("item"),
-                size: None,
-                quantity: Quantity::new(n).expect("quantity"),
-                people: None,
-                composition: Composition::default(),
-            },
-        }
-    }
-
-    #[test]
-    fn undo_takes_back_this_tablets_last_entry_then_the_one_before() {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let pass = Passphrase::new("correct horse battery".into());
-        let mut store =
-            Store::create(&dir.path().join("a.maraude"), &pass, "Calais").expect("store");
-        let jo: Nickname = "Jo".parse().expect("nickname");
-        let shift = store
-            .start_shift(NewShift {
-                kind: ShiftKind::NightMaraude,
-                started_at: None,
-                lead: jo.clone(),
-                team: Default::default(),
-                vehicle: None,
-                stock_loaded: Default::default(),
-            })
-            .expect("shift");
-        let first = store.log(&shift.id, &jo, blanket(1)).expect("logged");
-        let second = store.log(&shift.id, &jo, blanket(2)).expect("logged");
-
-        let device = store.device();
-        let entries = store.entries(&shift.id).expect("entries");
-        assert_eq!(last_logged_here(&entries, device), Some(second.id));
-        store.void_entry(&second.id, &jo, "undo").expect("voided");
-        let entries = store.entries(&shift.id).expect("entries");
-        assert_eq!(last_logged_here(&entries, device), Some(first.id));
-        assert_eq!(last_logged_here(&entries, DeviceId::new()), None);
-    }
 }

@@ -101,6 +101,7 @@ impl From<StoreError> for AppError {
             ),
             StoreError::NotFound(_) => Self::no_store(),
             StoreError::AlreadyExists(_) => Self::store_exists(),
+            StoreError::NothingToUndo => Self::nothing_to_undo(),
             StoreError::NoOpenShift => Self::new(
                 "no_open_shift",
                 "no shift is open: start one on the home screen",

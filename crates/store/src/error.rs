@@ -35,6 +35,8 @@ pub enum StoreError {
     Ambiguous(String),
     #[error("no shift is open; start one with `maraude shift start`")]
     NoOpenShift,
+    #[error("nothing to undo: this device has logged nothing in this shift yet")]
+    NothingToUndo,
     #[error(
         "this store has not received its antenna yet (it was enrolled, never synced): sync it with the server (`maraude sync`)"
     )]

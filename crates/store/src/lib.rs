@@ -347,6 +347,18 @@ impl Store {
         index::shifts(&self.conn, from, to)
     }
 
+    /// The shifts of the last `days` Paris days up to `now`'s (today
+    /// included), newest first: what a lead reviews, sometimes the day
+    /// after. By the Paris day, not the UTC one, or a shift started after
+    /// midnight in Calais is missing for an hour or two.
+    pub fn recent_shifts(&self, now: DateTime<Utc>, days: u64) -> Result<Vec<Shift>> {
+        let today = maraude_core::time::paris_date(now);
+        let from = today
+            .checked_sub_days(chrono::Days::new(days))
+            .unwrap_or(NaiveDate::MIN);
+        self.shifts(from, today)
+    }
+
     /// Shifts not yet ended, newest first.
     pub fn open_shifts(&self) -> Result<Vec<Shift>> {
         index::open_shifts(&self.conn)
@@ -421,6 +433,22 @@ impl Store {
         let antenna = self.antenna()?;
         let author = self.author(by);
         self.change_entry(entry, EntryChange::Edit(edit, &antenna, author))
+    }
+
+    /// "Undo": void the last entry this device logged in `shift` that is
+    /// not voided yet (by when it was logged on this device, whatever
+    /// time the entry itself gives), with the reason "undo"; tapping again
+    /// takes back the one before.
+    pub fn undo_last(&mut self, shift: &ShiftId, by: &Nickname) -> Result<Entry> {
+        let device = self.device();
+        let last = self
+            .entries(shift)?
+            .into_iter()
+            .filter(|e| e.device == device && !e.is_voided())
+            .max_by_key(|e| (e.logged_at, e.id))
+            .map(|e| e.id)
+            .ok_or(StoreError::NothingToUndo)?;
+        self.void_entry(&last, by, "undo")
     }
 
     pub fn void_entry(&mut self, entry: &EntryId, by: &Nickname, reason: &str) -> Result<Entry> {

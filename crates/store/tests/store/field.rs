@@ -378,3 +378,67 @@ fn the_period_report_equals_the_core_tally_of_every_row() {
     let census: u32 = report.census.iter().map(|c| c.people).sum();
     assert_eq!(census, 45 + 12, "the latest headcount of each place");
 }
+
+#[test]
+fn undo_takes_back_this_tablets_last_entry_then_the_one_before_then_says_nothing_is_left() {
+    let mut t = calais();
+    let shift = night_shift(&mut t.store);
+    let first = t
+        .store
+        .log(&shift, &nick("Jo"), give("blanket", 1, "dunes-north"))
+        .unwrap();
+    let second = t
+        .store
+        .log(&shift, &nick("Jo"), give("blanket", 2, "dunes-north"))
+        .unwrap();
+    assert_eq!(
+        t.store.undo_last(&shift, &nick("Jo")).unwrap().id,
+        second.id
+    );
+    let undone = t.store.undo_last(&shift, &nick("Jo")).unwrap();
+    assert_eq!(undone.id, first.id);
+    assert!(undone.is_voided());
+    assert!(matches!(
+        t.store.undo_last(&shift, &nick("Jo")),
+        Err(StoreError::NothingToUndo)
+    ));
+    assert_eq!(t.store.night_report(&shift, Lang::En).unwrap().voided, 2);
+}
+
+#[test]
+fn recent_shifts_go_by_the_paris_day_so_a_shift_started_after_midnight_is_listed() {
+    use chrono::{TimeZone, Utc};
+    let mut t = calais();
+    let start = |store: &mut Store, at| {
+        store
+            .start_shift(maraude_core::shift::NewShift {
+                kind: maraude_core::shift::ShiftKind::NightMaraude,
+                started_at: Some(at),
+                lead: nick("Mira"),
+                team: Default::default(),
+                vehicle: None,
+                stock_loaded: Default::default(),
+            })
+            .unwrap()
+            .id
+    };
+    // 00:30 in Calais on 21 November is still the 20th in UTC.
+    let after_midnight = start(
+        &mut t.store,
+        Utc.with_ymd_and_hms(2026, 11, 20, 23, 30, 0).unwrap(),
+    );
+    let three_weeks_before = start(
+        &mut t.store,
+        Utc.with_ymd_and_hms(2026, 10, 30, 19, 0, 0).unwrap(),
+    );
+    let now = Utc.with_ymd_and_hms(2026, 11, 20, 23, 45, 0).unwrap();
+    let listed: Vec<_> = t
+        .store
+        .recent_shifts(now, 14)
+        .unwrap()
+        .into_iter()
+        .map(|s| s.id)
+        .collect();
+    assert_eq!(listed, vec![after_midnight]);
+    assert!(!listed.contains(&three_weeks_before));
+}
