@@ -88,43 +88,39 @@ impl AppError {
 
 impl From<StoreError> for AppError {
     fn from(e: StoreError) -> Self {
-        // The store's messages name `maraude` commands; the app's screens
-        // say it their way for the cases a volunteer meets.
+        Self::from(&e)
+    }
+}
+
+impl From<&StoreError> for AppError {
+    /// The store's code; its sentences name `maraude` commands, so the
+    /// app says the cases a volunteer meets its own way.
+    fn from(e: &StoreError) -> Self {
+        let said = |sentence: &str| Self::new(e.code(), sentence);
         match e {
-            StoreError::WrongPassphrase(_) => Self::new(
-                "wrong_passphrase",
-                "wrong passphrase: check the antenna passphrase and try again",
-            ),
-            StoreError::WeakPassphrase { min } => Self::new(
-                "weak_passphrase",
-                format!("the passphrase is too short: at least {min} characters"),
-            ),
+            StoreError::WrongPassphrase(_) => {
+                said("wrong passphrase: check the antenna passphrase and try again")
+            }
+            StoreError::WeakPassphrase { min } => said(&format!(
+                "the passphrase is too short: at least {min} characters"
+            )),
             StoreError::NotFound(_) => Self::no_store(),
             StoreError::AlreadyExists(_) => Self::store_exists(),
+            StoreError::NoOpenShift => said("no shift is open: start one on the home screen"),
             StoreError::NothingToUndo => Self::nothing_to_undo(),
-            StoreError::NoOpenShift => Self::new(
-                "no_open_shift",
-                "no shift is open: start one on the home screen",
-            ),
             StoreError::NoSuchShift(_) | StoreError::NoSuchEntry(_) | StoreError::NoSuchCase(_) => {
-                Self::new(
-                    "not_found",
+                said(
                     "this record is not on this tablet (erased, or not synced yet): go back and refresh",
                 )
             }
-            StoreError::Invalid(maraude_core::Invalid::NotALead { .. }) => Self::new(
-                "not_a_lead",
-                "only an active lead or coordinator of the antenna may erase a case",
-            ),
-            StoreError::Invalid(maraude_core::Invalid::AlreadyEnded) => Self::new(
-                "shift_ended",
-                "this shift has ended: start a new shift to log more",
-            ),
-            StoreError::NotAllowed(_) => Self::new("not_allowed", e.to_string()),
-            StoreError::NewerFormat { .. } => Self::new("update_app", e.to_string()),
+            StoreError::Invalid(maraude_core::Invalid::NotALead { .. }) => {
+                said("only an active lead or coordinator of the antenna may erase a case")
+            }
+            StoreError::Invalid(maraude_core::Invalid::AlreadyEnded) => {
+                said("this shift has ended: start a new shift to log more")
+            }
             StoreError::NoAntennaYet => Self::antenna_not_received(),
-            StoreError::Invalid(_) => Self::new("invalid", e.to_string()),
-            other => Self::new("store", other.to_string()),
+            other => Self::new(other.code(), other.to_string()),
         }
     }
 }
@@ -144,66 +140,33 @@ impl From<maraude_device::DeviceError> for AppError {
 }
 
 impl From<SyncError> for AppError {
-    /// The sync crate's errors are sentences that say what to do; the codes
-    /// a volunteer meets get the UI's own words. Those that name `maraude`
-    /// commands are said the app's way.
+    /// The sync's code (the server's, for its refusals); the sentences
+    /// that name `maraude` commands are said the app's way.
     fn from(e: SyncError) -> Self {
-        let code = match &e {
-            SyncError::Unreachable(_) => "server_unreachable",
-            SyncError::Cut(_) | SyncError::Incomplete { .. } => "sync_cut",
-            SyncError::BadUrl(_) => "bad_server_address",
-            SyncError::Refused { code, .. } if code == "bad_code" => "bad_code",
-            SyncError::Refused { code, .. } if code == "revoked" => "revoked",
-            // The server's rules of rank, its limits and a store it
-            // cannot write: said in the UI's words, in its language.
-            SyncError::Refused { code, .. }
-                if matches!(
-                    code.as_str(),
-                    "rank_too_low"
-                        | "last_coordinator"
-                        | "too_many_attempts"
-                        | "antenna_unavailable"
-                        | "busy"
-                ) =>
-            {
-                return Self::new(
-                    match code.as_str() {
-                        "rank_too_low" => "rank_too_low",
-                        "last_coordinator" => "last_coordinator",
-                        "too_many_attempts" => "too_many_attempts",
-                        "antenna_unavailable" => "antenna_unavailable",
-                        _ => "server_busy",
-                    },
-                    e.to_string(),
-                );
-            }
-            SyncError::Refused { status: 401, .. } | SyncError::BadCredential => "revoked",
-            SyncError::NotEnrolled => {
-                return Self::new(
-                    "not_enrolled",
-                    "this tablet is not enrolled with a server: enrol it in Settings",
-                );
-            }
-            SyncError::Stopped => "sync_stopped",
-            SyncError::NoCertificate => {
-                return Self::new(
-                    "no_certificate",
-                    "this tablet has no certificate for syncing with teammates yet: sync it once with the server (Sync, at the top)",
-                );
-            }
-            SyncError::TeammateUnreachable(at) => {
-                return Self::new(
-                    "teammate_unreachable",
-                    format!(
-                        "cannot reach the tablet at {at}: is it on the same Wi-Fi or hotspot, and showing its address under Teammates?"
-                    ),
-                );
-            }
-            SyncError::NotATeammate { .. } => "not_a_teammate",
-            SyncError::Discovery(_) => "discovery",
-            _ => "sync",
-        };
-        Self::new(code, e.to_string())
+        match &e {
+            SyncError::Store(store) => Self::from(&**store),
+            SyncError::NotEnrolled => Self::new(
+                e.code(),
+                "this tablet is not enrolled with a server: enrol it in Settings",
+            ),
+            SyncError::NoCertificate => Self::new(
+                e.code(),
+                "this tablet has no certificate for syncing with teammates yet: sync it once with the server (Sync, at the top)",
+            ),
+            SyncError::TeammateUnreachable(at) => Self::new(
+                e.code(),
+                format!(
+                    "cannot reach the tablet at {at}: is it on the same Wi-Fi or hotspot, and showing its address under Teammates?"
+                ),
+            ),
+            _ => Self::new(
+                match e.code() {
+                    "busy" => "server_busy",
+                    code => code,
+                },
+                e.to_string(),
+            ),
+        }
     }
 }
 
@@ -271,7 +234,7 @@ mod tests {
         assert_eq!(AppError::from(refused(401, "revoked")).code, "revoked");
         assert_eq!(AppError::from(refused(401, "unauthorised")).code, "revoked");
         let other = AppError::from(refused(409, "device_exists"));
-        assert_eq!(other.code, "sync");
+        assert_eq!(other.code, "refused");
         assert!(other.message.contains("the server's own sentence"));
         let not_enrolled = AppError::from(SyncError::NotEnrolled);
         assert!(!not_enrolled.message.contains("maraude enrol"));

@@ -61,9 +61,8 @@ impl DeviceError {
     /// `--json`): the same whatever the sentence says.
     pub fn code(&self) -> &'static str {
         match self {
-            DeviceError::Store(StoreError::WeakPassphrase { .. }) => "weak_passphrase",
-            DeviceError::Store(_) => "store",
-            DeviceError::Sync(_) => "sync",
+            DeviceError::Store(e) => e.code(),
+            DeviceError::Sync(e) => e.code(),
             DeviceError::StoreExists(_) => "store_exists",
             DeviceError::Folder { .. } => "io",
             DeviceError::AlreadyEnrolled(_) => "already_enrolled",

@@ -66,6 +66,37 @@ pub enum StoreError {
     Migration(String),
 }
 
+impl StoreError {
+    /// A stable code for programs (the app translates by it, `--json`
+    /// callers match on it): the same whatever the sentence says.
+    pub fn code(&self) -> &'static str {
+        match self {
+            StoreError::Invalid(Invalid::NotALead { .. }) => "not_a_lead",
+            StoreError::Invalid(Invalid::AlreadyEnded) => "shift_ended",
+            StoreError::Invalid(_) => "invalid",
+            StoreError::Document(_) | StoreError::BadDocument(_) => "bad_document",
+            StoreError::WrongPassphrase(_) => "wrong_passphrase",
+            StoreError::NotEncrypted(_) => "not_encrypted",
+            StoreError::NotFound(_) => "no_store",
+            StoreError::AlreadyExists(_) => "store_exists",
+            StoreError::WeakPassphrase { .. } => "weak_passphrase",
+            StoreError::NewerFormat { .. } => "update_app",
+            StoreError::NoSuchShift(_) | StoreError::NoSuchEntry(_) | StoreError::NoSuchCase(_) => {
+                "not_found"
+            }
+            StoreError::Ambiguous(_) => "ambiguous",
+            StoreError::NoOpenShift => "no_open_shift",
+            StoreError::NothingToUndo => "nothing_to_undo",
+            StoreError::NoAntennaYet => "antenna_not_received",
+            StoreError::NotAllowed(_) => "not_allowed",
+            StoreError::ForeignDocument { .. } => "foreign_document",
+            StoreError::Crypto(_) => "crypto",
+            StoreError::Io { .. } | StoreError::Remove { .. } => "io",
+            StoreError::Sqlite(_) | StoreError::Migration(_) => "database",
+        }
+    }
+}
+
 impl From<DocumentError> for StoreError {
     fn from(e: DocumentError) -> Self {
         match e {

@@ -1,3 +1,6 @@
+use std::sync::Arc;
+
+use maraude_store::StoreError;
 use thiserror::Error;
 
 /// What can stop a sync. Nothing synced is lost: documents already in sync
@@ -52,23 +55,70 @@ pub enum SyncError {
     Discovery(String),
     #[error("TLS: {0}")]
     Tls(String),
-    #[error("the store: {0}")]
-    Store(String),
+    /// Shared, so that a sync's outcome can be kept and shown twice.
+    #[error(transparent)]
+    Store(Arc<StoreError>),
+    /// The store's thread stopped (a write failed): says why.
+    #[error("{0}")]
+    StoreStopped(String),
     #[error("the sync was stopped")]
     Stopped,
 }
 
-impl From<maraude_store::StoreError> for SyncError {
-    fn from(e: maraude_store::StoreError) -> Self {
-        SyncError::Store(e.to_string())
+impl From<StoreError> for SyncError {
+    fn from(e: StoreError) -> Self {
+        SyncError::Store(Arc::new(e))
     }
 }
 
 impl From<crate::storage::StoreClosed> for SyncError {
     fn from(e: crate::storage::StoreClosed) -> Self {
-        SyncError::Store(e.0)
+        SyncError::StoreStopped(e.0)
     }
 }
+
+impl SyncError {
+    /// A stable code for programs, the same whatever the sentence says.
+    /// A refusal from the server keeps the server's code when it is one of
+    /// [`REFUSAL_CODES`].
+    pub fn code(&self) -> &'static str {
+        match self {
+            SyncError::NotEnrolled => "not_enrolled",
+            SyncError::BadUrl(_) => "bad_server_address",
+            SyncError::BadCredential => "revoked",
+            SyncError::Unreachable(_) => "server_unreachable",
+            SyncError::Cut(_) | SyncError::Incomplete { .. } => "sync_cut",
+            SyncError::Network(_) => "network",
+            SyncError::Refused { status, code, .. } => REFUSAL_CODES
+                .iter()
+                .find(|known| **known == code.as_str())
+                .copied()
+                .unwrap_or(if *status == 401 { "revoked" } else { "refused" }),
+            SyncError::NoCertificate => "no_certificate",
+            SyncError::TeammateUnreachable(_) => "teammate_unreachable",
+            SyncError::NotATeammate { .. } => "not_a_teammate",
+            SyncError::NoTeammateFound => "no_teammate_found",
+            SyncError::Discovery(_) => "discovery",
+            SyncError::Tls(_) => "tls",
+            SyncError::Store(e) => e.code(),
+            SyncError::StoreStopped(_) => "store_stopped",
+            SyncError::Stopped => "sync_stopped",
+        }
+    }
+}
+
+/// The codes of the server's refusals a device acts on (`maraude-server`'s
+/// answers carry them; a serving tablet's too).
+pub const REFUSAL_CODES: &[&str] = &[
+    "bad_code",
+    "revoked",
+    "rank_too_low",
+    "last_coordinator",
+    "too_many_attempts",
+    "antenna_unavailable",
+    "busy",
+    "forbidden",
+];
 
 impl From<crate::tls::TlsError> for SyncError {
     fn from(e: crate::tls::TlsError) -> Self {
@@ -80,3 +130,31 @@ impl From<crate::tls::TlsError> for SyncError {
 #[derive(Debug, Error)]
 #[error("websocket: {0}")]
 pub struct TransportError(pub String);
+
+#[cfg(test)]
+mod code_tests {
+    use super::*;
+
+    #[test]
+    fn a_sync_error_keeps_the_code_of_its_origin() {
+        let store = SyncError::from(StoreError::NoAntennaYet);
+        assert_eq!(store.code(), "antenna_not_received");
+        // The store's sentence, said once (no "the store:" wrapper).
+        assert_eq!(store.to_string(), StoreError::NoAntennaYet.to_string());
+        let refused = |status, code: &str| SyncError::Refused {
+            status,
+            code: code.into(),
+            message: String::new(),
+        };
+        assert_eq!(refused(403, "rank_too_low").code(), "rank_too_low");
+        assert_eq!(
+            refused(503, "antenna_unavailable").code(),
+            "antenna_unavailable"
+        );
+        assert_eq!(refused(401, "unauthorised").code(), "revoked");
+        assert_eq!(refused(409, "device_exists").code(), "refused");
+        let stopped = SyncError::from(crate::storage::StoreClosed("cannot write".into()));
+        assert_eq!(stopped.code(), "store_stopped");
+        assert_eq!(stopped.to_string(), "cannot write");
+    }
+}

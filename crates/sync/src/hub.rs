@@ -387,7 +387,7 @@ impl Hub {
                 tx.commit();
                 Ok::<_, maraude_core::DocumentError>(())
             })
-            .map_err(|e| SyncError::Store(e.to_string()))?;
+            .map_err(|e| SyncError::from(StoreError::from(e)))?;
         Ok(due.len())
     }
 

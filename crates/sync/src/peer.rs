@@ -112,7 +112,7 @@ pub async fn serve_teammates(
     watching.abort();
     hub.repo.stop().await;
     match store.failure() {
-        Some(why) => Err(SyncError::Store(why)),
+        Some(why) => Err(SyncError::StoreStopped(why)),
         None => Ok(()),
     }
 }
