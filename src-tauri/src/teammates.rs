@@ -1,7 +1,7 @@
 //! Teammates' tablets, in the van without the server: this tablet serving
-//! them (`maraude_sync::peer::serve_teammates`, as `maraude serve-peer`)
-//! and syncing with one that serves (`maraude_sync::sync_with_teammate`
-//! through [`SyncState`], as `maraude sync --peer`). Both tablets show the
+//! them and syncing with one that serves, through the device API
+//! (`maraude_device::teammates`, as `maraude serve-peer` and `maraude sync
+//! --peer`); here is what the app keeps between commands. Both tablets show the
 //! certificate their antenna gave them at enrolment; each receives what
 //! its role may.
 //!
@@ -14,13 +14,10 @@
 //! keeps logging meanwhile, and locking the tablet stops it, so that the
 //! store and its key go.
 
-use std::net::{IpAddr, Ipv4Addr};
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
-use maraude_sync::SyncError;
-use maraude_sync::discovery::{self, Announcement};
-use maraude_sync::peer::MAX_TEAMMATES;
+use maraude_device::teammates::{self, teammate_addresses};
 use serde::{Deserialize, Serialize};
 use tokio::sync::oneshot;
 
@@ -28,10 +25,6 @@ use crate::error::AppError;
 use crate::open_store::OpenStore;
 use crate::server::{LastSync, Partner, SyncState};
 
-use maraude_device::teammates::{PEER_PORT, teammate_addresses};
-
-/// How long a search for teammates' tablets listens to the network.
-const BROWSING: Duration = Duration::from_secs(3);
 /// How long a stop waits for teammates' connections to close before it
 /// cuts them.
 const STOP_GRACE: Duration = Duration::from_secs(3);
@@ -58,10 +51,11 @@ pub struct Found {
 #[derive(Debug)]
 struct Running {
     shown: Serving,
-    /// Withdrawn from the network when dropped.
-    announcement: Option<Announcement>,
+    /// The name it is announced under, left out of what it finds.
+    own_name: Option<String>,
     stop: oneshot::Sender<()>,
-    task: tauri::async_runtime::JoinHandle<Result<(), SyncError>>,
+    /// Serving; withdraws the announcement when it ends.
+    task: tauri::async_runtime::JoinHandle<Result<(), maraude_device::DeviceError>>,
 }
 
 /// This tablet serving its teammates, or not.
@@ -83,50 +77,35 @@ impl TeammateServer {
         Ok(slot.as_ref().map(|r| r.shown.clone()))
     }
 
-    /// Starts serving on port [`PEER_PORT`] of every interface (another
-    /// port if it is taken), and answers the address to show. Serving
-    /// already: the same address.
+    /// Starts serving on port 8471 of every interface (another port if
+    /// it is taken), and answers the address to show. Serving already: the
+    /// same address.
     pub async fn start(&self, open: &OpenStore) -> Result<Serving, AppError> {
         if let Some(serving) = self.serving()? {
             return Ok(serving);
         }
-        let handle = open.handle()?;
-        // Said now rather than by a server that ends at once.
-        let certified = open
-            .with(|s| Ok(s.server_link()?.is_some_and(|l| l.certificate.is_some())))
-            .await?;
-        if !certified {
-            return Err(SyncError::NoCertificate.into());
+        let device_serving = teammates::Serving::open(&open.handle()?, None, true).await?;
+        if let Some(why) = &device_serving.not_announced {
+            // Best effort: serving goes on without it, the address is shown.
+            eprintln!("not announced on the network: {why}");
         }
-        let listener = listen().await?;
-        let local = listener
-            .local_addr()
-            .map_err(|e| AppError::io("cannot read the address listened on", &e))?;
-        let antenna = open.with(|s| Ok(*s.antenna_id().as_uuid())).await?;
-        // Best effort: serving goes on without it, the address is shown.
-        let announcement = Announcement::start(&antenna, local)
-            .inspect_err(|e| eprintln!("not announced on the network: {e}"))
-            .ok();
         let shown = Serving {
-            address: maraude_sync::peer::shown_address(local).to_string(),
-            announced: announcement.is_some(),
+            address: device_serving.shown.to_string(),
+            announced: device_serving.announced(),
         };
+        let own_name = device_serving.announced_name();
         let mut slot = self.slot()?;
         if let Some(running) = slot.as_ref() {
             // Started twice at once: keep the first.
             return Ok(running.shown.clone());
         }
         let (stop, stopped) = oneshot::channel::<()>();
-        let task = tauri::async_runtime::spawn(maraude_sync::peer::serve_teammates(
-            handle,
-            listener,
-            async move {
-                let _ = stopped.await;
-            },
-        ));
+        let task = tauri::async_runtime::spawn(device_serving.run(async move {
+            let _ = stopped.await;
+        }));
         *slot = Some(Running {
             shown: shown.clone(),
-            announcement,
+            own_name,
             stop,
             task,
         });
@@ -136,15 +115,10 @@ impl TeammateServer {
     /// Tablets of this antenna serving on the network, this one left out,
     /// heard within a few seconds.
     pub async fn find(&self, open: &OpenStore) -> Result<Vec<Found>, AppError> {
-        let antenna = open.with(|s| Ok(*s.antenna_id().as_uuid())).await?;
-        let found = discovery::browse(&antenna, BROWSING, MAX_TEAMMATES).await?;
-        let own = self
-            .slot()?
-            .as_ref()
-            .and_then(|r| r.announcement.as_ref().map(|a| a.name().to_string()));
+        let own = self.slot()?.as_ref().and_then(|r| r.own_name.clone());
+        let found = teammates::find(&open.handle()?, own.as_deref()).await?;
         Ok(found
             .into_iter()
-            .filter(|c| Some(&c.name) != own.as_ref())
             .map(|c| Found {
                 name: c.name,
                 addresses: c.addresses.iter().map(|a| a.to_string()).collect(),
@@ -159,7 +133,6 @@ impl TeammateServer {
         let Some(running) = self.slot()?.take() else {
             return Ok(());
         };
-        drop(running.announcement);
         let _ = running.stop.send(());
         let abort = running.task.inner().abort_handle();
         if tokio::time::timeout(STOP_GRACE, running.task)
@@ -169,19 +142,6 @@ impl TeammateServer {
             abort.abort();
         }
         Ok(())
-    }
-}
-
-async fn listen() -> Result<tokio::net::TcpListener, AppError> {
-    let any = IpAddr::V4(Ipv4Addr::UNSPECIFIED);
-    match tokio::net::TcpListener::bind((any, PEER_PORT)).await {
-        Ok(listener) => Ok(listener),
-        Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => {
-            tokio::net::TcpListener::bind((any, 0))
-                .await
-                .map_err(|e| AppError::io("cannot listen for teammates", &e))
-        }
-        Err(e) => Err(AppError::io("cannot listen for teammates", &e)),
     }
 }
 

@@ -10,7 +10,7 @@ use maraude_device::enrolment;
 use maraude_device::sync::Partner;
 use maraude_device::teammates;
 use maraude_store::{ServerLink, Store};
-use maraude_sync::{Patience, StoreHandle, discovery, enrol as server};
+use maraude_sync::{Patience, StoreHandle, enrol as server};
 use uuid::Uuid;
 
 use crate::{Ctx, output, passphrase};
@@ -48,9 +48,6 @@ pub struct ServePeerArgs {
     #[arg(long)]
     no_announce: bool,
 }
-
-/// How long `sync --peer auto` and `teammates` look for teammates.
-const BROWSING: std::time::Duration = std::time::Duration::from_secs(3);
 
 #[derive(Debug, Args)]
 pub struct RegisterArgs {
@@ -144,37 +141,21 @@ pub fn register(ctx: &Ctx, args: RegisterArgs) -> Result<()> {
 pub fn sync(ctx: &Ctx, args: SyncArgs) -> Result<()> {
     let store = ctx.open()?;
     let runtime = runtime()?;
-    let peer = match args.peer.as_deref() {
-        Some("auto") => {
-            has_certificate(&store)?;
-            let antenna = *store.antenna_id().as_uuid();
-            let found = runtime.block_on(discovery::browse(
-                &antenna,
-                BROWSING,
-                maraude_sync::peer::MAX_TEAMMATES,
-            ))?;
-            // Every address of every tablet found, tried in turn: one may
-            // be this very tablet serving from another process, or a
-            // network not reachable from here.
-            let addresses: Vec<SocketAddr> =
-                found.iter().flat_map(|c| c.addresses.clone()).collect();
-            if addresses.is_empty() {
-                return Err(maraude_sync::SyncError::NoTeammateFound.into());
-            }
-            if !ctx.json {
-                let shown: Vec<String> = addresses.iter().map(|a| a.to_string()).collect();
-                eprintln!("Tablets of the antenna serving at {}.", shown.join(", "));
-            }
-            Some(addresses)
-        }
-        Some(typed) => Some(
-            runtime
-                .block_on(teammates::teammate_addresses(typed))
-                .with_context(|| format!("--peer {typed}"))?,
-        ),
-        None => None,
-    };
+    if args.peer.as_deref() == Some("auto") {
+        // Told before looking, not after a search that cannot succeed.
+        has_certificate(&store)?;
+    }
     let (handle, thread) = StoreHandle::spawn(store);
+    let peer = match peer_addresses(ctx, &runtime, &handle, args.peer.as_deref()) {
+        Ok(peer) => peer,
+        Err(e) => {
+            // The store closed before the process ends, not under it.
+            drop(handle);
+            let _ = thread.join();
+            return Err(e);
+        }
+    };
+
     let show_progress = !ctx.json && std::io::stderr().is_terminal();
     let progress = |done, total| {
         if show_progress {
@@ -243,6 +224,40 @@ pub fn sync(ctx: &Ctx, args: SyncArgs) -> Result<()> {
     output::done(ctx, &human, &summary)
 }
 
+/// The teammate's addresses `--peer` names (`auto`: those found on the
+/// network); `None`: the server.
+fn peer_addresses(
+    ctx: &Ctx,
+    runtime: &tokio::runtime::Runtime,
+    handle: &StoreHandle,
+    peer: Option<&str>,
+) -> Result<Option<Vec<SocketAddr>>> {
+    Ok(match peer {
+        Some("auto") => {
+            let found = runtime.block_on(teammates::find(handle, None))?;
+            // Every address of every tablet found, tried in turn: one may
+            // be this very tablet serving from another process, or a
+            // network not reachable from here.
+            let addresses: Vec<SocketAddr> =
+                found.iter().flat_map(|c| c.addresses.clone()).collect();
+            if addresses.is_empty() {
+                return Err(maraude_sync::SyncError::NoTeammateFound.into());
+            }
+            if !ctx.json {
+                let shown: Vec<String> = addresses.iter().map(|a| a.to_string()).collect();
+                eprintln!("Tablets of the antenna serving at {}.", shown.join(", "));
+            }
+            Some(addresses)
+        }
+        Some(typed) => Some(
+            runtime
+                .block_on(teammates::teammate_addresses(typed))
+                .with_context(|| format!("--peer {typed}"))?,
+        ),
+        None => None,
+    })
+}
+
 /// A tablet without a certificate is told so before it serves or looks for
 /// teammates, not after.
 fn has_certificate(store: &Store) -> Result<()> {
@@ -254,29 +269,20 @@ fn has_certificate(store: &Store) -> Result<()> {
 
 pub fn serve_peer(ctx: &Ctx, args: ServePeerArgs) -> Result<()> {
     let store = ctx.open()?;
-    has_certificate(&store)?;
     let device = store.device();
-    let antenna = *store.antenna_id().as_uuid();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()?;
-    runtime.block_on(async {
-        let listener = tokio::net::TcpListener::bind(args.listen)
-            .await
-            .with_context(|| format!("cannot listen on {}", args.listen))?;
-        let local = listener.local_addr()?;
-        let shown = maraude_sync::peer::shown_address(local);
-        // Withdrawn when dropped, however serving ends.
-        let announcement = if args.no_announce {
-            None
-        } else {
-            discovery::Announcement::start(&antenna, local)
-                .inspect_err(|e| eprintln!("Not announced on the network ({e}): teammates type the address."))
-                .ok()
-        };
-        let (handle, _thread) = StoreHandle::spawn(store);
-        let on_theirs = if announcement.is_some() {
+    let (handle, thread) = StoreHandle::spawn(store);
+    let served = runtime.block_on(async {
+        let serving =
+            teammates::Serving::open(&handle, Some(args.listen), !args.no_announce).await?;
+        if let Some(why) = &serving.not_announced {
+            eprintln!("Not announced on the network ({why}): teammates type the address.");
+        }
+        let shown = serving.shown;
+        let on_theirs = if serving.announced() {
             format!("maraude sync --peer auto (or --peer {shown})")
         } else {
             format!("maraude sync --peer {shown}")
@@ -289,27 +295,30 @@ pub fn serve_peer(ctx: &Ctx, args: ServePeerArgs) -> Result<()> {
             &serde_json::json!({
                 "address": shown.to_string(),
                 "device": device,
-                "announced": announcement.is_some(),
+                "announced": serving.announced(),
             }),
         )?;
         let _ = std::io::stdout().flush();
-        let served = maraude_sync::peer::serve_teammates(handle, listener, stop()).await;
-        drop(announcement);
-        served?;
+        serving.run(stop()).await?;
         Ok(())
-    })
+    });
+    // The store closes before the process ends, not under it: samod's
+    // tasks left in the runtime hold it too.
+    drop(handle);
+    drop(runtime);
+    let _ = thread.join();
+    served
 }
 
 /// Tablets of this antenna serving their teammates on the same network.
 pub fn teammates(ctx: &Ctx) -> Result<()> {
     let store = ctx.open()?;
-    let antenna = *store.antenna_id().as_uuid();
-    drop(store);
-    let found = runtime()?.block_on(discovery::browse(
-        &antenna,
-        BROWSING,
-        maraude_sync::peer::MAX_TEAMMATES,
-    ))?;
+    let runtime = runtime()?;
+    let (handle, thread) = StoreHandle::spawn(store);
+    let found = runtime.block_on(teammates::find(&handle, None));
+    drop(handle);
+    let _ = thread.join();
+    let found = found?;
     output::show(ctx, &found, || {
         if found.is_empty() {
             return format!("{}\n", maraude_sync::SyncError::NoTeammateFound);

@@ -10,7 +10,8 @@
 //!   the antenna;
 //! - [`sync`]: a sync with the server or a teammate, and the record of
 //!   the last one with the server ("synced 2 h ago");
-//! - [`teammates`]: the address a volunteer typed for a teammate's tablet.
+//! - [`teammates`]: serving teammates' tablets, finding them on the
+//!   network, and the address a volunteer typed for one.
 //!
 //! Errors carry a stable [`DeviceError::code`] and a sentence that names no
 //! front end: the app translates by code, the command adds its own hints.
@@ -54,6 +55,8 @@ pub enum DeviceError {
         "no tablet named {0} on this network: type the address the other tablet shows, e.g. 192.168.1.12:8471"
     )]
     UnknownTeammate(String),
+    #[error("cannot listen for teammates on {at}: {error}")]
+    Listen { at: String, error: String },
 }
 
 impl DeviceError {
@@ -64,7 +67,7 @@ impl DeviceError {
             DeviceError::Store(e) => e.code(),
             DeviceError::Sync(e) => e.code(),
             DeviceError::StoreExists(_) => "store_exists",
-            DeviceError::Folder { .. } => "io",
+            DeviceError::Folder { .. } | DeviceError::Listen { .. } => "io",
             DeviceError::AlreadyEnrolled(_) => "already_enrolled",
             DeviceError::OtherAntenna { .. } => "other_antenna",
             DeviceError::BadRegistrationToken => "bad_registration_token",

@@ -1,8 +1,135 @@
-//! Reaching a teammate's tablet by the address a volunteer typed.
+//! Teammates' tablets without the server: serving them, finding them on
+//! the network, and reaching one by the address a volunteer typed.
 
-use std::net::{IpAddr, SocketAddr};
+use std::future::Future;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::time::Duration;
+
+use maraude_sync::discovery::{self, Announcement, Candidate};
+use maraude_sync::peer::MAX_TEAMMATES;
+use maraude_sync::{StoreHandle, SyncError};
+use tokio::net::TcpListener;
 
 use crate::DeviceError;
+
+/// How long a search for teammates' tablets listens to the network.
+pub const BROWSING: Duration = Duration::from_secs(3);
+
+/// This tablet, listening for its teammates and announced on the network
+/// if the network allows it; [`Serving::run`] serves them.
+#[derive(Debug)]
+pub struct Serving {
+    store: StoreHandle,
+    listener: TcpListener,
+    /// The address teammates type, as this tablet shows it.
+    pub shown: SocketAddr,
+    /// Withdrawn from the network when dropped, however serving ends.
+    announcement: Option<Announcement>,
+    /// Why it is not announced, when it was asked to be (no multicast on
+    /// this network): teammates then type [`Serving::shown`].
+    pub not_announced: Option<String>,
+}
+
+impl Serving {
+    /// Listens at `at`, or by default on [`PEER_PORT`] of every interface
+    /// (another port if that one is taken), and announces the tablet
+    /// unless `announce` is false. A tablet without a certificate (never
+    /// synced with its server) is told so now rather than by a server
+    /// that ends at once.
+    pub async fn open(
+        store: &StoreHandle,
+        at: Option<SocketAddr>,
+        announce: bool,
+    ) -> Result<Self, DeviceError> {
+        let (certified, antenna) = store
+            .with(|s| {
+                Ok::<_, maraude_store::StoreError>((
+                    s.server_link()?.is_some_and(|l| l.certificate.is_some()),
+                    *s.antenna_id().as_uuid(),
+                ))
+            })
+            .await
+            .map_err(SyncError::from)??;
+        if !certified {
+            return Err(SyncError::NoCertificate.into());
+        }
+        let listener = listen(at).await?;
+        let local = listener.local_addr().map_err(|e| DeviceError::Listen {
+            at: at.map(|a| a.to_string()).unwrap_or_default(),
+            error: e.to_string(),
+        })?;
+        let (announcement, not_announced) = if announce {
+            match Announcement::start(&antenna, local) {
+                Ok(a) => (Some(a), None),
+                Err(e) => (None, Some(e.to_string())),
+            }
+        } else {
+            (None, None)
+        };
+        Ok(Self {
+            store: store.clone(),
+            listener,
+            shown: maraude_sync::peer::shown_address(local),
+            announcement,
+            not_announced,
+        })
+    }
+
+    /// Whether teammates can find this tablet on the network.
+    pub fn announced(&self) -> bool {
+        self.announcement.is_some()
+    }
+
+    /// The random name it is announced under this session (to leave it
+    /// out of what [`find`] hears).
+    pub fn announced_name(&self) -> Option<String> {
+        self.announcement.as_ref().map(|a| a.name().to_string())
+    }
+
+    /// Serves the teammates until `stop` resolves, or the store stops
+    /// (a write failed); the announcement is withdrawn at the end.
+    pub async fn run(
+        self,
+        stop: impl Future<Output = ()> + Send + 'static,
+    ) -> Result<(), DeviceError> {
+        let served = maraude_sync::peer::serve_teammates(self.store, self.listener, stop).await;
+        drop(self.announcement);
+        Ok(served?)
+    }
+}
+
+async fn listen(at: Option<SocketAddr>) -> Result<TcpListener, DeviceError> {
+    let failed = |at: SocketAddr, e: std::io::Error| DeviceError::Listen {
+        at: at.to_string(),
+        error: e.to_string(),
+    };
+    if let Some(at) = at {
+        return TcpListener::bind(at).await.map_err(|e| failed(at, e));
+    }
+    let usual = SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), PEER_PORT);
+    match TcpListener::bind(usual).await {
+        Ok(listener) => Ok(listener),
+        Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => {
+            let any = SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), 0);
+            TcpListener::bind(any).await.map_err(|e| failed(any, e))
+        }
+        Err(e) => Err(failed(usual, e)),
+    }
+}
+
+/// Tablets of this antenna serving on the network, heard within
+/// [`BROWSING`]; `own`, this tablet's announced name, left out.
+pub async fn find(store: &StoreHandle, own: Option<&str>) -> Result<Vec<Candidate>, DeviceError> {
+    let antenna = store
+        .with(|s| *s.antenna_id().as_uuid())
+        .await
+        .map_err(SyncError::from)?;
+    let found = discovery::browse(&antenna, BROWSING, MAX_TEAMMATES).await?;
+    Ok(found
+        .into_iter()
+        .filter(|c| Some(c.name.as_str()) != own)
+        .collect())
+}
 
 /// The port a tablet serves its teammates on, unless taken (then another,
 /// which it shows).
