@@ -3,9 +3,10 @@
 
 use std::path::Path;
 
-use chrono::{Duration, Utc};
-use maraude_demo::{SeasonPlan, demo_antenna, season};
-use maraude_store::{Passphrase, Store, StoreError};
+use chrono::Utc;
+use maraude_device::DeviceError;
+use maraude_device::demo::{self, ending_yesterday};
+use maraude_store::{Passphrase, Store};
 
 /// About three weeks: enough for a timeline, follow-ups and reports, and
 /// written in a few seconds on a tablet.
@@ -13,14 +14,9 @@ const SHIFTS: usize = 60;
 const SEED: u64 = 2026;
 const ANTENNA: &str = "Calais (démo)";
 
-pub fn create(path: &Path, passphrase: &Passphrase) -> Result<Store, StoreError> {
-    let antenna = demo_antenna(ANTENNA)?;
-    let yesterday = maraude_core::time::paris_date(Utc::now()) - Duration::days(1);
-    let mut store = Store::create_for(path, passphrase, &antenna)?;
-    let plan = SeasonPlan::ending(SHIFTS, yesterday, SEED);
-    store.insert_documents(season(&antenna, &store.device(), &plan)?.documents)?;
-    store.checkpoint()?;
-    Ok(store)
+pub fn create(path: &Path, passphrase: &Passphrase) -> Result<Store, DeviceError> {
+    let plan = ending_yesterday(SHIFTS, SEED, Utc::now());
+    Ok(demo::create(path, passphrase, ANTENNA, &plan)?.0)
 }
 
 #[cfg(test)]

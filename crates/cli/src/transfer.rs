@@ -7,7 +7,6 @@ use anyhow::{Context, Result, anyhow, bail};
 use chrono::{NaiveDate, Utc};
 use clap::{Args, ValueEnum};
 use maraude_core::import;
-use maraude_store::Store;
 
 use crate::reports::Format;
 use crate::{Ctx, output};
@@ -193,28 +192,19 @@ pub fn demo(ctx: &Ctx, a: DemoArgs) -> Result<()> {
             path.display()
         );
     }
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    }
-    let antenna = maraude_demo::demo_antenna(&a.antenna)?;
     // The season ends yesterday unless told otherwise, so that the demo's
     // follow-ups and last nights look like this week's.
     let plan = match a.start {
         Some(start) => maraude_demo::SeasonPlan::shifts(a.shifts, start, a.seed),
-        None => {
-            let yesterday = maraude_core::time::paris_date(Utc::now()) - chrono::Duration::days(1);
-            maraude_demo::SeasonPlan::ending(a.shifts, yesterday, a.seed)
-        }
+        None => maraude_device::demo::ending_yesterday(a.shifts, a.seed, Utc::now()),
     };
     let plan = maraude_demo::SeasonPlan {
         entries_per_shift: a.entries_per_shift,
         ..plan
     };
-    let mut store = Store::create_for(&path, &crate::passphrase(true)?, &antenna)?;
-    let season = maraude_demo::season(&antenna, &store.device(), &plan)?;
+    let (store, season) =
+        maraude_device::demo::create(&path, &crate::passphrase(true)?, &a.antenna, &plan)?;
     let (shifts, entries, cases) = (season.shifts, season.entries, season.cases);
-    store.insert_documents(season.documents)?;
-    store.checkpoint()?;
     let stats = store.stats()?;
     let record = serde_json::json!({
         "store": path.display().to_string(),

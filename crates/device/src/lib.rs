@@ -5,6 +5,7 @@
 //! the sync bench and the tests call these functions and add only how
 //! they ask and how they show.
 //!
+//! - [`demo`]: a new store holding an invented antenna's season;
 //! - [`enrolment`]: a new tablet joins an antenna with a code, a tablet
 //!   holding an antenna enrols with its server, a coordinator registers
 //!   the antenna;
@@ -16,6 +17,7 @@
 //! Errors carry a stable [`DeviceError::code`] and a sentence that names no
 //! front end: the app translates by code, the command adds its own hints.
 
+pub mod demo;
 pub mod enrolment;
 pub mod sync;
 pub mod teammates;
