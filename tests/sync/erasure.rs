@@ -10,9 +10,9 @@ use maraude_store::Passphrase;
 use serde_json::Value;
 
 use crate::a_team_syncs::{join, open, register, sync};
-use crate::forensic::readable;
 use crate::server::{SERVER_PASSPHRASE, Server};
 use crate::tablet::{PASSPHRASE, Tablet};
+use maraude_store::forensic::readable;
 
 const ALIAS: &str = "Amina-Zeta-4471";
 const PHONE: &str = "+33 6 71 44 90 12";
@@ -72,7 +72,7 @@ fn a_case_a_lead_erases_leaves_every_store_and_the_server_and_does_not_come_back
         (server_store.clone(), server_pass()),
     ] {
         assert!(
-            readable(&path, &pass, ALIAS),
+            readable(&path, &pass, ALIAS).unwrap(),
             "the check sees the alias at first"
         );
     }
@@ -108,14 +108,14 @@ fn a_case_a_lead_erases_leaves_every_store_and_the_server_and_does_not_come_back
         assert_eq!(after["outcomes"]["erased_while_open"], 1, "{after}");
         for needle in [ALIAS, PHONE, "rappeler demain"] {
             assert!(
-                !readable(t.store(), &tablet_pass(), needle),
+                !readable(t.store(), &tablet_pass(), needle).unwrap(),
                 "{needle} readable on a tablet"
             );
         }
     }
     for needle in [ALIAS, PHONE, "rappeler demain"] {
         assert!(
-            !readable(&server_store, &server_pass(), needle),
+            !readable(&server_store, &server_pass(), needle).unwrap(),
             "{needle} readable on the server"
         );
     }
@@ -170,14 +170,14 @@ fn the_server_erases_a_case_past_retention_and_the_tablets_follow() {
         std::thread::sleep(Duration::from_millis(200));
     }
     let server_store = server.antenna_store_path(&antenna);
-    assert!(!readable(&server_store, &server_pass(), ALIAS));
-    assert!(!readable(&server_store, &server_pass(), PHONE));
+    assert!(!readable(&server_store, &server_pass(), ALIAS).unwrap());
+    assert!(!readable(&server_store, &server_pass(), PHONE).unwrap());
 
     // The coordinator still has it, open (the closing and the tombstone
     // come in the same sync).
     let got = sync(&coordinator);
     assert_eq!(got["cases_erased"], 1, "{got}");
-    assert!(!readable(coordinator.store(), &tablet_pass(), ALIAS));
+    assert!(!readable(coordinator.store(), &tablet_pass(), ALIAS).unwrap());
     let erased = open(&coordinator).erased_cases().unwrap();
     assert_eq!(
         erased[0].1.erased_because,

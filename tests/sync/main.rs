@@ -61,8 +61,6 @@ mod crowded_door;
 mod erasure;
 mod fault_proxy;
 mod faults;
-#[path = "../../crates/store/tests/store/forensic.rs"]
-mod forensic;
 mod js_client;
 mod random_schedules;
 mod ranks;

@@ -31,6 +31,7 @@
 mod chunks;
 mod erasure;
 mod error;
+pub mod forensic;
 mod index;
 mod key;
 mod link;

@@ -3,7 +3,6 @@
 
 mod erasure;
 mod field;
-mod forensic;
 mod golden;
 mod merge;
 mod protection;
