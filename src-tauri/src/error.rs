@@ -233,7 +233,11 @@ mod tests {
         assert_eq!(AppError::from(refused(403, "bad_code")).code, "bad_code");
         assert_eq!(AppError::from(refused(401, "revoked")).code, "revoked");
         assert_eq!(AppError::from(refused(401, "unauthorised")).code, "revoked");
-        let other = AppError::from(refused(409, "device_exists"));
+        assert_eq!(
+            AppError::from(refused(409, "device_exists")).code,
+            "device_exists"
+        );
+        let other = AppError::from(refused(409, "from_a_newer_server"));
         assert_eq!(other.code, "refused");
         assert!(other.message.contains("the server's own sentence"));
         let not_enrolled = AppError::from(SyncError::NotEnrolled);

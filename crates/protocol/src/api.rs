@@ -174,11 +174,119 @@ pub struct PendingQuery {
 /// The query parameter of `/v1/sync` that carries a [`SyncTicket`].
 pub const TICKET_PARAM: &str = "ticket";
 
-/// Every error answer: a code for programs, a sentence for people.
+/// Every error answer: a code for programs (one of [`Refusal`], from this
+/// version's server; a newer one may send others), a sentence for people.
 #[derive(Debug, Serialize, Deserialize)]
 pub struct ApiError {
     pub code: String,
     pub message: String,
+}
+
+impl ApiError {
+    /// The refusal, if its code is one this version knows.
+    pub fn refusal(&self) -> Option<Refusal> {
+        Refusal::parse(&self.code)
+    }
+}
+
+/// Why the base server, or a tablet serving its teammates, refused a
+/// request: the `code` of its error answers, one list for both sides.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Refusal {
+    /// No credential, or one the server does not know.
+    Unauthorised,
+    /// The device was revoked.
+    Revoked,
+    BadTicket,
+    /// An enrolment code unknown, used, expired, or whose issuer lost the
+    /// right to enrol.
+    BadCode,
+    /// A rule of rank (`maraude_core::access`): a lead revoking a lead…
+    RankTooLow,
+    LastCoordinator,
+    Forbidden,
+    /// Too many attempts from one address, or a device that must wait
+    /// after what it sent (`Retry-After`).
+    TooManyAttempts,
+    /// Too many sync connections at once.
+    Busy,
+    /// The antenna's store cannot be written for now (`Retry-After`).
+    AntennaUnavailable,
+    Invalid,
+    BadName,
+    BadHeads,
+    BadPublicKey,
+    AntennaExists,
+    DeviceExists,
+    NoSuchDevice,
+    /// A teammate's tablet saw no certificate.
+    NoCertificate,
+    /// A teammate's certificate from another antenna, or revoked.
+    NotATeammate,
+    /// A revocation list its antenna's authority did not sign.
+    BadRevocations,
+    BadUpgrade,
+    Internal,
+}
+
+impl Refusal {
+    pub const ALL: &[Refusal] = &[
+        Refusal::Unauthorised,
+        Refusal::Revoked,
+        Refusal::BadTicket,
+        Refusal::BadCode,
+        Refusal::RankTooLow,
+        Refusal::LastCoordinator,
+        Refusal::Forbidden,
+        Refusal::TooManyAttempts,
+        Refusal::Busy,
+        Refusal::AntennaUnavailable,
+        Refusal::Invalid,
+        Refusal::BadName,
+        Refusal::BadHeads,
+        Refusal::BadPublicKey,
+        Refusal::AntennaExists,
+        Refusal::DeviceExists,
+        Refusal::NoSuchDevice,
+        Refusal::NoCertificate,
+        Refusal::NotATeammate,
+        Refusal::BadRevocations,
+        Refusal::BadUpgrade,
+        Refusal::Internal,
+    ];
+
+    /// The code as it travels (its serde name).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Refusal::Unauthorised => "unauthorised",
+            Refusal::Revoked => "revoked",
+            Refusal::BadTicket => "bad_ticket",
+            Refusal::BadCode => "bad_code",
+            Refusal::RankTooLow => "rank_too_low",
+            Refusal::LastCoordinator => "last_coordinator",
+            Refusal::Forbidden => "forbidden",
+            Refusal::TooManyAttempts => "too_many_attempts",
+            Refusal::Busy => "busy",
+            Refusal::AntennaUnavailable => "antenna_unavailable",
+            Refusal::Invalid => "invalid",
+            Refusal::BadName => "bad_name",
+            Refusal::BadHeads => "bad_heads",
+            Refusal::BadPublicKey => "bad_public_key",
+            Refusal::AntennaExists => "antenna_exists",
+            Refusal::DeviceExists => "device_exists",
+            Refusal::NoSuchDevice => "no_such_device",
+            Refusal::NoCertificate => "no_certificate",
+            Refusal::NotATeammate => "not_a_teammate",
+            Refusal::BadRevocations => "bad_revocations",
+            Refusal::BadUpgrade => "bad_upgrade",
+            Refusal::Internal => "internal",
+        }
+    }
+
+    pub fn parse(code: &str) -> Option<Self> {
+        Self::ALL.iter().copied().find(|r| r.as_str() == code)
+    }
 }
 
 /// A device's peer id in the sync protocol.
@@ -209,6 +317,16 @@ pub fn server_peer(antenna: &Uuid) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_refusal_travels_under_its_code() {
+        for refusal in Refusal::ALL {
+            let json = serde_json::to_value(refusal).unwrap();
+            assert_eq!(json, refusal.as_str());
+            assert_eq!(Refusal::parse(refusal.as_str()), Some(*refusal));
+        }
+        assert_eq!(Refusal::parse("from_a_newer_server"), None);
+    }
 
     #[test]
     fn acknowledged_heads_that_are_not_ids_and_hashes_are_named() {

@@ -28,7 +28,7 @@ use maraude_core::access::{self, Role};
 use maraude_core::ids::{AntennaId, DeviceId};
 use maraude_protocol::api::{
     self, Acked, CertificateRequest, CodeRequest, DeviceInfo, Enrol, Enrolled, EnrolmentCode,
-    IssuedCertificate, SyncTicket,
+    IssuedCertificate, Refusal, SyncTicket,
 };
 use maraude_store::Passphrase;
 use maraude_store::Store;
@@ -180,7 +180,7 @@ impl App {
         let bad_key = |e: AuthorityError| {
             ApiError::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
-                "bad_public_key",
+                Refusal::BadPublicKey,
                 e.to_string(),
             )
         };
@@ -318,14 +318,14 @@ async fn count_attempt(
 #[derive(Debug)]
 pub struct ApiError {
     status: StatusCode,
-    code: &'static str,
+    code: Refusal,
     message: String,
     /// Seconds to wait before trying again (`Retry-After`).
     retry_after: Option<u64>,
 }
 
 impl ApiError {
-    fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+    fn new(status: StatusCode, code: Refusal, message: impl Into<String>) -> Self {
         Self {
             status,
             code,
@@ -343,7 +343,7 @@ impl ApiError {
             retry_after: Some(wait),
             ..Self::new(
                 StatusCode::TOO_MANY_REQUESTS,
-                "too_many_attempts",
+                Refusal::TooManyAttempts,
                 format!(
                     "too many attempts from this address in a minute; wait {wait} s and try again"
                 ),
@@ -355,7 +355,7 @@ impl ApiError {
         tracing::error!(error = %e, "internal error");
         Self::new(
             StatusCode::INTERNAL_SERVER_ERROR,
-            "internal",
+            Refusal::Internal,
             "the server failed; its log says why",
         )
     }
@@ -368,26 +368,26 @@ impl ApiError {
             retry_after: Some(ANTENNA_RETRY_SECS),
             ..Self::new(
                 StatusCode::SERVICE_UNAVAILABLE,
-                "antenna_unavailable",
+                Refusal::AntennaUnavailable,
                 "the server cannot write this antenna's data right now (its log says why); what this tablet logged stays on it: sync again in a minute",
             )
         }
     }
 
     fn forbidden(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::FORBIDDEN, "forbidden", message)
+        Self::new(StatusCode::FORBIDDEN, Refusal::Forbidden, message)
     }
 }
 
 impl From<RegistryError> for ApiError {
     fn from(e: RegistryError) -> Self {
         let (status, code) = match &e {
-            RegistryError::AntennaExists(_) => (StatusCode::CONFLICT, "antenna_exists"),
-            RegistryError::DeviceExists(_) => (StatusCode::CONFLICT, "device_exists"),
+            RegistryError::AntennaExists(_) => (StatusCode::CONFLICT, Refusal::AntennaExists),
+            RegistryError::DeviceExists(_) => (StatusCode::CONFLICT, Refusal::DeviceExists),
             RegistryError::BadCode
             | RegistryError::IssuerRevoked
-            | RegistryError::IssuerOutranked(_) => (StatusCode::FORBIDDEN, "bad_code"),
-            RegistryError::NoSuchDevice(_) => (StatusCode::NOT_FOUND, "no_such_device"),
+            | RegistryError::IssuerOutranked(_) => (StatusCode::FORBIDDEN, Refusal::BadCode),
+            RegistryError::NoSuchDevice(_) => (StatusCode::NOT_FOUND, Refusal::NoSuchDevice),
             RegistryError::Refused(refused) => return ApiError::from(refused.clone()),
             RegistryError::Database(_) => return ApiError::internal(e),
         };
@@ -399,9 +399,15 @@ impl From<RegistryError> for ApiError {
 impl From<Invalid> for ApiError {
     fn from(e: Invalid) -> Self {
         let code = match &e {
-            Invalid::RankTooLow { .. } => "rank_too_low",
-            Invalid::LastCoordinator => "last_coordinator",
-            _ => return ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", e.to_string()),
+            Invalid::RankTooLow { .. } => Refusal::RankTooLow,
+            Invalid::LastCoordinator => Refusal::LastCoordinator,
+            _ => {
+                return ApiError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    Refusal::Invalid,
+                    e.to_string(),
+                );
+            }
         };
         ApiError::new(StatusCode::FORBIDDEN, code, e.to_string())
     }
@@ -410,7 +416,7 @@ impl From<Invalid> for ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let body = api::ApiError {
-            code: self.code.to_string(),
+            code: self.code.as_str().to_string(),
             message: self.message,
         };
         let mut response = (self.status, Json(body)).into_response();
@@ -436,7 +442,7 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
 }
 
 fn unauthorised(message: impl Into<String>) -> ApiError {
-    ApiError::new(StatusCode::UNAUTHORIZED, "unauthorised", message)
+    ApiError::new(StatusCode::UNAUTHORIZED, Refusal::Unauthorised, message)
 }
 
 /// The enrolled, not revoked device whose credential hashes to this.
@@ -448,7 +454,7 @@ fn device_with_credential(app: &App, credential_hash: &str) -> Result<Device, Ap
     if device.revoked_at.is_some() {
         return Err(ApiError::new(
             StatusCode::UNAUTHORIZED,
-            "revoked",
+            Refusal::Revoked,
             "this device was revoked by its antenna; ask a lead to enrol it again",
         ));
     }
@@ -489,10 +495,9 @@ impl FromRequestParts<Arc<App>> for SyncDevice {
                  or a ticket from POST /v1/sync/ticket as `/v1/sync?ticket=…`",
             )
         })?;
-        let credential_hash = app
-            .tickets
-            .redeem(ticket, Instant::now())
-            .map_err(|e| ApiError::new(StatusCode::UNAUTHORIZED, "bad_ticket", e.to_string()))?;
+        let credential_hash = app.tickets.redeem(ticket, Instant::now()).map_err(|e| {
+            ApiError::new(StatusCode::UNAUTHORIZED, Refusal::BadTicket, e.to_string())
+        })?;
         device_with_credential(app, &credential_hash).map(SyncDevice)
     }
 }
@@ -542,7 +547,7 @@ async fn register_antenna(
     if name.is_empty() || name.len() > 100 {
         return Err(ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
-            "bad_name",
+            Refusal::BadName,
             "the antenna needs a name of 1 to 100 characters",
         ));
     }
@@ -704,9 +709,9 @@ async fn acked(
     Authenticated(device): Authenticated,
     Json(request): Json<Acked>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let docs = request
-        .parse()
-        .map_err(|message| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "bad_heads", message))?;
+    let docs = request.parse().map_err(|message| {
+        ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, Refusal::BadHeads, message)
+    })?;
     let count = docs.len();
     app.hub(device.antenna)
         .await?
@@ -755,7 +760,7 @@ async fn sync_socket(
         app.connections.fetch_sub(1, Ordering::Relaxed);
         return Err(ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
-            "busy",
+            Refusal::Busy,
             "the server has too many sync connections; try again in a minute",
         ));
     }

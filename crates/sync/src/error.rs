@@ -1,5 +1,6 @@
 use std::sync::Arc;
 
+use maraude_protocol::api::Refusal;
 use maraude_store::StoreError;
 use thiserror::Error;
 
@@ -79,8 +80,8 @@ impl From<crate::storage::StoreClosed> for SyncError {
 
 impl SyncError {
     /// A stable code for programs, the same whatever the sentence says.
-    /// A refusal from the server keeps the server's code when it is one of
-    /// [`REFUSAL_CODES`].
+    /// A refusal keeps the other side's code when it is a
+    /// [`Refusal`] this version knows.
     pub fn code(&self) -> &'static str {
         match self {
             SyncError::NotEnrolled => "not_enrolled",
@@ -89,11 +90,13 @@ impl SyncError {
             SyncError::Unreachable(_) => "server_unreachable",
             SyncError::Cut(_) | SyncError::Incomplete { .. } => "sync_cut",
             SyncError::Network(_) => "network",
-            SyncError::Refused { status, code, .. } => REFUSAL_CODES
-                .iter()
-                .find(|known| **known == code.as_str())
-                .copied()
-                .unwrap_or(if *status == 401 { "revoked" } else { "refused" }),
+            SyncError::Refused { status, code, .. } => match Refusal::parse(code) {
+                // Said as a revocation: the credential is no longer good.
+                Some(Refusal::Unauthorised) => "revoked",
+                Some(refusal) => refusal.as_str(),
+                None if *status == 401 => "revoked",
+                None => "refused",
+            },
             SyncError::NoCertificate => "no_certificate",
             SyncError::TeammateUnreachable(_) => "teammate_unreachable",
             SyncError::NotATeammate { .. } => "not_a_teammate",
@@ -106,19 +109,6 @@ impl SyncError {
         }
     }
 }
-
-/// The codes of the server's refusals a device acts on (`maraude-server`'s
-/// answers carry them; a serving tablet's too).
-pub const REFUSAL_CODES: &[&str] = &[
-    "bad_code",
-    "revoked",
-    "rank_too_low",
-    "last_coordinator",
-    "too_many_attempts",
-    "antenna_unavailable",
-    "busy",
-    "forbidden",
-];
 
 impl From<crate::tls::TlsError> for SyncError {
     fn from(e: crate::tls::TlsError) -> Self {
@@ -152,7 +142,8 @@ mod code_tests {
             "antenna_unavailable"
         );
         assert_eq!(refused(401, "unauthorised").code(), "revoked");
-        assert_eq!(refused(409, "device_exists").code(), "refused");
+        assert_eq!(refused(409, "device_exists").code(), "device_exists");
+        assert_eq!(refused(409, "from_a_newer_server").code(), "refused");
         let stopped = SyncError::from(crate::storage::StoreClosed("cannot write".into()));
         assert_eq!(stopped.code(), "store_stopped");
         assert_eq!(stopped.to_string(), "cannot write");

@@ -30,7 +30,7 @@ use crate::hub::Hub;
 use crate::identity::{self, Teammate};
 use crate::storage::StoreHandle;
 use crate::tls::{TeamTls, TlsConnection};
-use maraude_protocol::api::{self, Acked};
+use maraude_protocol::api::{self, Acked, Refusal};
 
 /// Teammates syncing with this tablet at once; more are refused with 503.
 pub const MAX_TEAMMATES: usize = 16;
@@ -172,9 +172,9 @@ fn revoked_among(der: &[u8], devices: &[Uuid]) -> Vec<Uuid> {
 /// revocation list).
 struct Peer(Teammate);
 
-fn refused(status: StatusCode, code: &str, message: &str) -> Response {
+fn refused(status: StatusCode, code: Refusal, message: &str) -> Response {
     let body = api::ApiError {
-        code: code.into(),
+        code: code.as_str().into(),
         message: message.into(),
     };
     (status, Json(body)).into_response()
@@ -188,7 +188,13 @@ impl FromRequestParts<Arc<Team>> for Peer {
             .extensions
             .get::<ConnectInfo<TlsConnection>>()
             .cloned()
-            .ok_or_else(|| refused(StatusCode::UNAUTHORIZED, "no_certificate", "no certificate"))?;
+            .ok_or_else(|| {
+                refused(
+                    StatusCode::UNAUTHORIZED,
+                    Refusal::NoCertificate,
+                    "no certificate",
+                )
+            })?;
         let teammate = connection
             .client_certificate
             .as_deref()
@@ -197,7 +203,7 @@ impl FromRequestParts<Arc<Team>> for Peer {
             .ok_or_else(|| {
                 refused(
                     StatusCode::FORBIDDEN,
-                    "not_a_teammate",
+                    Refusal::NotATeammate,
                     "this tablet is not of this antenna",
                 )
             })?;
@@ -225,7 +231,7 @@ async fn pending(State(team): State<Arc<Team>>, Peer(peer): Peer) -> Response {
             tracing::error!(error = %e, "pending");
             refused(
                 StatusCode::INTERNAL_SERVER_ERROR,
-                "internal",
+                Refusal::Internal,
                 "this tablet's store failed",
             )
         }
@@ -239,7 +245,13 @@ async fn acked(
 ) -> Response {
     let docs = match request.parse() {
         Ok(docs) => docs,
-        Err(message) => return refused(StatusCode::UNPROCESSABLE_ENTITY, "bad_heads", &message),
+        Err(message) => {
+            return refused(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                Refusal::BadHeads,
+                &message,
+            );
+        }
     };
     let count = docs.len();
     match team.hub.acked(peer.device, docs).await {
@@ -251,7 +263,7 @@ async fn acked(
             tracing::error!(error = %e, "acked");
             refused(
                 StatusCode::INTERNAL_SERVER_ERROR,
-                "internal",
+                Refusal::Internal,
                 "this tablet's store failed",
             )
         }
@@ -271,7 +283,7 @@ async fn take_revocations(
     let Some(theirs_der) = api::from_b64(&request.revocations) else {
         return refused(
             StatusCode::UNPROCESSABLE_ENTITY,
-            "bad_revocations",
+            Refusal::BadRevocations,
             "not base64",
         );
     };
@@ -280,7 +292,7 @@ async fn take_revocations(
         Err(e) => {
             return refused(
                 StatusCode::UNPROCESSABLE_ENTITY,
-                "bad_revocations",
+                Refusal::BadRevocations,
                 &e.to_string(),
             );
         }
@@ -302,7 +314,7 @@ async fn take_revocations(
         if !matches!(kept, Ok(Ok(()))) {
             return refused(
                 StatusCode::INTERNAL_SERVER_ERROR,
-                "internal",
+                Refusal::Internal,
                 "this tablet's store failed",
             );
         }
@@ -329,7 +341,7 @@ async fn sync_socket(
         let seconds = wait.as_secs().max(1);
         let mut response = refused(
             StatusCode::TOO_MANY_REQUESTS,
-            "too_many_attempts",
+            Refusal::TooManyAttempts,
             &format!(
                 "this tablet's last connection was closed for what it sent; try again in {seconds} s"
             ),
@@ -344,7 +356,7 @@ async fn sync_socket(
         team.connections.fetch_sub(1, Ordering::Relaxed);
         return refused(
             StatusCode::SERVICE_UNAVAILABLE,
-            "busy",
+            Refusal::Busy,
             "this tablet is syncing with too many teammates; try again in a minute",
         );
     }
@@ -357,7 +369,7 @@ async fn sync_socket(
                 .serve_socket(socket, peer.device, peer.role, revoked, live);
             response.into_response()
         }
-        Err(e) => refused(StatusCode::BAD_REQUEST, "bad_upgrade", &e.to_string()),
+        Err(e) => refused(StatusCode::BAD_REQUEST, Refusal::BadUpgrade, &e.to_string()),
     }
 }
 
