@@ -13,7 +13,7 @@ use maraude_core::antenna::Antenna;
 use maraude_core::case::{Case, CaseAction, NewCase};
 use maraude_core::document::CaseRef;
 use maraude_core::entry::{Entry, EntryEdit, NewEntry};
-use maraude_core::ids::{CaseId, DeviceId, EntryId, Nickname, ShiftId};
+use maraude_core::ids::{CaseId, DeviceId, EntryId, Nickname, PlaceId, ShiftId};
 use maraude_core::report::{FollowUp, NightReport, night_csv, night_text};
 use maraude_core::shift::{NewShift, Shift, ShiftEnd};
 use maraude_protocol::api::{DeviceInfo as Tablet, EnrolmentCode};
@@ -184,16 +184,17 @@ pub async fn night_report(
 }
 
 /// Opens a shelter request or a referral: the case (with the person's
-/// alias, kept only in the case document) and the shift's anonymous entry.
+/// alias, kept only in the case document) and the shift's anonymous entry,
+/// which the core derives from the case, at `place`.
 #[tauri::command]
 pub async fn open_case(
     open: State<'_, OpenStore>,
     shift: ShiftId,
     by: Nickname,
     case: NewCase,
-    entry: NewEntry,
+    place: Option<PlaceId>,
 ) -> Reply<Entry> {
-    open.with(move |s| Ok(s.open_case(&shift, &by, case, entry)?.1))
+    open.with(move |s| Ok(s.open_case(&shift, &by, case, place, None)?.1))
         .await
 }
 

@@ -253,11 +253,18 @@ fn target(store: &Store, w: &Where) -> Result<Target> {
     Ok(Target { shift, place, at })
 }
 
+/// What a `log` command writes: an entry, or a case with the shift's
+/// anonymous entry for it (which the core derives from the case).
+enum Logged {
+    Entry(EntryContent),
+    Case(NewCase),
+}
+
 pub fn log(ctx: &Ctx, c: LogCommand) -> Result<()> {
     let mut store = ctx.open()?;
     let by = ctx.by()?;
     let antenna = store.antenna()?;
-    let (w, content, case) = match c {
+    let (w, logged) = match c {
         LogCommand::Distribution {
             item,
             quantity,
@@ -269,14 +276,13 @@ pub fn log(ctx: &Ctx, c: LogCommand) -> Result<()> {
             let item = antenna.item(&item)?;
             (
                 place,
-                EntryContent::Distribution {
+                Logged::Entry(EntryContent::Distribution {
                     item,
                     size,
                     quantity: Quantity::new(quantity)?,
                     people,
                     composition: breakdown.composition(),
-                },
-                None,
+                }),
             )
         }
         LogCommand::Headcount {
@@ -286,12 +292,11 @@ pub fn log(ctx: &Ctx, c: LogCommand) -> Result<()> {
             place,
         } => (
             place,
-            EntryContent::Headcount {
+            Logged::Entry(EntryContent::Headcount {
                 people,
                 composition: breakdown.composition(),
                 vulnerable,
-            },
-            None,
+            }),
         ),
         LogCommand::Arrival {
             group_size,
@@ -308,14 +313,13 @@ pub fn log(ctx: &Ctx, c: LogCommand) -> Result<()> {
                 .collect::<Result<_>>()?;
             (
                 place,
-                EntryContent::Arrival {
+                Logged::Entry(EntryContent::Arrival {
                     group_size,
                     composition: breakdown.composition(),
                     languages: langs(languages),
                     needs,
                     information_given: info,
-                },
-                None,
+                }),
             )
         }
         LogCommand::Shelter {
@@ -340,15 +344,9 @@ pub fn log(ctx: &Ctx, c: LogCommand) -> Result<()> {
                 called_115,
                 answer_115,
             };
-            let content = EntryContent::ShelterRequest {
-                case: Default::default(),
-                household_size: household,
-                composition,
-            };
             (
                 place,
-                content,
-                Some(NewCase {
+                Logged::Case(NewCase {
                     person: person.person()?,
                     request,
                 }),
@@ -365,12 +363,6 @@ pub fn log(ctx: &Ctx, c: LogCommand) -> Result<()> {
             let service = code("service", &service)?;
             let urgency = code("urgency", &urgency)?;
             let accompanied_by = accompanied_by.map(|n| n.parse()).transpose()?;
-            let content = EntryContent::Referral {
-                case: Default::default(),
-                service,
-                urgency,
-                accompanied: accompanied_by.is_some(),
-            };
             let request = CaseRequest::Referral {
                 service,
                 urgency,
@@ -379,8 +371,7 @@ pub fn log(ctx: &Ctx, c: LogCommand) -> Result<()> {
             };
             (
                 place,
-                content,
-                Some(NewCase {
+                Logged::Case(NewCase {
                     person: person.person()?,
                     request,
                 }),
@@ -402,26 +393,25 @@ pub fn log(ctx: &Ctx, c: LogCommand) -> Result<()> {
             let incident_type = code("incident type", &incident_type)?;
             (
                 place,
-                EntryContent::Incident {
+                Logged::Entry(EntryContent::Incident {
                     incident_type,
                     people_affected: people,
                     description,
                     witnesses,
                     reported_to,
-                },
-                None,
+                }),
             )
         }
-        LogCommand::Note { text, place } => (place, EntryContent::Note { text }, None),
+        LogCommand::Note { text, place } => (place, Logged::Entry(EntryContent::Note { text })),
     };
     let t = target(&store, &w)?;
-    let new = NewEntry {
-        at: t.at,
-        place: t.place,
-        content,
-    };
-    match case {
-        None => {
+    match logged {
+        Logged::Entry(content) => {
+            let new = NewEntry {
+                at: t.at,
+                place: t.place,
+                content,
+            };
             let entry = store.log(&t.shift, &by, new)?;
             output::done(
                 ctx,
@@ -433,8 +423,8 @@ pub fn log(ctx: &Ctx, c: LogCommand) -> Result<()> {
                 &entry,
             )
         }
-        Some(case) => {
-            let (case, entry) = store.open_case(&t.shift, &by, case, new)?;
+        Logged::Case(case) => {
+            let (case, entry) = store.open_case(&t.shift, &by, case, t.place, t.at)?;
             let record = serde_json::json!({ "entry": entry, "case": case.id });
             output::done(
                 ctx,

@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::entry::{Author, Composition, Service, Urgency};
+use crate::entry::{Author, Composition, EntryContent, Service, Urgency};
 use crate::error::Invalid;
 use crate::ids::{AntennaId, CaseId, DeviceId, Nickname, ShiftId};
 use crate::limits::{self, LONG_TEXT, SHORT_TEXT};
@@ -117,6 +117,37 @@ pub enum CaseRequest {
 }
 
 impl CaseRequest {
+    /// The shift's anonymous view of the case this request opens: the
+    /// counts the reports need and nothing that names or describes the
+    /// person (alias, phone, languages, vulnerabilities, the 115's answer,
+    /// the reason stay in the case document, which only the roles that
+    /// follow cases receive). Derived here so that no front end can put
+    /// more in it.
+    pub fn anonymous_entry(&self, case: CaseId) -> EntryContent {
+        match self {
+            Self::Shelter {
+                household_size,
+                composition,
+                ..
+            } => EntryContent::ShelterRequest {
+                case,
+                household_size: *household_size,
+                composition: *composition,
+            },
+            Self::Referral {
+                service,
+                urgency,
+                accompanied_by,
+                ..
+            } => EntryContent::Referral {
+                case,
+                service: *service,
+                urgency: *urgency,
+                accompanied: accompanied_by.is_some(),
+            },
+        }
+    }
+
     pub fn kind(&self) -> CaseKind {
         match self {
             Self::Shelter { .. } => CaseKind::ShelterRequest,
@@ -363,5 +394,55 @@ impl NewCase {
             status: CaseStatus::Open,
             updates: Vec::new(),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_anonymous_entry_of_a_case_keeps_the_counts_and_nothing_of_the_person() {
+        let case = CaseId::new();
+        let shelter = CaseRequest::Shelter {
+            household_size: 3,
+            composition: Composition {
+                women: 1,
+                children: 2,
+                ..Default::default()
+            },
+            vulnerabilities: [Vulnerability::Baby].into(),
+            called_115: true,
+            answer_115: Some("no place tonight, call back at 9".into()),
+        };
+        let entry = shelter.anonymous_entry(case);
+        assert_eq!(
+            entry,
+            EntryContent::ShelterRequest {
+                case,
+                household_size: 3,
+                composition: Composition {
+                    women: 1,
+                    children: 2,
+                    ..Default::default()
+                },
+            }
+        );
+        let referral = CaseRequest::Referral {
+            service: Service::PassClinic,
+            urgency: Urgency::Urgent,
+            reason: "wound on the left foot, Amina".into(),
+            accompanied_by: Some("Jo".parse().expect("nickname")),
+        };
+        let entry = referral.anonymous_entry(case);
+        let shown = serde_json::to_string(&entry).expect("json");
+        assert!(!shown.contains("Amina") && !shown.contains("Jo"), "{shown}");
+        assert!(matches!(
+            entry,
+            EntryContent::Referral {
+                accompanied: true,
+                ..
+            }
+        ));
     }
 }

@@ -916,11 +916,8 @@ impl<'a> Chronicle<'a> {
                 answer_115,
             },
         };
-        let entry = EntryContent::ShelterRequest {
-            case: CaseId::new(),
-            household_size,
-            composition,
-        };
+        // The shift's anonymous view, as the store derives it.
+        let entry = case.request.anonymous_entry(CaseId::new());
         (entry, case)
     }
 
@@ -979,12 +976,7 @@ impl<'a> Chronicle<'a> {
                 accompanied_by: accompanied.then(|| one(&mut self.rng, team).clone()),
             },
         };
-        let entry = EntryContent::Referral {
-            case: CaseId::new(),
-            service,
-            urgency,
-            accompanied,
-        };
+        let entry = case.request.anonymous_entry(CaseId::new());
         (entry, case)
     }
 

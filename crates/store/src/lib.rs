@@ -52,7 +52,7 @@ use maraude_core::case::{Case, CaseAction, NewCase};
 use maraude_core::document::{
     AntennaDoc, AnyDocument, CaseDoc, CaseRef, Document, EntryLog, ShiftDoc, ShiftRef, TabletLogDoc,
 };
-use maraude_core::entry::{Author, Entry, EntryContent, EntryEdit, NewEntry};
+use maraude_core::entry::{Author, Entry, EntryEdit, NewEntry};
 use maraude_core::erasure::{ErasedBecause, tombstone};
 use maraude_core::ids::{AntennaId, CaseId, DeviceId, EntryId, Nickname, ShiftId};
 use maraude_core::report::{CaseSummary, FollowUp, NightReport, PeriodReport, PeriodTally};
@@ -394,29 +394,27 @@ impl Store {
         })
     }
 
-    /// Open a follow-up case and log it in the shift, in one transaction.
-    /// `entry` is the shift's anonymous view of it (its case id is set here).
+    /// Open a follow-up case and log it in the shift, in one transaction,
+    /// with the shift's anonymous entry for it (derived by the core from
+    /// the case: `CaseRequest::anonymous_entry`), at `place`, at `at` (now
+    /// if `None`).
     pub fn open_case(
         &mut self,
         shift: &ShiftId,
         by: &Nickname,
         new: NewCase,
-        mut entry: NewEntry,
+        place: Option<maraude_core::ids::PlaceId>,
+        at: Option<DateTime<Utc>>,
     ) -> Result<(Case, Entry)> {
         let antenna = self.antenna()?;
         let author = self.author(by);
+        let request = new.request.clone();
         let case = new.into_case(antenna.id, *shift, &author)?;
-        match &mut entry.content {
-            EntryContent::ShelterRequest { case: c, .. }
-            | EntryContent::Referral { case: c, .. } => *c = case.id,
-            _ => {
-                return Err(maraude_core::Invalid::BadText {
-                    field: "entry",
-                    why: "a case is opened by a shelter request or a referral",
-                }
-                .into());
-            }
-        }
+        let entry = NewEntry {
+            at,
+            place,
+            content: request.anonymous_entry(case.id),
+        };
         let entry = entry.into_entry(&antenna, &author)?;
         self.write(|tx, ctx| {
             let mut case_doc = CaseDoc::create(&case, &ctx.device)?;

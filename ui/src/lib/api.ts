@@ -377,8 +377,9 @@ export const api = {
   entries: (shift: string) => call<Entry[]>('entries', { shift }),
   nightReport: (shift: string, lang: Lang) =>
     call<{ report: NightReport; text: string }>('night_report', { shift, lang }),
-  openCase: (shift: string, by: string, kase: NewCase, entry: NewEntry) =>
-    call<Entry>('open_case', { shift, by, case: kase, entry }),
+  /** The shift's anonymous entry for the case is derived from it by the core. */
+  openCase: (shift: string, by: string, kase: NewCase, place: string | undefined) =>
+    call<Entry>('open_case', { shift, by, case: kase, place: place ?? null }),
   editEntry: (entry: string, by: string, edit: EntryEdit) => call<Entry>('edit_entry', { entry, by, edit }),
   voidEntry: (entry: string, by: string, reason: string) => call<Entry>('void_entry', { entry, by, reason }),
   endShift: (shift: string, end: ShiftEnd) => call<Shift>('end_shift', { shift, end }),

@@ -7,7 +7,7 @@ use chrono::{Duration, NaiveDate, Utc};
 use maraude_core::Lang;
 use maraude_core::antenna::{Role, Volunteer};
 use maraude_core::case::{CaseAction, CaseRequest, NewCase, Outcome, Person};
-use maraude_core::entry::{Composition, EntryContent, NewEntry};
+use maraude_core::entry::Composition;
 use maraude_core::erasure::ErasedBecause;
 use maraude_core::ids::{CaseId, DeviceId, ShiftId};
 use maraude_store::{Store, StoreError};
@@ -46,17 +46,14 @@ fn shelter_case(store: &mut Store, shift: &ShiftId, alias: &str, phone: &str) ->
             answer_115: None,
         },
     };
-    let entry = NewEntry {
-        at: None,
-        place: Some("dunes-north".parse().unwrap()),
-        content: EntryContent::ShelterRequest {
-            case: CaseId::new(),
-            household_size: 2,
-            composition: Composition::default(),
-        },
-    };
     store
-        .open_case(shift, &nick("Jo"), new, entry)
+        .open_case(
+            shift,
+            &nick("Jo"),
+            new,
+            Some("dunes-north".parse().unwrap()),
+            None,
+        )
         .unwrap()
         .0
         .id

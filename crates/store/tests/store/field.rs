@@ -195,20 +195,16 @@ fn a_shelter_request_is_opened_followed_and_closed_across_shifts() {
             answer_115: Some("pas de place ce soir".into()),
         },
     };
-    let entry = NewEntry {
-        at: None,
-        place: Some("dunes-north".parse().unwrap()),
-        content: EntryContent::ShelterRequest {
-            case: maraude_core::ids::CaseId::new(),
-            household_size: 3,
-            composition: Composition {
-                women: 1,
-                children: 2,
-                ..Default::default()
-            },
-        },
-    };
-    let (case, _) = t.store.open_case(&shift, &nick("Jo"), new, entry).unwrap();
+    let (case, _) = t
+        .store
+        .open_case(
+            &shift,
+            &nick("Jo"),
+            new,
+            Some("dunes-north".parse().unwrap()),
+            None,
+        )
+        .unwrap();
     let open = t.store.follow_ups().unwrap();
     assert_eq!(open.len(), 1);
     assert_eq!(open[0].alias, "Amina R");

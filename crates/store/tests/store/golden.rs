@@ -6,7 +6,7 @@
 
 use maraude_core::Lang;
 use maraude_core::case::{CaseRequest, NewCase, Person};
-use maraude_core::entry::{Composition, EntryContent, NewEntry};
+use maraude_core::entry::Composition;
 use maraude_store::Store;
 
 use super::*;
@@ -59,20 +59,9 @@ fn write_golden() {
             answer_115: None,
         },
     };
-    let entry = NewEntry {
-        at: None,
-        place: None,
-        content: EntryContent::ShelterRequest {
-            case: Default::default(),
-            household_size: 2,
-            composition: Composition {
-                women: 1,
-                children: 1,
-                ..Default::default()
-            },
-        },
-    };
-    store.open_case(&shift, &nick("Jo"), case, entry).unwrap();
+    store
+        .open_case(&shift, &nick("Jo"), case, None, None)
+        .unwrap();
     store.checkpoint().unwrap();
 }
 

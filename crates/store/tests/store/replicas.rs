@@ -546,18 +546,15 @@ impl Team {
                         answer_115: None,
                     },
                 };
-                let entry = NewEntry {
-                    at: Some(self.slots[slot]),
-                    place: place(p),
-                    content: EntryContent::ShelterRequest {
-                        case: CaseId::new(),
-                        household_size: household,
-                        composition: Composition::default(),
-                    },
-                };
                 let (case, entry) = self.tablets[t]
                     .store
-                    .open_case(&shift, &nick(VOLUNTEERS[by]), request, entry)
+                    .open_case(
+                        &shift,
+                        &nick(VOLUNTEERS[by]),
+                        request,
+                        place(p),
+                        Some(self.slots[slot]),
+                    )
                     .expect("open a shelter request");
                 self.ledger.log(t, shift, &entry);
                 let event = self.ledger.entries.last().expect("just logged").logged;
