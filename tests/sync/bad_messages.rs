@@ -45,7 +45,16 @@ async fn send_and_wait_for_close(
     };
     // The server may close before the whole frame is sent (oversized).
     let _ = socket.send(frame).await;
-    tokio::time::timeout(Duration::from_secs(20), async {
+    closed_within(&mut socket, Duration::from_secs(20)).await
+}
+
+/// Whether the other side closes `socket` within `limit` (what it sends
+/// meanwhile is read and dropped).
+pub async fn closed_within<S>(socket: &mut WebSocket<S>, limit: Duration) -> bool
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
+    tokio::time::timeout(limit, async {
         while let Some(frame) = socket.next().await {
             if frame.opcode() == OpCode::Close {
                 break;

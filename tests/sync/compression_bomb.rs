@@ -12,9 +12,10 @@ use std::time::Duration;
 
 use futures::{SinkExt, StreamExt};
 use secrecy::ExposeSecret;
-use yawc::{Frame, OpCode, WebSocket};
+use yawc::{Frame, WebSocket};
 
 use crate::a_team_syncs::{join, open, register, sync};
+use crate::bad_messages::closed_within;
 use crate::server::{Server, peak_memory_kib};
 use crate::tablet::Tablet;
 use crate::teammates::Serving;
@@ -105,15 +106,7 @@ where
         ("data", Field::Bytes(bomb)),
     ]);
     let _ = socket.send(Frame::binary(sync)).await;
-    tokio::time::timeout(Duration::from_secs(30), async {
-        while let Some(frame) = socket.next().await {
-            if frame.opcode() == OpCode::Close {
-                break;
-            }
-        }
-    })
-    .await
-    .is_ok()
+    closed_within(&mut socket, Duration::from_secs(30)).await
 }
 
 fn runtime() -> tokio::runtime::Runtime {
