@@ -63,8 +63,8 @@ impl OpenStore {
     }
 
     /// Creates the device's store holding a demo season, and stays unlocked.
+    /// (The device API refuses an existing store and makes the folder.)
     pub fn create_demo(&self, path: &Path, passphrase: Passphrase) -> Result<Antenna, AppError> {
-        prepare(path)?;
         let store = crate::demo::create(path, &passphrase)?;
         let antenna = store.antenna()?;
         self.hold(store)?;
