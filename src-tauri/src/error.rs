@@ -93,8 +93,8 @@ impl From<StoreError> for AppError {
 }
 
 impl From<&StoreError> for AppError {
-    /// The store's code; its sentences name `maraude` commands, so the
-    /// app says the cases a volunteer meets its own way.
+    /// The store's code; the cases a volunteer meets are said with the
+    /// app's own way out (a screen, not an id to check).
     fn from(e: &StoreError) -> Self {
         let said = |sentence: &str| Self::new(e.code(), sentence);
         match e {
@@ -140,8 +140,8 @@ impl From<maraude_device::DeviceError> for AppError {
 }
 
 impl From<SyncError> for AppError {
-    /// The sync's code (the server's, for its refusals); the sentences
-    /// that name `maraude` commands are said the app's way.
+    /// The sync's code (the server's, for its refusals); where to go in
+    /// the app is said for the cases that need it.
     fn from(e: SyncError) -> Self {
         match &e {
             SyncError::Store(store) => Self::from(&**store),

@@ -336,7 +336,10 @@ fn every_mistake_is_refused_with_a_reason_and_writes_nothing() {
         ),
         (
             vec!["import".into(), "places".into(), places_garbage.into()],
-            vec!["places.json: not places as `maraude export places --format json` writes them"],
+            vec![
+                "places.json: not places in the JSON form Maraude exports",
+                "`maraude export places --format json`",
+            ],
         ),
         (
             vec![
@@ -344,7 +347,10 @@ fn every_mistake_is_refused_with_a_reason_and_writes_nothing() {
                 "catalogue".into(),
                 catalogue_garbage.into(),
             ],
-            vec!["catalogue.json: not a catalogue as `maraude export catalogue --format json`"],
+            vec![
+                "catalogue.json: not a catalogue in the JSON form Maraude exports",
+                "`maraude export catalogue --format json`",
+            ],
         ),
         (
             vec!["import".into(), "places".into(), header_only.into()],

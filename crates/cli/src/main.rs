@@ -7,6 +7,7 @@
 
 mod cases;
 mod entries;
+mod hints;
 mod network;
 mod output;
 mod reference;
@@ -272,11 +273,17 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
+            let code = hints::code_of(&e);
+            let hint = code.and_then(hints::hint);
             if json {
-                let msg = serde_json::json!({ "error": format!("{e:#}") });
+                let msg =
+                    serde_json::json!({ "error": format!("{e:#}"), "code": code, "hint": hint });
                 eprintln!("{msg}");
             } else {
                 eprintln!("maraude: {e:#}");
+                if let Some(hint) = hint {
+                    eprintln!("  hint: {hint}");
+                }
             }
             ExitCode::FAILURE
         }

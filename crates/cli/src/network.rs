@@ -64,9 +64,10 @@ fn runtime() -> Result<tokio::runtime::Runtime> {
 }
 
 fn link(ctx: &Ctx) -> Result<ServerLink> {
-    ctx.open()?.server_link()?.context(
-        "this device is not enrolled with a server; `maraude enrol` or `maraude register` first",
-    )
+    Ok(ctx
+        .open()?
+        .server_link()?
+        .ok_or(maraude_sync::SyncError::NotEnrolled)?)
 }
 
 pub fn enrol(ctx: &Ctx, args: EnrolArgs) -> Result<()> {

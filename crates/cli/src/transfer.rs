@@ -3,7 +3,7 @@
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result, anyhow, bail};
+use anyhow::{Context, Result, bail};
 use chrono::{NaiveDate, Utc};
 use clap::{Args, ValueEnum};
 use maraude_core::import;
@@ -142,7 +142,8 @@ fn format_of(path: &Path) -> import::Format {
 }
 
 pub fn import(ctx: &Ctx, a: ImportArgs) -> Result<()> {
-    let in_file = |e: import::ImportError| anyhow!("{}: {e}", a.file.display());
+    let in_file =
+        |e: import::ImportError| anyhow::Error::new(e).context(a.file.display().to_string());
     let (n, what) = match a.what {
         What::Entries => {
             bail!("entries arrive by sync, not by import; import takes catalogue or places")

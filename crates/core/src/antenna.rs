@@ -254,7 +254,7 @@ impl Antenna {
             .map(|(id, _)| id.as_str())
             .collect();
         if names.is_empty() {
-            "(none yet: add one with `maraude place add`)".into()
+            "(none yet: a lead adds the antenna's places)".into()
         } else {
             names.join(", ")
         }

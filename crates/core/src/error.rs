@@ -14,7 +14,7 @@ pub enum Invalid {
         known: String,
     },
     #[error(
-        "item \"{item}\" is retired from the catalogue; add it back with `maraude catalogue add` or pick another item"
+        "item \"{item}\" is retired from the catalogue; pick another item, or ask a lead to add it back to the catalogue"
     )]
     RetiredItem { item: String },
     #[error("unknown place \"{given}\" in antenna {antenna}; known places: {known}")]
@@ -102,7 +102,7 @@ pub enum Invalid {
     #[error("the case is already open")]
     CaseOpen,
     #[error(
-        "only an active lead or coordinator of the antenna may erase a case, and \"{who}\" is not one; ask a lead, or a coordinator to list them with `maraude volunteer add {who} --role lead`"
+        "only an active lead or coordinator of the antenna may erase a case, and \"{who}\" is not one; ask a lead, or a coordinator to list them as a lead"
     )]
     NotALead { who: String },
     #[error(
@@ -126,6 +126,45 @@ pub enum Invalid {
     },
     #[error("nothing to change")]
     NothingToChange,
+}
+
+impl Invalid {
+    /// A stable code for programs: the app translates by it, the CLI adds
+    /// its own hint by it, `--json` prints it. Never renamed.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Invalid::UnknownItem { .. } => "unknown_item",
+            Invalid::RetiredItem { .. } => "retired_item",
+            Invalid::UnknownPlace { .. } => "unknown_place",
+            Invalid::UnknownSize { .. } => "unknown_size",
+            Invalid::OutOfRange { .. } => "out_of_range",
+            Invalid::TooLong { .. } => "too_long",
+            Invalid::Empty { .. } => "empty",
+            Invalid::TooMany { .. } => "too_many",
+            Invalid::UnknownCode { .. } => "unknown_code",
+            Invalid::BadText { .. } => "bad_text",
+            Invalid::PersonalDataInLog { .. } => "personal_data_in_log",
+            Invalid::BreakdownExceedsTotal { .. } => "breakdown_exceeds_total",
+            Invalid::EndBeforeStart { .. } => "end_before_start",
+            Invalid::InTheFuture { .. } => "in_the_future",
+            Invalid::BadSlug { .. } => "bad_slug",
+            Invalid::BadId { .. } => "bad_id",
+            Invalid::Duplicate { .. } => "duplicate",
+            Invalid::BadPhone { .. } => "bad_phone",
+            Invalid::OutsideShift { .. } => "outside_shift",
+            Invalid::AlreadyEnded => "shift_ended",
+            Invalid::KindChange { .. } => "kind_change",
+            Invalid::EntryVoided => "entry_voided",
+            Invalid::VoidNeedsReason => "void_needs_reason",
+            Invalid::CaseClosed => "case_closed",
+            Invalid::CaseOpen => "case_open",
+            Invalid::NotALead { .. } => "not_a_lead",
+            Invalid::RankTooLow { .. } => "rank_too_low",
+            Invalid::LastCoordinator => "last_coordinator",
+            Invalid::OutcomeMismatch { .. } => "outcome_mismatch",
+            Invalid::NothingToChange => "nothing_to_change",
+        }
+    }
 }
 
 /// A document that cannot be read as what it claims to be.

@@ -97,10 +97,28 @@ pub enum ImportError {
         id: PlaceId,
         problem: Invalid,
     },
-    #[error("not a catalogue as `maraude export catalogue --format json` writes it: {detail}")]
+    #[error("not a catalogue in the JSON form Maraude exports: {detail}")]
     NotCatalogueJson { detail: String },
-    #[error("not places as `maraude export places --format json` writes them: {detail}")]
+    #[error("not places in the JSON form Maraude exports: {detail}")]
     NotPlacesJson { detail: String },
+}
+
+impl ImportError {
+    /// A stable code for programs (see [`Invalid::code`]).
+    pub fn code(&self) -> &'static str {
+        match self {
+            ImportError::TooLarge { .. } => "file_too_large",
+            ImportError::TooManyRows { .. } => "too_many_rows",
+            ImportError::NotCsv { .. } | ImportError::NoRows { .. } => "not_csv",
+            ImportError::TooFewColumns { .. } => "too_few_columns",
+            ImportError::BadCell { problem, .. }
+            | ImportError::BadItem { problem, .. }
+            | ImportError::BadPlace { problem, .. } => problem.code(),
+            ImportError::Twice { .. } => "duplicate",
+            ImportError::NotCatalogueJson { .. } => "not_catalogue_json",
+            ImportError::NotPlacesJson { .. } => "not_places_json",
+        }
+    }
 }
 
 fn at(line: &Option<u64>) -> String {

@@ -15,7 +15,7 @@ pub enum StoreError {
     WrongPassphrase(String),
     #[error("{0} is not encrypted; Maraude only opens encrypted stores")]
     NotEncrypted(String),
-    #[error("no store at {0}; create one with `maraude init`")]
+    #[error("no store at {0}; create one, or join an antenna with an enrolment code")]
     NotFound(String),
     #[error("a store already exists at {0}; open it, or choose another path")]
     AlreadyExists(String),
@@ -25,20 +25,24 @@ pub enum StoreError {
         "this store was written by a newer version of Maraude (store format {found}, this app knows up to {known}); update Maraude on this device"
     )]
     NewerFormat { found: i64, known: i64 },
-    #[error("no shift {0} on this device; list shifts with `maraude shift list`")]
+    #[error(
+        "no shift {0} on this device (erased, or not synced yet); check the id against the list of shifts"
+    )]
     NoSuchShift(String),
-    #[error("no entry {0}; list the shift's entries with `maraude entries`")]
+    #[error("no entry {0} on this device; check the id against the shift's entries")]
     NoSuchEntry(String),
-    #[error("no case {0}; list open cases with `maraude follow-ups`")]
+    #[error(
+        "no case {0} on this device (erased, or not synced yet); check the id against the open follow-ups"
+    )]
     NoSuchCase(String),
     #[error("\"{0}\" matches several records; give more characters of the id")]
     Ambiguous(String),
-    #[error("no shift is open; start one with `maraude shift start`")]
+    #[error("no shift is open; start one first")]
     NoOpenShift,
     #[error("nothing to undo: this device has logged nothing in this shift yet")]
     NothingToUndo,
     #[error(
-        "this store has not received its antenna yet (it was enrolled, never synced): sync it with the server (`maraude sync`)"
+        "this store has not received its antenna yet (it was enrolled, never synced): sync it with the server"
     )]
     NoAntennaYet,
     /// (No `#[source]`: the sentence is the refusal's own, said once.)
@@ -71,9 +75,7 @@ impl StoreError {
     /// callers match on it): the same whatever the sentence says.
     pub fn code(&self) -> &'static str {
         match self {
-            StoreError::Invalid(Invalid::NotALead { .. }) => "not_a_lead",
-            StoreError::Invalid(Invalid::AlreadyEnded) => "shift_ended",
-            StoreError::Invalid(_) => "invalid",
+            StoreError::Invalid(invalid) => invalid.code(),
             StoreError::Document(_) | StoreError::BadDocument(_) => "bad_document",
             StoreError::WrongPassphrase(_) => "wrong_passphrase",
             StoreError::NotEncrypted(_) => "not_encrypted",

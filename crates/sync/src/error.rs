@@ -9,7 +9,7 @@ use thiserror::Error;
 #[derive(Debug, Clone, Error)]
 pub enum SyncError {
     #[error(
-        "this device is not enrolled with a server; enrol it with `maraude enrol --server URL --code CODE`"
+        "this device is not enrolled with a server; enrol it with an enrolment code from a lead or coordinator"
     )]
     NotEnrolled,
     #[error("bad server address: {0}")]
@@ -37,11 +37,11 @@ pub enum SyncError {
     )]
     Incomplete { synced: usize, left: usize },
     #[error(
-        "this tablet has no certificate for syncing with teammates yet; sync once with the server (`maraude sync`) to get one"
+        "this tablet has no certificate for syncing with teammates yet; sync once with the server to get one"
     )]
     NoCertificate,
     #[error(
-        "cannot reach the tablet at {0}; is it on the same network, and serving its teammates (`maraude serve-peer`)?"
+        "cannot reach the tablet at {0}; is it on the same network, and serving its teammates?"
     )]
     TeammateUnreachable(String),
     #[error(

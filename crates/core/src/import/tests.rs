@@ -257,16 +257,12 @@ fn a_label_or_a_name_that_breaks_the_antennas_rules_is_refused() {
 fn a_json_file_that_is_not_an_export_says_what_it_should_be() {
     let err = err_of(catalogue("[1, 2]", Format::Json));
     assert!(
-        err.starts_with(
-            "not a catalogue as `maraude export catalogue --format json` writes it: invalid type"
-        ),
+        err.starts_with("not a catalogue in the JSON form Maraude exports: invalid type"),
         "{err}"
     );
     let err = err_of(places(r#"{"gare": {"name": "Gare"}}"#, Format::Json));
     assert!(
-        err.starts_with(
-            "not places as `maraude export places --format json` writes them: missing field `kind`"
-        ),
+        err.starts_with("not places in the JSON form Maraude exports: missing field `kind`"),
         "{err}"
     );
     let err = err_of(places(
