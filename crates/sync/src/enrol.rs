@@ -11,7 +11,8 @@ use maraude_store::ServerLink;
 use secrecy::{SecretSlice, SecretString};
 use uuid::Uuid;
 
-use crate::client::{base_url, call, device_certificate, http_client, network_error, read_answer};
+use crate::client::device_certificate;
+use crate::client::remote::{base_url, call, http_client, network_error, read_answer};
 use crate::error::SyncError;
 use crate::identity;
 use maraude_protocol::api::{
