@@ -1,112 +1,21 @@
-//! Antennas, devices and enrolment codes.
-//!
-//! Behind the [`Registry`] trait so that a PostgreSQL registry can follow;
-//! [`SqliteRegistry`] keeps it in an SQLCipher file beside the antennas'
-//! stores. Only hashes of credentials and codes are kept.
-//!
-//! The rules of rank (`maraude_core::access`) are checked here where they
-//! need the registry's state at the moment of the change: a revocation
-//! counts the antenna's active coordinators in the same transaction, and a
-//! code enrols only while the tablet that issued it is not revoked and
-//! still may enrol its role.
+//! The registry in an SQLCipher file beside the antennas' stores.
 
 use std::path::Path;
 use std::sync::Mutex;
 
 use chrono::{DateTime, Utc};
-use maraude_core::Invalid;
 use maraude_core::access::{self, Role};
 use maraude_store::Passphrase;
 use rusqlite::{Connection, OptionalExtension, params};
 use rusqlite_migration::{M, Migrations};
-use thiserror::Error;
 use uuid::Uuid;
 
-#[derive(Debug, Error)]
-pub enum RegistryError {
-    #[error("antenna {0} is already registered on this server")]
-    AntennaExists(Uuid),
-    #[error("device {0} is already enrolled on this server")]
-    DeviceExists(Uuid),
-    #[error("this enrolment code is unknown, used or expired; ask your coordinator for a new one")]
-    BadCode,
-    #[error(
-        "this enrolment code no longer enrols a tablet: the tablet that issued it was revoked since; ask a lead or a coordinator for a new one"
-    )]
-    IssuerRevoked,
-    #[error("this enrolment code no longer enrols a tablet ({0})")]
-    IssuerOutranked(Invalid),
-    #[error("no device {0} in this antenna")]
-    NoSuchDevice(Uuid),
-    /// A rule of rank refused the change (`maraude_core::access`).
-    #[error(transparent)]
-    Refused(Invalid),
-    #[error("registry: {0}")]
-    Database(String),
-}
+use super::{Device, NewDevice, Registry, RegistryError};
 
 impl From<rusqlite::Error> for RegistryError {
     fn from(e: rusqlite::Error) -> Self {
         RegistryError::Database(e.to_string())
     }
-}
-
-/// An enrolled device, as the server knows it.
-#[derive(Debug, Clone)]
-pub struct Device {
-    pub id: Uuid,
-    pub antenna: Uuid,
-    pub name: String,
-    pub role: Role,
-    pub enrolled_at: DateTime<Utc>,
-    pub revoked_at: Option<DateTime<Utc>>,
-    pub last_sync: Option<DateTime<Utc>>,
-}
-
-/// A device about to be enrolled, with the hash of its new credential.
-#[derive(Debug)]
-pub struct NewDevice<'a> {
-    pub id: Uuid,
-    pub name: &'a str,
-    pub credential_hash: &'a str,
-}
-
-pub trait Registry: Send + Sync + 'static {
-    /// Register an antenna and enrol its first device as coordinator.
-    fn register_antenna(
-        &self,
-        antenna: Uuid,
-        name: &str,
-        first: NewDevice<'_>,
-    ) -> Result<(), RegistryError>;
-    fn antenna_name(&self, antenna: Uuid) -> Result<Option<String>, RegistryError>;
-    fn antennas(&self) -> Result<Vec<Uuid>, RegistryError>;
-    fn add_code(
-        &self,
-        antenna: Uuid,
-        role: Role,
-        code_hash: &str,
-        expires_at: DateTime<Utc>,
-        by: Uuid,
-    ) -> Result<(), RegistryError>;
-    /// Spend a code (once) and enrol the device with its antenna and role,
-    /// if the tablet that issued the code is not revoked and still may
-    /// enrol that role ([`access::check_may_enrol`]).
-    fn enrol(&self, code_hash: &str, device: NewDevice<'_>) -> Result<Device, RegistryError>;
-    /// The device holding this credential, revoked or not.
-    fn device_by_credential(&self, credential_hash: &str) -> Result<Option<Device>, RegistryError>;
-    fn devices(&self, antenna: Uuid) -> Result<Vec<Device>, RegistryError>;
-    /// Revoke `device`, of `by`'s antenna, if `by`'s rank allows it
-    /// ([`access::check_may_revoke`]); the antenna's active coordinators
-    /// are counted in the same transaction as the change, so that two
-    /// coordinators revoking each other at once leave one.
-    fn revoke(&self, by: &Device, device: Uuid) -> Result<Device, RegistryError>;
-    fn synced(&self, device: Uuid) -> Result<(), RegistryError>;
-    /// The antenna's authority key (PKCS#8 DER): `new` is kept if the
-    /// antenna has none yet; the key kept is returned.
-    fn authority_key(&self, antenna: Uuid, new: &[u8]) -> Result<Vec<u8>, RegistryError>;
-    /// The antenna's revoked devices, with when.
-    fn revoked(&self, antenna: Uuid) -> Result<Vec<(Uuid, DateTime<Utc>)>, RegistryError>;
 }
 
 const MIGRATIONS: &[&str] = &[
@@ -429,158 +338,15 @@ impl Registry for SqliteRegistry {
 mod tests {
     use super::*;
 
-    struct Antenna {
-        registry: SqliteRegistry,
-        id: Uuid,
-        coordinator: Device,
-        _dir: tempfile::TempDir,
-    }
-
-    fn registered() -> Antenna {
+    fn fresh() -> (SqliteRegistry, tempfile::TempDir) {
         let dir = tempfile::tempdir().unwrap();
         let registry = SqliteRegistry::open(
             &dir.path().join("registry.maraude"),
             &Passphrase::new("entrepôt".into()),
         )
         .unwrap();
-        let (id, first) = (Uuid::new_v4(), Uuid::new_v4());
-        registry
-            .register_antenna(
-                id,
-                "Calais",
-                NewDevice {
-                    id: first,
-                    name: "coordinator",
-                    credential_hash: "credential-of-the-coordinator",
-                },
-            )
-            .unwrap();
-        let coordinator = device(&registry.conn(), first).unwrap().unwrap();
-        Antenna {
-            registry,
-            id,
-            coordinator,
-            _dir: dir,
-        }
+        (registry, dir)
     }
 
-    impl Antenna {
-        /// A code for `role` issued by `by`, as the server's handler adds
-        /// it (rank checked there, or not by an older server).
-        fn code(&self, by: &Device, role: Role) -> String {
-            let hash = format!("code-{}", Uuid::new_v4());
-            let tomorrow = Utc::now() + chrono::Duration::days(1);
-            self.registry
-                .add_code(self.id, role, &hash, tomorrow, by.id)
-                .unwrap();
-            hash
-        }
-
-        fn enrol(&self, code: &str) -> Result<Device, RegistryError> {
-            let id = Uuid::new_v4();
-            self.registry.enrol(
-                code,
-                NewDevice {
-                    id,
-                    name: "tablet",
-                    credential_hash: &format!("credential-{id}"),
-                },
-            )
-        }
-
-        fn tablet(&self, role: Role) -> Device {
-            self.enrol(&self.code(&self.coordinator, role)).unwrap()
-        }
-    }
-
-    #[test]
-    fn a_lead_revokes_a_volunteer_but_not_a_coordinator_nor_another_lead() {
-        let calais = registered();
-        let lead = calais.tablet(Role::Lead);
-        let other_lead = calais.tablet(Role::Lead);
-        let volunteer = calais.tablet(Role::Volunteer);
-        for target in [&calais.coordinator, &other_lead, &lead] {
-            let refused = calais.registry.revoke(&lead, target.id).unwrap_err();
-            assert!(
-                matches!(refused, RegistryError::Refused(Invalid::RankTooLow { .. })),
-                "{refused}"
-            );
-        }
-        assert!(calais.registry.revoked(calais.id).unwrap().is_empty());
-        let revoked = calais.registry.revoke(&lead, volunteer.id).unwrap();
-        assert!(revoked.revoked_at.is_some());
-        // A volunteer revokes nobody.
-        let volunteer = calais.tablet(Role::Volunteer);
-        assert!(matches!(
-            calais.registry.revoke(&volunteer, lead.id),
-            Err(RegistryError::Refused(Invalid::RankTooLow { .. }))
-        ));
-    }
-
-    #[test]
-    fn the_antennas_last_coordinator_cannot_be_revoked_even_by_itself() {
-        let calais = registered();
-        let first = calais.coordinator.clone();
-        assert!(matches!(
-            calais.registry.revoke(&first, first.id),
-            Err(RegistryError::Refused(Invalid::LastCoordinator))
-        ));
-        let second = calais.tablet(Role::Coordinator);
-        // Two coordinators: either may go, the first by its own hand.
-        calais.registry.revoke(&second, first.id).unwrap();
-        assert!(matches!(
-            calais.registry.revoke(&second, second.id),
-            Err(RegistryError::Refused(Invalid::LastCoordinator))
-        ));
-        // Revoked meanwhile, the first one's late request cannot take the
-        // last coordinator with it.
-        assert!(matches!(
-            calais.registry.revoke(&first, second.id),
-            Err(RegistryError::Refused(Invalid::LastCoordinator))
-        ));
-        assert_eq!(calais.registry.revoked(calais.id).unwrap().len(), 1);
-        // A device of another antenna is not found from this one.
-        let other = registered();
-        assert!(matches!(
-            calais.registry.revoke(&second, other.coordinator.id),
-            Err(RegistryError::NoSuchDevice(_))
-        ));
-    }
-
-    #[test]
-    fn an_unused_code_dies_with_the_tablet_that_issued_it() {
-        let calais = registered();
-        let lead = calais.tablet(Role::Lead);
-        let issued = calais.code(&lead, Role::Volunteer);
-        let spent = calais.code(&lead, Role::Volunteer);
-        calais.enrol(&spent).unwrap();
-        calais
-            .registry
-            .revoke(&calais.coordinator, lead.id)
-            .unwrap();
-        assert!(matches!(
-            calais.enrol(&issued),
-            Err(RegistryError::IssuerRevoked)
-        ));
-        // Still unused: it would enrol nothing later either.
-        assert!(matches!(
-            calais.enrol(&issued),
-            Err(RegistryError::IssuerRevoked)
-        ));
-        // A lead's code for a lead, as an older server issued them,
-        // enrols nobody.
-        let lead = calais.tablet(Role::Lead);
-        let too_high = calais.code(&lead, Role::Lead);
-        assert!(matches!(
-            calais.enrol(&too_high),
-            Err(RegistryError::IssuerOutranked(Invalid::RankTooLow { .. }))
-        ));
-        assert_eq!(
-            calais
-                .enrol(&calais.code(&lead, Role::Volunteer))
-                .unwrap()
-                .role,
-            Role::Volunteer
-        );
-    }
+    crate::registry::conformance::registry_conformance!(fresh());
 }

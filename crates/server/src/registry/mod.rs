@@ -1,0 +1,106 @@
+//! Antennas, devices and enrolment codes.
+//!
+//! Behind the [`Registry`] trait so that a PostgreSQL registry can follow;
+//! [`SqliteRegistry`] keeps it in an SQLCipher file beside the antennas'
+//! stores. Only hashes of credentials and codes are kept. What any
+//! registry must do is one test suite (`conformance`), which each backend
+//! runs on itself.
+//!
+//! The rules of rank (`maraude_core::access`) are checked here where they
+//! need the registry's state at the moment of the change: a revocation
+//! counts the antenna's active coordinators in the same transaction, and a
+//! code enrols only while the tablet that issued it is not revoked and
+//! still may enrol its role.
+
+use chrono::{DateTime, Utc};
+use maraude_core::Invalid;
+use maraude_core::access::Role;
+use thiserror::Error;
+use uuid::Uuid;
+
+#[derive(Debug, Error)]
+pub enum RegistryError {
+    #[error("antenna {0} is already registered on this server")]
+    AntennaExists(Uuid),
+    #[error("device {0} is already enrolled on this server")]
+    DeviceExists(Uuid),
+    #[error("this enrolment code is unknown, used or expired; ask your coordinator for a new one")]
+    BadCode,
+    #[error(
+        "this enrolment code no longer enrols a tablet: the tablet that issued it was revoked since; ask a lead or a coordinator for a new one"
+    )]
+    IssuerRevoked,
+    #[error("this enrolment code no longer enrols a tablet ({0})")]
+    IssuerOutranked(Invalid),
+    #[error("no device {0} in this antenna")]
+    NoSuchDevice(Uuid),
+    /// A rule of rank refused the change (`maraude_core::access`).
+    #[error(transparent)]
+    Refused(Invalid),
+    #[error("registry: {0}")]
+    Database(String),
+}
+
+/// An enrolled device, as the server knows it.
+#[derive(Debug, Clone)]
+pub struct Device {
+    pub id: Uuid,
+    pub antenna: Uuid,
+    pub name: String,
+    pub role: Role,
+    pub enrolled_at: DateTime<Utc>,
+    pub revoked_at: Option<DateTime<Utc>>,
+    pub last_sync: Option<DateTime<Utc>>,
+}
+
+/// A device about to be enrolled, with the hash of its new credential.
+#[derive(Debug)]
+pub struct NewDevice<'a> {
+    pub id: Uuid,
+    pub name: &'a str,
+    pub credential_hash: &'a str,
+}
+
+pub trait Registry: Send + Sync + 'static {
+    /// Register an antenna and enrol its first device as coordinator.
+    fn register_antenna(
+        &self,
+        antenna: Uuid,
+        name: &str,
+        first: NewDevice<'_>,
+    ) -> Result<(), RegistryError>;
+    fn antenna_name(&self, antenna: Uuid) -> Result<Option<String>, RegistryError>;
+    fn antennas(&self) -> Result<Vec<Uuid>, RegistryError>;
+    fn add_code(
+        &self,
+        antenna: Uuid,
+        role: Role,
+        code_hash: &str,
+        expires_at: DateTime<Utc>,
+        by: Uuid,
+    ) -> Result<(), RegistryError>;
+    /// Spend a code (once) and enrol the device with its antenna and role,
+    /// if the tablet that issued the code is not revoked and still may
+    /// enrol that role ([`maraude_core::access::check_may_enrol`]).
+    fn enrol(&self, code_hash: &str, device: NewDevice<'_>) -> Result<Device, RegistryError>;
+    /// The device holding this credential, revoked or not.
+    fn device_by_credential(&self, credential_hash: &str) -> Result<Option<Device>, RegistryError>;
+    fn devices(&self, antenna: Uuid) -> Result<Vec<Device>, RegistryError>;
+    /// Revoke `device`, of `by`'s antenna, if `by`'s rank allows it
+    /// ([`maraude_core::access::check_may_revoke`]); the antenna's active coordinators
+    /// are counted in the same transaction as the change, so that two
+    /// coordinators revoking each other at once leave one.
+    fn revoke(&self, by: &Device, device: Uuid) -> Result<Device, RegistryError>;
+    fn synced(&self, device: Uuid) -> Result<(), RegistryError>;
+    /// The antenna's authority key (PKCS#8 DER): `new` is kept if the
+    /// antenna has none yet; the key kept is returned.
+    fn authority_key(&self, antenna: Uuid, new: &[u8]) -> Result<Vec<u8>, RegistryError>;
+    /// The antenna's revoked devices, with when.
+    fn revoked(&self, antenna: Uuid) -> Result<Vec<(Uuid, DateTime<Utc>)>, RegistryError>;
+}
+
+mod sqlite;
+pub use sqlite::SqliteRegistry;
+
+#[cfg(test)]
+pub(crate) mod conformance;
