@@ -39,7 +39,7 @@ fn store_path(app: &AppHandle) -> Reply<PathBuf> {
 }
 
 /// What the first screen needs to know.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ts_rs::TS)]
 pub struct Status {
     /// Whether this device holds an antenna (else: create one, or a demo).
     pub has_store: bool,
@@ -163,7 +163,7 @@ pub async fn entries(open: State<'_, OpenStore>, shift: ShiftId) -> Reply<Vec<En
 }
 
 /// The night report, and its plain-text summary for the messaging group.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ts_rs::TS)]
 pub struct NightReportView {
     pub report: NightReport,
     pub text: String,
@@ -410,7 +410,7 @@ pub async fn revoke_device(open: State<'_, OpenStore>, device: DeviceId) -> Repl
 }
 
 /// Where an exported file went, for the screen to say.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ts_rs::TS)]
 pub struct Exported {
     pub path: PathBuf,
     pub bytes: usize,
@@ -451,7 +451,7 @@ pub async fn export_night_csv(
 }
 
 /// What the settings screen shows about this device.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ts_rs::TS)]
 pub struct DeviceInfo {
     pub device: DeviceId,
     pub store: PathBuf,

@@ -7,7 +7,7 @@ use serde::Serialize;
 /// A failed command, as the UI receives it: `code` says which case it is (the
 /// UI shows its own translated text for the codes it knows), `message` says
 /// what went wrong and what to do, in English, for the others.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct AppError {
     pub code: &'static str,
     pub message: String,

@@ -26,6 +26,8 @@
 //! Business rules (validation, reports, undo semantics beyond "void the
 //! last entry this device logged") and the UI's layout.
 
+#[cfg(test)]
+mod bindings;
 mod command_names;
 mod commands;
 mod demo;

@@ -21,6 +21,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use chrono::{DateTime, Utc};
+use maraude_core::access::Role;
 use maraude_core::antenna::Antenna;
 use maraude_core::ids::AntennaId;
 use maraude_device::enrolment::{self, Joined};
@@ -33,23 +34,23 @@ use crate::error::AppError;
 use crate::open_store::{OpenStore, antenna_if_any};
 
 /// Where this tablet syncs, for Settings: never the credential.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, ts_rs::TS)]
 pub struct Enrolment {
     pub server: String,
-    /// The device's role on the server (`volunteer`, `lead`, `coordinator`).
-    pub role: String,
+    /// The device's role on the server.
+    pub role: Role,
     pub antenna: String,
 }
 
 /// How the last sync this app ran ended.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, ts_rs::TS)]
 pub struct LastSync {
     pub at: DateTime<Utc>,
     #[serde(flatten)]
     pub outcome: SyncOutcome,
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, ts_rs::TS)]
 #[serde(tag = "result", rename_all = "snake_case")]
 pub enum SyncOutcome {
     Synced { summary: SyncSummary },
@@ -57,14 +58,14 @@ pub enum SyncOutcome {
 }
 
 /// A sync under way: documents in sync out of those to sync.
-#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq, ts_rs::TS)]
 pub struct Progress {
     pub done: usize,
     pub total: usize,
 }
 
 /// What the top bar and Settings show.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, ts_rs::TS)]
 pub struct ServerStatus {
     /// `None` until the tablet is enrolled.
     pub enrolment: Option<Enrolment>,
@@ -225,7 +226,7 @@ fn server_peer(antenna: AntennaId) -> String {
 fn enrolment(joined: Joined) -> Enrolment {
     Enrolment {
         server: joined.server,
-        role: joined.role.to_string(),
+        role: joined.role,
         antenna: joined.antenna_name,
     }
 }
@@ -233,7 +234,9 @@ fn enrolment(joined: Joined) -> Enrolment {
 fn linked(link: &ServerLink, antenna: String) -> Enrolment {
     Enrolment {
         server: link.url.clone(),
-        role: link.role.clone(),
+        // Written by this app from the server's answer; a role it cannot
+        // read is shown as the least one (the server decides anyway).
+        role: link.role.parse().unwrap_or(Role::Volunteer),
         antenna,
     }
 }

@@ -30,7 +30,7 @@ use crate::server::{LastSync, Partner, SyncState};
 const STOP_GRACE: Duration = Duration::from_secs(3);
 
 /// Where teammates reach this tablet, to type on theirs.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, ts_rs::TS)]
 pub struct Serving {
     pub address: String,
     /// Whether teammates can find it on the network; if not (no multicast
@@ -40,7 +40,7 @@ pub struct Serving {
 
 /// A tablet of the antenna found serving on the network, until the sync's
 /// handshake proves it a teammate.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, ts_rs::TS)]
 pub struct Found {
     /// Its random name for this serving session, to tell two apart.
     pub name: String,

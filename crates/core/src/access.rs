@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use crate::Invalid;
 
 /// A device's role in its antenna, given at enrolment.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
     /// Logs the night; sees the current shifts and open cases.

@@ -10,7 +10,7 @@ use crate::ids::{AntennaId, ItemId, Nickname, PlaceId};
 use crate::limits::{self, MAX_SIZES, SHORT_TEXT};
 
 /// A label in the two languages the interface speaks from the start.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct Label {
     pub fr: String,
     pub en: String,
@@ -42,7 +42,7 @@ impl Label {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct CatalogueItem {
     pub label: Label,
     /// Sizes a distribution of this item must name (shoes: 38…46); empty when
@@ -81,7 +81,7 @@ fn yes() -> bool {
     true
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum PlaceKind {
     LivingPlace,
@@ -111,7 +111,7 @@ impl std::str::FromStr for PlaceKind {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct Place {
     pub name: String,
     pub kind: PlaceKind,
@@ -131,7 +131,7 @@ impl Place {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     Volunteer,
@@ -139,7 +139,7 @@ pub enum Role {
     Coordinator,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct Volunteer {
     pub role: Role,
     #[serde(default = "yes")]
@@ -147,7 +147,7 @@ pub struct Volunteer {
 }
 
 /// Antenna settings that change behaviour everywhere.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct Settings {
     /// Closed cases are erased this many days after closure.
     pub retention_days: u32,
@@ -160,7 +160,7 @@ impl Default for Settings {
 }
 
 /// The reference data of one antenna, as held in its antenna document.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 pub struct Antenna {
     pub id: AntennaId,
     pub name: String,

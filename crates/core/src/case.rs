@@ -12,7 +12,9 @@ use crate::error::Invalid;
 use crate::ids::{AntennaId, CaseId, DeviceId, Nickname, ShiftId};
 use crate::limits::{self, LONG_TEXT, SHORT_TEXT};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, ts_rs::TS,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum CaseKind {
     ShelterRequest,
@@ -28,7 +30,9 @@ impl CaseKind {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, ts_rs::TS,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum AgeGroup {
     Child,
@@ -39,7 +43,9 @@ pub enum AgeGroup {
 }
 
 /// At most this about a person, and only with their agreement for the phone.
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+// A field the UI leaves out reads as None.
+#[ts(optional_fields = nullable)]
 pub struct Person {
     pub alias: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -79,7 +85,9 @@ impl Person {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, ts_rs::TS,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Vulnerability {
     Pregnancy,
@@ -91,7 +99,7 @@ pub enum Vulnerability {
 }
 
 /// What was asked, by kind of case.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(tag = "request", rename_all = "snake_case")]
 pub enum CaseRequest {
     Shelter {
@@ -195,7 +203,7 @@ impl CaseRequest {
 }
 
 /// How a case ended.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(tag = "outcome", rename_all = "snake_case")]
 pub enum Outcome {
     /// Sheltered; `place` says where (a shelter's name, not an address).
@@ -252,7 +260,7 @@ impl Outcome {
 }
 
 /// Open until closed with an outcome; a closed case can be reopened.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(tag = "status", rename_all = "snake_case")]
 pub enum CaseStatus {
     Open,
@@ -301,7 +309,7 @@ impl CaseStatus {
 }
 
 /// One step of the follow-up, appended by whichever shift acted.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 pub struct CaseUpdate {
     pub at: DateTime<Utc>,
     pub by: Nickname,
@@ -312,7 +320,7 @@ pub struct CaseUpdate {
     pub action: CaseAction,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(tag = "action", rename_all = "snake_case")]
 pub enum CaseAction {
     Note {
@@ -344,7 +352,7 @@ impl CaseAction {
 }
 
 /// A follow-up case as stored in its own document.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 pub struct Case {
     pub id: CaseId,
     pub antenna: AntennaId,
@@ -367,7 +375,9 @@ impl Case {
 }
 
 /// What a volunteer fills in to open a case.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
+// A field the UI leaves out reads as None.
+#[ts(optional_fields = nullable)]
 pub struct NewCase {
     pub person: Person,
     #[serde(flatten)]

@@ -12,8 +12,11 @@ use crate::ids::{CaseId, DeviceId, EntryId, ItemId, Nickname, PlaceId};
 use crate::limits::{self, LONG_TEXT, MAX_LIST, MAX_PEOPLE, MAX_QUANTITY, SHORT_TEXT};
 
 /// How many of something were handed out: never zero, never absurd.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, ts_rs::TS,
+)]
 #[serde(try_from = "i64", into = "u32")]
+#[ts(type = "number")]
 pub struct Quantity(u32);
 
 impl Quantity {
@@ -48,7 +51,7 @@ impl From<Quantity> for u32 {
 }
 
 /// A rough breakdown of a group. Counts only; all optional (zero).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(default)]
 pub struct Composition {
     pub men: u32,
@@ -95,7 +98,9 @@ impl Composition {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, ts_rs::TS,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Need {
     Medical,
@@ -106,7 +111,9 @@ pub enum Need {
     Legal,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, ts_rs::TS,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Service {
     PassClinic,
@@ -118,7 +125,9 @@ pub enum Service {
     OtherAssociation,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, ts_rs::TS,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Urgency {
     Routine,
@@ -126,7 +135,9 @@ pub enum Urgency {
     Urgent,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, ts_rs::TS,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum IncidentType {
     Eviction,
@@ -139,7 +150,7 @@ pub enum IncidentType {
 
 /// What an entry records. The tag `kind` is stored in the document, so
 /// variant and field names are part of the document format: rename nothing.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum EntryContent {
     Distribution {
@@ -356,7 +367,9 @@ pub(crate) fn check_languages(languages: &BTreeSet<String>) -> Result<(), Invali
     Ok(())
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, ts_rs::TS,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum EntryKind {
     Distribution,
@@ -398,7 +411,7 @@ impl EntryKind {
 
 /// A correction recorded in the entry's history. Nothing is ever silently
 /// overwritten: an edit keeps the old and new value of each field changed.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 pub struct Revision {
     pub at: DateTime<Utc>,
     pub by: Nickname,
@@ -407,7 +420,7 @@ pub struct Revision {
     pub change: RevisionChange,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(tag = "action", rename_all = "snake_case")]
 pub enum RevisionChange {
     /// field name → [old value, new value]
@@ -421,7 +434,7 @@ pub enum RevisionChange {
 
 /// Set when an entry was voided: it stays in the log, struck through, and
 /// leaves every total.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct Void {
     pub at: DateTime<Utc>,
     pub by: Nickname,
@@ -429,7 +442,7 @@ pub struct Void {
 }
 
 /// One entry of a shift's log as stored.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 pub struct Entry {
     pub id: EntryId,
     /// When it happened (the volunteer may log it a little later).
@@ -454,7 +467,9 @@ impl Entry {
 }
 
 /// What a volunteer fills in to log an entry.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
+// A field the UI leaves out reads as None.
+#[ts(optional_fields = nullable)]
 pub struct NewEntry {
     /// Defaults to now.
     #[serde(default)]
@@ -466,7 +481,9 @@ pub struct NewEntry {
 }
 
 /// A correction: the full new content, time and place of the entry.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
+// A field the UI leaves out reads as None.
+#[ts(optional_fields = nullable)]
 pub struct EntryEdit {
     pub at: DateTime<Utc>,
     pub place: Option<PlaceId>,

@@ -24,7 +24,7 @@ use crate::ids::Nickname;
 use crate::report::CaseSummary;
 
 /// Why a case was erased.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum ErasedBecause {
     /// A lead or coordinator erased it (the person asked, or a mistake).

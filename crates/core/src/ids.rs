@@ -13,8 +13,9 @@ use crate::error::Invalid;
 macro_rules! uuid_id {
     ($(#[$doc:meta])* $name:ident) => {
         $(#[$doc])*
-        #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, ts_rs::TS)]
         #[serde(transparent)]
+        #[ts(type = "string")]
         pub struct $name(Uuid);
 
         impl $name {
@@ -94,8 +95,9 @@ uuid_id!(
 macro_rules! slug_id {
     ($(#[$doc:meta])* $name:ident, $what:literal) => {
         $(#[$doc])*
-        #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, ts_rs::TS)]
         #[serde(try_from = "String", into = "String")]
+        #[ts(type = "string")]
         pub struct $name(String);
 
         impl $name {
@@ -159,8 +161,9 @@ slug_id!(
 
 /// A volunteer's nickname as the team knows them. Never a full legal name is
 /// required; this is what appears in "logged by" and witness lists.
-#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, ts_rs::TS)]
 #[serde(try_from = "String", into = "String")]
+#[ts(type = "string")]
 pub struct Nickname(String);
 
 impl Nickname {

@@ -57,7 +57,9 @@ pub mod wire;
 pub use error::{DocumentError, Invalid};
 
 /// The languages of the interface and of the plain-text summaries.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize, ts_rs::TS,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Lang {
     #[default]

@@ -10,7 +10,9 @@ use crate::error::Invalid;
 use crate::ids::{AntennaId, DeviceId, ItemId, Nickname, ShiftId, TabletLogId};
 use crate::limits::{self, LONG_TEXT, MAX_LIST, MAX_QUANTITY, SHORT_TEXT};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, ts_rs::TS,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum ShiftKind {
     NightMaraude,
@@ -45,7 +47,7 @@ impl ShiftKind {
 pub type Stock = BTreeMap<ItemId, u32>;
 
 /// The shift's own fields, as stored in its document (entries aside).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 pub struct Shift {
     pub id: ShiftId,
     pub antenna: AntennaId,
@@ -120,7 +122,7 @@ impl Shift {
 /// It repeats what its entries' figures are filed under (the shift's kind
 /// and date never change), so a tablet log that arrives before its shift
 /// is counted all the same.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 pub struct TabletLog {
     pub id: TabletLogId,
     pub antenna: AntennaId,
@@ -154,7 +156,9 @@ impl TabletLog {
 }
 
 /// What the team fills in when leaving.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
+// A field the UI leaves out reads as None.
+#[ts(optional_fields = nullable)]
 pub struct NewShift {
     pub kind: ShiftKind,
     /// Defaults to now.
@@ -214,7 +218,9 @@ impl NewShift {
 }
 
 /// What the team fills in when back: stock returned and handover notes.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
+// A field the UI leaves out reads as None.
+#[ts(optional_fields = nullable)]
 pub struct ShiftEnd {
     #[serde(default)]
     pub ended_at: Option<DateTime<Utc>>,

@@ -38,7 +38,7 @@ pub struct CodeRequest {
     pub role: Role,
 }
 
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, ts_rs::TS)]
 pub struct EnrolmentCode {
     /// Single use; typed or scanned on the new device.
     pub code: String,
@@ -92,7 +92,9 @@ pub struct CertificateRequest {
 }
 
 /// `GET /v1/devices` — the antenna's devices, for a lead or coordinator.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+/// (`Tablet` in the app's screens: a tablet of the antenna.)
+#[derive(Debug, Clone, Serialize, Deserialize, ts_rs::TS)]
+#[ts(rename = "Tablet")]
 pub struct DeviceInfo {
     pub device: Uuid,
     pub name: String,

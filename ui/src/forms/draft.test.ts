@@ -2,7 +2,15 @@ import { describe, expect, it } from 'vitest';
 import type { Entry } from '../lib/api';
 import { draftOf, editOf, missing, NIL_CASE, newCaseOf, newDraft, newEntryOf, toggle } from './draft';
 
-const logged = { id: 'e1', at: '2026-11-22T21:30:00Z', logged_by: 'Jo', logged_at: '2026-11-22T21:30:05Z', device: 'd1' };
+const logged = {
+  id: 'e1',
+  at: '2026-11-22T21:30:00Z',
+  logged_by: 'Jo',
+  logged_at: '2026-11-22T21:30:05Z',
+  device: 'd1',
+  history: [],
+};
+const noOne = { men: 0, women: 0, children: 0, minors_alone: 0 };
 
 describe('what a form requires', () => {
   it('asks only for what the field guide needs', () => {
@@ -21,7 +29,7 @@ describe('what a form requires', () => {
   });
 
   it('asks no person when correcting a shelter request: its case exists', () => {
-    const d = draftOf({ ...logged, kind: 'shelter_request', case: 'c1', household_size: 3 });
+    const d = draftOf({ ...logged, kind: 'shelter_request', case: 'c1', household_size: 3, composition: noOne });
     expect(missing(d)).toEqual([]);
     expect(newCaseOf(d)).toBeNull();
   });
@@ -64,14 +72,14 @@ describe('what a form sends', () => {
     expect(JSON.stringify(entry)).not.toContain('Amira');
   });
 
-  it('records no breakdown when none was given', () => {
+  it('records a breakdown of nobody when none was given, as the core would', () => {
     const d = newDraft('headcount');
     d.people = 12;
     expect(newEntryOf(d, undefined)).toEqual({
       kind: 'headcount',
       people: 12,
       vulnerable: 0,
-      composition: undefined,
+      composition: noOne,
       place: undefined,
     });
   });
@@ -87,7 +95,14 @@ describe('what a form sends', () => {
   });
 
   it('corrects an entry keeping its time, and can move its place', () => {
-    const entry: Entry = { ...logged, kind: 'distribution', item: 'blanket', quantity: 3, place: 'gare' };
+    const entry: Entry = {
+      ...logged,
+      kind: 'distribution',
+      item: 'blanket',
+      quantity: 3,
+      composition: noOne,
+      place: 'gare',
+    };
     const d = draftOf(entry);
     d.quantity = 2;
     expect(editOf(d, entry, 'dunes')).toEqual({
@@ -96,14 +111,21 @@ describe('what a form sends', () => {
       size: undefined,
       quantity: 2,
       people: undefined,
-      composition: undefined,
+      composition: noOne,
       at: '2026-11-22T21:30:00Z',
       place: 'dunes',
     });
   });
 
   it('keeps the case of a corrected referral', () => {
-    const entry: Entry = { ...logged, kind: 'referral', case: 'c9', service: 'legal_aid', urgency: 'soon' };
+    const entry: Entry = {
+      ...logged,
+      kind: 'referral',
+      case: 'c9',
+      service: 'legal_aid',
+      urgency: 'soon',
+      accompanied: false,
+    };
     const d = draftOf(entry);
     d.urgency = 'urgent';
     expect(editOf(d, entry, undefined)).toMatchObject({ kind: 'referral', case: 'c9', urgency: 'urgent' });

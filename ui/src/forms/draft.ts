@@ -166,8 +166,8 @@ export function missing(d: Draft): Required[] {
 }
 
 /** Nonzero composition only: an untouched breakdown is not recorded. */
-function composition(c: Composition): Composition | undefined {
-  return c.men + c.women + c.children + c.minors_alone > 0 ? { ...c } : undefined;
+function composition(c: Composition): Composition {
+  return { ...c };
 }
 
 function optional(s: string): string | undefined {
@@ -218,6 +218,7 @@ export function contentOf(d: Draft): EntryContent {
         incident_type: d.incidentType as IncidentType,
         people_affected: d.people,
         description: d.text.trim(),
+        witnesses: [],
         reported_to: optional(d.reportedTo),
       };
     case 'note':

@@ -16,12 +16,13 @@ describe('the bridge to Rust', () => {
   });
 
   it('names the arguments as the Rust commands expect them', async () => {
+    const noOne = { men: 0, women: 0, children: 0, minors_alone: 0 };
     vi.mocked(invoke).mockResolvedValueOnce({});
-    await api.logEntry('s1', 'Jo', { kind: 'distribution', item: 'blanket', quantity: 1, place: 'gare' });
+    await api.logEntry('s1', 'Jo', { kind: 'distribution', item: 'blanket', quantity: 1, composition: noOne, place: 'gare' });
     expect(invoke).toHaveBeenLastCalledWith('log_entry', {
       shift: 's1',
       by: 'Jo',
-      entry: { kind: 'distribution', item: 'blanket', quantity: 1, place: 'gare' },
+      entry: { kind: 'distribution', item: 'blanket', quantity: 1, composition: noOne, place: 'gare' },
     });
   });
 

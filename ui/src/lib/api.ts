@@ -1,75 +1,57 @@
 // Every call from the UI to Rust goes through here: one typed function per
-// command of src-tauri/src/commands.rs. The types mirror the JSON the core
-// serialises (maraude-core's Antenna, Shift, Entry, NightReport).
+// command of src-tauri/src/commands.rs. The types are the Rust types the
+// commands take and answer, generated into ./bindings.ts (never edited by
+// hand: src-tauri/src/bindings.rs says how to write it again).
 import { invoke } from '@tauri-apps/api/core';
+import type {
+  Antenna,
+  Enrolment,
+  CaseAction,
+  CaseRef,
+  DeviceInfo,
+  Entry,
+  EntryContent,
+  EntryEdit,
+  EnrolmentCode,
+  Exported,
+  Found,
+  FollowUp,
+  IncidentType,
+  Lang,
+  LastSync,
+  Need,
+  NewCase,
+  NewEntry,
+  NewShift,
+  NightReportView,
+  Role,
+  ServerStatus,
+  Service,
+  Serving,
+  Shift,
+  ShiftEnd,
+  ShiftKind,
+  Status,
+  Tablet,
+  Urgency,
+  Vulnerability,
+} from './bindings';
 
-export type Lang = 'fr' | 'en';
-export type ShiftKind = 'night_maraude' | 'day_maraude' | 'day_centre' | 'accompaniment';
-export const SHIFT_KINDS: ShiftKind[] = ['night_maraude', 'day_maraude', 'day_centre', 'accompaniment'];
+export type * from './bindings';
+/** A failed command's answer, as Rust sends it. */
+export type { AppError as ErrorAnswer } from './bindings';
 
-export interface Label {
-  fr: string;
-  en: string;
+/** Every code of a union the Rust types define, each once: TypeScript
+ * refuses a list that misses one (`missing` names it). */
+function every<T extends string>() {
+  return <const L extends readonly T[]>(
+    list: L & (Exclude<T, L[number]> extends never ? unknown : { missing: Exclude<T, L[number]> }),
+  ): L => list;
 }
 
-export interface CatalogueItem {
-  label: Label;
-  sizes: string[];
-  active: boolean;
-  order: number;
-}
-
-export interface Place {
-  name: string;
-  kind: string;
-  active: boolean;
-}
-
-export interface Volunteer {
-  role: 'volunteer' | 'lead' | 'coordinator';
-  active: boolean;
-}
-
-export interface Antenna {
-  id: string;
-  name: string;
-  catalogue: Record<string, CatalogueItem>;
-  places: Record<string, Place>;
-  volunteers: Record<string, Volunteer>;
-}
-
-export interface Shift {
-  id: string;
-  kind: ShiftKind;
-  date: string;
-  started_at: string;
-  ended_at?: string;
-  lead: string;
-  team: string[];
-  vehicle?: string;
-  stock_loaded: Record<string, number>;
-  stock_returned: Record<string, number>;
-  handover: string;
-}
-
-export interface NewShift {
-  kind: ShiftKind;
-  lead: string;
-  team: string[];
-  vehicle?: string;
-  stock_loaded?: Record<string, number>;
-}
-
-export interface Composition {
-  men: number;
-  women: number;
-  children: number;
-  minors_alone: number;
-}
-
-export const NEEDS = ['medical', 'shelter', 'food', 'information', 'clothes', 'legal'] as const;
-export type Need = (typeof NEEDS)[number];
-export const SERVICES = [
+export const SHIFT_KINDS = every<ShiftKind>()(['night_maraude', 'day_maraude', 'day_centre', 'accompaniment']);
+export const NEEDS = every<Need>()(['medical', 'shelter', 'food', 'information', 'clothes', 'legal']);
+export const SERVICES = every<Service>()([
   'pass_clinic',
   'hospital_emergency',
   'legal_aid',
@@ -77,262 +59,29 @@ export const SERVICES = [
   'asylum_procedure',
   'day_centre',
   'other_association',
-] as const;
-export type Service = (typeof SERVICES)[number];
-export const URGENCIES = ['routine', 'soon', 'urgent'] as const;
-export type Urgency = (typeof URGENCIES)[number];
-export const INCIDENT_TYPES = [
+]);
+export const URGENCIES = every<Urgency>()(['routine', 'soon', 'urgent']);
+export const INCIDENT_TYPES = every<IncidentType>()([
   'eviction',
   'destruction_of_belongings',
   'violence',
   'refused_transport',
   'sea_interception',
   'other',
-] as const;
-export type IncidentType = (typeof INCIDENT_TYPES)[number];
-export const VULNERABILITIES = ['pregnancy', 'baby', 'illness', 'disability', 'minor_alone', 'woman_alone'] as const;
-export type Vulnerability = (typeof VULNERABILITIES)[number];
-
-/** What an entry records (the core's EntryContent, tag `kind`). */
-export type EntryContent =
-  | { kind: 'distribution'; item: string; size?: string; quantity: number; people?: number; composition?: Composition }
-  | { kind: 'headcount'; people: number; vulnerable: number; composition?: Composition }
-  | {
-      kind: 'arrival';
-      group_size: number;
-      composition?: Composition;
-      languages?: string[];
-      needs?: Need[];
-      information_given?: string;
-    }
-  | { kind: 'shelter_request'; case: string; household_size: number; composition?: Composition }
-  | { kind: 'referral'; case: string; service: Service; urgency: Urgency; accompanied?: boolean }
-  | {
-      kind: 'incident';
-      incident_type: IncidentType;
-      people_affected: number;
-      description: string;
-      witnesses?: string[];
-      reported_to?: string;
-    }
-  | { kind: 'note'; text: string };
+]);
+export const VULNERABILITIES = every<Vulnerability>()([
+  'pregnancy',
+  'baby',
+  'illness',
+  'disability',
+  'minor_alone',
+  'woman_alone',
+]);
 
 export type EntryKind = EntryContent['kind'];
 
-export type Entry = EntryContent & {
-  id: string;
-  at: string;
-  place?: string;
-  logged_by: string;
-  logged_at: string;
-  device: string;
-  void?: { at: string; by: string; reason: string };
-};
-
-/** What a volunteer logs: the content, and where (the time is now). */
-export type NewEntry = EntryContent & { place?: string };
-
-/** A correction: the new content, time and place of an entry. */
-export type EntryEdit = EntryContent & { at: string; place?: string };
-
-export interface Person {
-  alias: string;
-  phone?: string;
-  languages?: string[];
-}
-
-/** A shelter request or a referral, with the person it is for. */
-export type NewCase = { person: Person } & (
-  | {
-      request: 'shelter';
-      household_size: number;
-      composition?: Composition;
-      vulnerabilities?: Vulnerability[];
-      called_115?: boolean;
-      answer_115?: string;
-    }
-  | { request: 'referral'; service: Service; urgency: Urgency; reason: string; accompanied_by?: string }
-);
-
-export type Outcome =
-  | { outcome: 'placed'; place: string }
-  | { outcome: 'no_place' | 'refused' | 'lost_contact' | 'seen' | 'not_seen' };
-
-export type CaseAction = { action: 'note'; note: string } | ({ action: 'closed' } & Outcome);
-
-export type CaseKind = 'shelter_request' | 'referral';
-
-export interface FollowUp {
-  case: string;
-  short: string;
-  kind: CaseKind;
-  alias: string;
-  opened_at: string;
-  days_open: number;
-  last_update: string;
-  detail: string;
-  urgent: boolean;
-  people: number;
-}
-
-export interface ShiftEnd {
-  stock_returned: Record<string, number>;
-  handover: string;
-}
-
-export interface ItemLine {
-  item: string;
-  label: string;
-  quantity: number;
-  entries: number;
-  people_served: number;
-}
-
-export interface StockLine {
-  item: string;
-  label: string;
-  loaded: number;
-  distributed: number;
-  returned: number;
-  unaccounted: number;
-}
-
-export interface CaseLine {
-  case: string;
-  short: string;
-  people: number;
-  detail: string;
-  urgent: boolean;
-  open: boolean;
-  outcome?: string;
-}
-
-export interface IncidentLine {
-  entry: string;
-  at: string;
-  place?: string;
-  incident_type: IncidentType;
-  people_affected: number;
-  description: string;
-}
-
-export interface NightReport {
-  shift: string;
-  antenna: string;
-  kind: ShiftKind;
-  date: string;
-  started_at: string;
-  ended_at?: string;
-  lead: string;
-  team: string[];
-  people_met: { total: number; vulnerable: number };
-  arrivals: { groups: number; people: number };
-  distributions: ItemLine[];
-  stock: StockLine[];
-  shelter_requests: CaseLine[];
-  referrals: CaseLine[];
-  incidents: IncidentLine[];
-  notes: string[];
-  handover: string;
-  entries: number;
-  edited: number;
-  voided: number;
-}
-
-export interface Exported {
-  path: string;
-  bytes: number;
-}
-
-export interface DeviceInfo {
-  device: string;
-  store: string;
-  version: string;
-}
-
-export interface Status {
-  has_store: boolean;
-  unlocked: boolean;
-}
-
-/** Where this tablet syncs (never its credential). */
-export interface Enrolment {
-  server: string;
-  role: 'volunteer' | 'lead' | 'coordinator';
-  antenna: string;
-}
-
-/** What a sync did (maraude-sync's SyncSummary). */
-export interface SyncSummary {
-  documents_sent: number;
-  documents_received: number;
-  changes_received: number;
-  documents_refused: number;
-  /** What the other side refused of this tablet's writes, and why (the
-   * sync crate's sentences): a modified or outdated tablet's. */
-  refusals: string[];
-  cases_erased: number;
-  reconnections: number;
-  millis: number;
-}
-
-export interface ErrorAnswer {
-  code: string;
-  message: string;
-}
-
-export type LastSync = { at: string } & (
-  | { result: 'synced'; summary: SyncSummary }
-  | { result: 'failed'; error: ErrorAnswer }
-);
-
-export interface ServerStatus {
-  enrolment: Enrolment | null;
-  /** Documents changed here since the server last had them. */
-  to_send: number;
-  syncing: { done: number; total: number } | null;
-  /** The last sync with the server: this run's, or the last one that
-   * went through as the store recorded it. */
-  last_sync: LastSync | null;
-}
-
-/** This tablet serving its teammates: the address they type, and whether
- * they can find it on the network instead. */
-export interface Serving {
-  address: string;
-  announced: boolean;
-}
-
-/** A code that enrols one more tablet (single use). */
-export interface EnrolmentCode {
-  code: string;
-  role: 'volunteer' | 'lead' | 'coordinator';
-  expires_at: string;
-}
-
-/** A tablet of the antenna, as the server knows it. */
-export interface Tablet {
-  device: string;
-  name: string;
-  role: 'volunteer' | 'lead' | 'coordinator';
-  enrolled_at: string;
-  revoked_at: string | null;
-  last_sync: string | null;
-}
-
-/** A tablet of the antenna found serving on this network. */
-export interface Found {
-  /** Its random name for this serving session. */
-  name: string;
-  addresses: string[];
-}
-
-/** A case's tombstone: what stays of an erased case (no person data). */
-export interface Tombstone {
-  kind: CaseKind;
-  opened_at: string;
-  erased_at?: string;
-}
+/** What stays of an erased case (no person data). */
+export type Tombstone = CaseRef;
 
 /** A failed command: `code` picks the translated text (see i18n error.*). */
 export class AppError extends Error {
@@ -376,7 +125,7 @@ export const api = {
   undoLast: (shift: string, by: string) => call<Entry>('undo_last', { shift, by }),
   entries: (shift: string) => call<Entry[]>('entries', { shift }),
   nightReport: (shift: string, lang: Lang) =>
-    call<{ report: NightReport; text: string }>('night_report', { shift, lang }),
+    call<NightReportView>('night_report', { shift, lang }),
   /** The shift's anonymous entry for the case is derived from it by the core. */
   openCase: (shift: string, by: string, kase: NewCase, place: string | undefined) =>
     call<Entry>('open_case', { shift, by, case: kase, place: place ?? null }),
@@ -405,7 +154,7 @@ export const api = {
    * is an error. */
   syncWithTeammate: (address: string) => call<LastSync>('sync_with_teammate', { address }),
   findTeammates: () => call<Found[]>('find_teammates'),
-  newEnrolmentCode: (role: 'volunteer' | 'lead') => call<EnrolmentCode>('new_enrolment_code', { role }),
+  newEnrolmentCode: (role: Exclude<Role, 'coordinator'>) => call<EnrolmentCode>('new_enrolment_code', { role }),
   antennaDevices: () => call<Tablet[]>('antenna_devices'),
   eraseThisTablet: (antennaName: string) => call<void>('erase_this_tablet', { antennaName }),
   registerAntenna: (server: string, token: string, deviceName: string) =>

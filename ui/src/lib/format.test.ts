@@ -18,6 +18,7 @@ const antenna: Antenna = {
     closed: { name: 'Ancien squat', kind: 'living_place', active: false },
   },
   volunteers: {},
+  settings: { retention_days: 90 },
 };
 
 const entry = (content: Partial<Entry>): Entry =>

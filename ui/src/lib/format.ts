@@ -32,8 +32,8 @@ export function itemLabel(antenna: Antenna, item: string, locale: Locale): strin
   return antenna.catalogue[item]?.label[locale] ?? item;
 }
 
-export function placeName(antenna: Antenna, place: string | undefined): string | undefined {
-  return place === undefined ? undefined : (antenna.places[place]?.name ?? place);
+export function placeName(antenna: Antenna, place: string | null | undefined): string | undefined {
+  return place == null ? undefined : (antenna.places[place]?.name ?? place);
 }
 
 /** The items a volunteer can log, in the antenna's quick-log order. */

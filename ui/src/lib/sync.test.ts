@@ -15,6 +15,8 @@ const summary = (over: Partial<SyncSummary> = {}): SyncSummary => ({
   changes_received: 0,
   documents_refused: 0,
   refusals: [],
+  bytes_sent: 0,
+  bytes_received: 0,
   cases_erased: 0,
   reconnections: 0,
   millis: 120,

@@ -17,7 +17,7 @@ use crate::shift::ShiftKind;
 const KIND: &str = "antenna";
 
 /// A shift as listed in the antenna document.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct ShiftRef {
     pub kind: ShiftKind,
     pub date: NaiveDate,
@@ -26,7 +26,7 @@ pub struct ShiftRef {
 /// A case as listed in the antenna document. After erasure, only this stays
 /// (see [`crate::erasure`]): no alias, no phone, no free text; the outcome
 /// and closing date only so that the period figures do not change.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct CaseRef {
     pub kind: CaseKind,
     pub opened_at: DateTime<Utc>,

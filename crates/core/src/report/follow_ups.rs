@@ -7,7 +7,7 @@ use crate::ids::CaseId;
 
 /// An open case, for the volunteers who follow it up. The alias is shown
 /// here (it is how the team finds the person again) and nowhere else.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
 pub struct FollowUp {
     pub case: CaseId,
     pub short: String,

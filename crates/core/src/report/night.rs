@@ -11,7 +11,7 @@ use crate::ids::{CaseId, EntryId, ItemId, PlaceId, ShiftId};
 use crate::shift::{Shift, ShiftKind};
 
 /// The night's log on one screen.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
 pub struct NightReport {
     pub shift: ShiftId,
     pub antenna: String,
@@ -38,7 +38,7 @@ pub struct NightReport {
 }
 
 /// Headcounts at places.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, ts_rs::TS)]
 pub struct PeopleMet {
     pub total: u32,
     pub composition: Composition,
@@ -46,14 +46,14 @@ pub struct PeopleMet {
     pub by_place: Vec<PlaceCount>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
 pub struct PlaceCount {
     pub place: Option<PlaceId>,
     pub name: String,
     pub people: u32,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, ts_rs::TS)]
 pub struct Arrivals {
     pub groups: u32,
     pub people: u32,
@@ -62,7 +62,7 @@ pub struct Arrivals {
     pub needs: BTreeMap<Need, u32>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
 pub struct ItemLine {
     pub item: ItemId,
     pub label: String,
@@ -71,7 +71,7 @@ pub struct ItemLine {
     pub people_served: u32,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
 pub struct StockLine {
     pub item: ItemId,
     pub label: String,
@@ -83,7 +83,7 @@ pub struct StockLine {
     pub unaccounted: i64,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
 pub struct CaseLine {
     pub case: CaseId,
     pub short: String,
@@ -95,7 +95,7 @@ pub struct CaseLine {
     pub outcome: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
 pub struct IncidentLine {
     pub entry: EntryId,
     pub at: DateTime<Utc>,

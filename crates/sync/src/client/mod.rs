@@ -40,7 +40,7 @@ use remote::Remote;
 /// What a sync did, for the summary line and the app's status. The app
 /// keeps the last one in the store and reads it back: a field missing
 /// from one written by an earlier version reads as 0.
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq, ts_rs::TS)]
 #[serde(default)]
 pub struct SyncSummary {
     /// Documents that had changed here since the server last had them.

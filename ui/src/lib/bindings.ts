@@ -1,0 +1,458 @@
+// Generated from the Rust types by src-tauri/src/bindings.rs: do not edit.
+// After changing a Rust type: UPDATE_BINDINGS=1 cargo test -p maraude-app bindings
+
+export type AgeGroup = "child" | "minor" | "young_adult" | "adult" | "senior";
+
+/**
+ * The reference data of one antenna, as held in its antenna document.
+ */
+export type Antenna = { id: AntennaId, name: string, catalogue: { [key in ItemId]: CatalogueItem }, places: { [key in PlaceId]: Place }, volunteers: { [key in Nickname]: Volunteer }, settings: Settings, };
+
+/**
+ * One antenna (local branch) of an association.
+ */
+export type AntennaId = string;
+
+/**
+ * A failed command, as the UI receives it: `code` says which case it is (the
+ * UI shows its own translated text for the codes it knows), `message` says
+ * what went wrong and what to do, in English, for the others.
+ */
+export type AppError = { code: string, message: string, };
+
+export type Arrivals = { groups: number, people: number, composition: Composition, languages: { [key in string]: number }, needs: { [key in Need]?: number }, };
+
+export type CaseAction = { "action": "note", note: string, } | { "action": "closed", } & ({ "outcome": "placed", place: string, } | { "outcome": "no_place" } | { "outcome": "refused" } | { "outcome": "lost_contact" } | { "outcome": "seen" } | { "outcome": "not_seen" }) | { "action": "reopened", reason: string, };
+
+/**
+ * One follow-up case (shelter request or referral).
+ */
+export type CaseId = string;
+
+export type CaseKind = "shelter_request" | "referral";
+
+export type CaseLine = { case: CaseId, short: string, people: number, 
+/**
+ * Service for a referral, "shelter" for a shelter request.
+ */
+detail: string, urgent: boolean, open: boolean, outcome: string | null, };
+
+/**
+ * A case as listed in the antenna document. After erasure, only this stays
+ * (see [`crate::erasure`]): no alias, no phone, no free text; the outcome
+ * and closing date only so that the period figures do not change.
+ */
+export type CaseRef = { kind: CaseKind, opened_at: string, outcome?: string | null, closed_at?: string | null, erased_at?: string | null, erased_because?: ErasedBecause | null, erased_by?: Nickname | null, };
+
+export type CatalogueItem = { label: Label, 
+/**
+ * Sizes a distribution of this item must name (shoes: 38…46); empty when
+ * the item has no sizes.
+ */
+sizes: Array<string>, 
+/**
+ * Retired items stay in the catalogue so that old entries keep their
+ * label, but cannot be logged any more.
+ */
+active: boolean, 
+/**
+ * Position on the quick-log screen.
+ */
+order: number, };
+
+/**
+ * A rough breakdown of a group. Counts only; all optional (zero).
+ */
+export type Composition = { men: number, women: number, children: number, 
+/**
+ * Unaccompanied minors (MNA).
+ */
+minors_alone: number, };
+
+/**
+ * One device (tablet, laptop, server) holding a store.
+ */
+export type DeviceId = string;
+
+/**
+ * What the settings screen shows about this device.
+ */
+export type DeviceInfo = { device: DeviceId, store: string, version: string, };
+
+/**
+ * Where this tablet syncs, for Settings: never the credential.
+ */
+export type Enrolment = { server: string, 
+/**
+ * The device's role on the server.
+ */
+role: Role, antenna: string, };
+
+export type EnrolmentCode = { 
+/**
+ * Single use; typed or scanned on the new device.
+ */
+code: string, role: Role, expires_at: string, };
+
+/**
+ * One entry of a shift's log as stored.
+ */
+export type Entry = { id: EntryId, 
+/**
+ * When it happened (the volunteer may log it a little later).
+ */
+at: string, place?: PlaceId | null, logged_by: Nickname, logged_at: string, device: DeviceId, void?: Void | null, history: Array<Revision>, } & ({ "kind": "distribution", item: ItemId, size?: string | null, quantity: Quantity, 
+/**
+ * How many people were served, when someone counted.
+ */
+people?: number | null, composition: Composition, } | { "kind": "headcount", people: number, composition: Composition, 
+/**
+ * People flagged as vulnerable, so they can be referred.
+ */
+vulnerable: number, } | { "kind": "arrival", group_size: number, composition: Composition, languages: Array<string>, needs: Array<Need>, information_given: string, } | { "kind": "shelter_request", case: CaseId, household_size: number, composition: Composition, } | { "kind": "referral", case: CaseId, service: Service, urgency: Urgency, accompanied: boolean, } | { "kind": "incident", incident_type: IncidentType, people_affected: number, description: string, witnesses: Array<Nickname>, 
+/**
+ * To whom it was reported (police, ombudsman, lawyer), if it was.
+ */
+reported_to?: string | null, } | { "kind": "note", text: string, });
+
+/**
+ * What an entry records. The tag `kind` is stored in the document, so
+ * variant and field names are part of the document format: rename nothing.
+ */
+export type EntryContent = { "kind": "distribution", item: ItemId, size?: string | null, quantity: Quantity, 
+/**
+ * How many people were served, when someone counted.
+ */
+people?: number | null, composition: Composition, } | { "kind": "headcount", people: number, composition: Composition, 
+/**
+ * People flagged as vulnerable, so they can be referred.
+ */
+vulnerable: number, } | { "kind": "arrival", group_size: number, composition: Composition, languages: Array<string>, needs: Array<Need>, information_given: string, } | { "kind": "shelter_request", case: CaseId, household_size: number, composition: Composition, } | { "kind": "referral", case: CaseId, service: Service, urgency: Urgency, accompanied: boolean, } | { "kind": "incident", incident_type: IncidentType, people_affected: number, description: string, witnesses: Array<Nickname>, 
+/**
+ * To whom it was reported (police, ombudsman, lawyer), if it was.
+ */
+reported_to?: string | null, } | { "kind": "note", text: string, };
+
+/**
+ * A correction: the full new content, time and place of the entry.
+ */
+export type EntryEdit = { at: string, place?: PlaceId | null, } & ({ "kind": "distribution", item: ItemId, size?: string | null, quantity: Quantity, 
+/**
+ * How many people were served, when someone counted.
+ */
+people?: number | null, composition: Composition, } | { "kind": "headcount", people: number, composition: Composition, 
+/**
+ * People flagged as vulnerable, so they can be referred.
+ */
+vulnerable: number, } | { "kind": "arrival", group_size: number, composition: Composition, languages: Array<string>, needs: Array<Need>, information_given: string, } | { "kind": "shelter_request", case: CaseId, household_size: number, composition: Composition, } | { "kind": "referral", case: CaseId, service: Service, urgency: Urgency, accompanied: boolean, } | { "kind": "incident", incident_type: IncidentType, people_affected: number, description: string, witnesses: Array<Nickname>, 
+/**
+ * To whom it was reported (police, ombudsman, lawyer), if it was.
+ */
+reported_to?: string | null, } | { "kind": "note", text: string, });
+
+/**
+ * One entry in a shift's log.
+ */
+export type EntryId = string;
+
+/**
+ * Why a case was erased.
+ */
+export type ErasedBecause = "asked" | "retention";
+
+/**
+ * Where an exported file went, for the screen to say.
+ */
+export type Exported = { path: string, bytes: number, };
+
+/**
+ * An open case, for the volunteers who follow it up. The alias is shown
+ * here (it is how the team finds the person again) and nowhere else.
+ */
+export type FollowUp = { case: CaseId, short: string, kind: CaseKind, alias: string, opened_at: string, days_open: number, last_update: string, detail: string, urgent: boolean, people: number, };
+
+/**
+ * A tablet of the antenna found serving on the network, until the sync's
+ * handshake proves it a teammate.
+ */
+export type Found = { 
+/**
+ * Its random name for this serving session, to tell two apart.
+ */
+name: string, 
+/**
+ * Where it serves, as it would show them.
+ */
+addresses: Array<string>, };
+
+export type IncidentLine = { entry: EntryId, at: string, place: string | null, incident_type: IncidentType, people_affected: number, description: string, witnesses: Array<string>, reported_to: string | null, };
+
+export type IncidentType = "eviction" | "destruction_of_belongings" | "violence" | "refused_transport" | "sea_interception" | "other";
+
+/**
+ * A catalogue item, e.g. `blanket`, `hygiene_kit_women`.
+ */
+export type ItemId = string;
+
+export type ItemLine = { item: ItemId, label: string, quantity: number, entries: number, people_served: number, };
+
+export type JsonValue = number | string | boolean | Array<JsonValue> | { [key in string]: JsonValue } | null;
+
+/**
+ * A label in the two languages the interface speaks from the start.
+ */
+export type Label = { fr: string, en: string, };
+
+/**
+ * The languages of the interface and of the plain-text summaries.
+ */
+export type Lang = "fr" | "en";
+
+/**
+ * How the last sync this app ran ended.
+ */
+export type LastSync = { at: string, } & ({ "result": "synced", summary: SyncSummary, } | { "result": "failed", error: AppError, });
+
+export type Need = "medical" | "shelter" | "food" | "information" | "clothes" | "legal";
+
+/**
+ * What a volunteer fills in to open a case.
+ */
+export type NewCase = { person: Person, } & ({ "request": "shelter", household_size: number, composition: Composition, vulnerabilities: Array<Vulnerability>, 
+/**
+ * Whether the emergency shelter line (115) was called.
+ */
+called_115: boolean, answer_115?: string | null, } | { "request": "referral", service: Service, urgency: Urgency, reason: string, 
+/**
+ * The volunteer who goes along, if anyone does.
+ */
+accompanied_by?: Nickname | null, });
+
+/**
+ * What a volunteer fills in to log an entry.
+ */
+export type NewEntry = { 
+/**
+ * Defaults to now.
+ */
+at?: string | null, place?: PlaceId | null, } & ({ "kind": "distribution", item: ItemId, size?: string | null, quantity: Quantity, 
+/**
+ * How many people were served, when someone counted.
+ */
+people?: number | null, composition: Composition, } | { "kind": "headcount", people: number, composition: Composition, 
+/**
+ * People flagged as vulnerable, so they can be referred.
+ */
+vulnerable: number, } | { "kind": "arrival", group_size: number, composition: Composition, languages: Array<string>, needs: Array<Need>, information_given: string, } | { "kind": "shelter_request", case: CaseId, household_size: number, composition: Composition, } | { "kind": "referral", case: CaseId, service: Service, urgency: Urgency, accompanied: boolean, } | { "kind": "incident", incident_type: IncidentType, people_affected: number, description: string, witnesses: Array<Nickname>, 
+/**
+ * To whom it was reported (police, ombudsman, lawyer), if it was.
+ */
+reported_to?: string | null, } | { "kind": "note", text: string, });
+
+/**
+ * What the team fills in when leaving.
+ */
+export type NewShift = { kind: ShiftKind, 
+/**
+ * Defaults to now.
+ */
+started_at?: string | null, lead: Nickname, team: Array<Nickname>, vehicle?: string | null, stock_loaded: { [key in ItemId]: number }, };
+
+/**
+ * A volunteer's nickname as the team knows them. Never a full legal name is
+ * required; this is what appears in "logged by" and witness lists.
+ */
+export type Nickname = string;
+
+/**
+ * The night's log on one screen.
+ */
+export type NightReport = { shift: ShiftId, antenna: string, kind: ShiftKind, date: string, started_at: string, ended_at: string | null, lead: string, team: Array<string>, vehicle: string | null, places_visited: Array<string>, people_met: PeopleMet, arrivals: Arrivals, distributions: Array<ItemLine>, stock: Array<StockLine>, shelter_requests: Array<CaseLine>, referrals: Array<CaseLine>, incidents: Array<IncidentLine>, notes: Array<string>, handover: string, entries: number, edited: number, voided: number, };
+
+/**
+ * The night report, and its plain-text summary for the messaging group.
+ */
+export type NightReportView = { report: NightReport, text: string, };
+
+/**
+ * How a case ended.
+ */
+export type Outcome = { "outcome": "placed", place: string, } | { "outcome": "no_place" } | { "outcome": "refused" } | { "outcome": "lost_contact" } | { "outcome": "seen" } | { "outcome": "not_seen" };
+
+/**
+ * Headcounts at places.
+ */
+export type PeopleMet = { total: number, composition: Composition, vulnerable: number, by_place: Array<PlaceCount>, };
+
+/**
+ * At most this about a person, and only with their agreement for the phone.
+ */
+export type Person = { alias: string, age_group?: AgeGroup | null, languages: Array<string>, phone?: string | null, };
+
+export type Place = { name: string, kind: PlaceKind, active: boolean, };
+
+export type PlaceCount = { place: PlaceId | null, name: string, people: number, };
+
+/**
+ * A living place or meeting point, e.g. `dunes-north`.
+ */
+export type PlaceId = string;
+
+export type PlaceKind = "living_place" | "distribution_point" | "station" | "beach" | "day_centre" | "other";
+
+/**
+ * A sync under way: documents in sync out of those to sync.
+ */
+export type Progress = { done: number, total: number, };
+
+/**
+ * How many of something were handed out: never zero, never absurd.
+ */
+export type Quantity = number;
+
+/**
+ * A correction recorded in the entry's history. Nothing is ever silently
+ * overwritten: an edit keeps the old and new value of each field changed.
+ */
+export type Revision = { at: string, by: Nickname, device: DeviceId, } & ({ "action": "edit", changes: { [key in string]: [JsonValue, JsonValue] }, } | { "action": "void", reason: string, });
+
+/**
+ * A device's role in its antenna, given at enrolment.
+ */
+export type Role = "volunteer" | "lead" | "coordinator";
+
+/**
+ * What the top bar and Settings show.
+ */
+export type ServerStatus = { 
+/**
+ * `None` until the tablet is enrolled.
+ */
+enrolment: Enrolment | null, 
+/**
+ * Documents changed here since the server last had them.
+ */
+to_send: number, syncing: Progress | null, 
+/**
+ * The last sync with the server: this run's, or else the last one
+ * that went through as the store recorded it (after a restart).
+ */
+last_sync: LastSync | null, };
+
+export type Service = "pass_clinic" | "hospital_emergency" | "legal_aid" | "child_protection" | "asylum_procedure" | "day_centre" | "other_association";
+
+/**
+ * Where teammates reach this tablet, to type on theirs.
+ */
+export type Serving = { address: string, 
+/**
+ * Whether teammates can find it on the network; if not (no multicast
+ * here), they type the address.
+ */
+announced: boolean, };
+
+/**
+ * Antenna settings that change behaviour everywhere.
+ */
+export type Settings = { 
+/**
+ * Closed cases are erased this many days after closure.
+ */
+retention_days: number, };
+
+/**
+ * The shift's own fields, as stored in its document (entries aside).
+ */
+export type Shift = { id: ShiftId, antenna: AntennaId, kind: ShiftKind, 
+/**
+ * The day the shift started, in Paris time: a night maraude that ends
+ * at 2 am belongs to the evening it started.
+ */
+date: string, started_at: string, ended_at?: string | null, lead: Nickname, team: Array<Nickname>, vehicle?: string | null, stock_loaded: { [key in ItemId]: number }, stock_returned: { [key in ItemId]: number }, handover: string, };
+
+/**
+ * What the team fills in when back: stock returned and handover notes.
+ */
+export type ShiftEnd = { ended_at?: string | null, stock_returned: { [key in ItemId]: number }, handover: string, };
+
+/**
+ * One shift: a maraude, a day-centre opening, an accompaniment run.
+ */
+export type ShiftId = string;
+
+export type ShiftKind = "night_maraude" | "day_maraude" | "day_centre" | "accompaniment";
+
+/**
+ * What the first screen needs to know.
+ */
+export type Status = { 
+/**
+ * Whether this device holds an antenna (else: create one, or a demo).
+ */
+has_store: boolean, unlocked: boolean, };
+
+export type StockLine = { item: ItemId, label: string, loaded: number, distributed: number, returned: number, 
+/**
+ * loaded − distributed − returned: not zero means a miscount, or
+ * something handed out without being logged.
+ */
+unaccounted: number, };
+
+/**
+ * What a sync did, for the summary line and the app's status. The app
+ * keeps the last one in the store and reads it back: a field missing
+ * from one written by an earlier version reads as 0.
+ */
+export type SyncSummary = { 
+/**
+ * Documents that had changed here since the server last had them.
+ */
+documents_sent: number, 
+/**
+ * Documents that came back with changes from the server.
+ */
+documents_received: number, 
+/**
+ * Changes received, over all documents.
+ */
+changes_received: number, 
+/**
+ * Documents the server refused or did not have (out of scope).
+ */
+documents_refused: number, 
+/**
+ * What the other side refused of this device's writes, and why (one
+ * line each: the rule, in words that say what to do).
+ */
+refusals: Array<string>, 
+/**
+ * Sync-protocol payload bytes (not counting WebSocket and TCP framing).
+ */
+bytes_sent: number, bytes_received: number, 
+/**
+ * Follow-up cases erased on this device during the sync: by retention
+ * here, or because their tombstone arrived.
+ */
+cases_erased: number, 
+/**
+ * Times the connection was cut and dialled again.
+ */
+reconnections: number, millis: number, };
+
+/**
+ * `GET /v1/devices` — the antenna's devices, for a lead or coordinator.
+ * (`Tablet` in the app's screens: a tablet of the antenna.)
+ */
+export type Tablet = { device: string, name: string, role: Role, enrolled_at: string, revoked_at: string | null, last_sync: string | null, };
+
+export type Urgency = "routine" | "soon" | "urgent";
+
+/**
+ * Set when an entry was voided: it stays in the log, struck through, and
+ * leaves every total.
+ */
+export type Void = { at: string, by: Nickname, reason: string, };
+
+export type Volunteer = { role: Role, active: boolean, };
+
+export type Vulnerability = "pregnancy" | "baby" | "illness" | "disability" | "minor_alone" | "woman_alone";
