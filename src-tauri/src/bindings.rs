@@ -45,6 +45,7 @@ fn roots(out: &mut Declarations) {
     out.visit::<maraude_protocol::api::EnrolmentCode>();
     out.visit::<maraude_protocol::api::DeviceInfo>();
     out.visit::<crate::error::AppError>();
+    out.visit::<maraude_device::erasure::Withdrawal>();
 }
 
 /// Each declared type by its TypeScript name, found from the roots through

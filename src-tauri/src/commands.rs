@@ -16,6 +16,7 @@ use maraude_core::entry::{Entry, EntryEdit, NewEntry};
 use maraude_core::ids::{CaseId, DeviceId, EntryId, Nickname, PlaceId, ShiftId};
 use maraude_core::report::{FollowUp, NightReport, night_csv, night_text};
 use maraude_core::shift::{NewShift, Shift, ShiftEnd};
+use maraude_device::erasure::{self, Withdrawal};
 use maraude_protocol::api::{DeviceInfo as Tablet, EnrolmentCode};
 use maraude_store::{Passphrase, StoreError};
 use serde::Serialize;
@@ -98,9 +99,11 @@ pub async fn lock(
 }
 
 /// Erases everything this tablet holds (a tablet handed over, or revoked
-/// and to join again under a new id): the store file goes, and the app is
-/// back at its first start. The volunteer types the antenna's name to
-/// confirm; what was not synced is lost, which the screen says first.
+/// and to join again under a new id): the server is told that it leaves
+/// (it revokes itself), the store file goes, and the app is back at its
+/// first start, saying what the server was told. The volunteer types the
+/// antenna's name to confirm; what was not synced is lost, which the
+/// screen says first.
 #[tauri::command]
 pub async fn erase_this_tablet(
     app: AppHandle,
@@ -108,15 +111,18 @@ pub async fn erase_this_tablet(
     syncs: State<'_, SyncState>,
     teammates: State<'_, TeammateServer>,
     antenna_name: String,
-) -> Reply<()> {
-    let name = open.with(|s| Ok(s.antenna()?.name)).await?;
+) -> Reply<Withdrawal> {
+    let (name, link, device) = open
+        .with(|s| Ok((s.antenna()?.name, s.server_link()?, s.device())))
+        .await?;
     if !antenna_name.trim().eq_ignore_ascii_case(name.trim()) {
         return Err(AppError::erase_not_confirmed());
     }
     syncs.stop()?;
     teammates.stop().await?;
     open.lock()?;
-    Ok(maraude_store::Store::remove(&store_path(&app)?)?)
+    let path = store_path(&app)?;
+    Ok(erasure::erase_this_tablet(&path, link.as_ref(), device).await?)
 }
 
 #[tauri::command]

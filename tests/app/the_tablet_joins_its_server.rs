@@ -45,7 +45,7 @@ fn the_tablet_joins_its_server_and_a_lead_erases_a_case() -> Result<()> {
             !open.contains(ALIAS),
             "erased on the app, still on the coordinator's tablet: {open}"
         );
-        erase_the_tablet(app, shots, &store)
+        erase_the_tablet(app, shots, &store, &coordinator)
     })
 }
 
@@ -168,9 +168,17 @@ fn enrol_then_revoke(app: &Session, shots: &Path, server: &str) -> Result<()> {
 }
 
 /// Settings: erasing the tablet asks for the antenna's name; then the
-/// store file is gone and the app is at its first start.
-fn erase_the_tablet(app: &Session, shots: &Path, store: &Path) -> Result<()> {
+/// server revokes it, the store file is gone and the app is at its first
+/// start, saying the server revoked it.
+fn erase_the_tablet(app: &Session, shots: &Path, store: &Path, coordinator: &Tablet) -> Result<()> {
     ensure!(store.is_file(), "no store at {}", store.display());
+    let active = |devices: &serde_json::Value| {
+        devices
+            .as_array()
+            .map(|all| all.iter().filter(|d| d["revoked_at"].is_null()).count())
+            .unwrap_or_default()
+    };
+    let before = active(&coordinator.json(["devices"]));
     app.click("[data-e2e=nav-settings]")?;
     app.click("[data-e2e=erase-tablet-open]")?;
     app.type_into("[data-e2e=erase-tablet-name]", "Dunkerque")?;
@@ -183,5 +191,12 @@ fn erase_the_tablet(app: &Session, shots: &Path, store: &Path) -> Result<()> {
     app.click("[data-e2e=erase-tablet-confirm]")?;
     app.find("[data-e2e=choose-join]")?;
     ensure!(!store.exists(), "the store is still at {}", store.display());
+    app.wait_for_text_containing("[data-e2e=erased-notice]", "le serveur l’a révoquée")?;
+    app.screenshot(shots, "28-erased")?;
+    let after = active(&coordinator.json(["devices"]));
+    ensure!(
+        after + 1 == before,
+        "the server still counts {after} active tablets, {before} before the erasure"
+    );
     Ok(())
 }

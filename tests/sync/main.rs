@@ -22,6 +22,9 @@
 //! - [`compression_bomb`]: one small sync message that inflates to half a
 //!   gibibyte costs the server and a serving tablet their connection, not
 //!   their memory.
+//! - [`erased_tablet`]: an erased tablet is revoked on the server first (a
+//!   copy of its store syncs no more); out of reach, it is erased all the
+//!   same and says so; the last coordinator's stays enrolled.
 //! - [`erasure`]: a case a lead erases, or the server by retention, is
 //!   gone from every decrypted store, the server's included; a teammate's
 //!   offline note does not bring it back; the figures stay.
@@ -58,6 +61,7 @@ mod authorised_writes;
 mod bad_messages;
 mod compression_bomb;
 mod crowded_door;
+mod erased_tablet;
 mod erasure;
 mod fault_proxy;
 mod faults;

@@ -19,7 +19,7 @@ fn device_of(tablet: &Tablet) -> String {
 }
 
 /// Calais's coordinator, tonight's shift started, registered on `server`.
-fn coordinator_on(server: &Server) -> Tablet {
+pub fn coordinator_on(server: &Server) -> Tablet {
     let coordinator = Tablet::for_antenna("Calais");
     coordinator.ok(["shift", "start", "--lead", "Mira", "--team", "Jo"]);
     register(&coordinator, server);

@@ -148,6 +148,14 @@ enum Command {
         /// The device id, as `maraude devices` shows it.
         device: uuid::Uuid,
     },
+    /// Erase this device's store for good (a device handed over, or about
+    /// to be seized): the server is told first and revokes it, if it can
+    /// be reached. What was not synced is lost.
+    EraseDevice {
+        /// The antenna's name, typed as confirmation.
+        #[arg(long)]
+        confirm: String,
+    },
 }
 
 fn default_store() -> Result<PathBuf> {
@@ -255,6 +263,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::EnrolmentCode { role } => network::enrolment_code(&ctx, role),
         Command::Devices => network::devices(&ctx),
         Command::Revoke { device } => network::revoke(&ctx, device),
+        Command::EraseDevice { confirm } => network::erase_device(&ctx, &confirm),
         Command::RebuildIndex => {
             let mut store = ctx.open()?;
             store.rebuild_index()?;

@@ -7,6 +7,7 @@ use anyhow::{Context, Result, bail};
 use clap::Args;
 use maraude_core::access::Role;
 use maraude_device::enrolment;
+use maraude_device::erasure::Withdrawal;
 use maraude_device::sync::Partner;
 use maraude_device::teammates;
 use maraude_store::{ServerLink, Store};
@@ -401,5 +402,36 @@ pub fn revoke(ctx: &Ctx, device: Uuid) -> Result<()> {
             d.device, d.name
         ),
         &d,
+    )
+}
+
+pub fn erase_device(ctx: &Ctx, confirm: &str) -> Result<()> {
+    let path = ctx.store_path()?;
+    let (name, link, device) = {
+        let store = ctx.open()?;
+        (store.antenna()?.name, store.server_link()?, store.device())
+    };
+    if !confirm.trim().eq_ignore_ascii_case(name.trim()) {
+        bail!("--confirm must be the antenna's name, \"{name}\": nothing was erased");
+    }
+    let withdrawal = runtime()?.block_on(maraude_device::erasure::erase_this_tablet(
+        &path,
+        link.as_ref(),
+        device,
+    ))?;
+    let server = match &withdrawal {
+        Withdrawal::NotEnrolled => "it was not enrolled with a server".to_string(),
+        Withdrawal::Revoked => "the server revoked it".to_string(),
+        Withdrawal::AlreadyRevoked => "the server had revoked it already".to_string(),
+        Withdrawal::NotReached { why } => format!(
+            "the server could not be told ({why}): ask a lead or a coordinator to revoke device {} (`maraude revoke`)",
+            device.as_uuid()
+        ),
+        Withdrawal::Refused { why, .. } => format!("the server kept it enrolled: {why}"),
+    };
+    output::done(
+        ctx,
+        &format!("Store {} erased; {server}.", path.display()),
+        &withdrawal,
     )
 }

@@ -99,6 +99,17 @@ pub fn check_may_revoke(by: Role, target: Role, last_coordinator: bool) -> Resul
     Ok(())
 }
 
+/// Whether a tablet may revoke itself, as it does when its holder erases
+/// it (a tablet handed over, or about to be seized): any may, whatever its
+/// rank, since it gives up only its own access; but not the antenna's
+/// last active coordinator, for the reason above.
+pub fn check_may_withdraw(last_coordinator: bool) -> Result<(), Invalid> {
+    if last_coordinator {
+        return Err(Invalid::LastCoordinator);
+    }
+    Ok(())
+}
+
 /// Who to ask for an act on a tablet of `role`, in a refusal.
 pub(crate) fn who_may_manage(role: Role) -> &'static str {
     match role {
@@ -260,6 +271,12 @@ mod tests {
                 .contains("ask a lead or a coordinator"),
             "{volunteer}"
         );
+    }
+
+    #[test]
+    fn any_tablet_withdraws_itself_but_the_last_coordinator() {
+        assert!(check_may_withdraw(false).is_ok());
+        assert_eq!(check_may_withdraw(true), Err(Invalid::LastCoordinator));
     }
 
     #[test]

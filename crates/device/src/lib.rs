@@ -6,6 +6,8 @@
 //! they ask and how they show.
 //!
 //! - [`demo`]: a new store holding an invented antenna's season;
+//! - [`erasure`]: erasing this tablet, the server told first that it
+//!   leaves;
 //! - [`enrolment`]: a new tablet joins an antenna with a code, a tablet
 //!   holding an antenna enrols with its server, a coordinator registers
 //!   the antenna;
@@ -19,6 +21,7 @@
 
 pub mod demo;
 pub mod enrolment;
+pub mod erasure;
 pub mod sync;
 pub mod teammates;
 

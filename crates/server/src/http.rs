@@ -676,7 +676,11 @@ async fn revoke(
         }
     })?;
     app.hub(by.antenna).await?.revoke(id);
-    tracing::warn!(antenna = %by.antenna, device = %id, by = %by.id, "device revoked");
+    if by.id == id {
+        tracing::warn!(antenna = %by.antenna, device = %id, "device erased by its holder: revoked");
+    } else {
+        tracing::warn!(antenna = %by.antenna, device = %id, by = %by.id, "device revoked");
+    }
     Ok(Json(info(device)))
 }
 

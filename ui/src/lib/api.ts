@@ -35,6 +35,7 @@ import type {
   Tablet,
   Urgency,
   Vulnerability,
+  Withdrawal,
 } from './bindings';
 
 export type * from './bindings';
@@ -156,7 +157,8 @@ export const api = {
   findTeammates: () => call<Found[]>('find_teammates'),
   newEnrolmentCode: (role: Exclude<Role, 'coordinator'>) => call<EnrolmentCode>('new_enrolment_code', { role }),
   antennaDevices: () => call<Tablet[]>('antenna_devices'),
-  eraseThisTablet: (antennaName: string) => call<void>('erase_this_tablet', { antennaName }),
+  /** What the server was told, to say at the first start that follows. */
+  eraseThisTablet: (antennaName: string) => call<Withdrawal>('erase_this_tablet', { antennaName }),
   registerAntenna: (server: string, token: string, deviceName: string) =>
     call<Enrolment>('register_antenna', { server, token, deviceName }),
   revokeDevice: (device: string) => call<Tablet>('revoke_device', { device }),

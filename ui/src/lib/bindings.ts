@@ -456,3 +456,8 @@ export type Void = { at: string, by: Nickname, reason: string, };
 export type Volunteer = { role: Role, active: boolean, };
 
 export type Vulnerability = "pregnancy" | "baby" | "illness" | "disability" | "minor_alone" | "woman_alone";
+
+/**
+ * What the server was told of the erasure.
+ */
+export type Withdrawal = { "server": "not_enrolled" } | { "server": "revoked" } | { "server": "already_revoked" } | { "server": "not_reached", why: string, } | { "server": "refused", code: string, why: string, };

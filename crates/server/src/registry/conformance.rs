@@ -198,7 +198,7 @@ pub fn a_lead_revokes_a_volunteer_but_not_a_coordinator_nor_another_lead(registr
     let lead = calais.tablet(Role::Lead);
     let other_lead = calais.tablet(Role::Lead);
     let volunteer = calais.tablet(Role::Volunteer);
-    for target in [&calais.coordinator, &other_lead, &lead] {
+    for target in [&calais.coordinator, &other_lead] {
         let refused = registry.revoke(&lead, target.id).unwrap_err();
         assert!(
             matches!(refused, RegistryError::Refused(Invalid::RankTooLow { .. })),
@@ -247,6 +247,31 @@ pub fn the_antennas_last_coordinator_cannot_be_revoked_even_by_itself(registry: 
 
 /// The count of coordinators and the revocation are one transaction: two
 /// coordinators revoking each other at the same moment leave one.
+/// A tablet erased by its holder revokes itself, whatever its rank: it
+/// gives up only its own access. Not the antenna's last coordinator.
+pub fn any_tablet_withdraws_itself_but_the_last_coordinator(registry: &impl Registry) {
+    let calais = registered(registry);
+    for role in [Role::Volunteer, Role::Lead] {
+        let tablet = calais.tablet(role);
+        let withdrawn = registry.revoke(&tablet, tablet.id).unwrap();
+        assert!(withdrawn.revoked_at.is_some(), "{role}");
+    }
+    let first = calais.coordinator.clone();
+    assert!(matches!(
+        registry.revoke(&first, first.id),
+        Err(RegistryError::Refused(Invalid::LastCoordinator))
+    ));
+    let second = calais.tablet(Role::Coordinator);
+    assert!(
+        registry
+            .revoke(&second, second.id)
+            .unwrap()
+            .revoked_at
+            .is_some()
+    );
+    assert_eq!(registry.revoked(calais.id).unwrap().len(), 3);
+}
+
 pub fn two_coordinators_revoking_each_other_at_once_leave_one(registry: &impl Registry) {
     for _ in 0..20 {
         let calais = registered(registry);
@@ -381,6 +406,7 @@ macro_rules! registry_conformance {
             a_code_enrols_only_into_its_issuers_antenna,
             a_lead_revokes_a_volunteer_but_not_a_coordinator_nor_another_lead,
             the_antennas_last_coordinator_cannot_be_revoked_even_by_itself,
+            any_tablet_withdraws_itself_but_the_last_coordinator,
             two_coordinators_revoking_each_other_at_once_leave_one,
             an_unused_code_dies_with_the_tablet_that_issued_it,
             a_revoked_tablet_is_still_known_by_its_credential_and_listed_once,

@@ -87,7 +87,8 @@ pub trait Registry: Send + Sync + 'static {
     fn device_by_credential(&self, credential_hash: &str) -> Result<Option<Device>, RegistryError>;
     fn devices(&self, antenna: Uuid) -> Result<Vec<Device>, RegistryError>;
     /// Revoke `device`, of `by`'s antenna, if `by`'s rank allows it
-    /// ([`maraude_core::access::check_may_revoke`]); the antenna's active coordinators
+    /// ([`maraude_core::access::check_may_revoke`]), or if it is `by`
+    /// itself ([`maraude_core::access::check_may_withdraw`]); the antenna's active coordinators
     /// are counted in the same transaction as the change, so that two
     /// coordinators revoking each other at once leave one.
     fn revoke(&self, by: &Device, device: Uuid) -> Result<Device, RegistryError>;

@@ -282,8 +282,12 @@ impl Registry for SqliteRegistry {
         let last_coordinator = target.role == Role::Coordinator
             && target.revoked_at.is_none()
             && active_coordinators <= 1;
-        access::check_may_revoke(by.role, target.role, last_coordinator)
-            .map_err(RegistryError::Refused)?;
+        if by.id == target.id {
+            access::check_may_withdraw(last_coordinator)
+        } else {
+            access::check_may_revoke(by.role, target.role, last_coordinator)
+        }
+        .map_err(RegistryError::Refused)?;
         tx.execute(
             "UPDATE devices SET revoked_at = coalesce(revoked_at, ?1) WHERE id = ?2",
             params![ts(Utc::now()), id.to_string()],
