@@ -294,9 +294,11 @@ pub async fn server_status(
 pub async fn enrol(
     open: State<'_, OpenStore>,
     server: String,
+    plain_http: bool,
     code: String,
     device_name: String,
 ) -> Reply<Enrolment> {
+    let server = server::address(&server, plain_http)?;
     server::enrol(&open, &server, &code, &device_name).await
 }
 
@@ -307,9 +309,11 @@ pub async fn enrol(
 pub async fn register_antenna(
     open: State<'_, OpenStore>,
     server: String,
+    plain_http: bool,
     token: String,
     device_name: String,
 ) -> Reply<Enrolment> {
+    let server = server::address(&server, plain_http)?;
     server::register(&open, &server, &token, &device_name).await
 }
 
@@ -320,10 +324,12 @@ pub async fn join_antenna(
     app: AppHandle,
     open: State<'_, OpenStore>,
     server: String,
+    plain_http: bool,
     code: String,
     device_name: String,
     passphrase: String,
 ) -> Reply<Enrolment> {
+    let server = server::address(&server, plain_http)?;
     let path = store_path(&app)?;
     let passphrase = Passphrase::new(passphrase);
     server::join(&open, &path, passphrase, &server, &code, &device_name).await

@@ -24,7 +24,7 @@ use chrono::{DateTime, Utc};
 use maraude_core::access::Role;
 use maraude_core::antenna::Antenna;
 use maraude_core::ids::AntennaId;
-use maraude_device::enrolment::{self, Joined};
+use maraude_device::enrolment::{self, Joined, PlainHttp, ServerAddress};
 pub use maraude_device::sync::Partner;
 use maraude_store::{Passphrase, ServerLink, Store};
 use maraude_sync::{Patience, StoreHandle, SyncError, SyncSummary};
@@ -245,7 +245,7 @@ fn linked(link: &ServerLink, antenna: String) -> Enrolment {
 /// for that same antenna.
 pub async fn enrol(
     open: &OpenStore,
-    server: &str,
+    server: &ServerAddress,
     code: &str,
     name: &str,
 ) -> Result<Enrolment, AppError> {
@@ -259,13 +259,22 @@ pub async fn enrol(
 /// this tablet becomes the antenna's coordinator there.
 pub async fn register(
     open: &OpenStore,
-    server: &str,
+    server: &ServerAddress,
     token: &str,
     name: &str,
 ) -> Result<Enrolment, AppError> {
     Ok(enrolment(
         enrolment::register(&open.handle()?, server, token, name).await?,
     ))
+}
+
+/// The address a volunteer typed, and whether they said the network is
+/// trusted for plain HTTP (see [`ServerAddress`]).
+pub fn address(typed: &str, plain_http: bool) -> Result<ServerAddress, AppError> {
+    Ok(ServerAddress::parse(
+        typed,
+        PlainHttp::if_trusted(plain_http),
+    )?)
 }
 
 /// First screen: a new tablet joins the antenna the code was made for. Its
@@ -275,7 +284,7 @@ pub async fn join(
     open: &OpenStore,
     path: &Path,
     passphrase: Passphrase,
-    server: &str,
+    server: &ServerAddress,
     code: &str,
     name: &str,
 ) -> Result<Enrolment, AppError> {
@@ -345,8 +354,9 @@ mod tests {
     fn joining_says_in_the_apps_words_why_it_stopped_before_spending_the_code() {
         let dir = tempfile::tempdir().expect("temp dir");
         let path = dir.path().join("antenna.maraude");
+        let nobody = address(NOBODY, false).expect("loopback");
         let join = |path: &Path, pass: Passphrase| {
-            block_on(join(&OpenStore::default(), path, pass, NOBODY, "K3MZ", ""))
+            block_on(join(&OpenStore::default(), path, pass, &nobody, "K3MZ", ""))
                 .map_err(|e| e.code)
         };
         assert_eq!(
@@ -358,5 +368,10 @@ mod tests {
         let other = dir.path().join("other.maraude");
         assert_eq!(join(&other, pass()), Err("server_unreachable"));
         assert!(!other.exists());
+        // Plain HTTP to another machine, not said to be trusted.
+        assert_eq!(
+            address("http://192.168.1.10:8470", false).map_err(|e| e.code),
+            Err("plain_http")
+        );
     }
 }

@@ -725,6 +725,17 @@ fn every_command_of_help_answers_json() {
     assert!(message.contains("cannot reach the server"), "{message}");
     assert!(!new_store.exists(), "no store for a failed enrolment");
 
+    // Erasing the device: the antenna's name is the confirmation; a tablet
+    // never enrolled had nothing to revoke on a server.
+    let message = walk.refusal(&t, ["erase-device", "--confirm", "Dunkerque"]);
+    assert!(message.contains("nothing was erased"), "{message}");
+    let other = Tablet::for_antenna("Gravelines");
+    assert_eq!(
+        walk.answer(&other, ["erase-device", "--confirm", "gravelines"]),
+        json!({ "server": "not_enrolled" })
+    );
+    assert!(!other.store().exists());
+
     let missing: Vec<&String> = walk.listed.difference(&walk.answered).collect();
     assert!(
         missing.is_empty(),

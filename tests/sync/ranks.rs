@@ -92,6 +92,26 @@ fn a_lead_enrols_volunteers_tablets_only() {
 }
 
 #[test]
+fn plain_http_to_another_machine_is_refused_before_the_code_is_spent() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(&dir.path().join("server"));
+    let coordinator = coordinator_on(&server);
+    let code = coordinator.json(["enrolment-code", "--role", "volunteer"]);
+    let code = code["code"].as_str().unwrap();
+    let tablet = Tablet::blank();
+    // 192.0.2.0/24 is reserved for documentation: nothing would answer,
+    // and nothing is asked.
+    let said = tablet.refused(["enrol", "--server", "http://192.0.2.7:8470", "--code", code]);
+    assert!(
+        said.contains("plain HTTP") && said.contains("--plain-http"),
+        "{said}"
+    );
+    assert!(!tablet.store().exists());
+    // The code was not spent: it enrols over this machine's loopback.
+    tablet.ok(["enrol", "--server", &server.url, "--code", code]);
+}
+
+#[test]
 fn the_antennas_last_coordinator_cannot_be_revoked_even_by_itself() {
     let dir = tempfile::tempdir().unwrap();
     let server = Server::start(&dir.path().join("server"));

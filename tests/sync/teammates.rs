@@ -392,12 +392,13 @@ fn the_server_speaks_https_when_given_a_certificate() {
     );
     let code: Value = crate::tablet::parse_json(&crate::tablet::succeeded(code));
     let lead = Tablet::blank();
+    // Typed without a scheme: https://.
     crate::tablet::succeeded(trusting(
         &lead,
         &[
             "enrol",
             "--server",
-            &server.url,
+            server.url.trim_start_matches("https://"),
             "--code",
             code["code"].as_str().unwrap(),
         ],

@@ -47,6 +47,7 @@ pub fn hint(code: &str) -> Option<&'static str> {
         "teammate_unreachable" => {
             "on the other tablet, run `maraude serve-peer` and use the address it shows"
         }
+        "plain_http" => "only on a network you trust, add `--plain-http`",
         "not_catalogue_json" => "write one as `maraude export catalogue --format json` does",
         "not_places_json" => "write them as `maraude export places --format json` does",
         _ => return None,
@@ -91,6 +92,7 @@ mod tests {
             "unknown_place",
             "not_a_lead",
             "teammate_unreachable",
+            "plain_http",
             "not_catalogue_json",
             "not_places_json",
         ] {

@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use anyhow::{Context, Result, bail};
 use clap::Args;
 use maraude_core::access::Role;
-use maraude_device::enrolment;
+use maraude_device::enrolment::{self, PlainHttp, ServerAddress};
 use maraude_device::erasure::Withdrawal;
 use maraude_device::sync::Partner;
 use maraude_device::teammates;
@@ -18,9 +18,13 @@ use crate::{Ctx, output, passphrase};
 
 #[derive(Debug, Args)]
 pub struct EnrolArgs {
-    /// The base server, e.g. http://192.168.1.10:8470
+    /// The base server, e.g. sync.example.org (https:// unless given)
     #[arg(long, env = "MARAUDE_SERVER")]
     server: String,
+    /// Allow an http:// address on another machine: unencrypted, so only
+    /// on a network you trust (the warehouse's own Wi-Fi).
+    #[arg(long)]
+    plain_http: bool,
     /// The enrolment code a lead or coordinator gave you.
     #[arg(long)]
     code: String,
@@ -52,8 +56,13 @@ pub struct ServePeerArgs {
 
 #[derive(Debug, Args)]
 pub struct RegisterArgs {
+    /// The base server, e.g. sync.example.org (https:// unless given)
     #[arg(long, env = "MARAUDE_SERVER")]
     server: String,
+    /// Allow an http:// address on another machine: unencrypted, so only
+    /// on a network you trust (the warehouse's own Wi-Fi).
+    #[arg(long)]
+    plain_http: bool,
     #[arg(long, default_value = "coordinator device")]
     device_name: String,
 }
@@ -62,6 +71,13 @@ fn runtime() -> Result<tokio::runtime::Runtime> {
     Ok(tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?)
+}
+
+fn address(typed: &str, plain_http: bool) -> Result<ServerAddress> {
+    Ok(ServerAddress::parse(
+        typed,
+        PlainHttp::if_trusted(plain_http),
+    )?)
 }
 
 fn link(ctx: &Ctx) -> Result<ServerLink> {
@@ -79,13 +95,14 @@ pub fn enrol(ctx: &Ctx, args: EnrolArgs) -> Result<()> {
             path.display()
         );
     }
+    let server = address(&args.server, args.plain_http)?;
     // Asked before the code is spent: a refused passphrase must not cost
     // the code (the device API checks it first).
     let pass = passphrase(true)?;
     let (store, joined) = runtime()?.block_on(enrolment::join(
         &path,
         &pass,
-        &args.server,
+        &server,
         &args.code,
         &args.device_name,
     ))?;
@@ -109,6 +126,7 @@ pub fn enrol(ctx: &Ctx, args: EnrolArgs) -> Result<()> {
 }
 
 pub fn register(ctx: &Ctx, args: RegisterArgs) -> Result<()> {
+    let server = address(&args.server, args.plain_http)?;
     let store = ctx.open()?;
     if let Some(existing) = store.server_link()? {
         bail!(
@@ -123,7 +141,7 @@ pub fn register(ctx: &Ctx, args: RegisterArgs) -> Result<()> {
     let (handle, thread) = StoreHandle::spawn(store);
     let joined = runtime.block_on(enrolment::register(
         &handle,
-        &args.server,
+        &server,
         &token,
         &args.device_name,
     ));

@@ -22,6 +22,7 @@ use maraude_core::antenna::Antenna;
 use maraude_core::ids::{AntennaId, DeviceId};
 use maraude_protocol::api::{Enrolled, RegisterAntenna};
 use maraude_store::{Passphrase, Store, StoreError};
+pub use maraude_sync::enrol::{PlainHttp, ServerAddress};
 use maraude_sync::{StoreHandle, SyncError};
 use uuid::Uuid;
 
@@ -43,7 +44,7 @@ pub fn device_name(given: &str, device: DeviceId) -> String {
 pub async fn join(
     path: &Path,
     passphrase: &Passphrase,
-    server: &str,
+    server: &ServerAddress,
     code: &str,
     name: &str,
 ) -> Result<(Store, Joined), DeviceError> {
@@ -57,13 +58,9 @@ pub async fn join(
         return Err(DeviceError::StoreExists(path.to_path_buf()));
     }
     let device = DeviceId::new();
-    let (link, enrolled) = maraude_sync::enrol::join(
-        server.trim(),
-        code,
-        *device.as_uuid(),
-        &device_name(name, device),
-    )
-    .await?;
+    let (link, enrolled) =
+        maraude_sync::enrol::join(server, code, *device.as_uuid(), &device_name(name, device))
+            .await?;
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).map_err(|e| DeviceError::Folder {
             path: dir.to_path_buf(),
@@ -87,17 +84,17 @@ pub struct Joined {
     pub antenna: Uuid,
     pub antenna_name: String,
     pub role: Role,
-    /// The server's address, as typed.
+    /// The server's address (`https://` unless typed otherwise).
     pub server: String,
 }
 
 impl Joined {
-    fn from(enrolled: &Enrolled, server: &str) -> Self {
+    fn from(enrolled: &Enrolled, server: &ServerAddress) -> Self {
         Self {
             antenna: enrolled.antenna,
             antenna_name: enrolled.antenna_name.clone(),
             role: enrolled.role,
-            server: server.trim().to_string(),
+            server: server.to_string(),
         }
     }
 }
@@ -122,18 +119,14 @@ async fn on_store<T: Send + 'static>(
 /// store.
 pub async fn enrol(
     store: &StoreHandle,
-    server: &str,
+    server: &ServerAddress,
     code: &str,
     name: &str,
 ) -> Result<Joined, DeviceError> {
     let (device, antenna) = on_store(store, |s| not_linked_yet(s)).await?;
-    let (link, enrolled) = maraude_sync::enrol::join(
-        server.trim(),
-        code,
-        *device.as_uuid(),
-        &device_name(name, device),
-    )
-    .await?;
+    let (link, enrolled) =
+        maraude_sync::enrol::join(server, code, *device.as_uuid(), &device_name(name, device))
+            .await?;
     same_antenna(&antenna, &enrolled)?;
     on_store(store, move |s| Ok(s.set_server_link(&link)?)).await?;
     Ok(Joined::from(&enrolled, server))
@@ -171,19 +164,18 @@ pub fn registration(store: &Store, name: &str) -> Result<RegisterAntenna, Device
 /// its store. The token is sent once and kept nowhere.
 pub async fn register(
     store: &StoreHandle,
-    server: &str,
+    server: &ServerAddress,
     token: &str,
     name: &str,
 ) -> Result<Joined, DeviceError> {
     let name = name.to_string();
     let request = on_store(store, move |s| registration(s, &name)).await?;
-    let (link, enrolled) =
-        maraude_sync::enrol::register_antenna(server.trim(), token.trim(), &request)
-            .await
-            .map_err(|e| match e {
-                SyncError::Refused { status: 403, .. } => DeviceError::BadRegistrationToken,
-                other => other.into(),
-            })?;
+    let (link, enrolled) = maraude_sync::enrol::register_antenna(server, token.trim(), &request)
+        .await
+        .map_err(|e| match e {
+            SyncError::Refused { status: 403, .. } => DeviceError::BadRegistrationToken,
+            other => other.into(),
+        })?;
     on_store(store, move |s| Ok(s.set_server_link(&link)?)).await?;
     Ok(Joined::from(&enrolled, server))
 }
@@ -197,7 +189,9 @@ mod tests {
     }
 
     /// Nothing listens on port 9 of loopback (discard): refused at once.
-    const NOBODY: &str = "http://127.0.0.1:9";
+    fn nobody() -> ServerAddress {
+        ServerAddress::parse("http://127.0.0.1:9", PlainHttp::Refused).expect("loopback")
+    }
 
     fn run<T>(f: impl std::future::Future<Output = T>) -> T {
         tokio::runtime::Builder::new_current_thread()
@@ -214,17 +208,17 @@ mod tests {
         let short = run(join(
             &path,
             &Passphrase::new("short".into()),
-            NOBODY,
+            &nobody(),
             "K3MZ",
             "",
         ));
         assert_eq!(short.map_err(|e| e.code()).err(), Some("weak_passphrase"));
         assert!(!path.exists());
         Store::create(&path, &pass(), "Calais").expect("created");
-        let existing = run(join(&path, &pass(), NOBODY, "K3MZ", ""));
+        let existing = run(join(&path, &pass(), &nobody(), "K3MZ", ""));
         assert_eq!(existing.map_err(|e| e.code()).err(), Some("store_exists"));
         let other = dir.path().join("sub/other.maraude");
-        let unreachable = run(join(&other, &pass(), NOBODY, "K3MZ", ""));
+        let unreachable = run(join(&other, &pass(), &nobody(), "K3MZ", ""));
         assert!(
             matches!(
                 unreachable,

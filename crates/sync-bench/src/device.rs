@@ -61,6 +61,14 @@ pub struct Device {
     pub link: ServerLink,
 }
 
+/// The bench's server, on this machine (plain HTTP to loopback).
+fn address(server: &str) -> Result<enrolment::ServerAddress> {
+    Ok(enrolment::ServerAddress::parse(
+        server,
+        enrolment::PlainHttp::Refused,
+    )?)
+}
+
 impl Device {
     /// The coordinator's device: creates the antenna and registers it.
     pub async fn coordinator(dir: &Path, server: &str, antenna: &Antenna) -> Result<Self> {
@@ -70,7 +78,7 @@ impl Device {
             antenna,
         )?;
         let store = spawn(store);
-        enrolment::register(&store, server, REGISTRATION_TOKEN, "coordinator").await?;
+        enrolment::register(&store, &address(server)?, REGISTRATION_TOKEN, "coordinator").await?;
         let link = store
             .with(|s| s.server_link())
             .await??
@@ -90,7 +98,7 @@ impl Device {
         let (store, _) = enrolment::join(
             &dir.join(format!("{name}.maraude")),
             &Passphrase::new(PASSPHRASE.into()),
-            server,
+            &address(server)?,
             &code.code,
             name,
         )

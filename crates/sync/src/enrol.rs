@@ -19,6 +19,67 @@ use maraude_protocol::api::{
     self, CodeRequest, DeviceInfo, Enrol, Enrolled, EnrolmentCode, RegisterAntenna,
 };
 
+/// A base server's address as a person typed it, made one a device may
+/// enrol with: `https://` when no scheme is given. Plain `http://` only to
+/// this very machine (loopback), or when the person said the network is
+/// trusted: over plain HTTP the enrolment code, the device's credential,
+/// the antenna authority's certificate and every document cross the
+/// network in clear, and anyone on it can pose as the server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServerAddress(String);
+
+/// Whether plain HTTP to another machine was asked for, knowingly.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PlainHttp {
+    Refused,
+    /// "This network is trusted" (the warehouse's own Wi-Fi).
+    Allowed,
+}
+
+impl PlainHttp {
+    /// As a front end asks it: "is this network trusted?"
+    pub fn if_trusted(trusted: bool) -> Self {
+        if trusted {
+            PlainHttp::Allowed
+        } else {
+            PlainHttp::Refused
+        }
+    }
+}
+
+impl ServerAddress {
+    pub fn parse(typed: &str, plain_http: PlainHttp) -> Result<Self, SyncError> {
+        let typed = typed.trim();
+        let address = if typed.contains("://") {
+            typed.to_string()
+        } else {
+            format!("https://{typed}")
+        };
+        let url = base_url(&address)?;
+        let loopback = url.host_str().is_some_and(|host| {
+            host.eq_ignore_ascii_case("localhost")
+                || host
+                    .trim_matches(['[', ']'])
+                    .parse::<std::net::IpAddr>()
+                    .is_ok_and(|ip| ip.is_loopback())
+        });
+        if url.scheme() == "http" && !loopback && plain_http == PlainHttp::Refused {
+            return Err(SyncError::PlainHttp(address));
+        }
+        Ok(Self(address))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for ServerAddress {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
 fn client(server: &str) -> Result<(reqwest::Client, reqwest::Url), SyncError> {
     let base = base_url(server)?;
     let (http, _) = http_client(&base, Duration::from_secs(20))?;
@@ -63,7 +124,7 @@ fn new_key() -> Result<(SecretSlice<u8>, String), SyncError> {
 /// A coordinator registers the antenna of their device on the server with
 /// the server's registration token; the device becomes its coordinator.
 pub async fn register_antenna(
-    server: &str,
+    server: &ServerAddress,
     registration_token: &str,
     request: &RegisterAntenna,
 ) -> Result<(ServerLink, Enrolled), SyncError> {
@@ -75,14 +136,19 @@ pub async fn register_antenna(
         device: request.device,
         device_name: request.device_name.clone(),
     };
-    let enrolled: Enrolled =
-        post(server, "v1/antennas", Some(registration_token), &request).await?;
-    Ok((link(server, &enrolled, key)?, enrolled))
+    let enrolled: Enrolled = post(
+        server.as_str(),
+        "v1/antennas",
+        Some(registration_token),
+        &request,
+    )
+    .await?;
+    Ok((link(server.as_str(), &enrolled, key)?, enrolled))
 }
 
 /// A new device joins an antenna with a single-use enrolment code.
 pub async fn join(
-    server: &str,
+    server: &ServerAddress,
     code: &str,
     device: Uuid,
     device_name: &str,
@@ -94,8 +160,8 @@ pub async fn join(
         device_name: device_name.to_string(),
         public_key: Some(public_key),
     };
-    let enrolled: Enrolled = post(server, "v1/enrol", None, &request).await?;
-    Ok((link(server, &enrolled, key)?, enrolled))
+    let enrolled: Enrolled = post(server.as_str(), "v1/enrol", None, &request).await?;
+    Ok((link(server.as_str(), &enrolled, key)?, enrolled))
 }
 
 /// A lead or coordinator asks for a code enrolling one device as `role`.
@@ -125,4 +191,50 @@ pub async fn revoke(link: &ServerLink, device: Uuid) -> Result<DeviceInfo, SyncE
         .join(&format!("v1/devices/{device}/revoke"))
         .map_err(|e| SyncError::BadUrl(e.to_string()))?;
     call(http.post(url), link).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parsed(typed: &str, plain_http: PlainHttp) -> Result<String, String> {
+        ServerAddress::parse(typed, plain_http)
+            .map(|a| a.to_string())
+            .map_err(|e| e.code().to_string())
+    }
+
+    #[test]
+    fn an_address_without_a_scheme_is_https_and_plain_http_goes_only_to_this_machine_unless_trusted()
+     {
+        use PlainHttp::{Allowed, Refused};
+        assert_eq!(
+            parsed(" 192.168.1.10:8470 ", Refused),
+            Ok("https://192.168.1.10:8470".into())
+        );
+        assert_eq!(
+            parsed("sync.example.org", Refused),
+            Ok("https://sync.example.org".into())
+        );
+        // A stranger on the hotspot could pose as this one.
+        assert_eq!(
+            parsed("http://192.168.1.10:8470", Refused),
+            Err("plain_http".into())
+        );
+        assert_eq!(
+            parsed("HTTP://sync.example.org", Refused),
+            Err("plain_http".into())
+        );
+        assert_eq!(
+            parsed("http://192.168.1.10:8470", Allowed),
+            Ok("http://192.168.1.10:8470".into())
+        );
+        for this_machine in [
+            "http://127.0.0.1:8470",
+            "http://localhost:8470",
+            "http://[::1]:8470",
+        ] {
+            assert_eq!(parsed(this_machine, Refused), Ok(this_machine.into()));
+        }
+        assert_eq!(parsed("ftp://h", Allowed), Err("bad_server_address".into()));
+    }
 }

@@ -14,6 +14,10 @@ pub enum SyncError {
     NotEnrolled,
     #[error("bad server address: {0}")]
     BadUrl(String),
+    #[error(
+        "{0} is plain HTTP to another machine: the enrolment code, this device's credential and every document would cross the network in clear, and anyone on it could pose as the server; type the server's https:// address, or allow plain HTTP only on a network you trust (the warehouse's own Wi-Fi)"
+    )]
+    PlainHttp(String),
     #[error("the credential stored on this device is damaged; enrol the device again")]
     BadCredential,
     #[error(
@@ -86,6 +90,7 @@ impl SyncError {
         match self {
             SyncError::NotEnrolled => "not_enrolled",
             SyncError::BadUrl(_) => "bad_server_address",
+            SyncError::PlainHttp(_) => "plain_http",
             SyncError::BadCredential => "revoked",
             SyncError::Unreachable(_) => "server_unreachable",
             SyncError::Cut(_) | SyncError::Incomplete { .. } => "sync_cut",

@@ -28,9 +28,10 @@ describe('the bridge to Rust', () => {
 
   it('sends enrolment and erasure arguments under the names Tauri maps to the commands', async () => {
     vi.mocked(invoke).mockResolvedValue({});
-    await api.enrol('http://10.0.0.2:8470', 'K3MZ-Q7WA', 'Van 2');
+    await api.enrol('http://10.0.0.2:8470', true, 'K3MZ-Q7WA', 'Van 2');
     expect(invoke).toHaveBeenLastCalledWith('enrol', {
       server: 'http://10.0.0.2:8470',
+      plainHttp: true,
       code: 'K3MZ-Q7WA',
       deviceName: 'Van 2',
     });

@@ -142,10 +142,12 @@ export const api = {
   mayErase: (by: string) => call<boolean>('may_erase', { by }),
   eraseCase: (kase: string, by: string) => call<Tombstone>('erase_case', { case: kase, by }),
   serverStatus: () => call<ServerStatus>('server_status'),
-  enrol: (server: string, code: string, deviceName: string) =>
-    call<Enrolment>('enrol', { server, code, deviceName }),
-  joinAntenna: (server: string, code: string, deviceName: string, passphrase: string) =>
-    call<Enrolment>('join_antenna', { server, code, deviceName, passphrase }),
+  /** `plainHttp`: the volunteer said the network is trusted for an
+   * http:// address (Rust refuses one to another machine otherwise). */
+  enrol: (server: string, plainHttp: boolean, code: string, deviceName: string) =>
+    call<Enrolment>('enrol', { server, plainHttp, code, deviceName }),
+  joinAntenna: (server: string, plainHttp: boolean, code: string, deviceName: string, passphrase: string) =>
+    call<Enrolment>('join_antenna', { server, plainHttp, code, deviceName, passphrase }),
   firstSync: () => call<Antenna>('first_sync'),
   syncNow: () => call<LastSync>('sync_now'),
   serveTeammates: () => call<Serving>('serve_teammates'),
@@ -159,8 +161,8 @@ export const api = {
   antennaDevices: () => call<Tablet[]>('antenna_devices'),
   /** What the server was told, to say at the first start that follows. */
   eraseThisTablet: (antennaName: string) => call<Withdrawal>('erase_this_tablet', { antennaName }),
-  registerAntenna: (server: string, token: string, deviceName: string) =>
-    call<Enrolment>('register_antenna', { server, token, deviceName }),
+  registerAntenna: (server: string, plainHttp: boolean, token: string, deviceName: string) =>
+    call<Enrolment>('register_antenna', { server, plainHttp, token, deviceName }),
   revokeDevice: (device: string) => call<Tablet>('revoke_device', { device }),
   syncWithFound: (found: Found) => call<LastSync>('sync_with_found', { found }),
 };

@@ -34,6 +34,7 @@ const KNOWN = new Set([
   'too_many_attempts',
   'antenna_unavailable',
   'server_busy',
+  'plain_http',
 ]);
 
 /** What to show for a failed command: our own words for the cases we know,

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ServerStatus, SyncSummary } from './api';
 import { translate, type Key, type Params } from './i18n/translate';
-import { badgeText, serverAddress, summaryText, syncedAgo } from './sync';
+import { badgeText, isPlainHttp, serverAddress, summaryText, syncedAgo } from './sync';
 
 const en = (key: Key, params?: Params) => translate('en', key, params);
 const fr = (key: Key, params?: Params) => translate('fr', key, params);
@@ -77,11 +77,17 @@ describe('what a sync did', () => {
 });
 
 describe('a server address as typed', () => {
-  it('gets http:// when it has no scheme, and is kept otherwise', () => {
-    expect(serverAddress(' 192.168.1.10:8470 ')).toBe('http://192.168.1.10:8470');
+  it('gets https:// when it has no scheme, and is kept otherwise', () => {
+    expect(serverAddress(' 192.168.1.10:8470 ')).toBe('https://192.168.1.10:8470');
     expect(serverAddress('http://entrepot.local:8470')).toBe('http://entrepot.local:8470');
     // Refused by Rust with what to type instead, not rewritten here.
     expect(serverAddress('https://sync.example.org')).toBe('https://sync.example.org');
     expect(serverAddress('')).toBe('');
+  });
+
+  it('is plain HTTP only when typed so', () => {
+    expect(isPlainHttp(' HTTP://entrepot.local:8470')).toBe(true);
+    expect(isPlainHttp('entrepot.local:8470')).toBe(false);
+    expect(isPlainHttp('https://sync.example.org')).toBe(false);
   });
 });

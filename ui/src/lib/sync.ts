@@ -43,9 +43,16 @@ export function badgeText(status: ServerStatus, now: Date, t: Translate): string
   return syncedAgo(last.at, now, t);
 }
 
-/** A server address as people type it ("192.168.1.10:8470") made a URL. */
+/** A server address as people type it ("sync.example.org") made a URL:
+ * https:// unless another scheme is typed (as Rust reads it). */
 export function serverAddress(typed: string): string {
   const s = typed.trim();
   if (s === '' || /^[a-z][a-z0-9+.-]*:\/\//i.test(s)) return s;
-  return `http://${s}`;
+  return `https://${s}`;
+}
+
+/** Whether the address goes out in clear (the tablet then asks whether the
+ * network is trusted; Rust refuses it otherwise, but to this very tablet). */
+export function isPlainHttp(typed: string): boolean {
+  return /^http:\/\//i.test(typed.trim());
 }

@@ -377,6 +377,7 @@ export const en = {
   'server.role.lead': 'Lead',
   'server.role.coordinator': 'Coordinator',
   'server.last_sync': 'Last sync',
+  'server.plain_http_trusted': 'This network is trusted (the warehouse’s own Wi-Fi): enrol over plain HTTP, unencrypted.',
   'server.plain_http':
     'An address starting with http:// is not encrypted on the network: sync only on a network you trust (the warehouse Wi-Fi), or ask your coordinator for an https:// address.',
 
@@ -411,6 +412,7 @@ export const en = {
   'error.too_many_attempts': 'Too many attempts from this network in a minute: wait a minute and try again.',
   'error.antenna_unavailable': "The server cannot save this antenna's data right now. What this tablet logged stays on it: sync again in a minute, and tell the server's administrator if it lasts.",
   'error.server_busy': 'The server is busy with many tablets: sync again in a minute.',
+  'error.plain_http': 'This address is plain HTTP: the code and everything synced would cross the network in clear, and anyone on it could pose as the server. Type the server’s https:// address, or tick “This network is trusted” only on the warehouse’s own Wi-Fi.',
   'error.other': 'It did not work: {message}',
 } satisfies Record<string, Message>;
 

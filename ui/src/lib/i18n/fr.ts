@@ -377,6 +377,7 @@ export const fr: Record<Key, Message> = {
   'server.role.lead': 'Responsable',
   'server.role.coordinator': 'Coordination',
   'server.last_sync': 'Dernière synchronisation',
+  'server.plain_http_trusted': 'Ce réseau est de confiance (le Wi-Fi de l’entrepôt) : s’inscrire en HTTP simple, non chiffré.',
   'server.plain_http':
     'Une adresse en http:// n’est pas chiffrée sur le réseau : ne synchronisez que sur un réseau de confiance (le Wi-Fi de l’entrepôt), ou demandez une adresse en https:// à votre coordination.',
 
@@ -411,5 +412,6 @@ export const fr: Record<Key, Message> = {
   'error.too_many_attempts': 'Trop de tentatives depuis ce réseau en une minute : attendez une minute et réessayez.',
   'error.antenna_unavailable': 'Le serveur ne peut pas enregistrer les données de l’antenne pour l’instant. Ce que cette tablette a noté reste dessus : synchronisez dans une minute, et prévenez l’administrateur du serveur si cela dure.',
   'error.server_busy': 'Le serveur est occupé par de nombreuses tablettes : synchronisez dans une minute.',
+  'error.plain_http': 'Cette adresse est en HTTP simple : le code et tout ce qui est synchronisé passeraient en clair sur le réseau, et n’importe qui dessus pourrait se faire passer pour le serveur. Tapez l’adresse en https:// du serveur, ou cochez « Ce réseau est de confiance » seulement sur le Wi-Fi de l’entrepôt.',
   'error.other': "Cela n’a pas marché : {message}",
 };
