@@ -104,6 +104,9 @@ impl From<&StoreError> for AppError {
             StoreError::WeakPassphrase { min } => said(&format!(
                 "the passphrase is too short: at least {min} characters"
             )),
+            StoreError::GuessablePassphrase { .. } => said(
+                "this passphrase is too easy to guess: use three or four words nobody would put together",
+            ),
             StoreError::NotFound(_) => Self::no_store(),
             StoreError::AlreadyExists(_) => Self::store_exists(),
             StoreError::NoOpenShift => said("no shift is open: start one on the home screen"),

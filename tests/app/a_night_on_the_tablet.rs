@@ -38,11 +38,20 @@ fn night(app: &Session, shots: &Path, home: &Path) -> Result<()> {
     Ok(())
 }
 
-/// First start: no antenna yet; try the demo under a new passphrase.
+/// First start: no antenna yet; try the demo under a new passphrase (a
+/// guessable one is refused first, saying why).
 fn enrol_with_a_demo_antenna(app: &Session, shots: &Path) -> Result<()> {
     app.find("[data-e2e=choose-demo]")?;
     app.screenshot(shots, "01-first-start")?;
     app.click("[data-e2e=choose-demo]")?;
+    app.type_into("[data-e2e=passphrase]", "calais2026")?;
+    app.type_into("[data-e2e=passphrase-again]", "calais2026")?;
+    app.click("[data-e2e=submit]")?;
+    app.wait_for_text_containing("[data-e2e=error]", "trop facile à deviner")?;
+    app.screenshot(shots, "01-guessable-passphrase")?;
+    for field in ["[data-e2e=passphrase]", "[data-e2e=passphrase-again]"] {
+        app.clear(&app.find(field)?)?;
+    }
     app.type_into("[data-e2e=passphrase]", PASSPHRASE)?;
     app.type_into("[data-e2e=passphrase-again]", PASSPHRASE)?;
     app.click("[data-e2e=submit]")?;

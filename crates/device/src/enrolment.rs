@@ -21,7 +21,7 @@ use maraude_core::access::Role;
 use maraude_core::antenna::Antenna;
 use maraude_core::ids::{AntennaId, DeviceId};
 use maraude_protocol::api::{Enrolled, RegisterAntenna};
-use maraude_store::{Passphrase, Store, StoreError};
+use maraude_store::{Passphrase, Store};
 pub use maraude_sync::enrol::{PlainHttp, ServerAddress};
 use maraude_sync::{StoreHandle, SyncError};
 use uuid::Uuid;
@@ -48,12 +48,7 @@ pub async fn join(
     code: &str,
     name: &str,
 ) -> Result<(Store, Joined), DeviceError> {
-    if !passphrase.is_strong_enough() {
-        return Err(StoreError::WeakPassphrase {
-            min: Passphrase::MIN_CHARS,
-        }
-        .into());
-    }
+    passphrase.check_strength()?;
     if path.exists() {
         return Err(DeviceError::StoreExists(path.to_path_buf()));
     }

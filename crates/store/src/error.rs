@@ -22,6 +22,10 @@ pub enum StoreError {
     #[error("the passphrase is too short: at least {min} characters, and longer is better")]
     WeakPassphrase { min: usize },
     #[error(
+        "this passphrase is too easy to guess{why}; use three or four words nobody would put together, or a sentence of your own"
+    )]
+    GuessablePassphrase { why: String },
+    #[error(
         "this store was written by a newer version of Maraude (store format {found}, this app knows up to {known}); update Maraude on this device"
     )]
     NewerFormat { found: i64, known: i64 },
@@ -82,6 +86,7 @@ impl StoreError {
             StoreError::NotFound(_) => "no_store",
             StoreError::AlreadyExists(_) => "store_exists",
             StoreError::WeakPassphrase { .. } => "weak_passphrase",
+            StoreError::GuessablePassphrase { .. } => "guessable_passphrase",
             StoreError::NewerFormat { .. } => "update_app",
             StoreError::NoSuchShift(_) | StoreError::NoSuchEntry(_) | StoreError::NoSuchCase(_) => {
                 "not_found"

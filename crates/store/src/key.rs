@@ -30,9 +30,28 @@ impl Passphrase {
         Self(SecretString::from(s))
     }
 
-    /// Whether it is long enough for a new store.
-    pub fn is_strong_enough(&self) -> bool {
-        self.0.expose_secret().chars().count() >= Self::MIN_CHARS
+    /// Refuses it for a new store when it is short, or guessable: zxcvbn
+    /// (a word, a name, a date, a keyboard row, and their variants)
+    /// estimates fewer than 10^10 guesses, score 3, which Argon2id's 64 MiB
+    /// per guess still makes months of work for whoever holds a seized
+    /// tablet. A length alone let "calais2026" through.
+    pub fn check_strength(&self) -> Result<(), StoreError> {
+        let secret = self.0.expose_secret();
+        if secret.chars().count() < Self::MIN_CHARS {
+            return Err(StoreError::WeakPassphrase {
+                min: Self::MIN_CHARS,
+            });
+        }
+        let estimate = zxcvbn::zxcvbn(secret, &["maraude", "antenne", "antenna"]);
+        if estimate.score() < zxcvbn::Score::Three {
+            let why = estimate
+                .feedback()
+                .and_then(|f| f.warning())
+                .map(|w| format!(" ({w})"))
+                .unwrap_or_default();
+            return Err(StoreError::GuessablePassphrase { why });
+        }
+        Ok(())
     }
 
     /// The raw passphrase. Only the key derivation should call this.
@@ -101,11 +120,7 @@ pub(crate) fn open_encrypted(
         (false, false) => return Err(StoreError::NotFound(path.display().to_string())),
         (true, false) => read_salt(path)?,
         (false, true) => {
-            if passphrase.expose_secret().chars().count() < Passphrase::MIN_CHARS {
-                return Err(StoreError::WeakPassphrase {
-                    min: Passphrase::MIN_CHARS,
-                });
-            }
+            passphrase.check_strength()?;
             let mut salt = [0u8; SALT_LEN];
             rand::rng().fill_bytes(&mut salt);
             salt

@@ -5,6 +5,7 @@ import type { Translate } from './format';
 const KNOWN = new Set([
   'wrong_passphrase',
   'weak_passphrase',
+  'guessable_passphrase',
   'no_store',
   'store_exists',
   'locked',

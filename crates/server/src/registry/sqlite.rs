@@ -346,7 +346,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let registry = SqliteRegistry::open(
             &dir.path().join("registry.maraude"),
-            &Passphrase::new("entrepôt".into()),
+            &Passphrase::new("entrepôt des dunes".into()),
         )
         .unwrap();
         (registry, dir)

@@ -59,7 +59,7 @@ fn the_store_file_holds_none_of_the_logged_text_in_clear() {
 }
 
 #[test]
-fn creating_over_an_existing_store_or_with_a_short_passphrase_is_refused() {
+fn creating_over_an_existing_store_or_with_a_short_or_guessable_passphrase_is_refused() {
     let t = calais();
     assert!(matches!(
         Store::create(&t.path(), &passphrase(), "Calais"),
@@ -71,6 +71,23 @@ fn creating_over_an_existing_store_or_with_a_short_passphrase_is_refused() {
         Err(StoreError::WeakPassphrase { .. })
     ));
     assert!(!other.exists());
+    // Long enough, and guessed in moments: a city and a year, a keyboard
+    // row, a word and its digits.
+    for guessable in ["calais2026", "azertyuiop", "password1234", "maraude!!"] {
+        let refused = Store::create(&other, &Passphrase::new(guessable.into()), "Calais");
+        assert!(
+            matches!(refused, Err(StoreError::GuessablePassphrase { .. })),
+            "{guessable}: {refused:?}"
+        );
+        assert!(!other.exists());
+    }
+    // Words nobody would put together pass.
+    Store::create(
+        &other,
+        &Passphrase::new("thé chaud sous la bâche".into()),
+        "Calais",
+    )
+    .expect("a strong passphrase");
 }
 
 #[test]

@@ -16,7 +16,7 @@ export const en = {
   'unlock.antenna_name': 'Antenna name',
   'unlock.passphrase_again': 'Same passphrase again',
   'unlock.passphrase_hint':
-    'At least 8 characters. It encrypts everything on this tablet: nobody can read it without the passphrase.',
+    'Three or four words nobody would put together (a word, a name or a year alone is refused). It encrypts everything on this tablet: nobody can read it without the passphrase.',
   'unlock.passphrases_differ': 'The two passphrases differ.',
   'unlock.try_demo': 'Try with a demo antenna',
   'unlock.demo_intro':
@@ -383,6 +383,8 @@ export const en = {
 
   'error.wrong_passphrase': 'Wrong passphrase. Check it and try again.',
   'error.weak_passphrase': 'The passphrase is too short: at least 8 characters.',
+  'error.guessable_passphrase':
+    'This passphrase is too easy to guess (a word, a name, a year, a keyboard row): use three or four words nobody would put together, or a sentence of your own.',
   'error.no_store': 'This tablet holds no antenna yet: create one, or try the demo.',
   'error.store_exists': 'This tablet already holds an antenna: unlock it with its passphrase.',
   'error.locked': 'The app is locked: unlock it with the passphrase.',

@@ -16,7 +16,7 @@ export const fr: Record<Key, Message> = {
   'unlock.antenna_name': "Nom de l’antenne",
   'unlock.passphrase_again': 'La même phrase secrète, encore une fois',
   'unlock.passphrase_hint':
-    'Au moins 8 caractères. Elle chiffre tout ce que contient la tablette : personne ne peut le lire sans elle.',
+    'Trois ou quatre mots que personne n’associerait (un mot, un nom ou une année seuls sont refusés). Elle chiffre tout ce que contient la tablette : personne ne peut le lire sans elle.',
   'unlock.passphrases_differ': 'Les deux phrases secrètes diffèrent.',
   'unlock.try_demo': 'Essayer avec une antenne de démonstration',
   'unlock.demo_intro':
@@ -383,6 +383,8 @@ export const fr: Record<Key, Message> = {
 
   'error.wrong_passphrase': 'Phrase secrète incorrecte. Vérifiez-la et réessayez.',
   'error.weak_passphrase': 'Phrase secrète trop courte : au moins 8 caractères.',
+  'error.guessable_passphrase':
+    'Phrase secrète trop facile à deviner (un mot, un nom, une année, une suite de touches) : prenez trois ou quatre mots que personne n’associerait, ou une phrase à vous.',
   'error.no_store': "Cette tablette ne contient aucune antenne : créez-en une, ou essayez la démonstration.",
   'error.store_exists': 'Cette tablette contient déjà une antenne : déverrouillez-la avec sa phrase secrète.',
   'error.locked': "L’application est verrouillée : déverrouillez-la avec la phrase secrète.",
