@@ -258,3 +258,34 @@ fn a_certificate_near_its_end_is_renewed_at_the_next_sync_with_the_server() {
     volunteer.json(["sync", "--peer", &serving.address]);
     assert_eq!(distributed(&volunteer, "blanket"), 2);
 }
+
+/// A tablet enrolled before the team secret existed has no key to its
+/// antenna's daily tag: its next sync with the server brings a new
+/// certificate and the secret, the same as its teammates'.
+#[test]
+fn a_certificate_without_the_team_secret_is_renewed_with_it() {
+    use secrecy::ExposeSecret;
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(&dir.path().join("server"));
+    let coordinator = coordinator_on(&server);
+    let volunteer = join(&coordinator, &server, "volunteer");
+    sync(&coordinator);
+    {
+        let mut store = open(&volunteer);
+        let mut link = store.server_link().unwrap().unwrap();
+        link.certificate.as_mut().unwrap().team_secret = None;
+        store.set_server_link(&link).unwrap();
+    }
+    let said = volunteer.refused(["teammates"]);
+    assert!(said.contains("no certificate"), "{said}");
+    sync(&volunteer);
+    let secret = |tablet: &Tablet| {
+        certificate(tablet)
+            .team_secret
+            .expect("a team secret")
+            .expose_secret()
+            .to_vec()
+    };
+    assert_eq!(secret(&volunteer), secret(&coordinator));
+    assert_eq!(secret(&volunteer).len(), 32);
+}

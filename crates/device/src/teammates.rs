@@ -8,6 +8,7 @@ use std::time::Duration;
 use maraude_sync::discovery::{self, Announcement, Candidate};
 use maraude_sync::peer::MAX_TEAMMATES;
 use maraude_sync::{StoreHandle, SyncError};
+use secrecy::ExposeSecret;
 use tokio::net::TcpListener;
 
 use crate::DeviceError;
@@ -41,30 +42,24 @@ impl Serving {
         at: Option<SocketAddr>,
         announce: bool,
     ) -> Result<Self, DeviceError> {
-        let (certified, antenna) = store
-            .with(|s| {
-                Ok::<_, maraude_store::StoreError>((
-                    s.server_link()?.is_some_and(|l| l.certificate.is_some()),
-                    *s.antenna_id().as_uuid(),
-                ))
-            })
+        let certificate = store
+            .with(|s| s.server_link())
             .await
-            .map_err(SyncError::from)??;
-        if !certified {
-            return Err(SyncError::NoCertificate.into());
-        }
+            .map_err(SyncError::from)??
+            .and_then(|l| l.certificate)
+            .ok_or(SyncError::NoCertificate)?;
         let listener = listen(at).await?;
         let local = listener.local_addr().map_err(|e| DeviceError::Listen {
             at: at.map(|a| a.to_string()).unwrap_or_default(),
             error: e.to_string(),
         })?;
-        let (announcement, not_announced) = if announce {
-            match Announcement::start(&antenna, local) {
+        let (announcement, not_announced) = match (announce, &certificate.team_secret) {
+            (false, _) => (None, None),
+            (true, None) => (None, Some(SyncError::NoCertificate.to_string())),
+            (true, Some(secret)) => match Announcement::start(secret.expose_secret(), local) {
                 Ok(a) => (Some(a), None),
                 Err(e) => (None, Some(e.to_string())),
-            }
-        } else {
-            (None, None)
+            },
         };
         Ok(Self {
             store: store.clone(),
@@ -120,11 +115,14 @@ async fn listen(at: Option<SocketAddr>) -> Result<TcpListener, DeviceError> {
 /// Tablets of this antenna serving on the network, heard within
 /// [`BROWSING`]; `own`, this tablet's announced name, left out.
 pub async fn find(store: &StoreHandle, own: Option<&str>) -> Result<Vec<Candidate>, DeviceError> {
-    let antenna = store
-        .with(|s| *s.antenna_id().as_uuid())
+    let secret = store
+        .with(|s| s.server_link())
         .await
-        .map_err(SyncError::from)?;
-    let found = discovery::browse(&antenna, BROWSING, MAX_TEAMMATES).await?;
+        .map_err(SyncError::from)??
+        .and_then(|l| l.certificate)
+        .and_then(|c| c.team_secret)
+        .ok_or(SyncError::NoCertificate)?;
+    let found = discovery::browse(secret.expose_secret(), BROWSING, MAX_TEAMMATES).await?;
     Ok(found
         .into_iter()
         .filter(|c| Some(c.name.as_str()) != own)

@@ -81,6 +81,12 @@ pub struct IssuedCertificate {
     /// The antenna's authority, which signs its devices' certificates and
     /// its revocation list.
     pub authority: String,
+    /// The antenna's team secret (32 bytes): its tablets find each other
+    /// on a network by a daily tag keyed with it, which nobody without it
+    /// can compute or link from one day to the next. Absent from an older
+    /// server.
+    #[serde(default)]
+    pub team_secret: Option<String>,
 }
 
 /// `POST /v1/certificate` — a device enrolled before certificates existed,

@@ -101,6 +101,19 @@ impl Authority {
         self.key.serialize_der()
     }
 
+    /// The antenna's team secret, handed to its devices with their
+    /// certificates: derived from the authority's private key (HMAC-SHA256
+    /// under a fixed label), so that it needs no storage of its own, is
+    /// the same for every device and every server instance, and is known
+    /// to nobody outside the antenna.
+    pub fn team_secret(&self) -> [u8; 32] {
+        let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, &self.key.serialize_der());
+        let tag = ring::hmac::sign(&key, b"maraude/team-secret/v1");
+        let mut secret = [0u8; 32];
+        secret.copy_from_slice(tag.as_ref());
+        secret
+    }
+
     fn params(&self) -> CertificateParams {
         let mut params = CertificateParams::default();
         params.distinguished_name = rcgen::DistinguishedName::new();
@@ -215,6 +228,23 @@ impl Authority {
 mod tests {
     use super::*;
     use std::time::SystemTime;
+
+    #[test]
+    fn the_team_secret_is_the_antennas_own_and_the_same_for_every_device() {
+        let antenna = Uuid::new_v4();
+        let authority = Authority::new(antenna).unwrap();
+        let again = Authority::from_key(antenna, &authority.key_der()).unwrap();
+        assert_eq!(authority.team_secret(), again.team_secret());
+        let other = Authority::new(Uuid::new_v4()).unwrap();
+        assert_ne!(authority.team_secret(), other.team_secret());
+        // Nothing a device shows (the authority's certificate) holds it.
+        let certificate = authority.certificate().unwrap();
+        assert!(
+            !certificate
+                .windows(32)
+                .any(|w| w == authority.team_secret().as_slice())
+        );
+    }
 
     #[test]
     fn a_device_certificate_is_valid_for_its_days_from_a_day_before_its_issue() {

@@ -202,6 +202,7 @@ impl App {
         Ok(IssuedCertificate {
             certificate: api::b64(&certificate),
             authority: api::b64(&authority.certificate().map_err(ApiError::internal)?),
+            team_secret: Some(api::b64(&authority.team_secret())),
         })
     }
 

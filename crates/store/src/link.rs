@@ -36,12 +36,15 @@ pub struct DeviceCertificate {
     /// The antenna's authority: a teammate's certificate is trusted when it
     /// signed it.
     pub authority: Vec<u8>,
+    /// The antenna's team secret (see `maraude_sync::discovery`); `None`
+    /// from an older server, until the next certificate.
+    pub team_secret: Option<SecretSlice<u8>>,
 }
 
 pub(crate) fn get(conn: &Connection) -> Result<Option<ServerLink>, StoreError> {
     Ok(conn
         .prepare_cached(
-            "SELECT url, role, credential, peer_key, peer_certificate, peer_authority
+            "SELECT url, role, credential, peer_key, peer_certificate, peer_authority, team_secret
              FROM server_link WHERE id = 1",
         )?
         .query_row([], |r| {
@@ -54,6 +57,7 @@ pub(crate) fn get(conn: &Connection) -> Result<Option<ServerLink>, StoreError> {
                     key: SecretSlice::from(key),
                     certificate,
                     authority,
+                    team_secret: r.get::<_, Option<Vec<u8>>>(6)?.map(SecretSlice::from),
                 }),
                 _ => None,
             };
@@ -71,10 +75,11 @@ pub(crate) fn put(conn: &Connection, link: &ServerLink) -> Result<(), StoreError
     let cert = link.certificate.as_ref();
     conn.prepare_cached(
         "INSERT INTO server_link
-           (id, url, role, credential, linked_at, peer_key, peer_certificate, peer_authority)
-         VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6, ?7)
+           (id, url, role, credential, linked_at, peer_key, peer_certificate, peer_authority,
+            team_secret)
+         VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
          ON CONFLICT (id) DO UPDATE SET url = ?1, role = ?2, credential = ?3, linked_at = ?4,
-           peer_key = ?5, peer_certificate = ?6, peer_authority = ?7",
+           peer_key = ?5, peer_certificate = ?6, peer_authority = ?7, team_secret = ?8",
     )?
     .execute(params![
         link.url,
@@ -84,6 +89,8 @@ pub(crate) fn put(conn: &Connection, link: &ServerLink) -> Result<(), StoreError
         cert.map(|c| c.key.expose_secret()),
         cert.map(|c| &c.certificate),
         cert.map(|c| &c.authority),
+        cert.and_then(|c| c.team_secret.as_ref())
+            .map(|s| s.expose_secret()),
     ])?;
     Ok(())
 }

@@ -188,6 +188,11 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX tablet_logs_shift ON tablet_logs(shift, device);
     ",
+    // 8: the antenna's team secret, which keys the daily tag teammates
+    // find each other by on a network (received with the certificate).
+    "
+    ALTER TABLE server_link ADD COLUMN team_secret BLOB;
+    ",
 ];
 
 /// The newest store format this build knows.

@@ -5,12 +5,14 @@
 //!
 //! Whoever shares the hotspot hears these announcements, a passer-by too,
 //! so they say as little as possible: no antenna id, no device id, no
-//! name. The TXT record carries only a short tag derived from the antenna
-//! and the day ([`antenna_tag`]), so that tablets of the same antenna pick
-//! each other out, while a listener cannot tell that the same antenna's
-//! tablets are back the next night; the instance and host names are random
-//! for each serving session, so a tablet is not followed by its name
-//! either.
+//! name, not even the app's (a neutral service type, random instance and
+//! host names for each serving session). The TXT record carries only a
+//! short tag keyed with the antenna's team secret and the day
+//! ([`antenna_tag`]), so that tablets of the same antenna pick each other
+//! out, while a listener cannot tell that the same antenna's tablets are
+//! back the next night: the secret comes from the server with each
+//! device's certificate and is kept in the encrypted store, and no id
+//! (the antenna's is in every teammate's certificate) computes the tag.
 //! Discovery only finds candidates: the mutual TLS handshake
 //! ([`crate::peer`]) is what proves a teammate, and a forged announcement
 //! leads to a refused connection, nothing more.
@@ -22,42 +24,42 @@ use std::time::Duration;
 use chrono::{DateTime, NaiveDate, Utc};
 use mdns_sd::{IfKind, ServiceDaemon, ServiceEvent, ServiceInfo};
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use crate::error::SyncError;
 
-/// The DNS-SD service type of a tablet serving its teammates.
-pub const SERVICE_TYPE: &str = "_maraude._tcp.local.";
+/// The DNS-SD service type of a tablet serving its teammates: neutral, so
+/// that it does not mark outreach tablets on a network.
+pub const SERVICE_TYPE: &str = "_peer-sync._tcp.local.";
 /// The TXT key of [`antenna_tag`].
 const TAG_KEY: &str = "team";
-/// Fixed prefix of the tag's hash: the tag means nothing outside Maraude's
-/// discovery, and a later version can change it.
-const TAG_PREFIX: &[u8] = b"maraude/teammates-on-this-network/v1\0";
+/// Fixed prefix of what the tag signs: the tag means nothing outside
+/// Maraude's discovery, and a later version can change it.
+const TAG_PREFIX: &[u8] = b"maraude/teammates-on-this-network/v2\0";
 /// Set (to anything) to browse on the loopback interface only, instead of
 /// the network's: end-to-end tests run every tablet on one machine.
 pub const LOOPBACK_VAR: &str = "MARAUDE_DISCOVERY_LOOPBACK";
 
-/// The tag a tablet of `antenna` announces on `day` (in Paris): the first
-/// 8 bytes of SHA-256 of a fixed prefix, the antenna's id and the day, in
-/// hex. Only a tablet that knows the antenna's id recognises it; the id
-/// cannot be read back, and tonight's tag says nothing of last night's.
-pub fn antenna_tag(antenna: &Uuid, day: NaiveDate) -> String {
-    let digest = Sha256::new()
-        .chain_update(TAG_PREFIX)
-        .chain_update(antenna.as_bytes())
-        .chain_update(day.to_string())
-        .finalize();
-    data_encoding::HEXLOWER.encode(&digest[..8])
+/// The tag a tablet of the antenna whose team secret is `secret` announces
+/// on `day` (in Paris): the first 8 bytes of HMAC-SHA256(secret, a fixed
+/// prefix and the day), in hex. Only a tablet holding the secret
+/// recognises it, and without the secret tonight's tag says nothing of
+/// last night's.
+pub fn antenna_tag(secret: &[u8], day: NaiveDate) -> String {
+    let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, secret);
+    let mut context = ring::hmac::Context::with_key(&key);
+    context.update(TAG_PREFIX);
+    context.update(day.to_string().as_bytes());
+    data_encoding::HEXLOWER.encode(&context.sign().as_ref()[..8])
 }
 
 /// The tags a browsing tablet accepts at `now`: the day's, and the days
 /// either side, for a tablet that started serving before midnight or whose
 /// clock is some hours off.
-fn tags_around(antenna: &Uuid, now: DateTime<Utc>) -> [String; 3] {
+fn tags_around(secret: &[u8], now: DateTime<Utc>) -> [String; 3] {
     let today = maraude_core::time::paris_date(now);
     [today.pred_opt(), Some(today), today.succ_opt()]
-        .map(|day| day.map(|d| antenna_tag(antenna, d)).unwrap_or_default())
+        .map(|day| day.map(|d| antenna_tag(secret, d)).unwrap_or_default())
 }
 
 fn discovery_error(e: mdns_sd::Error) -> SyncError {
@@ -95,10 +97,11 @@ fn interfaces_for(ip: Option<IpAddr>) -> Vec<IfKind> {
     }
 }
 
-/// A random name for one serving session: `maraude-` and 12 hex digits.
+/// A random name for one serving session: 12 hex digits, nothing that
+/// names the app.
 fn session_name() -> String {
     let random = Uuid::new_v4().simple().to_string();
-    format!("maraude-{}", &random[..12])
+    random[..12].to_string()
 }
 
 /// This tablet announced as serving its teammates; withdrawn when dropped
@@ -110,12 +113,13 @@ pub struct Announcement {
 }
 
 impl Announcement {
-    /// Announce a tablet of `antenna` serving on `serving` (the listener's
+    /// Announce a tablet of the antenna whose team secret is `secret`,
+    /// serving on `serving` (the listener's
     /// local address: 0.0.0.0 announces the addresses of every network
     /// interface but loopback).
-    pub fn start(antenna: &Uuid, serving: SocketAddr) -> Result<Self, SyncError> {
+    pub fn start(secret: &[u8], serving: SocketAddr) -> Result<Self, SyncError> {
         let name = session_name();
-        let info = announced(antenna, serving, &name)?;
+        let info = announced(secret, serving, &name)?;
         let daemon = daemon_on(&interfaces_for(Some(serving.ip())))?;
         let fullname = info.get_fullname().to_string();
         daemon.register(info).map_err(discovery_error)?;
@@ -135,9 +139,9 @@ impl Announcement {
 
 /// What the network hears of a tablet serving on `serving`: the session's
 /// `name`, the address and port, the antenna's tag, nothing else.
-fn announced(antenna: &Uuid, serving: SocketAddr, name: &str) -> Result<ServiceInfo, SyncError> {
+fn announced(secret: &[u8], serving: SocketAddr, name: &str) -> Result<ServiceInfo, SyncError> {
     let today = maraude_core::time::paris_date(Utc::now());
-    let properties = [(TAG_KEY, antenna_tag(antenna, today))];
+    let properties = [(TAG_KEY, antenna_tag(secret, today))];
     let addresses = if serving.ip().is_unspecified() {
         String::new()
     } else {
@@ -190,16 +194,16 @@ pub struct Candidate {
     pub addresses: Vec<SocketAddr>,
 }
 
-/// Tablets of `antenna` serving on the network, found within `within`,
-/// stopping at `at_most`.
+/// Tablets of the antenna whose team secret is `secret` serving on the
+/// network, found within `within`, stopping at `at_most`.
 pub async fn browse(
-    antenna: &Uuid,
+    secret: &[u8],
     within: Duration,
     at_most: usize,
 ) -> Result<Vec<Candidate>, SyncError> {
     let daemon = daemon_on(&interfaces_for(None))?;
     let events = daemon.browse(SERVICE_TYPE).map_err(discovery_error)?;
-    let tags = tags_around(antenna, Utc::now());
+    let tags = tags_around(secret, Utc::now());
     let deadline = tokio::time::Instant::now() + within;
     let mut seen = HashSet::new();
     let mut found = Vec::new();
@@ -241,58 +245,70 @@ pub async fn browse(
 mod tests {
     use super::*;
 
+    const CALAIS: &[u8] = &[0x11; 32];
+
     #[test]
     fn the_tag_is_short_stable_and_differs_between_antennas() {
-        let calais = Uuid::from_u128(0x1234);
         let night = NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
-        let tag = antenna_tag(&calais, night);
+        let tag = antenna_tag(CALAIS, night);
         assert_eq!(tag.len(), 16);
-        assert_eq!(tag, antenna_tag(&calais, night));
-        assert_ne!(tag, antenna_tag(&Uuid::from_u128(0x1235), night));
+        assert_eq!(tag, antenna_tag(CALAIS, night));
+        assert_ne!(tag, antenna_tag(&[0x12; 32], night));
     }
 
     #[test]
     fn the_tag_changes_every_day_and_is_recognised_across_midnight() {
-        let calais = Uuid::from_u128(0x1234);
         let night = NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
         let next = night.succ_opt().unwrap();
-        assert_ne!(antenna_tag(&calais, night), antenna_tag(&calais, next));
+        assert_ne!(antenna_tag(CALAIS, night), antenna_tag(CALAIS, next));
         // Served from 23:50 on the 23rd (Paris), browsed at 00:20 on the 24th.
         let after_midnight: DateTime<Utc> = "2026-11-23T23:20:00Z".parse().unwrap();
-        assert!(tags_around(&calais, after_midnight).contains(&antenna_tag(&calais, night)));
+        assert!(tags_around(CALAIS, after_midnight).contains(&antenna_tag(CALAIS, night)));
         let a_week_on = after_midnight + chrono::Duration::days(7);
-        assert!(!tags_around(&calais, a_week_on).contains(&antenna_tag(&calais, night)));
+        assert!(!tags_around(CALAIS, a_week_on).contains(&antenna_tag(CALAIS, night)));
+    }
+
+    /// Whoever knows the antenna's id (it is in every teammate's
+    /// certificate) cannot compute its tags: the id is no key to them.
+    #[test]
+    fn the_antennas_id_does_not_give_its_tags() {
+        let antenna = Uuid::from_u128(0x1234);
+        let night = NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
+        let secret_tag = antenna_tag(CALAIS, night);
+        for guess in [
+            antenna.as_bytes().to_vec(),
+            antenna.to_string().into_bytes(),
+            antenna.simple().to_string().into_bytes(),
+            vec![0; 32],
+        ] {
+            assert_ne!(antenna_tag(&guess, night), secret_tag);
+        }
     }
 
     #[test]
-    fn the_announcement_names_neither_the_antenna_nor_the_device() {
-        let antenna = Uuid::new_v4();
+    fn the_announcement_names_neither_the_antenna_nor_the_device_nor_the_app() {
         let serving: SocketAddr = "192.168.43.12:8471".parse().unwrap();
-        let info = announced(&antenna, serving, "maraude-3f9a0c1d2e4b").unwrap();
+        let info = announced(CALAIS, serving, "3f9a0c1d2e4b").unwrap();
         let txt: Vec<(String, String)> = info
             .get_properties()
             .iter()
             .map(|p| (p.key().to_string(), p.val_str().to_string()))
             .collect();
         let today = maraude_core::time::paris_date(Utc::now());
-        assert_eq!(
-            txt,
-            vec![("team".to_string(), antenna_tag(&antenna, today))]
-        );
-        assert_eq!(
-            info.get_fullname(),
-            "maraude-3f9a0c1d2e4b._maraude._tcp.local."
-        );
-        assert_eq!(info.get_hostname(), "maraude-3f9a0c1d2e4b.local.");
+        assert_eq!(txt, vec![("team".to_string(), antenna_tag(CALAIS, today))]);
+        assert_eq!(info.get_fullname(), "3f9a0c1d2e4b._peer-sync._tcp.local.");
+        assert_eq!(info.get_hostname(), "3f9a0c1d2e4b.local.");
         assert_eq!(info.get_port(), 8471);
-        let everything = format!("{txt:?} {}", info.get_fullname());
-        assert!(!everything.contains(&antenna.simple().to_string()));
-        assert!(!everything.contains(&antenna.to_string()));
+        let everything = format!("{txt:?} {} {}", info.get_fullname(), info.get_hostname());
+        assert!(
+            !everything.to_lowercase().contains("maraude"),
+            "{everything}"
+        );
     }
 
     #[test]
     fn a_serving_session_has_a_new_name_each_time() {
         assert_ne!(session_name(), session_name());
-        assert!(session_name().starts_with("maraude-"));
+        assert_eq!(session_name().len(), 12);
     }
 }

@@ -11,11 +11,13 @@ use secrecy::SecretSlice;
 /// Whether a device holding `certificate` should ask the server for a new
 /// one at `now`: it has none (enrolled before certificates existed), it
 /// will not be valid [`RENEW_WITHIN`] from now (expiring, expired, or no
-/// longer signed by the antenna's authority), or it is [`unbounded`].
+/// longer signed by the antenna's authority), or it is [`unbounded`], or
+/// it came without the antenna's team secret (from an older server).
 pub fn renewal_due(certificate: Option<&DeviceCertificate>, now: SystemTime) -> bool {
     certificate.is_none_or(|c| {
         !valid_at(&c.authority, &c.certificate, now + RENEW_WITHIN)
             || unbounded(&c.authority, &c.certificate, now)
+            || c.team_secret.is_none()
     })
 }
 
@@ -109,6 +111,7 @@ pub(crate) mod testing {
                 key: SecretSlice::from(key.serialize_der()),
                 certificate: certificate.der().to_vec(),
                 authority: self.certificate.clone(),
+                team_secret: Some(SecretSlice::from(vec![7; 32])),
             }
         }
 
@@ -167,6 +170,11 @@ mod tests {
             ..fresh.clone()
         };
         assert!(renewal_due(Some(&foreign), now));
+        let without_secret = DeviceCertificate {
+            team_secret: None,
+            ..fresh.clone()
+        };
+        assert!(renewal_due(Some(&without_secret), now));
     }
 
     #[test]

@@ -220,10 +220,15 @@ pub(crate) fn device_certificate(
     issued: &api::IssuedCertificate,
 ) -> Result<DeviceCertificate, SyncError> {
     let unreadable = || SyncError::Tls("the server sent a certificate that is not base64".into());
+    let team_secret = match issued.team_secret.as_deref() {
+        Some(secret) => Some(api::from_b64(secret).ok_or_else(unreadable)?.into()),
+        None => None,
+    };
     Ok(DeviceCertificate {
         key,
         certificate: api::from_b64(&issued.certificate).ok_or_else(unreadable)?,
         authority: api::from_b64(&issued.authority).ok_or_else(unreadable)?,
+        team_secret,
     })
 }
 
