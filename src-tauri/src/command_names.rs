@@ -8,6 +8,8 @@ pub const COMMANDS: &[&str] = &[
     "create_demo_antenna",
     "unlock",
     "lock",
+    "keep_unsaved",
+    "unsaved",
     "antenna",
     "current_shift",
     "start_shift",

@@ -45,6 +45,19 @@ pub struct Status {
     /// Whether this device holds an antenna (else: create one, or a demo).
     pub has_store: bool,
     pub unlocked: bool,
+    /// The app locks after this long untouched (10 minutes, unless
+    /// `MARAUDE_IDLE_LOCK_SECONDS` says otherwise).
+    pub idle_lock_seconds: u32,
+}
+
+/// How long the app waits untouched before it locks: `MARAUDE_IDLE_LOCK_SECONDS`
+/// (2 s to an hour; the tests lock in seconds), else 10 minutes.
+fn idle_lock_seconds() -> u32 {
+    std::env::var("MARAUDE_IDLE_LOCK_SECONDS")
+        .ok()
+        .and_then(|s| s.trim().parse::<u32>().ok())
+        .map(|s| s.clamp(2, 3600))
+        .unwrap_or(600)
 }
 
 #[tauri::command]
@@ -52,7 +65,22 @@ pub async fn status(app: AppHandle, open: State<'_, OpenStore>) -> Reply<Status>
     Ok(Status {
         has_store: store_path(&app)?.exists(),
         unlocked: open.is_unlocked()?,
+        idle_lock_seconds: idle_lock_seconds(),
     })
+}
+
+/// Keeps what the screen holds that is no record yet (a form half filled,
+/// the screen, the place): in the encrypted store, so that a lock loses
+/// nothing and the webview's own storage holds none of it.
+#[tauri::command]
+pub async fn keep_unsaved(open: State<'_, OpenStore>, state: String) -> Reply<()> {
+    open.with(move |s| s.keep_unsaved(&state)).await
+}
+
+/// What [`keep_unsaved`] kept last.
+#[tauri::command]
+pub async fn unsaved(open: State<'_, OpenStore>) -> Reply<Option<String>> {
+    open.with(|s| s.unsaved()).await
 }
 
 #[tauri::command]

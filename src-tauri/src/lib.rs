@@ -56,6 +56,8 @@ pub fn run() {
             commands::create_demo_antenna,
             commands::unlock,
             commands::lock,
+            commands::keep_unsaved,
+            commands::unsaved,
             commands::antenna,
             commands::current_shift,
             commands::start_shift,

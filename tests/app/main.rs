@@ -41,6 +41,7 @@
 
 mod a_lying_teammate;
 mod a_night_on_the_tablet;
+mod nothing_lost_at_the_lock;
 mod tap_latency;
 mod teammates_in_the_van;
 mod the_coordinator_registers;
@@ -158,6 +159,20 @@ pub fn screenshot_dir() -> PathBuf {
 fn theme(app: &Session) -> Result<String> {
     let html = app.find("html")?;
     Ok(app.attribute(&html, "data-theme")?.unwrap_or_default())
+}
+
+/// First start: the demo antenna under `passphrase`, then tonight's shift
+/// led by Mira, on the quick log.
+pub fn demo_night(app: &Session, passphrase: &str) -> Result<()> {
+    app.click("[data-e2e=choose-demo]")?;
+    app.type_into("[data-e2e=passphrase]", passphrase)?;
+    app.type_into("[data-e2e=passphrase-again]", passphrase)?;
+    app.click("[data-e2e=submit]")?;
+    app.find("[data-e2e=start-shift]")?;
+    app.type_into("[data-e2e=lead]", "Mira")?;
+    app.click("[data-e2e=start]")?;
+    app.find("[data-e2e=item-blanket]")?;
+    Ok(())
 }
 
 pub fn day_mode(app: &Session) -> Result<()> {

@@ -28,14 +28,7 @@ fn tap_latency() -> Result<()> {
 
 fn measure(app: &Session) -> Result<()> {
     app.resize(1280, 800)?;
-    app.click("[data-e2e=choose-demo]")?;
-    app.type_into("[data-e2e=passphrase]", PASSPHRASE)?;
-    app.type_into("[data-e2e=passphrase-again]", PASSPHRASE)?;
-    app.click("[data-e2e=submit]")?;
-    app.find("[data-e2e=start-shift]")?;
-    app.type_into("[data-e2e=lead]", "Mira")?;
-    app.click("[data-e2e=start]")?;
-    app.find("[data-e2e=item-blanket]")?;
+    crate::demo_night(app, PASSPHRASE)?;
 
     let mut taps = Vec::with_capacity(TAPS);
     for n in 1..=TAPS {

@@ -244,6 +244,13 @@ impl Session {
         Ok(value.as_str().map(str::to_string))
     }
 
+    /// A property of the element as the page holds it now (a field's
+    /// `value`, which its attribute does not follow).
+    pub fn property(&self, element: &Element, name: &str) -> Result<Option<String>> {
+        let value = self.get(&format!("element/{}/property/{name}", element.id))?;
+        Ok(value.as_str().map(str::to_string))
+    }
+
     /// Waits until the text of `selector` is `expected`.
     pub fn wait_for_text(&self, selector: &str, expected: &str) -> Result<()> {
         self.wait_until(&format!("`{selector}` to read {expected:?}"), || {

@@ -52,6 +52,7 @@ mod records;
 mod replica;
 mod schema;
 mod syncing;
+mod unsaved;
 
 use std::path::{Path, PathBuf};
 
@@ -71,6 +72,7 @@ pub use error::StoreError;
 pub use key::{Passphrase, page_key};
 pub use link::{DeviceCertificate, RecordedSync, ServerLink};
 pub use replica::{ChunkWrite, ChunksApplied};
+pub use unsaved::MAX_UNSAVED_BYTES;
 
 /// Open (or create) an SQLCipher file other than a store with the same key
 /// derivation: the base server's device registry.

@@ -193,6 +193,15 @@ const MIGRATIONS: &[&str] = &[
     "
     ALTER TABLE server_link ADD COLUMN team_secret BLOB;
     ",
+    // 9: what the app's screen held when it locked (a form half filled),
+    // so that a lock loses nothing; never synced (`unsaved`).
+    "
+    CREATE TABLE unsaved (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        state TEXT NOT NULL,
+        kept_at TEXT NOT NULL
+    );
+    ",
 ];
 
 /// The newest store format this build knows.

@@ -119,6 +119,10 @@ export const api = {
   /** null: the tablet joined an antenna and has not received it yet. */
   unlock: (passphrase: string) => call<Antenna | null>('unlock', { passphrase }),
   lock: () => call<void>('lock'),
+  /** What the screen holds that is no record yet, kept in the encrypted
+   * store (see unsaved.svelte.ts). */
+  keepUnsaved: (state: string) => call<void>('keep_unsaved', { state }),
+  unsaved: () => call<string | null>('unsaved'),
   antenna: () => call<Antenna>('antenna'),
   currentShift: () => call<Shift | null>('current_shift'),
   startShift: (shift: NewShift) => call<Shift>('start_shift', { shift }),

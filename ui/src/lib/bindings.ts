@@ -389,7 +389,12 @@ export type Status = {
 /**
  * Whether this device holds an antenna (else: create one, or a demo).
  */
-has_store: boolean, unlocked: boolean, };
+has_store: boolean, unlocked: boolean, 
+/**
+ * The app locks after this long untouched (10 minutes, unless
+ * `MARAUDE_IDLE_LOCK_SECONDS` says otherwise).
+ */
+idle_lock_seconds: number, };
 
 export type StockLine = { item: ItemId, label: string, loaded: number, distributed: number, returned: number, 
 /**

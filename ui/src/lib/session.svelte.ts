@@ -13,8 +13,6 @@ export type Screen =
   | 'settings'
   | 'teammates';
 
-const PLACE_KEY = 'maraude.place';
-
 class Session {
   antenna = $state<Antenna | null>(null);
   shift = $state<Shift | null>(null);
@@ -23,7 +21,8 @@ class Session {
   by = $state('');
   screen = $state<Screen>('shift');
   /** The current place: sticky from one entry to the next, and across a
-   * restart of the app within the same shift. */
+   * lock or a restart within the same shift (kept by `unsaved`, in the
+   * encrypted store). */
   place = $state<string | undefined>(undefined);
 
   open(antenna: Antenna, shift: Shift | null) {
@@ -34,9 +33,7 @@ class Session {
   setShift(shift: Shift | null) {
     this.shift = shift;
     this.by = shift?.lead ?? '';
-    const saved = shift ? globalThis.localStorage?.getItem(PLACE_KEY) : null;
-    const [shiftId, place] = saved?.split(' ') ?? [];
-    this.place = shift && shiftId === shift.id && place && this.antenna?.places[place] ? place : undefined;
+    this.place = undefined;
     this.screen = shift ? 'quick_log' : 'shift';
   }
 
@@ -54,7 +51,6 @@ class Session {
 
   setPlace(place: string | undefined) {
     this.place = place;
-    if (this.shift) globalThis.localStorage?.setItem(PLACE_KEY, `${this.shift.id} ${place ?? ''}`);
   }
 
   /** The team, lead first: whom the "logging as" button cycles through. */

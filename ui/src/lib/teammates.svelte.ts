@@ -6,12 +6,11 @@ import { api, type Found, type LastSync, type Serving } from './api';
 import { server } from './server.svelte';
 import { session } from './session.svelte';
 
-/** The address typed last: in the van it is usually the same tablet's. */
-const ADDRESS_KEY = 'maraude.teammate';
-
 class Teammates {
   serving = $state<Serving | null>(null);
-  address = $state(globalThis.localStorage?.getItem(ADDRESS_KEY) ?? '');
+  /** The address typed last: in the van it is usually the same tablet's
+   * (kept by `unsaved`, in the encrypted store). */
+  address = $state('');
   result = $state<LastSync | null>(null);
   /** The address of the sync shown in `result`. */
   syncedWith = $state('');
@@ -41,7 +40,6 @@ class Teammates {
   async sync(address: string) {
     const typed = address.trim();
     this.address = typed;
-    globalThis.localStorage?.setItem(ADDRESS_KEY, typed);
     this.result = null;
     this.result = await server.showingProgress(() => api.syncWithTeammate(typed));
     this.syncedWith = typed;
@@ -74,6 +72,7 @@ class Teammates {
   /** Locking stops serving (Rust does) and forgets what was shown; the
    * address typed stays. */
   clear() {
+    this.address = '';
     this.serving = null;
     this.result = null;
     this.found = null;

@@ -111,3 +111,35 @@ fn a_removed_store_leaves_no_file_and_cannot_be_opened() {
     // Removing again (a second tap) is no error.
     Store::remove(&path).unwrap();
 }
+
+/// A form half filled when the tablet locked is kept encrypted, comes back
+/// after the store is opened again, and a state too large is refused
+/// without losing the one kept.
+#[test]
+fn the_unsaved_form_is_kept_encrypted_across_a_lock() {
+    let mut t = calais();
+    assert_eq!(t.store.unsaved().unwrap(), None);
+    let marker = "Amina-sous-la-bache-4471";
+    let state = format!(
+        r#"{{"screen":"quick_log","form":{{"kind":"shelter_request","alias":"{marker}"}}}}"#
+    );
+    t.store.keep_unsaved(&state).unwrap();
+    let path = t.path();
+    drop(t.store);
+    for suffix in ["", "-wal"] {
+        if let Ok(bytes) = std::fs::read(format!("{}{suffix}", path.display())) {
+            assert!(
+                !bytes.windows(marker.len()).any(|w| w == marker.as_bytes()),
+                "{marker} in clear in the store{suffix}"
+            );
+        }
+    }
+    let mut store = Store::open(&path, &passphrase()).unwrap();
+    assert_eq!(store.unsaved().unwrap().as_deref(), Some(state.as_str()));
+    let huge = "x".repeat(maraude_store::MAX_UNSAVED_BYTES + 1);
+    assert!(matches!(
+        store.keep_unsaved(&huge),
+        Err(StoreError::Invalid(maraude_core::Invalid::TooLong { .. }))
+    ));
+    assert_eq!(store.unsaved().unwrap().as_deref(), Some(state.as_str()));
+}
