@@ -111,6 +111,46 @@ fn plain_http_to_another_machine_is_refused_before_the_code_is_spent() {
     tablet.ok(["enrol", "--server", &server.url, "--code", code]);
 }
 
+/// The code a lead's tablet shows carries the mark of the antenna's
+/// authority: a server that answers for another authority (someone posing
+/// as the antenna's on the network) is refused, and the tablet keeps
+/// nothing of it.
+#[test]
+fn a_server_answering_for_another_antenna_than_the_codes_mark_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(&dir.path().join("server"));
+    let coordinator = coordinator_on(&server);
+    let shown = coordinator.json(["enrolment-code", "--role", "volunteer"]);
+    let shown = maraude_protocol::code::normalise(shown["code"].as_str().unwrap());
+    assert_eq!(shown.len(), 24, "{shown}");
+    let calais_mark = &shown[16..];
+
+    // Someone else's server, where they have codes made for their own
+    // antenna (also named Calais).
+    let impostor = Server::start(&dir.path().join("impostor"));
+    let theirs = Tablet::for_antenna("Calais");
+    register(&theirs, &impostor);
+    let code_of = |tablet: &Tablet| {
+        let code = tablet.json(["enrolment-code", "--role", "volunteer"]);
+        maraude_protocol::code::normalise(code["code"].as_str().unwrap())
+    };
+    // Their code, which their server accepts, under Calais's mark.
+    let forged = format!("{}{calais_mark}", &code_of(&theirs)[..16]);
+    let tablet = Tablet::blank();
+    let said = tablet.refused(["enrol", "--server", &impostor.url, "--code", &forged]);
+    assert!(said.contains("posing as the server"), "{said}");
+    assert!(!tablet.store().exists());
+    // Under its own authority's mark, a code of that server enrols: the
+    // mark is what refused.
+    tablet.ok([
+        "enrol",
+        "--server",
+        &impostor.url,
+        "--code",
+        &code_of(&theirs),
+    ]);
+}
+
 #[test]
 fn the_antennas_last_coordinator_cannot_be_revoked_even_by_itself() {
     let dir = tempfile::tempdir().unwrap();

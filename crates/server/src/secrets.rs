@@ -20,20 +20,15 @@ pub fn new_credential() -> String {
 pub fn new_code() -> String {
     let mut bytes = [0u8; 10];
     rand::rng().fill_bytes(&mut bytes);
-    let text = BASE32_NOPAD.encode(&bytes);
-    text.as_bytes()
-        .chunks(4)
-        .map(|c| String::from_utf8_lossy(c).into_owned())
-        .collect::<Vec<_>>()
-        .join("-")
+    maraude_protocol::code::in_groups(&BASE32_NOPAD.encode(&bytes))
 }
 
-/// Codes are compared without dashes, spaces or case.
+/// Codes are compared without dashes, spaces or case, and without the
+/// mark of the antenna's authority a lead's tablet adds (the new tablet
+/// checks that mark; see `maraude_protocol::code`).
 pub fn normalise_code(code: &str) -> String {
-    code.chars()
-        .filter(|c| c.is_ascii_alphanumeric())
-        .map(|c| c.to_ascii_uppercase())
-        .collect()
+    use maraude_protocol::code::{TypedCode, normalise};
+    normalise(&TypedCode::read(code).code)
 }
 
 pub fn hash(secret: &str) -> String {
@@ -50,6 +45,9 @@ mod tests {
         assert_eq!(code.len(), 19, "{code}");
         let typed = code.to_lowercase().replace('-', " ");
         assert_eq!(hash(&normalise_code(&typed)), hash(&normalise_code(&code)));
+        // As a lead's tablet shows it, with the authority's mark.
+        let shown = maraude_protocol::code::with_authority(&code, b"authority");
+        assert_eq!(normalise_code(&shown), normalise_code(&code));
         assert_ne!(new_credential(), new_credential());
     }
 }

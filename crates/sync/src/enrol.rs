@@ -18,6 +18,7 @@ use crate::identity;
 use maraude_protocol::api::{
     self, CodeRequest, DeviceInfo, Enrol, Enrolled, EnrolmentCode, RegisterAntenna,
 };
+use maraude_protocol::code::TypedCode;
 
 /// A base server's address as a person typed it, made one a device may
 /// enrol with: `https://` when no scheme is given. Plain `http://` only to
@@ -146,31 +147,51 @@ pub async fn register_antenna(
     Ok((link(server.as_str(), &enrolled, key)?, enrolled))
 }
 
-/// A new device joins an antenna with a single-use enrolment code.
+/// A new device joins an antenna with a single-use enrolment code. When
+/// the code carries the mark of the antenna's authority (as a lead's
+/// tablet shows it), the server must answer for that authority, or the
+/// enrolment is refused and nothing is kept: a server posing as the
+/// antenna's gets a spent code, not this tablet.
 pub async fn join(
     server: &ServerAddress,
     code: &str,
     device: Uuid,
     device_name: &str,
 ) -> Result<(ServerLink, Enrolled), SyncError> {
+    let typed = TypedCode::read(code);
     let (key, public_key) = new_key()?;
     let request = Enrol {
-        code: code.trim().to_string(),
+        code: typed.code.clone(),
         device,
         device_name: device_name.to_string(),
         public_key: Some(public_key),
     };
     let enrolled: Enrolled = post(server.as_str(), "v1/enrol", None, &request).await?;
+    let authority = enrolled
+        .certificate
+        .as_ref()
+        .and_then(|c| api::from_b64(&c.authority));
+    if typed.authority.is_some() && !authority.is_some_and(|der| typed.names(&der)) {
+        return Err(SyncError::WrongAuthority(server.to_string()));
+    }
     Ok((link(server.as_str(), &enrolled, key)?, enrolled))
 }
 
 /// A lead or coordinator asks for a code enrolling one device as `role`.
+///
+/// The code comes back with the mark of the antenna's authority this
+/// tablet holds (see [`maraude_protocol::code`]), for the new tablet to
+/// check; without a certificate yet, as the server gave it.
 pub async fn enrolment_code(link: &ServerLink, role: Role) -> Result<EnrolmentCode, SyncError> {
     let (http, base) = client(&link.url)?;
     let url = base
         .join("v1/enrolment-codes")
         .map_err(|e| SyncError::BadUrl(e.to_string()))?;
-    call(http.post(url).json(&CodeRequest { role }), link).await
+    let mut code: EnrolmentCode = call(http.post(url).json(&CodeRequest { role }), link).await?;
+    if let Some(certificate) = &link.certificate {
+        code.code = maraude_protocol::code::with_authority(&code.code, &certificate.authority);
+    }
+    Ok(code)
 }
 
 /// The antenna's devices.

@@ -18,6 +18,10 @@ pub enum SyncError {
         "{0} is plain HTTP to another machine: the enrolment code, this device's credential and every document would cross the network in clear, and anyone on it could pose as the server; type the server's https:// address, or allow plain HTTP only on a network you trust (the warehouse's own Wi-Fi)"
     )]
     PlainHttp(String),
+    #[error(
+        "the server at {0} answered for another antenna than the one the code names: someone may be posing as the server on this network; nothing was kept on this tablet: check the address, and ask for a new code"
+    )]
+    WrongAuthority(String),
     #[error("the credential stored on this device is damaged; enrol the device again")]
     BadCredential,
     #[error(
@@ -91,6 +95,7 @@ impl SyncError {
             SyncError::NotEnrolled => "not_enrolled",
             SyncError::BadUrl(_) => "bad_server_address",
             SyncError::PlainHttp(_) => "plain_http",
+            SyncError::WrongAuthority(_) => "wrong_authority",
             SyncError::BadCredential => "revoked",
             SyncError::Unreachable(_) => "server_unreachable",
             SyncError::Cut(_) | SyncError::Incomplete { .. } => "sync_cut",

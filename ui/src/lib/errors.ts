@@ -36,6 +36,7 @@ const KNOWN = new Set([
   'antenna_unavailable',
   'server_busy',
   'plain_http',
+  'wrong_authority',
 ]);
 
 /** What to show for a failed command: our own words for the cases we know,

@@ -345,7 +345,7 @@ export const en = {
   'tablets.intro': 'A code enrols one more tablet: type it on the new tablet under “Join an antenna with a code”. It works once, for 48 hours. Revoke a lost or seized tablet: the server and the teammates’ tablets refuse it from then on.',
   'tablets.role': 'Role of the new tablet',
   'tablets.new_code': 'New enrolment code',
-  'tablets.code_hint': 'For one tablet, as {role}; valid until {until}.',
+  'tablets.code_hint': 'For one tablet, as {role}; valid until {until}. Its last 8 characters name this antenna: the new tablet checks them with the server.',
   'tablets.this_one': 'this tablet',
   'tablets.revoked': 'revoked {when}',
   'tablets.revoke': 'Revoke',
@@ -415,6 +415,8 @@ export const en = {
   'error.antenna_unavailable': "The server cannot save this antenna's data right now. What this tablet logged stays on it: sync again in a minute, and tell the server's administrator if it lasts.",
   'error.server_busy': 'The server is busy with many tablets: sync again in a minute.',
   'error.plain_http': 'This address is plain HTTP: the code and everything synced would cross the network in clear, and anyone on it could pose as the server. Type the server’s https:// address, or tick “This network is trusted” only on the warehouse’s own Wi-Fi.',
+  'error.wrong_authority':
+    'The server at this address answered for another antenna than the one the code names: someone may be posing as the server on this network. Nothing was kept on this tablet: check the address, and ask for a new code.',
   'error.other': 'It did not work: {message}',
 } satisfies Record<string, Message>;
 

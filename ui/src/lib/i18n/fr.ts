@@ -345,7 +345,7 @@ export const fr: Record<Key, Message> = {
   'tablets.intro': 'Un code inscrit une tablette de plus : tapez-le sur la nouvelle tablette, dans « Rejoindre une antenne avec un code ». Il sert une fois, pendant 48 heures. Révoquez une tablette perdue ou saisie : le serveur et les tablettes des coéquipiers la refusent dès lors.',
   'tablets.role': 'Rôle de la nouvelle tablette',
   'tablets.new_code': 'Nouveau code d’inscription',
-  'tablets.code_hint': 'Pour une tablette, comme {role} ; valable jusqu’au {until}.',
+  'tablets.code_hint': 'Pour une tablette, comme {role} ; valable jusqu’au {until}. Ses 8 derniers caractères désignent cette antenne : la nouvelle tablette les vérifie auprès du serveur.',
   'tablets.this_one': 'cette tablette',
   'tablets.revoked': 'révoquée le {when}',
   'tablets.revoke': 'Révoquer',
@@ -415,5 +415,7 @@ export const fr: Record<Key, Message> = {
   'error.antenna_unavailable': 'Le serveur ne peut pas enregistrer les données de l’antenne pour l’instant. Ce que cette tablette a noté reste dessus : synchronisez dans une minute, et prévenez l’administrateur du serveur si cela dure.',
   'error.server_busy': 'Le serveur est occupé par de nombreuses tablettes : synchronisez dans une minute.',
   'error.plain_http': 'Cette adresse est en HTTP simple : le code et tout ce qui est synchronisé passeraient en clair sur le réseau, et n’importe qui dessus pourrait se faire passer pour le serveur. Tapez l’adresse en https:// du serveur, ou cochez « Ce réseau est de confiance » seulement sur le Wi-Fi de l’entrepôt.',
+  'error.wrong_authority':
+    'Le serveur à cette adresse a répondu pour une autre antenne que celle du code : quelqu’un se fait peut-être passer pour le serveur sur ce réseau. Rien n’a été gardé sur cette tablette : vérifiez l’adresse et demandez un nouveau code.',
   'error.other': "Cela n’a pas marché : {message}",
 };
