@@ -523,7 +523,10 @@ impl<'a> Chronicle<'a> {
         })
     }
 
-    /// A typo fixed: 150 teas that were 15, a group missed in a count.
+    /// A typo fixed: 150 teas that were 15, 4 blankets that were 2, a
+    /// group missed in a count. A distribution is only ever corrected
+    /// down: the van was loaded for what was planned, and no van hands out
+    /// more than it carries.
     fn correction(&mut self, content: &EntryContent) -> Option<EntryContent> {
         match content {
             EntryContent::Distribution {
@@ -537,8 +540,12 @@ impl<'a> Chronicle<'a> {
                 let fixed = if q >= 20 {
                     q / 10
                 } else {
-                    q + self.rng.random_range(1..=3)
+                    q.saturating_sub(self.rng.random_range(1..=3)).max(1)
                 };
+                if fixed == q {
+                    // One blanket is one blanket: nothing to fix.
+                    return None;
+                }
                 Some(EntryContent::Distribution {
                     item: item.clone(),
                     size: size.clone(),
