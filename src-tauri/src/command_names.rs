@@ -44,6 +44,7 @@ pub const COMMANDS: &[&str] = &[
     "revoke_device",
     "register_antenna",
     "erase_this_tablet",
+    "clear_this_tablet",
 ];
 
 #[cfg(test)]

@@ -153,6 +153,29 @@ pub async fn erase_this_tablet(
     Ok(erasure::erase_this_tablet(&path, link.as_ref(), device).await?)
 }
 
+/// Clears the tablet in a hurry (a checkpoint ahead): what the server
+/// already holds leaves it, what was not sent stays; syncs and serving
+/// stop first, so that nothing they hold in memory is written back. The
+/// UI locks the app right after.
+#[tauri::command]
+pub async fn clear_this_tablet(
+    open: State<'_, OpenStore>,
+    syncs: State<'_, SyncState>,
+    teammates: State<'_, TeammateServer>,
+    antenna_name: String,
+) -> Reply<maraude_store::Cleared> {
+    let name = open.with(|s| Ok(s.antenna()?.name)).await?;
+    if !antenna_name.trim().eq_ignore_ascii_case(name.trim()) {
+        return Err(AppError::erase_not_confirmed());
+    }
+    syncs.stop()?;
+    teammates.stop().await?;
+    let cleared = open
+        .with(|s| Ok(erasure::clear_what_the_server_holds(s)))
+        .await?;
+    Ok(cleared?)
+}
+
 #[tauri::command]
 pub async fn antenna(open: State<'_, OpenStore>) -> Reply<Antenna> {
     open.with(move |s| s.antenna()).await

@@ -92,6 +92,7 @@ pub fn run() {
             commands::revoke_device,
             commands::register_antenna,
             commands::erase_this_tablet,
+            commands::clear_this_tablet,
         ])
         .run(tauri::generate_context!())
         .expect("the app window could not start: check that WebKitGTK 4.1 is installed");

@@ -15,6 +15,8 @@ use crate::{FreshTablet, enabled, one_window_at_a_time};
 
 pub const PASSPHRASE: &str = "phare de Gravelines 2026";
 const ALIAS: &str = "Amina-Zeta";
+/// A note of tonight's shift, which the server holds.
+const TONIGHT: &str = "Bache-bleue-pres-du-canal-6620";
 
 #[test]
 fn the_tablet_joins_its_server_and_a_lead_erases_a_case() -> Result<()> {
@@ -31,6 +33,7 @@ fn the_tablet_joins_its_server_and_a_lead_erases_a_case() -> Result<()> {
     coordinator.ok(["volunteer", "add", "Mira", "--role", "lead"]);
     coordinator.ok(["shift", "start", "--lead", "Mira", "--team", "Jo"]);
     let (_, case) = coordinator.open_case(["shelter", "--household", "2", "--alias", ALIAS]);
+    coordinator.log(["note", TONIGHT]);
     let code = register_for_a_lead(&coordinator, &server)?;
 
     let tablet = FreshTablet::start(&[])?;
@@ -45,6 +48,7 @@ fn the_tablet_joins_its_server_and_a_lead_erases_a_case() -> Result<()> {
             !open.contains(ALIAS),
             "erased on the app, still on the coordinator's tablet: {open}"
         );
+        clear_the_tablet(app, shots, &store)?;
         erase_the_tablet(app, shots, &store, &coordinator)
     })
 }
@@ -130,7 +134,8 @@ fn enrol_then_revoke(app: &Session, shots: &Path, server: &str) -> Result<()> {
     app.click("[data-e2e=new-code]")?;
     let code = app.wait_until("the enrolment code", || {
         let shown = app.text("[data-e2e=enrolment-code]").unwrap_or_default();
-        Ok((shown.len() == 19).then_some(shown))
+        // Four groups of the server's code, two of the authority's mark.
+        Ok((shown.len() == 29).then_some(shown))
     })?;
     let newcomer = Tablet::blank();
     let enrolled = newcomer.json([
@@ -164,6 +169,28 @@ fn enrol_then_revoke(app: &Session, shots: &Path, server: &str) -> Result<()> {
         refused.contains("revoked"),
         "the revoked tablet's sync: {refused}"
     );
+    Ok(())
+}
+
+/// Settings: clearing the tablet (a checkpoint ahead) takes tonight's
+/// shift, which the server holds, off it and locks the app at once.
+fn clear_the_tablet(app: &Session, shots: &Path, store: &Path) -> Result<()> {
+    let passphrase = maraude_store::Passphrase::new(PASSPHRASE.into());
+    let readable = |needle: &str| maraude_store::forensic::readable(store, &passphrase, needle);
+    ensure!(
+        readable(TONIGHT)?,
+        "tonight's note never reached the tablet"
+    );
+    app.click("[data-e2e=nav-settings]")?;
+    app.click("[data-e2e=clear-tablet-open]")?;
+    app.type_into("[data-e2e=clear-tablet-name]", "Calais")?;
+    app.screenshot(shots, "30-clear-tablet")?;
+    app.click("[data-e2e=clear-tablet-confirm]")?;
+    app.find("[data-e2e=unlock-screen]")?;
+    ensure!(!readable(TONIGHT)?, "tonight's note is still on the tablet");
+    app.type_into("[data-e2e=passphrase]", PASSPHRASE)?;
+    app.click("[data-e2e=submit]")?;
+    app.find("[data-e2e=nav-settings]")?;
     Ok(())
 }
 

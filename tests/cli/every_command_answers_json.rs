@@ -727,6 +727,9 @@ fn every_command_of_help_answers_json() {
 
     // Erasing the device: the antenna's name is the confirmation; a tablet
     // never enrolled had nothing to revoke on a server.
+    // Clearing what a server holds: a tablet never enrolled has none.
+    let message = walk.refusal(&t, ["clear", "--confirm", "Calais"]);
+    assert!(message.contains("not enrolled"), "{message}");
     let message = walk.refusal(&t, ["erase-device", "--confirm", "Dunkerque"]);
     assert!(message.contains("nothing was erased"), "{message}");
     let other = Tablet::for_antenna("Gravelines");

@@ -156,6 +156,14 @@ enum Command {
         #[arg(long)]
         confirm: String,
     },
+    /// Delete from this device everything the server already holds (a
+    /// checkpoint ahead); only what was not sent yet stays, with the
+    /// antenna to go on logging. A sync brings back what the role receives.
+    Clear {
+        /// The antenna's name, typed as confirmation.
+        #[arg(long)]
+        confirm: String,
+    },
 }
 
 fn default_store() -> Result<PathBuf> {
@@ -264,6 +272,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Devices => network::devices(&ctx),
         Command::Revoke { device } => network::revoke(&ctx, device),
         Command::EraseDevice { confirm } => network::erase_device(&ctx, &confirm),
+        Command::Clear { confirm } => network::clear(&ctx, &confirm),
         Command::RebuildIndex => {
             let mut store = ctx.open()?;
             store.rebuild_index()?;

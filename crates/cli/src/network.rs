@@ -453,3 +453,20 @@ pub fn erase_device(ctx: &Ctx, confirm: &str) -> Result<()> {
         &withdrawal,
     )
 }
+
+pub fn clear(ctx: &Ctx, confirm: &str) -> Result<()> {
+    let mut store = ctx.open()?;
+    let name = store.antenna()?.name;
+    if !confirm.trim().eq_ignore_ascii_case(name.trim()) {
+        bail!("--confirm must be the antenna's name, \"{name}\": nothing was cleared");
+    }
+    let cleared = maraude_device::erasure::clear_what_the_server_holds(&mut store)?;
+    output::done(
+        ctx,
+        &format!(
+            "Cleared {} documents the server holds; {} kept, not sent yet (sync them before clearing, if you can).",
+            cleared.documents, cleared.kept
+        ),
+        &cleared,
+    )
+}

@@ -1,4 +1,5 @@
-//! Erasing this tablet (handed over, lost from sight, about to be seized):
+//! Erasing this tablet (handed over, lost from sight, about to be seized),
+//! or clearing it of what its server already holds ([`clear_what_the_server_holds`]):
 //! the server is told first, so that the tablet's credential and
 //! certificate stop working even if a copy of its store survives
 //! somewhere, then the store goes.
@@ -73,4 +74,19 @@ pub async fn erase_this_tablet(
     let withdrawal = withdraw(link, device).await;
     Store::remove(path)?;
     Ok(withdrawal)
+}
+
+/// Clears this tablet in a hurry (a checkpoint ahead): deletes everything
+/// its server already holds as the tablet has it, keeps what was not sent
+/// yet and the antenna's reference data (see
+/// [`Store::clear_what_the_server_holds`]). A tablet never enrolled has no
+/// server holding anything: refused, nothing deleted.
+pub fn clear_what_the_server_holds(
+    store: &mut Store,
+) -> Result<maraude_store::Cleared, DeviceError> {
+    if store.server_link()?.is_none() {
+        return Err(SyncError::NotEnrolled.into());
+    }
+    let server = maraude_protocol::api::server_peer(store.antenna_id().as_uuid());
+    Ok(store.clear_what_the_server_holds(&server)?)
 }

@@ -98,3 +98,28 @@ pub(crate) fn tombstones(conn: &Connection) -> Result<Vec<(CaseId, CaseRef)>, St
     out.sort_by_key(|(_, t)| t.opened_at);
     Ok(out)
 }
+
+/// Delete the documents in `docs` (their chunks, their history) and what
+/// each peer was known to have of them, as [`purge`] does for a case; the
+/// caller derives the index again. Returns how many it had.
+pub(crate) fn forget_documents(
+    tx: &Connection,
+    ctx: &mut Ctx,
+    docs: &[DocumentId],
+) -> Result<usize, StoreError> {
+    let mut had = 0;
+    for doc in docs {
+        if chunks::delete_document(tx, doc)? > 0 {
+            had += 1;
+        }
+        let d = doc.to_string();
+        for sql in [
+            "DELETE FROM peer_heads WHERE doc = ?1",
+            "DELETE FROM quarantine WHERE doc = ?1",
+        ] {
+            tx.prepare_cached(sql)?.execute(params![d])?;
+        }
+        ctx.recent.forget(doc);
+    }
+    Ok(had)
+}

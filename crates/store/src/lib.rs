@@ -40,6 +40,7 @@
 //! It knows nothing of the network, the CLI or the app shell.
 
 mod chunks;
+mod clearing;
 mod erasure;
 mod error;
 pub mod forensic;
@@ -68,6 +69,7 @@ use rusqlite::{Connection, Transaction, TransactionBehavior, params};
 use serde::Serialize;
 
 pub use chunks::document_id;
+pub use clearing::Cleared;
 pub use error::StoreError;
 pub use key::{Passphrase, page_key};
 pub use link::{DeviceCertificate, RecordedSync, ServerLink};
@@ -253,13 +255,14 @@ impl Store {
             antenna: self.antenna,
             recent: &mut self.recent,
             erased: Vec::new(),
+            deleted: false,
         };
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
         let out = f(&tx, &mut ctx)?;
         tx.commit()?;
-        if !ctx.erased.is_empty() {
+        if !ctx.erased.is_empty() || ctx.deleted {
             // The WAL may still hold pages written before the erasure.
             self.checkpoint()?;
         }
@@ -316,6 +319,8 @@ struct Ctx<'a> {
     recent: &'a mut RecentDocuments,
     /// Cases whose document this write deleted (see `erasure`).
     erased: Vec<CaseId>,
+    /// Documents were deleted: checkpoint the WAL after the commit.
+    deleted: bool,
 }
 
 fn samod_key(doc: &DocumentId) -> samod_core::StorageKey {

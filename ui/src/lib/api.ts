@@ -5,6 +5,7 @@
 import { invoke } from '@tauri-apps/api/core';
 import type {
   Antenna,
+  Cleared,
   Enrolment,
   CaseAction,
   CaseRef,
@@ -163,6 +164,8 @@ export const api = {
   findTeammates: () => call<Found[]>('find_teammates'),
   newEnrolmentCode: (role: Exclude<Role, 'coordinator'>) => call<EnrolmentCode>('new_enrolment_code', { role }),
   antennaDevices: () => call<Tablet[]>('antenna_devices'),
+  /** Deletes what the server already holds; the UI locks right after. */
+  clearThisTablet: (antennaName: string) => call<Cleared>('clear_this_tablet', { antennaName }),
   /** What the server was told, to say at the first start that follows. */
   eraseThisTablet: (antennaName: string) => call<Withdrawal>('erase_this_tablet', { antennaName }),
   registerAntenna: (server: string, plainHttp: boolean, token: string, deviceName: string) =>

@@ -61,6 +61,19 @@ active: boolean,
 order: number, };
 
 /**
+ * What a clearing left.
+ */
+export type Cleared = { 
+/**
+ * Documents deleted: the server holds each as this tablet had it.
+ */
+documents: number, 
+/**
+ * Documents kept because the server does not hold them yet.
+ */
+kept: number, };
+
+/**
  * A rough breakdown of a group. Counts only; all optional (zero).
  */
 export type Composition = { men: number, women: number, children: number, 

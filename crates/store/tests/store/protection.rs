@@ -143,3 +143,83 @@ fn the_unsaved_form_is_kept_encrypted_across_a_lock() {
     ));
     assert_eq!(store.unsaved().unwrap().as_deref(), Some(state.as_str()));
 }
+
+fn incident(description: &str) -> maraude_core::entry::NewEntry {
+    maraude_core::entry::NewEntry {
+        at: None,
+        place: Some("dunes-north".parse().unwrap()),
+        content: maraude_core::entry::EntryContent::Incident {
+            incident_type: maraude_core::entry::IncidentType::Eviction,
+            people_affected: 30,
+            description: description.into(),
+            witnesses: [nick("Jo")].into(),
+            reported_to: None,
+        },
+    }
+}
+
+/// Cleared in a hurry, the tablet keeps only what the server does not
+/// hold yet (and the antenna, to go on logging); what it deleted is not in
+/// its file any more, and the index is derived again from what is left.
+#[test]
+fn clearing_keeps_only_what_the_server_does_not_hold() {
+    let mut t = calais();
+    let last_night = night_shift(&mut t.store);
+    let synced = "Expulsion-deja-synchronisee-5512";
+    t.store
+        .log(&last_night, &nick("Jo"), incident(synced))
+        .unwrap();
+    t.store
+        .end_shift(
+            &last_night,
+            maraude_core::shift::ShiftEnd {
+                ended_at: None,
+                stock_returned: Default::default(),
+                handover: String::new(),
+            },
+        )
+        .unwrap();
+    t.store.keep_unsaved(r#"{"form":"half written"}"#).unwrap();
+    // The server holds all of it, as a sync would record.
+    let held: Vec<_> = t
+        .store
+        .documents()
+        .unwrap()
+        .into_iter()
+        .map(|(doc, _)| {
+            let heads = t.store.recorded_heads(&doc).unwrap().unwrap();
+            (doc, heads)
+        })
+        .collect();
+    t.store.mark_shared("the-server", &held).unwrap();
+    // Tonight, not synced yet.
+    let tonight = night_shift(&mut t.store);
+    t.store
+        .log(&tonight, &nick("Jo"), incident("Tentes-de-ce-soir"))
+        .unwrap();
+
+    let cleared = t.store.clear_what_the_server_holds("the-server").unwrap();
+    assert!(cleared.documents >= 1, "{cleared:?}");
+    let gone = t.store.entries(&last_night);
+    assert!(
+        gone.as_ref().map_or(true, |e| e.is_empty()),
+        "{cleared:?} {gone:?}"
+    );
+    assert!(t.store.shift(&last_night).is_err());
+    let kept = t.store.entries(&tonight).unwrap();
+    assert_eq!(kept.len(), 1);
+    assert!(t.store.antenna().is_ok());
+    assert_eq!(t.store.unsaved().unwrap(), None);
+    let path = t.path();
+    drop(t.store);
+    for suffix in ["", "-wal"] {
+        if let Ok(bytes) = std::fs::read(format!("{}{suffix}", path.display())) {
+            assert!(!bytes.windows(synced.len()).any(|w| w == synced.as_bytes()));
+        }
+    }
+    // What was left opens, and its index is what its documents say.
+    let mut store = Store::open(&path, &passphrase()).unwrap();
+    let before = store.index_dump().unwrap();
+    store.rebuild_index().unwrap();
+    assert_eq!(store.index_dump().unwrap(), before);
+}
