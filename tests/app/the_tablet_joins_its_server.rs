@@ -182,7 +182,9 @@ fn clear_the_tablet(app: &Session, shots: &Path, store: &Path) -> Result<()> {
         "tonight's note never reached the tablet"
     );
     app.click("[data-e2e=nav-settings]")?;
+    app.find("[data-e2e=tablet]")?;
     app.click("[data-e2e=clear-tablet-open]")?;
+    app.find("[data-e2e=clear-tablet][open]")?;
     app.type_into("[data-e2e=clear-tablet-name]", "Calais")?;
     app.screenshot(shots, "30-clear-tablet")?;
     app.click("[data-e2e=clear-tablet-confirm]")?;
@@ -190,7 +192,14 @@ fn clear_the_tablet(app: &Session, shots: &Path, store: &Path) -> Result<()> {
     ensure!(!readable(TONIGHT)?, "tonight's note is still on the tablet");
     app.type_into("[data-e2e=passphrase]", PASSPHRASE)?;
     app.click("[data-e2e=submit]")?;
-    app.find("[data-e2e=nav-settings]")?;
+    // Tonight's shift left with the rest: no shift is open.
+    app.find("[data-e2e=start-shift]")?;
+    // Settings: wait until what loads after (the server's status, the
+    // antenna's tablets) is on screen, so that nothing moves under the
+    // next tap.
+    app.click("[data-e2e=nav-settings]")?;
+    app.find("[data-e2e=clear-tablet-open]")?;
+    app.find("[data-e2e=tablet]")?;
     Ok(())
 }
 
@@ -208,6 +217,7 @@ fn erase_the_tablet(app: &Session, shots: &Path, store: &Path, coordinator: &Tab
     let before = active(&coordinator.json(["devices"]));
     app.click("[data-e2e=nav-settings]")?;
     app.click("[data-e2e=erase-tablet-open]")?;
+    app.find("[data-e2e=erase-tablet][open]")?;
     app.type_into("[data-e2e=erase-tablet-name]", "Dunkerque")?;
     app.click("[data-e2e=erase-tablet-confirm]")?;
     app.wait_for_text_containing("[data-e2e=erase-tablet-error]", "nom de l’antenne")?;
