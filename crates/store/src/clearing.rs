@@ -6,7 +6,7 @@
 
 use samod_core::DocumentId;
 
-use crate::{Result, Store, chunks, document_id, erasure, index, replica};
+use crate::{Result, Store, chunks, document_id, erasure, replica};
 
 /// What a clearing left.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, ts_rs::TS)]
@@ -32,10 +32,7 @@ impl Store {
                 .collect();
             let documents = erasure::forget_documents(tx, ctx, &held)?;
             tx.execute("DELETE FROM unsaved", [])?;
-            index::clear(tx)?;
-            for doc in chunks::document_ids(tx)? {
-                replica::reindex(tx, ctx, &doc, replica::Unchanged::Derive)?;
-            }
+            crate::reindex_all(tx, ctx)?;
             // Checkpointed after the commit, as after an erasure.
             ctx.deleted = true;
             Ok(Cleared {

@@ -70,18 +70,11 @@ fn purge(
     case: &CaseId,
     doc: &DocumentId,
 ) -> Result<bool, StoreError> {
-    let had = chunks::delete_document(tx, doc)? > 0;
-    let d = doc.to_string();
-    for sql in [
-        "DELETE FROM documents WHERE doc = ?1",
-        "DELETE FROM peer_heads WHERE doc = ?1",
-        "DELETE FROM quarantine WHERE doc = ?1",
-    ] {
-        tx.prepare_cached(sql)?.execute(params![d])?;
-    }
+    let had = forget_documents(tx, ctx, std::slice::from_ref(doc))? > 0;
+    tx.prepare_cached("DELETE FROM documents WHERE doc = ?1")?
+        .execute(params![doc.to_string()])?;
     tx.prepare_cached("DELETE FROM cases WHERE id = ?1")?
         .execute(params![case.to_string()])?;
-    ctx.recent.forget(doc);
     Ok(had)
 }
 
@@ -100,8 +93,8 @@ pub(crate) fn tombstones(conn: &Connection) -> Result<Vec<(CaseId, CaseRef)>, St
 }
 
 /// Delete the documents in `docs` (their chunks, their history) and what
-/// each peer was known to have of them, as [`purge`] does for a case; the
-/// caller derives the index again. Returns how many it had.
+/// each peer was known to have of them; the caller updates the index (a
+/// case's rows, or the whole index derived again). Returns how many it had.
 pub(crate) fn forget_documents(
     tx: &Connection,
     ctx: &mut Ctx,

@@ -272,13 +272,7 @@ impl Store {
     /// Drop the index and derive it again from the documents. A document
     /// that cannot be indexed is quarantined, not fatal (see `replica`).
     pub fn rebuild_index(&mut self) -> Result<()> {
-        self.write(|tx, ctx| {
-            index::clear(tx)?;
-            for doc in chunks::document_ids(tx)? {
-                replica::reindex(tx, ctx, &doc, replica::Unchanged::Derive)?;
-            }
-            Ok(())
-        })
+        self.write(reindex_all)
     }
 
     /// The index as sorted text lines, to compare two stores or an index
@@ -321,6 +315,15 @@ struct Ctx<'a> {
     erased: Vec<CaseId>,
     /// Documents were deleted: checkpoint the WAL after the commit.
     deleted: bool,
+}
+
+/// The index dropped and derived again from every document's chunks.
+fn reindex_all(tx: &Transaction<'_>, ctx: &mut Ctx) -> Result<()> {
+    index::clear(tx)?;
+    for doc in chunks::document_ids(tx)? {
+        replica::reindex(tx, ctx, &doc, replica::Unchanged::Derive)?;
+    }
+    Ok(())
 }
 
 fn samod_key(doc: &DocumentId) -> samod_core::StorageKey {
