@@ -9,9 +9,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup-system.sh
 source scripts/setup-app.sh
+install_debian_packages dbus-daemon gnome-keyring
 
 build_app
 # Big enough for the window in landscape (1280×800) and portrait (800×1280).
-MARAUDE_E2E=1 xvfb-run --auto-servernum --server-args="-screen 0 1400x1400x24" \
+MARAUDE_E2E=1 scripts/with-keystore.sh xvfb-run --auto-servernum --server-args="-screen 0 1400x1400x24" \
   cargo test --locked -p maraude-tests --test app -- --nocapture
 echo "Screenshots: ${MARAUDE_SCREENSHOTS:-${CARGO_TARGET_DIR:-target}/e2e-screenshots}"

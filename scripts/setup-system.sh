@@ -18,7 +18,8 @@ install_debian_packages() {
   fi
 }
 
-install_debian_packages build-essential pkg-config libssl-dev
+# libdbus: the Secret Service, where the quick unlock keeps its secret.
+install_debian_packages build-essential pkg-config libssl-dev libdbus-1-dev
 
 if ! command -v cargo >/dev/null 2>&1; then
   echo "cargo is missing: install Rust (rustup, stable toolchain) first." >&2

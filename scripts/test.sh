@@ -7,6 +7,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup-system.sh
 source scripts/setup-app.sh
+# A Secret Service for the quick unlock's tests (scripts/with-keystore.sh).
+install_debian_packages dbus-daemon gnome-keyring
 
 if [ "${MARAUDE_LONG:-}" = "1" ]; then
   export MARAUDE_PROPTEST_CASES=${MARAUDE_PROPTEST_CASES:-100}
@@ -33,7 +35,7 @@ echo "== cargo test"
 # The end-to-end tests run the `maraude` and `maraude-app` binaries: build them first (cargo test
 # builds only the binaries of the package under test).
 cargo build -p maraude-cli -p maraude-server -p maraude-app --locked
-cargo test --workspace --locked
+scripts/with-keystore.sh cargo test --workspace --locked
 
 echo "== the sync benchmark, quick, in debug (it must run; its figures mean nothing here)"
 cargo run -q --locked -p maraude-sync-bench -- --quick
@@ -51,5 +53,5 @@ else
 fi
 
 echo "== the app in its window (tauri-driver, Xvfb)"
-MARAUDE_E2E=1 xvfb-run --auto-servernum --server-args="-screen 0 1400x1400x24" \
+MARAUDE_E2E=1 scripts/with-keystore.sh xvfb-run --auto-servernum --server-args="-screen 0 1400x1400x24" \
   cargo test --locked -p maraude-tests --test app

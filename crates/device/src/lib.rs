@@ -11,6 +11,8 @@
 //! - [`enrolment`]: a new tablet joins an antenna with a code, a tablet
 //!   holding an antenna enrols with its server, a coordinator registers
 //!   the antenna;
+//! - [`quick_unlock`]: unlocking with a PIN, the store's key wrapped
+//!   under it and a secret of the system's [`keystore`];
 //! - [`sync`]: a sync with the server or a teammate, and the record of
 //!   the last one with the server ("synced 2 h ago");
 //! - [`teammates`]: serving teammates' tablets, finding them on the
@@ -22,11 +24,14 @@
 pub mod demo;
 pub mod enrolment;
 pub mod erasure;
+pub mod keystore;
+pub mod quick_unlock;
 pub mod sync;
 pub mod teammates;
 
 use std::path::PathBuf;
 
+use keystore::KeystoreError;
 use maraude_store::StoreError;
 use maraude_sync::SyncError;
 use thiserror::Error;
@@ -62,6 +67,24 @@ pub enum DeviceError {
     UnknownTeammate(String),
     #[error("cannot listen for teammates on {at}: {error}")]
     Listen { at: String, error: String },
+    #[error(transparent)]
+    Keystore(#[from] KeystoreError),
+    #[error("a PIN is {min} to {max} digits, not one digit repeated nor a run like 123456")]
+    WeakPin { min: usize, max: usize },
+    #[error("wrong PIN: {tries_left} tries left before the passphrase is needed")]
+    WrongPin { tries_left: u8 },
+    #[error(
+        "too many wrong PINs: the PIN is cleared; unlock with the passphrase, and set a new PIN"
+    )]
+    PinExhausted,
+    #[error(
+        "the keystore no longer holds the PIN's key (the system was reset, or the store replaced): unlock with the passphrase, and set a new PIN"
+    )]
+    KeystoreLost,
+    #[error("no PIN is set on this tablet: unlock with the passphrase")]
+    NoPin,
+    #[error("{0}")]
+    Crypto(String),
 }
 
 impl DeviceError {
@@ -79,6 +102,13 @@ impl DeviceError {
             DeviceError::BadTeammateAddress(_) | DeviceError::UnknownTeammate(_) => {
                 "bad_teammate_address"
             }
+            DeviceError::Keystore(KeystoreError::Unavailable(_)) => "no_keystore",
+            DeviceError::WeakPin { .. } => "weak_pin",
+            DeviceError::WrongPin { .. } => "wrong_pin",
+            DeviceError::PinExhausted => "pin_exhausted",
+            DeviceError::KeystoreLost => "keystore_lost",
+            DeviceError::NoPin => "no_pin",
+            DeviceError::Crypto(_) => "crypto",
         }
     }
 }

@@ -88,14 +88,70 @@ fn derive_key(
     Ok(key)
 }
 
+/// The page key of one store file, derived from the passphrase or given
+/// back by a quick unlock (`maraude_device::quick_unlock`, which keeps it
+/// wrapped under a PIN). Not `Clone`; `Debug` prints `****`; zeroised on
+/// drop.
+pub struct StoreKey(Zeroizing<[u8; 32]>);
+
+impl StoreKey {
+    /// The key of the existing store at `path`: Argon2id of the passphrase
+    /// with the file's salt. It is checked only when a store is opened
+    /// with it.
+    pub fn derive(path: &Path, passphrase: &Passphrase) -> Result<Self, StoreError> {
+        Ok(Self(derive_key(passphrase, &read_salt(path)?)?))
+    }
+
+    pub fn from_bytes(bytes: Zeroizing<[u8; 32]>) -> Self {
+        Self(bytes)
+    }
+
+    /// The raw key. Only the key's wrapping should call this.
+    pub fn expose_secret(&self) -> &[u8; 32] {
+        &self.0
+    }
+}
+
+impl fmt::Debug for StoreKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("StoreKey(****)")
+    }
+}
+
+/// What opens a store: the passphrase, or the key itself.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Secret<'a> {
+    Passphrase(&'a Passphrase),
+    Key(&'a StoreKey),
+}
+
+impl<'a> From<&'a Passphrase> for Secret<'a> {
+    fn from(p: &'a Passphrase) -> Self {
+        Secret::Passphrase(p)
+    }
+}
+
+impl<'a> From<&'a StoreKey> for Secret<'a> {
+    fn from(k: &'a StoreKey) -> Self {
+        Secret::Key(k)
+    }
+}
+
 /// Key a fresh connection. `salt` is the file's (existing store) or a new
 /// random one (new store).
 fn apply_key(
     conn: &Connection,
-    passphrase: &Passphrase,
+    secret: Secret<'_>,
     salt: &[u8; SALT_LEN],
 ) -> Result<(), StoreError> {
-    let key = derive_key(passphrase, salt)?;
+    let derived;
+    let key: &[u8; 32] = match secret {
+        Secret::Passphrase(passphrase) => {
+            derived = derive_key(passphrase, salt)?;
+            &derived
+        }
+        Secret::Key(key) => key.expose_secret(),
+    };
     let mut hex = Zeroizing::new(String::with_capacity(2 * (32 + SALT_LEN)));
     for b in key.iter().chain(salt.iter()) {
         hex.push_str(&format!("{b:02x}"));
@@ -106,30 +162,36 @@ fn apply_key(
 }
 
 /// Open (or create) the encrypted database at `path`.
-pub(crate) fn open_encrypted(
+pub(crate) fn open_encrypted<'a>(
     path: &Path,
-    passphrase: &Passphrase,
+    secret: impl Into<Secret<'a>>,
     create: bool,
 ) -> Result<Connection, StoreError> {
+    let secret = secret.into();
     let exists = path.exists()
         && std::fs::metadata(path)
             .map(|m| m.len() > 0)
             .unwrap_or(false);
-    let salt = match (exists, create) {
-        (true, true) => return Err(StoreError::AlreadyExists(path.display().to_string())),
-        (false, false) => return Err(StoreError::NotFound(path.display().to_string())),
-        (true, false) => read_salt(path)?,
-        (false, true) => {
+    let salt = match (exists, create, secret) {
+        (true, true, _) => return Err(StoreError::AlreadyExists(path.display().to_string())),
+        (false, false, _) => return Err(StoreError::NotFound(path.display().to_string())),
+        (true, false, _) => read_salt(path)?,
+        (false, true, Secret::Passphrase(passphrase)) => {
             passphrase.check_strength()?;
             let mut salt = [0u8; SALT_LEN];
             rand::rng().fill_bytes(&mut salt);
             salt
         }
+        // A key is derived from an existing file's salt: a new file needs
+        // the passphrase.
+        (false, true, Secret::Key(_)) => {
+            return Err(StoreError::NotFound(path.display().to_string()));
+        }
     };
     let conn = Connection::open(path)?;
     // SQLCipher would otherwise print its own errors (a wrong key) on stderr.
     conn.execute_batch("PRAGMA cipher_log_level = NONE;")?;
-    apply_key(&conn, passphrase, &salt)?;
+    apply_key(&conn, secret, &salt)?;
     // The first read decrypts page 1: this is where a wrong passphrase shows.
     match conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| {
         r.get::<_, i64>(0)
@@ -176,5 +238,29 @@ mod tests {
     fn a_passphrase_never_shows_in_debug_output() {
         let p = Passphrase::new("correct horse battery".into());
         assert_eq!(format!("{p:?}"), "Passphrase(****)");
+    }
+
+    #[test]
+    fn the_derived_key_opens_the_store_and_another_key_is_refused() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("antenna.maraude");
+        let pass = Passphrase::new("correct horse battery".into());
+        let antenna = crate::Store::create(&path, &pass, "Calais")
+            .and_then(|s| s.antenna())
+            .expect("created");
+        let key = StoreKey::derive(&path, &pass).expect("derived");
+        assert_eq!(format!("{key:?}"), "StoreKey(****)");
+        let opened = crate::Store::open_with_key(&path, &key).expect("opened with the key");
+        assert_eq!(opened.antenna().map(|a| a.id).ok(), Some(antenna.id));
+        drop(opened);
+
+        let mut other = *key.expose_secret();
+        other[0] ^= 1;
+        let refused =
+            crate::Store::open_with_key(&path, &StoreKey::from_bytes(Zeroizing::new(other)));
+        assert!(
+            matches!(refused, Err(StoreError::WrongPassphrase(_))),
+            "{refused:?}"
+        );
     }
 }

@@ -71,7 +71,7 @@ use serde::Serialize;
 pub use chunks::document_id;
 pub use clearing::Cleared;
 pub use error::StoreError;
-pub use key::{Passphrase, page_key};
+pub use key::{Passphrase, StoreKey, page_key};
 pub use link::{DeviceCertificate, RecordedSync, ServerLink};
 pub use replica::{ChunkWrite, ChunksApplied};
 pub use unsaved::MAX_UNSAVED_BYTES;
@@ -211,7 +211,18 @@ impl Store {
     /// Open an existing store. A wrong passphrase, a file from a newer app,
     /// or a file that is not an encrypted store each give their own error.
     pub fn open(path: &Path, passphrase: &Passphrase) -> Result<Self> {
-        let mut conn = key::open_encrypted(path, passphrase, false)?;
+        Self::open_with(path, passphrase.into())
+    }
+
+    /// Open an existing store with its key (a quick unlock gives it back
+    /// without the passphrase). A key that is not this file's is refused
+    /// as a wrong passphrase is.
+    pub fn open_with_key(path: &Path, key: &StoreKey) -> Result<Self> {
+        Self::open_with(path, key.into())
+    }
+
+    fn open_with(path: &Path, secret: key::Secret<'_>) -> Result<Self> {
+        let mut conn = key::open_encrypted(path, secret, false)?;
         configure(&conn)?;
         schema::migrate(&mut conn)?;
         let (device, antenna): (String, String) =
