@@ -13,6 +13,6 @@ install_debian_packages dbus-daemon gnome-keyring
 
 build_app
 # Big enough for the window in landscape (1280×800) and portrait (800×1280).
-MARAUDE_E2E=1 scripts/with-keystore.sh xvfb-run --auto-servernum --server-args="-screen 0 1400x1400x24" \
+MARAUDE_E2E=1 xvfb-run --auto-servernum --server-args="-screen 0 1400x1400x24" scripts/with-keystore.sh \
   cargo test --locked -p maraude-tests --test app -- --nocapture
 echo "Screenshots: ${MARAUDE_SCREENSHOTS:-${CARGO_TARGET_DIR:-target}/e2e-screenshots}"

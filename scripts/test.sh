@@ -53,5 +53,5 @@ else
 fi
 
 echo "== the app in its window (tauri-driver, Xvfb)"
-MARAUDE_E2E=1 scripts/with-keystore.sh xvfb-run --auto-servernum --server-args="-screen 0 1400x1400x24" \
+MARAUDE_E2E=1 xvfb-run --auto-servernum --server-args="-screen 0 1400x1400x24" scripts/with-keystore.sh \
   cargo test --locked -p maraude-tests --test app

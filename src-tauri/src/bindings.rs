@@ -46,6 +46,7 @@ fn roots(out: &mut Declarations) {
     out.visit::<maraude_protocol::api::DeviceInfo>();
     out.visit::<crate::error::AppError>();
     out.visit::<maraude_device::erasure::Withdrawal>();
+    out.visit::<crate::commands::QuickUnlockStatus>();
     out.visit::<maraude_store::Cleared>();
 }
 

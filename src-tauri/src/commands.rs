@@ -17,6 +17,8 @@ use maraude_core::ids::{CaseId, DeviceId, EntryId, Nickname, PlaceId, ShiftId};
 use maraude_core::report::{FollowUp, NightReport, night_csv, night_text};
 use maraude_core::shift::{NewShift, Shift, ShiftEnd};
 use maraude_device::erasure::{self, Withdrawal};
+use maraude_device::keystore::SystemKeystore;
+use maraude_device::quick_unlock::{Pin, PinState, QuickUnlock};
 use maraude_protocol::api::{DeviceInfo as Tablet, EnrolmentCode};
 use maraude_store::{Passphrase, StoreError};
 use serde::Serialize;
@@ -113,6 +115,80 @@ pub async fn unlock(
     open.unlock(&store_path(&app)?, Passphrase::new(passphrase))
 }
 
+/// Whether a PIN unlocks this tablet, with its tries left, and why a PIN
+/// cannot be set when the tablet has no keystore.
+#[derive(Debug, Serialize, ts_rs::TS)]
+pub struct QuickUnlockStatus {
+    pub pin: PinState,
+    /// Why there is no keystore to keep a PIN's secret in; none when there is.
+    pub no_keystore: Option<String>,
+}
+
+#[tauri::command]
+pub async fn quick_unlock_status(app: AppHandle) -> Reply<QuickUnlockStatus> {
+    let path = store_path(&app)?;
+    let keystore = SystemKeystore::open();
+    Ok(QuickUnlockStatus {
+        pin: QuickUnlock::of(&path, &keystore).state()?,
+        no_keystore: keystore.available().err().map(|e| e.to_string()),
+    })
+}
+
+/// Sets a PIN on an unlocked tablet; the passphrase is asked again (see
+/// `maraude_device::quick_unlock`).
+#[tauri::command]
+pub async fn set_pin(
+    app: AppHandle,
+    open: State<'_, OpenStore>,
+    passphrase: String,
+    pin: String,
+) -> Reply<PinState> {
+    if !open.is_unlocked()? {
+        return Err(AppError::locked());
+    }
+    let path = store_path(&app)?;
+    blocking(move || {
+        let keystore = SystemKeystore::open();
+        let quick = QuickUnlock::of(&path, &keystore);
+        quick.set(&Passphrase::new(passphrase), &Pin::new(pin))?;
+        Ok(quick.state()?)
+    })
+    .await
+}
+
+#[tauri::command]
+pub async fn remove_pin(app: AppHandle, open: State<'_, OpenStore>) -> Reply<()> {
+    if !open.is_unlocked()? {
+        return Err(AppError::locked());
+    }
+    let keystore = SystemKeystore::open();
+    Ok(QuickUnlock::of(&store_path(&app)?, &keystore).forget()?)
+}
+
+/// Unlocks with the PIN; a wrong one costs a try (the UI then asks
+/// [`quick_unlock_status`] how many are left).
+#[tauri::command]
+pub async fn unlock_with_pin(
+    app: AppHandle,
+    open: State<'_, OpenStore>,
+    pin: String,
+) -> Reply<Option<Antenna>> {
+    let path = store_path(&app)?;
+    let store = blocking(move || {
+        let keystore = SystemKeystore::open();
+        Ok(QuickUnlock::of(&path, &keystore).open(&Pin::new(pin))?)
+    })
+    .await?;
+    open.unlock_store(store)
+}
+
+/// Argon2id's 64 MiB and fractions of a second, off the async threads.
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Reply<T> + Send + 'static) -> Reply<T> {
+    tauri::async_runtime::spawn_blocking(f)
+        .await
+        .map_err(|_| AppError::poisoned())?
+}
+
 /// Drops the store and its key; a sync under way stops (what is already
 /// in sync stays recorded), and so does serving teammates.
 #[tauri::command]
@@ -150,7 +226,8 @@ pub async fn erase_this_tablet(
     teammates.stop().await?;
     open.lock()?;
     let path = store_path(&app)?;
-    Ok(erasure::erase_this_tablet(&path, link.as_ref(), device).await?)
+    let keystore = SystemKeystore::open();
+    Ok(erasure::erase_this_tablet(&path, link.as_ref(), device, &keystore).await?)
 }
 
 /// Clears the tablet in a hurry (a checkpoint ahead): what the server

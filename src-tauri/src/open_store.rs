@@ -39,7 +39,11 @@ impl OpenStore {
         if !path.exists() {
             return Err(AppError::no_store());
         }
-        let mut store = Store::open(path, &passphrase)?;
+        self.unlock_store(Store::open(path, &passphrase)?)
+    }
+
+    /// Keeps a store just opened (with the passphrase, or a PIN's key).
+    pub fn unlock_store(&self, mut store: Store) -> Result<Option<Antenna>, AppError> {
         // Cases closed for longer than the antenna's retention period go
         // now, before anything is shown, even if this tablet never syncs.
         store.apply_retention(chrono::Utc::now())?;

@@ -34,6 +34,11 @@
 //! - [`a_lying_teammate`]: the lead's app syncs with a volunteer's tablet
 //!   whose serving code lists a closed case as changed: it hands it
 //!   nothing of the case.
+//! - [`nothing_lost_at_the_lock`]: an incident half written when the
+//!   idle lock comes is back after unlocking, and was nowhere in clear.
+//! - [`quick_unlock_with_a_pin`]: a PIN set in Settings unlocks after the
+//!   idle lock, the form intact; five wrong PINs clear it and the
+//!   passphrase is asked (a real gnome-keyring: scripts/with-keystore.sh).
 //! - [`tap_latency`]: a benchmark (ignored; `scripts/bench-app.sh`): tap to
 //!   count on screen, beside a bare WebDriver round trip.
 
@@ -42,6 +47,7 @@
 mod a_lying_teammate;
 mod a_night_on_the_tablet;
 mod nothing_lost_at_the_lock;
+mod quick_unlock_with_a_pin;
 mod tap_latency;
 mod teammates_in_the_van;
 mod the_coordinator_registers;

@@ -67,7 +67,7 @@ fn locked_and_back(app: &Session, shots: &Path, home: &Path) -> Result<()> {
 }
 
 /// The files under `dir` whose bytes hold `needle`.
-fn files_holding(dir: &Path, needle: &[u8]) -> Result<Vec<String>> {
+pub(crate) fn files_holding(dir: &Path, needle: &[u8]) -> Result<Vec<String>> {
     let mut found = Vec::new();
     let mut todo = vec![dir.to_path_buf()];
     while let Some(dir) = todo.pop() {

@@ -436,6 +436,8 @@ pub fn erase_device(ctx: &Ctx, confirm: &str) -> Result<()> {
         &path,
         link.as_ref(),
         device,
+        // A store the app also opened may have a PIN set.
+        &maraude_device::keystore::SystemKeystore::open(),
     ))?;
     let server = match &withdrawal {
         Withdrawal::NotEnrolled => "it was not enrolled with a server".to_string(),

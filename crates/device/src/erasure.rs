@@ -19,6 +19,8 @@ use maraude_sync::SyncError;
 use serde::Serialize;
 
 use crate::DeviceError;
+use crate::keystore::Keystore;
+use crate::quick_unlock::QuickUnlock;
 
 /// How long erasing waits for the server before it erases all the same.
 pub const SERVER_PATIENCE: Duration = Duration::from_secs(8);
@@ -65,13 +67,16 @@ pub async fn withdraw(link: Option<&ServerLink>, device: DeviceId) -> Withdrawal
 
 /// Erases the store at `path` once the server was told (see [`withdraw`]):
 /// the store must be closed (every handle dropped). The store is removed
-/// whatever the server answered.
+/// whatever the server answered, and its PIN with it (the wrapped key
+/// beside the store, the secret in `keystore`).
 pub async fn erase_this_tablet(
     path: &Path,
     link: Option<&ServerLink>,
     device: DeviceId,
+    keystore: &dyn Keystore,
 ) -> Result<Withdrawal, DeviceError> {
     let withdrawal = withdraw(link, device).await;
+    QuickUnlock::of(path, keystore).forget()?;
     Store::remove(path)?;
     Ok(withdrawal)
 }

@@ -25,6 +25,8 @@ import type {
   NewEntry,
   NewShift,
   NightReportView,
+  PinState,
+  QuickUnlockStatus,
   Role,
   ServerStatus,
   Service,
@@ -119,6 +121,12 @@ export const api = {
   createDemoAntenna: (passphrase: string) => call<Antenna>('create_demo_antenna', { passphrase }),
   /** null: the tablet joined an antenna and has not received it yet. */
   unlock: (passphrase: string) => call<Antenna | null>('unlock', { passphrase }),
+  /** Quick unlock: the store's key under a PIN and the system's keystore. */
+  quickUnlockStatus: () => call<QuickUnlockStatus>('quick_unlock_status'),
+  /** A wrong PIN costs a try: ask quickUnlockStatus how many are left. */
+  unlockWithPin: (pin: string) => call<Antenna | null>('unlock_with_pin', { pin }),
+  setPin: (passphrase: string, pin: string) => call<PinState>('set_pin', { passphrase, pin }),
+  removePin: () => call<void>('remove_pin'),
   lock: () => call<void>('lock'),
   /** What the screen holds that is no record yet, kept in the encrypted
    * store (see unsaved.svelte.ts). */

@@ -302,6 +302,11 @@ export type PeopleMet = { total: number, composition: Composition, vulnerable: n
  */
 export type Person = { alias: string, age_group?: AgeGroup | null, languages: Array<string>, phone?: string | null, };
 
+/**
+ * What the unlock screen shows before anything is typed.
+ */
+export type PinState = { "state": "not_set" } | { "state": "set", tries_left: number, };
+
 export type Place = { name: string, kind: PlaceKind, active: boolean, };
 
 export type PlaceCount = { place: PlaceId | null, name: string, people: number, };
@@ -322,6 +327,16 @@ export type Progress = { done: number, total: number, };
  * How many of something were handed out: never zero, never absurd.
  */
 export type Quantity = number;
+
+/**
+ * Whether a PIN unlocks this tablet, with its tries left, and why a PIN
+ * cannot be set when the tablet has no keystore.
+ */
+export type QuickUnlockStatus = { pin: PinState, 
+/**
+ * Why there is no keystore to keep a PIN's secret in; none when there is.
+ */
+no_keystore: string | null, };
 
 /**
  * A correction recorded in the entry's history. Nothing is ever silently

@@ -37,6 +37,12 @@ const KNOWN = new Set([
   'server_busy',
   'plain_http',
   'wrong_authority',
+  'wrong_pin',
+  'weak_pin',
+  'pin_exhausted',
+  'keystore_lost',
+  'no_keystore',
+  'no_pin',
 ]);
 
 /** What to show for a failed command: our own words for the cases we know,

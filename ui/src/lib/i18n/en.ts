@@ -6,6 +6,14 @@ export const en = {
   'app.name': 'Maraude',
   'app.loading': 'Loading…',
 
+  'unlock.pin': 'PIN',
+  'unlock.pin_submit': 'Unlock',
+  'unlock.pin_erase': 'Erase the last digit',
+  'unlock.pin_wrong': {
+    one: 'Wrong PIN: {n} try left, then the passphrase is needed.',
+    other: 'Wrong PIN: {n} tries left, then the passphrase is needed.',
+  },
+  'unlock.use_passphrase': 'Use the passphrase instead',
   'unlock.title': 'Unlock the tablet',
   'unlock.passphrase': 'Antenna passphrase',
   'unlock.submit': 'Unlock',
@@ -280,6 +288,19 @@ export const en = {
   'report.referrals': 'Referrals',
   'report.incidents': 'Incidents',
 
+  'pin.title': 'Quick unlock with a PIN',
+  'pin.intro':
+    'A PIN of 6 to 12 digits unlocks this tablet instead of the passphrase, with gloves on. After 5 wrong PINs it is cleared and the passphrase is needed again. The store stays encrypted as strongly as before.',
+  'pin.no_keystore':
+    'This tablet has no keystore to keep a PIN’s key in: the passphrase stays the only way to unlock it.',
+  'pin.new': 'New PIN (6 to 12 digits)',
+  'pin.again': 'Same PIN again',
+  'pin.differ': 'The two PINs differ.',
+  'pin.set': 'Set the PIN',
+  'pin.set_done': 'The PIN is set: it unlocks this tablet from now on.',
+  'pin.is_set': 'A PIN unlocks this tablet.',
+  'pin.remove': 'Remove the PIN',
+  'pin.removed': 'The PIN is removed: the passphrase unlocks this tablet.',
   'settings.title': 'Settings',
   'settings.theme': 'Night mode',
   'settings.theme.auto': 'Automatic (19:00–07:00)',
@@ -384,6 +405,14 @@ export const en = {
   'server.plain_http':
     'An address starting with http:// is not encrypted on the network: sync only on a network you trust (the warehouse Wi-Fi), or ask your coordinator for an https:// address.',
 
+  'error.wrong_pin': 'Wrong PIN.',
+  'error.weak_pin': 'A PIN is 6 to 12 digits, not one digit repeated nor a run like 123456.',
+  'error.pin_exhausted':
+    'Too many wrong PINs: the PIN is cleared. Unlock with the passphrase, then set a new PIN in Settings.',
+  'error.keystore_lost':
+    'This tablet’s keystore no longer holds the PIN’s key (the system was reset, or the antenna replaced): unlock with the passphrase, then set a new PIN in Settings.',
+  'error.no_keystore': 'This tablet has no keystore to keep a PIN’s key in: keep the passphrase.',
+  'error.no_pin': 'No PIN is set on this tablet: unlock with the passphrase.',
   'error.wrong_passphrase': 'Wrong passphrase. Check it and try again.',
   'error.weak_passphrase': 'The passphrase is too short: at least 8 characters.',
   'error.guessable_passphrase':

@@ -6,6 +6,14 @@ export const fr: Record<Key, Message> = {
   'app.name': 'Maraude',
   'app.loading': 'Chargement…',
 
+  'unlock.pin': 'Code PIN',
+  'unlock.pin_submit': 'Déverrouiller',
+  'unlock.pin_erase': 'Effacer le dernier chiffre',
+  'unlock.pin_wrong': {
+    one: 'Code PIN erroné : encore {n} essai, puis la phrase secrète sera demandée.',
+    other: 'Code PIN erroné : encore {n} essais, puis la phrase secrète sera demandée.',
+  },
+  'unlock.use_passphrase': 'Utiliser la phrase secrète',
   'unlock.title': 'Déverrouiller la tablette',
   'unlock.passphrase': "Phrase secrète de l’antenne",
   'unlock.submit': 'Déverrouiller',
@@ -280,6 +288,19 @@ export const fr: Record<Key, Message> = {
   'report.referrals': 'Orientations',
   'report.incidents': 'Incidents',
 
+  'pin.title': 'Déverrouillage rapide par code PIN',
+  'pin.intro':
+    'Un code PIN de 6 à 12 chiffres déverrouille cette tablette à la place de la phrase secrète, même avec des gants. Après 5 codes erronés il est effacé et la phrase secrète est de nouveau demandée. Le chiffrement reste aussi solide qu’avant.',
+  'pin.no_keystore':
+    'Cette tablette n’a pas de trousseau sécurisé où garder la clé d’un code PIN : seule la phrase secrète la déverrouille.',
+  'pin.new': 'Nouveau code PIN (6 à 12 chiffres)',
+  'pin.again': 'Le même code PIN',
+  'pin.differ': 'Les deux codes PIN diffèrent.',
+  'pin.set': 'Définir le code PIN',
+  'pin.set_done': 'Le code PIN est défini : il déverrouille désormais cette tablette.',
+  'pin.is_set': 'Un code PIN déverrouille cette tablette.',
+  'pin.remove': 'Supprimer le code PIN',
+  'pin.removed': 'Le code PIN est supprimé : la phrase secrète déverrouille cette tablette.',
   'settings.title': 'Réglages',
   'settings.theme': 'Mode nuit',
   'settings.theme.auto': 'Automatique (19 h – 7 h)',
@@ -384,6 +405,14 @@ export const fr: Record<Key, Message> = {
   'server.plain_http':
     'Une adresse en http:// n’est pas chiffrée sur le réseau : ne synchronisez que sur un réseau de confiance (le Wi-Fi de l’entrepôt), ou demandez une adresse en https:// à votre coordination.',
 
+  'error.wrong_pin': 'Code PIN erroné.',
+  'error.weak_pin': 'Un code PIN a 6 à 12 chiffres, ni un même chiffre répété ni une suite comme 123456.',
+  'error.pin_exhausted':
+    'Trop de codes PIN erronés : le code PIN est effacé. Déverrouillez avec la phrase secrète, puis définissez un nouveau code PIN dans Réglages.',
+  'error.keystore_lost':
+    'Le trousseau de cette tablette ne contient plus la clé du code PIN (système réinitialisé, ou antenne remplacée) : déverrouillez avec la phrase secrète, puis définissez un nouveau code PIN dans Réglages.',
+  'error.no_keystore': 'Cette tablette n’a pas de trousseau sécurisé pour la clé d’un code PIN : gardez la phrase secrète.',
+  'error.no_pin': 'Aucun code PIN sur cette tablette : déverrouillez avec la phrase secrète.',
   'error.wrong_passphrase': 'Phrase secrète incorrecte. Vérifiez-la et réessayez.',
   'error.weak_passphrase': 'Phrase secrète trop courte : au moins 8 caractères.',
   'error.guessable_passphrase':
