@@ -14,7 +14,7 @@ use argon2::{Algorithm, Argon2, Params, Version};
 use rand::RngCore;
 use rusqlite::Connection;
 use secrecy::{ExposeSecret, SecretString};
-use zeroize::Zeroizing;
+use zeroize::{Zeroize, Zeroizing};
 
 use crate::error::StoreError;
 
@@ -78,21 +78,37 @@ const SALT_LEN: usize = 16;
 fn derive_key(
     passphrase: &Passphrase,
     salt: &[u8; SALT_LEN],
-) -> Result<Zeroizing<[u8; 32]>, StoreError> {
+) -> Result<Box<Zeroizing<[u8; 32]>>, StoreError> {
     let params = Params::new(ARGON2_MEMORY_KIB, ARGON2_ITERATIONS, ARGON2_LANES, Some(32))
         .map_err(|e| StoreError::Crypto(e.to_string()))?;
-    let mut key = Zeroizing::new([0u8; 32]);
-    Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
-        .hash_password_into(passphrase.expose_secret().as_bytes(), salt, key.as_mut())
-        .map_err(|e| StoreError::Crypto(e.to_string()))?;
+    // On the heap, in one place: a key returned by value is copied from
+    // frame to frame, and the copies stay on the stack after the lock.
+    let mut key = Box::new(Zeroizing::new([0u8; 32]));
+    let hashed = Argon2::new(Algorithm::Argon2id, Version::V0x13, params).hash_password_into(
+        passphrase.expose_secret().as_bytes(),
+        salt,
+        key.as_mut().as_mut(),
+    );
+    wipe_stack();
+    hashed.map_err(|e| StoreError::Crypto(e.to_string()))?;
     Ok(key)
+}
+
+/// Argon2's last steps leave the key's bytes in their stack frames, below
+/// the caller's, where a memory image of the locked app would find them
+/// (`tests/store/locked_memory.rs` did): overwritten here, at once.
+#[inline(never)]
+fn wipe_stack() {
+    let mut scratch = [0u8; 64 * 1024];
+    scratch.zeroize();
+    std::hint::black_box(&scratch);
 }
 
 /// The page key of one store file, derived from the passphrase or given
 /// back by a quick unlock (`maraude_device::quick_unlock`, which keeps it
 /// wrapped under a PIN). Not `Clone`; `Debug` prints `****`; zeroised on
 /// drop.
-pub struct StoreKey(Zeroizing<[u8; 32]>);
+pub struct StoreKey(Box<Zeroizing<[u8; 32]>>);
 
 impl StoreKey {
     /// The key of the existing store at `path`: Argon2id of the passphrase
@@ -103,7 +119,7 @@ impl StoreKey {
     }
 
     pub fn from_bytes(bytes: Zeroizing<[u8; 32]>) -> Self {
-        Self(bytes)
+        Self(Box::new(bytes))
     }
 
     /// The raw key. Only the key's wrapping should call this.
@@ -191,6 +207,10 @@ pub(crate) fn open_encrypted<'a>(
     let conn = Connection::open(path)?;
     // SQLCipher would otherwise print its own errors (a wrong key) on stderr.
     conn.execute_batch("PRAGMA cipher_log_level = NONE;")?;
+    // Every allocation SQLCipher frees is wiped first (and locked out of
+    // swap where the system allows): the key it was given, and copies of
+    // it, do not outlive the lock in a memory image of the process.
+    conn.execute_batch("PRAGMA cipher_memory_security = ON;")?;
     apply_key(&conn, secret, &salt)?;
     // The first read decrypts page 1: this is where a wrong passphrase shows.
     match conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| {
@@ -213,7 +233,7 @@ pub(crate) fn open_encrypted<'a>(
 /// the passphrase would look for them.
 #[doc(hidden)]
 pub fn page_key(path: &Path, passphrase: &Passphrase) -> Result<Zeroizing<[u8; 32]>, StoreError> {
-    derive_key(passphrase, &read_salt(path)?)
+    Ok(Zeroizing::new(**derive_key(passphrase, &read_salt(path)?)?))
 }
 
 fn read_salt(path: &Path) -> Result<[u8; SALT_LEN], StoreError> {

@@ -4,6 +4,7 @@
 mod erasure;
 mod field;
 mod golden;
+mod locked_memory;
 mod merge;
 mod protection;
 mod replicas;
