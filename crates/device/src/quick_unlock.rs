@@ -226,8 +226,8 @@ impl<'k> QuickUnlock<'k> {
                 sealed.as_mut_slice(),
             )
             .ok()
-            .and_then(|key| <[u8; 32]>::try_from(&key[..]).ok());
-        let Some(raw) = opened else {
+            .and_then(|key| StoreKey::from_slice(key));
+        let Some(key) = opened else {
             if wrapped.tries_left == 0 {
                 self.forget()?;
                 return Err(DeviceError::PinExhausted);
@@ -236,7 +236,6 @@ impl<'k> QuickUnlock<'k> {
                 tries_left: wrapped.tries_left,
             });
         };
-        let key = StoreKey::from_bytes(Zeroizing::new(raw));
         let store = match Store::open_with_key(&self.store, &key) {
             Ok(store) => store,
             // The store was replaced since the PIN was set: the PIN is

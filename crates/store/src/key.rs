@@ -118,8 +118,15 @@ impl StoreKey {
         Ok(Self(derive_key(passphrase, &read_salt(path)?)?))
     }
 
-    pub fn from_bytes(bytes: Zeroizing<[u8; 32]>) -> Self {
-        Self(Box::new(bytes))
+    /// A key given back whole (32 bytes), copied straight to its one
+    /// place on the heap; `None` for any other length.
+    pub fn from_slice(bytes: &[u8]) -> Option<Self> {
+        let mut key = Box::new(Zeroizing::new([0u8; 32]));
+        if bytes.len() != key.len() {
+            return None;
+        }
+        key.copy_from_slice(bytes);
+        Some(Self(key))
     }
 
     /// The raw key. Only the key's wrapping should call this.
@@ -276,8 +283,8 @@ mod tests {
 
         let mut other = *key.expose_secret();
         other[0] ^= 1;
-        let refused =
-            crate::Store::open_with_key(&path, &StoreKey::from_bytes(Zeroizing::new(other)));
+        let other = StoreKey::from_slice(&other).expect("32 bytes");
+        let refused = crate::Store::open_with_key(&path, &other);
         assert!(
             matches!(refused, Err(StoreError::WrongPassphrase(_))),
             "{refused:?}"
