@@ -207,7 +207,9 @@ pub async fn lock(
 /// (it revokes itself), the store file goes, and the app is back at its
 /// first start, saying what the server was told. The volunteer types the
 /// antenna's name to confirm; what was not synced is lost, which the
-/// screen says first.
+/// screen says first. A tablet that joined an antenna and never received
+/// it (a wrong server, a code revoked) holds no record and knows no name:
+/// its screen asks a second tap instead.
 #[tauri::command]
 pub async fn erase_this_tablet(
     app: AppHandle,
@@ -217,9 +219,14 @@ pub async fn erase_this_tablet(
     antenna_name: String,
 ) -> Reply<Withdrawal> {
     let (name, link, device) = open
-        .with(|s| Ok((s.antenna()?.name, s.server_link()?, s.device())))
+        .with(|s| {
+            let name = crate::open_store::antenna_if_any(s)?.map(|a| a.name);
+            Ok((name, s.server_link()?, s.device()))
+        })
         .await?;
-    if !antenna_name.trim().eq_ignore_ascii_case(name.trim()) {
+    if let Some(name) = name
+        && !antenna_name.trim().eq_ignore_ascii_case(name.trim())
+    {
         return Err(AppError::erase_not_confirmed());
     }
     syncs.stop()?;

@@ -39,6 +39,9 @@
 //! - [`quick_unlock_with_a_pin`]: a PIN set in Settings unlocks after the
 //!   idle lock, the form intact; five wrong PINs clear it and the
 //!   passphrase is asked (a real gnome-keyring: scripts/with-keystore.sh).
+//! - [`a_tablet_that_never_received_its_antenna`]: a tablet that joined
+//!   and never synced erases itself from its waiting screen; the server
+//!   revokes it.
 //! - [`tap_latency`]: a benchmark (ignored; `scripts/bench-app.sh`): tap to
 //!   count on screen, beside a bare WebDriver round trip.
 
@@ -46,6 +49,7 @@
 
 mod a_lying_teammate;
 mod a_night_on_the_tablet;
+mod a_tablet_that_never_received_its_antenna;
 mod nothing_lost_at_the_lock;
 mod quick_unlock_with_a_pin;
 mod tap_latency;

@@ -43,6 +43,10 @@ export const en = {
   'unlock.waiting_retry': 'This tablet joined an antenna but has not received it yet.',
   'unlock.receive': 'Sync now',
   'unlock.receiving': 'Receiving the antenna…',
+  'unlock.start_again': 'Start again: erase this tablet',
+  'unlock.start_again_intro':
+    'This tablet joined an antenna but has received nothing of it (a wrong server address, or a code that was revoked?). Erasing it tells the server it leaves, and brings back the first screen to join again with a new code.',
+  'unlock.start_again_confirm': 'Erase and start again',
 
   'shell.lock': 'Lock',
   'shell.night': 'Night mode',

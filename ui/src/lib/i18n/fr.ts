@@ -43,6 +43,10 @@ export const fr: Record<Key, Message> = {
   'unlock.waiting_retry': 'Cette tablette a rejoint une antenne mais ne l’a pas encore reçue.',
   'unlock.receive': 'Synchroniser',
   'unlock.receiving': 'Réception de l’antenne…',
+  'unlock.start_again': 'Recommencer : effacer cette tablette',
+  'unlock.start_again_intro':
+    'Cette tablette a rejoint une antenne mais n’en a rien reçu (mauvaise adresse de serveur, ou code révoqué ?). L’effacer prévient le serveur qu’elle part, et ramène au premier écran pour rejoindre à nouveau avec un nouveau code.',
+  'unlock.start_again_confirm': 'Effacer et recommencer',
 
   'shell.lock': 'Verrouiller',
   'shell.night': 'Mode nuit',
