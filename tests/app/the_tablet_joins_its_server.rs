@@ -134,8 +134,8 @@ fn enrol_then_revoke(app: &Session, shots: &Path, server: &str) -> Result<()> {
     app.click("[data-e2e=new-code]")?;
     let code = app.wait_until("the enrolment code", || {
         let shown = app.text("[data-e2e=enrolment-code]").unwrap_or_default();
-        // Four groups of the server's code, two of the authority's mark.
-        Ok((shown.len() == 29).then_some(shown))
+        // Four groups of the server's code, three of the authority's mark.
+        Ok((shown.len() == 34).then_some(shown))
     })?;
     let newcomer = Tablet::blank();
     let enrolled = newcomer.json([

@@ -61,6 +61,7 @@ impl LyingTeammate {
                     server_peer: api::device_peer(&device),
                     documents: lies,
                     revocations: None,
+                    team_secret: None,
                 })
             }
         };

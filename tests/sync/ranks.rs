@@ -122,7 +122,7 @@ fn a_server_answering_for_another_antenna_than_the_codes_mark_is_refused() {
     let coordinator = coordinator_on(&server);
     let shown = coordinator.json(["enrolment-code", "--role", "volunteer"]);
     let shown = maraude_protocol::code::normalise(shown["code"].as_str().unwrap());
-    assert_eq!(shown.len(), 24, "{shown}");
+    assert_eq!(shown.len(), 28, "{shown}");
     let calais_mark = &shown[16..];
 
     // Someone else's server, where they have codes made for their own
@@ -328,4 +328,44 @@ fn a_certificate_without_the_team_secret_is_renewed_with_it() {
     };
     assert_eq!(secret(&volunteer), secret(&coordinator));
     assert_eq!(secret(&volunteer).len(), 32);
+}
+
+/// A revoked tablet (lost, seized) keeps the team secret it held: each
+/// revocation gives the antenna a new one, which its tablets receive at
+/// their next sync with the server and the revoked one never does. From
+/// then on it cannot tell its old team's daily tags on a network.
+#[test]
+fn a_revocation_gives_the_team_a_secret_the_revoked_tablet_never_receives() {
+    use maraude_sync::discovery::antenna_tag;
+    use secrecy::ExposeSecret;
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(&dir.path().join("server"));
+    let coordinator = coordinator_on(&server);
+    let volunteer = join(&coordinator, &server, "volunteer");
+    let lost = join(&coordinator, &server, "volunteer");
+    for tablet in [&coordinator, &volunteer, &lost] {
+        sync(tablet);
+    }
+    let secret = |tablet: &Tablet| {
+        certificate(tablet)
+            .team_secret
+            .expect("a team secret")
+            .expose_secret()
+            .to_vec()
+    };
+    let before = secret(&volunteer);
+    assert_eq!(secret(&lost), before);
+
+    coordinator.ok(["revoke", &device_of(&lost)]);
+    sync(&coordinator);
+    sync(&volunteer);
+    let after = secret(&volunteer);
+    assert_ne!(after, before, "the team secret did not change");
+    assert_eq!(secret(&coordinator), after);
+    // The lost tablet can no longer sync, and keeps the old one.
+    let refused = lost.refused(["sync"]);
+    assert!(refused.contains("revoked"), "{refused}");
+    assert_eq!(secret(&lost), before);
+    let tonight = chrono::Utc::now().date_naive();
+    assert_ne!(antenna_tag(&before, tonight), antenna_tag(&after, tonight));
 }

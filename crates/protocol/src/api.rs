@@ -122,6 +122,11 @@ pub struct Pending {
     /// server: the device keeps it and refuses the revoked teammates.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub revocations: Option<String>,
+    /// The antenna's team secret (base64), from the base server: it
+    /// changes with each revocation (see the server's `Authority`), and
+    /// the device keeps the latest for its daily tag.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub team_secret: Option<String>,
 }
 
 /// `POST /v1/sync/revocations` (between teammates) — the client's

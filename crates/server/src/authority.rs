@@ -102,13 +102,21 @@ impl Authority {
     }
 
     /// The antenna's team secret, handed to its devices with their
-    /// certificates: derived from the authority's private key (HMAC-SHA256
-    /// under a fixed label), so that it needs no storage of its own, is
-    /// the same for every device and every server instance, and is known
-    /// to nobody outside the antenna.
-    pub fn team_secret(&self) -> [u8; 32] {
+    /// certificates and at each sync: derived from the authority's private
+    /// key (HMAC-SHA256 under a label), so that it needs no storage of its
+    /// own, is the same for every device and every server instance, and is
+    /// known to nobody outside the antenna. `revoked`: how many of the
+    /// antenna's devices are revoked. Each revocation gives a new secret,
+    /// which the revoked tablet never receives: a seized tablet stops
+    /// recognising its team's daily tags once they have synced.
+    pub fn team_secret(&self, revoked: usize) -> [u8; 32] {
         let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, &self.key.serialize_der());
-        let tag = ring::hmac::sign(&key, b"maraude/team-secret/v1");
+        // Before any revocation, the label of the secret's first version.
+        let label = match revoked {
+            0 => "maraude/team-secret/v1".to_string(),
+            n => format!("maraude/team-secret/v2/{n}"),
+        };
+        let tag = ring::hmac::sign(&key, label.as_bytes());
         let mut secret = [0u8; 32];
         secret.copy_from_slice(tag.as_ref());
         secret
@@ -234,16 +242,30 @@ mod tests {
         let antenna = Uuid::new_v4();
         let authority = Authority::new(antenna).unwrap();
         let again = Authority::from_key(antenna, &authority.key_der()).unwrap();
-        assert_eq!(authority.team_secret(), again.team_secret());
+        assert_eq!(authority.team_secret(0), again.team_secret(0));
+        assert_eq!(authority.team_secret(3), again.team_secret(3));
         let other = Authority::new(Uuid::new_v4()).unwrap();
-        assert_ne!(authority.team_secret(), other.team_secret());
+        assert_ne!(authority.team_secret(0), other.team_secret(0));
         // Nothing a device shows (the authority's certificate) holds it.
         let certificate = authority.certificate().unwrap();
         assert!(
             !certificate
                 .windows(32)
-                .any(|w| w == authority.team_secret().as_slice())
+                .any(|w| w == authority.team_secret(0).as_slice())
         );
+    }
+
+    #[test]
+    fn each_revocation_gives_the_team_a_new_secret() {
+        let authority = Authority::new(Uuid::new_v4()).unwrap();
+        let secrets: std::collections::BTreeSet<[u8; 32]> = (0..5)
+            .map(|revoked| authority.team_secret(revoked))
+            .collect();
+        assert_eq!(secrets.len(), 5);
+        // Before any revocation: the secret tablets enrolled earlier hold.
+        let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, &authority.key_der());
+        let first = ring::hmac::sign(&key, b"maraude/team-secret/v1");
+        assert_eq!(authority.team_secret(0).as_slice(), first.as_ref());
     }
 
     #[test]

@@ -202,7 +202,9 @@ impl App {
         Ok(IssuedCertificate {
             certificate: api::b64(&certificate),
             authority: api::b64(&authority.certificate().map_err(ApiError::internal)?),
-            team_secret: Some(api::b64(&authority.team_secret())),
+            team_secret: Some(api::b64(
+                &authority.team_secret(self.registry.revoked(device.antenna)?.len()),
+            )),
         })
     }
 
@@ -702,10 +704,14 @@ async fn pending(
     } else {
         Some(app.revocations(device.antenna, &revoked)?)
     };
+    // Sent at every sync (44 characters): a tablet that heard of a
+    // revocation from a teammate has the list, not the new secret.
+    let team_secret = app.authority(device.antenna)?.team_secret(revoked.len());
     Ok(Json(api::Pending {
         server_peer: api::server_peer(&device.antenna),
         documents,
         revocations,
+        team_secret: Some(api::b64(&team_secret)),
     }))
 }
 

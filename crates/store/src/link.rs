@@ -110,6 +110,12 @@ pub(crate) fn set_revocations(conn: &Connection, der: &[u8]) -> Result<(), Store
     Ok(())
 }
 
+pub(crate) fn set_team_secret(conn: &Connection, secret: &[u8]) -> Result<(), StoreError> {
+    conn.prepare_cached("UPDATE server_link SET team_secret = ?1 WHERE id = 1")?
+        .execute(params![secret])?;
+    Ok(())
+}
+
 /// The last sync with the server that went through, as the device
 /// recorded it.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -155,6 +155,12 @@ impl Store {
         self.write(|tx, _| link::set_revocations(tx, der))
     }
 
+    /// Keep the antenna's team secret the server sent (it changes with each
+    /// revocation); needs an enrolment to attach it to.
+    pub fn set_team_secret(&mut self, secret: &[u8]) -> Result<()> {
+        self.write(|tx, _| link::set_team_secret(tx, secret))
+    }
+
     /// Keep the last sync with the server that went through: when, and
     /// what it did (JSON text, kept as given). Needs an enrolment to
     /// attach it to; without one nothing is written.

@@ -225,6 +225,8 @@ async fn pending(State(team): State<Arc<Team>>, Peer(peer): Peer) -> Response {
             server_peer: api::device_peer(&team.device),
             documents,
             revocations,
+            // Only the server hands it out.
+            team_secret: None,
         })
         .into_response(),
         Err(e) => {

@@ -27,6 +27,7 @@ use std::time::{Duration, Instant};
 
 use automerge::ChangeHash;
 use maraude_store::{DeviceCertificate, DocumentId, ServerLink};
+use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
 
 use crate::error::SyncError;
@@ -275,6 +276,25 @@ async fn sync(
         None => {
             if let Some(list) = pending.revocations.as_deref().and_then(api::from_b64) {
                 store.with(move |s| s.set_revocations(&list)).await??;
+            }
+            // The newest team secret (a revocation changes it), kept only
+            // where a certificate holds one already: a tablet without a
+            // certificate gets both at its renewal.
+            if let Some(secret) = pending.team_secret.as_deref().and_then(api::from_b64) {
+                store
+                    .with(move |s| {
+                        let held = s.server_link()?.and_then(|l| l.certificate);
+                        match held {
+                            Some(c)
+                                if c.team_secret.as_ref().map(|t| t.expose_secret())
+                                    != Some(secret.as_slice()) =>
+                            {
+                                s.set_team_secret(&secret)
+                            }
+                            _ => Ok(()),
+                        }
+                    })
+                    .await??;
             }
         }
         Some(certificate) => {

@@ -373,7 +373,7 @@ export const en = {
   'tablets.intro': 'A code enrols one more tablet: type it on the new tablet under “Join an antenna with a code”. It works once, for 48 hours. Revoke a lost or seized tablet: the server and the teammates’ tablets refuse it from then on.',
   'tablets.role': 'Role of the new tablet',
   'tablets.new_code': 'New enrolment code',
-  'tablets.code_hint': 'For one tablet, as {role}; valid until {until}. Its last 8 characters name this antenna: the new tablet checks them with the server.',
+  'tablets.code_hint': 'For one tablet, as {role}; valid until {until}. Its last 12 characters name this antenna: the new tablet checks them with the server.',
   'tablets.this_one': 'this tablet',
   'tablets.revoked': 'revoked {when}',
   'tablets.revoke': 'Revoke',

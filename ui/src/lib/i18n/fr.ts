@@ -373,7 +373,7 @@ export const fr: Record<Key, Message> = {
   'tablets.intro': 'Un code inscrit une tablette de plus : tapez-le sur la nouvelle tablette, dans « Rejoindre une antenne avec un code ». Il sert une fois, pendant 48 heures. Révoquez une tablette perdue ou saisie : le serveur et les tablettes des coéquipiers la refusent dès lors.',
   'tablets.role': 'Rôle de la nouvelle tablette',
   'tablets.new_code': 'Nouveau code d’inscription',
-  'tablets.code_hint': 'Pour une tablette, comme {role} ; valable jusqu’au {until}. Ses 8 derniers caractères désignent cette antenne : la nouvelle tablette les vérifie auprès du serveur.',
+  'tablets.code_hint': 'Pour une tablette, comme {role} ; valable jusqu’au {until}. Ses 12 derniers caractères désignent cette antenne : la nouvelle tablette les vérifie auprès du serveur.',
   'tablets.this_one': 'cette tablette',
   'tablets.revoked': 'révoquée le {when}',
   'tablets.revoke': 'Révoquer',
