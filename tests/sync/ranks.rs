@@ -246,6 +246,16 @@ fn the_eleventh_enrol_attempt_in_a_minute_from_one_address_waits_and_others_are_
     assert_eq!(server.get("/v1/health").0, 200);
 }
 
+/// The team secret `tablet` holds.
+fn team_secret(tablet: &Tablet) -> Vec<u8> {
+    use secrecy::ExposeSecret;
+    certificate(tablet)
+        .team_secret
+        .expect("a team secret")
+        .expose_secret()
+        .to_vec()
+}
+
 fn certificate(tablet: &Tablet) -> DeviceCertificate {
     open(tablet)
         .server_link()
@@ -304,7 +314,6 @@ fn a_certificate_near_its_end_is_renewed_at_the_next_sync_with_the_server() {
 /// certificate and the secret, the same as its teammates'.
 #[test]
 fn a_certificate_without_the_team_secret_is_renewed_with_it() {
-    use secrecy::ExposeSecret;
     let dir = tempfile::tempdir().unwrap();
     let server = Server::start(&dir.path().join("server"));
     let coordinator = coordinator_on(&server);
@@ -319,15 +328,8 @@ fn a_certificate_without_the_team_secret_is_renewed_with_it() {
     let said = volunteer.refused(["teammates"]);
     assert!(said.contains("no certificate"), "{said}");
     sync(&volunteer);
-    let secret = |tablet: &Tablet| {
-        certificate(tablet)
-            .team_secret
-            .expect("a team secret")
-            .expose_secret()
-            .to_vec()
-    };
-    assert_eq!(secret(&volunteer), secret(&coordinator));
-    assert_eq!(secret(&volunteer).len(), 32);
+    assert_eq!(team_secret(&volunteer), team_secret(&coordinator));
+    assert_eq!(team_secret(&volunteer).len(), 32);
 }
 
 /// A revoked tablet (lost, seized) keeps the team secret it held: each
@@ -337,7 +339,6 @@ fn a_certificate_without_the_team_secret_is_renewed_with_it() {
 #[test]
 fn a_revocation_gives_the_team_a_secret_the_revoked_tablet_never_receives() {
     use maraude_sync::discovery::antenna_tag;
-    use secrecy::ExposeSecret;
     let dir = tempfile::tempdir().unwrap();
     let server = Server::start(&dir.path().join("server"));
     let coordinator = coordinator_on(&server);
@@ -346,26 +347,19 @@ fn a_revocation_gives_the_team_a_secret_the_revoked_tablet_never_receives() {
     for tablet in [&coordinator, &volunteer, &lost] {
         sync(tablet);
     }
-    let secret = |tablet: &Tablet| {
-        certificate(tablet)
-            .team_secret
-            .expect("a team secret")
-            .expose_secret()
-            .to_vec()
-    };
-    let before = secret(&volunteer);
-    assert_eq!(secret(&lost), before);
+    let before = team_secret(&volunteer);
+    assert_eq!(team_secret(&lost), before);
 
     coordinator.ok(["revoke", &device_of(&lost)]);
     sync(&coordinator);
     sync(&volunteer);
-    let after = secret(&volunteer);
+    let after = team_secret(&volunteer);
     assert_ne!(after, before, "the team secret did not change");
-    assert_eq!(secret(&coordinator), after);
+    assert_eq!(team_secret(&coordinator), after);
     // The lost tablet can no longer sync, and keeps the old one.
     let refused = lost.refused(["sync"]);
     assert!(refused.contains("revoked"), "{refused}");
-    assert_eq!(secret(&lost), before);
+    assert_eq!(team_secret(&lost), before);
     let tonight = chrono::Utc::now().date_naive();
     assert_ne!(antenna_tag(&before, tonight), antenna_tag(&after, tonight));
 }
