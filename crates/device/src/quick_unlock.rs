@@ -10,7 +10,9 @@
 //!   Service on Linux). The file alone is useless: guessing the PIN needs
 //!   the keystore's secret.
 //! - A wrong PIN costs a try, counted down *before* the PIN is tried, so
-//!   that killing the app in the middle of a try gives no free one. After
+//!   that killing the app in the middle of a try gives no free one, and
+//!   counted in the keystore beside the secret, so that a copy of the file
+//!   put back gives none either. After
 //!   [`TRIES`] wrong PINs the wrapped key and the keystore's secret are
 //!   destroyed: the passphrase is needed again, and a new PIN can be set.
 //! - A keystore that lost its secret (the system was reset) is said as
@@ -140,11 +142,17 @@ impl<'k> QuickUnlock<'k> {
     }
 
     pub fn state(&self) -> Result<PinState, DeviceError> {
-        Ok(match self.read()? {
-            Some(w) if w.tries_left > 0 => PinState::Set {
-                tries_left: w.tries_left,
-            },
-            _ => PinState::NotSet,
+        let Some(wrapped) = self.read()? else {
+            return Ok(PinState::NotSet);
+        };
+        // The keystore's count when it answers (see `open`).
+        let kept = match self.keystore.load(&wrapped.keystore_entry) {
+            Ok(Some(held)) => held_secret(&held).1,
+            _ => TRIES,
+        };
+        Ok(match wrapped.tries_left.min(kept) {
+            0 => PinState::NotSet,
+            tries_left => PinState::Set { tries_left },
         })
     }
 
@@ -161,7 +169,7 @@ impl<'k> QuickUnlock<'k> {
         let mut secret = Zeroizing::new([0u8; SECRET_LEN]);
         rand::rng().fill_bytes(secret.as_mut());
         let entry = format!("quick-unlock-{}", uuid::Uuid::new_v4());
-        self.keystore.save(&entry, secret.as_ref())?;
+        self.keep(&entry, secret.as_ref(), TRIES)?;
 
         let mut salt = [0u8; SALT_LEN];
         rand::rng().fill_bytes(&mut salt);
@@ -196,17 +204,22 @@ impl<'k> QuickUnlock<'k> {
         let Some(mut wrapped) = self.read()? else {
             return Err(DeviceError::NoPin);
         };
-        if wrapped.tries_left == 0 {
+        let Some(held) = self.keystore.load(&wrapped.keystore_entry)? else {
+            self.forget()?;
+            return Err(DeviceError::KeystoreLost);
+        };
+        let (secret, kept_tries) = held_secret(&held);
+        // The keystore's count rules: the file's could be a copy restored
+        // from before the wrong tries.
+        let tries = wrapped.tries_left.min(kept_tries);
+        if tries == 0 {
             self.forget()?;
             return Err(DeviceError::PinExhausted);
         }
         // Counted before the try: a try cut short is a try spent.
-        wrapped.tries_left -= 1;
+        wrapped.tries_left = tries - 1;
+        self.keep(&wrapped.keystore_entry, secret, wrapped.tries_left)?;
         self.write(&wrapped)?;
-        let Some(secret) = self.keystore.load(&wrapped.keystore_entry)? else {
-            self.forget()?;
-            return Err(DeviceError::KeystoreLost);
-        };
         let decode = |s: &str| {
             BASE64
                 .decode(s)
@@ -219,7 +232,7 @@ impl<'k> QuickUnlock<'k> {
             .try_into()
             .map_err(|_| DeviceError::Crypto(format!("{} is damaged", self.file.display())))?;
         let mut sealed = Zeroizing::new(decode(&wrapped.sealed)?);
-        let opened = sealing_key(pin, &salt, &secret)?
+        let opened = sealing_key(pin, &salt, secret)?
             .open_in_place(
                 Nonce::assume_unique_for_key(nonce),
                 Aad::from(AAD),
@@ -247,8 +260,17 @@ impl<'k> QuickUnlock<'k> {
             Err(e) => return Err(e.into()),
         };
         wrapped.tries_left = TRIES;
+        self.keep(&wrapped.keystore_entry, secret, TRIES)?;
         self.write(&wrapped)?;
         Ok(store)
+    }
+
+    /// The secret and the tries left, in the keystore together.
+    fn keep(&self, entry: &str, secret: &[u8], tries_left: u8) -> Result<(), DeviceError> {
+        let mut held = Zeroizing::new(Vec::with_capacity(SECRET_LEN + 1));
+        held.extend_from_slice(secret);
+        held.push(tries_left);
+        Ok(self.keystore.save(entry, &held)?)
     }
 
     /// Removes the PIN: the wrapped key's file and the keystore's secret.
@@ -298,6 +320,15 @@ impl<'k> QuickUnlock<'k> {
         tmp.as_file().sync_all().map_err(failed)?;
         tmp.persist(&self.file).map_err(|e| failed(e.error))?;
         Ok(())
+    }
+}
+
+/// What the keystore holds: the secret, then the tries left (a secret
+/// kept alone, by nothing today, counts as all tries left).
+fn held_secret(held: &[u8]) -> (&[u8], u8) {
+    match held.split_at_checked(SECRET_LEN) {
+        Some((secret, [tries])) => (secret, *tries),
+        _ => (held, TRIES),
     }
 }
 
@@ -443,22 +474,47 @@ mod tests {
     }
 
     #[test]
-    fn a_try_cut_short_is_a_try_spent() {
+    fn a_pin_file_restored_from_a_copy_gives_no_try_back() {
         let (_dir, path) = tablet();
         let keystore = InMemoryKeystore::default();
         let quick = QuickUnlock::of(&path, &keystore);
         quick.set(&pass(), &Pin::new("482916".into())).expect("set");
-        // The keystore answers nothing (locked, unreachable) in the middle
-        // of the try: the count went down all the same.
-        keystore.refuse(true);
-        assert!(quick.open(&Pin::new("482916".into())).is_err());
-        keystore.refuse(false);
+        let copy = std::fs::read(quick.file()).expect("pin file");
+        for _ in 0..2 {
+            let _ = quick.open(&Pin::new("111111".into()));
+        }
+        // Put back as it was before the wrong tries: the keystore still
+        // counts them.
+        std::fs::write(quick.file(), &copy).expect("restored");
         assert_eq!(
             quick.state().ok(),
             Some(PinState::Set {
-                tries_left: TRIES - 1
+                tries_left: TRIES - 2
             })
         );
+        for _ in 0..TRIES - 3 {
+            let _ = quick.open(&Pin::new("111111".into()));
+        }
+        let last = quick.open(&Pin::new("111111".into()));
+        assert_eq!(last.err().map(|e| e.code()), Some("pin_exhausted"));
+        assert_eq!(keystore.len(), 0);
+    }
+
+    #[test]
+    fn a_keystore_that_does_not_answer_leaves_the_passphrase_and_changes_nothing() {
+        let (_dir, path) = tablet();
+        let keystore = InMemoryKeystore::default();
+        let quick = QuickUnlock::of(&path, &keystore);
+        quick.set(&pass(), &Pin::new("482916".into())).expect("set");
+        keystore.refuse(true);
+        let refused = quick.open(&Pin::new("482916".into()));
+        assert_eq!(refused.err().map(|e| e.code()), Some("no_keystore"));
+        keystore.refuse(false);
+        assert_eq!(
+            quick.state().ok(),
+            Some(PinState::Set { tries_left: TRIES })
+        );
+        assert!(quick.open(&Pin::new("482916".into())).is_ok());
     }
 
     #[test]
