@@ -175,14 +175,9 @@ impl<'k> QuickUnlock<'k> {
         rand::rng().fill_bytes(&mut salt);
         let mut nonce = [0u8; 12];
         rand::rng().fill_bytes(&mut nonce);
-        let mut sealed = key.expose_secret().to_vec();
-        sealing_key(pin, &salt, secret.as_ref())?
-            .seal_in_place_append_tag(
-                Nonce::assume_unique_for_key(nonce),
-                Aad::from(AAD),
-                &mut sealed,
-            )
-            .map_err(|_| DeviceError::Crypto("sealing the store key failed".into()))?;
+        let sealed = seal(pin, &salt, secret.as_ref(), nonce, &key);
+        maraude_store::wipe_stack();
+        let sealed = sealed?;
         let wrapped = WrappedKey {
             version: 1,
             keystore_entry: entry,
@@ -232,15 +227,9 @@ impl<'k> QuickUnlock<'k> {
             .try_into()
             .map_err(|_| DeviceError::Crypto(format!("{} is damaged", self.file.display())))?;
         let mut sealed = Zeroizing::new(decode(&wrapped.sealed)?);
-        let opened = sealing_key(pin, &salt, secret)?
-            .open_in_place(
-                Nonce::assume_unique_for_key(nonce),
-                Aad::from(AAD),
-                sealed.as_mut_slice(),
-            )
-            .ok()
-            .and_then(|key| StoreKey::from_slice(key));
-        let Some(key) = opened else {
+        let opened = unseal(pin, &salt, secret, nonce, &mut sealed);
+        maraude_store::wipe_stack();
+        let Some(key) = opened? else {
             if wrapped.tries_left == 0 {
                 self.forget()?;
                 return Err(DeviceError::PinExhausted);
@@ -330,6 +319,44 @@ fn held_secret(held: &[u8]) -> (&[u8], u8) {
         Some((secret, [tries])) => (secret, *tries),
         _ => (held, TRIES),
     }
+}
+
+/// The store's key sealed under the PIN. Its own frame (and Argon2's and
+/// ring's below it), which the caller wipes once it returns: ring does not
+/// zeroise a key schedule.
+#[inline(never)]
+fn seal(
+    pin: &Pin,
+    salt: &[u8],
+    secret: &[u8],
+    nonce: [u8; 12],
+    key: &StoreKey,
+) -> Result<Vec<u8>, DeviceError> {
+    let mut sealed = key.expose_secret().to_vec();
+    sealing_key(pin, salt, secret)?
+        .seal_in_place_append_tag(
+            Nonce::assume_unique_for_key(nonce),
+            Aad::from(AAD),
+            &mut sealed,
+        )
+        .map_err(|_| DeviceError::Crypto("sealing the store key failed".into()))?;
+    Ok(sealed)
+}
+
+/// The store's key, when the PIN is right; as [`seal`], its frame is for
+/// the caller to wipe.
+#[inline(never)]
+fn unseal(
+    pin: &Pin,
+    salt: &[u8],
+    secret: &[u8],
+    nonce: [u8; 12],
+    sealed: &mut [u8],
+) -> Result<Option<StoreKey>, DeviceError> {
+    Ok(sealing_key(pin, salt, secret)?
+        .open_in_place(Nonce::assume_unique_for_key(nonce), Aad::from(AAD), sealed)
+        .ok()
+        .and_then(|key| StoreKey::from_slice(key)))
 }
 
 /// Argon2id(PIN, salt), keyed with the keystore's secret.

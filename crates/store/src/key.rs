@@ -96,9 +96,11 @@ fn derive_key(
 
 /// Argon2's last steps leave the key's bytes in their stack frames, below
 /// the caller's, where a memory image of the locked app would find them
-/// (`tests/store/locked_memory.rs` did): overwritten here, at once.
+/// (`tests/store/locked_memory.rs` did): overwritten here, at once. For
+/// any key work done in functions the caller called before (the PIN's
+/// sealing, `maraude_device::quick_unlock`).
 #[inline(never)]
-fn wipe_stack() {
+pub fn wipe_stack() {
     let mut scratch = [0u8; 64 * 1024];
     scratch.zeroize();
     std::hint::black_box(&scratch);

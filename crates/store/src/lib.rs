@@ -71,7 +71,7 @@ use serde::Serialize;
 pub use chunks::document_id;
 pub use clearing::Cleared;
 pub use error::StoreError;
-pub use key::{Passphrase, StoreKey, page_key};
+pub use key::{Passphrase, StoreKey, page_key, wipe_stack};
 pub use link::{DeviceCertificate, RecordedSync, ServerLink};
 pub use replica::{ChunkWrite, ChunksApplied};
 pub use unsaved::MAX_UNSAVED_BYTES;
