@@ -312,7 +312,9 @@ fn a_night_in_calais_comes_back_in_the_night_report_figure_by_figure() {
                     number(&l["loaded"]),
                     number(&l["distributed"]),
                     number(&l["returned"]),
-                    l["unaccounted"].as_i64().unwrap(),
+                    l["unaccounted"]
+                        .as_i64()
+                        .expect("the shift ended: a figure"),
                 ),
             )
         })

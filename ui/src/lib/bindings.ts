@@ -426,10 +426,11 @@ idle_lock_seconds: number, };
 
 export type StockLine = { item: ItemId, label: string, loaded: number, distributed: number, returned: number, 
 /**
- * loaded − distributed − returned: not zero means a miscount, or
- * something handed out without being logged.
+ * loaded − distributed − returned, once the shift has ended: not zero
+ * means a miscount, or something handed out without being logged.
+ * `None` while the shift runs: what is still in the van is not missing.
  */
-unaccounted: number, };
+unaccounted: number | null, };
 
 /**
  * What a sync did, for the summary line and the app's status. The app

@@ -128,7 +128,7 @@ pub fn night_csv(r: &NightReport) -> String {
             "stock_unaccounted",
             s.item.as_str(),
             &s.label,
-            s.unaccounted.to_string(),
+            s.unaccounted.map(|n| n.to_string()).unwrap_or_default(),
         );
     }
     row(

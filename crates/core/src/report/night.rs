@@ -78,9 +78,10 @@ pub struct StockLine {
     pub loaded: u32,
     pub distributed: u32,
     pub returned: u32,
-    /// loaded − distributed − returned: not zero means a miscount, or
-    /// something handed out without being logged.
-    pub unaccounted: i64,
+    /// loaded − distributed − returned, once the shift has ended: not zero
+    /// means a miscount, or something handed out without being logged.
+    /// `None` while the shift runs: what is still in the van is not missing.
+    pub unaccounted: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
@@ -292,7 +293,9 @@ impl NightReport {
                     loaded,
                     distributed: quantity,
                     returned,
-                    unaccounted: i64::from(loaded) - i64::from(quantity) - i64::from(returned),
+                    unaccounted: shift
+                        .ended_at
+                        .map(|_| i64::from(loaded) - i64::from(quantity) - i64::from(returned)),
                 });
             }
         }

@@ -246,10 +246,9 @@ pub fn night_text(r: &NightReport, lang: Lang) -> String {
     if !r.stock.is_empty() {
         let _ = writeln!(s, "\n{}:", w.stock);
         for l in &r.stock {
-            let gap = if l.unaccounted != 0 {
-                format!("  ({} {:+})", w.unaccounted, l.unaccounted)
-            } else {
-                String::new()
+            let gap = match l.unaccounted {
+                Some(gap) if gap != 0 => format!("  ({} {gap:+})", w.unaccounted),
+                _ => String::new(),
             };
             let _ = writeln!(
                 s,

@@ -70,7 +70,7 @@ fn a_night_logged_then_reviewed_by_the_lead_shows_exactly_what_was_logged() {
             blanket.returned,
             blanket.unaccounted
         ),
-        (40, 3, 37, 0)
+        (40, 3, 37, Some(0))
     );
     let text = maraude_core::report::night_text(&r, Lang::Fr);
     assert!(text.contains("Couverture: 3"), "{text}");

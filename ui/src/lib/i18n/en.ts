@@ -267,8 +267,8 @@ export const en = {
 
   'end.title': 'End of shift',
   'end.returned': 'Brought back to the warehouse',
-  'end.returned_hint': 'What is left in the van, per item.',
-  'end.item_loaded': '{item} (loaded {n})',
+  'end.returned_hint': 'What is left in the van, per item: loaded less what was given; correct what differs.',
+  'end.item_loaded': '{item} (loaded {n}, given {given})',
   'end.no_stock': 'No van stock was recorded at the start of this shift.',
   'end.handover': 'Handover notes',
   'end.handover_placeholder': 'For the next team: places, what to bring, who to look for',
@@ -287,6 +287,7 @@ export const en = {
   'report.given': 'Given',
   'report.returned': 'Back',
   'report.unaccounted': 'Missing',
+  'report.unaccounted_later': 'Counted once the shift has ended: what is still in the van is not missing.',
   'report.cases': 'Follow-ups opened',
   'report.shelter_requests': 'Shelter requests',
   'report.referrals': 'Referrals',

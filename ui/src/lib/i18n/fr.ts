@@ -267,8 +267,8 @@ export const fr: Record<Key, Message> = {
 
   'end.title': 'Fin de maraude',
   'end.returned': 'Rapporté à l’entrepôt',
-  'end.returned_hint': 'Ce qui reste dans le camion, par article.',
-  'end.item_loaded': '{item} (chargé {n})',
+  'end.returned_hint': 'Ce qui reste dans le camion, par article : le chargé moins le distribué ; corrigez ce qui diffère.',
+  'end.item_loaded': '{item} (chargé {n}, distribué {given})',
   'end.no_stock': 'Aucun stock de camion n’a été noté au début de cette maraude.',
   'end.handover': 'Notes de passation',
   'end.handover_placeholder': 'Pour l’équipe suivante : lieux, quoi apporter, qui chercher',
@@ -287,6 +287,7 @@ export const fr: Record<Key, Message> = {
   'report.given': 'Donné',
   'report.returned': 'Rapporté',
   'report.unaccounted': 'Manquant',
+  'report.unaccounted_later': 'Compté à la fin de la maraude : ce qui est encore dans le camion ne manque pas.',
   'report.cases': 'Suivis ouverts',
   'report.shelter_requests': 'Mises à l’abri',
   'report.referrals': 'Orientations',
