@@ -47,6 +47,7 @@ fn roots(out: &mut Declarations) {
     out.visit::<crate::error::AppError>();
     out.visit::<maraude_device::erasure::Withdrawal>();
     out.visit::<crate::commands::QuickUnlockStatus>();
+    out.visit::<maraude_core::report::Handover>();
     out.visit::<maraude_store::Cleared>();
 }
 

@@ -27,6 +27,7 @@ pub const COMMANDS: &[&str] = &[
     "end_shift",
     "recent_shifts",
     "follow_ups",
+    "handover",
     "act_on_case",
     "export_night_csv",
     "device_info",

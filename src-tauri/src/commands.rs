@@ -14,8 +14,8 @@ use maraude_core::case::{Case, CaseAction, NewCase};
 use maraude_core::document::CaseRef;
 use maraude_core::entry::{Entry, EntryEdit, NewEntry};
 use maraude_core::ids::{CaseId, DeviceId, EntryId, Nickname, PlaceId, ShiftId};
-use maraude_core::report::{FollowUp, NightReport, night_csv, night_text};
-use maraude_core::shift::{NewShift, Shift, ShiftEnd};
+use maraude_core::report::{FollowUp, Handover, NightReport, night_csv, night_text};
+use maraude_core::shift::{NewShift, Shift, ShiftEnd, ShiftKind};
 use maraude_device::erasure::{self, Withdrawal};
 use maraude_device::keystore::SystemKeystore;
 use maraude_device::quick_unlock::{Pin, PinState, QuickUnlock};
@@ -376,6 +376,13 @@ const RECENT_DAYS: u64 = 14;
 pub async fn recent_shifts(open: State<'_, OpenStore>) -> Reply<Vec<Shift>> {
     open.with(move |s| s.recent_shifts(Utc::now(), RECENT_DAYS))
         .await
+}
+
+/// The last notes of a shift of `kind` and the urgent follow-ups, for the
+/// team about to start one.
+#[tauri::command]
+pub async fn handover(open: State<'_, OpenStore>, kind: ShiftKind) -> Reply<Handover> {
+    open.with(move |s| s.handover(kind, Utc::now())).await
 }
 
 /// Open cases, oldest first.

@@ -75,6 +75,7 @@ pub fn run() {
             commands::end_shift,
             commands::recent_shifts,
             commands::follow_ups,
+            commands::handover,
             commands::act_on_case,
             commands::export_night_csv,
             commands::device_info,

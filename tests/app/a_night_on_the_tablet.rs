@@ -289,6 +289,12 @@ fn lock_and_unlock(app: &Session, shots: &Path) -> Result<()> {
     app.click("[data-e2e=submit]")?;
     app.find("[data-e2e=start-shift]")
         .context("after unlocking, no shift is open")?;
+    // The next night maraude starts with the notes this one left.
+    app.click("[data-e2e=kind-night_maraude]")?;
+    app.wait_for_text_containing(
+        "[data-e2e=handover-notes]",
+        "Apporter des bâches aux Dunes nord",
+    )?;
     app.wait_for_text_containing("[data-e2e=recent-shifts]", "Relire")?;
     app.screenshot(shots, "14-home-recent-shifts")?;
 

@@ -114,4 +114,20 @@ impl Store {
             Utc::now(),
         ))
     }
+
+    /// What a team starting a shift of `kind` reads first: the last notes
+    /// left by a shift of that kind in the last two weeks, and the urgent
+    /// open follow-ups.
+    pub fn handover(
+        &self,
+        kind: maraude_core::shift::ShiftKind,
+        now: chrono::DateTime<Utc>,
+    ) -> Result<maraude_core::report::Handover> {
+        let shifts = self.recent_shifts(now, maraude_core::report::LOOK_BACK_DAYS)?;
+        Ok(maraude_core::report::Handover::build(
+            kind,
+            &shifts,
+            self.follow_ups()?,
+        ))
+    }
 }

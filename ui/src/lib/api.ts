@@ -17,6 +17,7 @@ import type {
   Exported,
   Found,
   FollowUp,
+  Handover,
   IncidentType,
   Lang,
   LastSync,
@@ -148,6 +149,8 @@ export const api = {
   endShift: (shift: string, end: ShiftEnd) => call<Shift>('end_shift', { shift, end }),
   recentShifts: () => call<Shift[]>('recent_shifts'),
   followUps: () => call<FollowUp[]>('follow_ups'),
+  /** The last notes of a shift of `kind` and the urgent follow-ups. */
+  handover: (kind: ShiftKind) => call<Handover>('handover', { kind }),
   actOnCase: (kase: string, by: string, action: CaseAction, shift?: string) =>
     call<unknown>('act_on_case', { case: kase, by, action, shift: shift ?? null }),
   exportNightCsv: (shift: string, lang: Lang) => call<Exported>('export_night_csv', { shift, lang }),

@@ -198,6 +198,24 @@ name: string,
  */
 addresses: Array<string>, };
 
+/**
+ * The handover for a shift about to start.
+ */
+export type Handover = { 
+/**
+ * The notes of the last ended shift of this kind that left some.
+ */
+last: HandoverNote | null, 
+/**
+ * Open follow-ups marked urgent, oldest first.
+ */
+urgent: Array<FollowUp>, };
+
+/**
+ * Notes left at the end of a shift, with which shift left them.
+ */
+export type HandoverNote = { shift: ShiftId, date: string, lead: Nickname, ended_at: string, notes: string, };
+
 export type IncidentLine = { entry: EntryId, at: string, place: string | null, incident_type: IncidentType, people_affected: number, description: string, witnesses: Array<string>, reported_to: string | null, };
 
 export type IncidentType = "eviction" | "destruction_of_belongings" | "violence" | "refused_transport" | "sea_interception" | "other";

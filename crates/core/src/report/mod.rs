@@ -8,9 +8,11 @@
 //!   from flat [`TallyRow`]s (what a store's index holds) so that a year of
 //!   entries is read once, without loading documents.
 //! - [`FollowUp`]s: open cases, oldest first.
+//! - [`Handover`]: what a team reads as it starts a shift.
 
 mod csv_out;
 mod follow_ups;
+mod handover;
 mod night;
 mod period;
 mod rows;
@@ -21,6 +23,7 @@ pub use csv_out::{
     spreadsheet_cell,
 };
 pub use follow_ups::{FollowUp, follow_ups};
+pub use handover::{Handover, HandoverNote, LOOK_BACK_DAYS};
 pub use night::{
     Arrivals, CaseLine, IncidentLine, ItemLine, NightReport, PeopleMet, PlaceCount, StockLine,
 };
