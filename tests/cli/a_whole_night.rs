@@ -726,3 +726,22 @@ fn open_follow_ups_come_oldest_first_and_leave_the_list_when_closed() {
     );
     assert_nothing_personal("the summary after closing", &en);
 }
+
+/// The next team reads, as it starts, what the last one left: its handover
+/// notes and the urgent follow-ups.
+#[test]
+fn the_next_shift_starts_with_the_handover_and_the_urgent_follow_ups() {
+    let night = a_night_in_calais();
+    let said = night.tablet.ok(["shift", "start", "--lead", "Jo"]);
+    assert!(
+        said.contains("Handover from") && said.contains("Bring blankets to the Gare first"),
+        "{said}"
+    );
+    assert!(said.contains("Urgent follow-ups: "), "{said}");
+    // A day centre starts without the night maraude's notes.
+    night.tablet.ok(["shift", "end"]);
+    let day = night
+        .tablet
+        .ok(["shift", "start", "--lead", "Jo", "--kind", "day-centre"]);
+    assert!(!day.contains("Bring blankets"), "{day}");
+}

@@ -138,6 +138,8 @@ pub fn run(ctx: &Ctx, c: ShiftCommand) -> Result<()> {
             let started_at = at
                 .map(|t| maraude_core::time::paris_clock_time(&t, Utc::now()))
                 .transpose()?;
+            // What the team reads before leaving, as the app shows it.
+            let handover = store.handover(kind.into(), Utc::now())?;
             let shift = store.start_shift(NewShift {
                 kind: kind.into(),
                 started_at,
@@ -146,15 +148,33 @@ pub fn run(ctx: &Ctx, c: ShiftCommand) -> Result<()> {
                 vehicle,
                 stock_loaded: parse_stock(&antenna, &load)?,
             })?;
-            output::done(
-                ctx,
-                &format!(
-                    "Shift {} started ({})",
-                    shift.id.short(),
-                    shift.kind.as_str()
-                ),
-                &shift,
-            )
+            let mut said = format!(
+                "Shift {} started ({})",
+                shift.id.short(),
+                shift.kind.as_str()
+            );
+            if let Some(last) = &handover.last {
+                said.push_str(&format!(
+                    "\nHandover from {} (led by {}): {}",
+                    last.date, last.lead, last.notes
+                ));
+            }
+            if !handover.urgent.is_empty() {
+                let urgent: Vec<String> = handover
+                    .urgent
+                    .iter()
+                    .map(|f| {
+                        format!(
+                            "{} ({}, open {} days)",
+                            f.alias,
+                            f.kind.as_str(),
+                            f.days_open
+                        )
+                    })
+                    .collect();
+                said.push_str(&format!("\nUrgent follow-ups: {}", urgent.join("; ")));
+            }
+            output::done(ctx, &said, &shift)
         }
         ShiftCommand::End {
             shift,
