@@ -48,6 +48,7 @@ fn roots(out: &mut Declarations) {
     out.visit::<maraude_device::erasure::Withdrawal>();
     out.visit::<crate::commands::QuickUnlockStatus>();
     out.visit::<maraude_core::report::Handover>();
+    out.visit::<crate::commands::AddedPlace>();
     out.visit::<maraude_store::Cleared>();
 }
 

@@ -28,6 +28,7 @@ pub const COMMANDS: &[&str] = &[
     "recent_shifts",
     "follow_ups",
     "handover",
+    "add_place",
     "act_on_case",
     "export_night_csv",
     "device_info",

@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use chrono::Utc;
 use maraude_core::Lang;
 use maraude_core::access::Role;
-use maraude_core::antenna::Antenna;
+use maraude_core::antenna::{Antenna, PlaceKind};
 use maraude_core::case::{Case, CaseAction, NewCase};
 use maraude_core::document::CaseRef;
 use maraude_core::entry::{Entry, EntryEdit, NewEntry};
@@ -376,6 +376,27 @@ const RECENT_DAYS: u64 = 14;
 pub async fn recent_shifts(open: State<'_, OpenStore>) -> Reply<Vec<Shift>> {
     open.with(move |s| s.recent_shifts(Utc::now(), RECENT_DAYS))
         .await
+}
+
+/// A place found in the field, from its name; the answer is its id and the
+/// antenna with it.
+#[tauri::command]
+pub async fn add_place(
+    open: State<'_, OpenStore>,
+    name: String,
+    kind: PlaceKind,
+) -> Reply<AddedPlace> {
+    open.with(move |s| {
+        let (place, antenna) = s.add_place(&name, kind)?;
+        Ok(AddedPlace { place, antenna })
+    })
+    .await
+}
+
+#[derive(Debug, Serialize, ts_rs::TS)]
+pub struct AddedPlace {
+    pub place: PlaceId,
+    pub antenna: Antenna,
 }
 
 /// The last notes of a shift of `kind` and the urgent follow-ups, for the

@@ -76,6 +76,7 @@ pub fn run() {
             commands::recent_shifts,
             commands::follow_ups,
             commands::handover,
+            commands::add_place,
             commands::act_on_case,
             commands::export_night_csv,
             commands::device_info,

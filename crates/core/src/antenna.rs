@@ -269,6 +269,41 @@ impl Antenna {
             .unwrap_or_else(|| id.to_string())
     }
 
+    /// Adds a place found in the field (any tablet may, see
+    /// `authority::check_reference_data`): its id made from its name
+    /// (`Parking Lidl` → `parking-lidl`, then `-2`, `-3` when taken). A
+    /// name an active place already has gives that place, not a second one.
+    pub fn add_place(&mut self, name: &str, kind: PlaceKind) -> Result<PlaceId, Invalid> {
+        let place = Place {
+            name: name.trim().to_string(),
+            kind,
+            active: true,
+        };
+        place.validate()?;
+        let same = |p: &Place| p.active && p.name.to_lowercase() == place.name.to_lowercase();
+        if let Some((id, _)) = self.places.iter().find(|(_, p)| same(p)) {
+            return Ok(id.clone());
+        }
+        // Ids are 40 characters at most: room for a number after.
+        let slug: String = slug::slugify(&place.name).chars().take(34).collect();
+        let base = match slug.trim_matches('-') {
+            "" => "place",
+            base => base,
+        };
+        let id = (1..)
+            .map(|n| match n {
+                1 => base.to_string(),
+                n => format!("{base}-{n}"),
+            })
+            .filter_map(|id| id.parse::<PlaceId>().ok())
+            .find(|id| !self.places.contains_key(id))
+            .ok_or(Invalid::Empty {
+                field: "place name",
+            })?;
+        self.places.insert(id.clone(), place);
+        Ok(id)
+    }
+
     pub fn place_name(&self, id: &PlaceId) -> String {
         self.places
             .get(id)
@@ -338,6 +373,42 @@ pub fn default_catalogue() -> BTreeMap<ItemId, CatalogueItem> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_place_added_in_the_field_gets_its_id_from_its_name_and_is_never_doubled() {
+        let mut a = Antenna::new("Calais").unwrap();
+        let lidl = a
+            .add_place("  Parking Lidl ", PlaceKind::DistributionPoint)
+            .unwrap();
+        assert_eq!(lidl.as_str(), "parking-lidl");
+        assert_eq!(a.places[&lidl].name, "Parking Lidl");
+        // The same name again is the same place.
+        assert_eq!(
+            a.add_place("parking lidl", PlaceKind::LivingPlace).unwrap(),
+            lidl
+        );
+        assert_eq!(a.places.len(), 1);
+        // Accents go; a taken id gets a number; a retired place's name is free.
+        let church = a
+            .add_place("Église Saint-Pierre", PlaceKind::Other)
+            .unwrap();
+        assert_eq!(church.as_str(), "eglise-saint-pierre");
+        a.places.get_mut(&church).unwrap().active = false;
+        let again = a
+            .add_place("Église Saint-Pierre", PlaceKind::Other)
+            .unwrap();
+        assert_eq!(again.as_str(), "eglise-saint-pierre-2");
+        // A name with no letter still gets an id; an empty one is refused.
+        assert_eq!(
+            a.add_place("★★", PlaceKind::Other).unwrap().as_str(),
+            "place"
+        );
+        assert!(a.add_place("   ", PlaceKind::Other).is_err());
+        let long = a
+            .add_place(&"Très long ".repeat(7), PlaceKind::Other)
+            .unwrap();
+        assert!(long.as_str().len() <= 40, "{long}");
+    }
+
     use super::*;
 
     #[test]

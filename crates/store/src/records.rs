@@ -64,6 +64,23 @@ impl Store {
         })
     }
 
+    /// Adds a place found in the field from its name (see
+    /// [`Antenna::add_place`]): any tablet may. Answers its id and the
+    /// antenna as it is now.
+    pub fn add_place(
+        &mut self,
+        name: &str,
+        kind: maraude_core::antenna::PlaceKind,
+    ) -> Result<(maraude_core::ids::PlaceId, Antenna)> {
+        let mut added = None;
+        let antenna = self.update_antenna(|a| {
+            added = Some(a.add_place(name, kind)?);
+            Ok(())
+        })?;
+        let id = added.ok_or(StoreError::NoAntennaYet)?;
+        Ok((id, antenna))
+    }
+
     // Shifts.
 
     pub fn start_shift(&mut self, new: NewShift) -> Result<Shift> {

@@ -4,6 +4,7 @@
 // hand: src-tauri/src/bindings.rs says how to write it again).
 import { invoke } from '@tauri-apps/api/core';
 import type {
+  AddedPlace,
   Antenna,
   Cleared,
   Enrolment,
@@ -26,6 +27,7 @@ import type {
   NewEntry,
   NewShift,
   NightReportView,
+  PlaceKind,
   PinState,
   QuickUnlockStatus,
   Role,
@@ -64,6 +66,14 @@ export const SERVICES = every<Service>()([
   'asylum_procedure',
   'day_centre',
   'other_association',
+]);
+export const PLACE_KINDS = every<PlaceKind>()([
+  'living_place',
+  'distribution_point',
+  'station',
+  'beach',
+  'day_centre',
+  'other',
 ]);
 export const URGENCIES = every<Urgency>()(['routine', 'soon', 'urgent']);
 export const INCIDENT_TYPES = every<IncidentType>()([
@@ -149,6 +159,8 @@ export const api = {
   endShift: (shift: string, end: ShiftEnd) => call<Shift>('end_shift', { shift, end }),
   recentShifts: () => call<Shift[]>('recent_shifts'),
   followUps: () => call<FollowUp[]>('follow_ups'),
+  /** A place found in the field; the answer holds the antenna with it. */
+  addPlace: (name: string, kind: PlaceKind) => call<AddedPlace>('add_place', { name, kind }),
   /** The last notes of a shift of `kind` and the urgent follow-ups. */
   handover: (kind: ShiftKind) => call<Handover>('handover', { kind }),
   actOnCase: (kase: string, by: string, action: CaseAction, shift?: string) =>

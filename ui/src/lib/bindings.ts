@@ -1,6 +1,8 @@
 // Generated from the Rust types by src-tauri/src/bindings.rs: do not edit.
 // After changing a Rust type: UPDATE_BINDINGS=1 cargo test -p maraude-app bindings
 
+export type AddedPlace = { place: PlaceId, antenna: Antenna, };
+
 export type AgeGroup = "child" | "minor" | "young_adult" | "adult" | "senior";
 
 /**
