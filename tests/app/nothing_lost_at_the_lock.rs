@@ -19,8 +19,9 @@ fn a_form_half_filled_survives_the_idle_lock() -> Result<()> {
         return Ok(());
     }
     let _window = one_window_at_a_time();
-    // Locked after 5 s untouched, not 10 minutes.
-    let tablet = FreshTablet::start(&[("MARAUDE_IDLE_LOCK_SECONDS", Path::new("5"))])?;
+    // Locked after 20 s untouched, not 10 minutes (and not so soon that
+    // creating the demo antenna on a loaded machine locks it first).
+    let tablet = FreshTablet::start(&[("MARAUDE_IDLE_LOCK_SECONDS", Path::new("20"))])?;
     let home = tablet.home.path().to_path_buf();
     tablet.run("lock", |app, shots| locked_and_back(app, shots, &home))
 }

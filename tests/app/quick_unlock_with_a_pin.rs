@@ -26,7 +26,10 @@ fn a_pin_unlocks_after_the_idle_lock_and_wrong_pins_fall_back_to_the_passphrase(
         "no Secret Service for the PIN's secret: run this under scripts/with-keystore.sh (scripts/e2e.sh does)"
     );
     let _window = one_window_at_a_time();
-    let tablet = FreshTablet::start(&[("MARAUDE_IDLE_LOCK_SECONDS", Path::new("6"))])?;
+    // Locked after 20 s untouched: long enough that creating the demo
+    // antenna on a loaded CI machine does not lock the app before the test
+    // has set its PIN.
+    let tablet = FreshTablet::start(&[("MARAUDE_IDLE_LOCK_SECONDS", Path::new("20"))])?;
     let home = tablet.home.path().to_path_buf();
     tablet.run("pin", |app, shots| pin_in_the_cold(app, shots, &home))
 }
