@@ -61,7 +61,9 @@ impl LyingTeammate {
                     server_peer: api::device_peer(&device),
                     documents: lies,
                     revocations: None,
-                    team_secret: None,
+                    // A team secret of its own making: only the server's
+                    // may be kept.
+                    team_secret: Some(api::b64(&[7u8; 32])),
                 })
             }
         };

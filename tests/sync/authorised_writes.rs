@@ -189,10 +189,23 @@ fn a_leads_tablet_hands_a_lying_teammate_no_closed_case_and_takes_none_of_its_ch
     };
     let (first, second) = (doc_of(&case), doc_of(&other));
 
-    // The volunteer's modified tablet lists both as changed on its side.
+    // The volunteer's modified tablet lists both as changed on its side,
+    // and hands out a team secret of its own.
+    let team_secret = |tablet: &Tablet| {
+        use secrecy::ExposeSecret;
+        let link = open(tablet).server_link().unwrap().unwrap();
+        let secret = link.certificate.unwrap().team_secret.unwrap();
+        secret.expose_secret().to_vec()
+    };
+    let secret_before = team_secret(&lead);
     let liar = LyingTeammate::start(&volunteer, vec![first.clone(), second.clone()]);
     let got = lead.json(["sync", "--peer", &liar.address]);
     assert_eq!(got["documents_received"], 0, "{got}");
+    assert_eq!(
+        team_secret(&lead),
+        secret_before,
+        "the lead's tablet took a teammate's team secret"
+    );
     assert_eq!(
         liar.holds(&second),
         Subject::Unknown,

@@ -88,6 +88,9 @@ pub struct App {
     pub limits: Limits,
     pub connections: AtomicUsize,
     hubs: Mutex<HashMap<Uuid, Arc<Hub>>>,
+    /// Each antenna's authority once read from the registry: its key never
+    /// changes, and every sync needs it (the team secret).
+    authorities: std::sync::Mutex<HashMap<Uuid, Arc<Authority>>>,
     tickets: Tickets,
     enrolments: Attempts,
     registrations: Attempts,
@@ -118,6 +121,7 @@ impl App {
             limits,
             connections: AtomicUsize::new(0),
             hubs: Mutex::default(),
+            authorities: std::sync::Mutex::default(),
             tickets: Tickets::default(),
             enrolments: Attempts::per_minute(limits.enrol_attempts_per_minute),
             registrations: Attempts::per_minute(limits.enrol_attempts_per_minute),
@@ -168,11 +172,21 @@ impl App {
         Ok(hub)
     }
 
-    /// The antenna's authority, made on first use.
-    fn authority(&self, antenna: Uuid) -> Result<Authority, ApiError> {
+    /// The antenna's authority, made on first use, then kept: not a new
+    /// key pair and a registry write at every sync.
+    fn authority(&self, antenna: Uuid) -> Result<Arc<Authority>, ApiError> {
+        let kept = || {
+            self.authorities
+                .lock()
+                .map_err(|_| ApiError::internal("the authorities' lock was poisoned"))
+        };
+        if let Some(authority) = kept()?.get(&antenna) {
+            return Ok(authority.clone());
+        }
         let new = Authority::new(antenna).map_err(ApiError::internal)?;
         let key = self.registry.authority_key(antenna, &new.key_der())?;
-        Authority::from_key(antenna, &key).map_err(ApiError::internal)
+        let authority = Arc::new(Authority::from_key(antenna, &key).map_err(ApiError::internal)?);
+        Ok(kept()?.entry(antenna).or_insert(authority).clone())
     }
 
     /// A certificate for `device`, for the public key it sent (base64).
