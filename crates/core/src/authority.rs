@@ -129,12 +129,8 @@ pub fn check_write(
     after: &AnyDocument,
     facts: &Facts,
 ) -> Result<(), Refused> {
-    if document::nested_deeper_than(after.automerge_ref(), document::MAX_NESTING) {
-        return Err(Refused::Malformed(format!(
-            "objects nested more than {} levels deep",
-            document::MAX_NESTING
-        )));
-    }
+    // Nesting first (`read_all`): a peer can deepen a document a message
+    // at a time, or place an object inside itself.
     after.read_all()?;
     if after.record_id()? != record {
         return Err(Refused::WrongRecord);

@@ -131,6 +131,15 @@ impl AnyDocument {
 
     /// Read every part of the document: an error says what is malformed.
     pub fn read_all(&self) -> Result<(), DocumentError> {
+        // Measured first, without recursion: reading recurses once per
+        // level, and an object placed inside itself (two ops with one id in
+        // a document chunk) never ends.
+        if nested_deeper_than(self.automerge_ref(), MAX_NESTING) {
+            return Err(DocumentError::Malformed {
+                kind: "maraude",
+                detail: format!("objects nested more than {MAX_NESTING} levels deep"),
+            });
+        }
         match self {
             Self::Antenna(d) => {
                 d.antenna()?;

@@ -575,6 +575,27 @@ fn every_crasher_the_fuzzers_found_is_refused_or_passes_cleanly() {
     assert!(replayed > 10, "fixtures in {}: {replayed}", dir.display());
 }
 
+/// A document chunk (found by the `document_chunks` fuzzer) whose map
+/// holds an object with its own id: reading it from the root never ends
+/// (Automerge's hydrate recursed until a 1 GiB stack overflowed). The check
+/// of the bytes cannot see it; loading refuses it by measuring the nesting
+/// without recursion, on an ordinary stack.
+#[test]
+fn a_document_with_an_object_inside_itself_is_refused_when_loaded() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/wire/automerge-object-inside-itself.bin");
+    let bytes = std::fs::read(path).expect("the fixture");
+    check_chunks(&bytes, &limits_of_one_mib()).expect("the bytes alone look right");
+    let doc = automerge::AutoCommit::load(&bytes).expect("Automerge loads it");
+    assert!(crate::document::nested_deeper_than(
+        &doc,
+        crate::document::MAX_NESTING
+    ));
+    let device = crate::ids::DeviceId::new();
+    let err = crate::document::AnyDocument::load([bytes.as_slice()], &device).unwrap_err();
+    assert!(err.to_string().contains("nested"), "{err}");
+}
+
 proptest! {
     #[test]
     fn random_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..512)) {
