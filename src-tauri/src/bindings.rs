@@ -37,6 +37,8 @@ fn roots(out: &mut Declarations) {
     out.visit::<report::FollowUp>();
     out.visit::<crate::commands::Status>();
     out.visit::<crate::commands::NightReportView>();
+    out.visit::<crate::commands::PeriodReportView>();
+    out.visit::<report::PeriodTable>();
     out.visit::<crate::commands::Exported>();
     out.visit::<crate::commands::DeviceInfo>();
     out.visit::<crate::server::ServerStatus>();

@@ -31,6 +31,8 @@ pub const COMMANDS: &[&str] = &[
     "add_place",
     "act_on_case",
     "export_night_csv",
+    "period_report",
+    "export_period_csv",
     "device_info",
     "may_erase",
     "erase_case",

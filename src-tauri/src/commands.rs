@@ -6,7 +6,7 @@
 
 use std::path::PathBuf;
 
-use chrono::Utc;
+use chrono::{NaiveDate, Utc};
 use maraude_core::Lang;
 use maraude_core::access::Role;
 use maraude_core::antenna::{Antenna, PlaceKind};
@@ -14,7 +14,10 @@ use maraude_core::case::{Case, CaseAction, NewCase};
 use maraude_core::document::CaseRef;
 use maraude_core::entry::{Entry, EntryEdit, NewEntry};
 use maraude_core::ids::{CaseId, DeviceId, EntryId, Nickname, PlaceId, ShiftId};
-use maraude_core::report::{FollowUp, Handover, NightReport, night_csv, night_text};
+use maraude_core::report::{
+    FollowUp, Handover, NightReport, PeriodReport, PeriodTable, night_csv, night_text,
+    period_table_csv, period_text,
+};
 use maraude_core::shift::{NewShift, Shift, ShiftEnd, ShiftKind};
 use maraude_device::erasure::{self, Withdrawal};
 use maraude_device::keystore::SystemKeystore;
@@ -324,6 +327,29 @@ pub async fn night_report(
     .await
 }
 
+/// A period's report (leads and coordinators: the week's meeting, the
+/// activity report), and its plain-text summary.
+#[derive(Debug, Serialize, ts_rs::TS)]
+pub struct PeriodReportView {
+    pub report: PeriodReport,
+    pub text: String,
+}
+
+#[tauri::command]
+pub async fn period_report(
+    open: State<'_, OpenStore>,
+    from: NaiveDate,
+    to: NaiveDate,
+    lang: Lang,
+) -> Reply<PeriodReportView> {
+    open.with(move |s| {
+        let report = s.period_report(from, to, lang)?;
+        let text = period_text(&report, lang);
+        Ok(PeriodReportView { report, text })
+    })
+    .await
+}
+
 /// Opens a shelter request or a referral: the case (with the person's
 /// alias, kept only in the case document) and the shift's anonymous entry,
 /// which the core derives from the case, at `place`.
@@ -602,7 +628,28 @@ pub async fn export_night_csv(
     lang: Lang,
 ) -> Reply<Exported> {
     let report = open.with(move |s| s.night_report(&shift, lang)).await?;
-    let csv = night_csv(&report);
+    let name = format!("maraude-{}-{}.csv", report.date, shift.short());
+    to_downloads(&app, &name, &night_csv(&report))
+}
+
+/// Writes one table of a period report as CSV in the download folder:
+/// counts only, like the report.
+#[tauri::command]
+pub async fn export_period_csv(
+    app: AppHandle,
+    open: State<'_, OpenStore>,
+    from: NaiveDate,
+    to: NaiveDate,
+    lang: Lang,
+    table: PeriodTable,
+) -> Reply<Exported> {
+    let report = open.with(move |s| s.period_report(from, to, lang)).await?;
+    let name = format!("maraude-{from}-{to}-{}.csv", table.as_str());
+    to_downloads(&app, &name, &period_table_csv(&report, table))
+}
+
+/// Writes `contents` as `name` in the device's download folder.
+fn to_downloads(app: &AppHandle, name: &str, contents: &str) -> Reply<Exported> {
     // Without XDG user folders set up, a Linux desktop has no known download
     // folder: ~/Downloads is where people look.
     let paths = app.path();
@@ -617,11 +664,11 @@ pub async fn export_night_csv(
         })?;
     std::fs::create_dir_all(&dir)
         .map_err(|e| AppError::io("cannot create the download folder", &e))?;
-    let path = dir.join(format!("maraude-{}-{}.csv", report.date, shift.short()));
-    std::fs::write(&path, &csv).map_err(|e| AppError::io("cannot write the CSV file", &e))?;
+    let path = dir.join(name);
+    std::fs::write(&path, contents).map_err(|e| AppError::io("cannot write the CSV file", &e))?;
     Ok(Exported {
         path,
-        bytes: csv.len(),
+        bytes: contents.len(),
     })
 }
 

@@ -79,6 +79,8 @@ pub fn run() {
             commands::add_place,
             commands::act_on_case,
             commands::export_night_csv,
+            commands::period_report,
+            commands::export_period_csv,
             commands::device_info,
             commands::may_erase,
             commands::erase_case,

@@ -42,7 +42,7 @@ use uuid::Uuid;
 
 use crate::access::{self, Role, Subject};
 use crate::antenna::{self, Antenna};
-use crate::document::{self, AnyDocument, CaseRef, EntryLog};
+use crate::document::{AnyDocument, CaseRef, EntryLog};
 use crate::error::DocumentError;
 use crate::ids::CaseId;
 

@@ -388,6 +388,132 @@ fn period_report_counts_items_places_and_the_census() {
     assert_eq!(r.places[0].name, "Dunes nord");
 }
 
+/// The charts' series: every week of the period, Monday first, empty ones
+/// included; incidents by type per month.
+#[test]
+fn a_period_report_has_every_week_and_incidents_by_type_per_month() {
+    use crate::entry::EntryKind;
+    use crate::report::{PeriodReport, PeriodRow};
+    let a = calais();
+    let day = |s: &str| s.parse::<chrono::NaiveDate>().unwrap();
+    let row =
+        |date: &str, kind: EntryKind, item: Option<&str>, detail: Option<&str>, n: u32| PeriodRow {
+            date: day(date),
+            at: format!("{date}T20:00:00Z").parse().unwrap(),
+            place: None,
+            kind,
+            item: item.map(|i| i.parse().unwrap()),
+            detail: detail.map(String::from),
+            quantity: n,
+            people: n,
+            composition: Composition {
+                men: n,
+                ..Default::default()
+            },
+            vulnerable: 0,
+        };
+    // Wednesday 4 November to Tuesday 1 December 2026: five weeks touched.
+    let mut tally = PeriodTally::new(&a, day("2026-11-04"), day("2026-12-01"));
+    tally.add(&row(
+        "2026-11-04",
+        EntryKind::Distribution,
+        Some("blanket"),
+        None,
+        3,
+    ));
+    tally.add(&row(
+        "2026-11-08",
+        EntryKind::Distribution,
+        Some("blanket"),
+        None,
+        2,
+    ));
+    tally.add(&row(
+        "2026-11-08",
+        EntryKind::Distribution,
+        Some("tea"),
+        None,
+        10,
+    ));
+    tally.add(&row("2026-11-20", EntryKind::Arrival, None, None, 4));
+    tally.add(&row(
+        "2026-11-20",
+        EntryKind::Incident,
+        None,
+        Some("eviction"),
+        30,
+    ));
+    tally.add(&row(
+        "2026-12-01",
+        EntryKind::Incident,
+        None,
+        Some("eviction"),
+        5,
+    ));
+    tally.add(&row(
+        "2026-12-01",
+        EntryKind::Incident,
+        None,
+        Some("violence"),
+        1,
+    ));
+    // Outside the period: in no week.
+    tally.add(&row(
+        "2026-11-02",
+        EntryKind::Distribution,
+        Some("blanket"),
+        None,
+        99,
+    ));
+    let r = tally.finish(&a, Lang::En);
+    let weeks: Vec<&str> = r.weeks.iter().map(|w| w.week.as_str()).collect();
+    assert_eq!(
+        weeks,
+        ["2026-W45", "2026-W46", "2026-W47", "2026-W48", "2026-W49"]
+    );
+    assert_eq!(r.weeks[0].start, day("2026-11-02"));
+    assert_eq!(r.weeks[0].distributed, 15);
+    assert_eq!(r.weeks[0].items.get(&"blanket".parse().unwrap()), Some(&5));
+    assert_eq!(r.weeks[1].distributed, 0, "an empty week is there, at zero");
+    assert_eq!(r.weeks[2].arrivals_people, 4);
+    assert_eq!(r.weeks[2].arrivals_composition.men, 4);
+    assert_eq!(r.weeks[4].incidents, 2);
+    let by_month: Vec<(&str, Option<&u32>)> = r
+        .months
+        .iter()
+        .map(|m| (m.month.as_str(), m.incidents_by_type.get("eviction")))
+        .collect();
+    assert_eq!(by_month, [("2026-11", Some(&1)), ("2026-12", Some(&1))]);
+    assert_eq!(r.months[1].incidents_by_type.get("violence"), Some(&1));
+
+    let weeks_csv = crate::report::period_table_csv(&r, crate::report::PeriodTable::Weeks);
+    let mut lines = weeks_csv.lines();
+    assert!(
+        lines.next().unwrap().ends_with("incidents,blanket,tea"),
+        "{weeks_csv}"
+    );
+    assert_eq!(
+        lines.next().unwrap(),
+        "2026-W45,2026-11-02,15,0,0,0,0,0,0,0,5,10"
+    );
+    let incidents = crate::report::period_table_csv(&r, crate::report::PeriodTable::Incidents);
+    assert_eq!(
+        incidents.lines().collect::<Vec<_>>(),
+        [
+            "month,type,incidents",
+            "2026-11,eviction,1",
+            "2026-12,eviction,1",
+            "2026-12,violence,1"
+        ]
+    );
+
+    assert!(PeriodReport::check_range(day("2026-11-04"), day("2026-11-04")).is_ok());
+    let err = PeriodReport::check_range(day("2026-11-04"), day("2026-11-03")).unwrap_err();
+    assert_eq!(err.code(), "end_before_start");
+    let err = PeriodReport::check_range(day("2000-01-01"), day("2026-11-03")).unwrap_err();
+    assert!(err.to_string().contains("3660"), "{err}");
+}
+
 #[test]
 fn a_document_from_a_newer_app_is_refused_not_misread() {
     use automerge::transaction::Transactable;

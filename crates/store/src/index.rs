@@ -254,6 +254,14 @@ pub(crate) fn shifts(
     bodies.iter().map(|b| parse_json(b)).collect()
 }
 
+/// The date of the first shift this store holds, if any.
+pub(crate) fn first_shift_date(conn: &Connection) -> Result<Option<NaiveDate>, StoreError> {
+    let first: Option<String> = conn
+        .prepare_cached("SELECT min(date) FROM shifts")?
+        .query_row([], |r| r.get(0))?;
+    Ok(first.and_then(|d| d.parse().ok()))
+}
+
 pub(crate) fn open_shifts(conn: &Connection) -> Result<Vec<Shift>, StoreError> {
     let mut stmt = conn.prepare_cached(
         "SELECT body FROM shifts WHERE ended_at IS NULL ORDER BY started_at DESC",

@@ -80,8 +80,10 @@ impl Store {
         to: NaiveDate,
         lang: Lang,
     ) -> Result<PeriodReport> {
+        PeriodReport::check_range(from, to)?;
         let antenna = self.antenna()?;
         let mut tally = PeriodTally::new(&antenna, from, to);
+        tally.held_since(index::first_shift_date(&self.conn)?);
         for s in index::shift_summaries(&self.conn, from, to)? {
             tally.add_shift(&s);
         }

@@ -46,6 +46,8 @@ detail: string, urgent: boolean, open: boolean, outcome: string | null, };
  */
 export type CaseRef = { kind: CaseKind, opened_at: string, outcome?: string | null, closed_at?: string | null, erased_at?: string | null, erased_because?: ErasedBecause | null, erased_by?: Nickname | null, };
 
+export type CaseTotals = { shelter_requests_opened: number, referrals_opened: number, still_open: number, outcomes: { [key in string]: number }, };
+
 export type CatalogueItem = { label: Label, 
 /**
  * Sizes a distribution of this item must name (shoes: 38…46); empty when
@@ -61,6 +63,8 @@ active: boolean,
  * Position on the quick-log screen.
  */
 order: number, };
+
+export type CensusLine = { place: PlaceId, name: string, date: string, people: number, composition: Composition, vulnerable: number, };
 
 /**
  * What a clearing left.
@@ -229,6 +233,11 @@ export type ItemId = string;
 
 export type ItemLine = { item: ItemId, label: string, quantity: number, entries: number, people_served: number, };
 
+/**
+ * Distributed, and taken out of and back to the warehouse by the vans.
+ */
+export type ItemTotal = { item: ItemId, label: string, distributed: number, entries: number, loaded: number, returned: number, };
+
 export type JsonValue = number | string | boolean | Array<JsonValue> | { [key in string]: JsonValue } | null;
 
 /**
@@ -245,6 +254,16 @@ export type Lang = "fr" | "en";
  * How the last sync this app ran ended.
  */
 export type LastSync = { at: string, } & ({ "result": "synced", summary: SyncSummary, } | { "result": "failed", error: AppError, });
+
+export type MonthTotal = { 
+/**
+ * `2026-11`
+ */
+month: string, shifts: number, distributed: number, people_met: number, arrivals_people: number, incidents: number, shelter_requests: number, referrals: number, 
+/**
+ * Incidents by type (`eviction`, …).
+ */
+incidents_by_type: { [key in string]: number }, };
 
 export type Need = "medical" | "shelter" | "food" | "information" | "clothes" | "legal";
 
@@ -318,6 +337,38 @@ export type Outcome = { "outcome": "placed", place: string, } | { "outcome": "no
 export type PeopleMet = { total: number, composition: Composition, vulnerable: number, by_place: Array<PlaceCount>, };
 
 /**
+ * Totals over a date range, with monthly trends for the activity report.
+ */
+export type PeriodReport = { antenna: string, from: string, to: string, shifts: number, shifts_by_kind: { [key in ShiftKind]?: number }, items: Array<ItemTotal>, places: Array<PlaceTotal>, months: Array<MonthTotal>, 
+/**
+ * Every week the period touches, Monday first, empty ones included:
+ * the charts' time axis.
+ */
+weeks: Array<WeekTotal>, 
+/**
+ * The first day this device holds records for (`None`: none at all).
+ * A period starting earlier is reported from there: tablets keep only
+ * what their role needs, the server keeps the rest.
+ */
+held_since: string | null, people_met: number, people_met_composition: Composition, arrivals_groups: number, arrivals_people: number, arrivals_composition: Composition, incidents: { [key in string]: number }, incident_people_affected: number, referrals_by_service: { [key in string]: number }, cases: CaseTotals, 
+/**
+ * The last headcount of each place in the period: the census.
+ */
+census: Array<CensusLine>, };
+
+/**
+ * A period's report (leads and coordinators: the week's meeting, the
+ * activity report), and its plain-text summary.
+ */
+export type PeriodReportView = { report: PeriodReport, text: string, };
+
+/**
+ * A table of the period report, each its own CSV (the report screen's
+ * "CSV" beside each table).
+ */
+export type PeriodTable = "items" | "places" | "weeks" | "months" | "incidents" | "cases" | "census";
+
+/**
  * At most this about a person, and only with their agreement for the phone.
  */
 export type Person = { alias: string, age_group?: AgeGroup | null, languages: Array<string>, phone?: string | null, };
@@ -337,6 +388,8 @@ export type PlaceCount = { place: PlaceId | null, name: string, people: number, 
 export type PlaceId = string;
 
 export type PlaceKind = "living_place" | "distribution_point" | "station" | "beach" | "day_centre" | "other";
+
+export type PlaceTotal = { place: PlaceId | null, name: string, people_met: number, distributed: number, arrivals_people: number, incidents: number, };
 
 /**
  * A sync under way: documents in sync out of those to sync.
@@ -510,6 +563,23 @@ export type Void = { at: string, by: Nickname, reason: string, };
 export type Volunteer = { role: Role, active: boolean, };
 
 export type Vulnerability = "pregnancy" | "baby" | "illness" | "disability" | "minor_alone" | "woman_alone";
+
+/**
+ * One week (Monday to Sunday) of the period, for the charts over time.
+ */
+export type WeekTotal = { 
+/**
+ * The Monday that starts it (which may be before the period's start).
+ */
+start: string, 
+/**
+ * ISO week, `2026-W48`.
+ */
+week: string, 
+/**
+ * Distributed per item.
+ */
+items: { [key in ItemId]: number }, distributed: number, people_met: number, arrivals_people: number, arrivals_composition: Composition, incidents: number, };
 
 /**
  * What the server was told of the erasure.

@@ -166,6 +166,175 @@ pub fn period_csv(r: &PeriodReport) -> String {
     w.finish()
 }
 
+/// A table of the period report, each its own CSV (the report screen's
+/// "CSV" beside each table).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, ts_rs::TS)]
+#[serde(rename_all = "snake_case")]
+pub enum PeriodTable {
+    Items,
+    Places,
+    Weeks,
+    Months,
+    Incidents,
+    Cases,
+    Census,
+}
+
+impl PeriodTable {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Items => "items",
+            Self::Places => "places",
+            Self::Weeks => "weeks",
+            Self::Months => "months",
+            Self::Incidents => "incidents",
+            Self::Cases => "cases",
+            Self::Census => "census",
+        }
+    }
+}
+
+/// One table of the period report as CSV: counts only, like the report.
+pub fn period_table_csv(r: &PeriodReport, table: PeriodTable) -> String {
+    let mut w = Sheet::default();
+    let n = |v: u32| v.to_string();
+    match table {
+        PeriodTable::Items => return period_csv(r),
+        PeriodTable::Places => {
+            w.row([
+                "place",
+                "name",
+                "people_met",
+                "distributed",
+                "arrivals_people",
+                "incidents",
+            ]);
+            for p in &r.places {
+                let id = p.place.as_ref().map(|p| p.to_string()).unwrap_or_default();
+                w.row([
+                    id,
+                    p.name.clone(),
+                    n(p.people_met),
+                    n(p.distributed),
+                    n(p.arrivals_people),
+                    n(p.incidents),
+                ]);
+            }
+        }
+        PeriodTable::Weeks => {
+            let items: Vec<&super::period::ItemTotal> = r.items.iter().collect();
+            let mut head = vec![
+                "week".to_string(),
+                "monday".into(),
+                "distributed".into(),
+                "people_met".into(),
+                "arrivals_people".into(),
+                "arrivals_men".into(),
+                "arrivals_women".into(),
+                "arrivals_children".into(),
+                "arrivals_minors_alone".into(),
+                "incidents".into(),
+            ];
+            head.extend(items.iter().map(|i| i.item.to_string()));
+            w.row(head);
+            for k in &r.weeks {
+                let c = &k.arrivals_composition;
+                let mut line = vec![
+                    k.week.clone(),
+                    k.start.to_string(),
+                    n(k.distributed),
+                    n(k.people_met),
+                    n(k.arrivals_people),
+                    n(c.men),
+                    n(c.women),
+                    n(c.children),
+                    n(c.minors_alone),
+                    n(k.incidents),
+                ];
+                line.extend(
+                    items
+                        .iter()
+                        .map(|i| n(k.items.get(&i.item).copied().unwrap_or(0))),
+                );
+                w.row(line);
+            }
+        }
+        PeriodTable::Months => {
+            w.row([
+                "month",
+                "shifts",
+                "distributed",
+                "people_met",
+                "arrivals_people",
+                "incidents",
+                "shelter_requests",
+                "referrals",
+            ]);
+            for m in &r.months {
+                w.row([
+                    m.month.clone(),
+                    n(m.shifts),
+                    n(m.distributed),
+                    n(m.people_met),
+                    n(m.arrivals_people),
+                    n(m.incidents),
+                    n(m.shelter_requests),
+                    n(m.referrals),
+                ]);
+            }
+        }
+        PeriodTable::Incidents => {
+            w.row(["month", "type", "incidents"]);
+            for m in &r.months {
+                for (kind, count) in &m.incidents_by_type {
+                    w.row([m.month.clone(), kind.clone(), n(*count)]);
+                }
+            }
+        }
+        PeriodTable::Cases => {
+            let c = &r.cases;
+            w.row(["what", "count"]);
+            w.row([
+                "shelter_requests_opened".to_string(),
+                n(c.shelter_requests_opened),
+            ]);
+            w.row(["referrals_opened".to_string(), n(c.referrals_opened)]);
+            w.row(["still_open".to_string(), n(c.still_open)]);
+            for (outcome, count) in &c.outcomes {
+                w.row([format!("outcome:{outcome}"), n(*count)]);
+            }
+        }
+        PeriodTable::Census => {
+            w.row([
+                "place",
+                "name",
+                "date",
+                "people",
+                "men",
+                "women",
+                "children",
+                "minors_alone",
+                "vulnerable",
+            ]);
+            for l in &r.census {
+                let c = &l.composition;
+                w.row([
+                    l.place.to_string(),
+                    l.name.clone(),
+                    l.date.to_string(),
+                    n(l.people),
+                    n(c.men),
+                    n(c.women),
+                    n(c.children),
+                    n(c.minors_alone),
+                    n(l.vulnerable),
+                ]);
+            }
+        }
+    }
+    w.finish()
+}
+
 /// One row per entry, as numbers (`maraude export entries`).
 pub fn entries_csv(rows: &[TallyRow]) -> String {
     let mut w = Sheet::default();

@@ -19,8 +19,8 @@ mod rows;
 mod text;
 
 pub use csv_out::{
-    Sheet, catalogue_csv, entries_csv, night_csv, period_csv, places_csv, read_cell,
-    spreadsheet_cell,
+    PeriodTable, Sheet, catalogue_csv, entries_csv, night_csv, period_csv, period_table_csv,
+    places_csv, read_cell, spreadsheet_cell,
 };
 pub use follow_ups::{FollowUp, follow_ups};
 pub use handover::{Handover, HandoverNote, LOOK_BACK_DAYS};
@@ -28,7 +28,8 @@ pub use night::{
     Arrivals, CaseLine, IncidentLine, ItemLine, NightReport, PeopleMet, PlaceCount, StockLine,
 };
 pub use period::{
-    CaseTotals, CensusLine, ItemTotal, MonthTotal, PeriodReport, PeriodRow, PeriodTally, PlaceTotal,
+    CaseTotals, CensusLine, ItemTotal, MAX_PERIOD_DAYS, MonthTotal, PeriodReport, PeriodRow,
+    PeriodTally, PlaceTotal, WeekTotal,
 };
 pub use rows::{CaseSummary, ShiftSummary, TallyRow};
 pub use text::{night_text, period_text};

@@ -10,11 +10,12 @@ use crate::case::CaseKind;
 use crate::document::CaseRef;
 use crate::entry::{Composition, EntryKind};
 use crate::erasure::ERASED_WHILE_OPEN;
+use crate::error::Invalid;
 use crate::ids::{ItemId, PlaceId};
 use crate::shift::ShiftKind;
 
 /// Totals over a date range, with monthly trends for the activity report.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
 pub struct PeriodReport {
     pub antenna: String,
     pub from: NaiveDate,
@@ -24,6 +25,13 @@ pub struct PeriodReport {
     pub items: Vec<ItemTotal>,
     pub places: Vec<PlaceTotal>,
     pub months: Vec<MonthTotal>,
+    /// Every week the period touches, Monday first, empty ones included:
+    /// the charts' time axis.
+    pub weeks: Vec<WeekTotal>,
+    /// The first day this device holds records for (`None`: none at all).
+    /// A period starting earlier is reported from there: tablets keep only
+    /// what their role needs, the server keeps the rest.
+    pub held_since: Option<NaiveDate>,
     pub people_met: u32,
     pub people_met_composition: Composition,
     pub arrivals_groups: u32,
@@ -38,7 +46,7 @@ pub struct PeriodReport {
 }
 
 /// Distributed, and taken out of and back to the warehouse by the vans.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
 pub struct ItemTotal {
     pub item: ItemId,
     pub label: String,
@@ -48,7 +56,7 @@ pub struct ItemTotal {
     pub returned: u32,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, ts_rs::TS)]
 pub struct PlaceTotal {
     pub place: Option<PlaceId>,
     pub name: String,
@@ -58,7 +66,7 @@ pub struct PlaceTotal {
     pub incidents: u32,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, ts_rs::TS)]
 pub struct MonthTotal {
     /// `2026-11`
     pub month: String,
@@ -69,9 +77,74 @@ pub struct MonthTotal {
     pub incidents: u32,
     pub shelter_requests: u32,
     pub referrals: u32,
+    /// Incidents by type (`eviction`, …).
+    pub incidents_by_type: BTreeMap<String, u32>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+/// One week (Monday to Sunday) of the period, for the charts over time.
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
+pub struct WeekTotal {
+    /// The Monday that starts it (which may be before the period's start).
+    pub start: NaiveDate,
+    /// ISO week, `2026-W48`.
+    pub week: String,
+    /// Distributed per item.
+    pub items: BTreeMap<ItemId, u32>,
+    pub distributed: u32,
+    pub people_met: u32,
+    pub arrivals_people: u32,
+    pub arrivals_composition: Composition,
+    pub incidents: u32,
+}
+
+impl WeekTotal {
+    fn starting(start: NaiveDate) -> Self {
+        let iso = start.iso_week();
+        Self {
+            start,
+            week: format!("{:04}-W{:02}", iso.year(), iso.week()),
+            items: BTreeMap::new(),
+            distributed: 0,
+            people_met: 0,
+            arrivals_people: 0,
+            arrivals_composition: Composition::default(),
+            incidents: 0,
+        }
+    }
+}
+
+/// The Monday of `d`'s week.
+fn monday(d: NaiveDate) -> NaiveDate {
+    d - chrono::Days::new(u64::from(d.weekday().num_days_from_monday()))
+}
+
+/// The longest period a report covers: ten years.
+pub const MAX_PERIOD_DAYS: u32 = 3660;
+
+impl PeriodReport {
+    /// Whether `from`..=`to` is a period a report can cover: the end not
+    /// before the start, and not longer than [`MAX_PERIOD_DAYS`].
+    pub fn check_range(from: NaiveDate, to: NaiveDate) -> Result<(), Invalid> {
+        if to < from {
+            return Err(Invalid::EndBeforeStart {
+                start: from.to_string(),
+                end: to.to_string(),
+            });
+        }
+        let days = (to - from).num_days() + 1;
+        if days > i64::from(MAX_PERIOD_DAYS) {
+            return Err(Invalid::OutOfRange {
+                field: "a report's period, in days",
+                min: 1,
+                max: MAX_PERIOD_DAYS,
+                given: days,
+            });
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, ts_rs::TS)]
 pub struct CaseTotals {
     pub shelter_requests_opened: u32,
     pub referrals_opened: u32,
@@ -79,7 +152,7 @@ pub struct CaseTotals {
     pub outcomes: BTreeMap<String, u32>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
 pub struct CensusLine {
     pub place: PlaceId,
     pub name: String,
@@ -134,6 +207,7 @@ pub struct PeriodTally {
     items: BTreeMap<ItemId, ItemTotal>,
     places: BTreeMap<Option<PlaceId>, PlaceTotal>,
     months: BTreeMap<(i32, u32), MonthTotal>,
+    weeks: BTreeMap<NaiveDate, WeekTotal>,
     census: BTreeMap<PlaceId, (DateTime<Utc>, CensusLine)>,
 }
 
@@ -151,6 +225,8 @@ impl PeriodTally {
                 items: Vec::new(),
                 places: Vec::new(),
                 months: Vec::new(),
+                weeks: Vec::new(),
+                held_since: None,
                 people_met: 0,
                 people_met_composition: Composition::default(),
                 arrivals_groups: 0,
@@ -165,6 +241,7 @@ impl PeriodTally {
             items: BTreeMap::new(),
             places: BTreeMap::new(),
             months: BTreeMap::new(),
+            weeks: BTreeMap::new(),
             census: BTreeMap::new(),
         }
     }
@@ -180,6 +257,19 @@ impl PeriodTally {
                 month: format!("{:04}-{:02}", d.year(), d.month()),
                 ..Default::default()
             })
+    }
+
+    fn week(&mut self, d: NaiveDate) -> &mut WeekTotal {
+        let start = monday(d);
+        self.weeks
+            .entry(start)
+            .or_insert_with(|| WeekTotal::starting(start))
+    }
+
+    /// The first day the device holds records for (see
+    /// [`PeriodReport::held_since`]).
+    pub fn held_since(&mut self, first: Option<NaiveDate>) {
+        self.report.held_since = first;
     }
 
     fn item(&mut self, id: &ItemId) -> &mut ItemTotal {
@@ -241,10 +331,32 @@ impl PeriodTally {
             EntryKind::Distribution => month.distributed += g.quantity,
             EntryKind::Headcount => month.people_met += g.people,
             EntryKind::Arrival => month.arrivals_people += g.people,
-            EntryKind::Incident => month.incidents += 1,
+            EntryKind::Incident => {
+                month.incidents += 1;
+                *month
+                    .incidents_by_type
+                    .entry(g.detail.clone().unwrap_or_default())
+                    .or_default() += 1;
+            }
             EntryKind::ShelterRequest => month.shelter_requests += 1,
             EntryKind::Referral => month.referrals += 1,
             EntryKind::Note => {}
+        }
+        let week = self.week(g.date);
+        match g.kind {
+            EntryKind::Distribution => {
+                week.distributed += g.quantity;
+                if let Some(id) = &g.item {
+                    *week.items.entry(id.clone()).or_default() += g.quantity;
+                }
+            }
+            EntryKind::Headcount => week.people_met += g.people,
+            EntryKind::Arrival => {
+                week.arrivals_people += g.people;
+                week.arrivals_composition.add(&g.composition);
+            }
+            EntryKind::Incident => week.incidents += 1,
+            _ => {}
         }
         match g.kind {
             EntryKind::Distribution => {
@@ -359,6 +471,15 @@ impl PeriodTally {
         });
         self.report.places = places;
         self.report.months = self.months.into_values().collect();
+        // Every week, so that a chart's gaps are weeks without records.
+        let mut start = monday(self.from);
+        while start <= self.to {
+            self.weeks
+                .entry(start)
+                .or_insert_with(|| WeekTotal::starting(start));
+            start = start + chrono::Days::new(7);
+        }
+        self.report.weeks = self.weeks.into_values().collect();
         self.report.census = self
             .census
             .into_values()
