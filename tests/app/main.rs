@@ -42,6 +42,9 @@
 //! - [`a_tablet_that_never_received_its_antenna`]: a tablet that joined
 //!   and never synced erases itself from its waiting screen; the server
 //!   revokes it.
+//! - [`the_leads_period_report`]: last week's report on the demo antenna,
+//!   figures that add up, the charts drawn, this year's weeks, a table as
+//!   CSV, a backwards range refused, portrait.
 //! - [`tap_latency`]: a benchmark (ignored; `scripts/bench-app.sh`): tap to
 //!   count on screen, beside a bare WebDriver round trip.
 
@@ -55,6 +58,7 @@ mod quick_unlock_with_a_pin;
 mod tap_latency;
 mod teammates_in_the_van;
 mod the_coordinator_registers;
+mod the_leads_period_report;
 mod the_tablet_joins_its_server;
 mod webdriver;
 

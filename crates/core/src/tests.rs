@@ -507,6 +507,13 @@ fn a_period_report_has_every_week_and_incidents_by_type_per_month() {
         ]
     );
 
+    // A device that holds records only from 20 November: its weeks start
+    // there, not with empty ones.
+    let mut tally = PeriodTally::new(&a, day("2026-11-04"), day("2026-12-01"));
+    tally.held_since(Some(day("2026-11-20")));
+    let r = tally.finish(&a, Lang::En);
+    assert_eq!(r.weeks.first().map(|w| w.week.as_str()), Some("2026-W47"));
+
     assert!(PeriodReport::check_range(day("2026-11-04"), day("2026-11-04")).is_ok());
     let err = PeriodReport::check_range(day("2026-11-04"), day("2026-11-03")).unwrap_err();
     assert_eq!(err.code(), "end_before_start");

@@ -27,6 +27,8 @@ import type {
   NewEntry,
   NewShift,
   NightReportView,
+  PeriodReportView,
+  PeriodTable,
   PlaceKind,
   PinState,
   QuickUnlockStatus,
@@ -166,6 +168,10 @@ export const api = {
   actOnCase: (kase: string, by: string, action: CaseAction, shift?: string) =>
     call<unknown>('act_on_case', { case: kase, by, action, shift: shift ?? null }),
   exportNightCsv: (shift: string, lang: Lang) => call<Exported>('export_night_csv', { shift, lang }),
+  /** Totals, weeks and months between two days (`2026-11-23`), both included. */
+  periodReport: (from: string, to: string, lang: Lang) => call<PeriodReportView>('period_report', { from, to, lang }),
+  exportPeriodCsv: (from: string, to: string, lang: Lang, table: PeriodTable) =>
+    call<Exported>('export_period_csv', { from, to, lang, table }),
   deviceInfo: () => call<DeviceInfo>('device_info'),
   mayErase: (by: string) => call<boolean>('may_erase', { by }),
   eraseCase: (kase: string, by: string) => call<Tombstone>('erase_case', { case: kase, by }),

@@ -341,8 +341,8 @@ export type PeopleMet = { total: number, composition: Composition, vulnerable: n
  */
 export type PeriodReport = { antenna: string, from: string, to: string, shifts: number, shifts_by_kind: { [key in ShiftKind]?: number }, items: Array<ItemTotal>, places: Array<PlaceTotal>, months: Array<MonthTotal>, 
 /**
- * Every week the period touches, Monday first, empty ones included:
- * the charts' time axis.
+ * Every week the period touches (from the first day the device holds
+ * records), Monday first, empty ones included: the charts' time axis.
  */
 weeks: Array<WeekTotal>, 
 /**

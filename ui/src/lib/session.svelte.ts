@@ -10,6 +10,7 @@ export type Screen =
   | 'report'
   | 'end_shift'
   | 'follow_ups'
+  | 'period'
   | 'settings'
   | 'teammates';
 

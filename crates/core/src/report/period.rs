@@ -25,8 +25,8 @@ pub struct PeriodReport {
     pub items: Vec<ItemTotal>,
     pub places: Vec<PlaceTotal>,
     pub months: Vec<MonthTotal>,
-    /// Every week the period touches, Monday first, empty ones included:
-    /// the charts' time axis.
+    /// Every week the period touches (from the first day the device holds
+    /// records), Monday first, empty ones included: the charts' time axis.
     pub weeks: Vec<WeekTotal>,
     /// The first day this device holds records for (`None`: none at all).
     /// A period starting earlier is reported from there: tablets keep only
@@ -471,8 +471,14 @@ impl PeriodTally {
         });
         self.report.places = places;
         self.report.months = self.months.into_values().collect();
-        // Every week, so that a chart's gaps are weeks without records.
-        let mut start = monday(self.from);
+        // Every week, so that a chart's gaps are weeks without records;
+        // from the first the device holds (the year's empty start says
+        // nothing).
+        let first = self
+            .report
+            .held_since
+            .map_or(self.from, |h| h.max(self.from));
+        let mut start = monday(first.min(self.to));
         while start <= self.to {
             self.weeks
                 .entry(start)

@@ -1,0 +1,128 @@
+//! A lead prepares the week's meeting: last week's report on the demo
+//! antenna, its figures and charts drawn, a table as CSV, a range that
+//! ends before it starts refused, in both orientations.
+
+use std::path::Path;
+
+use anyhow::{Context, Result, ensure};
+
+use crate::webdriver::Session;
+use crate::{FreshTablet, day_mode, enabled, one_window_at_a_time};
+
+const PASSPHRASE: &str = "réunion du lundi au local";
+
+#[test]
+fn a_lead_opens_last_weeks_report_and_sees_the_charts() -> Result<()> {
+    if !enabled("a_lead_opens_last_weeks_report_and_sees_the_charts") {
+        return Ok(());
+    }
+    let _window = one_window_at_a_time();
+    let tablet = FreshTablet::start(&[])?;
+    let home = tablet.home.path().to_path_buf();
+    tablet.run("period", |app, shots| last_week(app, shots, &home))
+}
+
+fn number(app: &Session, selector: &str) -> Result<u64> {
+    let text = app.text(selector)?;
+    text.trim()
+        .parse()
+        .with_context(|| format!("`{selector}` reads {text:?}"))
+}
+
+fn last_week(app: &Session, shots: &Path, home: &Path) -> Result<()> {
+    app.resize(1280, 800)?;
+    app.click("[data-e2e=lang-fr]")?;
+    day_mode(app)?;
+    crate::demo_night(app, PASSPHRASE)?;
+
+    // The demo season ends yesterday: last week has shifts in it.
+    app.click("[data-e2e=nav-period]")?;
+    app.find("[data-e2e=period-report]")?;
+    app.find("[data-e2e=period-figures]")?;
+    let shifts = number(app, "[data-e2e=period-shifts]")?;
+    let distributed = number(app, "[data-e2e=period-distributed]")?;
+    ensure!(
+        shifts > 0 && distributed > 0,
+        "last week: {shifts} shifts, {distributed} items"
+    );
+
+    // The items table adds up to the figure above it.
+    let mut given = 0;
+    for cell in app.find_all("[data-e2e=period-items] [data-e2e=given]")? {
+        let text = app.text_of(&cell)?;
+        given += text
+            .trim()
+            .parse::<u64>()
+            .with_context(|| format!("given: {text:?}"))?;
+    }
+    ensure!(
+        given == distributed,
+        "the items table gives {given}, the figure {distributed}"
+    );
+
+    // Every chart with something to draw is drawn: a week has 7 days, so
+    // last week is one or two weeks on the time axis.
+    for chart in ["chart-items", "chart-people", "chart-places"] {
+        let canvas = app.find(&format!("[data-e2e={chart}]"))?;
+        let drawn = app
+            .wait_until(&format!("{chart} drawn"), || {
+                Ok(app
+                    .attribute(&canvas, "data-drawn")?
+                    .and_then(|d| d.parse::<u32>().ok())
+                    .filter(|d| *d > 0))
+            })
+            .with_context(|| format!("{chart} not drawn"))?;
+        ensure!(drawn > 0, "{chart}: nothing drawn");
+    }
+    let weeks = app.attribute(&app.find("[data-e2e=chart-items]")?, "data-points")?;
+    ensure!(
+        matches!(weeks.as_deref(), Some("1" | "2")),
+        "last week spans {weeks:?} weeks on the chart"
+    );
+    app.screenshot(shots, "40-period-report-last-week")?;
+
+    // This year: more weeks, as many as the year has had.
+    app.click("[data-e2e=period-this_year]")?;
+    app.wait_until("the year's weeks on the chart", || {
+        let points = app.attribute(&app.find("[data-e2e=chart-items]")?, "data-points")?;
+        Ok(points
+            .and_then(|p| p.parse::<u32>().ok())
+            .filter(|p| *p > 2))
+    })?;
+    // Scrolled to the charts (a tap on one shows its figures).
+    app.click("[data-e2e=chart-people]")?;
+    app.screenshot(shots, "41-period-report-this-year-charts")?;
+
+    // A table as CSV, in Downloads: counts and no one's name.
+    app.click("[data-e2e=csv-items]")?;
+    app.wait_for_text_containing("[data-e2e=period-status]", ".csv")?;
+    let downloads = home.join("Downloads");
+    let csv = std::fs::read_dir(&downloads)
+        .with_context(|| format!("no {}", downloads.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .find(|p| p.to_string_lossy().ends_with("-items.csv"))
+        .context("no items CSV in Downloads")?;
+    let csv = std::fs::read_to_string(csv)?;
+    ensure!(
+        csv.starts_with("item,label,distributed"),
+        "the items CSV starts {:?}",
+        csv.lines().next()
+    );
+
+    // A range typed backwards is refused with what to do.
+    let from = app.find("[data-e2e=period-from]")?;
+    app.clear(&from)?;
+    app.type_into("[data-e2e=period-from]", "2026-11-30")?;
+    let to = app.find("[data-e2e=period-to]")?;
+    app.clear(&to)?;
+    app.type_into("[data-e2e=period-to]", "2026-11-01")?;
+    app.click("[data-e2e=period-show]")?;
+    app.wait_for_text_containing("[data-e2e=period-error]", "inversez")?;
+
+    // On a tablet held upright.
+    app.click("[data-e2e=period-last_week]")?;
+    app.resize(800, 1280)?;
+    app.find("[data-e2e=chart-items]")?;
+    app.screenshot(shots, "42-period-report-portrait")?;
+    Ok(())
+}
