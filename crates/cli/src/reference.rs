@@ -183,6 +183,7 @@ pub fn catalogue(ctx: &Ctx, c: CatalogueCommand) -> Result<()> {
                 sizes,
                 active: true,
                 order: 0,
+                minimum: None,
             };
             item.validate()?;
             let antenna = store.update_antenna(|a| {

@@ -149,6 +149,8 @@ pub enum Subject {
     Case {
         open: bool,
     },
+    /// The antenna's warehouse: its stock, for leads and coordinators.
+    Warehouse,
     /// A case erased on this antenna: no one receives it again.
     Erased,
     /// A document the deciding side holds but could not index (malformed,
@@ -174,6 +176,7 @@ pub fn may_receive(role: Role, subject: Subject, today: NaiveDate) -> bool {
             open || (today - date).num_days() < VOLUNTEER_DAYS
         }
         (Role::Volunteer, Subject::Case { open }) => open,
+        (Role::Volunteer, Subject::Warehouse) => false,
         // Unknown to the server means the device itself is uploading it.
         (Role::Volunteer, Subject::Unknown) => true,
     }

@@ -56,6 +56,10 @@ pub struct CatalogueItem {
     /// Position on the quick-log screen.
     #[serde(default)]
     pub order: u32,
+    /// What the warehouse keeps on its shelves at least: the needs list
+    /// asks for what would go below it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub minimum: Option<u32>,
 }
 
 impl CatalogueItem {
@@ -365,6 +369,7 @@ pub fn default_catalogue() -> BTreeMap<ItemId, CatalogueItem> {
                 sizes: sizes.to_vec(),
                 active: true,
                 order: i as u32,
+                minimum: None,
             };
             (id, item)
         })

@@ -45,6 +45,7 @@ use crate::antenna::{self, Antenna};
 use crate::document::{AnyDocument, CaseRef, EntryLog};
 use crate::error::DocumentError;
 use crate::ids::CaseId;
+use crate::warehouse::StockMovement;
 
 /// What the receiver knows besides the two versions of the document.
 #[derive(Debug, Clone)]
@@ -88,6 +89,10 @@ pub enum Refused {
         "entries and their history are evidence: entry {entry} was removed or its history rewritten"
     )]
     Evidence { entry: String },
+    #[error(
+        "the warehouse's movements are only ever added: movement {movement} was removed or changed; a count puts a figure right"
+    )]
+    Stock { movement: String },
 }
 
 impl Refused {
@@ -103,6 +108,7 @@ impl Refused {
             Refused::Listing { .. } => "listing_changed",
             Refused::Erasure { .. } => "erasure_not_allowed",
             Refused::Evidence { .. } => "evidence_rewritten",
+            Refused::Stock { .. } => "stock_rewritten",
         }
     }
 }
@@ -175,12 +181,46 @@ pub fn check_write(
             }
             Ok(())
         }
+        (AnyDocument::Warehouse(b), AnyDocument::Warehouse(a)) => {
+            let (old, new) = (b.warehouse()?, a.warehouse()?);
+            if old != new {
+                return Err(Refused::WrongRecord);
+            }
+            check_movements(&b.movements()?, &a.movements()?)
+        }
         // The header check above has compared the types.
         _ => Err(Refused::Header {
             found: after.type_name().into(),
             had: before.type_name().into(),
         }),
     }
+}
+
+/// The warehouse's movements only grow: each one held before is there,
+/// unchanged; each new one keeps the bounds (quantities, texts) and sits
+/// under its own id.
+fn check_movements(
+    before: &BTreeMap<Uuid, StockMovement>,
+    after: &BTreeMap<Uuid, StockMovement>,
+) -> Result<(), Refused> {
+    for (id, old) in before {
+        if after.get(id) != Some(old) {
+            return Err(Refused::Stock {
+                movement: id.to_string(),
+            });
+        }
+    }
+    for (id, new) in after.iter().filter(|(id, _)| !before.contains_key(*id)) {
+        if new.id != *id {
+            return Err(Refused::Malformed(format!(
+                "movement {id} holds the id of another ({})",
+                new.id
+            )));
+        }
+        new.validate()
+            .map_err(|e| Refused::Malformed(format!("movement {id}: {e}")))?;
+    }
+    Ok(())
 }
 
 /// A document the receiver does not hold yet.
@@ -196,6 +236,15 @@ fn check_new(role: Role, after: &AnyDocument, facts: &Facts) -> Result<(), Refus
         // A volunteer opens cases; it never receives a closed one, so it
         // has no business sending one.
         AnyDocument::Case(d) => role != Role::Volunteer || d.case()?.status.is_open(),
+        // The warehouse is the leads' and coordinators'; what it holds
+        // already is checked as any change to it.
+        AnyDocument::Warehouse(d) => {
+            if role == Role::Volunteer {
+                false
+            } else {
+                return check_movements(&BTreeMap::new(), &d.movements()?);
+            }
+        }
     };
     if allowed {
         Ok(())

@@ -126,6 +126,14 @@ pub enum Invalid {
     },
     #[error("nothing to change")]
     NothingToChange,
+    #[error(
+        "the warehouse holds {on_hand} {item}, not {asked}; if the shelves hold more, record a count first"
+    )]
+    NotEnoughStock {
+        item: String,
+        on_hand: i64,
+        asked: u32,
+    },
 }
 
 impl Invalid {
@@ -163,6 +171,7 @@ impl Invalid {
             Invalid::LastCoordinator => "last_coordinator",
             Invalid::OutcomeMismatch { .. } => "outcome_mismatch",
             Invalid::NothingToChange => "nothing_to_change",
+            Invalid::NotEnoughStock { .. } => "not_enough_stock",
         }
     }
 }

@@ -179,6 +179,7 @@ pub fn catalogue(
                     sizes,
                     active: true,
                     order: 0,
+                    minimum: None,
                 };
                 item.validate().map_err(|p| bad_item(Some(line), &id, p))?;
                 if items.contains_key(&id) {

@@ -52,6 +52,7 @@ pub mod limits;
 pub mod report;
 pub mod shift;
 pub mod time;
+pub mod warehouse;
 pub mod wire;
 
 pub use error::{DocumentError, Invalid};

@@ -517,8 +517,7 @@ fn a_period_report_has_every_week_and_incidents_by_type_per_month() {
     assert!(PeriodReport::check_range(day("2026-11-04"), day("2026-11-04")).is_ok());
     let err = PeriodReport::check_range(day("2026-11-04"), day("2026-11-03")).unwrap_err();
     assert_eq!(err.code(), "end_before_start");
-    let err = PeriodReport::check_range(day("2000-01-01"), day("2026-11-03")).unwrap_err();
-    assert!(err.to_string().contains("3660"), "{err}");
+    assert!(PeriodReport::check_range(day("2000-01-01"), day("2026-11-03")).is_ok());
 }
 
 #[test]

@@ -202,6 +202,37 @@ pub(crate) fn put_case(conn: &Connection, case: &Case) -> Result<(), StoreError>
     Ok(())
 }
 
+/// The warehouse's movements, all of them again (a few hundred a year).
+pub(crate) fn put_movements(
+    conn: &Connection,
+    movements: &[maraude_core::warehouse::StockMovement],
+) -> Result<(), StoreError> {
+    conn.execute("DELETE FROM stock_movements", [])?;
+    let mut stmt = conn.prepare_cached(
+        "INSERT INTO stock_movements (id, at, item, body) VALUES (?1, ?2, ?3, ?4)",
+    )?;
+    for m in movements {
+        stmt.execute(params![
+            m.id.to_string(),
+            ts(m.at),
+            m.item.as_str(),
+            json(m)
+        ])?;
+    }
+    Ok(())
+}
+
+/// The warehouse's movements, oldest first.
+pub(crate) fn movements(
+    conn: &Connection,
+) -> Result<Vec<maraude_core::warehouse::StockMovement>, StoreError> {
+    let mut stmt = conn.prepare_cached("SELECT body FROM stock_movements ORDER BY at, id")?;
+    let bodies: Vec<String> = stmt
+        .query_map([], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    bodies.iter().map(|b| parse_json(b)).collect()
+}
+
 pub(crate) fn put_document(
     conn: &Connection,
     doc: &str,

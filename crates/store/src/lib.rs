@@ -54,6 +54,7 @@ mod replica;
 mod schema;
 mod syncing;
 mod unsaved;
+mod warehouse;
 
 use std::path::{Path, PathBuf};
 

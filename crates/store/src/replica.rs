@@ -15,7 +15,7 @@
 
 use automerge::ChangeHash;
 use maraude_core::access::Subject;
-use maraude_core::document::{AnyDocument, Document, EntryLog, TabletLogDoc};
+use maraude_core::document::{AnyDocument, Document, EntryLog, TabletLogDoc, WarehouseDoc};
 use maraude_core::ids::DeviceId;
 use rusqlite::{Connection, OptionalExtension, params};
 use samod_core::{CompactionHash, DocumentId};
@@ -286,6 +286,19 @@ pub(crate) fn put_rows(
             index::put_case(tx, &c)?;
             (*c.id.as_uuid(), c.antenna)
         }
+        AnyDocument::Warehouse(d) => {
+            let w = d.warehouse()?;
+            check_record(doc, &w.id)?;
+            check_antenna(doc, w.antenna, ctx)?;
+            if w.id != maraude_core::warehouse::warehouse_id(w.antenna) {
+                return Err(StoreError::BadDocument(format!(
+                    "document {doc} is not the antenna's warehouse"
+                )));
+            }
+            let movements: Vec<_> = d.movements()?.into_values().collect();
+            index::put_movements(tx, &movements)?;
+            (w.id, w.antenna)
+        }
     };
     debug_assert_eq!(antenna, ctx.antenna);
     Ok((any.type_name(), record))
@@ -383,6 +396,7 @@ pub(crate) fn subject(conn: &Connection, doc: &DocumentId) -> Result<Subject, St
             .optional()?
             .map(|open| Subject::Case { open })
             .unwrap_or(Subject::Unknown),
+        WarehouseDoc::TYPE => Subject::Warehouse,
         _ => Subject::Unknown,
     })
 }

@@ -202,6 +202,16 @@ const MIGRATIONS: &[&str] = &[
         kept_at TEXT NOT NULL
     );
     ",
+    // 10: the warehouse's stock movements (index of its document).
+    "
+    CREATE TABLE stock_movements (
+        id TEXT PRIMARY KEY,
+        at TEXT NOT NULL,
+        item TEXT NOT NULL,
+        body TEXT NOT NULL
+    );
+    CREATE INDEX stock_movements_item ON stock_movements(item);
+    ",
 ];
 
 /// The newest store format this build knows.

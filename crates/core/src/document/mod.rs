@@ -49,12 +49,14 @@ mod entry_log;
 pub mod json;
 mod shift_doc;
 mod tablet_log_doc;
+mod warehouse_doc;
 
 pub use antenna_doc::{AntennaDoc, CaseRef, ShiftRef, write_tombstones};
 pub use case_doc::CaseDoc;
 pub use entry_log::EntryLog;
 pub use shift_doc::ShiftDoc;
 pub use tablet_log_doc::TabletLogDoc;
+pub use warehouse_doc::{Warehouse, WarehouseDoc};
 
 use automerge::transaction::Transactable;
 use automerge::{ActorId, AutoCommit, Change, ChangeHash, ROOT, ReadDoc};
@@ -71,6 +73,7 @@ pub enum AnyDocument {
     Shift(ShiftDoc),
     TabletLog(TabletLogDoc),
     Case(CaseDoc),
+    Warehouse(WarehouseDoc),
 }
 
 impl AnyDocument {
@@ -114,6 +117,7 @@ impl AnyDocument {
             ShiftDoc::TYPE => Self::Shift(ShiftDoc::from_automerge(doc)),
             TabletLogDoc::TYPE => Self::TabletLog(TabletLogDoc::from_automerge(doc)),
             CaseDoc::TYPE => Self::Case(CaseDoc::from_automerge(doc)),
+            WarehouseDoc::TYPE => Self::Warehouse(WarehouseDoc::from_automerge(doc)),
             _ => {
                 return Err(DocumentError::Malformed {
                     kind: "maraude",
@@ -158,6 +162,12 @@ impl AnyDocument {
             Self::Case(d) => {
                 d.case()?;
             }
+            Self::Warehouse(d) => {
+                d.warehouse()?;
+                for m in d.movements()?.values() {
+                    m.validate()?;
+                }
+            }
         }
         Ok(())
     }
@@ -170,6 +180,7 @@ impl AnyDocument {
             Self::Shift(d) => *d.shift()?.id.as_uuid(),
             Self::TabletLog(d) => *d.tablet_log()?.id.as_uuid(),
             Self::Case(d) => *d.case()?.id.as_uuid(),
+            Self::Warehouse(d) => d.warehouse()?.id,
         })
     }
 
@@ -179,6 +190,7 @@ impl AnyDocument {
             Self::Shift(_) => ShiftDoc::TYPE,
             Self::TabletLog(_) => TabletLogDoc::TYPE,
             Self::Case(_) => CaseDoc::TYPE,
+            Self::Warehouse(_) => WarehouseDoc::TYPE,
         }
     }
 
@@ -188,6 +200,7 @@ impl AnyDocument {
             Self::Shift(d) => d.automerge(),
             Self::TabletLog(d) => d.automerge(),
             Self::Case(d) => d.automerge(),
+            Self::Warehouse(d) => d.automerge(),
         }
     }
 
@@ -197,6 +210,7 @@ impl AnyDocument {
             Self::Shift(d) => d.into_automerge(),
             Self::TabletLog(d) => d.into_automerge(),
             Self::Case(d) => d.into_automerge(),
+            Self::Warehouse(d) => d.into_automerge(),
         }
     }
 
@@ -206,6 +220,7 @@ impl AnyDocument {
             Self::Shift(d) => d.automerge_ref(),
             Self::TabletLog(d) => d.automerge_ref(),
             Self::Case(d) => d.automerge_ref(),
+            Self::Warehouse(d) => d.automerge_ref(),
         }
     }
 }
@@ -303,7 +318,16 @@ fn new_document(
     device: &DeviceId,
     fields: &Value,
 ) -> Result<AutoCommit, DocumentError> {
-    let mut doc = AutoCommit::new().with_actor(actor(device));
+    new_document_as(kind, actor(device), fields)
+}
+
+/// [`new_document`] written by `actor`, uncommitted.
+fn new_document_as(
+    kind: &str,
+    actor: ActorId,
+    fields: &Value,
+) -> Result<AutoCommit, DocumentError> {
+    let mut doc = AutoCommit::new().with_actor(actor);
     doc.put(ROOT, "schema", SCHEMA_VERSION as i64)?;
     doc.put(ROOT, "type", kind)?;
     if let Value::Object(map) = fields {

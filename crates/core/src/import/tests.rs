@@ -42,6 +42,7 @@ fn calais() -> Antenna {
             sizes: vec!["S".into(), "M".into(), "=L".into()],
             active: true,
             order: 23,
+            minimum: None,
         },
     );
     a

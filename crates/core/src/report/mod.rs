@@ -28,8 +28,8 @@ pub use night::{
     Arrivals, CaseLine, IncidentLine, ItemLine, NightReport, PeopleMet, PlaceCount, StockLine,
 };
 pub use period::{
-    CaseTotals, CensusLine, ItemTotal, MAX_PERIOD_DAYS, MonthTotal, PeriodReport, PeriodRow,
-    PeriodTally, PlaceTotal, WeekTotal,
+    CaseTotals, CensusLine, ItemTotal, MonthTotal, PeriodReport, PeriodRow, PeriodTally,
+    PlaceTotal, WeekTotal,
 };
 pub use rows::{CaseSummary, ShiftSummary, TallyRow};
 pub use text::{night_text, period_text};

@@ -118,26 +118,15 @@ fn monday(d: NaiveDate) -> NaiveDate {
     d - chrono::Days::new(u64::from(d.weekday().num_days_from_monday()))
 }
 
-/// The longest period a report covers: ten years.
-pub const MAX_PERIOD_DAYS: u32 = 3660;
-
 impl PeriodReport {
     /// Whether `from`..=`to` is a period a report can cover: the end not
-    /// before the start, and not longer than [`MAX_PERIOD_DAYS`].
+    /// before the start. A period longer than what the device holds is
+    /// reported from [`PeriodReport::held_since`], which says so.
     pub fn check_range(from: NaiveDate, to: NaiveDate) -> Result<(), Invalid> {
         if to < from {
             return Err(Invalid::EndBeforeStart {
                 start: from.to_string(),
                 end: to.to_string(),
-            });
-        }
-        let days = (to - from).num_days() + 1;
-        if days > i64::from(MAX_PERIOD_DAYS) {
-            return Err(Invalid::OutOfRange {
-                field: "a report's period, in days",
-                min: 1,
-                max: MAX_PERIOD_DAYS,
-                given: days,
             });
         }
         Ok(())
@@ -478,7 +467,10 @@ impl PeriodTally {
             .report
             .held_since
             .map_or(self.from, |h| h.max(self.from));
-        let mut start = monday(first.min(self.to));
+        // At most the last ten years' weeks: a range from year 1 on an
+        // empty device must not make a hundred thousand empty weeks.
+        let ten_years_back = monday(self.to) - chrono::Days::new(7 * 522);
+        let mut start = monday(first.min(self.to)).max(ten_years_back);
         while start <= self.to {
             self.weeks
                 .entry(start)

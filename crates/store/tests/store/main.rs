@@ -9,6 +9,7 @@ mod merge;
 mod protection;
 mod replicas;
 mod samod_chunks;
+mod warehouse;
 
 use std::path::PathBuf;
 

@@ -1,0 +1,91 @@
+//! The warehouse's stock: movements recorded at the warehouse, stock on
+//! hand with the vans' loads and returns, and the needs list
+//! (`maraude_core::warehouse`). Recording is for leads' and coordinators'
+//! tablets, as every receiver checks.
+
+use chrono::{NaiveDate, Utc};
+use maraude_core::Lang;
+use maraude_core::access::Role;
+use maraude_core::authority::Refused;
+use maraude_core::document::{Document, WarehouseDoc};
+use maraude_core::entry::Author;
+use maraude_core::ids::Nickname;
+use maraude_core::warehouse::{
+    self, NeedsList, NewMovement, StockMovement, StockReport, warehouse_id,
+};
+
+use crate::{Result, Store, chunks, document_id, index, save_document};
+
+impl Store {
+    /// Record a receipt, a transfer or a count at the warehouse.
+    pub fn record_movement(&mut self, by: &Nickname, new: NewMovement) -> Result<StockMovement> {
+        let role = self.role()?;
+        if role == Role::Volunteer {
+            return Err(Refused::NewDocument {
+                role,
+                what: WarehouseDoc::TYPE,
+            }
+            .into());
+        }
+        let antenna = self.antenna()?;
+        let on_hand = self
+            .stock(Lang::En)?
+            .lines
+            .iter()
+            .find(|l| l.item == new.item)
+            .map_or(0, |l| l.on_hand);
+        let author = Author {
+            by: by.clone(),
+            device: self.device(),
+            now: Utc::now(),
+        };
+        let movement = new.into_movement(&antenna, on_hand, &author)?;
+        let record = warehouse_id(antenna.id);
+        self.write(|tx, ctx| {
+            let id = document_id(&record);
+            let (mut doc, heads) = match chunks::load::<WarehouseDoc>(tx, &id, &ctx.device)? {
+                Some(mut doc) => {
+                    let heads = doc.heads();
+                    (doc, heads)
+                }
+                None => (WarehouseDoc::create(antenna.id, &ctx.device)?, Vec::new()),
+            };
+            doc.record(&movement)?;
+            save_document(tx, &record, &mut doc, &heads)?;
+            let all: Vec<StockMovement> = doc.movements()?.into_values().collect();
+            index::put_movements(tx, &all)?;
+            Ok(movement.clone())
+        })
+    }
+
+    /// Every movement the warehouse recorded, oldest first.
+    pub fn movements(&self) -> Result<Vec<StockMovement>> {
+        index::movements(&self.conn)
+    }
+
+    /// Stock on hand per item.
+    pub fn stock(&self, lang: Lang) -> Result<StockReport> {
+        let antenna = self.antenna()?;
+        let movements = index::movements(&self.conn)?;
+        let since = movements
+            .iter()
+            .map(|m| maraude_core::time::paris_date(m.at))
+            .min();
+        let shifts = match since {
+            Some(since) => index::shift_summaries(&self.conn, since, NaiveDate::MAX)?,
+            None => Vec::new(),
+        };
+        Ok(warehouse::stock(&antenna, &movements, &shifts, lang))
+    }
+
+    /// What to ask donors for, for the next `days` from `today`.
+    pub fn needs(&self, today: NaiveDate, days: u32, lang: Lang) -> Result<NeedsList> {
+        let antenna = self.antenna()?;
+        let stock = self.stock(lang)?;
+        let from = today - chrono::Duration::days(warehouse::TREND_DAYS);
+        let shifts = index::shift_summaries(&self.conn, from, today)?;
+        Ok(warehouse::needs(
+            &antenna, &stock, &shifts, today, days, lang,
+        )?)
+    }
+}
