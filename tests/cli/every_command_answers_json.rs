@@ -596,6 +596,102 @@ fn every_command_of_help_answers_json() {
     assert_eq!(period["people_met"], 70);
     assert_eq!(period["incidents"], json!({"eviction": 1}));
 
+    // The warehouse: an opening count after tonight's van came back (so
+    // its load and return are not counted again), a donation, a transfer
+    // past what the shelves hold refused, a minimum, the needs list.
+    let counted = w.answer(
+        &t,
+        [
+            "stock",
+            "count",
+            "blanket",
+            "200",
+            "--reason",
+            "opening count",
+        ],
+    );
+    assert_eq!(counted["on_hand"], 200);
+    assert_eq!(counted["movement"]["movement"], "count");
+    let received = w.answer(
+        &t,
+        [
+            "stock",
+            "receive",
+            "sleeping_bag",
+            "30",
+            "--from",
+            "Collecte du lycée",
+        ],
+    );
+    assert_eq!(received["on_hand"], 30);
+    assert_eq!(received["movement"]["source"], "donation");
+    let refused = w.refusal(
+        &t,
+        [
+            "stock",
+            "transfer-out",
+            "sleeping_bag",
+            "50",
+            "--to",
+            "Dunkerque",
+        ],
+    );
+    assert!(
+        refused.contains("holds 30 sleeping_bag, not 50"),
+        "{refused}"
+    );
+    let moved_in = w.answer(
+        &t,
+        [
+            "stock",
+            "transfer-in",
+            "sleeping_bag",
+            "20",
+            "--from",
+            "Dunkerque",
+        ],
+    );
+    assert_eq!(moved_in["on_hand"], 50);
+    let moved_out = w.answer(
+        &t,
+        [
+            "stock",
+            "transfer-out",
+            "sleeping_bag",
+            "50",
+            "--to",
+            "Dunkerque",
+        ],
+    );
+    assert_eq!(moved_out["on_hand"], 0);
+    assert_eq!(
+        w.answer(&t, ["stock", "minimum", "blanket", "300"]),
+        json!({"item": "blanket", "minimum": 300})
+    );
+    let stock = w.answer(&t, ["stock", "show"]);
+    assert_eq!(stock["movements"], 4);
+    let blanket_line = stock["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["item"] == "blanket")
+        .unwrap_or_else(|| panic!("no blanket line: {stock:#}"));
+    assert_eq!(
+        (&blanket_line["on_hand"], &blanket_line["minimum"]),
+        (&json!(200), &json!(300))
+    );
+    // Tonight's van used 5 blankets net: over 28 days, 3 in the next 14;
+    // with the minimum of 300 and 200 on hand, ask for 103.
+    let needs = w.answer(&t, ["needs", "--days", "14"]);
+    assert_eq!(needs["days"], 14);
+    let blankets_needed = needs["needs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["item"] == "blanket")
+        .unwrap_or_else(|| panic!("no blankets needed: {needs:#}"));
+    assert_eq!(blankets_needed["to_ask"], 103);
+
     // Exports: JSON whatever --format says.
     let rows = w.answer(&t, ["export", "entries", "--format", "csv"]);
     let exported: BTreeSet<&str> = rows
@@ -637,10 +733,12 @@ fn every_command_of_help_answers_json() {
             number(&stats["open_cases"]),
         )
     };
-    // The antenna, the shift and two cases; seven entries, the void included.
-    assert_eq!(counts(&status["stats"]), (4, 1, 7, 2));
+    // The antenna, the shift, two cases and the warehouse; seven entries,
+    // the void included.
+    assert_eq!(counts(&status["stats"]), (5, 1, 7, 2));
     let rebuilt = w.answer(&t, ["rebuild-index"]);
-    assert_eq!(counts(&rebuilt), (4, 1, 7, 2));
+    assert_eq!(counts(&rebuilt), (5, 1, 7, 2));
+    assert_eq!(w.answer(&t, ["stock", "show"]), stock);
     assert_eq!(w.answer(&t, ["entries", "--shift", short(&shift_id)]), {
         let mut after = entries.clone();
         after[0] = edited;

@@ -50,6 +50,9 @@ pub fn hint(code: &str) -> Option<&'static str> {
         "plain_http" => "only on a network you trust, add `--plain-http`",
         "not_catalogue_json" => "write one as `maraude export catalogue --format json` does",
         "not_places_json" => "write them as `maraude export places --format json` does",
+        "not_enough_stock" => {
+            "see the stock with `maraude stock show`; if the shelves hold more, `maraude stock count ITEM N --reason WHY` first"
+        }
         _ => return None,
     })
 }
@@ -95,6 +98,7 @@ mod tests {
             "plain_http",
             "not_catalogue_json",
             "not_places_json",
+            "not_enough_stock",
         ] {
             let hint = hint(code).unwrap_or_else(|| panic!("no hint for {code}"));
             for command in hint.split("`maraude ").skip(1) {

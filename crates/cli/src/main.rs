@@ -14,6 +14,7 @@ mod reference;
 mod reports;
 mod shifts;
 mod transfer;
+mod warehouse;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -109,6 +110,18 @@ enum Command {
     /// Night and period reports.
     #[command(subcommand)]
     Report(reports::ReportCommand),
+    /// The warehouse: stock on hand, receipts, counts, transfers.
+    #[command(subcommand)]
+    Stock(warehouse::StockCommand),
+    /// What the warehouse will lack in the coming days, and the call for
+    /// donations (text), as JSON or CSV.
+    Needs {
+        /// How many days ahead.
+        #[arg(long, default_value_t = 14)]
+        days: u32,
+        #[arg(long, value_enum, default_value = "text")]
+        format: warehouse::NeedsFormat,
+    },
     /// Export entries or reference data as CSV or JSON.
     Export(transfer::ExportArgs),
     /// Import the catalogue or places from CSV or JSON. All or nothing.
@@ -260,6 +273,8 @@ fn run(cli: Cli) -> Result<()> {
         Command::Case(c) => cases::run(&ctx, c),
         Command::FollowUps => cases::follow_ups(&ctx),
         Command::Report(c) => reports::run(&ctx, c),
+        Command::Stock(c) => warehouse::stock(&ctx, c),
+        Command::Needs { days, format } => warehouse::needs(&ctx, days, format),
         Command::Export(args) => transfer::export(&ctx, args),
         Command::Import(args) => transfer::import(&ctx, args),
         Command::Demo(args) => transfer::demo(&ctx, args),

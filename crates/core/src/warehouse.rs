@@ -321,6 +321,9 @@ pub struct StockLine {
     pub received_by_size: BTreeMap<String, u64>,
     /// The minimum the coordinator keeps on the shelves.
     pub minimum: u32,
+    /// How many movements the warehouse recorded for it: an item it never
+    /// received nor counted (a phone charge, a hot meal) is not its stock.
+    pub movements: u32,
 }
 
 /// Stock on hand of every item that moved, in the catalogue's order.
@@ -333,20 +336,19 @@ pub struct StockReport {
 }
 
 /// Stock on hand from the warehouse's movements and the shifts' loads and
-/// returns (those of shifts from the first movement's day on).
+/// returns: those made after the warehouse's first movement (a load when
+/// its shift started after it, a return when its shift ended after it).
 pub fn stock(
     antenna: &Antenna,
     movements: &[StockMovement],
     shifts: &[ShiftSummary],
     lang: Lang,
 ) -> StockReport {
-    let since = movements
-        .iter()
-        .map(|m| crate::time::paris_date(m.at))
-        .min();
+    let first = movements.iter().map(|m| m.at).min();
     let mut lines: BTreeMap<ItemId, StockLine> = BTreeMap::new();
     for m in movements {
         let l = line(&mut lines, &m.item);
+        l.movements += 1;
         l.on_hand += m.kind.delta();
         match &m.kind {
             MovementKind::Receipt { quantity, .. } => {
@@ -360,17 +362,21 @@ pub fn stock(
             MovementKind::Count { .. } => l.corrected += m.kind.delta(),
         }
     }
-    if let Some(since) = since {
-        for s in shifts.iter().filter(|s| s.date >= since) {
-            for (item, n) in &s.stock_loaded {
-                let l = line(&mut lines, item);
-                l.loaded += u64::from(*n);
-                l.on_hand -= i64::from(*n);
+    if let Some(first) = first {
+        for s in shifts {
+            if s.started_at >= first {
+                for (item, n) in &s.stock_loaded {
+                    let l = line(&mut lines, item);
+                    l.loaded += u64::from(*n);
+                    l.on_hand -= i64::from(*n);
+                }
             }
-            for (item, n) in &s.stock_returned {
-                let l = line(&mut lines, item);
-                l.returned += u64::from(*n);
-                l.on_hand += i64::from(*n);
+            if s.ended_at.is_some_and(|end| end >= first) {
+                for (item, n) in &s.stock_returned {
+                    let l = line(&mut lines, item);
+                    l.returned += u64::from(*n);
+                    l.on_hand += i64::from(*n);
+                }
             }
         }
     }
@@ -386,7 +392,7 @@ pub fn stock(
             .unwrap_or(0);
     }
     StockReport {
-        since,
+        since: first.map(crate::time::paris_date),
         lines,
         movements: movements.len(),
     }
@@ -405,6 +411,7 @@ fn line<'a>(lines: &'a mut BTreeMap<ItemId, StockLine>, item: &ItemId) -> &'a mu
         corrected: 0,
         received_by_size: BTreeMap::new(),
         minimum: 0,
+        movements: 0,
     })
 }
 
@@ -435,7 +442,8 @@ pub struct NeedsList {
 
 /// The needs for the next `days` (1 to 365) from `today`: the vans' net
 /// consumption over the last [`TREND_DAYS`] days, projected, plus each
-/// item's minimum, less stock on hand.
+/// item's minimum, less stock on hand; for the items the warehouse keeps
+/// (recorded at least once, or given a minimum).
 pub fn needs(
     antenna: &Antenna,
     stock: &StockReport,
@@ -469,7 +477,15 @@ pub fn needs(
             .find(|l| &l.item == item)
             .map_or(0, |l| l.on_hand)
     };
-    let mut items: Vec<&ItemId> = used.keys().copied().collect();
+    // The warehouse's items: those it recorded, or keeps a minimum of.
+    let tracked = |id: &ItemId| {
+        stock.lines.iter().any(|l| &l.item == id && l.movements > 0)
+            || antenna
+                .catalogue
+                .get(id)
+                .is_some_and(|i| i.minimum.unwrap_or(0) > 0)
+    };
+    let mut items: Vec<&ItemId> = used.keys().copied().filter(|id| tracked(id)).collect();
     for (id, item) in &antenna.catalogue {
         if item.active && item.minimum.unwrap_or(0) > 0 && !items.contains(&id) {
             items.push(id);
@@ -543,6 +559,32 @@ pub fn call_for_donations(list: &NeedsList, lang: Lang) -> String {
     out
 }
 
+/// The needs list as CSV: `item,label,on_hand,per_week,expected_use,minimum,to_ask`.
+pub fn needs_csv(list: &NeedsList) -> String {
+    let mut w = crate::report::Sheet::default();
+    w.row([
+        "item",
+        "label",
+        "on_hand",
+        "per_week",
+        "expected_use",
+        "minimum",
+        "to_ask",
+    ]);
+    for n in &list.needs {
+        w.row([
+            n.item.to_string(),
+            n.label.clone(),
+            n.on_hand.to_string(),
+            n.per_week.to_string(),
+            n.expected_use.to_string(),
+            n.minimum.to_string(),
+            n.to_ask.to_string(),
+        ]);
+    }
+    w.finish()
+}
+
 #[cfg(test)]
 mod tests {
     use proptest::prelude::*;
@@ -591,7 +633,7 @@ mod tests {
             kind: ShiftKind::NightMaraude,
             date: date.parse().expect("a date"),
             started_at: format!("{date}T19:00:00Z").parse().expect("a time"),
-            ended_at: None,
+            ended_at: Some(format!("{date}T23:30:00Z").parse().expect("a time")),
             lead: "Mira".into(),
             stock_loaded: loaded.iter().map(|(i, n)| (item(i), *n)).collect(),
             stock_returned: returned.iter().map(|(i, n)| (item(i), *n)).collect(),
@@ -704,7 +746,7 @@ mod tests {
         for day in ["2026-11-10", "2026-11-17", "2026-11-24", "2026-12-01"] {
             shifts.push(shift(
                 day,
-                &[("blanket", 20), ("water", 7)],
+                &[("blanket", 20), ("water", 7), ("hot_meal", 50)],
                 &[("blanket", 6)],
             ));
         }
@@ -726,6 +768,8 @@ mod tests {
             (blanket.expected_use, blanket.to_ask, blanket.per_week),
             (120, 84, 14.0)
         );
+        // Hot meals leave in the vans but are not the warehouse's stock.
+        assert!(list.needs.iter().all(|n| n.item.as_str() != "hot_meal"));
         // Water: 28/28 × 60 = 60 against 493: nothing to ask.
         assert!(list.needs.iter().all(|n| n.item.as_str() != "water"));
         let fr = needs(&a, &s, &shifts, today, 60, Lang::Fr).expect("a list");

@@ -256,7 +256,7 @@ pub(crate) fn heads_text(heads: &[automerge::ChangeHash]) -> String {
 }
 
 pub(crate) fn clear(conn: &Connection) -> Result<(), StoreError> {
-    conn.execute_batch("DELETE FROM documents; DELETE FROM antenna; DELETE FROM shifts; DELETE FROM entry_figures; DELETE FROM entry_bodies; DELETE FROM tablet_logs; DELETE FROM cases; DELETE FROM quarantine;")?;
+    conn.execute_batch("DELETE FROM documents; DELETE FROM antenna; DELETE FROM shifts; DELETE FROM entry_figures; DELETE FROM entry_bodies; DELETE FROM tablet_logs; DELETE FROM cases; DELETE FROM quarantine; DELETE FROM stock_movements;")?;
     Ok(())
 }
 
@@ -513,6 +513,7 @@ pub fn dump(conn: &Connection) -> Result<Vec<String>, StoreError> {
         "tablet_logs",
         "cases",
         "erased_cases",
+        "stock_movements",
     ] {
         let mut stmt = conn.prepare(&format!("SELECT * FROM {table}"))?;
         let n = stmt.column_count();
