@@ -218,3 +218,60 @@ fn a_leads_tablet_hands_a_lying_teammate_no_closed_case_and_takes_none_of_its_ch
     let shown = lead.ok(["case", "show", &case]);
     assert!(!shown.contains("rappeler demain"), "{shown}");
 }
+
+/// Stock on hand of `item` as `tablet`'s `maraude stock show` says.
+fn on_hand(tablet: &Tablet, item: &str) -> Option<i64> {
+    let stock = tablet.json(["stock", "show"]);
+    stock["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["item"] == item)
+        .map(|l| l["on_hand"].as_i64().unwrap())
+}
+
+#[test]
+fn the_warehouse_is_the_leads_and_coordinators_a_volunteers_tablet_neither_writes_nor_gets_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(&dir.path().join("server"));
+    let (coordinator, volunteer, _case) = a_team(&server);
+    let lead = join(&coordinator, &server, "lead");
+    sync(&lead);
+
+    // The volunteer's tablet says no; modified, it records 500 tents
+    // received and sends its warehouse first.
+    let said = volunteer.refused(["stock", "receive", "tent", "500"]);
+    assert!(said.contains("may not create a new warehouse"), "{said}");
+    claim_to_be_coordinator(&volunteer);
+    volunteer.ok(["stock", "receive", "tent", "500"]);
+    let got = sync(&volunteer);
+    assert!(
+        refusals(&got).contains("new_document_refused"),
+        "the server must refuse a volunteer's warehouse: {got}"
+    );
+
+    // A lead records a donation at the warehouse; the coordinator's tablet
+    // gets it, with none of the volunteer's tents.
+    lead.ok([
+        "stock",
+        "receive",
+        "sleeping_bag",
+        "80",
+        "--from",
+        "Secours populaire",
+    ]);
+    sync(&lead);
+    sync(&coordinator);
+    assert_eq!(on_hand(&coordinator, "sleeping_bag"), Some(80));
+    assert_eq!(on_hand(&coordinator, "tent"), None);
+
+    // The volunteer's next sync brings it no warehouse: its own forged one
+    // is all it holds, and the server says at once that it is not the
+    // volunteer's (it used to stay silent, and the sync hung).
+    let again = sync(&volunteer);
+    assert!(
+        refusals(&again).contains("out_of_scope"),
+        "still refused: {again}"
+    );
+    assert_eq!(on_hand(&volunteer, "sleeping_bag"), None);
+}

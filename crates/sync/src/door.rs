@@ -310,12 +310,28 @@ impl Door {
             Ok(m) => m,
             Err(e) => return close(UNREADABLE, format!("not a sync message: {e}")),
         };
-        if message.changes.is_empty() {
-            return Verdict::Pass;
-        }
         let Ok(doc) = document.parse::<DocumentId>() else {
             return close(UNREADABLE, "a bad document id".into());
         };
+        if message.changes.is_empty() {
+            // A document this side holds and the device may not receive
+            // (the warehouse for a volunteer's tablet, a case closed
+            // meanwhile): samod's share policy keeps it silent, and the
+            // device would wait for an answer that never comes. Say so.
+            if let Ok((facts, _)) = self.facts(&doc, false).await
+                && facts.subject != maraude_core::access::Subject::Unknown
+                && !maraude_core::access::may_receive(self.role, facts.subject, facts.today)
+            {
+                return refuse(
+                    &document,
+                    Refused::OutOfScope {
+                        role: self.role,
+                        what: "document",
+                    },
+                );
+            }
+            return Verdict::Pass;
+        }
         let Ok(record) = Uuid::from_slice(doc.as_bytes()) else {
             return refuse(&document, Refused::WrongRecord);
         };
