@@ -50,6 +50,7 @@ fn report_from_documents(antenna: &Antenna, season: &mut Season) -> PeriodReport
                 tally.add_case(&CaseSummary::from(&d.case().expect("case fields")));
             }
             AnyDocument::Antenna(_) => panic!("a season holds no antenna document"),
+            AnyDocument::Warehouse(_) => panic!("a season holds no warehouse document"),
         }
     }
     tally.finish(antenna, Lang::Fr)
