@@ -39,6 +39,10 @@ fn roots(out: &mut Declarations) {
     out.visit::<crate::commands::NightReportView>();
     out.visit::<crate::commands::PeriodReportView>();
     out.visit::<report::PeriodTable>();
+    out.visit::<maraude_core::warehouse::StockReport>();
+    out.visit::<maraude_core::warehouse::NewMovement>();
+    out.visit::<maraude_core::warehouse::StockMovement>();
+    out.visit::<crate::commands::NeedsView>();
     out.visit::<crate::commands::Exported>();
     out.visit::<crate::commands::DeviceInfo>();
     out.visit::<crate::server::ServerStatus>();
@@ -68,12 +72,21 @@ impl TypeVisitor for Declarations {
             return;
         }
         let name = T::name(&self.config);
-        if self.found.contains_key(&name) {
+        let docs = T::docs().unwrap_or_default();
+        let decl = T::decl(&self.config);
+        let declaration = format!("{docs}export {decl}");
+        if let Some(seen) = self.found.get(&name) {
+            let seen = seen.rsplit("export ").next().unwrap_or_default();
+            // Two Rust types of one name (antenna::Role and access::Role
+            // say the same): the UI would get one of them for both.
+            assert!(
+                seen == decl,
+                "two different Rust types are named {name} in TypeScript: rename one ({})",
+                std::any::type_name::<T>()
+            );
             return;
         }
-        let docs = T::docs().unwrap_or_default();
-        self.found
-            .insert(name, format!("{docs}export {}", T::decl(&self.config)));
+        self.found.insert(name, declaration);
         T::visit_dependencies(self);
     }
 }

@@ -19,6 +19,9 @@ use maraude_core::report::{
     period_table_csv, period_text,
 };
 use maraude_core::shift::{NewShift, Shift, ShiftEnd, ShiftKind};
+use maraude_core::warehouse::{
+    NeedsList, NewMovement, StockMovement, StockReport, call_for_donations,
+};
 use maraude_device::erasure::{self, Withdrawal};
 use maraude_device::keystore::SystemKeystore;
 use maraude_device::quick_unlock::{Pin, PinState, QuickUnlock};
@@ -346,6 +349,41 @@ pub async fn period_report(
         let report = s.period_report(from, to, lang)?;
         let text = period_text(&report, lang);
         Ok(PeriodReportView { report, text })
+    })
+    .await
+}
+
+/// The warehouse's stock on hand.
+#[tauri::command]
+pub async fn stock(open: State<'_, OpenStore>, lang: Lang) -> Reply<StockReport> {
+    open.with(move |s| s.stock(lang)).await
+}
+
+/// A receipt, a count or a transfer at the warehouse (leads and
+/// coordinators: the store refuses a volunteer's tablet, as the server).
+#[tauri::command]
+pub async fn record_movement(
+    open: State<'_, OpenStore>,
+    by: Nickname,
+    movement: NewMovement,
+) -> Reply<StockMovement> {
+    open.with(move |s| s.record_movement(&by, movement)).await
+}
+
+/// What to ask donors for in the next `days`, and the call for donations.
+#[derive(Debug, Serialize, ts_rs::TS)]
+pub struct NeedsView {
+    pub list: NeedsList,
+    pub text: String,
+}
+
+#[tauri::command]
+pub async fn needs(open: State<'_, OpenStore>, days: u32, lang: Lang) -> Reply<NeedsView> {
+    open.with(move |s| {
+        let today = maraude_core::time::paris_date(Utc::now());
+        let list = s.needs(today, days, lang)?;
+        let text = call_for_donations(&list, lang);
+        Ok(NeedsView { list, text })
     })
     .await
 }

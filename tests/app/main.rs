@@ -45,6 +45,9 @@
 //! - [`the_leads_period_report`]: last week's report on the demo antenna,
 //!   figures that add up, the charts drawn, this year's weeks, a table as
 //!   CSV, a backwards range refused, portrait.
+//! - [`the_warehouse`]: an opening count and a donation change the stock
+//!   on screen, a transfer past the shelves is refused with the figure,
+//!   the needs list gives the call for donations.
 //! - [`tap_latency`]: a benchmark (ignored; `scripts/bench-app.sh`): tap to
 //!   count on screen, beside a bare WebDriver round trip.
 
@@ -60,6 +63,7 @@ mod teammates_in_the_van;
 mod the_coordinator_registers;
 mod the_leads_period_report;
 mod the_tablet_joins_its_server;
+mod the_warehouse;
 mod webdriver;
 
 use std::path::{Path, PathBuf};

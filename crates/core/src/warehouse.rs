@@ -304,7 +304,7 @@ pub fn warehouse_id(antenna: AntennaId) -> Uuid {
 
 /// One item's line of the stock.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
-pub struct StockLine {
+pub struct ShelfLine {
     pub item: ItemId,
     pub label: String,
     /// Can be negative: the vans took more than was recorded (a count
@@ -331,7 +331,7 @@ pub struct StockLine {
 pub struct StockReport {
     /// The warehouse's first movement: the vans count from that day on.
     pub since: Option<NaiveDate>,
-    pub lines: Vec<StockLine>,
+    pub lines: Vec<ShelfLine>,
     pub movements: usize,
 }
 
@@ -345,7 +345,7 @@ pub fn stock(
     lang: Lang,
 ) -> StockReport {
     let first = movements.iter().map(|m| m.at).min();
-    let mut lines: BTreeMap<ItemId, StockLine> = BTreeMap::new();
+    let mut lines: BTreeMap<ItemId, ShelfLine> = BTreeMap::new();
     for m in movements {
         let l = line(&mut lines, &m.item);
         l.movements += 1;
@@ -381,7 +381,7 @@ pub fn stock(
         }
     }
     let order = |id: &ItemId| antenna.catalogue.get(id).map_or(u32::MAX, |i| i.order);
-    let mut lines: Vec<StockLine> = lines.into_values().collect();
+    let mut lines: Vec<ShelfLine> = lines.into_values().collect();
     lines.sort_by_key(|l| (order(&l.item), l.item.clone()));
     for l in &mut lines {
         l.label = antenna.item_label(&l.item, lang);
@@ -398,8 +398,8 @@ pub fn stock(
     }
 }
 
-fn line<'a>(lines: &'a mut BTreeMap<ItemId, StockLine>, item: &ItemId) -> &'a mut StockLine {
-    lines.entry(item.clone()).or_insert_with(|| StockLine {
+fn line<'a>(lines: &'a mut BTreeMap<ItemId, ShelfLine>, item: &ItemId) -> &'a mut ShelfLine {
+    lines.entry(item.clone()).or_insert_with(|| ShelfLine {
         item: item.clone(),
         label: String::new(),
         on_hand: 0,
@@ -417,7 +417,7 @@ fn line<'a>(lines: &'a mut BTreeMap<ItemId, StockLine>, item: &ItemId) -> &'a mu
 
 /// One item the warehouse will lack.
 #[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
-pub struct Need {
+pub struct ItemNeed {
     pub item: ItemId,
     pub label: String,
     pub on_hand: i64,
@@ -437,7 +437,7 @@ pub struct NeedsList {
     pub today: NaiveDate,
     pub days: u32,
     /// Items to ask for, the largest shortfall first.
-    pub needs: Vec<Need>,
+    pub needs: Vec<ItemNeed>,
 }
 
 /// The needs for the next `days` (1 to 365) from `today`: the vans' net
@@ -491,7 +491,7 @@ pub fn needs(
             items.push(id);
         }
     }
-    let mut needs: Vec<Need> = items
+    let mut needs: Vec<ItemNeed> = items
         .into_iter()
         .filter(|id| antenna.catalogue.get(*id).is_none_or(|i| i.active))
         .map(|item| {
@@ -505,7 +505,7 @@ pub fn needs(
                 .unwrap_or(0);
             let have = on_hand(item);
             let wanted = expected_use as i64 + i64::from(minimum);
-            Need {
+            ItemNeed {
                 item: item.clone(),
                 label: antenna.item_label(item, lang),
                 on_hand: have,

@@ -27,6 +27,10 @@ import type {
   NewEntry,
   NewShift,
   NightReportView,
+  NeedsView,
+  NewMovement,
+  StockMovement,
+  StockReport,
   PeriodReportView,
   PeriodTable,
   PlaceKind,
@@ -172,6 +176,10 @@ export const api = {
   periodReport: (from: string, to: string, lang: Lang) => call<PeriodReportView>('period_report', { from, to, lang }),
   exportPeriodCsv: (from: string, to: string, lang: Lang, table: PeriodTable) =>
     call<Exported>('export_period_csv', { from, to, lang, table }),
+  stock: (lang: Lang) => call<StockReport>('stock', { lang }),
+  recordMovement: (by: string, movement: NewMovement) => call<StockMovement>('record_movement', { by, movement }),
+  /** What to ask donors for in the next `days`, with the call to paste. */
+  needs: (days: number, lang: Lang) => call<NeedsView>('needs', { days, lang }),
   deviceInfo: () => call<DeviceInfo>('device_info'),
   mayErase: (by: string) => call<boolean>('may_erase', { by }),
   eraseCase: (kase: string, by: string) => call<Tombstone>('erase_case', { case: kase, by }),

@@ -62,7 +62,12 @@ active: boolean,
 /**
  * Position on the quick-log screen.
  */
-order: number, };
+order: number, 
+/**
+ * What the warehouse keeps on its shelves at least: the needs list
+ * asks for what would go below it.
+ */
+minimum?: number | null, };
 
 export type CensusLine = { place: PlaceId, name: string, date: string, people: number, composition: Composition, vulnerable: number, };
 
@@ -234,6 +239,23 @@ export type ItemId = string;
 export type ItemLine = { item: ItemId, label: string, quantity: number, entries: number, people_served: number, };
 
 /**
+ * One item the warehouse will lack.
+ */
+export type ItemNeed = { item: ItemId, label: string, on_hand: number, 
+/**
+ * What the vans took (loaded − returned) per week, over the trend.
+ */
+per_week: number, 
+/**
+ * Expected to leave in the coming days.
+ */
+expected_use: number, minimum: number, 
+/**
+ * To ask for: expected use and minimum, less stock on hand.
+ */
+to_ask: number, };
+
+/**
  * Distributed, and taken out of and back to the warehouse by the vans.
  */
 export type ItemTotal = { item: ItemId, label: string, distributed: number, entries: number, loaded: number, returned: number, };
@@ -268,6 +290,20 @@ incidents_by_type: { [key in string]: number }, };
 export type Need = "medical" | "shelter" | "food" | "information" | "clothes" | "legal";
 
 /**
+ * What to ask donors for, for the next `days`.
+ */
+export type NeedsList = { antenna: string, today: string, days: number, 
+/**
+ * Items to ask for, the largest shortfall first.
+ */
+needs: Array<ItemNeed>, };
+
+/**
+ * What to ask donors for in the next `days`, and the call for donations.
+ */
+export type NeedsView = { list: NeedsList, text: string, };
+
+/**
  * What a volunteer fills in to open a case.
  */
 export type NewCase = { person: Person, } & ({ "request": "shelter", household_size: number, composition: Composition, vulnerabilities: Array<Vulnerability>, 
@@ -279,6 +315,12 @@ called_115: boolean, answer_115?: string | null, } | { "request": "referral", se
  * The volunteer who goes along, if anyone does.
  */
 accompanied_by?: Nickname | null, });
+
+/**
+ * What the warehouse records. A count gives what the shelves hold; the
+ * figure it corrects is the stock on hand when it is recorded.
+ */
+export type NewChange = { "movement": "receipt", quantity: number, source: Source, from: string, } | { "movement": "transfer_in", quantity: number, from: string, } | { "movement": "transfer_out", quantity: number, to: string, } | { "movement": "count", counted: number, reason: string, };
 
 /**
  * What a volunteer fills in to log an entry.
@@ -300,6 +342,11 @@ vulnerable: number, } | { "kind": "arrival", group_size: number, composition: Co
  * To whom it was reported (police, ombudsman, lawyer), if it was.
  */
 reported_to?: string | null, } | { "kind": "note", text: string, });
+
+/**
+ * A movement as typed at the warehouse, before it is checked and dated.
+ */
+export type NewMovement = { item: ItemId, size: string | null, change: NewChange, };
 
 /**
  * What the team fills in when leaving.
@@ -462,6 +509,33 @@ export type Settings = {
 retention_days: number, };
 
 /**
+ * One item's line of the stock.
+ */
+export type ShelfLine = { item: ItemId, label: string, 
+/**
+ * Can be negative: the vans took more than was recorded (a count
+ * puts it right).
+ */
+on_hand: number, received: number, transferred_in: number, transferred_out: number, loaded: number, returned: number, 
+/**
+ * The counts' corrections, added up.
+ */
+corrected: number, 
+/**
+ * Received per size, for the items that have sizes.
+ */
+received_by_size: { [key in string]: number }, 
+/**
+ * The minimum the coordinator keeps on the shelves.
+ */
+minimum: number, 
+/**
+ * How many movements the warehouse recorded for it: an item it never
+ * received nor counted (a phone charge, a hot meal) is not its stock.
+ */
+movements: number, };
+
+/**
  * The shift's own fields, as stored in its document (entries aside).
  */
 export type Shift = { id: ShiftId, antenna: AntennaId, kind: ShiftKind, 
@@ -482,6 +556,8 @@ export type ShiftEnd = { ended_at?: string | null, stock_returned: { [key in Ite
 export type ShiftId = string;
 
 export type ShiftKind = "night_maraude" | "day_maraude" | "day_centre" | "accompaniment";
+
+export type Source = "donation" | "purchase";
 
 /**
  * What the first screen needs to know.
@@ -504,6 +580,29 @@ export type StockLine = { item: ItemId, label: string, loaded: number, distribut
  * `None` while the shift runs: what is still in the van is not missing.
  */
 unaccounted: number | null, };
+
+/**
+ * One change to the warehouse's stock, as recorded.
+ */
+export type StockMovement = { id: string, at: string, by: Nickname, device: DeviceId, item: ItemId, 
+/**
+ * One of the item's sizes, for items that have them.
+ */
+size?: string | null, } & ({ "movement": "receipt", quantity: number, source: Source, 
+/**
+ * Who gave or sold it ("Secours populaire", "collecte lycée"):
+ * an organisation, never a person's phone.
+ */
+from: string, } | { "movement": "transfer_in", quantity: number, from: string, } | { "movement": "transfer_out", quantity: number, to: string, } | { "movement": "count", counted: number, expected: number, reason: string, });
+
+/**
+ * Stock on hand of every item that moved, in the catalogue's order.
+ */
+export type StockReport = { 
+/**
+ * The warehouse's first movement: the vans count from that day on.
+ */
+since: string | null, lines: Array<ShelfLine>, movements: number, };
 
 /**
  * What a sync did, for the summary line and the app's status. The app

@@ -11,6 +11,7 @@ export type Screen =
   | 'end_shift'
   | 'follow_ups'
   | 'period'
+  | 'warehouse'
   | 'settings'
   | 'teammates';
 

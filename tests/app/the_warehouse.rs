@@ -1,0 +1,78 @@
+//! The warehouse coordinator at the end of the week: an opening count, a
+//! donation received, a transfer past what the shelves hold refused with
+//! the figure, the needs list and the call for donations.
+
+use std::path::Path;
+
+use anyhow::{Context, Result, ensure};
+
+use crate::webdriver::Session;
+use crate::{FreshTablet, day_mode, enabled, one_window_at_a_time};
+
+const PASSPHRASE: &str = "étagères du hangar bleu";
+
+#[test]
+fn the_coordinator_records_a_donation_and_reads_the_needs() -> Result<()> {
+    if !enabled("the_coordinator_records_a_donation_and_reads_the_needs") {
+        return Ok(());
+    }
+    let _window = one_window_at_a_time();
+    let tablet = FreshTablet::start(&[])?;
+    tablet.run("warehouse", warehouse)
+}
+
+fn on_hand(app: &Session, item: &str) -> Result<i64> {
+    let text = app.text(&format!(
+        "[data-e2e=stock] tr[data-item={item}] [data-e2e=on-hand]"
+    ))?;
+    text.trim()
+        .parse()
+        .with_context(|| format!("{item} on hand reads {text:?}"))
+}
+
+fn record(app: &Session, kind: &str, item: &str, n: u32, note: &str) -> Result<()> {
+    app.click(&format!("[data-e2e=movement-{kind}]"))?;
+    app.click(&format!("[data-e2e=movement-item] option[value={item}]"))?;
+    let quantity = app.find("[data-e2e=movement-quantity]")?;
+    app.clear(&quantity)?;
+    app.type_into("[data-e2e=movement-quantity]", &n.to_string())?;
+    let field = app.find("[data-e2e=movement-note]")?;
+    app.clear(&field)?;
+    app.type_into("[data-e2e=movement-note]", note)?;
+    app.click("[data-e2e=movement-save]")
+}
+
+fn warehouse(app: &Session, shots: &Path) -> Result<()> {
+    app.resize(1280, 800)?;
+    app.click("[data-e2e=lang-fr]")?;
+    day_mode(app)?;
+    crate::demo_night(app, PASSPHRASE)?;
+    app.click("[data-e2e=nav-warehouse]")?;
+    app.find("[data-e2e=warehouse]")?;
+
+    // The shelves counted, then a donation.
+    record(app, "count", "blanket", 200, "inventaire d'ouverture")?;
+    app.wait_until("the count in the stock", || {
+        Ok(on_hand(app, "blanket").ok().filter(|n| *n == 200))
+    })?;
+    record(app, "donation", "sleeping_bag", 40, "Secours populaire")?;
+    app.wait_until("the donation in the stock", || {
+        Ok(on_hand(app, "sleeping_bag").ok().filter(|n| *n == 40))
+    })?;
+
+    // More sent away than the shelves hold: refused, with the figure.
+    record(app, "transfer_out", "sleeping_bag", 100, "Grande-Synthe")?;
+    let said = app.wait_for_text_containing("[data-e2e=warehouse-error]", "40")?;
+    ensure!(said.contains("not 100"), "the refusal reads {said:?}");
+    ensure!(
+        on_hand(app, "sleeping_bag")? == 40,
+        "a refused transfer moved stock"
+    );
+
+    // The needs for two weeks, and the call ready to paste.
+    app.click("[data-e2e=needs-14]")?;
+    let call = app.wait_for_text_containing("[data-e2e=call-for-donations]", "appel aux dons")?;
+    ensure!(call.contains("Calais"), "the call reads {call:?}");
+    app.screenshot(shots, "43-warehouse")?;
+    Ok(())
+}
