@@ -48,6 +48,8 @@
 //! - [`the_warehouse`]: an opening count and a donation change the stock
 //!   on screen, a transfer past the shelves is refused with the figure,
 //!   the needs list gives the call for donations.
+//! - [`reports_speed`]: a benchmark (ignored; `scripts/bench-app.sh`): the
+//!   period report and the warehouse on a demo year, timed in the page.
 //! - [`tap_latency`]: a benchmark (ignored; `scripts/bench-app.sh`): tap to
 //!   count on screen, beside a bare WebDriver round trip.
 
@@ -58,6 +60,7 @@ mod a_night_on_the_tablet;
 mod a_tablet_that_never_received_its_antenna;
 mod nothing_lost_at_the_lock;
 mod quick_unlock_with_a_pin;
+mod reports_speed;
 mod tap_latency;
 mod teammates_in_the_van;
 mod the_coordinator_registers;
