@@ -65,6 +65,16 @@ fn start_a_shift(app: &Session, shots: &Path) -> Result<()> {
     app.type_into("[data-e2e=lead]", "Mira")?;
     app.type_into("[data-e2e=team]", "Jo, Sam")?;
     app.click("[data-e2e=stock-loaded]")?;
+    // The demo's last night maraude loaded blankets: its load is proposed.
+    app.find("[data-e2e=load-proposed]")?;
+    let proposed = app.find("[data-e2e=loaded-blanket]")?;
+    let blankets = app.attribute(&proposed, "value")?.unwrap_or_default();
+    ensure!(
+        blankets.parse::<u32>().is_ok_and(|n| n > 0),
+        "the last night's blankets are proposed, found {blankets:?}"
+    );
+    // Tonight's van: from zero, 10 blankets.
+    app.click("[data-e2e=load-clear]")?;
     app.click_times("[data-e2e=loaded-blanket-plus]", 10)?;
     let loaded = app.find("[data-e2e=loaded-blanket]")?;
     ensure!(

@@ -220,7 +220,12 @@ last: HandoverNote | null,
 /**
  * Open follow-ups marked urgent, oldest first.
  */
-urgent: Array<FollowUp>, };
+urgent: Array<FollowUp>, 
+/**
+ * What the last shift of this kind loaded, proposed as tonight's van
+ * load (the team corrects what differs).
+ */
+load: ProposedLoad | null, };
 
 /**
  * Notes left at the end of a shift, with which shift left them.
@@ -442,6 +447,11 @@ export type PlaceTotal = { place: PlaceId | null, name: string, people_met: numb
  * A sync under way: documents in sync out of those to sync.
  */
 export type Progress = { done: number, total: number, };
+
+/**
+ * The van load of an earlier shift of the same kind.
+ */
+export type ProposedLoad = { shift: ShiftId, date: string, stock: { [key in ItemId]: number }, };
 
 /**
  * How many of something were handed out: never zero, never absurd.

@@ -1,12 +1,13 @@
 //! What a team reads as it starts a shift: the notes the last team of the
-//! same kind left at its end, and the urgent open follow-ups, first.
+//! same kind left at its end, and the urgent open follow-ups, first; and
+//! the van load it took, proposed for tonight's.
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 
 use super::follow_ups::FollowUp;
 use crate::ids::{Nickname, ShiftId};
-use crate::shift::{Shift, ShiftKind};
+use crate::shift::{Shift, ShiftKind, Stock};
 
 /// How far back the last notes are looked for: older ones are not
 /// tonight's news.
@@ -19,6 +20,17 @@ pub struct Handover {
     pub last: Option<HandoverNote>,
     /// Open follow-ups marked urgent, oldest first.
     pub urgent: Vec<FollowUp>,
+    /// What the last shift of this kind loaded, proposed as tonight's van
+    /// load (the team corrects what differs).
+    pub load: Option<ProposedLoad>,
+}
+
+/// The van load of an earlier shift of the same kind.
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
+pub struct ProposedLoad {
+    pub shift: ShiftId,
+    pub date: NaiveDate,
+    pub stock: Stock,
 }
 
 /// Notes left at the end of a shift, with which shift left them.
@@ -39,10 +51,11 @@ impl Handover {
         shifts: impl IntoIterator<Item = &'a Shift>,
         follow_ups: Vec<FollowUp>,
     ) -> Self {
+        let shifts: Vec<&Shift> = shifts.into_iter().collect();
         let last = shifts
-            .into_iter()
+            .iter()
             .filter(|s| s.kind == kind && !s.handover.trim().is_empty())
-            .filter_map(|s| s.ended_at.map(|ended| (ended, s)))
+            .filter_map(|s| s.ended_at.map(|ended| (ended, *s)))
             .max_by_key(|(ended, _)| *ended)
             .map(|(ended_at, s)| HandoverNote {
                 shift: s.id,
@@ -51,9 +64,19 @@ impl Handover {
                 ended_at,
                 notes: s.handover.trim().to_string(),
             });
+        let load = shifts
+            .iter()
+            .filter(|s| s.kind == kind && !s.stock_loaded.is_empty())
+            .max_by_key(|s| s.started_at)
+            .map(|s| ProposedLoad {
+                shift: s.id,
+                date: s.date,
+                stock: s.stock_loaded.clone(),
+            });
         Handover {
             last,
             urgent: follow_ups.into_iter().filter(|f| f.urgent).collect(),
+            load,
         }
     }
 }
@@ -124,6 +147,36 @@ mod tests {
         );
         assert_eq!(
             Handover::build(ShiftKind::Accompaniment, &shifts, vec![]).last,
+            None
+        );
+    }
+
+    #[test]
+    fn the_last_van_load_of_the_same_kind_is_proposed() {
+        let load = |pairs: &[(&str, u32)]| -> Stock {
+            pairs
+                .iter()
+                .map(|(i, n)| (i.parse().unwrap(), *n))
+                .collect()
+        };
+        let mut older = shift(ShiftKind::NightMaraude, 1, Some(1), "");
+        older.stock_loaded = load(&[("blanket", 30)]);
+        let mut last = shift(ShiftKind::NightMaraude, 3, Some(3), "");
+        last.stock_loaded = load(&[("blanket", 40), ("tea_coffee", 200)]);
+        let mut day = shift(ShiftKind::DayCentre, 4, Some(4), "");
+        day.stock_loaded = load(&[("soap", 12)]);
+        // Later, but loaded nothing: not a proposal.
+        let empty = shift(ShiftKind::NightMaraude, 5, None, "");
+        let shifts = [older, last.clone(), day, empty];
+        let proposed = Handover::build(ShiftKind::NightMaraude, &shifts, vec![])
+            .load
+            .expect("a load");
+        assert_eq!(
+            (proposed.shift, proposed.stock),
+            (last.id, last.stock_loaded)
+        );
+        assert_eq!(
+            Handover::build(ShiftKind::Accompaniment, &shifts, vec![]).load,
             None
         );
     }

@@ -23,7 +23,7 @@ pub use csv_out::{
     places_csv, read_cell, spreadsheet_cell,
 };
 pub use follow_ups::{FollowUp, follow_ups};
-pub use handover::{Handover, HandoverNote, LOOK_BACK_DAYS};
+pub use handover::{Handover, HandoverNote, LOOK_BACK_DAYS, ProposedLoad};
 pub use night::{
     Arrivals, CaseLine, IncidentLine, ItemLine, NightReport, PeopleMet, PlaceCount, StockLine,
 };

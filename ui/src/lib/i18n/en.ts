@@ -550,6 +550,8 @@ export const en = {
   'warehouse.to_ask': 'To ask',
   'warehouse.copy_call': 'Copy the call for donations',
   'warehouse.call_copied': 'Call for donations copied: paste it where donors read it.',
+  'home.load_proposed': 'Proposed: the load of the last shift of this kind ({date}). Correct what differs.',
+  'home.load_clear': 'Start from zero',
 } satisfies Record<string, Message>;
 
 export type Key = keyof typeof en;

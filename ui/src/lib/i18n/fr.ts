@@ -550,4 +550,6 @@ export const fr: Record<Key, Message> = {
   'warehouse.to_ask': 'À demander',
   'warehouse.copy_call': 'Copier l’appel aux dons',
   'warehouse.call_copied': 'Appel aux dons copié : collez-le là où les donateurs le lisent.',
+  'home.load_proposed': 'Proposé : le chargement de la dernière sortie de ce type ({date}). Corrigez ce qui diffère.',
+  'home.load_clear': 'Repartir de zéro',
 };
