@@ -36,6 +36,7 @@ pub const COMMANDS: &[&str] = &[
     "stock",
     "record_movement",
     "needs",
+    "set_minimum",
     "device_info",
     "may_erase",
     "erase_case",

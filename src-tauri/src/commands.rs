@@ -13,7 +13,7 @@ use maraude_core::antenna::{Antenna, PlaceKind};
 use maraude_core::case::{Case, CaseAction, NewCase};
 use maraude_core::document::CaseRef;
 use maraude_core::entry::{Entry, EntryEdit, NewEntry};
-use maraude_core::ids::{CaseId, DeviceId, EntryId, Nickname, PlaceId, ShiftId};
+use maraude_core::ids::{CaseId, DeviceId, EntryId, ItemId, Nickname, PlaceId, ShiftId};
 use maraude_core::report::{
     FollowUp, Handover, NightReport, PeriodReport, PeriodTable, night_csv, night_text,
     period_table_csv, period_text,
@@ -368,6 +368,31 @@ pub async fn record_movement(
     movement: NewMovement,
 ) -> Reply<StockMovement> {
     open.with(move |s| s.record_movement(&by, movement)).await
+}
+
+/// The least the warehouse keeps of an item (`None`: no minimum). The
+/// catalogue is the coordinator's: another tablet's change is refused here,
+/// as every receiver would refuse it.
+#[tauri::command]
+pub async fn set_minimum(
+    open: State<'_, OpenStore>,
+    item: ItemId,
+    minimum: Option<u32>,
+) -> Reply<Antenna> {
+    open.with(move |s| {
+        s.update_antenna(|a| {
+            let Some(entry) = a.catalogue.get_mut(&item) else {
+                return Err(maraude_core::Invalid::UnknownItem {
+                    given: item.to_string(),
+                    antenna: a.name.clone(),
+                    known: String::new(),
+                });
+            };
+            entry.minimum = minimum.filter(|n| *n > 0);
+            Ok(())
+        })
+    })
+    .await
 }
 
 /// What to ask donors for in the next `days`, and the call for donations.

@@ -84,6 +84,7 @@ pub fn run() {
             commands::stock,
             commands::record_movement,
             commands::needs,
+            commands::set_minimum,
             commands::device_info,
             commands::may_erase,
             commands::erase_case,

@@ -69,8 +69,25 @@ fn warehouse(app: &Session, shots: &Path) -> Result<()> {
         "a refused transfer moved stock"
     );
 
+    // The coordinator keeps at least 500 blankets: the needs ask for the
+    // difference, at least.
+    let minimum = "[data-e2e=stock] tr[data-item=blanket] [data-e2e=minimum]";
+    let field = app.find(minimum)?;
+    app.clear(&field)?;
+    app.type_into(minimum, "500")?;
+    app.click("h1")?;
+    app.wait_for_text_containing("[data-e2e=warehouse-status]", "Minimum")?;
+
     // The needs for two weeks, and the call ready to paste.
     app.click("[data-e2e=needs-14]")?;
+    let cell = "[data-e2e=needs] tr[data-item=blanket] [data-e2e=to-ask]";
+    let to_ask = app.wait_until("blankets in the needs", || {
+        if app.count(cell)? == 0 {
+            return Ok(None);
+        }
+        Ok(app.text(cell)?.trim().parse::<u32>().ok())
+    })?;
+    ensure!(to_ask >= 300, "500 kept, 200 on hand: {to_ask} asked");
     let call = app.wait_for_text_containing("[data-e2e=call-for-donations]", "appel aux dons")?;
     ensure!(call.contains("Calais"), "the call reads {call:?}");
     app.screenshot(shots, "43-warehouse")?;

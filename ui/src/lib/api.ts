@@ -180,6 +180,8 @@ export const api = {
   recordMovement: (by: string, movement: NewMovement) => call<StockMovement>('record_movement', { by, movement }),
   /** What to ask donors for in the next `days`, with the call to paste. */
   needs: (days: number, lang: Lang) => call<NeedsView>('needs', { days, lang }),
+  /** The coordinator's minimum of an item on the shelves (null: none). */
+  setMinimum: (item: string, minimum: number | null) => call<Antenna>('set_minimum', { item, minimum }),
   deviceInfo: () => call<DeviceInfo>('device_info'),
   mayErase: (by: string) => call<boolean>('may_erase', { by }),
   eraseCase: (kase: string, by: string) => call<Tombstone>('erase_case', { case: kase, by }),

@@ -552,6 +552,9 @@ export const en = {
   'warehouse.call_copied': 'Call for donations copied: paste it where donors read it.',
   'home.load_proposed': 'Proposed: the load of the last shift of this kind ({date}). Correct what differs.',
   'home.load_clear': 'Start from zero',
+  'warehouse.minimum': 'Minimum',
+  'warehouse.minimum_of': 'Minimum of {item} on the shelves',
+  'warehouse.minimum_set': 'Minimum saved: the needs list keeps at least that.',
 } satisfies Record<string, Message>;
 
 export type Key = keyof typeof en;

@@ -552,4 +552,7 @@ export const fr: Record<Key, Message> = {
   'warehouse.call_copied': 'Appel aux dons copié : collez-le là où les donateurs le lisent.',
   'home.load_proposed': 'Proposé : le chargement de la dernière sortie de ce type ({date}). Corrigez ce qui diffère.',
   'home.load_clear': 'Repartir de zéro',
+  'warehouse.minimum': 'Minimum',
+  'warehouse.minimum_of': 'Minimum de {item} sur les étagères',
+  'warehouse.minimum_set': 'Minimum enregistré : la liste des besoins en garde au moins autant.',
 };
