@@ -29,6 +29,7 @@ fn roots(out: &mut Declarations) {
     out.visit::<entry::Urgency>();
     out.visit::<entry::IncidentType>();
     out.visit::<case::NewCase>();
+    out.visit::<case::Case>();
     out.visit::<case::CaseAction>();
     out.visit::<case::Outcome>();
     out.visit::<case::CaseKind>();

@@ -37,6 +37,7 @@ pub const COMMANDS: &[&str] = &[
     "record_movement",
     "needs",
     "set_minimum",
+    "case_details",
     "device_info",
     "may_erase",
     "erase_case",

@@ -501,6 +501,12 @@ pub async fn follow_ups(open: State<'_, OpenStore>) -> Reply<Vec<FollowUp>> {
     open.with(move |s| s.follow_ups()).await
 }
 
+/// A follow-up's whole case: the person, the request, every step.
+#[tauri::command]
+pub async fn case_details(open: State<'_, OpenStore>, case: CaseId) -> Reply<Case> {
+    open.with(move |s| s.case(&case)).await
+}
+
 /// A follow-up note, a closing outcome or a reopening, logged in the
 /// current shift when there is one.
 #[tauri::command]

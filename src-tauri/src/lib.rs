@@ -85,6 +85,7 @@ pub fn run() {
             commands::record_movement,
             commands::needs,
             commands::set_minimum,
+            commands::case_details,
             commands::device_info,
             commands::may_erase,
             commands::erase_case,

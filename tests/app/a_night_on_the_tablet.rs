@@ -239,6 +239,18 @@ fn follow_ups(app: &Session, shots: &Path) -> Result<()> {
     let text = app.text_of(last)?;
     ensure!(text.contains("Amira"), "the newest follow-up is {text:?}");
     app.screenshot(shots, "07-follow-ups")?;
+    // Its page: what was asked, and its history (nothing since it opened).
+    app.click("[data-e2e=case]:last-child [data-e2e=case-details]")?;
+    let page =
+        app.wait_for_text_containing("[data-e2e=case-detail]", "Rien depuis son ouverture")?;
+    ensure!(
+        page.contains("Personnes dans le foyer") && page.contains('3'),
+        "the case's page reads {page:?}"
+    );
+    // Scrolled to it (a tap on its title).
+    app.click("[data-e2e=case-detail] h3")?;
+    app.screenshot(shots, "44-case-page")?;
+    app.click("[data-e2e=case]:last-child [data-e2e=case-details]")?;
     Ok(())
 }
 

@@ -8,6 +8,7 @@ import type {
   Antenna,
   Cleared,
   Enrolment,
+  Case,
   CaseAction,
   CaseRef,
   DeviceInfo,
@@ -165,6 +166,8 @@ export const api = {
   endShift: (shift: string, end: ShiftEnd) => call<Shift>('end_shift', { shift, end }),
   recentShifts: () => call<Shift[]>('recent_shifts'),
   followUps: () => call<FollowUp[]>('follow_ups'),
+  /** A follow-up's page: the person, the request and every step. */
+  caseDetails: (kase: string) => call<Case>('case_details', { case: kase }),
   /** A place found in the field; the answer holds the antenna with it. */
   addPlace: (name: string, kind: PlaceKind) => call<AddedPlace>('add_place', { name, kind }),
   /** The last notes of a shift of `kind` and the urgent follow-ups. */

@@ -24,6 +24,19 @@ export type AppError = { code: string, message: string, };
 
 export type Arrivals = { groups: number, people: number, composition: Composition, languages: { [key in string]: number }, needs: { [key in Need]?: number }, };
 
+/**
+ * A follow-up case as stored in its own document.
+ */
+export type Case = { id: CaseId, antenna: AntennaId, opened_at: string, opened_by: Nickname, opened_in_shift: ShiftId, person: Person, updates: Array<CaseUpdate>, } & ({ "request": "shelter", household_size: number, composition: Composition, vulnerabilities: Array<Vulnerability>, 
+/**
+ * Whether the emergency shelter line (115) was called.
+ */
+called_115: boolean, answer_115?: string | null, } | { "request": "referral", service: Service, urgency: Urgency, reason: string, 
+/**
+ * The volunteer who goes along, if anyone does.
+ */
+accompanied_by?: Nickname | null, }) & ({ "status": "open" } | { "status": "closed", closed_at: string, } & ({ "outcome": "placed", place: string, } | { "outcome": "no_place" } | { "outcome": "refused" } | { "outcome": "lost_contact" } | { "outcome": "seen" } | { "outcome": "not_seen" }));
+
 export type CaseAction = { "action": "note", note: string, } | { "action": "closed", } & ({ "outcome": "placed", place: string, } | { "outcome": "no_place" } | { "outcome": "refused" } | { "outcome": "lost_contact" } | { "outcome": "seen" } | { "outcome": "not_seen" }) | { "action": "reopened", reason: string, };
 
 /**
@@ -47,6 +60,11 @@ detail: string, urgent: boolean, open: boolean, outcome: string | null, };
 export type CaseRef = { kind: CaseKind, opened_at: string, outcome?: string | null, closed_at?: string | null, erased_at?: string | null, erased_because?: ErasedBecause | null, erased_by?: Nickname | null, };
 
 export type CaseTotals = { shelter_requests_opened: number, referrals_opened: number, still_open: number, outcomes: { [key in string]: number }, };
+
+/**
+ * One step of the follow-up, appended by whichever shift acted.
+ */
+export type CaseUpdate = { at: string, by: Nickname, device: DeviceId, shift?: ShiftId | null, } & ({ "action": "note", note: string, } | { "action": "closed", } & ({ "outcome": "placed", place: string, } | { "outcome": "no_place" } | { "outcome": "refused" } | { "outcome": "lost_contact" } | { "outcome": "seen" } | { "outcome": "not_seen" }) | { "action": "reopened", reason: string, });
 
 export type CatalogueItem = { label: Label, 
 /**

@@ -555,6 +555,20 @@ export const en = {
   'warehouse.minimum': 'Minimum',
   'warehouse.minimum_of': 'Minimum of {item} on the shelves',
   'warehouse.minimum_set': 'Minimum saved: the needs list keeps at least that.',
+  'follow.details': 'Details and history',
+  'case.opened': 'Opened',
+  'case.languages': 'Languages',
+  'case.phone': 'Phone',
+  'case.vulnerabilities': 'Vulnerabilities',
+  'case.yes': 'yes',
+  'case.no': 'no',
+  'case.service': 'Service',
+  'case.reason': 'Why',
+  'case.accompanied_by': 'Accompanied by',
+  'case.history': 'History',
+  'case.no_history': 'Nothing since it was opened.',
+  'case.reopened': 'Reopened: {reason}',
+  'case.closed': 'Closed: {outcome}',
 } satisfies Record<string, Message>;
 
 export type Key = keyof typeof en;
