@@ -43,6 +43,7 @@ const KNOWN = new Set([
   'keystore_lost',
   'no_keystore',
   'no_pin',
+  'not_enough_stock',
 ]);
 
 /** What to show for a failed command: our own words for the cases we know,

@@ -569,6 +569,7 @@ export const en = {
   'case.no_history': 'Nothing since it was opened.',
   'case.reopened': 'Reopened: {reason}',
   'case.closed': 'Closed: {outcome}',
+  'error.not_enough_stock': 'The warehouse does not hold that many (its figure is in the stock beside). If the shelves hold more, record a count first.',
 } satisfies Record<string, Message>;
 
 export type Key = keyof typeof en;

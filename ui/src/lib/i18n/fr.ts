@@ -569,4 +569,5 @@ export const fr: Record<Key, Message> = {
   'case.no_history': 'Rien depuis son ouverture.',
   'case.reopened': 'Rouvert : {reason}',
   'case.closed': 'Clos : {outcome}',
+  'error.not_enough_stock': 'L’entrepôt n’en a pas autant (son chiffre est dans le stock à côté). Si les étagères en ont plus, enregistrez d’abord un inventaire.',
 };
