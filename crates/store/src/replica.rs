@@ -212,6 +212,9 @@ pub(crate) fn as_document(
 /// checks them, where `AnyDocument::load` would read them once more. The
 /// others are small and read in full (`read_all`), as their checks.
 fn read_what_rows_do_not(any: AnyDocument) -> Result<AnyDocument, StoreError> {
+    // Whatever the kind, before anything reads it: a merged document may
+    // come from a file or a peer.
+    any.check_nesting()?;
     if !matches!(any, AnyDocument::Shift(_) | AnyDocument::TabletLog(_)) {
         any.read_all()?;
     }

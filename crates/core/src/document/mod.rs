@@ -135,15 +135,7 @@ impl AnyDocument {
 
     /// Read every part of the document: an error says what is malformed.
     pub fn read_all(&self) -> Result<(), DocumentError> {
-        // Measured first, without recursion: reading recurses once per
-        // level, and an object placed inside itself (two ops with one id in
-        // a document chunk) never ends.
-        if nested_deeper_than(self.automerge_ref(), MAX_NESTING) {
-            return Err(DocumentError::Malformed {
-                kind: "maraude",
-                detail: format!("objects nested more than {MAX_NESTING} levels deep"),
-            });
-        }
+        self.check_nesting()?;
         match self {
             Self::Antenna(d) => {
                 d.antenna()?;
@@ -168,6 +160,21 @@ impl AnyDocument {
                     m.validate()?;
                 }
             }
+        }
+        Ok(())
+    }
+
+    /// Whether the document can be read at all: measured without
+    /// recursion, since reading recurses once per level, and an object
+    /// placed inside itself (two ops with one id in a document chunk) never
+    /// ends. Every reader of a document from outside calls this first
+    /// (`read_all` does).
+    pub fn check_nesting(&self) -> Result<(), DocumentError> {
+        if nested_deeper_than(self.automerge_ref(), MAX_NESTING) {
+            return Err(DocumentError::Malformed {
+                kind: "maraude",
+                detail: format!("objects nested more than {MAX_NESTING} levels deep"),
+            });
         }
         Ok(())
     }

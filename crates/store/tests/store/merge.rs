@@ -154,3 +154,21 @@ fn another_antennas_document_and_garbage_are_refused_and_nothing_is_written() {
     assert!(calais_store.store.import(&doc, truncated).is_err());
     assert_eq!(calais_store.store.index_dump().unwrap(), before);
 }
+
+/// A document holding an object inside itself (found by the fuzzer) is
+/// refused by a merge before anything reads it: reading it would recurse
+/// until the stack overflowed and took the process down. Nothing written.
+#[test]
+fn a_document_with_an_object_inside_itself_is_refused_and_nothing_is_written() {
+    let mut t = calais();
+    let bytes = std::fs::read(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../core/tests/fixtures/wire/automerge-object-inside-itself.bin"),
+    )
+    .unwrap();
+    let before = t.store.index_dump().unwrap();
+    let doc = maraude_store::document_id(&uuid::Uuid::now_v7());
+    let err = t.store.import(&doc, &bytes).unwrap_err();
+    assert!(err.to_string().contains("nested"), "{err}");
+    assert_eq!(t.store.index_dump().unwrap(), before);
+}
