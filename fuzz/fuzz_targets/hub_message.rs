@@ -12,7 +12,7 @@ use automerge::AutoCommit;
 use automerge::sync;
 use libfuzzer_sys::fuzz_target;
 use maraude_core::access::{Role, Subject};
-use maraude_core::authority::{Facts, check_write};
+use maraude_core::authority::{Delivery, Facts, check_write};
 use maraude_core::document::{self, AnyDocument};
 use maraude_core::ids::DeviceId;
 use maraude_core::wire::check_sync_message;
@@ -59,6 +59,7 @@ fuzz_target!(|data: &[u8]| {
     let facts = Facts {
         subject: Subject::Unknown,
         today: chrono::NaiveDate::from_ymd_opt(2026, 12, 5).expect("a day"),
+        delivery: Delivery::Device(reader),
     };
     known::run(|| {
         let record = any.record_id().unwrap_or_default();

@@ -7,6 +7,8 @@
 //                        [--item blanket] [--quantity 2] [--by Nour]
 //   node client.mjs forge --server URL --device UUID --document ANTENNA_ID \
 //                        --what tombstone|schema|retention [--case UUID] [--by Mira]
+//   node client.mjs forge --server URL --device UUID --document WAREHOUSE_ID \
+//                        --what movement --signed DEVICE_UUID [--item I --quantity N]
 //
 // The device's credential comes from MARAUDE_CREDENTIAL, never an argument
 // (arguments show in `ps`). `find` prints the shift's entries as JSON:
@@ -19,7 +21,9 @@
 //
 // `forge` is what a volunteer's modified client would write into the
 // antenna document: a tombstone for a case (signed with a lead's
-// nickname), a newer schema, or a retention of 0 days. It prints
+// nickname), a newer schema, or a retention of 0 days; or, with a lead's
+// ticket, a donation in the warehouse signed with a tablet's id (another
+// tablet's, or its own as the control). It prints
 // {"held": true|false}: whether the server confirmed holding the change
 // within a few seconds (it must not).
 //
@@ -61,6 +65,7 @@ const { values: opts, positionals } = parseArgs({
     by: { type: "string", default: "Nour" },
     what: { type: "string" },
     case: { type: "string" },
+    signed: { type: "string" },
   },
 });
 const mode = positionals[0];
@@ -221,8 +226,22 @@ if (mode === "forge") {
       doc.schema = 99;
     } else if (opts.what === "retention") {
       doc.settings.retention_days = 0;
+    } else if (opts.what === "movement") {
+      if (!opts.signed) fail("--what movement needs --signed DEVICE_UUID", 2);
+      const id = uuidv7();
+      doc.movements[id] = asScalars({
+        id,
+        at: new Date().toISOString(),
+        by: opts.by,
+        device: opts.signed,
+        item: opts.item,
+        movement: "receipt",
+        quantity: Number(opts.quantity),
+        source: "donation",
+        from: "",
+      });
     } else {
-      fail(`--what: tombstone, schema or retention, not "${opts.what}"`, 2);
+      fail(`--what: tombstone, schema, retention or movement, not "${opts.what}"`, 2);
     }
   });
   const held = await Promise.race([

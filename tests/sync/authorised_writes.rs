@@ -275,3 +275,89 @@ fn the_warehouse_is_the_leads_and_coordinators_a_volunteers_tablet_neither_write
     );
     assert_eq!(on_hand(&volunteer, "sleeping_bag"), None);
 }
+
+#[test]
+fn a_leads_modified_client_cannot_sign_a_donation_with_another_tablets_id() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(&dir.path().join("server"));
+    let (coordinator, _volunteer, _case) = a_team(&server);
+    let lead = join(&coordinator, &server, "lead");
+    sync(&lead);
+    lead.ok(["stock", "receive", "blanket", "10"]);
+    sync(&lead);
+    // A lead's ticket in a program of its own: it writes straight into
+    // the warehouse document, around every check of the app.
+    let js = JsDevice::enrol(&coordinator, &server, "lead");
+    let antenna = open(&coordinator).antenna_id();
+    let warehouse = maraude_store::document_id(&maraude_core::warehouse::warehouse_id(antenna));
+    let forge = |signed: maraude_core::ids::DeviceId, quantity: &str| {
+        let answer = js.run(
+            &server,
+            "forge",
+            &warehouse.to_string(),
+            &[
+                "--what",
+                "movement",
+                "--signed",
+                &signed.to_string(),
+                "--quantity",
+                quantity,
+            ],
+        );
+        parse_json(&succeeded(answer))["held"] == true
+    };
+    assert!(
+        !forge(open(&coordinator).device(), "500"),
+        "the server took 500 blankets signed as the coordinator's tablet"
+    );
+    assert!(
+        !forge(open(&lead).device(), "300"),
+        "the server took 300 blankets signed as the lead's tablet"
+    );
+    // The control: the same program signing as itself is heard.
+    assert!(
+        forge(js.id(), "40"),
+        "the server refused an honest donation"
+    );
+
+    sync(&coordinator);
+    assert_eq!(on_hand(&coordinator, "blanket"), Some(50));
+    let movements = server
+        .antenna_store(&antenna.to_string())
+        .movements()
+        .unwrap();
+    assert_eq!(movements.len(), 2, "{movements:?}");
+}
+
+#[test]
+fn the_warehouse_goes_through_the_server_never_between_teammates() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(&dir.path().join("server"));
+    let (coordinator, _volunteer, _case) = a_team(&server);
+    let (first, second) = (
+        join(&coordinator, &server, "lead"),
+        join(&coordinator, &server, "lead"),
+    );
+    sync(&first);
+    sync(&second);
+    first.ok(["stock", "receive", "blanket", "10"]);
+    second.ok(["stock", "receive", "blanket", "5"]);
+    let shifts = |tablet: &Tablet| tablet.json(["shift", "list"]).as_array().unwrap().len();
+    let held = shifts(&second);
+    {
+        let serving = crate::teammates::Serving::start(&second);
+        first.ok(["shift", "start", "--lead", "Mira"]);
+        let got = first.json(["sync", "--peer", &serving.address]);
+        assert!(refusals(&got).is_empty(), "{got}");
+    }
+    // The shift went across; the warehouse stayed on each tablet.
+    assert_eq!(on_hand(&first, "blanket"), Some(10));
+    assert_eq!(on_hand(&second, "blanket"), Some(5));
+    assert_eq!(shifts(&second), held + 1);
+    // Through the server, both donations reach both.
+    sync(&first);
+    sync(&second);
+    sync(&first);
+    assert_eq!(on_hand(&first, "blanket"), Some(15));
+    assert_eq!(on_hand(&second, "blanket"), Some(15));
+}

@@ -112,6 +112,10 @@ impl JsDevice {
         finish_within(cmd, CLIENT_LIMIT)
     }
 
+    pub(crate) fn id(&self) -> DeviceId {
+        self.id
+    }
+
     fn ticket(&self, server: &Server) -> (u16, Value) {
         post(
             server,

@@ -18,6 +18,14 @@
 //! ([`travels_between_teammates`]): whatever lead's change a volunteer's
 //! tablet holds came from the server, which has it already.
 //!
+//! The warehouse travels only that way too, for another reason: what a
+//! device sends the server of it is then its own, so the server can hold
+//! each new movement to the device that delivers it ([`Delivery`]): a
+//! lead's tablet cannot sign a donation or a count with another tablet's
+//! name. Entries cannot be held so: a tablet hands its teammates'
+//! entries on to the server, and nothing in a change proves who wrote it
+//! (that would take a signature per change, see docs/threat-model.md).
+//!
 //! What each role may do:
 //!
 //! | | volunteer | lead | coordinator |
@@ -30,7 +38,8 @@
 //! | catalogue, changing or retiring a place, settings (retention), the antenna's name | — | — | change |
 //! | erase a case (tombstone) | — | yes | yes |
 //! | a new antenna document (registration) | — | — | yes |
-//! | remove an entry or rewrite its history | — | — | — |
+//! | record a warehouse movement (receipt, count, transfer), as itself | — | yes | yes |
+//! | remove an entry or rewrite its history, or a movement | — | — | — |
 //! | change a document's `schema`, `type` or record | — | — | — |
 
 use std::collections::BTreeMap;
@@ -44,7 +53,7 @@ use crate::access::{self, Role, Subject};
 use crate::antenna::{self, Antenna};
 use crate::document::{AnyDocument, CaseRef, EntryLog};
 use crate::error::DocumentError;
-use crate::ids::CaseId;
+use crate::ids::{CaseId, DeviceId};
 use crate::warehouse::StockMovement;
 
 /// What the receiver knows besides the two versions of the document.
@@ -54,6 +63,20 @@ pub struct Facts {
     /// ([`Subject::Unknown`] for a new one).
     pub subject: Subject,
     pub today: NaiveDate,
+    pub delivery: Delivery,
+}
+
+/// Who delivers the changes, as the receiver's connection knows it (the
+/// certificate or credential it checked), never as the changes say.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Delivery {
+    /// The base server, handing on what devices sent it (checked there).
+    Server,
+    /// A device syncing with the base server: of the documents that travel
+    /// only that way, what it sends is its own.
+    Device(DeviceId),
+    /// A teammate's tablet, handing on what it got from others.
+    Teammate,
 }
 
 /// A write refused: which rule, in words that say what to do.
@@ -93,6 +116,14 @@ pub enum Refused {
         "the warehouse's movements are only ever added: movement {movement} was removed or changed; a count puts a figure right"
     )]
     Stock { movement: String },
+    #[error(
+        "movement {movement} is signed by tablet {signed}, not by the tablet that sent it: a tablet records the warehouse's movements in its own name only"
+    )]
+    SignedAsAnother { movement: String, signed: String },
+    #[error(
+        "the {what} travels only between a tablet and the base server, never from a teammate's tablet"
+    )]
+    ServerOnly { what: &'static str },
 }
 
 impl Refused {
@@ -109,6 +140,8 @@ impl Refused {
             Refused::Erasure { .. } => "erasure_not_allowed",
             Refused::Evidence { .. } => "evidence_rewritten",
             Refused::Stock { .. } => "stock_rewritten",
+            Refused::SignedAsAnother { .. } => "signed_as_another_device",
+            Refused::ServerOnly { .. } => "server_only",
         }
     }
 }
@@ -120,9 +153,9 @@ impl From<DocumentError> for Refused {
 }
 
 /// Whether a document travels between teammates' tablets. The antenna
-/// document does not: see the module's doc.
+/// document and the warehouse do not: see the module's doc.
 pub fn travels_between_teammates(subject: Subject) -> bool {
-    !matches!(subject, Subject::Antenna)
+    !matches!(subject, Subject::Antenna | Subject::Warehouse)
 }
 
 /// Whether a device of `role` may make the changes that turn `before`
@@ -142,6 +175,13 @@ pub fn check_write(
         return Err(Refused::WrongRecord);
     }
     let what = after.type_name();
+    // By what the document is, not by what the receiver's index says of
+    // it: a document new to the receiver is `Unknown` there.
+    if facts.delivery == Delivery::Teammate
+        && matches!(after, AnyDocument::Antenna(_) | AnyDocument::Warehouse(_))
+    {
+        return Err(Refused::ServerOnly { what });
+    }
     let Some(before) = before else {
         return check_new(role, after, facts);
     };
@@ -186,7 +226,7 @@ pub fn check_write(
             if old != new {
                 return Err(Refused::WrongRecord);
             }
-            check_movements(&b.movements()?, &a.movements()?)
+            check_movements(facts.delivery, &b.movements()?, &a.movements()?)
         }
         // The header check above has compared the types.
         _ => Err(Refused::Header {
@@ -197,9 +237,10 @@ pub fn check_write(
 }
 
 /// The warehouse's movements only grow: each one held before is there,
-/// unchanged; each new one keeps the bounds (quantities, texts) and sits
-/// under its own id.
+/// unchanged; each new one keeps the bounds (quantities, texts), sits
+/// under its own id and, from a device, is signed by that device.
 fn check_movements(
+    delivery: Delivery,
     before: &BTreeMap<Uuid, StockMovement>,
     after: &BTreeMap<Uuid, StockMovement>,
 ) -> Result<(), Refused> {
@@ -219,6 +260,14 @@ fn check_movements(
         }
         new.validate()
             .map_err(|e| Refused::Malformed(format!("movement {id}: {e}")))?;
+        if let Delivery::Device(sender) = delivery
+            && new.device != sender
+        {
+            return Err(Refused::SignedAsAnother {
+                movement: id.to_string(),
+                signed: new.device.short(),
+            });
+        }
     }
     Ok(())
 }
@@ -242,7 +291,7 @@ fn check_new(role: Role, after: &AnyDocument, facts: &Facts) -> Result<(), Refus
             if role == Role::Volunteer {
                 false
             } else {
-                return check_movements(&BTreeMap::new(), &d.movements()?);
+                return check_movements(facts.delivery, &BTreeMap::new(), &d.movements()?);
             }
         }
     };

@@ -690,7 +690,7 @@ mod authorised_writes {
     use super::*;
     use crate::access::{Role, Subject};
     use crate::antenna::{Role as ListedRole, Volunteer};
-    use crate::authority::{Facts, Refused, check_write};
+    use crate::authority::{Delivery, Facts, Refused, check_write};
     use crate::case::CaseKind;
     use crate::document::{AntennaDoc, AnyDocument, CaseRef};
     use crate::erasure::{ErasedBecause, tombstone};
@@ -704,6 +704,7 @@ mod authorised_writes {
         Facts {
             subject,
             today: today(),
+            delivery: Delivery::Server,
         }
     }
 

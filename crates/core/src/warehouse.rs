@@ -591,7 +591,7 @@ mod tests {
 
     use super::*;
     use crate::access::{Role, Subject};
-    use crate::authority::{Facts, check_write};
+    use crate::authority::{Delivery, Facts, check_write};
     use crate::document::{AnyDocument, Document, WarehouseDoc};
     use crate::shift::ShiftKind;
 
@@ -787,6 +787,7 @@ mod tests {
         Facts {
             subject: Subject::Warehouse,
             today: "2026-12-01".parse().expect("a date"),
+            delivery: Delivery::Server,
         }
     }
 
@@ -913,6 +914,94 @@ mod tests {
         )
         .expect_err("too many");
         assert_eq!(err.code(), "malformed_document");
+    }
+
+    #[test]
+    fn a_leads_modified_client_cannot_sign_a_movement_as_another_tablet_nor_pass_it_to_a_teammate()
+    {
+        let a = antenna();
+        let (lead, other) = (DeviceId::new(), DeviceId::new());
+        let doc = WarehouseDoc::create(a.id, &lead).expect("a warehouse");
+        let record = warehouse_id(a.id);
+        let before =
+            AnyDocument::Warehouse(WarehouseDoc::from_automerge(doc.automerge_ref().clone()));
+        let signed_by = |device: DeviceId| {
+            let mut after = WarehouseDoc::from_automerge(doc.automerge_ref().clone());
+            let movement = receipt("blanket", 40)
+                .into_movement(&a, 0, &author(device))
+                .expect("ok");
+            after.record(&movement).expect("recorded");
+            AnyDocument::Warehouse(after)
+        };
+        let from = |delivery| Facts {
+            delivery,
+            ..facts()
+        };
+
+        // Sent to the server by the tablet that signed it: fine.
+        let own = signed_by(lead);
+        for role in [Role::Lead, Role::Coordinator] {
+            assert!(
+                check_write(
+                    role,
+                    record,
+                    Some(&before),
+                    &own,
+                    &from(Delivery::Device(lead))
+                )
+                .is_ok()
+            );
+        }
+        // Signed with another tablet's id, by a lead or a coordinator, in a
+        // document new to the server or not.
+        let forged = signed_by(other);
+        for role in [Role::Lead, Role::Coordinator] {
+            let err = check_write(
+                role,
+                record,
+                Some(&before),
+                &forged,
+                &from(Delivery::Device(lead)),
+            )
+            .expect_err("signed as another");
+            assert_eq!(err.code(), "signed_as_another_device");
+            assert!(err.to_string().contains(&other.short()), "{err}");
+            let unknown = Facts {
+                subject: Subject::Unknown,
+                ..from(Delivery::Device(lead))
+            };
+            let err = check_write(role, record, None, &forged, &unknown).expect_err("new");
+            assert_eq!(err.code(), "signed_as_another_device");
+        }
+        // The server hands on every tablet's movements.
+        assert!(
+            check_write(
+                Role::Coordinator,
+                record,
+                Some(&before),
+                &forged,
+                &from(Delivery::Server)
+            )
+            .is_ok()
+        );
+        // A teammate hands on none, its own or not, new or not.
+        for doc in [&own, &forged] {
+            let err = check_write(
+                Role::Lead,
+                record,
+                Some(&before),
+                doc,
+                &from(Delivery::Teammate),
+            )
+            .expect_err("from a teammate");
+            assert_eq!(err.code(), "server_only");
+            let unknown = Facts {
+                subject: Subject::Unknown,
+                ..from(Delivery::Teammate)
+            };
+            let err = check_write(Role::Coordinator, record, None, doc, &unknown).expect_err("new");
+            assert_eq!(err.code(), "server_only");
+        }
     }
 
     proptest! {

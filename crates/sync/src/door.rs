@@ -22,7 +22,7 @@ use std::time::Duration;
 use automerge::AutoCommit;
 use chrono::{NaiveDate, Utc};
 use maraude_core::access::Role;
-use maraude_core::authority::{self, Facts, Refused};
+use maraude_core::authority::{self, Delivery, Facts, Refused};
 use maraude_core::document::AnyDocument;
 use maraude_core::ids::DeviceId;
 use maraude_core::wire::WireLimits;
@@ -190,6 +190,8 @@ pub struct Door {
     role: Role,
     /// Who is on the other side, for the logs (`device-…`).
     peer: String,
+    /// Who delivers what it sends, as this side's connection checked it.
+    delivery: Delivery,
     kept: VecDeque<(DocumentId, AutoCommit)>,
     refusals: usize,
     uploads: Uploads,
@@ -214,7 +216,7 @@ impl Door {
     /// for a single connection).
     pub fn new(
         store: StoreHandle,
-        role: Role,
+        (role, delivery): (Role, Delivery),
         peer: String,
         uploads: Uploads,
         offences: Offences,
@@ -223,6 +225,7 @@ impl Door {
             store,
             role,
             peer,
+            delivery,
             kept: VecDeque::new(),
             refusals: 0,
             uploads,
@@ -459,7 +462,15 @@ impl Door {
             .map_err(|e| Refused::Malformed(format!("this side cannot read it: {e}")))?;
         let (subject, stored) = read;
         let today = maraude_core::time::paris_date(Utc::now());
-        Ok((Facts { subject, today }, stored))
+        let delivery = self.delivery;
+        Ok((
+            Facts {
+                subject,
+                today,
+                delivery,
+            },
+            stored,
+        ))
     }
 
     fn forget(&mut self, doc: &DocumentId) {

@@ -14,8 +14,9 @@ use std::sync::{Arc, Mutex};
 use chrono::Utc;
 use futures::StreamExt;
 use maraude_core::access::{self, Role, Subject};
-use maraude_core::authority;
+use maraude_core::authority::{self, Delivery};
 use maraude_core::document::write_tombstones;
+use maraude_core::ids::DeviceId;
 use maraude_store::{DocumentId, StoreError};
 use samod::{AcceptorHandle, PeerId, Repo, ShareConfig, Transport};
 use tokio::sync::{oneshot, watch};
@@ -306,9 +307,16 @@ impl Hub {
                     return;
                 }
             };
+            // A serving tablet's teammates hand on others' changes; a
+            // device syncing with the server sends its own.
+            let delivery = if hub.policy.teammates {
+                Delivery::Teammate
+            } else {
+                Delivery::Device(DeviceId::from_uuid(device))
+            };
             let door = Door::new(
                 hub.store.clone(),
-                role,
+                (role, delivery),
                 peer.to_string(),
                 hub.uploads.clone(),
                 hub.offences.clone(),

@@ -10,6 +10,7 @@ use std::time::Duration;
 use futures::FutureExt;
 use futures::future::BoxFuture;
 use maraude_core::access::Role;
+use maraude_core::authority::Delivery;
 use maraude_store::{DeviceCertificate, ServerLink};
 use samod::{DialError, Dialer, PeerId, Transport};
 use secrecy::ExposeSecret;
@@ -322,9 +323,10 @@ impl Dialer for WsDialer {
         let address = self.address;
         let other = self.other.clone();
         let door = self.door.clone().map(|(store, role)| {
+            // Only a teammate's connection has a door this side.
             Door::new(
                 store,
-                role,
+                (role, Delivery::Teammate),
                 other.to_string(),
                 Uploads::default(),
                 Offences::default(),
