@@ -56,6 +56,7 @@ fn roots(out: &mut Declarations) {
     out.visit::<crate::commands::QuickUnlockStatus>();
     out.visit::<maraude_core::report::Handover>();
     out.visit::<crate::commands::AddedPlace>();
+    out.visit::<maraude_core::antenna::ReferenceChange>();
     out.visit::<maraude_store::Cleared>();
 }
 

@@ -37,6 +37,7 @@ pub const COMMANDS: &[&str] = &[
     "record_movement",
     "needs",
     "set_minimum",
+    "change_reference",
     "case_details",
     "device_info",
     "may_erase",

@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use chrono::{NaiveDate, Utc};
 use maraude_core::Lang;
 use maraude_core::access::Role;
-use maraude_core::antenna::{Antenna, PlaceKind};
+use maraude_core::antenna::{Antenna, PlaceKind, ReferenceChange};
 use maraude_core::case::{Case, CaseAction, NewCase};
 use maraude_core::document::CaseRef;
 use maraude_core::entry::{Entry, EntryEdit, NewEntry};
@@ -379,20 +379,19 @@ pub async fn set_minimum(
     item: ItemId,
     minimum: Option<u32>,
 ) -> Reply<Antenna> {
-    open.with(move |s| {
-        s.update_antenna(|a| {
-            let Some(entry) = a.catalogue.get_mut(&item) else {
-                return Err(maraude_core::Invalid::UnknownItem {
-                    given: item.to_string(),
-                    antenna: a.name.clone(),
-                    known: String::new(),
-                });
-            };
-            entry.minimum = minimum.filter(|n| *n > 0);
-            Ok(())
-        })
-    })
-    .await
+    let change = ReferenceChange::ItemMinimum { id: item, minimum };
+    open.with(move |s| s.change_reference(&change)).await
+}
+
+/// One change to the catalogue, the places or the volunteers, from the
+/// lists screen: refused here for this tablet's certified role as every
+/// receiver would refuse it (`reference_data`), nothing written.
+#[tauri::command]
+pub async fn change_reference(
+    open: State<'_, OpenStore>,
+    change: ReferenceChange,
+) -> Reply<Antenna> {
+    open.with(move |s| s.change_reference(&change)).await
 }
 
 /// What to ask donors for in the next `days`, and the call for donations.

@@ -85,6 +85,7 @@ pub fn run() {
             commands::record_movement,
             commands::needs,
             commands::set_minimum,
+            commands::change_reference,
             commands::case_details,
             commands::device_info,
             commands::may_erase,

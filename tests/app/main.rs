@@ -45,6 +45,10 @@
 //! - [`the_leads_period_report`]: last week's report on the demo antenna,
 //!   figures that add up, the charts drawn, this year's weeks, a table as
 //!   CSV, a backwards range refused, portrait.
+//! - [`the_coordinators_lists`]: places, items and volunteers changed in
+//!   the app (a place added, renamed, another retired; an item added with
+//!   sizes and moved up, another retired; a lead named); the quick log
+//!   offers what the lists say at once.
 //! - [`the_warehouse`]: an opening count and a donation change the stock
 //!   on screen, a transfer past the shelves is refused with the figure,
 //!   the needs list gives the call for donations.
@@ -64,6 +68,7 @@ mod reports_speed;
 mod tap_latency;
 mod teammates_in_the_van;
 mod the_coordinator_registers;
+mod the_coordinators_lists;
 mod the_leads_period_report;
 mod the_tablet_joins_its_server;
 mod the_warehouse;

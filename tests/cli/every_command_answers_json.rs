@@ -295,6 +295,15 @@ fn every_command_of_help_answers_json() {
         w.answer(&t, ["volunteer", "list"]),
         json!({"Sam": {"role": "lead", "active": true}})
     );
+    w.answer(&t, ["volunteer", "add", "Nadia"]);
+    assert_eq!(
+        w.answer(&t, ["volunteer", "retire", "Nadia"]),
+        json!({"retired": "Nadia"})
+    );
+    assert_eq!(
+        w.answer(&t, ["volunteer", "list"])["Nadia"],
+        json!({"role": "volunteer", "active": false})
+    );
 
     // The night.
     let shift = w.answer(

@@ -4,7 +4,7 @@ use std::fmt::Write;
 
 use anyhow::Result;
 use clap::Subcommand;
-use maraude_core::antenna::{CatalogueItem, Label, Place, PlaceKind, Role, Volunteer};
+use maraude_core::antenna::{CatalogueItem, Label, PlaceKind, ReferenceChange, Role};
 use maraude_core::ids::{ItemId, Nickname, PlaceId};
 
 use crate::{Ctx, output};
@@ -78,6 +78,10 @@ pub enum VolunteerCommand {
         nickname: String,
         #[arg(long, value_enum, default_value = "volunteer")]
         role: RoleArg,
+    },
+    /// A volunteer who left: no longer offered as who is logging.
+    Retire {
+        nickname: String,
     },
 }
 
@@ -175,25 +179,10 @@ pub fn catalogue(ctx: &Ctx, c: CatalogueCommand) -> Result<()> {
         }
         CatalogueCommand::Add { id, fr, en, sizes } => {
             let id: ItemId = id.parse()?;
-            let mut item = CatalogueItem {
-                label: Label {
-                    fr: fr.trim().into(),
-                    en: en.trim().into(),
-                },
+            let antenna = store.change_reference(&ReferenceChange::Item {
+                id: id.clone(),
+                label: Label { fr, en },
                 sizes,
-                active: true,
-                order: 0,
-                minimum: None,
-            };
-            item.validate()?;
-            let antenna = store.update_antenna(|a| {
-                item.order = a
-                    .catalogue
-                    .get(&id)
-                    .map(|i| i.order)
-                    .unwrap_or(a.catalogue.len() as u32);
-                a.catalogue.insert(id.clone(), item);
-                Ok(())
             })?;
             output::done(
                 ctx,
@@ -202,13 +191,10 @@ pub fn catalogue(ctx: &Ctx, c: CatalogueCommand) -> Result<()> {
             )
         }
         CatalogueCommand::Retire { id } => {
-            let antenna = store.antenna()?;
-            let id = antenna.item(&id)?;
-            store.update_antenna(|a| {
-                if let Some(i) = a.catalogue.get_mut(&id) {
-                    i.active = false;
-                }
-                Ok(())
+            let id: ItemId = id.parse()?;
+            store.change_reference(&ReferenceChange::ItemActive {
+                id: id.clone(),
+                active: false,
             })?;
             output::done(
                 ctx,
@@ -238,25 +224,18 @@ pub fn place(ctx: &Ctx, c: PlaceCommand) -> Result<()> {
         }
         PlaceCommand::Add { id, name, kind } => {
             let id: PlaceId = id.parse()?;
-            let place = Place {
-                name: name.trim().to_string(),
+            let antenna = store.change_reference(&ReferenceChange::Place {
+                id: id.clone(),
+                name,
                 kind: kind.into(),
-                active: true,
-            };
-            place.validate()?;
-            store.update_antenna(|a| {
-                a.places.insert(id.clone(), place.clone());
-                Ok(())
             })?;
-            output::done(ctx, &format!("Place {id} added"), &place)
+            output::done(ctx, &format!("Place {id} added"), &antenna.places[&id])
         }
         PlaceCommand::Retire { id } => {
             let id = store.antenna()?.place(&id)?;
-            store.update_antenna(|a| {
-                if let Some(p) = a.places.get_mut(&id) {
-                    p.active = false;
-                }
-                Ok(())
+            store.change_reference(&ReferenceChange::PlaceActive {
+                id: id.clone(),
+                active: false,
             })?;
             output::done(
                 ctx,
@@ -275,22 +254,35 @@ pub fn volunteer(ctx: &Ctx, c: VolunteerCommand) -> Result<()> {
             output::show(ctx, &antenna.volunteers, || {
                 let mut s = String::new();
                 for (n, v) in &antenna.volunteers {
-                    let _ = writeln!(s, "{:<20} {:?}", n, v.role);
+                    let retired = if v.active { "" } else { "  (retired)" };
+                    let _ = writeln!(s, "{:<20} {:?}{}", n, v.role, retired);
                 }
                 s
             })
         }
         VolunteerCommand::Add { nickname, role } => {
             let nick: Nickname = nickname.parse()?;
-            let v = Volunteer {
+            let antenna = store.change_reference(&ReferenceChange::Volunteer {
+                nickname: nick.clone(),
                 role: role.into(),
-                active: true,
-            };
-            store.update_antenna(|a| {
-                a.volunteers.insert(nick.clone(), v.clone());
-                Ok(())
             })?;
-            output::done(ctx, &format!("Volunteer {nick} added"), &v)
+            output::done(
+                ctx,
+                &format!("Volunteer {nick} added"),
+                &antenna.volunteers[&nick],
+            )
+        }
+        VolunteerCommand::Retire { nickname } => {
+            let nick: Nickname = nickname.parse()?;
+            store.change_reference(&ReferenceChange::VolunteerActive {
+                nickname: nick.clone(),
+                active: false,
+            })?;
+            output::done(
+                ctx,
+                &format!("Volunteer {nick} retired: their past entries keep their nickname"),
+                &serde_json::json!({"retired": nick}),
+            )
         }
     }
 }

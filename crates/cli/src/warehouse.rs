@@ -110,12 +110,11 @@ pub fn stock(ctx: &Ctx, c: StockCommand) -> Result<()> {
             quantity,
         } => {
             let id = item(&given)?;
-            let antenna = store.update_antenna(|a| {
-                if let Some(i) = a.catalogue.get_mut(&id) {
-                    i.minimum = (quantity > 0).then_some(quantity);
-                }
-                Ok(())
-            })?;
+            let antenna =
+                store.change_reference(&maraude_core::antenna::ReferenceChange::ItemMinimum {
+                    id: id.clone(),
+                    minimum: Some(quantity),
+                })?;
             let minimum = antenna.catalogue.get(&id).and_then(|i| i.minimum);
             return output::done(
                 ctx,

@@ -316,6 +316,167 @@ impl Antenna {
     }
 }
 
+/// One change to the reference data, as a lead or coordinator makes it
+/// from the app or the CLI ([`Antenna::apply`]). Who may make which is
+/// `authority::check_reference_data`'s to say, on the tablet and on every
+/// receiver: anyone adds a place, leads add and retire volunteers, the
+/// rest is the coordinator's.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+#[serde(tag = "change", rename_all = "snake_case")]
+pub enum ReferenceChange {
+    /// Add an item, or change its labels and sizes (its place on the quick
+    /// log and its minimum stay).
+    Item {
+        id: ItemId,
+        label: Label,
+        sizes: Vec<String>,
+    },
+    /// One step up (or down) the quick log.
+    MoveItem { id: ItemId, up: bool },
+    /// Retire an item (old entries keep it), or bring it back.
+    ItemActive { id: ItemId, active: bool },
+    /// The least the warehouse keeps of it (`None` or 0: no minimum).
+    ItemMinimum { id: ItemId, minimum: Option<u32> },
+    /// Add a place under this id, or rename it and change its kind.
+    Place {
+        id: PlaceId,
+        name: String,
+        kind: PlaceKind,
+    },
+    /// Retire a place (a camp dismantled), or bring it back.
+    PlaceActive { id: PlaceId, active: bool },
+    /// Add a volunteer, or change their role.
+    Volunteer { nickname: Nickname, role: Role },
+    /// A volunteer who left (their past entries keep their nickname), or
+    /// came back.
+    VolunteerActive { nickname: Nickname, active: bool },
+}
+
+impl Antenna {
+    /// Make one change to the reference data, checked as a whole: nothing
+    /// is changed when it is refused.
+    pub fn apply(&mut self, change: &ReferenceChange) -> Result<(), Invalid> {
+        match change {
+            ReferenceChange::Item { id, label, sizes } => {
+                let mut kept: Vec<String> = Vec::new();
+                for size in sizes.iter().map(|s| s.trim()).filter(|s| !s.is_empty()) {
+                    if !kept.iter().any(|k| k == size) {
+                        kept.push(size.to_string());
+                    }
+                }
+                let next = self
+                    .catalogue
+                    .values()
+                    .map(|i| i.order + 1)
+                    .max()
+                    .unwrap_or(0);
+                let old = self.catalogue.get(id);
+                let item = CatalogueItem {
+                    label: Label::new(label.fr.trim(), label.en.trim()),
+                    sizes: kept,
+                    active: old.is_none_or(|i| i.active),
+                    order: old.map_or(next, |i| i.order),
+                    minimum: old.and_then(|i| i.minimum),
+                };
+                item.validate()?;
+                self.catalogue.insert(id.clone(), item);
+            }
+            ReferenceChange::MoveItem { id, up } => {
+                self.known_item(id)?;
+                let mut order: Vec<ItemId> = self.catalogue.keys().cloned().collect();
+                order.sort_by_key(|i| {
+                    (
+                        !self.catalogue[i].active,
+                        self.catalogue[i].order,
+                        i.clone(),
+                    )
+                });
+                let at = order.iter().position(|i| i == id).unwrap_or(0);
+                let to = if *up { at.checked_sub(1) } else { Some(at + 1) };
+                if let Some(to) = to.filter(|to| *to < order.len()) {
+                    order.swap(at, to);
+                }
+                for (n, i) in order.iter().enumerate() {
+                    if let Some(item) = self.catalogue.get_mut(i) {
+                        item.order = n as u32;
+                    }
+                }
+            }
+            ReferenceChange::ItemActive { id, active } => {
+                self.known_item(id)?;
+                if let Some(item) = self.catalogue.get_mut(id) {
+                    item.active = *active;
+                }
+            }
+            ReferenceChange::ItemMinimum { id, minimum } => {
+                self.known_item(id)?;
+                if let Some(item) = self.catalogue.get_mut(id) {
+                    item.minimum = minimum.filter(|n| *n > 0);
+                }
+            }
+            ReferenceChange::Place { id, name, kind } => {
+                let place = Place {
+                    name: name.trim().to_string(),
+                    kind: kind.clone(),
+                    active: self.places.get(id).is_none_or(|p| p.active),
+                };
+                place.validate()?;
+                self.places.insert(id.clone(), place);
+            }
+            ReferenceChange::PlaceActive { id, active } => match self.places.get_mut(id) {
+                Some(place) => place.active = *active,
+                None => {
+                    return Err(Invalid::UnknownPlace {
+                        given: id.to_string(),
+                        antenna: self.name.clone(),
+                        known: self.known_places(),
+                    });
+                }
+            },
+            ReferenceChange::Volunteer { nickname, role } => {
+                self.volunteers.insert(
+                    nickname.clone(),
+                    Volunteer {
+                        role: *role,
+                        active: true,
+                    },
+                );
+            }
+            ReferenceChange::VolunteerActive { nickname, active } => {
+                let known = self
+                    .volunteers
+                    .keys()
+                    .map(|n| n.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                match self.volunteers.get_mut(nickname) {
+                    Some(v) => v.active = *active,
+                    None => {
+                        return Err(Invalid::UnknownVolunteer {
+                            given: nickname.to_string(),
+                            known,
+                        });
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// An item of the catalogue, retired or not.
+    fn known_item(&self, id: &ItemId) -> Result<(), Invalid> {
+        if self.catalogue.contains_key(id) {
+            Ok(())
+        } else {
+            Err(Invalid::UnknownItem {
+                given: id.to_string(),
+                antenna: self.name.clone(),
+                known: self.known_items(),
+            })
+        }
+    }
+}
+
 /// The field guide's default catalogue; an antenna edits it afterwards.
 pub fn default_catalogue() -> BTreeMap<ItemId, CatalogueItem> {
     let shoe_sizes: Vec<String> = (36..=46).map(|n| n.to_string()).collect();
@@ -491,5 +652,135 @@ mod tests {
         a.catalogue.get_mut(&tent).unwrap().active = false;
         assert!(matches!(a.item("tent"), Err(Invalid::RetiredItem { .. })));
         assert_eq!(a.item_label(&tent, crate::Lang::Fr), "Tente");
+    }
+
+    #[test]
+    fn reference_changes_keep_what_they_do_not_name_and_refuse_whole() {
+        use super::ReferenceChange as C;
+        let mut a = Antenna::new("Calais").unwrap();
+        let (poncho, blanket): (ItemId, ItemId) =
+            ("rain_poncho".parse().unwrap(), "blanket".parse().unwrap());
+        a.catalogue.get_mut(&blanket).unwrap().minimum = Some(200);
+        // A new item goes last on the quick log; sizes trimmed, no doubles.
+        a.apply(&C::Item {
+            id: poncho.clone(),
+            label: Label::new(" Poncho ", "Rain poncho"),
+            sizes: vec!["M".into(), " L ".into(), "M".into(), " ".into()],
+        })
+        .unwrap();
+        let last = a.catalogue.values().map(|i| i.order).max().unwrap();
+        assert_eq!(a.catalogue[&poncho].order, last);
+        assert_eq!(a.catalogue[&poncho].sizes, ["M", "L"]);
+        assert_eq!(a.catalogue[&poncho].label.fr, "Poncho");
+        // Relabelled, a blanket keeps its minimum and its place.
+        let order = a.catalogue[&blanket].order;
+        a.apply(&C::Item {
+            id: blanket.clone(),
+            label: Label::new("Couverture polaire", "Fleece blanket"),
+            sizes: vec![],
+        })
+        .unwrap();
+        assert_eq!(a.catalogue[&blanket].minimum, Some(200));
+        assert_eq!(a.catalogue[&blanket].order, order);
+        // Up one step: it swaps with the one before, and the first stays first.
+        let first = |a: &Antenna| {
+            let mut items: Vec<_> = a.catalogue.iter().collect();
+            items.sort_by_key(|(id, i)| (!i.active, i.order, (*id).clone()));
+            items
+                .iter()
+                .map(|(id, _)| (*id).clone())
+                .collect::<Vec<ItemId>>()
+        };
+        let before = first(&a);
+        a.apply(&C::MoveItem {
+            id: poncho.clone(),
+            up: true,
+        })
+        .unwrap();
+        let after = first(&a);
+        let at = after.iter().position(|i| *i == poncho).unwrap();
+        assert_eq!(after[at + 1], before[before.len() - 2]);
+        let top = after[0].clone();
+        a.apply(&C::MoveItem {
+            id: top.clone(),
+            up: true,
+        })
+        .unwrap();
+        assert_eq!(first(&a)[0], top);
+        // Retired and back.
+        a.apply(&C::ItemActive {
+            id: poncho.clone(),
+            active: false,
+        })
+        .unwrap();
+        assert!(matches!(
+            a.item("rain_poncho"),
+            Err(Invalid::RetiredItem { .. })
+        ));
+        a.apply(&C::ItemActive {
+            id: poncho.clone(),
+            active: true,
+        })
+        .unwrap();
+        assert!(a.item("rain_poncho").is_ok());
+        // Bad input changes nothing.
+        let kept = a.clone();
+        let empty = C::Item {
+            id: poncho.clone(),
+            label: Label::new("", "Rain poncho"),
+            sizes: vec![],
+        };
+        assert_eq!(a.apply(&empty).unwrap_err().code(), "empty");
+        let unknown = C::ItemActive {
+            id: "sledge".parse().unwrap(),
+            active: false,
+        };
+        assert_eq!(a.apply(&unknown).unwrap_err().code(), "unknown_item");
+        let nobody = C::VolunteerActive {
+            nickname: "Zed".parse().unwrap(),
+            active: false,
+        };
+        assert_eq!(a.apply(&nobody).unwrap_err().code(), "unknown_volunteer");
+        let nowhere = C::PlaceActive {
+            id: "moon".parse().unwrap(),
+            active: false,
+        };
+        assert_eq!(a.apply(&nowhere).unwrap_err().code(), "unknown_place");
+        assert_eq!(a, kept);
+        // A place renamed keeps being retired if it was.
+        let dunes: PlaceId = "dunes".parse().unwrap();
+        a.apply(&C::Place {
+            id: dunes.clone(),
+            name: "Dunes".into(),
+            kind: PlaceKind::LivingPlace,
+        })
+        .unwrap();
+        a.apply(&C::PlaceActive {
+            id: dunes.clone(),
+            active: false,
+        })
+        .unwrap();
+        a.apply(&C::Place {
+            id: dunes.clone(),
+            name: "Dunes (ouest)".into(),
+            kind: PlaceKind::Beach,
+        })
+        .unwrap();
+        assert!(!a.places[&dunes].active);
+        assert_eq!(a.places[&dunes].name, "Dunes (ouest)");
+        // A volunteer who left, and came back.
+        let jo: Nickname = "Jo".parse().unwrap();
+        a.apply(&C::Volunteer {
+            nickname: jo.clone(),
+            role: Role::Lead,
+        })
+        .unwrap();
+        a.apply(&C::VolunteerActive {
+            nickname: jo.clone(),
+            active: false,
+        })
+        .unwrap();
+        assert!(!a.volunteers[&jo].active);
+        assert_eq!(a.volunteers[&jo].role, Role::Lead);
     }
 }

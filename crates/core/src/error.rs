@@ -23,6 +23,8 @@ pub enum Invalid {
         antenna: String,
         known: String,
     },
+    #[error("unknown volunteer \"{given}\"; known volunteers: {known}")]
+    UnknownVolunteer { given: String, known: String },
     #[error("unknown size \"{given}\" for {item}; sizes: {known}")]
     UnknownSize {
         item: String,
@@ -144,6 +146,7 @@ impl Invalid {
             Invalid::UnknownItem { .. } => "unknown_item",
             Invalid::RetiredItem { .. } => "retired_item",
             Invalid::UnknownPlace { .. } => "unknown_place",
+            Invalid::UnknownVolunteer { .. } => "unknown_volunteer",
             Invalid::UnknownSize { .. } => "unknown_size",
             Invalid::OutOfRange { .. } => "out_of_range",
             Invalid::TooLong { .. } => "too_long",

@@ -81,6 +81,15 @@ impl Store {
         Ok((id, antenna))
     }
 
+    /// One change to the reference data ([`Antenna::apply`]), refused here
+    /// as every receiver would refuse it for this tablet's role.
+    pub fn change_reference(
+        &mut self,
+        change: &maraude_core::antenna::ReferenceChange,
+    ) -> Result<Antenna> {
+        self.update_antenna(|a| a.apply(change))
+    }
+
     // Shifts.
 
     pub fn start_shift(&mut self, new: NewShift) -> Result<Shift> {

@@ -37,6 +37,7 @@ import type {
   PlaceKind,
   PinState,
   QuickUnlockStatus,
+  ReferenceChange,
   Role,
   ServerStatus,
   Service,
@@ -185,6 +186,8 @@ export const api = {
   needs: (days: number, lang: Lang) => call<NeedsView>('needs', { days, lang }),
   /** The coordinator's minimum of an item on the shelves (null: none). */
   setMinimum: (item: string, minimum: number | null) => call<Antenna>('set_minimum', { item, minimum }),
+  /** The catalogue, a place or a volunteer, from the lists screen. */
+  changeReference: (change: ReferenceChange) => call<Antenna>('change_reference', { change }),
   deviceInfo: () => call<DeviceInfo>('device_info'),
   mayErase: (by: string) => call<boolean>('may_erase', { by }),
   eraseCase: (kase: string, by: string) => call<Tombstone>('erase_case', { case: kase, by }),

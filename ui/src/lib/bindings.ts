@@ -487,6 +487,15 @@ export type QuickUnlockStatus = { pin: PinState,
 no_keystore: string | null, };
 
 /**
+ * One change to the reference data, as a lead or coordinator makes it
+ * from the app or the CLI ([`Antenna::apply`]). Who may make which is
+ * `authority::check_reference_data`'s to say, on the tablet and on every
+ * receiver: anyone adds a place, leads add and retire volunteers, the
+ * rest is the coordinator's.
+ */
+export type ReferenceChange = { "change": "item", id: ItemId, label: Label, sizes: Array<string>, } | { "change": "move_item", id: ItemId, up: boolean, } | { "change": "item_active", id: ItemId, active: boolean, } | { "change": "item_minimum", id: ItemId, minimum: number | null, } | { "change": "place", id: PlaceId, name: string, kind: PlaceKind, } | { "change": "place_active", id: PlaceId, active: boolean, } | { "change": "volunteer", nickname: Nickname, role: Role, } | { "change": "volunteer_active", nickname: Nickname, active: boolean, };
+
+/**
  * A correction recorded in the entry's history. Nothing is ever silently
  * overwritten: an edit keeps the old and new value of each field changed.
  */

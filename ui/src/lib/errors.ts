@@ -44,6 +44,8 @@ const KNOWN = new Set([
   'no_keystore',
   'no_pin',
   'not_enough_stock',
+  'unknown_volunteer',
+  'reference_data',
 ]);
 
 /** What to show for a failed command: our own words for the cases we know,

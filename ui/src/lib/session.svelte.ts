@@ -12,6 +12,7 @@ export type Screen =
   | 'follow_ups'
   | 'period'
   | 'warehouse'
+  | 'lists'
   | 'settings'
   | 'teammates';
 
