@@ -1,7 +1,8 @@
 //! A new tablet joins its antenna's base server with a code, receives the
 //! antenna, a lead erases a case on it, and the sync takes the erasure to
 //! the server and the coordinator's tablet. The lead then enrols one more
-//! tablet with a code made in Settings, and revokes it there; last, the
+//! tablet with a code made in Settings, and revokes it there. A place
+//! added in the field reaches the coordinator's tablet. Last, the
 //! app's tablet is erased from Settings and is back at its first start.
 
 use std::path::Path;
@@ -40,6 +41,7 @@ fn the_tablet_joins_its_server_and_a_lead_erases_a_case() -> Result<()> {
     let store = tablet.data().join("fr.maraude.field/antenna.maraude");
     tablet.run("server", |app, shots| {
         join_erase_sync(app, shots, &server.url, &code, &case)?;
+        a_place_found_in_the_field(app, &coordinator)?;
         enrol_then_revoke(app, shots, &server.url)?;
         // The coordinator's tablet learns the erasure at its next sync.
         coordinator.json(["sync"]);
@@ -122,6 +124,31 @@ fn join_erase_sync(
     app.wait_for_text("[data-e2e=enrolment-role]", "Responsable")?;
     app.screenshot(shots, "20-settings-server")?;
     app.resize(1280, 800)?;
+    Ok(())
+}
+
+/// A camp found tonight: added from the quick log's place picker, the team
+/// is there at once; the sync takes it to the server, and the
+/// coordinator's tablet has it at its next sync.
+fn a_place_found_in_the_field(app: &Session, coordinator: &Tablet) -> Result<()> {
+    app.click("[data-e2e=nav-quick_log]")?;
+    app.click("[data-e2e=place]")?;
+    app.click("[data-e2e=add-place]")?;
+    app.type_into("[data-e2e=new-place-name]", "Parking Lidl")?;
+    app.click("[data-e2e=new-place-add]")?;
+    app.wait_for_text("[data-e2e=place]", "Parking Lidl")?;
+    app.click("[data-e2e=item-blanket]")?;
+    app.click("[data-e2e=sync-now]")?;
+    // The place, and the blanket given there in tonight's figures.
+    app.wait_until("the place on the coordinator's tablet", || {
+        coordinator.json(["sync"]);
+        let places = coordinator.json(["place", "list"]);
+        let report = coordinator.ok(["report", "night"]);
+        Ok(
+            (places["parking-lidl"]["name"] == "Parking Lidl" && report.contains("Parking Lidl"))
+                .then_some(()),
+        )
+    })?;
     Ok(())
 }
 
