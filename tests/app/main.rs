@@ -51,7 +51,9 @@
 //!   offers what the lists say at once.
 //! - [`the_warehouse`]: an opening count and a donation change the stock
 //!   on screen, a transfer past the shelves is refused with the figure,
-//!   the needs list gives the call for donations.
+//!   the needs list gives the call for donations; a van loads 40 blankets
+//!   from the shelves, gives 3, and its return (37, proposed) puts them
+//!   back.
 //! - [`reports_speed`]: a benchmark (ignored; `scripts/bench-app.sh`): the
 //!   period report and the warehouse on a demo year, timed in the page.
 //! - [`tap_latency`]: a benchmark (ignored; `scripts/bench-app.sh`): tap to
