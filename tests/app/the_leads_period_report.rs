@@ -59,6 +59,27 @@ fn last_week(app: &Session, shots: &Path, home: &Path) -> Result<()> {
         given == distributed,
         "the items table gives {given}, the figure {distributed}"
     );
+    // So do the weeks' totals, week by week.
+    let mut by_week = 0;
+    for cell in app.find_all("[data-e2e=period-weeks] [data-e2e=week-total]")? {
+        let text = app.text_of(&cell)?;
+        by_week += text
+            .trim()
+            .parse::<u64>()
+            .with_context(|| format!("week total: {text:?}"))?;
+    }
+    ensure!(
+        by_week == distributed,
+        "the weeks give {by_week}, the figure {distributed}"
+    );
+    // And what to ask donors for is there, from the vans' last weeks.
+    app.wait_until("the needs in the report", || {
+        Ok(
+            (app.count("[data-e2e=period-needs] [data-e2e=needs] tr[data-item]")? > 0
+                || app.count("[data-e2e=period-needs] [data-e2e=needs-none]")? > 0)
+                .then_some(()),
+        )
+    })?;
 
     // Every chart with something to draw is drawn: a week has 7 days, so
     // last week is one or two weeks on the time axis.
@@ -124,5 +145,20 @@ fn last_week(app: &Session, shots: &Path, home: &Path) -> Result<()> {
     app.resize(800, 1280)?;
     app.find("[data-e2e=chart-items]")?;
     app.screenshot(shots, "42-period-report-portrait")?;
+
+    // The weeks as CSV, every item a column.
+    app.resize(1280, 800)?;
+    app.click("[data-e2e=csv-weeks]")?;
+    app.wait_for_text_containing("[data-e2e=period-status]", "-weeks.csv")?;
+    let weeks = std::fs::read_dir(&downloads)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .find(|p| p.to_string_lossy().ends_with("-weeks.csv"))
+        .context("no weeks CSV in Downloads")?;
+    let weeks = std::fs::read_to_string(weeks)?;
+    let head = weeks.lines().next().unwrap_or_default();
+    ensure!(
+        head.starts_with("week,monday,distributed") && head.contains("blanket"),
+        "the weeks CSV starts {head:?}"
+    );
     Ok(())
 }

@@ -510,7 +510,6 @@ export const en = {
   'period.place': 'Place',
   'period.months': 'Months',
   'period.month': 'Month',
-  'period.csv_weeks': 'CSV by week',
   'period.census': 'Last count at each place',
   'period.last_count': 'Counted on',
   'period.csv_incidents': 'CSV incidents',
@@ -607,6 +606,10 @@ export const en = {
   'lists.down': 'Move {item} down the quick log',
   'error.unknown_volunteer': 'This volunteer is not on the antenna’s list.',
   'error.reference_data': 'This tablet’s role may not make that change: ask a coordinator.',
+  'period.per_week': 'Given out, week by week',
+  'period.week_of': 'Week of',
+  'period.all_items': 'All items',
+  'period.needs': 'To ask donors for, the next {days} days (from the vans’ last four weeks)',
 } satisfies Record<string, Message>;
 
 export type Key = keyof typeof en;

@@ -510,7 +510,6 @@ export const fr: Record<Key, Message> = {
   'period.place': 'Lieu',
   'period.months': 'Mois',
   'period.month': 'Mois',
-  'period.csv_weeks': 'CSV par semaine',
   'period.census': 'Dernier comptage par lieu',
   'period.last_count': 'Compté le',
   'period.csv_incidents': 'CSV incidents',
@@ -607,4 +606,8 @@ export const fr: Record<Key, Message> = {
   'lists.down': 'Descendre {item} dans la saisie rapide',
   'error.unknown_volunteer': 'Ce bénévole n’est pas sur la liste de l’antenne.',
   'error.reference_data': 'Le rôle de cette tablette ne permet pas ce changement : demandez à un coordinateur.',
+  'period.per_week': 'Distribué, semaine par semaine',
+  'period.week_of': 'Semaine du',
+  'period.all_items': 'Tous articles',
+  'period.needs': 'À demander aux donateurs, les {days} prochains jours (d’après les quatre dernières semaines des camions)',
 };
