@@ -29,6 +29,19 @@ fn number(app: &Session, selector: &str) -> Result<u64> {
         .with_context(|| format!("`{selector}` reads {text:?}"))
 }
 
+/// The figures of every cell `selector` names, added up.
+fn sum_of(app: &Session, selector: &str) -> Result<u64> {
+    let mut sum = 0;
+    for cell in app.find_all(selector)? {
+        let text = app.text_of(&cell)?;
+        sum += text
+            .trim()
+            .parse::<u64>()
+            .with_context(|| format!("`{selector}` reads {text:?}"))?;
+    }
+    Ok(sum)
+}
+
 fn last_week(app: &Session, shots: &Path, home: &Path) -> Result<()> {
     app.resize(1280, 800)?;
     app.click("[data-e2e=lang-fr]")?;
@@ -46,28 +59,14 @@ fn last_week(app: &Session, shots: &Path, home: &Path) -> Result<()> {
         "last week: {shifts} shifts, {distributed} items"
     );
 
-    // The items table adds up to the figure above it.
-    let mut given = 0;
-    for cell in app.find_all("[data-e2e=period-items] [data-e2e=given]")? {
-        let text = app.text_of(&cell)?;
-        given += text
-            .trim()
-            .parse::<u64>()
-            .with_context(|| format!("given: {text:?}"))?;
-    }
+    // The items table adds up to the figure above it, and so do the
+    // weeks' totals.
+    let given = sum_of(app, "[data-e2e=period-items] [data-e2e=given]")?;
     ensure!(
         given == distributed,
         "the items table gives {given}, the figure {distributed}"
     );
-    // So do the weeks' totals, week by week.
-    let mut by_week = 0;
-    for cell in app.find_all("[data-e2e=period-weeks] [data-e2e=week-total]")? {
-        let text = app.text_of(&cell)?;
-        by_week += text
-            .trim()
-            .parse::<u64>()
-            .with_context(|| format!("week total: {text:?}"))?;
-    }
+    let by_week = sum_of(app, "[data-e2e=period-weeks] [data-e2e=week-total]")?;
     ensure!(
         by_week == distributed,
         "the weeks give {by_week}, the figure {distributed}"
