@@ -57,6 +57,7 @@ fn roots(out: &mut Declarations) {
     out.visit::<maraude_core::report::Handover>();
     out.visit::<crate::commands::AddedPlace>();
     out.visit::<maraude_core::antenna::ReferenceChange>();
+    out.visit::<maraude_core::report::ClosedFollowUp>();
     out.visit::<maraude_store::Cleared>();
 }
 

@@ -39,6 +39,7 @@ pub const COMMANDS: &[&str] = &[
     "set_minimum",
     "change_reference",
     "case_details",
+    "closed_follow_ups",
     "device_info",
     "may_erase",
     "erase_case",

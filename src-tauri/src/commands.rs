@@ -15,8 +15,8 @@ use maraude_core::document::CaseRef;
 use maraude_core::entry::{Entry, EntryEdit, NewEntry};
 use maraude_core::ids::{CaseId, DeviceId, EntryId, ItemId, Nickname, PlaceId, ShiftId};
 use maraude_core::report::{
-    FollowUp, Handover, NightReport, PeriodReport, PeriodTable, night_csv, night_text,
-    period_table_csv, period_text,
+    ClosedFollowUp, FollowUp, Handover, NightReport, PeriodReport, PeriodTable, night_csv,
+    night_text, period_table_csv, period_text,
 };
 use maraude_core::shift::{NewShift, Shift, ShiftEnd, ShiftKind};
 use maraude_core::warehouse::{
@@ -498,6 +498,12 @@ pub async fn handover(open: State<'_, OpenStore>, kind: ShiftKind) -> Reply<Hand
 #[tauri::command]
 pub async fn follow_ups(open: State<'_, OpenStore>) -> Reply<Vec<FollowUp>> {
     open.with(move |s| s.follow_ups()).await
+}
+
+/// Closed cases this tablet still holds, to look back at or reopen.
+#[tauri::command]
+pub async fn closed_follow_ups(open: State<'_, OpenStore>) -> Reply<Vec<ClosedFollowUp>> {
+    open.with(move |s| s.closed_follow_ups()).await
 }
 
 /// A follow-up's whole case: the person, the request, every step.

@@ -87,6 +87,7 @@ pub fn run() {
             commands::set_minimum,
             commands::change_reference,
             commands::case_details,
+            commands::closed_follow_ups,
             commands::device_info,
             commands::may_erase,
             commands::erase_case,

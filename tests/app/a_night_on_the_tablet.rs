@@ -346,6 +346,32 @@ fn lock_and_unlock(app: &Session, shots: &Path) -> Result<()> {
         let text = app.text_of(&case)?;
         ensure!(!text.contains("Amira"), "closed, still listed: {text:?}");
     }
+    // Among the closed ones, with its outcome; reopened with a reason, it
+    // is back among the open ones, and its history says why.
+    app.click("[data-e2e=follow-closed]")?;
+    let amira = app.wait_until("Amira among the closed follow-ups", || {
+        for case in app.find_all("[data-e2e=closed-case]")? {
+            if app.text_of(&case)?.contains("Amira") {
+                return app.attribute(&case, "data-case");
+            }
+        }
+        Ok(None)
+    })?;
+    let closed = format!("[data-e2e=closed-case][data-case=\"{amira}\"]");
+    app.wait_for_text_containing(
+        &format!("{closed} [data-e2e=closed-outcome]"),
+        "Pas de place",
+    )?;
+    app.click(&format!("{closed} [data-e2e=reopen]"))?;
+    app.type_into("[data-e2e=reopen-reason]", "rappel du 115 demain")?;
+    app.click("[data-e2e=reopen-confirm]")?;
+    app.wait_for_text_containing("[data-e2e=follow-done]", "Rouvert : Amira.")?;
+    let open = format!("[data-e2e=case][data-case=\"{amira}\"]");
+    app.click(&format!("{open} [data-e2e=case-details]"))?;
+    app.wait_for_text_containing(
+        &format!("{open} [data-e2e=case-history]"),
+        "rappel du 115 demain",
+    )?;
     erase_a_case(app, shots)?;
     app.click("[data-e2e=nav-settings]")?;
     app.find("[data-e2e=settings]")?;

@@ -117,6 +117,15 @@ impl Store {
         ))
     }
 
+    /// Closed cases this tablet still holds, the most recently closed
+    /// first.
+    pub fn closed_follow_ups(&self) -> Result<Vec<maraude_core::report::ClosedFollowUp>> {
+        let all = index::case_summaries(&self.conn, false)?;
+        Ok(maraude_core::report::closed_follow_ups(
+            all.iter().map(|(c, a)| (c, a.as_str())),
+        ))
+    }
+
     /// What a team starting a shift of `kind` reads first: the last notes
     /// left by a shift of that kind in the last two weeks, and the urgent
     /// open follow-ups.

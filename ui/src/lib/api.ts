@@ -11,6 +11,7 @@ import type {
   Case,
   CaseAction,
   CaseRef,
+  ClosedFollowUp,
   DeviceInfo,
   Entry,
   EntryContent,
@@ -186,6 +187,7 @@ export const api = {
   needs: (days: number, lang: Lang) => call<NeedsView>('needs', { days, lang }),
   /** The coordinator's minimum of an item on the shelves (null: none). */
   setMinimum: (item: string, minimum: number | null) => call<Antenna>('set_minimum', { item, minimum }),
+  closedFollowUps: () => call<ClosedFollowUp[]>('closed_follow_ups'),
   /** The catalogue, a place or a volunteer, from the lists screen. */
   changeReference: (change: ReferenceChange) => call<Antenna>('change_reference', { change }),
   deviceInfo: () => call<DeviceInfo>('device_info'),

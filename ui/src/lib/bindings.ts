@@ -103,6 +103,16 @@ documents: number,
 kept: number, };
 
 /**
+ * A closed case the tablet still holds (until the antenna's retention
+ * erases it): to look back at, or reopen.
+ */
+export type ClosedFollowUp = { case: CaseId, short: string, kind: CaseKind, alias: string, opened_at: string, closed_at: string, 
+/**
+ * Its code (`placed`, `no_place`, …), as the outcome's `outcome`.
+ */
+outcome: string, people: number, };
+
+/**
  * A rough breakdown of a group. Counts only; all optional (zero).
  */
 export type Composition = { men: number, women: number, children: number, 

@@ -22,7 +22,7 @@ pub use csv_out::{
     PeriodTable, Sheet, catalogue_csv, entries_csv, night_csv, period_csv, period_table_csv,
     places_csv, read_cell, spreadsheet_cell,
 };
-pub use follow_ups::{FollowUp, follow_ups};
+pub use follow_ups::{ClosedFollowUp, FollowUp, closed_follow_ups, follow_ups};
 pub use handover::{Handover, HandoverNote, LOOK_BACK_DAYS, ProposedLoad};
 pub use night::{
     Arrivals, CaseLine, IncidentLine, ItemLine, NightReport, PeopleMet, PlaceCount, StockLine,

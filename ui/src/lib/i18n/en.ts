@@ -610,6 +610,14 @@ export const en = {
   'period.week_of': 'Week of',
   'period.all_items': 'All items',
   'period.needs': 'To ask donors for, the next {days} days (from the vans’ last four weeks)',
+  'follow.which': 'Which follow-ups',
+  'follow.which.open': 'Open',
+  'follow.which.closed': 'Closed',
+  'follow.none_closed': 'No closed follow-up on this tablet (closed ones are erased after the antenna’s retention period).',
+  'follow.closed_on': 'closed on {date}',
+  'follow.reopen': 'Reopen',
+  'follow.reopen_why': 'Why reopen it',
+  'follow.reopened_done': 'Reopened: {alias}.',
 } satisfies Record<string, Message>;
 
 export type Key = keyof typeof en;

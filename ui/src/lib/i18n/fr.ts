@@ -610,4 +610,12 @@ export const fr: Record<Key, Message> = {
   'period.week_of': 'Semaine du',
   'period.all_items': 'Tous articles',
   'period.needs': 'À demander aux donateurs, les {days} prochains jours (d’après les quatre dernières semaines des camions)',
+  'follow.which': 'Quels suivis',
+  'follow.which.open': 'En cours',
+  'follow.which.closed': 'Clos',
+  'follow.none_closed': 'Aucun suivi clos sur cette tablette (les suivis clos sont effacés après la durée de conservation de l’antenne).',
+  'follow.closed_on': 'clos le {date}',
+  'follow.reopen': 'Rouvrir',
+  'follow.reopen_why': 'Pourquoi le rouvrir',
+  'follow.reopened_done': 'Rouvert : {alias}.',
 };
