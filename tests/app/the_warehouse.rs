@@ -62,6 +62,19 @@ fn warehouse(app: &Session, shots: &Path) -> Result<()> {
         Ok(on_hand(app, "sleeping_bag").ok().filter(|n| *n == 40))
     })?;
 
+    // Shoes of size 42 received: the stock shows that size's figure.
+    app.click("[data-e2e=movement-donation]")?;
+    app.click("[data-e2e=movement-item] option[value=shoes]")?;
+    app.click("[data-e2e=movement-size] option[value=\"42\"]")?;
+    let quantity = app.find("[data-e2e=movement-quantity]")?;
+    app.clear(&quantity)?;
+    app.type_into("[data-e2e=movement-quantity]", "12")?;
+    app.click("[data-e2e=movement-save]")?;
+    app.wait_for_text(
+        "[data-sizes-of=shoes] [data-size=\"42\"] [data-e2e=size-on-hand]",
+        "12",
+    )?;
+
     // More sent away than the shelves hold: refused, in the screen's
     // language, the figure beside it unchanged.
     record(app, "transfer_out", "sleeping_bag", 100, "Grande-Synthe")?;

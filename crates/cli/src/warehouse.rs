@@ -101,6 +101,15 @@ pub fn stock(ctx: &Ctx, c: StockCommand) -> Result<()> {
                         l.returned,
                         low
                     );
+                    let sized: Vec<String> = l
+                        .sizes
+                        .iter()
+                        .filter(|z| z.on_hand != 0 || z.received > 0 || z.given > 0)
+                        .map(|z| format!("{} {}", z.size, z.on_hand))
+                        .collect();
+                    if !sized.is_empty() {
+                        let _ = writeln!(s, "{:<24}   by size: {}", "", sized.join(" · "));
+                    }
                 }
                 s
             });

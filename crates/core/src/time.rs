@@ -28,6 +28,19 @@ pub fn paris_date(at: DateTime<Utc>) -> NaiveDate {
     at.with_timezone(&Paris).date_naive()
 }
 
+/// The first moment of a calendar day in Paris (an instant a few hours
+/// off, at worst, if that midnight does not exist).
+pub fn paris_midnight(day: NaiveDate) -> DateTime<Utc> {
+    use chrono::TimeZone;
+    Paris
+        .from_local_datetime(&day.and_time(chrono::NaiveTime::MIN))
+        .earliest()
+        .map_or_else(
+            || day.and_time(chrono::NaiveTime::MIN).and_utc(),
+            |at| at.with_timezone(&Utc),
+        )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -317,14 +317,31 @@ pub struct ShelfLine {
     pub returned: u64,
     /// The counts' corrections, added up.
     pub corrected: i64,
-    /// Received per size, for the items that have sizes.
-    pub received_by_size: BTreeMap<String, u64>,
+    /// Per size, for the items that have sizes, in the catalogue's order.
+    pub sizes: Vec<SizeLine>,
     /// The minimum the coordinator keeps on the shelves.
     pub minimum: u32,
     /// How many movements the warehouse recorded for it: an item it never
     /// received nor counted (a phone charge, a hot meal) is not its stock.
     pub movements: u32,
 }
+
+/// One size of an item. The vans load and bring back without sizes, but
+/// each distribution names its size: so a size's figure is what came in
+/// of that size (receipts, transfers, counts) less what was given out of
+/// it. Between shifts, once the vans have brought back what they did not
+/// give, that is what the shelves hold of it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
+pub struct SizeLine {
+    pub size: String,
+    pub on_hand: i64,
+    pub received: u64,
+    pub given: u64,
+}
+
+/// What was given out of each size of an item (`(item, size)` → quantity),
+/// from the distributions.
+pub type GivenBySize = BTreeMap<(ItemId, String), u64>;
 
 /// Stock on hand of every item that moved, in the catalogue's order.
 #[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
@@ -338,24 +355,33 @@ pub struct StockReport {
 /// Stock on hand from the warehouse's movements and the shifts' loads and
 /// returns: those made after the warehouse's first movement (a load when
 /// its shift started after it, a return when its shift ended after it).
+///
+/// `given`: what the distributions gave of each size since the warehouse's
+/// first movement, for the figures per size ([`SizeLine`]).
 pub fn stock(
     antenna: &Antenna,
     movements: &[StockMovement],
     shifts: &[ShiftSummary],
+    given: &GivenBySize,
     lang: Lang,
 ) -> StockReport {
     let first = movements.iter().map(|m| m.at).min();
     let mut lines: BTreeMap<ItemId, ShelfLine> = BTreeMap::new();
+    let mut sizes: BTreeMap<(ItemId, String), SizeLine> = BTreeMap::new();
     for m in movements {
         let l = line(&mut lines, &m.item);
         l.movements += 1;
         l.on_hand += m.kind.delta();
+        if let Some(size) = &m.size {
+            let s = size_line(&mut sizes, &m.item, size);
+            s.on_hand += m.kind.delta();
+            if let MovementKind::Receipt { quantity, .. } = &m.kind {
+                s.received += u64::from(*quantity);
+            }
+        }
         match &m.kind {
             MovementKind::Receipt { quantity, .. } => {
                 l.received += u64::from(*quantity);
-                if let Some(size) = &m.size {
-                    *l.received_by_size.entry(size.clone()).or_default() += u64::from(*quantity);
-                }
             }
             MovementKind::TransferIn { quantity, .. } => l.transferred_in += u64::from(*quantity),
             MovementKind::TransferOut { quantity, .. } => l.transferred_out += u64::from(*quantity),
@@ -380,10 +406,42 @@ pub fn stock(
             }
         }
     }
+    if first.is_some() {
+        for ((item, size), n) in given {
+            if lines.contains_key(item) {
+                let s = size_line(&mut sizes, item, size);
+                s.given += n;
+                s.on_hand -= i64::try_from(*n).unwrap_or(i64::MAX);
+            }
+        }
+    }
     let order = |id: &ItemId| antenna.catalogue.get(id).map_or(u32::MAX, |i| i.order);
     let mut lines: Vec<ShelfLine> = lines.into_values().collect();
     lines.sort_by_key(|l| (order(&l.item), l.item.clone()));
     for l in &mut lines {
+        // Every size of the catalogue, in its order, then any other a
+        // movement or a distribution named.
+        let listed = antenna
+            .catalogue
+            .get(&l.item)
+            .map(|i| i.sizes.clone())
+            .unwrap_or_default();
+        for size in &listed {
+            size_line(&mut sizes, &l.item, size);
+            if let Some(line) = sizes.remove(&(l.item.clone(), size.clone())) {
+                l.sizes.push(line);
+            }
+        }
+        let others: Vec<(ItemId, String)> = sizes
+            .keys()
+            .filter(|(item, _)| *item == l.item)
+            .cloned()
+            .collect();
+        for key in others {
+            if let Some(extra) = sizes.remove(&key) {
+                l.sizes.push(extra);
+            }
+        }
         l.label = antenna.item_label(&l.item, lang);
         l.minimum = antenna
             .catalogue
@@ -398,6 +456,21 @@ pub fn stock(
     }
 }
 
+fn size_line<'a>(
+    sizes: &'a mut BTreeMap<(ItemId, String), SizeLine>,
+    item: &ItemId,
+    size: &str,
+) -> &'a mut SizeLine {
+    sizes
+        .entry((item.clone(), size.to_string()))
+        .or_insert_with(|| SizeLine {
+            size: size.to_string(),
+            on_hand: 0,
+            received: 0,
+            given: 0,
+        })
+}
+
 fn line<'a>(lines: &'a mut BTreeMap<ItemId, ShelfLine>, item: &ItemId) -> &'a mut ShelfLine {
     lines.entry(item.clone()).or_insert_with(|| ShelfLine {
         item: item.clone(),
@@ -409,7 +482,7 @@ fn line<'a>(lines: &'a mut BTreeMap<ItemId, ShelfLine>, item: &ItemId) -> &'a mu
         loaded: 0,
         returned: 0,
         corrected: 0,
-        received_by_size: BTreeMap::new(),
+        sizes: Vec::new(),
         minimum: 0,
         movements: 0,
     })
@@ -428,6 +501,9 @@ pub struct ItemNeed {
     pub minimum: u32,
     /// To ask for: expected use and minimum, less stock on hand.
     pub to_ask: u64,
+    /// The sizes that will run short, for items with sizes: those whose
+    /// figure is below what the last weeks gave of them, projected.
+    pub sizes: Vec<String>,
 }
 
 /// What to ask donors for, for the next `days`.
@@ -444,10 +520,14 @@ pub struct NeedsList {
 /// consumption over the last [`TREND_DAYS`] days, projected, plus each
 /// item's minimum, less stock on hand; for the items the warehouse keeps
 /// (recorded at least once, or given a minimum).
+///
+/// `given`: what the distributions of the last [`TREND_DAYS`] days gave of
+/// each size, for the sizes to ask for.
 pub fn needs(
     antenna: &Antenna,
     stock: &StockReport,
     shifts: &[ShiftSummary],
+    given: &GivenBySize,
     today: NaiveDate,
     days: u32,
     lang: Lang,
@@ -505,6 +585,7 @@ pub fn needs(
                 .unwrap_or(0);
             let have = on_hand(item);
             let wanted = expected_use as i64 + i64::from(minimum);
+            let sizes = short_sizes(stock, given, item, days);
             ItemNeed {
                 item: item.clone(),
                 label: antenna.item_label(item, lang),
@@ -513,6 +594,7 @@ pub fn needs(
                 expected_use,
                 minimum,
                 to_ask: (wanted - have).max(0) as u64,
+                sizes,
             }
         })
         .filter(|n| n.to_ask > 0)
@@ -524,6 +606,26 @@ pub fn needs(
         days,
         needs,
     })
+}
+
+/// The sizes of `item` whose figure is below what the last weeks gave of
+/// them, projected over `days`, in the stock line's order.
+fn short_sizes(stock: &StockReport, given: &GivenBySize, item: &ItemId, days: u32) -> Vec<String> {
+    let Some(line) = stock.lines.iter().find(|l| &l.item == item) else {
+        return Vec::new();
+    };
+    line.sizes
+        .iter()
+        .filter(|s| {
+            let gave = given
+                .get(&(item.clone(), s.size.clone()))
+                .copied()
+                .unwrap_or(0) as f64;
+            let expected = (gave / TREND_DAYS as f64 * f64::from(days)).ceil() as i64;
+            expected > 0 && s.on_hand < expected
+        })
+        .map(|s| s.size.clone())
+        .collect()
 }
 
 /// The call for donations, ready to paste in the association's group or
@@ -550,7 +652,16 @@ pub fn call_for_donations(list: &NeedsList, lang: Lang) -> String {
         });
     }
     for n in &list.needs {
-        out.push_str(&format!("- {} {}\n", n.to_ask, n.label.to_lowercase()));
+        let sizes = match (n.sizes.as_slice(), lang) {
+            ([], _) => String::new(),
+            (sizes, Lang::Fr) => format!(" (tailles {})", sizes.join(", ")),
+            (sizes, Lang::En) => format!(" (sizes {})", sizes.join(", ")),
+        };
+        out.push_str(&format!(
+            "- {} {}{sizes}\n",
+            n.to_ask,
+            n.label.to_lowercase()
+        ));
     }
     out.push_str(match lang {
         Lang::Fr => "Merci de déposer à l’entrepôt.\n",
@@ -559,7 +670,8 @@ pub fn call_for_donations(list: &NeedsList, lang: Lang) -> String {
     out
 }
 
-/// The needs list as CSV: `item,label,on_hand,per_week,expected_use,minimum,to_ask`.
+/// The needs list as CSV: `item,label,on_hand,per_week,expected_use,minimum,to_ask,sizes`
+/// (the sizes separated by spaces).
 pub fn needs_csv(list: &NeedsList) -> String {
     let mut w = crate::report::Sheet::default();
     w.row([
@@ -570,6 +682,7 @@ pub fn needs_csv(list: &NeedsList) -> String {
         "expected_use",
         "minimum",
         "to_ask",
+        "sizes",
     ]);
     for n in &list.needs {
         w.row([
@@ -580,6 +693,7 @@ pub fn needs_csv(list: &NeedsList) -> String {
             n.expected_use.to_string(),
             n.minimum.to_string(),
             n.to_ask.to_string(),
+            n.sizes.join(" "),
         ]);
     }
     w.finish()
@@ -662,7 +776,7 @@ mod tests {
             // Before the warehouse's first movement: not counted.
             shift("2026-11-20", &[("blanket", 500)], &[]),
         ];
-        let r = stock(&a, &moves, &shifts, Lang::En);
+        let r = stock(&a, &moves, &shifts, &GivenBySize::new(), Lang::En);
         assert_eq!(on_hand(&r, "blanket"), 120 - 40 + 7 - 40);
         // The shelves hold 40, where the figure says 47.
         let count = NewMovement {
@@ -674,10 +788,87 @@ mod tests {
             },
         };
         moves.push(count.into_movement(&a, 47, &by).expect("a count"));
-        let r = stock(&a, &moves, &shifts, Lang::En);
+        let r = stock(&a, &moves, &shifts, &GivenBySize::new(), Lang::En);
         assert_eq!(on_hand(&r, "blanket"), 40);
         assert_eq!(r.lines[0].corrected, -7);
         assert_eq!(r.since, Some("2026-12-01".parse().expect("a date")));
+    }
+
+    #[test]
+    fn shoes_are_counted_per_size_and_the_call_names_the_sizes_that_run_short() {
+        let a = antenna();
+        let by = author(DeviceId::new());
+        let sized = |size: &str, change: NewChange| NewMovement {
+            item: item("shoes"),
+            size: Some(size.into()),
+            change,
+        };
+        let received = |quantity| NewChange::Receipt {
+            quantity,
+            source: Source::Donation,
+            from: String::new(),
+        };
+        let mut moves = vec![
+            sized("42", received(10))
+                .into_movement(&a, 0, &by)
+                .expect("ok"),
+            sized("43", received(5))
+                .into_movement(&a, 0, &by)
+                .expect("ok"),
+            // Shoes of no size said: the item's figure only.
+            receipt("shoes", 20).into_movement(&a, 15, &by).expect("ok"),
+        ];
+        // Counted: 8 pairs of 42 where the size's figure said 10.
+        let count = sized(
+            "42",
+            NewChange::Count {
+                counted: 8,
+                reason: "two pairs torn".into(),
+            },
+        );
+        moves.push(count.into_movement(&a, 10, &by).expect("a count"));
+        let shifts = [shift("2026-12-01", &[("shoes", 14)], &[("shoes", 3)])];
+        let mut given = GivenBySize::new();
+        given.insert((item("shoes"), "42".into()), 6);
+        given.insert((item("shoes"), "43".into()), 5);
+        let r = stock(&a, &moves, &shifts, &given, Lang::En);
+        let line = r
+            .lines
+            .iter()
+            .find(|l| l.item.as_str() == "shoes")
+            .expect("shoes");
+        assert_eq!(line.on_hand, 10 + 5 + 20 - 2 - 14 + 3);
+        let size = |s: &str| line.sizes.iter().find(|l| l.size == s).expect("a size");
+        // Every size of the catalogue, in its order.
+        assert_eq!(line.sizes.first().map(|s| s.size.as_str()), Some("36"));
+        assert_eq!(line.sizes.len(), 11);
+        assert_eq!(
+            (size("42").on_hand, size("42").received, size("42").given),
+            (2, 10, 6)
+        );
+        assert_eq!(size("43").on_hand, 0);
+        assert_eq!(size("41").on_hand, 0);
+
+        // The last four weeks gave 28 pairs of 42 and 5 of 43, none of 41:
+        // 14 days ahead need 14 of 42 (2 held) and 3 of 43 (none held).
+        let mut trend = GivenBySize::new();
+        trend.insert((item("shoes"), "42".into()), 28);
+        trend.insert((item("shoes"), "43".into()), 5);
+        let today = "2026-12-05".parse().expect("a day");
+        let mut a = a;
+        if let Some(shoes) = a.catalogue.get_mut(&item("shoes")) {
+            shoes.minimum = Some(100);
+        }
+        let list = needs(&a, &r, &shifts, &trend, today, 14, Lang::Fr).expect("a list");
+        let shoes = list
+            .needs
+            .iter()
+            .find(|n| n.item.as_str() == "shoes")
+            .expect("shoes");
+        assert_eq!(shoes.sizes, ["42", "43"]);
+        let call = call_for_donations(&list, Lang::Fr);
+        assert!(call.contains("chaussures (tailles 42, 43)"), "{call}");
+        assert!(needs_csv(&list).contains(",42 43"), "{}", needs_csv(&list));
     }
 
     #[test]
@@ -751,13 +942,15 @@ mod tests {
             ));
         }
         let today: NaiveDate = "2026-12-05".parse().expect("a date");
-        let s = stock(&a, &moves, &shifts, Lang::En);
+        let s = stock(&a, &moves, &shifts, &GivenBySize::new(), Lang::En);
         // Only the shift of 1 December is after the first movement.
         assert_eq!(on_hand(&s, "blanket"), 100 - 20 + 6);
-        let list = needs(&a, &s, &shifts, today, 14, Lang::En).expect("a list");
+        let list =
+            needs(&a, &s, &shifts, &GivenBySize::new(), today, 14, Lang::En).expect("a list");
         // Blankets: 56/28 a day × 14 = 28 expected, + 50 minimum − 86 = none.
         assert!(list.needs.iter().all(|n| n.item.as_str() != "blanket"));
-        let list = needs(&a, &s, &shifts, today, 60, Lang::En).expect("a list");
+        let list =
+            needs(&a, &s, &shifts, &GivenBySize::new(), today, 60, Lang::En).expect("a list");
         let blanket = list
             .needs
             .iter()
@@ -772,11 +965,11 @@ mod tests {
         assert!(list.needs.iter().all(|n| n.item.as_str() != "hot_meal"));
         // Water: 28/28 × 60 = 60 against 493: nothing to ask.
         assert!(list.needs.iter().all(|n| n.item.as_str() != "water"));
-        let fr = needs(&a, &s, &shifts, today, 60, Lang::Fr).expect("a list");
+        let fr = needs(&a, &s, &shifts, &GivenBySize::new(), today, 60, Lang::Fr).expect("a list");
         let text = call_for_donations(&fr, Lang::Fr);
         assert!(text.contains("- 84 couverture"), "{text}");
         assert_eq!(
-            needs(&a, &s, &shifts, today, 0, Lang::En)
+            needs(&a, &s, &shifts, &GivenBySize::new(), today, 0, Lang::En)
                 .expect_err("0 days")
                 .code(),
             "out_of_range"
@@ -818,7 +1011,13 @@ mod tests {
             .into_values()
             .collect();
         assert_eq!(moves.len(), 2);
-        assert_eq!(on_hand(&stock(&a, &moves, &[], Lang::En), "blanket"), 25);
+        assert_eq!(
+            on_hand(
+                &stock(&a, &moves, &[], &GivenBySize::new(), Lang::En),
+                "blanket"
+            ),
+            25
+        );
     }
 
     #[test]
@@ -1029,7 +1228,7 @@ mod tests {
                     _ => NewChange::Receipt { quantity: n, source: Source::Purchase, from: String::new() },
                 };
                 let seen: Vec<StockMovement> = docs[tablet].movements().expect("movements").into_values().collect();
-                let here = on_hand(&stock(&a, &seen, &[], Lang::En), "blanket");
+                let here = on_hand(&stock(&a, &seen, &[], &GivenBySize::new(), Lang::En), "blanket");
                 let m = NewMovement { item: item("blanket"), size: None, change }
                     .into_movement(&a, here, &author(devices[tablet]))
                     .expect("a movement");
@@ -1043,7 +1242,7 @@ mod tests {
             let merged = WarehouseDoc::from_automerge(merged);
             let moves: Vec<StockMovement> = merged.movements().expect("movements").into_values().collect();
             let shifts = [shift("2026-12-01", &[("blanket", 30)], &[("blanket", 4)])];
-            let s = stock(&a, &moves, &shifts, Lang::En);
+            let s = stock(&a, &moves, &shifts, &GivenBySize::new(), Lang::En);
             prop_assert_eq!(on_hand(&s, "blanket"), expected - 30 + 4);
         }
     }

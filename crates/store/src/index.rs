@@ -233,6 +233,33 @@ pub(crate) fn movements(
     bodies.iter().map(|b| parse_json(b)).collect()
 }
 
+/// What distributions gave of each size of an item from `since` on (not
+/// struck out).
+pub(crate) fn given_by_size(
+    conn: &Connection,
+    since: chrono::DateTime<chrono::Utc>,
+) -> Result<maraude_core::warehouse::GivenBySize, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT item, detail, SUM(quantity) FROM entry_figures
+         WHERE kind = 'distribution' AND voided = 0 AND detail IS NOT NULL AND item IS NOT NULL
+           AND at_us >= ?1
+         GROUP BY item, detail",
+    )?;
+    let rows: Vec<(String, String, i64)> = stmt
+        .query_map(params![since.timestamp_micros()], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })?
+        .collect::<Result<_, _>>()?;
+    let mut given = maraude_core::warehouse::GivenBySize::new();
+    for (item, size, n) in rows {
+        // A row the index wrote has an item id that parses.
+        if let Ok(item) = item.parse() {
+            given.insert((item, size), u64::try_from(n).unwrap_or(0));
+        }
+    }
+    Ok(given)
+}
+
 pub(crate) fn put_document(
     conn: &Connection,
     doc: &str,

@@ -212,6 +212,13 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX stock_movements_item ON stock_movements(item);
     ",
+    // 11: a distribution's size in its figures (`detail`), for the
+    // warehouse's figures per size; read from the entries' bodies.
+    "
+    UPDATE entry_figures SET detail = (
+        SELECT json_extract(b.body, '$.size') FROM entry_bodies b WHERE b.id = entry_figures.id
+    ) WHERE kind = 'distribution';
+    ",
 ];
 
 /// The newest store format this build knows.

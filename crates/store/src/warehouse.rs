@@ -28,12 +28,22 @@ impl Store {
             .into());
         }
         let antenna = self.antenna()?;
-        let on_hand = self
+        // A size's own figure for a movement of one size: a count of
+        // shoes 42 corrects shoes 42.
+        let line = self
             .stock(Lang::En)?
             .lines
-            .iter()
-            .find(|l| l.item == new.item)
-            .map_or(0, |l| l.on_hand);
+            .into_iter()
+            .find(|l| l.item == new.item);
+        let on_hand = match (&line, &new.size) {
+            (Some(l), Some(size)) => l
+                .sizes
+                .iter()
+                .find(|s| &s.size == size)
+                .map_or(0, |s| s.on_hand),
+            (Some(l), None) => l.on_hand,
+            (None, _) => 0,
+        };
         let author = Author {
             by: by.clone(),
             device: self.device(),
@@ -75,7 +85,17 @@ impl Store {
             Some(since) => index::shift_summaries(&self.conn, since, NaiveDate::MAX)?,
             None => Vec::new(),
         };
-        Ok(warehouse::stock(&antenna, &movements, &shifts, lang))
+        let given = match movements.iter().map(|m| m.at).min() {
+            // Entries keep their time to the second: one given in the
+            // second of the first movement counts.
+            Some(first) => {
+                index::given_by_size(&self.conn, maraude_core::time::to_the_second(first))?
+            }
+            None => warehouse::GivenBySize::new(),
+        };
+        Ok(warehouse::stock(
+            &antenna, &movements, &shifts, &given, lang,
+        ))
     }
 
     /// What to ask donors for, for the next `days` from `today`.
@@ -84,8 +104,9 @@ impl Store {
         let stock = self.stock(lang)?;
         let from = today - chrono::Duration::days(warehouse::TREND_DAYS);
         let shifts = index::shift_summaries(&self.conn, from, today)?;
+        let given = index::given_by_size(&self.conn, maraude_core::time::paris_midnight(from))?;
         Ok(warehouse::needs(
-            &antenna, &stock, &shifts, today, days, lang,
+            &antenna, &stock, &shifts, &given, today, days, lang,
         )?)
     }
 }

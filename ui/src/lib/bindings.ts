@@ -286,7 +286,12 @@ expected_use: number, minimum: number,
 /**
  * To ask for: expected use and minimum, less stock on hand.
  */
-to_ask: number, };
+to_ask: number, 
+/**
+ * The sizes that will run short, for items with sizes: those whose
+ * figure is below what the last weeks gave of them, projected.
+ */
+sizes: Array<string>, };
 
 /**
  * Distributed, and taken out of and back to the warehouse by the vans.
@@ -569,9 +574,9 @@ on_hand: number, received: number, transferred_in: number, transferred_out: numb
  */
 corrected: number, 
 /**
- * Received per size, for the items that have sizes.
+ * Per size, for the items that have sizes, in the catalogue's order.
  */
-received_by_size: { [key in string]: number }, 
+sizes: Array<SizeLine>, 
 /**
  * The minimum the coordinator keeps on the shelves.
  */
@@ -603,6 +608,15 @@ export type ShiftEnd = { ended_at?: string | null, stock_returned: { [key in Ite
 export type ShiftId = string;
 
 export type ShiftKind = "night_maraude" | "day_maraude" | "day_centre" | "accompaniment";
+
+/**
+ * One size of an item. The vans load and bring back without sizes, but
+ * each distribution names its size: so a size's figure is what came in
+ * of that size (receipts, transfers, counts) less what was given out of
+ * it. Between shifts, once the vans have brought back what they did not
+ * give, that is what the shelves hold of it.
+ */
+export type SizeLine = { size: string, on_hand: number, received: number, given: number, };
 
 export type Source = "donation" | "purchase";
 

@@ -27,7 +27,8 @@ pub struct TallyRow {
     pub people: u32,
     pub composition: Composition,
     pub vulnerable: u32,
-    /// Incident type, referral service, or the first need of an arrival.
+    /// Incident type, referral service, the first need of an arrival, or
+    /// the size given (distributions of items with sizes).
     pub detail: Option<String>,
     pub case: Option<CaseId>,
     pub voided: bool,
@@ -64,9 +65,11 @@ impl TallyRow {
                 quantity,
                 people,
                 composition,
+                size,
                 ..
             } => {
                 row.item = Some(item.clone());
+                row.detail = size.clone();
                 row.quantity = quantity.get();
                 row.people = people.unwrap_or(0);
                 row.composition = *composition;

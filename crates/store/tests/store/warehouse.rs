@@ -101,3 +101,76 @@ fn two_tablets_receiving_donations_offline_both_count() {
         assert_eq!(s.movements().unwrap().len(), 2);
     }
 }
+
+#[test]
+fn shoes_are_counted_per_size_from_receipts_counts_and_what_was_given() {
+    use maraude_core::entry::EntryContent;
+
+    let mut t = calais();
+    let sized = |size: &str, change: NewChange| NewMovement {
+        item: "shoes".parse().unwrap(),
+        size: Some(size.into()),
+        change,
+    };
+    let received = |quantity| NewChange::Receipt {
+        quantity,
+        source: Source::Donation,
+        from: String::new(),
+    };
+    t.store
+        .record_movement(&nick("Sam"), sized("42", received(10)))
+        .unwrap();
+    t.store
+        .record_movement(&nick("Sam"), sized("43", received(2)))
+        .unwrap();
+    // Tonight gives 3 pairs of 42 and takes nothing else of the warehouse's.
+    let shift = night_shift(&mut t.store);
+    let mut three = crate::give("shoes", 3, "dunes-north");
+    if let EntryContent::Distribution { size, .. } = &mut three.content {
+        *size = Some("42".into());
+    }
+    t.store.log(&shift, &nick("Jo"), three).unwrap();
+    let size = |store: &Store, s: &str| {
+        let stock = store.stock(Lang::En).unwrap();
+        let line = stock
+            .lines
+            .into_iter()
+            .find(|l| l.item.as_str() == "shoes")
+            .unwrap();
+        line.sizes.into_iter().find(|l| l.size == s).unwrap()
+    };
+    assert_eq!(size(&t.store, "42").on_hand, 7);
+    assert_eq!(size(&t.store, "42").given, 3);
+
+    // The shelves hold 5 pairs of 42: the count corrects that size by its
+    // own figure (7), not the item's.
+    t.store
+        .record_movement(
+            &nick("Sam"),
+            sized(
+                "42",
+                NewChange::Count {
+                    counted: 5,
+                    reason: "two pairs torn".into(),
+                },
+            ),
+        )
+        .unwrap();
+    assert_eq!(size(&t.store, "42").on_hand, 5);
+    // More pairs of 43 sent away than that size holds: refused.
+    let out = sized(
+        "43",
+        NewChange::TransferOut {
+            quantity: 3,
+            to: "Grande-Synthe".into(),
+        },
+    );
+    let err = t.store.record_movement(&nick("Sam"), out).unwrap_err();
+    assert_eq!(err.code(), "not_enough_stock");
+
+    // Indexed from the documents again, the sizes read the same.
+    let before = t.store.index_dump().unwrap();
+    t.store.rebuild_index().unwrap();
+    assert_eq!(t.store.index_dump().unwrap(), before);
+    assert_eq!(size(&t.store, "42").on_hand, 5);
+}

@@ -618,6 +618,9 @@ export const en = {
   'follow.reopen': 'Reopen',
   'follow.reopen_why': 'Why reopen it',
   'follow.reopened_done': 'Reopened: {alias}.',
+  'warehouse.by_size': 'By size:',
+  'warehouse.by_size_hint': 'By size: what came in of that size less what the vans gave of it (the vans load without sizes); between shifts, what the shelves hold.',
+  'warehouse.sizes_short': 'sizes {sizes}',
 } satisfies Record<string, Message>;
 
 export type Key = keyof typeof en;

@@ -618,4 +618,7 @@ export const fr: Record<Key, Message> = {
   'follow.reopen': 'Rouvrir',
   'follow.reopen_why': 'Pourquoi le rouvrir',
   'follow.reopened_done': 'Rouvert : {alias}.',
+  'warehouse.by_size': 'Par taille :',
+  'warehouse.by_size_hint': 'Par taille : ce qui est entré de cette taille moins ce que les camions en ont donné (ils chargent sans tailles) ; entre deux sorties, ce que tiennent les étagères.',
+  'warehouse.sizes_short': 'tailles {sizes}',
 };
