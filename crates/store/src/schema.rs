@@ -213,11 +213,14 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX stock_movements_item ON stock_movements(item);
     ",
     // 11: a distribution's size in its figures (`detail`), for the
-    // warehouse's figures per size; read from the entries' bodies.
+    // warehouse's figures per size; read from the entries' bodies. The
+    // sized distributions by time: a few among a year's entries.
     "
     UPDATE entry_figures SET detail = (
         SELECT json_extract(b.body, '$.size') FROM entry_bodies b WHERE b.id = entry_figures.id
     ) WHERE kind = 'distribution';
+    CREATE INDEX entry_figures_sized ON entry_figures(at_us)
+        WHERE kind = 'distribution' AND detail IS NOT NULL;
     ",
 ];
 
