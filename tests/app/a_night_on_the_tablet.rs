@@ -73,13 +73,15 @@ fn start_a_shift(app: &Session, shots: &Path) -> Result<()> {
         blankets.parse::<u32>().is_ok_and(|n| n > 0),
         "the last night's blankets are proposed, found {blankets:?}"
     );
-    // Tonight's van: from zero, 10 blankets.
+    // Tonight's van: from zero, 10 blankets in one tap (+10; it was ten
+    // taps of +1).
     app.click("[data-e2e=load-clear]")?;
-    app.click_times("[data-e2e=loaded-blanket-plus]", 10)?;
+    app.click("[data-e2e=loaded-blanket-plus10]")?;
     let loaded = app.find("[data-e2e=loaded-blanket]")?;
     ensure!(
-        app.attribute(&loaded, "value")?.as_deref() == Some("10"),
-        "10 blankets loaded"
+        app.property(&loaded, "value")?.as_deref() == Some("10"),
+        "10 blankets loaded, found {:?}",
+        app.property(&loaded, "value")?
     );
     app.screenshot(shots, "02-start-shift")?;
     app.click("[data-e2e=start]")?;

@@ -251,6 +251,17 @@ impl Session {
         Ok(value.as_str().map(str::to_string))
     }
 
+    /// The element's width and height on screen, in CSS pixels.
+    pub fn size_of(&self, element: &Element) -> Result<(f64, f64)> {
+        let rect = self.get(&format!("element/{}/rect", element.id))?;
+        let side = |k: &str| {
+            rect[k]
+                .as_f64()
+                .with_context(|| format!("no {k} in the rect of `{}`: {rect}", element.selector))
+        };
+        Ok((side("width")?, side("height")?))
+    }
+
     /// Waits until the text of `selector` is `expected`.
     pub fn wait_for_text(&self, selector: &str, expected: &str) -> Result<()> {
         self.wait_until(&format!("`{selector}` to read {expected:?}"), || {

@@ -621,6 +621,12 @@ export const en = {
   'warehouse.by_size': 'By size:',
   'warehouse.by_size_hint': 'By size: what came in of that size less what the vans gave of it (the vans load without sizes); between shifts, what the shelves hold.',
   'warehouse.sizes_short': 'sizes {sizes}',
+  'quick.other_quantity': 'Another quantity',
+  'quick.take_quantity': 'OK',
+  'quick.quantity_bounds': 'A whole number from 1 to {max}.',
+  'stepper.less': 'One less: {label}',
+  'stepper.more': 'One more: {label}',
+  'stepper.more_n': '{n} more: {label}',
 } satisfies Record<string, Message>;
 
 export type Key = keyof typeof en;

@@ -621,4 +621,10 @@ export const fr: Record<Key, Message> = {
   'warehouse.by_size': 'Par taille :',
   'warehouse.by_size_hint': 'Par taille : ce qui est entré de cette taille moins ce que les camions en ont donné (ils chargent sans tailles) ; entre deux sorties, ce que tiennent les étagères.',
   'warehouse.sizes_short': 'tailles {sizes}',
+  'quick.other_quantity': 'Autre quantité',
+  'quick.take_quantity': 'OK',
+  'quick.quantity_bounds': 'Un nombre entier de 1 à {max}.',
+  'stepper.less': 'Un de moins : {label}',
+  'stepper.more': 'Un de plus : {label}',
+  'stepper.more_n': '{n} de plus : {label}',
 };
