@@ -119,6 +119,28 @@ fn quick_log(app: &Session, shots: &Path) -> Result<()> {
         "undo said {said:?}"
     );
     app.screenshot(shots, "03-quick-log")?;
+
+    // The tablet handed to Sam: two taps (who logs, then the name), and
+    // back to Mira. (WebKit's WebDriver reads this button's text as
+    // empty: its textContent is what shows.)
+    let logging_as = |name: &str| -> Result<()> {
+        let wanted = format!("Saisie par {name}");
+        app.wait_until(&format!("the top bar to say {wanted:?}"), || {
+            let button = app.find("[data-e2e=logging-as]")?;
+            let shown = app.property(&button, "textContent")?.unwrap_or_default();
+            Ok((shown.trim() == wanted).then_some(()))
+        })
+    };
+    app.click("[data-e2e=logging-as]")?;
+    app.click("[data-e2e=hand-to-Sam]")?;
+    logging_as("Sam")?;
+    ensure!(
+        app.count("[data-e2e=who-list]")? == 0,
+        "the list of names stays open once one is chosen"
+    );
+    app.click("[data-e2e=logging-as]")?;
+    app.click("[data-e2e=hand-to-Mira]")?;
+    logging_as("Mira")?;
     Ok(())
 }
 

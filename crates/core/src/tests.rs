@@ -316,6 +316,9 @@ fn a_shelter_request_is_followed_up_and_closed_and_the_summary_has_no_alias() {
     let text = night_text(&r, Lang::Fr);
     assert!(!text.contains("Rahim") && !text.contains("12 34"), "{text}");
     assert!(text.contains("Demandes de mise à l'abri: 1"), "{text}");
+    // Nor the case's number, which would tie the line to its record.
+    let short = r.shelter_requests[0].short.clone();
+    assert!(!text.contains(&short), "{text}");
 }
 
 #[test]

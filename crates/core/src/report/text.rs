@@ -270,10 +270,11 @@ pub fn night_text(r: &NightReport, lang: Lang) -> String {
                 .outcome
                 .as_deref()
                 .map_or_else(|| w.open.to_string(), |o| code_label(o, lang));
+            // No case number: the summary goes to a messaging group,
+            // where a number would tie a line to a person's record.
             let _ = writeln!(
                 s,
-                "  - #{} {} ({}): {}",
-                c.short,
+                "  - {} ({}): {}",
                 code_label(&c.detail, lang),
                 c.people,
                 status

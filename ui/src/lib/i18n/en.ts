@@ -350,7 +350,7 @@ export const en = {
     other: "{n} changes refused: not this tablet's role",
   },
   'sync.dismiss': 'Hide',
-  'sync.to_send': { one: '{n} document to send', other: '{n} documents to send' },
+  'sync.to_send': { one: '{n} document to send to the server', other: '{n} documents to send to the server' },
 
   'nav.teammates': 'Teammates',
   'teammates.title': 'Sync with a teammate’s tablet, without the server',

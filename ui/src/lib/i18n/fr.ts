@@ -350,7 +350,7 @@ export const fr: Record<Key, Message> = {
     other: '{n} modifications refusées : hors du rôle de cette tablette',
   },
   'sync.dismiss': 'Masquer',
-  'sync.to_send': { one: '{n} document à envoyer', other: '{n} documents à envoyer' },
+  'sync.to_send': { one: '{n} document à envoyer au serveur', other: '{n} documents à envoyer au serveur' },
 
   'nav.teammates': 'Coéquipiers',
   'teammates.title': 'Synchroniser avec la tablette d’un coéquipier, sans le serveur',
