@@ -195,6 +195,11 @@ fn correct_and_strike_out(app: &Session, shots: &Path) -> Result<()> {
     app.click("[data-e2e=form-save]")?;
     app.wait_for_text_containing("[data-e2e=timeline-status]", "Corrigé")?;
     app.wait_for_text_containing("[data-e2e=entry][data-kind=arrival]", "5 personnes")?;
+    // The row says it was corrected, by whom.
+    app.wait_for_text_containing(
+        "[data-e2e=entry][data-kind=arrival] [data-e2e=corrected]",
+        "corrigé par Mira",
+    )?;
 
     app.click("[data-e2e=entry][data-item=tea_coffee] .row")?;
     app.click("[data-e2e=strike]")?;

@@ -627,6 +627,7 @@ export const en = {
   'stepper.less': 'One less: {label}',
   'stepper.more': 'One more: {label}',
   'stepper.more_n': '{n} more: {label}',
+  'timeline.corrected': 'corrected by {name} at {time}',
 } satisfies Record<string, Message>;
 
 export type Key = keyof typeof en;

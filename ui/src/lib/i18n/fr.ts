@@ -627,4 +627,5 @@ export const fr: Record<Key, Message> = {
   'stepper.less': 'Un de moins : {label}',
   'stepper.more': 'Un de plus : {label}',
   'stepper.more_n': '{n} de plus : {label}',
+  'timeline.corrected': 'corrigé par {name} à {time}',
 };
