@@ -227,6 +227,11 @@ fn review(app: &Session, shots: &Path, home: &Path) -> Result<()> {
     app.wait_for_text("[data-e2e=arrivals-people]", "5")?;
     app.wait_for_text("[data-e2e=shelter-requests]", "1")?;
     app.wait_for_text("[data-e2e=incidents]", "1")?;
+    // What each figure counts, and the outcomes on screen, not only in
+    // the summary.
+    app.wait_for_text_containing("[data-e2e=people-met-counts]", "comptages")?;
+    app.wait_for_text_containing("[data-e2e=shelter-outcomes]", "en cours")?;
+    app.wait_for_text_containing("[data-e2e=incident-lines]", "Expulsion")?;
     // Kept: 3 blankets, the arrival, the shelter request, the incident.
     app.wait_for_text("[data-e2e=entries-total]", "6")?;
     app.wait_for_text("[data-e2e=entries-voided]", "2")?;

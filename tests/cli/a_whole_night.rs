@@ -717,13 +717,9 @@ fn open_follow_ups_come_oldest_first_and_leave_the_list_when_closed() {
     assert_eq!(report["referrals"][0]["open"], false);
     assert_eq!(report["referrals"][0]["outcome"], "seen");
     let en = t.ok(["report", "night", "--lang", "en"]);
-    assert!(
-        en.contains(&format!(
-            "#{} shelter (3): placed",
-            short(&night.shelter_case)
-        )),
-        "{en}"
-    );
+    assert!(en.contains("  - shelter (3): placed"), "{en}");
+    // No case number: the summary goes to the messaging group.
+    assert!(!en.contains(&short(&night.shelter_case)), "{en}");
     assert_nothing_personal("the summary after closing", &en);
 }
 

@@ -628,6 +628,10 @@ export const en = {
   'stepper.more': 'One more: {label}',
   'stepper.more_n': '{n} more: {label}',
   'timeline.corrected': 'corrected by {name} at {time}',
+  'report.people_met_counts': 'The headcounts made at each place (“People met”), added up. New arrivals are counted apart.',
+  'report.arrivals_counts': 'People logged as just arrived; they are not in the headcounts unless counted there too.',
+  'report.share': 'Share…',
+  'report.case_open': 'still open',
 } satisfies Record<string, Message>;
 
 export type Key = keyof typeof en;

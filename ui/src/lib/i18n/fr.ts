@@ -628,4 +628,8 @@ export const fr: Record<Key, Message> = {
   'stepper.more': 'Un de plus : {label}',
   'stepper.more_n': '{n} de plus : {label}',
   'timeline.corrected': 'corrigé par {name} à {time}',
+  'report.people_met_counts': 'Les comptages faits à chaque lieu (« Personnes rencontrées »), additionnés. Les nouvelles arrivées sont comptées à part.',
+  'report.arrivals_counts': 'Les personnes saisies comme tout juste arrivées ; elles ne sont dans les comptages que si elles y ont aussi été comptées.',
+  'report.share': 'Partager…',
+  'report.case_open': 'en cours',
 };
