@@ -719,7 +719,7 @@ fn open_follow_ups_come_oldest_first_and_leave_the_list_when_closed() {
     let en = t.ok(["report", "night", "--lang", "en"]);
     assert!(en.contains("  - shelter (3): placed"), "{en}");
     // No case number: the summary goes to the messaging group.
-    assert!(!en.contains(&short(&night.shelter_case)), "{en}");
+    assert!(!en.contains(short(&night.shelter_case)), "{en}");
     assert_nothing_personal("the summary after closing", &en);
 }
 
