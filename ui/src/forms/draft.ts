@@ -21,7 +21,9 @@ export const FORM_KINDS = ['headcount', 'arrival', 'shelter_request', 'referral'
 export type FormKind = (typeof FORM_KINDS)[number] | 'distribution';
 
 /** Languages met most often on the coast, as codes stored in the entry. */
-export const COMMON_LANGUAGES = ['ar', 'ps', 'fa', 'ti', 'ku', 'am', 'so', 'en', 'fr'] as const;
+// Those the teams meet most (field guide; issue 17 added Urdu, Vietnamese
+// and Sorani beside Kurmanji's "ku"), then "another" (`und`).
+export const COMMON_LANGUAGES = ['ar', 'ps', 'fa', 'ur', 'ti', 'am', 'so', 'ku', 'ckb', 'vi', 'en', 'fr', 'und'] as const;
 
 export interface Draft {
   kind: FormKind;

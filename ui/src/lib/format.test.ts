@@ -1,6 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import type { Antenna, Entry } from './api';
-import { activePlaces, dayOf, entrySummary, placeName, quickLogItems, splitNicknames, timeOf } from './format';
+import {
+  activePlaces,
+  dayOf,
+  entrySummary,
+  languageName,
+  placeName,
+  quickLogItems,
+  splitNicknames,
+  timeOf,
+} from './format';
 import { translate, type Key, type Params } from './i18n/translate';
 
 const antenna: Antenna = {
@@ -82,5 +91,14 @@ describe('display helpers', () => {
   it('reads a typed team, ignoring blanks and repeats', () => {
     expect(splitNicknames(' Sam, Lou ,, Sam ,Ali ')).toEqual(['Sam', 'Lou', 'Ali']);
     expect(splitNicknames('')).toEqual([]);
+  });
+});
+
+describe('languageName', () => {
+  it('names the languages the teams meet, and "another" in words', () => {
+    expect(languageName('ur', 'fr')).toBe('Ourdou');
+    expect(languageName('vi', 'en')).toBe('Vietnamese');
+    expect(languageName('und', 'fr')).toBe('Autre langue');
+    expect(languageName('und', 'en')).toBe('Another language');
   });
 });

@@ -79,9 +79,14 @@ export function splitNicknames(typed: string): string[] {
   return [...new Set(typed.split(',').map((s) => s.trim()).filter((s) => s.length > 0))];
 }
 
+/** BCP 47's "undetermined": a language the form does not list. */
+export const OTHER_LANGUAGE = 'und';
+
 /** A language code ("ps") by its name in the volunteer's language
  * ("Pashto", "pachto"); the code itself where the system has no name. */
 export function languageName(code: string, locale: Locale): string {
+  // The system's name for it reads "root" or "undetermined".
+  if (code === OTHER_LANGUAGE) return locale === 'fr' ? 'Autre langue' : 'Another language';
   try {
     const name = new Intl.DisplayNames([locale], { type: 'language' }).of(code);
     return name && name !== code ? name.charAt(0).toLocaleUpperCase(locale) + name.slice(1) : code;
