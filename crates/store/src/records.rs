@@ -279,6 +279,17 @@ impl Store {
         action: CaseAction,
         shift: Option<ShiftId>,
     ) -> Result<Case> {
+        // A volunteer's tablet writes to open cases only, as every
+        // receiver holds it to (`access::may_receive`): a case it closed
+        // itself stays here until it is erased, but is no longer its to
+        // reopen or note.
+        if self.role()? == Role::Volunteer && !self.case(case)?.status.is_open() {
+            return Err(Refused::OutOfScope {
+                role: Role::Volunteer,
+                what: "closed case",
+            }
+            .into());
+        }
         let author = self.author(by);
         self.write(|tx, ctx| {
             let missing = || StoreError::NoSuchCase(case.short());

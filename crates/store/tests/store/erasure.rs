@@ -219,3 +219,49 @@ fn a_tombstone_from_a_peer_erases_the_case_and_its_chunks_never_come_back() {
         "an erased case is not offered to anyone"
     );
 }
+
+/// A volunteer's tablet keeps a case it closed itself until it is erased,
+/// but may no longer write to it: the server would refuse the change, so
+/// the store refuses it first (an honest tablet never meets a refusal).
+#[test]
+fn a_volunteers_tablet_does_not_reopen_a_closed_case() {
+    let mut t = calais();
+    let shift = night_shift(&mut t.store);
+    let open = shelter_case(&mut t.store, &shift, "Samir-B", PHONE);
+    let closed = shelter_case(&mut t.store, &shift, ALIAS, PHONE);
+    t.store
+        .act_on_case(
+            &closed,
+            &nick("Jo"),
+            CaseAction::Closed {
+                outcome: Outcome::NoPlace,
+            },
+            Some(shift),
+        )
+        .unwrap();
+    t.store
+        .set_server_link(&maraude_store::ServerLink {
+            url: "https://192.168.1.10:8470/".into(),
+            role: "volunteer".into(),
+            credential: secrecy::SecretString::from("credential".to_string()),
+            certificate: None,
+        })
+        .unwrap();
+    let reopen = CaseAction::Reopened {
+        reason: "rappel du 115".into(),
+    };
+    let err = t
+        .store
+        .act_on_case(&closed, &nick("Jo"), reopen, Some(shift))
+        .unwrap_err();
+    assert_eq!(err.code(), "not_allowed");
+    assert!(err.to_string().contains("closed case"), "{err}");
+    assert!(!t.store.case(&closed).unwrap().status.is_open());
+    // An open one is still the volunteer's to follow up.
+    let note = CaseAction::Note {
+        note: "rappeler demain".into(),
+    };
+    t.store
+        .act_on_case(&open, &nick("Jo"), note, Some(shift))
+        .unwrap();
+}
