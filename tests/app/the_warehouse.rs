@@ -176,6 +176,9 @@ fn van(app: &Session, _shots: &Path) -> Result<()> {
         "40 loaded, 3 given: {proposed:?} proposed as returned"
     );
     app.click("[data-e2e=end]")?;
+    // The ended shift opens on its review: only then go to the warehouse
+    // (a tap before would be undone when the review opens).
+    app.find("[data-e2e=night-report]")?;
     app.click("[data-e2e=nav-warehouse]")?;
     app.wait_until("the van's return on the shelves", || {
         Ok(on_hand(app, "blanket").ok().filter(|n| *n == 197))
