@@ -279,13 +279,17 @@ impl Store {
         action: CaseAction,
         shift: Option<ShiftId>,
     ) -> Result<Case> {
-        // A volunteer's tablet writes to open cases only, as every
-        // receiver holds it to (`access::may_receive`): a case it closed
-        // itself stays here until it is erased, but is no longer its to
-        // reopen or note.
-        if self.role()? == Role::Volunteer && !self.case(case)?.status.is_open() {
+        // A tablet writes only to what its role receives, the rule every
+        // receiver holds it to: a volunteer's tablet keeps a case it closed
+        // itself until it is erased, but it is no longer its to reopen.
+        let role = self.role()?;
+        let subject = maraude_core::access::Subject::Case {
+            open: self.case(case)?.status.is_open(),
+        };
+        let today = maraude_core::time::paris_date(Utc::now());
+        if !maraude_core::access::may_receive(role, subject, today) {
             return Err(Refused::OutOfScope {
-                role: Role::Volunteer,
+                role,
                 what: "closed case",
             }
             .into());
