@@ -52,7 +52,7 @@ fn bomb(size: usize) -> Vec<u8> {
     .encode()
 }
 
-fn cbor(fields: &[(&str, Field)]) -> Vec<u8> {
+pub fn cbor(fields: &[(&str, Field)]) -> Vec<u8> {
     let mut e = minicbor::Encoder::new(Vec::new());
     e.map(fields.len() as u64).unwrap();
     for (k, v) in fields {
@@ -72,7 +72,7 @@ fn cbor(fields: &[(&str, Field)]) -> Vec<u8> {
     e.into_writer()
 }
 
-enum Field<'a> {
+pub enum Field<'a> {
     Text(&'a str),
     Bytes(&'a [u8]),
     Texts(&'a [&'a str]),
@@ -109,7 +109,7 @@ where
     closed_within(&mut socket, Duration::from_secs(30)).await
 }
 
-fn runtime() -> tokio::runtime::Runtime {
+pub fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

@@ -31,6 +31,10 @@
 //! - [`js_client`]: a JavaScript automerge-repo client (Node, `tests/js`)
 //!   reads a shift, adds an entry the tablets then report, opens the
 //!   socket with a single-use ticket; one of another antenna gets nothing.
+//! - [`missing_history`]: an entry whose change the other side's Bloom
+//!   filter wrongly claims, and entries built on it: the receiver asks for
+//!   it and gets all, from a tablet to the server, to a serving teammate,
+//!   and from a serving teammate.
 //! - [`faults`]: through a loopback proxy ([`fault_proxy`]), connections
 //!   cut anywhere in a sync, a slow line, garbage after a cut, every
 //!   message twice and whole sessions replayed; tablets whose clocks are
@@ -66,6 +70,7 @@ mod erasure;
 mod fault_proxy;
 mod faults;
 mod js_client;
+mod missing_history;
 mod random_schedules;
 mod ranks;
 mod store_failure;

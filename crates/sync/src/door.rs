@@ -14,12 +14,24 @@
 //! The copy of a document is this side's stored document plus the
 //! messages this connection already let through (samod may not have
 //! stored those yet): a peer's next change builds on them.
+//!
+//! Changes that build on changes this side lacks cannot be judged (their
+//! effect is unknown until their history is there). samod would queue
+//! them and ask for the history; the door cannot let them through
+//! unjudged, so it holds them and asks the sender itself, in the sync
+//! protocol's own words (a sync message whose `need` names the missing
+//! changes). It happens to honest peers: a sync message says what the
+//! sender holds with a Bloom filter, and about once in a hundred syncs a
+//! filter claims a change it lacks, so the other side leaves that change
+//! out and sends its successors. The sender answers with the missing
+//! changes; the door judges them with the held ones, as one message, and
+//! hands samod that message.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use automerge::AutoCommit;
+use automerge::{AutoCommit, ChangeHash};
 use chrono::{NaiveDate, Utc};
 use maraude_core::access::Role;
 use maraude_core::authority::{self, Delivery, Facts, Refused};
@@ -110,6 +122,11 @@ pub const NOTICE_TYPE: &str = "maraude-refused";
 /// The code of a message that could not be read at all.
 const UNREADABLE: &str = "unreadable_message";
 
+/// How many times the door asks a peer for the history of held changes
+/// before refusing them: each answer may build on more it lacks (two
+/// filters wrong in a row), an honest peer needs one or two.
+const MAX_ASKS: usize = 8;
+
 /// What the receiver tells the sender of a refused message.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Notice {
@@ -141,6 +158,8 @@ impl Notice {
 pub(crate) struct Envelope<'a> {
     pub kind: String,
     pub document: Option<String>,
+    pub sender: Option<String>,
+    pub target: Option<String>,
     pub data: Option<&'a [u8]>,
     pub code: Option<String>,
     pub message: Option<String>,
@@ -161,6 +180,8 @@ pub(crate) fn envelope(bytes: &[u8]) -> Result<Envelope<'_>, String> {
     Ok(Envelope {
         kind: read.kind.to_string(),
         document,
+        sender: read.sender.map(str::to_string),
+        target: read.target.map(str::to_string),
         data: read.data,
         code: read.code.map(str::to_string),
         message: read.message.map(str::to_string),
@@ -170,11 +191,37 @@ pub(crate) fn envelope(bytes: &[u8]) -> Result<Envelope<'_>, String> {
 /// Whether the document a message wrote to was new to this side.
 struct New(bool);
 
+/// What the door made of a message's changes.
+enum Judged {
+    /// Allowed; whether the document was new here.
+    Allowed(New),
+    /// They build on changes this side lacks: `missing`, on top of the
+    /// copy's `heads`.
+    Missing {
+        heads: Vec<ChangeHash>,
+        missing: Vec<ChangeHash>,
+    },
+}
+
+/// Changes held until the sender sends their history, and how many times
+/// it was asked.
+struct Held {
+    doc: DocumentId,
+    chunks: Vec<Vec<u8>>,
+    asked: usize,
+}
+
 /// What the door does with one message.
 #[derive(Debug)]
 pub enum Verdict {
     /// Hand it to samod.
     Pass,
+    /// Hand samod the message with this sync message as its data: the
+    /// changes it sent with the held ones they complete.
+    PassWith(Vec<u8>),
+    /// Hold it, and send the sender this message (which asks for the
+    /// changes it builds on).
+    Ask(Vec<u8>),
     /// Drop it (a message samod does not need, such as a notice).
     Drop,
     /// Drop it and tell the sender.
@@ -193,6 +240,7 @@ pub struct Door {
     /// Who delivers what it sends, as this side's connection checked it.
     delivery: Delivery,
     kept: VecDeque<(DocumentId, AutoCommit)>,
+    held: VecDeque<Held>,
     refusals: usize,
     uploads: Uploads,
     offences: Offences,
@@ -227,6 +275,7 @@ impl Door {
             peer,
             delivery,
             kept: VecDeque::new(),
+            held: VecDeque::new(),
             refusals: 0,
             uploads,
             offences,
@@ -309,7 +358,7 @@ impl Door {
                 }
             }
         }
-        let message = match automerge::sync::Message::decode(data) {
+        let mut message = match automerge::sync::Message::decode(data) {
             Ok(m) => m,
             Err(e) => return close(UNREADABLE, format!("not a sync message: {e}")),
         };
@@ -338,12 +387,47 @@ impl Door {
         let Ok(record) = Uuid::from_slice(doc.as_bytes()) else {
             return refuse(&document, Refused::WrongRecord);
         };
-        match self.judge_changes(&doc, record, &message.changes).await {
-            Ok(New(false)) => Verdict::Pass,
-            Ok(New(true)) => {
+        // The changes held for this document come with those that complete them.
+        let held = self.take_held(&doc);
+        let asked = held.as_ref().map_or(0, |h| h.asked);
+        let mut chunks: Vec<Vec<u8>> = message.changes.iter().map(<[u8]>::to_vec).collect();
+        chunks.extend(held.into_iter().flat_map(|h| h.chunks));
+        let completed = asked > 0;
+        let changes = automerge::sync::ChunkList::from(chunks.clone());
+        let new = match self.judge_changes(&doc, record, &changes).await {
+            Ok(Judged::Allowed(new)) => new,
+            Ok(Judged::Missing { heads, missing }) if asked < MAX_ASKS => {
+                let (Some(from), Some(to)) = (envelope.target, envelope.sender) else {
+                    return refuse(&document, missing_history());
+                };
+                self.hold(Held {
+                    doc,
+                    chunks,
+                    asked: asked + 1,
+                });
+                tracing::info!(
+                    peer = %self.peer,
+                    document,
+                    missing = missing.len(),
+                    "changes held: the sender is asked for the changes they build on"
+                );
+                return Verdict::Ask(ask_for(&document, &from, &to, heads, missing));
+            }
+            Ok(Judged::Missing { .. }) => return refuse(&document, missing_history()),
+            Err(refused) => return refuse(&document, refused),
+        };
+        let pass = if completed {
+            message.changes = changes;
+            Verdict::PassWith(message.encode())
+        } else {
+            Verdict::Pass
+        };
+        match new {
+            New(false) => pass,
+            New(true) => {
                 let today = maraude_core::time::paris_date(Utc::now());
                 if self.role == Role::Coordinator || self.uploads.take(&self.peer, today) {
-                    Verdict::Pass
+                    pass
                 } else {
                     self.forget(&doc);
                     Verdict::Refuse(Notice {
@@ -355,7 +439,6 @@ impl Door {
                     })
                 }
             }
-            Err(refused) => refuse(&document, refused),
         }
     }
 
@@ -364,7 +447,7 @@ impl Door {
         doc: &DocumentId,
         record: Uuid,
         changes: &automerge::sync::ChunkList,
-    ) -> Result<New, Refused> {
+    ) -> Result<Judged, Refused> {
         let waited = tokio::time::Instant::now();
         let mut kept = self.take_kept(doc);
         let mut fresh = kept.is_none();
@@ -383,19 +466,20 @@ impl Door {
                 (None, None) => AutoCommit::new(),
             };
             let mut after = applied(&view, changes)?;
-            if !after.get_missing_deps(&[]).is_empty() {
-                // Built on changes this side has not stored yet: read the
-                // store again in a moment (without the kept copy).
+            let missing = after.get_missing_deps(&[]);
+            if !missing.is_empty() {
+                // Built on changes this side has not stored yet (another
+                // connection's, just received): read the store again in a
+                // moment (without the kept copy). Past that, ask the sender.
                 if waited.elapsed() < WAIT_FOR_HISTORY {
                     tokio::time::sleep(Duration::from_millis(50)).await;
                     kept = Some(view);
                     fresh = true;
                     continue;
                 }
+                let heads = view.get_heads();
                 self.keep(doc, view);
-                return Err(Refused::Malformed(
-                    "the changes build on changes this side does not have; sync again".into(),
-                ));
+                return Ok(Judged::Missing { heads, missing });
             }
             let before = if view.get_heads().is_empty() {
                 None
@@ -416,7 +500,7 @@ impl Door {
             match verdict {
                 Ok(()) => {
                     self.keep(doc, after.into_automerge());
-                    return Ok(new);
+                    return Ok(Judged::Allowed(new));
                 }
                 Err(refused) => {
                     if let Some(before) = before {
@@ -475,6 +559,19 @@ impl Door {
 
     fn forget(&mut self, doc: &DocumentId) {
         self.take_kept(doc);
+        self.take_held(doc);
+    }
+
+    fn take_held(&mut self, doc: &DocumentId) -> Option<Held> {
+        let at = self.held.iter().position(|h| h.doc == *doc)?;
+        self.held.remove(at)
+    }
+
+    fn hold(&mut self, held: Held) {
+        self.held.push_back(held);
+        if self.held.len() > KEPT {
+            self.held.pop_front();
+        }
     }
 
     fn take_kept(&mut self, doc: &DocumentId) -> Option<AutoCommit> {
@@ -532,6 +629,43 @@ fn applied(view: &AutoCommit, changes: &automerge::sync::ChunkList) -> Result<Au
             "changes Automerge cannot apply to this document".into(),
         )),
     }
+}
+
+fn missing_history() -> Refused {
+    Refused::Malformed(
+        "the changes build on changes this side does not have, and the sender did not send them; sync again"
+            .into(),
+    )
+}
+
+/// The sync message that asks the sender for the changes `missing`, as
+/// the side whose copy has `heads` (`from`, to the peer `to`). No `have`:
+/// the sender then sends exactly what is named.
+fn ask_for(
+    document: &str,
+    from: &str,
+    to: &str,
+    heads: Vec<ChangeHash>,
+    missing: Vec<ChangeHash>,
+) -> Vec<u8> {
+    let message = automerge::sync::Message {
+        heads,
+        need: missing,
+        have: Vec::new(),
+        changes: automerge::sync::ChunkList::empty(),
+        flags: None,
+        version: automerge::sync::MessageVersion::V1,
+    };
+    let mut e = minicbor::Encoder::new(Vec::new());
+    // Writing into a Vec cannot fail; the fields as samod writes them.
+    let _ = e
+        .map(5)
+        .and_then(|e| e.str("type")?.str("sync"))
+        .and_then(|e| e.str("documentId")?.str(document))
+        .and_then(|e| e.str("senderId")?.str(from))
+        .and_then(|e| e.str("targetId")?.str(to))
+        .and_then(|e| e.str("data")?.bytes(&message.encode()));
+    e.into_writer()
 }
 
 fn refuse(document: &str, refused: Refused) -> Verdict {

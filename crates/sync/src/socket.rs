@@ -193,6 +193,16 @@ where
             };
             match verdict {
                 Verdict::Pass => return Some(Ok(bytes)),
+                Verdict::PassWith(data) => {
+                    match maraude_core::wire::envelope::with_data(&bytes, &data) {
+                        Ok(message) => return Some(Ok(message)),
+                        // The door read this envelope already.
+                        Err(e) => return Some(Err(TransportError(e.to_string()))),
+                    }
+                }
+                Verdict::Ask(message) => {
+                    let _ = self.out.send(message).await;
+                }
                 Verdict::Drop => continue,
                 Verdict::Refuse(notice) => {
                     let _ = self.out.send(notice.encode()).await;
