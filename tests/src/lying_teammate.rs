@@ -38,10 +38,14 @@ impl LyingTeammate {
         let certificate = link.certificate.unwrap();
         let (antenna, device) = (*store.antenna_id().as_uuid(), *store.device().as_uuid());
         let (handle, _thread) = maraude_sync::StoreHandle::spawn(store);
-        let config = TeamTls::new(&certificate, None)
-            .unwrap()
-            .server_config()
-            .unwrap();
+        let tls = TeamTls::new(&certificate, None).unwrap();
+        let serving = tls.serving_certificate().unwrap();
+        let proof = tls.proof(&serving).unwrap();
+        let proof = api::ServingProof {
+            certificate: api::b64(&proof.certificate),
+            signature: api::b64(&proof.signature),
+        };
+        let config = tls.server_config(&serving).unwrap();
         let (configs, config_rx) = tokio::sync::watch::channel(config);
         let (address, hub, listener) = runtime.block_on(async {
             let tcp = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -56,6 +60,7 @@ impl LyingTeammate {
         };
         let pending = move || {
             let lies = lies.clone();
+            let proof = proof.clone();
             async move {
                 axum::Json(api::Pending {
                     server_peer: api::device_peer(&device),
@@ -64,6 +69,7 @@ impl LyingTeammate {
                     // A team secret of its own making: only the server's
                     // may be kept.
                     team_secret: Some(api::b64(&[7u8; 32])),
+                    serving: Some(proof),
                 })
             }
         };

@@ -110,12 +110,18 @@ impl Crowd {
             let mut half_sent: Vec<TcpStream> = Vec::new();
             let mut closed_meanwhile = 0;
             let mut first = true;
+            let count_closed = |idle: &mut Vec<TcpStream>, half_sent: &mut Vec<TcpStream>| {
+                [idle, half_sent]
+                    .into_iter()
+                    .map(|held| {
+                        let before = held.len();
+                        held.retain_mut(still_open);
+                        before - held.len()
+                    })
+                    .sum::<usize>()
+            };
             while !stopped.load(Ordering::SeqCst) {
-                for held in [&mut idle, &mut half_sent] {
-                    let before = held.len();
-                    held.retain_mut(still_open);
-                    closed_meanwhile += before - held.len();
-                }
+                closed_meanwhile += count_closed(&mut idle, &mut half_sent);
                 while idle.len() < IDLE {
                     match connect_as_stranger(&runtime, to) {
                         Some(stream) => idle.push(stream),
@@ -136,6 +142,8 @@ impl Crowd {
                 }
                 std::thread::sleep(Duration::from_millis(250));
             }
+            // An honest sync may end before the loop looked again.
+            closed_meanwhile += count_closed(&mut idle, &mut half_sent);
             idle.append(&mut half_sent);
             Crowded {
                 closed_meanwhile,

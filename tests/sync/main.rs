@@ -48,6 +48,10 @@
 //!   found by mDNS on loopback (`sync --peer auto`, `teammates`), not by
 //!   a tablet of another antenna; a revoked tablet and one of another
 //!   antenna refused; the server over HTTPS with a certificate.
+//! - [`stranger_on_the_hotspot`]: a TLS client without a certificate
+//!   learns nothing identifying from a serving tablet (its certificate
+//!   names no antenna, device or role, and changes with each serving); a
+//!   stranger serving never receives a dialling tablet's certificate.
 //! - [`store_failure`]: an antenna's store on the server that cannot be
 //!   written (another process holds its lock) stops that antenna, not the
 //!   server: another antenna syncs meanwhile, and nothing is lost once the
@@ -74,6 +78,7 @@ mod missing_history;
 mod random_schedules;
 mod ranks;
 mod store_failure;
+mod stranger_on_the_hotspot;
 mod teammates;
 
 use maraude_tests::{lying_teammate, server, tablet};

@@ -127,6 +127,19 @@ pub struct Pending {
     /// the device keeps the latest for its daily tag.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub team_secret: Option<String>,
+    /// From a tablet serving its teammates: which device it is, proven
+    /// for the certificate this connection received (its TLS certificate
+    /// names nothing).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub serving: Option<ServingProof>,
+}
+
+/// A serving tablet's device certificate (base64 DER) and its device
+/// key's signature (base64) of the hash of the TLS certificate it served.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ServingProof {
+    pub certificate: String,
+    pub signature: String,
 }
 
 /// `POST /v1/sync/revocations` (between teammates) — the client's

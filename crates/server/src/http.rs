@@ -726,6 +726,7 @@ async fn pending(
         documents,
         revocations,
         team_secret: Some(api::b64(&team_secret)),
+        serving: None,
     }))
 }
 

@@ -39,12 +39,20 @@ pub struct DeviceCertificate {
     /// The antenna's team secret (see `maraude_sync::discovery`); `None`
     /// from an older server, until the next certificate.
     pub team_secret: Option<SecretSlice<u8>>,
+    /// The secret it replaced, for [`PREVIOUS_SECRET_DAYS`] after: a
+    /// revocation changes the secret, and teammates that have not synced
+    /// with the server since hold the one before.
+    pub previous_team_secret: Option<SecretSlice<u8>>,
 }
+
+/// How long a replaced team secret is still recognised.
+pub const PREVIOUS_SECRET_DAYS: i64 = 14;
 
 pub(crate) fn get(conn: &Connection) -> Result<Option<ServerLink>, StoreError> {
     Ok(conn
         .prepare_cached(
-            "SELECT url, role, credential, peer_key, peer_certificate, peer_authority, team_secret
+            "SELECT url, role, credential, peer_key, peer_certificate, peer_authority, team_secret,
+                    previous_team_secret, team_secret_since
              FROM server_link WHERE id = 1",
         )?
         .query_row([], |r| {
@@ -58,6 +66,18 @@ pub(crate) fn get(conn: &Connection) -> Result<Option<ServerLink>, StoreError> {
                     certificate,
                     authority,
                     team_secret: r.get::<_, Option<Vec<u8>>>(6)?.map(SecretSlice::from),
+                    previous_team_secret: r
+                        .get::<_, Option<Vec<u8>>>(7)?
+                        .filter(|_| {
+                            let since = r.get::<_, Option<String>>(8).ok().flatten();
+                            since
+                                .and_then(|t| DateTime::parse_from_rfc3339(&t).ok())
+                                .is_some_and(|t| {
+                                    Utc::now() - t.with_timezone(&Utc)
+                                        < chrono::Duration::days(PREVIOUS_SECRET_DAYS)
+                                })
+                        })
+                        .map(SecretSlice::from),
                 }),
                 _ => None,
             };
@@ -73,6 +93,10 @@ pub(crate) fn get(conn: &Connection) -> Result<Option<ServerLink>, StoreError> {
 
 pub(crate) fn put(conn: &Connection, link: &ServerLink) -> Result<(), StoreError> {
     let cert = link.certificate.as_ref();
+    // A renewal may bring a new secret: the one it replaces is kept.
+    if let Some(secret) = cert.and_then(|c| c.team_secret.as_ref()) {
+        set_team_secret(conn, secret.expose_secret())?;
+    }
     conn.prepare_cached(
         "INSERT INTO server_link
            (id, url, role, credential, linked_at, peer_key, peer_certificate, peer_authority,
@@ -110,9 +134,19 @@ pub(crate) fn set_revocations(conn: &Connection, der: &[u8]) -> Result<(), Store
     Ok(())
 }
 
+/// Keep `secret` as the team secret; the one it replaces, if another, is
+/// kept as the previous one from now.
 pub(crate) fn set_team_secret(conn: &Connection, secret: &[u8]) -> Result<(), StoreError> {
-    conn.prepare_cached("UPDATE server_link SET team_secret = ?1 WHERE id = 1")?
-        .execute(params![secret])?;
+    conn.prepare_cached(
+        "UPDATE server_link SET
+           previous_team_secret = CASE WHEN team_secret IS NOT NULL AND team_secret != ?1
+                                       THEN team_secret ELSE previous_team_secret END,
+           team_secret_since = CASE WHEN team_secret IS NULL OR team_secret != ?1
+                                    THEN ?2 ELSE team_secret_since END,
+           team_secret = ?1
+         WHERE id = 1",
+    )?
+    .execute(params![secret, index::ts(Utc::now())])?;
     Ok(())
 }
 

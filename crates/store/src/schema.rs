@@ -222,6 +222,13 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX entry_figures_sized ON entry_figures(at_us)
         WHERE kind = 'distribution' AND detail IS NOT NULL;
     ",
+    // 12: the team secret before the last one, and since when the last
+    // one is held: teammates that have not synced since a revocation
+    // still meet this tablet for a while (`link::PREVIOUS_SECRET_DAYS`).
+    "
+    ALTER TABLE server_link ADD COLUMN previous_team_secret BLOB;
+    ALTER TABLE server_link ADD COLUMN team_secret_since TEXT;
+    ",
 ];
 
 /// The newest store format this build knows.

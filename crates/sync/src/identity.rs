@@ -112,6 +112,7 @@ pub(crate) mod testing {
                 certificate: certificate.der().to_vec(),
                 authority: self.certificate.clone(),
                 team_secret: Some(SecretSlice::from(vec![7; 32])),
+                previous_team_secret: None,
             }
         }
 

@@ -5,6 +5,9 @@
 //!
 //! Who may connect: a tablet whose certificate this antenna's authority
 //! signed and that the revocation list this tablet holds does not name.
+//! What a connecting stranger sees: a certificate that names nothing
+//! ([`crate::tls::ServingCertificate`]); a teammate learns which device
+//! serves from the proof in `GET /v1/sync/pending`.
 //! What it receives: what its role may (`maraude_core::access`), as from
 //! the server. The list is read again from the store every few seconds,
 //! so a sync with the server that brings a revocation, made meanwhile,
@@ -41,6 +44,8 @@ struct Team {
     hub: Arc<Hub>,
     store: StoreHandle,
     certificate: maraude_store::DeviceCertificate,
+    /// The proof of which device serves, for the certificate now served.
+    proof: std::sync::Mutex<api::ServingProof>,
     antenna: Uuid,
     device: Uuid,
     connections: AtomicUsize,
@@ -65,20 +70,20 @@ pub async fn serve_teammates(
     let certificate = link
         .and_then(|l| l.certificate)
         .ok_or(SyncError::NoCertificate)?;
-    let config = TeamTls::new(&certificate, revocations.clone())?.server_config()?;
+    let (config, proof) = serving(&certificate, revocations.clone())?;
     let (configs, config_rx) = watch::channel(config);
     let hub = Arc::new(Hub::start(store.clone(), antenna, api::device_peer(&device)).await?);
     let team = Arc::new(Team {
         hub: hub.clone(),
         store: store.clone(),
         certificate: certificate.clone(),
+        proof: std::sync::Mutex::new(proof),
         antenna,
         device,
         connections: AtomicUsize::new(0),
     });
     let watching = tokio::spawn(watch_revocations(
         store.clone(),
-        certificate,
         revocations,
         configs,
         team.clone(),
@@ -117,26 +122,52 @@ pub async fn serve_teammates(
     }
 }
 
+/// The TLS configuration to serve with, and the proof of which device
+/// serves: a new [`crate::tls::ServingCertificate`] each time, marked with
+/// the team secret the tablet holds now.
+fn serving(
+    certificate: &maraude_store::DeviceCertificate,
+    revocations: Option<Vec<u8>>,
+) -> Result<(Arc<rustls::ServerConfig>, api::ServingProof), SyncError> {
+    let tls = TeamTls::new(certificate, revocations)?;
+    let serving = tls.serving_certificate()?;
+    let proof = tls.proof(&serving)?;
+    Ok((
+        tls.server_config(&serving)?,
+        api::ServingProof {
+            certificate: api::b64(&proof.certificate),
+            signature: api::b64(&proof.signature),
+        },
+    ))
+}
+
 /// Read the revocation list again now and then: a newer one replaces the
-/// TLS configuration for new connections and cuts the revoked teammates'
-/// open ones.
+/// TLS configuration for new connections (with a serving certificate
+/// marked with the team secret that came with it) and cuts the revoked
+/// teammates' open ones.
 async fn watch_revocations(
     store: StoreHandle,
-    certificate: maraude_store::DeviceCertificate,
     mut known: Option<Vec<u8>>,
     configs: watch::Sender<Arc<rustls::ServerConfig>>,
     team: Arc<Team>,
 ) {
     loop {
         tokio::time::sleep(REVOCATIONS_CHECK).await;
-        let Ok(Ok(latest)) = store.with(|s| s.revocations()).await else {
+        let Ok(Ok((latest, link))) = store
+            .with(|s| Ok::<_, maraude_store::StoreError>((s.revocations()?, s.server_link()?)))
+            .await
+        else {
             return;
         };
         if latest == known {
             continue;
         }
-        match TeamTls::new(&certificate, latest.clone()).and_then(|t| t.server_config()) {
-            Ok(config) => {
+        let certificate = link
+            .and_then(|l| l.certificate)
+            .unwrap_or_else(|| team.certificate.clone());
+        match serving(&certificate, latest.clone()) {
+            Ok((config, proof)) => {
+                *team.proof.lock().unwrap_or_else(|p| p.into_inner()) = proof;
                 configs.send_replace(config);
             }
             Err(e) => {
@@ -227,6 +258,7 @@ async fn pending(State(team): State<Arc<Team>>, Peer(peer): Peer) -> Response {
             revocations,
             // Only the server hands it out.
             team_secret: None,
+            serving: Some(team.proof.lock().unwrap_or_else(|p| p.into_inner()).clone()),
         })
         .into_response(),
         Err(e) => {

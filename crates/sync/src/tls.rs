@@ -4,10 +4,18 @@
 //! - the base server's HTTPS when it is given a certificate (otherwise it
 //!   speaks plain HTTP behind a reverse proxy that does TLS), and devices
 //!   checking it against the system's trusted certificates;
-//! - tablets syncing with each other: mutual TLS 1.3, each side showing
+//! - tablets syncing with each other: TLS 1.3. The dialling tablet shows
 //!   the certificate its antenna's authority signed (see
 //!   [`crate::identity`]), checked against that authority and the
-//!   antenna's revocation list.
+//!   antenna's revocation list. The serving tablet shows a certificate
+//!   that names nothing ([`ServingCertificate`]): a key made for this
+//!   serving, marked with an HMAC of that key under the antenna's team
+//!   secret. The dialling tablet checks the mark before it shows its own
+//!   certificate, so a stranger on the hotspot learns nothing of either
+//!   side, whichever side it plays. Once the channel is up, the serving
+//!   tablet proves which device it is ([`TeamTls::proof`]): its device
+//!   key signs the hash of the certificate it served, which binds the
+//!   proof to this channel ([`TeamTls::check_proof`]).
 //!
 //! Serving over TLS (accepting, the handshake and its limits) is
 //! [`crate::serve`]'s; a handler learns who connected from
@@ -48,6 +56,9 @@ pub enum TlsError {
     NoCertificate(String),
     #[error("this certificate or key is not usable: {0}")]
     Rejected(String),
+    /// A serving tablet's proof of which device it is did not pass.
+    #[error("{0}")]
+    NotProven(String),
 }
 
 fn rejected(e: impl std::fmt::Display) -> TlsError {
@@ -102,16 +113,126 @@ pub fn server_client_config() -> Result<ClientConfig, TlsError> {
     Ok(config)
 }
 
+/// What the serving tablet's proof signs: the hash of the certificate it
+/// served, after this fixed prefix (the signature means nothing elsewhere).
+const PROOF_PREFIX: &[u8] = b"maraude/serving-tablet-proof/v1\0";
+/// What the mark signs, before the key.
+const MARK_PREFIX: &[u8] = b"maraude/serving-key-mark/v1\0";
+
+/// The certificate a tablet serving its teammates shows: a key made when
+/// it starts serving, valid two days, with no name, no antenna, device or
+/// role, and as DNS names marks only the antenna's tablets can make or
+/// check: HMAC-SHA256 of the key (its SubjectPublicKeyInfo) under the team
+/// secret, in DNSSEC's base32 (and under the secret before it, for a
+/// while after a revocation changed it, so that teammates that have not
+/// synced since still meet this tablet). A stranger learns that a TLS
+/// server is there, nothing more; another serving shows another key and
+/// other marks.
+pub struct ServingCertificate {
+    certificate: CertificateDer<'static>,
+    key: PrivatePkcs8KeyDer<'static>,
+}
+
+impl std::fmt::Debug for ServingCertificate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ServingCertificate")
+    }
+}
+
+/// The mark of the key `spki` under `secret`.
+fn mark(secret: &[u8], spki: &[u8]) -> ring::hmac::Tag {
+    let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, secret);
+    let mut context = ring::hmac::Context::with_key(&key);
+    context.update(MARK_PREFIX);
+    context.update(spki);
+    context.sign()
+}
+
+/// Whether the certificate `der` carries the mark of its own key under
+/// one of `secrets` (constant time).
+fn marked(secrets: &[&[u8]], der: &CertificateDer<'_>) -> bool {
+    let Ok(cert) = webpki::EndEntityCert::try_from(der) else {
+        return false;
+    };
+    let mut signed = MARK_PREFIX.to_vec();
+    signed.extend_from_slice(cert.subject_public_key_info().as_ref());
+    let keys: Vec<_> = secrets
+        .iter()
+        .map(|s| ring::hmac::Key::new(ring::hmac::HMAC_SHA256, s))
+        .collect();
+    cert.valid_dns_names().any(|name| {
+        let Some(label) = name.split('.').next() else {
+            return false;
+        };
+        let Ok(tag) = data_encoding::BASE32_DNSSEC.decode(label.as_bytes()) else {
+            return false;
+        };
+        keys.iter()
+            .any(|key| ring::hmac::verify(key, &signed, &tag).is_ok())
+    })
+}
+
+impl ServingCertificate {
+    /// A new key and its certificate, marked with each of `secrets`.
+    pub fn new(secrets: &[&[u8]]) -> Result<Self, TlsError> {
+        let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ED25519).map_err(rejected)?;
+        let spki = rcgen::PublicKeyData::subject_public_key_info(&key);
+        let names: Vec<String> = secrets
+            .iter()
+            .map(|secret| {
+                let tag = mark(secret, &spki);
+                format!(
+                    "{}.invalid",
+                    data_encoding::BASE32_DNSSEC.encode(tag.as_ref())
+                )
+            })
+            .collect();
+        let mut params = rcgen::CertificateParams::new(names).map_err(rejected)?;
+        params.distinguished_name = rcgen::DistinguishedName::new();
+        let now = time::OffsetDateTime::now_utc();
+        params.not_before = now - time::Duration::days(1);
+        params.not_after = now + time::Duration::days(2);
+        let certificate = params.self_signed(&key).map_err(rejected)?;
+        Ok(Self {
+            certificate: certificate.der().clone(),
+            key: PrivatePkcs8KeyDer::from(key.serialize_der()),
+        })
+    }
+
+    /// The certificate, as a dialling tablet receives it.
+    pub fn der(&self) -> &[u8] {
+        self.certificate.as_ref()
+    }
+}
+
 /// This tablet's side of a connection with a teammate: its certificate
-/// and key, the antenna's authority, and the revocation list it has heard
-/// of.
-#[derive(Debug)]
+/// and key, the antenna's authority, its team secret, and the revocation
+/// list it has heard of.
 pub struct TeamTls {
     certificate: CertificateDer<'static>,
     key: PrivatePkcs8KeyDer<'static>,
     authority: Vec<u8>,
+    team_secret: Option<secrecy::SecretSlice<u8>>,
+    previous_team_secret: Option<secrecy::SecretSlice<u8>>,
     roots: Arc<RootCertStore>,
     revocations: Vec<CertificateRevocationListDer<'static>>,
+}
+
+impl std::fmt::Debug for TeamTls {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TeamTls")
+            .field("revocations", &self.revocations.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// What the serving tablet sends once the channel is up: its device
+/// certificate, and its device key's signature of the hash of the
+/// certificate it served.
+#[derive(Debug, Clone)]
+pub struct ServingProof {
+    pub certificate: Vec<u8>,
+    pub signature: Vec<u8>,
 }
 
 impl TeamTls {
@@ -124,6 +245,14 @@ impl TeamTls {
             certificate: CertificateDer::from(cert.certificate.clone()),
             key: PrivatePkcs8KeyDer::from(cert.key.expose_secret().to_vec()),
             authority: cert.authority.clone(),
+            team_secret: cert
+                .team_secret
+                .as_ref()
+                .map(|s| secrecy::SecretSlice::from(s.expose_secret().to_vec())),
+            previous_team_secret: cert
+                .previous_team_secret
+                .as_ref()
+                .map(|s| secrecy::SecretSlice::from(s.expose_secret().to_vec())),
             roots: Arc::new(roots),
             revocations: revocations
                 .into_iter()
@@ -132,9 +261,77 @@ impl TeamTls {
         })
     }
 
+    /// The team secret, and the one before it while it is kept.
+    fn team_secrets(&self) -> Result<Vec<&[u8]>, TlsError> {
+        let current = self.team_secret.as_ref().ok_or_else(|| {
+            TlsError::Rejected(
+                "this tablet has no team secret yet: sync with the server once, then try again"
+                    .into(),
+            )
+        })?;
+        Ok(std::iter::once(current)
+            .chain(&self.previous_team_secret)
+            .map(|s| s.expose_secret())
+            .collect())
+    }
+
+    /// The certificate to serve teammates with (see [`ServingCertificate`]).
+    pub fn serving_certificate(&self) -> Result<ServingCertificate, TlsError> {
+        ServingCertificate::new(&self.team_secrets()?)
+    }
+
+    /// The proof that the tablet serving `serving` is this device.
+    pub fn proof(&self, serving: &ServingCertificate) -> Result<ServingProof, TlsError> {
+        let key = ring::signature::Ed25519KeyPair::from_pkcs8_maybe_unchecked(
+            self.key.secret_pkcs8_der(),
+        )
+        .map_err(rejected)?;
+        Ok(ServingProof {
+            certificate: self.certificate.to_vec(),
+            signature: key.sign(&proof_message(serving.der())).as_ref().to_vec(),
+        })
+    }
+
+    /// Which teammate served `served` (the certificate this tablet's
+    /// handshake received), from its `proof`: a device certificate of this
+    /// antenna, in its dates, not revoked, whose key signed the hash of
+    /// `served`. A proof made for another channel does not pass.
+    pub fn check_proof(
+        &self,
+        served: &[u8],
+        proof: &ServingProof,
+    ) -> Result<identity::Teammate, TlsError> {
+        let device = CertificateDer::from(proof.certificate.as_slice());
+        let verifier = Bounded {
+            webpki: WebPkiServerVerifier::builder_with_provider(self.roots.clone(), provider())
+                .with_crls(self.revocations.clone())
+                .build()
+                .map_err(rejected)?,
+            authority: self.authority.clone(),
+        };
+        let name = ServerName::try_from(identity::PEER_NAME).map_err(rejected)?;
+        verifier
+            .verify_server_cert(&device, &[], &name, &[], UnixTime::now())
+            .map_err(|e| TlsError::NotProven(format!("the teammate's certificate: {e}")))?;
+        webpki::EndEntityCert::try_from(&device)
+            .map_err(rejected)?
+            .verify_signature(
+                webpki::ring::ED25519,
+                &proof_message(served),
+                &proof.signature,
+            )
+            .map_err(|_| {
+                TlsError::Rejected("the teammate's proof was not made for this connection".into())
+            })?;
+        identity::Teammate::from_certificate(&proof.certificate).map_err(rejected)
+    }
+
     /// Serving teammates: only a certificate of this antenna, in its
-    /// dates, not revoked.
-    pub fn server_config(&self) -> Result<Arc<ServerConfig>, TlsError> {
+    /// dates, not revoked; this tablet shows `serving`.
+    pub fn server_config(
+        &self,
+        serving: &ServingCertificate,
+    ) -> Result<Arc<ServerConfig>, TlsError> {
         let verifier = Bounded {
             webpki: WebPkiClientVerifier::builder_with_provider(self.roots.clone(), provider())
                 .with_crls(self.revocations.clone())
@@ -146,21 +343,27 @@ impl TeamTls {
             .with_protocol_versions(&[&rustls::version::TLS13])
             .map_err(rejected)?
             .with_client_cert_verifier(Arc::new(verifier))
-            .with_single_cert(vec![self.certificate.clone()], self.key.clone_key().into())
+            .with_single_cert(
+                vec![serving.certificate.clone()],
+                serving.key.clone_key().into(),
+            )
             .map_err(rejected)?;
         config.alpn_protocols = vec![HTTP1.to_vec()];
         Ok(Arc::new(config))
     }
 
-    /// Dialling a teammate: it must show a certificate of this antenna,
-    /// in its dates, not revoked; this tablet shows its own.
+    /// Dialling a teammate: it must show a certificate marked with the
+    /// team secret ([`ServingCertificate`]) before this tablet shows its
+    /// own; which teammate it is comes after ([`Self::check_proof`]).
+    /// No server name is sent (SNI would be readable on the network).
     pub fn client_config(&self) -> Result<Arc<ClientConfig>, TlsError> {
-        let verifier = Bounded {
-            webpki: WebPkiServerVerifier::builder_with_provider(self.roots.clone(), provider())
-                .with_crls(self.revocations.clone())
-                .build()
-                .map_err(rejected)?,
-            authority: self.authority.clone(),
+        let verifier = Marked {
+            team_secrets: self
+                .team_secrets()?
+                .into_iter()
+                .map(|s| secrecy::SecretSlice::from(s.to_vec()))
+                .collect(),
+            signatures: Signatures(provider()),
         };
         let mut config = ClientConfig::builder_with_provider(provider())
             .with_protocol_versions(&[&rustls::version::TLS13])
@@ -170,7 +373,204 @@ impl TeamTls {
             .with_client_auth_cert(vec![self.certificate.clone()], self.key.clone_key().into())
             .map_err(rejected)?;
         config.alpn_protocols = vec![HTTP1.to_vec()];
+        config.enable_sni = false;
         Ok(Arc::new(config))
+    }
+}
+
+fn proof_message(served: &[u8]) -> Vec<u8> {
+    use sha2::Digest;
+    let mut message = PROOF_PREFIX.to_vec();
+    message.extend_from_slice(&sha2::Sha256::digest(served));
+    message
+}
+
+/// The handshake's signatures, checked as rustls checks any (ring).
+#[derive(Debug)]
+struct Signatures(Arc<CryptoProvider>);
+
+/// The signature methods of rustls' verifier traits, by the [`Signatures`]
+/// in the field named.
+macro_rules! signature_checks {
+    ($field:tt) => {
+        fn verify_tls12_signature(
+            &self,
+            message: &[u8],
+            cert: &CertificateDer<'_>,
+            dss: &DigitallySignedStruct,
+        ) -> Result<HandshakeSignatureValid, rustls::Error> {
+            self.$field.tls12(message, cert, dss)
+        }
+
+        fn verify_tls13_signature(
+            &self,
+            message: &[u8],
+            cert: &CertificateDer<'_>,
+            dss: &DigitallySignedStruct,
+        ) -> Result<HandshakeSignatureValid, rustls::Error> {
+            self.$field.tls13(message, cert, dss)
+        }
+
+        fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+            self.$field.schemes()
+        }
+    };
+}
+
+impl Signatures {
+    fn tls12(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        let algorithms = &self.0.signature_verification_algorithms;
+        rustls::crypto::verify_tls12_signature(message, cert, dss, algorithms)
+    }
+
+    fn tls13(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        let algorithms = &self.0.signature_verification_algorithms;
+        rustls::crypto::verify_tls13_signature(message, cert, dss, algorithms)
+    }
+
+    fn schemes(&self) -> Vec<SignatureScheme> {
+        self.0.signature_verification_algorithms.supported_schemes()
+    }
+}
+
+/// The dialling tablet's check of a serving tablet's certificate: it
+/// carries the mark of its own key under the team secret.
+struct Marked {
+    team_secrets: Vec<secrecy::SecretSlice<u8>>,
+    signatures: Signatures,
+}
+
+impl std::fmt::Debug for Marked {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Marked")
+    }
+}
+
+/// Why a serving tablet's certificate was refused, as rustls shows it
+/// (through its `Debug`): the sentence.
+struct NotMarked;
+
+impl std::fmt::Debug for NotMarked {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self, f)
+    }
+}
+
+impl std::fmt::Display for NotMarked {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("not a tablet of this antenna (its certificate lacks the team's mark)")
+    }
+}
+
+impl std::error::Error for NotMarked {}
+
+impl ServerCertVerifier for Marked {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        _intermediates: &[CertificateDer<'_>],
+        _server_name: &ServerName<'_>,
+        _ocsp_response: &[u8],
+        _now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        let secrets: Vec<&[u8]> = self
+            .team_secrets
+            .iter()
+            .map(|s| s.expose_secret())
+            .collect();
+        if marked(&secrets, end_entity) {
+            Ok(ServerCertVerified::assertion())
+        } else {
+            Err(rustls::Error::InvalidCertificate(CertificateError::Other(
+                OtherError(Arc::new(NotMarked)),
+            )))
+        }
+    }
+
+    signature_checks!(signatures);
+}
+
+/// What a stranger on the network runs: TLS that takes any certificate.
+/// Maraude never uses it; the tests that play a stranger do (here and in
+/// `tests/sync`).
+#[doc(hidden)]
+pub mod stranger {
+    use super::*;
+
+    /// A client that takes any server's certificate and shows none.
+    pub fn client_config() -> Arc<ClientConfig> {
+        let config = ClientConfig::builder_with_provider(provider())
+            .with_protocol_versions(&[&rustls::version::TLS13])
+            .expect("TLS 1.3")
+            .dangerous()
+            .with_custom_certificate_verifier(Arc::new(AnyCertificate(Signatures(provider()))))
+            .with_no_client_auth();
+        Arc::new(config)
+    }
+
+    /// A server with a certificate of its own making, that asks the
+    /// client for one and would take any.
+    pub fn server_config() -> Arc<ServerConfig> {
+        let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ED25519).expect("a key");
+        let cert = rcgen::CertificateParams::new(vec![identity::PEER_NAME.into()])
+            .expect("a name")
+            .self_signed(&key)
+            .expect("self-signed");
+        let config = ServerConfig::builder_with_provider(provider())
+            .with_protocol_versions(&[&rustls::version::TLS13])
+            .expect("TLS 1.3")
+            .with_client_cert_verifier(Arc::new(AnyCertificate(Signatures(provider()))))
+            .with_single_cert(
+                vec![cert.der().clone()],
+                PrivatePkcs8KeyDer::from(key.serialize_der()).into(),
+            )
+            .expect("usable");
+        Arc::new(config)
+    }
+
+    #[derive(Debug)]
+    struct AnyCertificate(Signatures);
+
+    impl ServerCertVerifier for AnyCertificate {
+        fn verify_server_cert(
+            &self,
+            _: &CertificateDer<'_>,
+            _: &[CertificateDer<'_>],
+            _: &ServerName<'_>,
+            _: &[u8],
+            _: UnixTime,
+        ) -> Result<ServerCertVerified, rustls::Error> {
+            Ok(ServerCertVerified::assertion())
+        }
+
+        signature_checks!(0);
+    }
+
+    impl ClientCertVerifier for AnyCertificate {
+        fn root_hint_subjects(&self) -> &[DistinguishedName] {
+            &[]
+        }
+
+        fn verify_client_cert(
+            &self,
+            _: &CertificateDer<'_>,
+            _: &[CertificateDer<'_>],
+            _: UnixTime,
+        ) -> Result<ClientCertVerified, rustls::Error> {
+            Ok(ClientCertVerified::assertion())
+        }
+
+        signature_checks!(0);
     }
 }
 
@@ -333,17 +733,27 @@ mod tests {
     use rustls::pki_types::ServerName;
     use rustls::{CertificateError, ClientConnection, ServerConnection};
 
-    /// A whole TLS handshake in memory between a tablet dialling (`client`)
-    /// and one serving (`server`): the first side's refusal, if any.
-    fn handshake(client: &TeamTls, server: &TeamTls) -> Result<(), rustls::Error> {
+    /// Both ends of a TLS handshake in memory.
+    struct Ends {
+        dialling: rustls::Connection,
+        serving: rustls::Connection,
+    }
+
+    /// A whole TLS handshake in memory between `dialling` and a tablet
+    /// serving with `server_config`: the first side's refusal, if any.
+    fn run(
+        dialling: Arc<ClientConfig>,
+        server_config: Arc<ServerConfig>,
+    ) -> (Ends, Result<(), rustls::Error>) {
         let name = ServerName::try_from(PEER_NAME).expect("a name");
-        let mut dialling = rustls::Connection::Client(ClientConnection::new(
-            client.client_config().expect("usable"),
-            name,
-        )?);
-        let mut serving = rustls::Connection::Server(ServerConnection::new(
-            server.server_config().expect("usable"),
-        )?);
+        let mut ends = Ends {
+            dialling: rustls::Connection::Client(
+                ClientConnection::new(dialling, name).expect("a connection"),
+            ),
+            serving: rustls::Connection::Server(
+                ServerConnection::new(server_config).expect("a connection"),
+            ),
+        };
         fn pass(
             from: &mut rustls::Connection,
             to: &mut rustls::Connection,
@@ -360,13 +770,32 @@ mod tests {
             Ok(())
         }
         for _ in 0..8 {
-            pass(&mut dialling, &mut serving)?;
-            pass(&mut serving, &mut dialling)?;
-            if !dialling.is_handshaking() && !serving.is_handshaking() {
-                return Ok(());
+            let step = pass(&mut ends.dialling, &mut ends.serving)
+                .and_then(|()| pass(&mut ends.serving, &mut ends.dialling));
+            if let Err(e) = step {
+                return (ends, Err(e));
+            }
+            if !ends.dialling.is_handshaking() && !ends.serving.is_handshaking() {
+                return (ends, Ok(()));
             }
         }
         panic!("the handshake did not end");
+    }
+
+    /// `client` dials `server`, which serves a new [`ServingCertificate`];
+    /// then `client` checks `server`'s proof. Which teammate it found, or
+    /// the first refusal (the handshake's, then the proof's).
+    fn meet(client: &TeamTls, server: &TeamTls) -> Result<identity::Teammate, String> {
+        let serving = server.serving_certificate().expect("a team secret");
+        let (_, handshake) = run(
+            client.client_config().expect("usable"),
+            server.server_config(&serving).expect("usable"),
+        );
+        handshake.map_err(|e| format!("handshake: {e}"))?;
+        let proof = server.proof(&serving).expect("a proof");
+        client
+            .check_proof(serving.der(), &proof)
+            .map_err(|e| format!("proof: {e}"))
     }
 
     fn expired(e: &rustls::Error) -> bool {
@@ -379,21 +808,153 @@ mod tests {
     }
 
     #[test]
+    fn teammates_meet_and_the_dialling_one_learns_who_serves_from_the_proof() {
+        let calais = TestAuthority::new();
+        let lead = TeamTls::new(&calais.device_for_days(Role::Lead, 30), None).expect("usable");
+        let volunteer =
+            TeamTls::new(&calais.device_for_days(Role::Volunteer, 30), None).expect("usable");
+        let found = meet(&volunteer, &lead).expect("teammates accept each other");
+        assert_eq!((found.antenna, found.role), (calais.antenna, Role::Lead));
+        assert_eq!(
+            meet(&lead, &volunteer).expect("both ways").role,
+            Role::Volunteer
+        );
+    }
+
+    #[test]
+    fn a_stranger_learns_nothing_from_a_serving_tablet() {
+        let calais = TestAuthority::new();
+        let lead_certificate = calais.device_for_days(Role::Lead, 30);
+        let lead = TeamTls::new(&lead_certificate, None).expect("usable");
+        let serving = lead.serving_certificate().expect("a team secret");
+        // A stranger accepts any certificate and shows none.
+        let (ends, handshake) = run(
+            stranger::client_config(),
+            lead.server_config(&serving).expect("usable"),
+        );
+        assert!(
+            handshake.is_err(),
+            "a tablet without a certificate is refused"
+        );
+        let seen = ends
+            .dialling
+            .peer_certificates()
+            .and_then(|c| c.first())
+            .expect("the stranger saw the serving certificate")
+            .to_vec();
+        assert_eq!(seen, serving.der());
+        assert!(identity::Teammate::from_certificate(&seen).is_err());
+        let shown = String::from_utf8_lossy(&seen).to_lowercase();
+        for secret in [
+            calais.antenna.to_string(),
+            "maraude".into(),
+            "lead".into(),
+            "antenna".into(),
+        ] {
+            assert!(!shown.contains(&secret), "the certificate shows {secret}");
+        }
+        let id = calais.antenna.as_bytes();
+        assert!(!seen.windows(id.len()).any(|w| w == id));
+        // Another serving shows another key and another mark.
+        let again = lead.serving_certificate().expect("a team secret");
+        assert_ne!(again.der(), serving.der());
+    }
+
+    #[test]
+    fn a_tablet_shows_its_certificate_only_to_a_server_marked_with_its_teams_secret() {
+        let calais = TestAuthority::new();
+        let volunteer =
+            TeamTls::new(&calais.device_for_days(Role::Volunteer, 30), None).expect("usable");
+        // A stranger on the hotspot who serves, with a key and certificate
+        // of its own: it knows no team secret.
+        let mut impostor_certificate = calais.device_for_days(Role::Lead, 30);
+        impostor_certificate.team_secret = Some(secrecy::SecretSlice::from(vec![9; 32]));
+        let impostor = TeamTls::new(&impostor_certificate, None).expect("usable");
+        let serving = impostor.serving_certificate().expect("a secret");
+        let (ends, handshake) = run(
+            volunteer.client_config().expect("usable"),
+            impostor.server_config(&serving).expect("usable"),
+        );
+        let refused = handshake.expect_err("refused");
+        assert!(refused.to_string().contains("team's mark"), "{refused}");
+        assert!(
+            ends.serving.peer_certificates().is_none(),
+            "the volunteer's certificate reached the impostor"
+        );
+    }
+
+    #[test]
+    fn after_a_revocation_changed_the_secret_teammates_on_either_secret_still_meet() {
+        let calais = TestAuthority::new();
+        let mut renewed = calais.device_for_days(Role::Coordinator, 30);
+        renewed.previous_team_secret = renewed.team_secret.take();
+        renewed.team_secret = Some(secrecy::SecretSlice::from(vec![8; 32]));
+        let coordinator = TeamTls::new(&renewed, None).expect("usable");
+        // The lead has not synced with the server since the revocation.
+        let lead = TeamTls::new(&calais.device_for_days(Role::Lead, 30), None).expect("usable");
+        meet(&lead, &coordinator).expect("the lead dials the coordinator");
+        meet(&coordinator, &lead).expect("the coordinator dials the lead");
+        // Once the previous secret is dropped, they no longer do.
+        renewed.previous_team_secret = None;
+        let coordinator = TeamTls::new(&renewed, None).expect("usable");
+        assert!(meet(&lead, &coordinator).is_err());
+        assert!(meet(&coordinator, &lead).is_err());
+    }
+
+    #[test]
+    fn a_proof_made_for_another_connection_or_by_another_antenna_is_refused() {
+        let calais = TestAuthority::new();
+        let lead = TeamTls::new(&calais.device_for_days(Role::Lead, 30), None).expect("usable");
+        let volunteer =
+            TeamTls::new(&calais.device_for_days(Role::Volunteer, 30), None).expect("usable");
+        let first = lead.serving_certificate().expect("a team secret");
+        let second = lead.serving_certificate().expect("a team secret");
+        // Replayed: a proof seen on one connection, shown on another.
+        let replayed = volunteer
+            .check_proof(second.der(), &lead.proof(&first).expect("a proof"))
+            .expect_err("refused");
+        assert!(
+            replayed
+                .to_string()
+                .contains("not made for this connection"),
+            "{replayed}"
+        );
+        // A device of another antenna (same team secret in tests).
+        let dunkerque = TestAuthority::new();
+        let stranger =
+            TeamTls::new(&dunkerque.device_for_days(Role::Coordinator, 30), None).expect("usable");
+        let theirs = stranger.serving_certificate().expect("a team secret");
+        assert!(
+            volunteer
+                .check_proof(theirs.der(), &stranger.proof(&theirs).expect("a proof"))
+                .is_err()
+        );
+    }
+
+    #[test]
     fn a_teammate_showing_an_expired_certificate_is_refused_both_ways() {
         let calais = TestAuthority::new();
         let team = |days| {
             TeamTls::new(&calais.device_for_days(Role::Volunteer, days), None).expect("usable")
         };
         let (lead, volunteer) = (team(30), team(30));
-        handshake(&volunteer, &lead).expect("two teammates in date accept each other");
+        meet(&volunteer, &lead).expect("two teammates in date accept each other");
 
         // A tablet that has not synced with the server for weeks (a lost
         // one, revoked since without its teammates hearing of it).
         let stale = team(-1);
-        let dialling = handshake(&stale, &lead).unwrap_err();
+        let serving = stale.serving_certificate().expect("a team secret");
+        let (_, dialling) = run(
+            stale.client_config().expect("usable"),
+            lead.server_config(&lead.serving_certificate().expect("a team secret"))
+                .expect("usable"),
+        );
+        let dialling = dialling.unwrap_err();
         assert!(expired(&dialling), "{dialling}");
-        let serving = handshake(&lead, &stale).unwrap_err();
-        assert!(expired(&serving), "{serving}");
+        let serving = lead
+            .check_proof(serving.der(), &stale.proof(&serving).expect("a proof"))
+            .unwrap_err();
+        assert!(serving.to_string().contains("expired"), "{serving}");
     }
 
     #[test]
@@ -407,19 +968,16 @@ mod tests {
             rcgen::date_time_ymd(4096, 1, 1),
         );
         let old = TeamTls::new(&for_ever, None).expect("usable");
-        let unbounded = |e: &rustls::Error| {
-            matches!(
-                e,
-                rustls::Error::InvalidCertificate(CertificateError::Other(_))
-            ) && e.to_string().contains("before certificates ran out")
-        };
-        let dialling = handshake(&old, &lead).unwrap_err();
-        assert!(unbounded(&dialling), "{dialling}");
-        let serving = handshake(&lead, &old).unwrap_err();
-        assert!(unbounded(&serving), "{serving}");
+        let dialling = meet(&old, &lead).unwrap_err();
+        assert!(
+            dialling.contains("before certificates ran out"),
+            "{dialling}"
+        );
+        let serving = meet(&lead, &old).unwrap_err();
+        assert!(serving.contains("before certificates ran out"), "{serving}");
         // The longest a server issues passes.
         let longest =
             calais.device_for_days(Role::Volunteer, i64::from(identity::MAX_CERTIFICATE_DAYS));
-        handshake(&TeamTls::new(&longest, None).expect("usable"), &lead).expect("accepted");
+        meet(&TeamTls::new(&longest, None).expect("usable"), &lead).expect("accepted");
     }
 }

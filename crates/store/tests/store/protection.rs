@@ -223,3 +223,63 @@ fn clearing_keeps_only_what_the_server_does_not_hold() {
     store.rebuild_index().unwrap();
     assert_eq!(store.index_dump().unwrap(), before);
 }
+
+/// A revocation changes the antenna's team secret; the one it replaces is
+/// kept two weeks (teammates that have not synced since still hold it),
+/// then forgotten: a seized tablet's old secret stops opening anything.
+#[test]
+fn a_replaced_team_secret_is_kept_two_weeks_then_forgotten() {
+    use secrecy::ExposeSecret;
+    let mut t = calais();
+    let certificate = |secret: u8| maraude_store::DeviceCertificate {
+        key: secrecy::SecretSlice::from(vec![1; 48]),
+        certificate: vec![2; 300],
+        authority: vec![3; 300],
+        team_secret: Some(secrecy::SecretSlice::from(vec![secret; 32])),
+        previous_team_secret: None,
+    };
+    t.store
+        .set_server_link(&maraude_store::ServerLink {
+            url: "https://maraude.example.org/".into(),
+            role: "lead".into(),
+            credential: secrecy::SecretString::from("credential".to_string()),
+            certificate: Some(certificate(7)),
+        })
+        .unwrap();
+    let held = |store: &maraude_store::Store| {
+        let c = store.server_link().unwrap().unwrap().certificate.unwrap();
+        let bytes = |s: Option<secrecy::SecretSlice<u8>>| s.map(|s| s.expose_secret()[0]);
+        (bytes(c.team_secret), bytes(c.previous_team_secret))
+    };
+    assert_eq!(held(&t.store), (Some(7), None));
+    // The server sends the new secret at a sync; again at the next.
+    t.store.set_team_secret(&[8; 32]).unwrap();
+    t.store.set_team_secret(&[8; 32]).unwrap();
+    assert_eq!(held(&t.store), (Some(8), Some(7)));
+    // A renewed certificate with the same secret keeps the previous one.
+    let mut link = t.store.server_link().unwrap().unwrap();
+    link.certificate = Some(certificate(8));
+    t.store.set_server_link(&link).unwrap();
+    assert_eq!(held(&t.store), (Some(8), Some(7)));
+    // Fifteen days later.
+    let path = t.path();
+    drop(t.store);
+    let key = maraude_store::page_key(&path, &passphrase()).unwrap();
+    let salt = std::fs::read(&path).unwrap()[..16].to_vec();
+    let hex: String = key
+        .iter()
+        .chain(&salt)
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    conn.execute_batch(&format!("PRAGMA key = \"x'{hex}'\";"))
+        .unwrap();
+    conn.execute(
+        "UPDATE server_link SET team_secret_since = ?1",
+        [(chrono::Utc::now() - chrono::Duration::days(15)).to_rfc3339()],
+    )
+    .unwrap();
+    drop(conn);
+    let store = Store::open(&path, &passphrase()).unwrap();
+    assert_eq!(held(&store), (Some(8), None));
+}

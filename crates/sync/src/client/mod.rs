@@ -124,7 +124,7 @@ pub async fn sync_with_teammate(
     let certificate = link
         .and_then(|l| l.certificate)
         .ok_or(SyncError::NoCertificate)?;
-    let tls = TeamTls::new(&certificate, revocations)?;
+    let tls = std::sync::Arc::new(TeamTls::new(&certificate, revocations)?);
     let mut result = Err(SyncError::NoTeammateFound);
     for address in addresses {
         let mut remote = Remote::teammate(*address, &tls, patience)?;
@@ -230,6 +230,8 @@ pub(crate) fn device_certificate(
         certificate: api::from_b64(&issued.certificate).ok_or_else(unreadable)?,
         authority: api::from_b64(&issued.authority).ok_or_else(unreadable)?,
         team_secret,
+        // The store keeps the one this replaces (`set_server_link`).
+        previous_team_secret: None,
     })
 }
 

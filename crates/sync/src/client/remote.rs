@@ -83,6 +83,9 @@ pub(super) struct Remote {
     address: Option<std::net::SocketAddr>,
     /// This tablet's certificate, when syncing with a teammate.
     pub(super) certificate: Option<DeviceCertificate>,
+    /// This tablet's side of the TLS with a teammate: what checks the
+    /// serving tablet's proof.
+    team: Option<Arc<TeamTls>>,
 }
 
 impl Remote {
@@ -98,12 +101,13 @@ impl Remote {
             tls,
             address: None,
             certificate: None,
+            team: None,
         })
     }
 
     pub(super) fn teammate(
         address: std::net::SocketAddr,
-        team: &TeamTls,
+        team: &Arc<TeamTls>,
         patience: Patience,
     ) -> Result<Self, SyncError> {
         let tls = team.client_config()?;
@@ -129,6 +133,7 @@ impl Remote {
             tls: Some(tls),
             address: Some(address),
             certificate: None,
+            team: Some(team.clone()),
         })
     }
 
@@ -153,12 +158,29 @@ impl Remote {
             url.set_query(Some(&format!("revoked={n}")));
         }
         let response = self.send(self.http.get(url)).await?;
-        let teammate = response
+        let served = response
             .extensions()
             .get::<reqwest::tls::TlsInfo>()
             .and_then(|info| info.peer_certificate())
-            .and_then(|der| Teammate::from_certificate(der).ok());
-        Ok((read_answer(response).await?, teammate))
+            .map(<[u8]>::to_vec);
+        let pending: Pending = read_answer(response).await?;
+        let teammate = match (&self.team, served, &pending.serving) {
+            (Some(team), Some(served), Some(proof)) => {
+                let proof = crate::tls::ServingProof {
+                    certificate: api::from_b64(&proof.certificate).unwrap_or_default(),
+                    signature: api::from_b64(&proof.signature).unwrap_or_default(),
+                };
+                Some(
+                    team.check_proof(&served, &proof)
+                        .map_err(|e| SyncError::NotATeammate {
+                            at: self.label.clone(),
+                            why: e.to_string(),
+                        })?,
+                )
+            }
+            _ => None,
+        };
+        Ok((pending, teammate))
     }
 
     pub(super) async fn send(
