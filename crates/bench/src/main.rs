@@ -153,7 +153,12 @@ fn main() -> Result<()> {
     let measures: Measures =
         serde_json::from_slice(&child.stdout).context("reading the measuring process's figures")?;
 
-    let report = Report::new(&plan, generation, &measures);
+    let lead = dir.path().join("lead.maraude");
+    copy_store(&store_path, &lead)?;
+    eprintln!("minimising a copy as a lead's tablet at the end of the year…");
+    let minimised = minimise_a_leads_tablet(&lead, &measures)?;
+
+    let report = Report::new(&plan, generation, &measures, &minimised);
     report.print();
     if let Some(out) = &args.out {
         std::fs::write(out, serde_json::to_string_pretty(&report)?)
@@ -213,6 +218,61 @@ fn generate(path: &Path, plan: &SeasonPlan) -> Result<Generation> {
     })
 }
 
+/// A lead's tablet the day after the demo year's last shift, once the
+/// server holds everything: what `Store::minimise` leaves of it.
+#[derive(Debug, Clone, Serialize)]
+struct Minimising {
+    shifts: usize,
+    seconds: f64,
+    file_bytes: u64,
+    /// The year's period report on it (median of 5).
+    report_ms: f64,
+}
+
+fn minimise_a_leads_tablet(path: &Path, m: &Measures) -> Result<Minimising> {
+    const SERVER: &str = "server-bench";
+    let mut store = Store::open(path, &Passphrase::new(PASSPHRASE.into()))?;
+    let year = |s: &Store| -> Result<serde_json::Value> {
+        Ok(serde_json::to_value(s.period_report(
+            m.first_day,
+            m.last_day,
+            maraude_core::Lang::En,
+        )?)?)
+    };
+    let mut shared = Vec::new();
+    for doc in store.changed_for(SERVER)? {
+        let heads = store.recorded_heads(&doc)?.unwrap_or_default();
+        shared.push((doc, heads));
+    }
+    store.mark_shared(SERVER, &shared)?;
+    let now = (m.last_day + chrono::Days::new(1))
+        .and_hms_opt(12, 0, 0)
+        .context("a time of day")?
+        .and_utc();
+    // As a sync does: retention first (closed cases), then minimising.
+    store.apply_retention(now)?;
+    let before = year(&store)?;
+    let t = Instant::now();
+    let minimised = store.minimise(now, SERVER)?;
+    let seconds = t.elapsed().as_secs_f64();
+    if year(&store)? != before {
+        bail!("the year's period report changed once the tablet was minimised");
+    }
+    store.checkpoint()?;
+    let mut report_ms = Vec::new();
+    for _ in 0..5 {
+        let t = Instant::now();
+        year(&store)?;
+        report_ms.push(t.elapsed().as_secs_f64() * 1000.0);
+    }
+    Ok(Minimising {
+        shifts: minimised.shifts,
+        seconds,
+        file_bytes: store.stats()?.file_bytes,
+        report_ms: median(&report_ms),
+    })
+}
+
 /// Copy a store file and its write-ahead log, if any.
 fn copy_store(from: &Path, to: &Path) -> Result<()> {
     std::fs::copy(from, to).with_context(|| format!("copying {}", from.display()))?;
@@ -250,7 +310,12 @@ struct Report {
 }
 
 impl Report {
-    fn new(plan: &SeasonPlan, generation: Option<Generation>, m: &Measures) -> Self {
+    fn new(
+        plan: &SeasonPlan,
+        generation: Option<Generation>,
+        m: &Measures,
+        minimised: &Minimising,
+    ) -> Self {
         let mut figures = Vec::new();
         let mut add = |key, label: String, value: f64, unit, target: Option<f64>| {
             figures.push(Figure {
@@ -386,6 +451,31 @@ impl Report {
             m.chunk_bytes as f64 / (1024.0 * 1024.0),
             "MiB",
             None,
+        );
+        add(
+            "lead_store_mib",
+            format!(
+                "a lead's tablet once minimised ({} days in detail, {} shifts as figures)",
+                maraude_core::access::DETAIL_DAYS,
+                minimised.shifts
+            ),
+            minimised.file_bytes as f64 / (1024.0 * 1024.0),
+            "MiB",
+            Some(20.0),
+        );
+        add(
+            "minimise_s",
+            "  minimising it, the first time".into(),
+            minimised.seconds,
+            "s",
+            None,
+        );
+        add(
+            "lead_period_report_ms",
+            "  the year's period report on it (median of 5)".into(),
+            minimised.report_ms,
+            "ms",
+            Some(200.0),
         );
         Report {
             cores: std::thread::available_parallelism().map_or(1, |n| n.get()),

@@ -166,6 +166,23 @@ pub enum Subject {
 /// and last night's, for the handover.
 pub const VOLUNTEER_DAYS: i64 = 2;
 
+/// How many days a lead's or coordinator's tablet keeps a finished shift
+/// in detail (its entries, their notes, the places by name). Older, once
+/// the server holds it, only its figures stay (`Store::minimise`): the
+/// year's reports still add up, and a seized tablet holds four weeks of
+/// detail, not a year's.
+pub const DETAIL_DAYS: i64 = 28;
+
+/// Whether a tablet of `role` keeps the shift of `date` in detail on
+/// `today` (`open`: not ended yet).
+pub fn keeps_in_detail(role: Role, date: NaiveDate, open: bool, today: NaiveDate) -> bool {
+    let days = match role {
+        Role::Volunteer => VOLUNTEER_DAYS,
+        Role::Lead | Role::Coordinator => DETAIL_DAYS,
+    };
+    open || (today - date).num_days() < days
+}
+
 /// Whether a device of `role` may receive `subject` on `today`.
 pub fn may_receive(role: Role, subject: Subject, today: NaiveDate) -> bool {
     match (role, subject) {
@@ -188,6 +205,22 @@ mod tests {
 
     fn day(d: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(2026, 11, d).expect("a valid day")
+    }
+
+    #[test]
+    fn a_leads_tablet_keeps_four_weeks_of_shifts_in_detail_and_any_shift_still_open() {
+        let today = NaiveDate::from_ymd_opt(2026, 12, 6).expect("a day");
+        let days_ago = |n| today - chrono::Days::new(n);
+        assert!(keeps_in_detail(Role::Lead, days_ago(27), false, today));
+        assert!(!keeps_in_detail(Role::Lead, days_ago(28), false, today));
+        assert!(!keeps_in_detail(
+            Role::Coordinator,
+            days_ago(300),
+            false,
+            today
+        ));
+        assert!(keeps_in_detail(Role::Lead, days_ago(300), true, today));
+        assert!(!keeps_in_detail(Role::Volunteer, days_ago(2), false, today));
     }
 
     #[test]

@@ -81,6 +81,18 @@ pub struct Filing {
 }
 
 impl Shift {
+    /// The shift as a tablet keeps it once only its figures stay: who led
+    /// it and what the van carried, not the team, the vehicle or the
+    /// handover note.
+    pub fn figures_only(&self) -> Shift {
+        Shift {
+            team: BTreeSet::new(),
+            vehicle: None,
+            handover: String::new(),
+            ..self.clone()
+        }
+    }
+
     pub fn filing(&self) -> Filing {
         Filing {
             shift: self.id,

@@ -51,6 +51,9 @@ pub(crate) fn antenna(conn: &Connection) -> Result<Antenna, StoreError> {
 }
 
 pub(crate) fn put_shift(conn: &Connection, shift: &Shift) -> Result<(), StoreError> {
+    // Indexed again from its document: its figures-only row goes.
+    conn.prepare_cached("DELETE FROM rollup_shifts WHERE id = ?1")?
+        .execute(params![shift.id.to_string()])?;
     conn.prepare_cached(
         "INSERT OR REPLACE INTO shifts (id, kind, date, started_at, ended_at, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     )?
@@ -74,6 +77,9 @@ pub(crate) fn put_entry(
     entry: &Entry,
 ) -> Result<(), StoreError> {
     let r = TallyRow::from_entry(filed, entry);
+    // Indexed again from its document: its figures-only row goes.
+    conn.prepare_cached("DELETE FROM rollup_figures WHERE id = ?1")?
+        .execute(params![r.entry.to_string()])?;
     // REPLACE also removes the row of an entry whose date an edit moved:
     // `id` is unique too.
     conn.prepare_cached(
@@ -240,7 +246,7 @@ pub(crate) fn given_by_size(
     since: chrono::DateTime<chrono::Utc>,
 ) -> Result<maraude_core::warehouse::GivenBySize, StoreError> {
     let mut stmt = conn.prepare_cached(
-        "SELECT item, detail, SUM(quantity) FROM entry_figures
+        "SELECT item, detail, SUM(quantity) FROM all_figures
          WHERE kind = 'distribution' AND voided = 0 AND detail IS NOT NULL AND item IS NOT NULL
            AND at_us >= ?1
          GROUP BY item, detail",
@@ -315,7 +321,7 @@ pub(crate) fn shifts(
 /// The date of the first shift this store holds, if any.
 pub(crate) fn first_shift_date(conn: &Connection) -> Result<Option<NaiveDate>, StoreError> {
     let first: Option<String> = conn
-        .prepare_cached("SELECT min(date) FROM shifts")?
+        .prepare_cached("SELECT min(date) FROM all_shifts")?
         .query_row([], |r| r.get(0))?;
     Ok(first.and_then(|d| d.parse().ok()))
 }
@@ -432,7 +438,7 @@ pub(crate) fn for_each_tally_row(
     let mut stmt = conn.prepare_cached(
         "SELECT id, shift, shift_kind, date, at_us, kind, place, item, quantity, people, men, women, children,
                 minors_alone, vulnerable, detail, case_id, voided
-         FROM entry_figures WHERE date >= ?1 AND date <= ?2 AND voided = 0",
+         FROM all_figures WHERE date >= ?1 AND date <= ?2 AND voided = 0",
     )?;
     let mut rows = stmt.query(params![day(from), day(to)])?;
     while let Some(r) = rows.next()? {
@@ -453,7 +459,7 @@ pub(crate) fn for_each_period_row(
     let mut stmt = conn.prepare_cached(
         "SELECT date, at_us, place, kind, item, detail, quantity, people, men, women, children,
                 minors_alone, vulnerable
-         FROM entry_figures WHERE date >= ?1 AND date <= ?2 AND voided = 0",
+         FROM all_figures WHERE date >= ?1 AND date <= ?2 AND voided = 0",
     )?;
     let mut rows = stmt.query(params![day(from), day(to)])?;
     while let Some(r) = rows.next()? {
@@ -488,15 +494,23 @@ fn period_row(r: &Row<'_>) -> rusqlite::Result<PeriodRow> {
     })
 }
 
+/// The shifts between `from` and `to` for the reports: those held in
+/// detail, and those kept as figures only.
 pub(crate) fn shift_summaries(
     conn: &Connection,
     from: NaiveDate,
     to: NaiveDate,
 ) -> Result<Vec<ShiftSummary>, StoreError> {
-    Ok(shifts(conn, from, to)?
+    let mut stmt = conn.prepare_cached(
+        "SELECT body FROM all_shifts WHERE date >= ?1 AND date <= ?2 ORDER BY started_at DESC",
+    )?;
+    let bodies: Vec<String> = stmt
+        .query_map(params![day(from), day(to)], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    bodies
         .iter()
-        .map(ShiftSummary::from)
-        .collect())
+        .map(|b| Ok(ShiftSummary::from(&parse_json::<Shift>(b)?)))
+        .collect()
 }
 
 pub(crate) fn case_summaries(

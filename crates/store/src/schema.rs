@@ -229,6 +229,56 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE server_link ADD COLUMN previous_team_secret BLOB;
     ALTER TABLE server_link ADD COLUMN team_secret_since TEXT;
     ",
+    // 13: the figures of shifts kept as figures only (`minimising`): not
+    // derived from documents (their documents have left the tablet), so a
+    // rebuild of the index keeps them. The reports read the views. A
+    // shift or an entry is in one table or the other, never both: a shift
+    // or entry indexed again (its document came back with a late
+    // correction) removes its figures (`index::put_shift`, `put_entry`).
+    "
+    CREATE TABLE rollup_shifts (
+        id TEXT PRIMARY KEY,
+        kind TEXT NOT NULL,
+        date TEXT NOT NULL,
+        started_at TEXT NOT NULL,
+        ended_at TEXT,
+        body TEXT NOT NULL
+    );
+    CREATE INDEX rollup_shifts_date ON rollup_shifts(date);
+    CREATE TABLE rollup_figures (
+        date TEXT NOT NULL,
+        id TEXT NOT NULL,
+        shift TEXT NOT NULL,
+        shift_kind TEXT NOT NULL,
+        at_us INTEGER NOT NULL,
+        kind TEXT NOT NULL,
+        place TEXT,
+        item TEXT,
+        quantity INTEGER NOT NULL,
+        people INTEGER NOT NULL,
+        men INTEGER NOT NULL,
+        women INTEGER NOT NULL,
+        children INTEGER NOT NULL,
+        minors_alone INTEGER NOT NULL,
+        vulnerable INTEGER NOT NULL,
+        detail TEXT,
+        case_id TEXT,
+        voided INTEGER NOT NULL,
+        PRIMARY KEY (id)
+    ) WITHOUT ROWID;
+    CREATE VIEW all_shifts AS
+        SELECT id, kind, date, started_at, ended_at, body FROM shifts
+        UNION ALL
+        SELECT id, kind, date, started_at, ended_at, body FROM rollup_shifts;
+    CREATE VIEW all_figures AS
+        SELECT date, id, shift, shift_kind, at_us, kind, place, item, quantity, people, men,
+               women, children, minors_alone, vulnerable, detail, case_id, voided
+            FROM entry_figures
+        UNION ALL
+        SELECT date, id, shift, shift_kind, at_us, kind, place, item, quantity, people, men,
+               women, children, minors_alone, vulnerable, detail, case_id, voided
+            FROM rollup_figures;
+    ",
 ];
 
 /// The newest store format this build knows.

@@ -6,6 +6,7 @@ mod field;
 mod golden;
 mod locked_memory;
 mod merge;
+mod minimising;
 mod protection;
 mod replicas;
 mod samod_chunks;

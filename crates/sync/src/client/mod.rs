@@ -100,7 +100,22 @@ pub async fn sync_with_server(
     if identity::renewal_due(link.certificate.as_ref(), std::time::SystemTime::now()) {
         fetch_certificate(store, &remote, link).await?;
     }
-    sync(store, remote, patience, &progress).await
+    let summary = sync(store, remote, patience, &progress).await?;
+    // Old shifts the server now holds leave the detail of a lead's tablet.
+    let minimised = store
+        .with(|s| {
+            let server = api::server_peer(s.antenna_id().as_uuid());
+            s.minimise(chrono::Utc::now(), &server)
+        })
+        .await??;
+    if minimised.shifts > 0 {
+        tracing::info!(
+            shifts = minimised.shifts,
+            documents = minimised.documents,
+            "old shifts kept as figures only"
+        );
+    }
+    Ok(summary)
 }
 
 /// Sync the store with a teammate's tablet serving at one of `addresses`
