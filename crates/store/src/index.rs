@@ -8,7 +8,7 @@ use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 use maraude_core::antenna::Antenna;
 use maraude_core::case::Case;
 use maraude_core::entry::{Composition, Entry, EntryKind};
-use maraude_core::ids::{CaseId, DeviceId, ShiftId};
+use maraude_core::ids::{CaseId, DeviceId, EntryId, ShiftId};
 use maraude_core::report::{CaseSummary, PeriodRow, ShiftSummary, TallyRow};
 use maraude_core::shift::{Filing, Shift, ShiftKind, TabletLog};
 use rusqlite::{Connection, OptionalExtension, Row, params};
@@ -79,7 +79,7 @@ pub(crate) fn put_entry(
     let r = TallyRow::from_entry(filed, entry);
     // Indexed again from its document: its figures-only row goes.
     conn.prepare_cached("DELETE FROM rollup_figures WHERE id = ?1")?
-        .execute(params![r.entry.to_string()])?;
+        .execute(params![r.entry.as_uuid().as_bytes().as_slice()])?;
     // REPLACE also removes the row of an entry whose date an edit moved:
     // `id` is unique too.
     conn.prepare_cached(
@@ -403,9 +403,17 @@ fn tally_row(r: &Row<'_>) -> rusqlite::Result<TallyRow> {
     let text = |i: usize| -> rusqlite::Result<&str> { Ok(r.get_ref(i)?.as_str()?) };
     let some_text =
         |i: usize| -> rusqlite::Result<Option<&str>> { Ok(r.get_ref(i)?.as_str_or_null()?) };
+    // Text in the index, a UUID's bytes in the figures kept of old shifts.
+    let uuid = |i: usize| -> rusqlite::Result<uuid::Uuid> {
+        match r.get_ref(i)? {
+            rusqlite::types::ValueRef::Blob(b) => uuid::Uuid::from_slice(b).ok(),
+            other => other.as_str()?.parse().ok(),
+        }
+        .ok_or_else(|| bad(i, "id"))
+    };
     Ok(TallyRow {
-        entry: text(0)?.parse().map_err(|_| bad(0, "entry id"))?,
-        shift: text(1)?.parse().map_err(|_| bad(1, "shift id"))?,
+        entry: EntryId::from_uuid(uuid(0)?),
+        shift: ShiftId::from_uuid(uuid(1)?),
         shift_kind: ShiftKind::parse(text(2)?).ok_or_else(|| bad(2, "shift kind"))?,
         date: text(3)?.parse().map_err(|_| bad(3, "date"))?,
         at: DateTime::from_timestamp_micros(r.get(4)?).ok_or_else(|| bad(4, "time"))?,

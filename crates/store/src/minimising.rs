@@ -72,7 +72,8 @@ impl Store {
                 }
                 tx.prepare_cached(
                     "INSERT OR REPLACE INTO rollup_figures
-                     SELECT date, id, shift, shift_kind, at_us, kind, place, item, quantity,
+                     SELECT date, unhex(replace(id, '-', '')), unhex(replace(shift, '-', '')),
+                            shift_kind, at_us, kind, place, item, quantity,
                             people, men, women, children, minors_alone, vulnerable, detail,
                             NULL, voided
                      FROM entry_figures WHERE shift = ?1 AND voided = 0",

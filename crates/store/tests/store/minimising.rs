@@ -90,6 +90,16 @@ fn old_shifts_the_server_holds_leave_a_leads_tablet_but_for_their_figures() {
             .unwrap()
     };
     let before = year(&t.store);
+    let rows = |s: &maraude_store::Store| {
+        let mut rows = Vec::new();
+        s.for_each_row(NaiveDate::MIN, NaiveDate::MAX, |r| {
+            rows.push((r.entry, r.shift, r.kind, r.quantity))
+        })
+        .unwrap();
+        rows.sort_by_key(|r| r.0.to_string());
+        rows
+    };
+    let exported = rows(&t.store);
     let minimised = t.store.minimise(Utc::now(), SERVER).unwrap();
     assert_eq!(
         (minimised.shifts, minimised.waiting),
@@ -103,6 +113,8 @@ fn old_shifts_the_server_holds_leave_a_leads_tablet_but_for_their_figures() {
         serde_json::to_value(&after).unwrap(),
         serde_json::to_value(&before).unwrap()
     );
+    // And the rows an export reads, with their entry and shift ids.
+    assert_eq!(rows(&t.store), exported);
     // The recent and the unsent shifts are there in detail; the old ones
     // are not, nor any of their words, in the decrypted file.
     let held: Vec<NaiveDate> = t
