@@ -41,10 +41,6 @@ impl LyingTeammate {
         let tls = TeamTls::new(&certificate, None).unwrap();
         let serving = tls.serving_certificate().unwrap();
         let proof = tls.proof(&serving).unwrap();
-        let proof = api::ServingProof {
-            certificate: api::b64(&proof.certificate),
-            signature: api::b64(&proof.signature),
-        };
         let config = tls.server_config(&serving).unwrap();
         let (configs, config_rx) = tokio::sync::watch::channel(config);
         let (address, hub, listener) = runtime.block_on(async {

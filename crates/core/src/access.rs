@@ -173,14 +173,20 @@ pub const VOLUNTEER_DAYS: i64 = 2;
 /// detail, not a year's.
 pub const DETAIL_DAYS: i64 = 28;
 
-/// Whether a tablet of `role` keeps the shift of `date` in detail on
-/// `today` (`open`: not ended yet).
-pub fn keeps_in_detail(role: Role, date: NaiveDate, open: bool, today: NaiveDate) -> bool {
+/// The first day whose shifts a tablet of `role` keeps in detail on
+/// `today`.
+pub fn detail_since(role: Role, today: NaiveDate) -> NaiveDate {
     let days = match role {
         Role::Volunteer => VOLUNTEER_DAYS,
         Role::Lead | Role::Coordinator => DETAIL_DAYS,
     };
-    open || (today - date).num_days() < days
+    today - chrono::Days::new(days as u64 - 1)
+}
+
+/// Whether a tablet of `role` keeps the shift of `date` in detail on
+/// `today` (`open`: not ended yet).
+pub fn keeps_in_detail(role: Role, date: NaiveDate, open: bool, today: NaiveDate) -> bool {
+    open || date >= detail_since(role, today)
 }
 
 /// Whether a device of `role` may receive `subject` on `today`.

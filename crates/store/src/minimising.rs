@@ -45,9 +45,13 @@ impl Store {
         let today = maraude_core::time::paris_date(now);
         let minimised = self.write(|tx, ctx| {
             let unsent: Vec<DocumentId> = replica::changed_for(tx, server)?;
+            // Only the shifts before the window are read (a year holds ~1,000).
+            let before = access::detail_since(role, today)
+                .format("%Y-%m-%d")
+                .to_string();
             let ended: Vec<String> = tx
-                .prepare_cached("SELECT body FROM shifts WHERE ended_at IS NOT NULL")?
-                .query_map([], |r| r.get(0))?
+                .prepare_cached("SELECT body FROM shifts WHERE ended_at IS NOT NULL AND date < ?1")?
+                .query_map(params![before], |r| r.get(0))?
                 .collect::<rusqlite::Result<_>>()?;
             let mut out = Minimised::default();
             for body in ended {

@@ -127,6 +127,11 @@ const UNREADABLE: &str = "unreadable_message";
 /// filters wrong in a row), an honest peer needs one or two.
 const MAX_ASKS: usize = 8;
 
+/// Bytes of held changes one connection may keep at once: an honest
+/// peer's held message is one sync message; a peer sending history-less
+/// changes to fill this side's memory is refused past it.
+const MAX_HELD_BYTES: usize = 64 << 20;
+
 /// What the receiver tells the sender of a refused message.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Notice {
@@ -396,7 +401,9 @@ impl Door {
         let changes = automerge::sync::ChunkList::from(chunks.clone());
         let new = match self.judge_changes(&doc, record, &changes).await {
             Ok(Judged::Allowed(new)) => new,
-            Ok(Judged::Missing { heads, missing }) if asked < MAX_ASKS => {
+            Ok(Judged::Missing { heads, missing })
+                if asked < MAX_ASKS && self.held_bytes() + size(&chunks) <= MAX_HELD_BYTES =>
+            {
                 let (Some(from), Some(to)) = (envelope.target, envelope.sender) else {
                     return refuse(&document, missing_history());
                 };
@@ -562,6 +569,10 @@ impl Door {
         self.take_held(doc);
     }
 
+    fn held_bytes(&self) -> usize {
+        self.held.iter().map(|h| size(&h.chunks)).sum()
+    }
+
     fn take_held(&mut self, doc: &DocumentId) -> Option<Held> {
         let at = self.held.iter().position(|h| h.doc == *doc)?;
         self.held.remove(at)
@@ -629,6 +640,10 @@ fn applied(view: &AutoCommit, changes: &automerge::sync::ChunkList) -> Result<Au
             "changes Automerge cannot apply to this document".into(),
         )),
     }
+}
+
+fn size(chunks: &[Vec<u8>]) -> usize {
+    chunks.iter().map(Vec::len).sum()
 }
 
 fn missing_history() -> Refused {

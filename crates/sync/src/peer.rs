@@ -131,14 +131,7 @@ fn serving(
 ) -> Result<(Arc<rustls::ServerConfig>, api::ServingProof), SyncError> {
     let tls = TeamTls::new(certificate, revocations)?;
     let serving = tls.serving_certificate()?;
-    let proof = tls.proof(&serving)?;
-    Ok((
-        tls.server_config(&serving)?,
-        api::ServingProof {
-            certificate: api::b64(&proof.certificate),
-            signature: api::b64(&proof.signature),
-        },
-    ))
+    Ok((tls.server_config(&serving)?, tls.proof(&serving)?))
 }
 
 /// Read the revocation list again now and then: a newer one replaces the

@@ -47,6 +47,7 @@ use tokio::net::TcpStream;
 use tokio_rustls::server::TlsStream;
 
 use crate::identity;
+use maraude_protocol::api;
 
 #[derive(Debug, Error)]
 pub enum TlsError {
@@ -226,15 +227,6 @@ impl std::fmt::Debug for TeamTls {
     }
 }
 
-/// What the serving tablet sends once the channel is up: its device
-/// certificate, and its device key's signature of the hash of the
-/// certificate it served.
-#[derive(Debug, Clone)]
-pub struct ServingProof {
-    pub certificate: Vec<u8>,
-    pub signature: Vec<u8>,
-}
-
 impl TeamTls {
     pub fn new(cert: &DeviceCertificate, revocations: Option<Vec<u8>>) -> Result<Self, TlsError> {
         let mut roots = RootCertStore::empty();
@@ -281,14 +273,14 @@ impl TeamTls {
     }
 
     /// The proof that the tablet serving `serving` is this device.
-    pub fn proof(&self, serving: &ServingCertificate) -> Result<ServingProof, TlsError> {
+    pub fn proof(&self, serving: &ServingCertificate) -> Result<api::ServingProof, TlsError> {
         let key = ring::signature::Ed25519KeyPair::from_pkcs8_maybe_unchecked(
             self.key.secret_pkcs8_der(),
         )
         .map_err(rejected)?;
-        Ok(ServingProof {
-            certificate: self.certificate.to_vec(),
-            signature: key.sign(&proof_message(serving.der())).as_ref().to_vec(),
+        Ok(api::ServingProof {
+            certificate: api::b64(&self.certificate),
+            signature: api::b64(key.sign(&proof_message(serving.der())).as_ref()),
         })
     }
 
@@ -299,9 +291,12 @@ impl TeamTls {
     pub fn check_proof(
         &self,
         served: &[u8],
-        proof: &ServingProof,
+        proof: &api::ServingProof,
     ) -> Result<identity::Teammate, TlsError> {
-        let device = CertificateDer::from(proof.certificate.as_slice());
+        let unreadable = || TlsError::NotProven("the teammate's proof is not base64".into());
+        let certificate = api::from_b64(&proof.certificate).ok_or_else(unreadable)?;
+        let signature = api::from_b64(&proof.signature).ok_or_else(unreadable)?;
+        let device = CertificateDer::from(certificate.as_slice());
         let verifier = Bounded {
             webpki: WebPkiServerVerifier::builder_with_provider(self.roots.clone(), provider())
                 .with_crls(self.revocations.clone())
@@ -315,15 +310,11 @@ impl TeamTls {
             .map_err(|e| TlsError::NotProven(format!("the teammate's certificate: {e}")))?;
         webpki::EndEntityCert::try_from(&device)
             .map_err(rejected)?
-            .verify_signature(
-                webpki::ring::ED25519,
-                &proof_message(served),
-                &proof.signature,
-            )
+            .verify_signature(webpki::ring::ED25519, &proof_message(served), &signature)
             .map_err(|_| {
                 TlsError::Rejected("the teammate's proof was not made for this connection".into())
             })?;
-        identity::Teammate::from_certificate(&proof.certificate).map_err(rejected)
+        identity::Teammate::from_certificate(&certificate).map_err(rejected)
     }
 
     /// Serving teammates: only a certificate of this antenna, in its

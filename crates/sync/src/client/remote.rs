@@ -165,19 +165,13 @@ impl Remote {
             .map(<[u8]>::to_vec);
         let pending: Pending = read_answer(response).await?;
         let teammate = match (&self.team, served, &pending.serving) {
-            (Some(team), Some(served), Some(proof)) => {
-                let proof = crate::tls::ServingProof {
-                    certificate: api::from_b64(&proof.certificate).unwrap_or_default(),
-                    signature: api::from_b64(&proof.signature).unwrap_or_default(),
-                };
-                Some(
-                    team.check_proof(&served, &proof)
-                        .map_err(|e| SyncError::NotATeammate {
-                            at: self.label.clone(),
-                            why: e.to_string(),
-                        })?,
-                )
-            }
+            (Some(team), Some(served), Some(proof)) => Some(
+                team.check_proof(&served, proof)
+                    .map_err(|e| SyncError::NotATeammate {
+                        at: self.label.clone(),
+                        why: e.to_string(),
+                    })?,
+            ),
             _ => None,
         };
         Ok((pending, teammate))
