@@ -75,6 +75,7 @@ mod fault_proxy;
 mod faults;
 mod js_client;
 mod missing_history;
+mod old_shifts;
 mod random_schedules;
 mod ranks;
 mod store_failure;

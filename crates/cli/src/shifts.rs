@@ -56,6 +56,19 @@ pub enum ShiftCommand {
         /// Last day (YYYY-MM-DD). Default: today.
         #[arg(long)]
         to: Option<NaiveDate>,
+        /// The shifts older than four weeks this tablet keeps as figures
+        /// only (a lead's or coordinator's tablet, once the server holds
+        /// them).
+        #[arg(long)]
+        figures_only: bool,
+    },
+    /// Bring back from the server the detail of an old shift this tablet
+    /// keeps as figures only (a coordinator's tablet): it comes back at
+    /// the next `maraude sync`, and stays two days.
+    Detail {
+        /// The shift (id or its last characters), as `shift list
+        /// --figures-only` shows.
+        shift: String,
     },
 }
 
@@ -196,11 +209,46 @@ pub fn run(ctx: &Ctx, c: ShiftCommand) -> Result<()> {
             )?;
             output::done(ctx, &format!("Shift {} ended", shift.id.short()), &shift)
         }
-        ShiftCommand::List { from, to } => {
+        ShiftCommand::List {
+            from,
+            to,
+            figures_only,
+        } => {
             let today = maraude_core::time::paris_date(Utc::now());
             let to = to.unwrap_or(today);
             let from = from.unwrap_or(to - chrono::Duration::days(30));
+            if figures_only {
+                let old = store.figures_only_shifts(from, to)?;
+                return output::show(ctx, &old, || {
+                    let mut s = String::new();
+                    for sh in &old {
+                        let asked = if sh.asked {
+                            "  (detail asked: it comes back at the next sync)"
+                        } else {
+                            ""
+                        };
+                        let _ = writeln!(
+                            s,
+                            "{}  {}  {:<14}{asked}",
+                            sh.id.short(),
+                            sh.date,
+                            sh.kind.as_str()
+                        );
+                    }
+                    if old.is_empty() {
+                        let _ =
+                            writeln!(s, "No shift kept as figures only between {from} and {to}.");
+                    } else {
+                        let _ = writeln!(
+                            s,
+                            "Figures only: the server holds their detail (a coordinator: `maraude shift detail <id>`)."
+                        );
+                    }
+                    s
+                });
+            }
             let shifts = store.shifts(from, to)?;
+            let old = store.figures_only_shifts(from, to)?.len();
             output::show(ctx, &shifts, || {
                 let mut s = String::new();
                 for sh in &shifts {
@@ -222,7 +270,23 @@ pub fn run(ctx: &Ctx, c: ShiftCommand) -> Result<()> {
                 if shifts.is_empty() {
                     let _ = writeln!(s, "No shift between {from} and {to}.");
                 }
+                if old > 0 {
+                    let _ = writeln!(
+                        s,
+                        "And {old} older shift(s) kept here as figures only: `maraude shift list --figures-only`."
+                    );
+                }
                 s
+            })
+        }
+        ShiftCommand::Detail { shift } => {
+            let asked = store.want_detail(&shift, Utc::now())?;
+            output::show(ctx, &asked, || {
+                format!(
+                    "The detail of shift {} ({}) will come back from the server at the next `maraude sync`, and stay two days.\n",
+                    asked.id.short(),
+                    asked.date
+                )
             })
         }
     }

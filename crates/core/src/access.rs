@@ -173,6 +173,10 @@ pub const VOLUNTEER_DAYS: i64 = 2;
 /// detail, not a year's.
 pub const DETAIL_DAYS: i64 = 28;
 
+/// How long an old shift whose detail a coordinator brought back from the
+/// server stays in detail on the tablet before it is figures only again.
+pub const DETAIL_ASKED_DAYS: i64 = 2;
+
 /// The first day whose shifts a tablet of `role` keeps in detail on
 /// `today`.
 pub fn detail_since(role: Role, today: NaiveDate) -> NaiveDate {

@@ -85,7 +85,9 @@ fn yes() -> bool {
     true
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, ts_rs::TS,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum PlaceKind {
     LivingPlace,
@@ -94,6 +96,37 @@ pub enum PlaceKind {
     Beach,
     DayCentre,
     Other,
+}
+
+impl PlaceKind {
+    /// Its code, as exports and the store write it.
+    pub fn code(self) -> &'static str {
+        match self {
+            PlaceKind::LivingPlace => "living_place",
+            PlaceKind::DistributionPoint => "distribution_point",
+            PlaceKind::Station => "station",
+            PlaceKind::Beach => "beach",
+            PlaceKind::DayCentre => "day_centre",
+            PlaceKind::Other => "other",
+        }
+    }
+
+    /// The line of a period report that adds up old shifts' figures kept
+    /// by place kind only.
+    pub fn older_figures_label(self, lang: crate::Lang) -> String {
+        let (fr, en) = match self {
+            PlaceKind::LivingPlace => ("Lieux de vie", "Living places"),
+            PlaceKind::DistributionPoint => ("Points de distribution", "Distribution points"),
+            PlaceKind::Station => ("Gares", "Stations"),
+            PlaceKind::Beach => ("Plages", "Beaches"),
+            PlaceKind::DayCentre => ("Accueils de jour", "Day centres"),
+            PlaceKind::Other => ("Autres lieux", "Other places"),
+        };
+        match lang {
+            crate::Lang::Fr => format!("{fr} (anciennes maraudes, par type)"),
+            crate::Lang::En => format!("{en} (older shifts, by kind)"),
+        }
+    }
 }
 
 /// A kind by its code, as exports write it (`living_place`, `day_centre`):
@@ -155,11 +188,21 @@ pub struct Volunteer {
 pub struct Settings {
     /// Closed cases are erased this many days after closure.
     pub retention_days: u32,
+    /// The figures a lead's tablet keeps of shifts older than its detail
+    /// window name each place's kind only, not the place: a seized
+    /// tablet then does not say where the antenna went, night after
+    /// night, over the year. Off unless set (and then not written, so
+    /// that antennas that never set it keep their documents as they were).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub old_places_by_kind: bool,
 }
 
 impl Default for Settings {
     fn default() -> Self {
-        Self { retention_days: 30 }
+        Self {
+            retention_days: 30,
+            old_places_by_kind: false,
+        }
     }
 }
 
@@ -417,7 +460,7 @@ impl Antenna {
             ReferenceChange::Place { id, name, kind } => {
                 let place = Place {
                     name: name.trim().to_string(),
-                    kind: kind.clone(),
+                    kind: *kind,
                     active: self.places.get(id).is_none_or(|p| p.active),
                 };
                 place.validate()?;
@@ -598,9 +641,11 @@ mod tests {
             PlaceKind::DayCentre,
             PlaceKind::Other,
         ] {
-            let code = serde_json::to_value(&kind).unwrap();
+            let code = serde_json::to_value(kind).unwrap();
             let code = code.as_str().unwrap();
-            assert_eq!(code.parse::<PlaceKind>(), Ok(kind.clone()), "{code}");
+            // The store's code is serde's.
+            assert_eq!(kind.code(), code);
+            assert_eq!(code.parse::<PlaceKind>(), Ok(kind), "{code}");
             assert_eq!(format!(" {code} ").parse::<PlaceKind>(), Ok(kind));
         }
         let err = "beack".parse::<PlaceKind>().unwrap_err().to_string();

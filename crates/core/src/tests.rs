@@ -391,6 +391,92 @@ fn period_report_counts_items_places_and_the_census() {
     assert_eq!(r.places[0].name, "Dunes nord");
 }
 
+/// A lead's tablet keeps an old shift's figures added up: a row standing
+/// for several entries counts as those entries, in every table; where the
+/// antenna asks, old figures name a place's kind, and the places table
+/// adds them up by kind.
+#[test]
+fn added_up_rows_count_as_the_entries_they_stand_for() {
+    use crate::entry::EntryKind;
+    use crate::report::PeriodRow;
+    let a = calais();
+    let day: chrono::NaiveDate = "2026-03-04".parse().unwrap();
+    let row =
+        |kind: EntryKind, item: Option<&str>, detail: Option<&str>, q: u32, p: u32| PeriodRow {
+            date: day,
+            at: "2026-03-04T21:00:00Z".parse().unwrap(),
+            entries: 1,
+            place: Some("dunes-north".parse().unwrap()),
+            place_kind: None,
+            kind,
+            item: item.map(|i| i.parse().unwrap()),
+            detail: detail.map(String::from),
+            quantity: q,
+            people: p,
+            composition: Composition::default(),
+            vulnerable: 0,
+        };
+    let one_by_one = [
+        row(EntryKind::Distribution, Some("tea"), None, 10, 0),
+        row(EntryKind::Distribution, Some("tea"), None, 12, 0),
+        row(EntryKind::Distribution, Some("tea"), None, 5, 0),
+        row(EntryKind::Incident, None, Some("eviction"), 0, 40),
+        row(EntryKind::Incident, None, Some("eviction"), 0, 8),
+        row(EntryKind::Arrival, None, Some("food"), 0, 3),
+        row(EntryKind::Arrival, None, Some("food"), 0, 2),
+        row(EntryKind::Referral, None, Some("medical"), 0, 1),
+        row(EntryKind::ShelterRequest, None, None, 0, 4),
+    ];
+    let added_up = [
+        PeriodRow {
+            entries: 3,
+            ..row(EntryKind::Distribution, Some("tea"), None, 27, 0)
+        },
+        PeriodRow {
+            entries: 2,
+            ..row(EntryKind::Incident, None, Some("eviction"), 0, 48)
+        },
+        PeriodRow {
+            entries: 2,
+            ..row(EntryKind::Arrival, None, Some("food"), 0, 5)
+        },
+        row(EntryKind::Referral, None, Some("medical"), 0, 1),
+        row(EntryKind::ShelterRequest, None, None, 0, 4),
+    ];
+    let report = |rows: &[PeriodRow]| {
+        let mut tally = PeriodTally::new(&a, day, day);
+        for r in rows {
+            tally.add(r);
+        }
+        tally.finish(&a, Lang::En)
+    };
+    let expected = report(&one_by_one);
+    assert_eq!(expected.items[0].entries, 3);
+    assert_eq!(expected.incidents.get("eviction"), Some(&2));
+    assert_eq!(expected.arrivals_groups, 2);
+    assert_eq!(report(&added_up), expected);
+
+    let by_kind: Vec<PeriodRow> = added_up
+        .iter()
+        .map(|r| PeriodRow {
+            place: None,
+            place_kind: Some(PlaceKind::LivingPlace),
+            ..r.clone()
+        })
+        .collect();
+    let r = report(&by_kind);
+    assert_eq!(r.places.len(), 1);
+    assert_eq!(r.places[0].place, None);
+    assert_eq!(r.places[0].kind, Some(PlaceKind::LivingPlace));
+    assert_eq!(r.places[0].name, "Living places (older shifts, by kind)");
+    assert_eq!(
+        (r.places[0].distributed, r.places[0].incidents),
+        (expected.places[0].distributed, expected.places[0].incidents)
+    );
+    assert_eq!(r.months, expected.months);
+    assert_eq!(r.items, expected.items);
+}
+
 /// The charts' series: every week of the period, Monday first, empty ones
 /// included; incidents by type per month.
 #[test]
@@ -403,7 +489,9 @@ fn a_period_report_has_every_week_and_incidents_by_type_per_month() {
         |date: &str, kind: EntryKind, item: Option<&str>, detail: Option<&str>, n: u32| PeriodRow {
             date: day(date),
             at: format!("{date}T20:00:00Z").parse().unwrap(),
+            entries: 1,
             place: None,
+            place_kind: None,
             kind,
             item: item.map(|i| i.parse().unwrap()),
             detail: detail.map(String::from),

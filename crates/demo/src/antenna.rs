@@ -101,7 +101,7 @@ pub fn places() -> Vec<(PlaceId, Place)> {
             let id = slug.parse().expect("demo place ids are valid slugs");
             let place = Place {
                 name: (*name).to_string(),
-                kind: kind.clone(),
+                kind: *kind,
                 active: true,
             };
             (id, place)

@@ -116,7 +116,7 @@ impl<'a> Chronicle<'a> {
                 let usual = antenna::usual_population(id, &p.kind);
                 PlaceState {
                     id: id.clone(),
-                    kind: p.kind.clone(),
+                    kind: p.kind,
                     usual,
                     people: usual,
                 }

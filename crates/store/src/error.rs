@@ -52,6 +52,10 @@ pub enum StoreError {
     /// (No `#[source]`: the sentence is the refusal's own, said once.)
     #[error("{0}")]
     NotAllowed(maraude_core::authority::Refused),
+    #[error(
+        "only a coordinator's tablet brings an old shift's detail back from the server; ask a coordinator, or read the shift's figures in the period report"
+    )]
+    DetailForCoordinators,
     #[error("document {doc} belongs to another antenna; refused")]
     ForeignDocument { doc: String },
     #[error("not a Maraude document: {0}")]
@@ -95,7 +99,7 @@ impl StoreError {
             StoreError::NoOpenShift => "no_open_shift",
             StoreError::NothingToUndo => "nothing_to_undo",
             StoreError::NoAntennaYet => "antenna_not_received",
-            StoreError::NotAllowed(_) => "not_allowed",
+            StoreError::NotAllowed(_) | StoreError::DetailForCoordinators => "not_allowed",
             StoreError::ForeignDocument { .. } => "foreign_document",
             StoreError::Crypto(_) => "crypto",
             StoreError::Io { .. } | StoreError::Remove { .. } => "io",

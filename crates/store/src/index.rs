@@ -22,7 +22,7 @@ pub(crate) fn ts(at: DateTime<Utc>) -> String {
 
 /// A date as stored: `YYYY-MM-DD`. Bounds beyond years 1–9999 (`NaiveDate::MIN`
 /// for "since always") are clamped so that text order stays date order.
-fn day(d: NaiveDate) -> String {
+pub(crate) fn day(d: NaiveDate) -> String {
     let lo = NaiveDate::from_ymd_opt(1, 1, 1).expect("valid date");
     let hi = NaiveDate::from_ymd_opt(9999, 12, 31).expect("valid date");
     d.clamp(lo, hi).format("%Y-%m-%d").to_string()
@@ -77,9 +77,13 @@ pub(crate) fn put_entry(
     entry: &Entry,
 ) -> Result<(), StoreError> {
     let r = TallyRow::from_entry(filed, entry);
-    // Indexed again from its document: its figures-only row goes.
-    conn.prepare_cached("DELETE FROM rollup_figures WHERE id = ?1")?
-        .execute(params![r.entry.as_uuid().as_bytes().as_slice()])?;
+    // Indexed again from its document: its figures-only row goes (the
+    // rows kept per entry before old figures were added up, schema 14).
+    conn.prepare_cached("DELETE FROM rollup_groups WHERE shift = ?1 AND log = ?2")?
+        .execute(params![
+            r.shift.as_uuid().as_bytes().as_slice(),
+            r.entry.as_uuid().as_bytes().as_slice()
+        ])?;
     // REPLACE also removes the row of an entry whose date an edit moved:
     // `id` is unique too.
     conn.prepare_cached(
@@ -194,6 +198,16 @@ fn put_log_entries(
     };
     for sql in sql {
         conn.prepare_cached(sql)?.execute(params![log])?;
+    }
+    // A document of a shift kept as figures only came back (a late
+    // correction, or detail asked of the server): its figures give way to
+    // its entries.
+    if let Ok(log_id) = log.parse::<uuid::Uuid>() {
+        conn.prepare_cached("DELETE FROM rollup_groups WHERE shift = ?1 AND log = ?2")?
+            .execute(params![
+                filed.shift.as_uuid().as_bytes().as_slice(),
+                log_id.as_bytes().as_slice()
+            ])?;
     }
     for e in entries {
         put_entry(conn, filed, log, e)?;
@@ -432,6 +446,8 @@ fn tally_row(r: &Row<'_>) -> rusqlite::Result<TallyRow> {
         detail: r.get(15)?,
         case: some_text(16)?.and_then(|c| c.parse().ok()),
         voided: r.get(17)?,
+        entries: r.get(18)?,
+        place_kind: some_text(19)?.and_then(|k| k.parse().ok()),
     })
 }
 
@@ -445,7 +461,7 @@ pub(crate) fn for_each_tally_row(
 ) -> Result<(), StoreError> {
     let mut stmt = conn.prepare_cached(
         "SELECT id, shift, shift_kind, date, at_us, kind, place, item, quantity, people, men, women, children,
-                minors_alone, vulnerable, detail, case_id, voided
+                minors_alone, vulnerable, detail, case_id, voided, entries, place_kind
          FROM all_figures WHERE date >= ?1 AND date <= ?2 AND voided = 0",
     )?;
     let mut rows = stmt.query(params![day(from), day(to)])?;
@@ -466,7 +482,7 @@ pub(crate) fn for_each_period_row(
 ) -> Result<(), StoreError> {
     let mut stmt = conn.prepare_cached(
         "SELECT date, at_us, place, kind, item, detail, quantity, people, men, women, children,
-                minors_alone, vulnerable
+                minors_alone, vulnerable, entries, place_kind
          FROM all_figures WHERE date >= ?1 AND date <= ?2 AND voided = 0",
     )?;
     let mut rows = stmt.query(params![day(from), day(to)])?;
@@ -499,6 +515,8 @@ fn period_row(r: &Row<'_>) -> rusqlite::Result<PeriodRow> {
             minors_alone: r.get(11)?,
         },
         vulnerable: r.get(12)?,
+        entries: r.get(13)?,
+        place_kind: some_text(14)?.and_then(|k| k.parse().ok()),
     })
 }
 

@@ -75,7 +75,7 @@ pub use clearing::Cleared;
 pub use error::StoreError;
 pub use key::{Passphrase, StoreKey, page_key, wipe_stack};
 pub use link::{DeviceCertificate, RecordedSync, ServerLink};
-pub use minimising::Minimised;
+pub use minimising::{FiguresOnly, Minimised};
 pub use replica::{ChunkWrite, ChunksApplied};
 pub use unsaved::MAX_UNSAVED_BYTES;
 

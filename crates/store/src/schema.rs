@@ -281,6 +281,62 @@ const MIGRATIONS: &[&str] = &[
                women, children, minors_alone, vulnerable, detail, case_id, voided
             FROM rollup_figures;
     ",
+    // 14: an old shift's figures added up: one row per tablet log, entry
+    // kind, place, item and size (detail), with the number of entries it
+    // adds up (a fifth of the rows per entry); headcounts stay one per
+    // entry (the census takes each place's latest). `log` is the document
+    // the figures came from, so that a document indexed again replaces
+    // its own; rows kept per entry before this have their entry's id
+    // there. `first` is the first entry's id, a row's key. `place_kind`
+    // stands for the place where the antenna keeps no places in old
+    // figures (`Settings::old_places_by_kind`). The reports read the view.
+    // `rollup_shifts.logs`: the shift's tablet logs (16 bytes each), and
+    // `detail_wanted`: old shifts a coordinator asked the server for, kept
+    // in detail until then (`Store::want_detail`).
+    "
+    ALTER TABLE rollup_shifts ADD COLUMN logs BLOB;
+    CREATE TABLE detail_wanted (
+        shift TEXT PRIMARY KEY,
+        until TEXT NOT NULL
+    );
+    CREATE TABLE rollup_groups (
+        shift BLOB NOT NULL,
+        log BLOB NOT NULL,
+        first BLOB NOT NULL,
+        date TEXT NOT NULL,
+        shift_kind TEXT NOT NULL,
+        at_us INTEGER NOT NULL,
+        kind TEXT NOT NULL,
+        place TEXT,
+        place_kind TEXT,
+        item TEXT,
+        detail TEXT,
+        entries INTEGER NOT NULL,
+        quantity INTEGER NOT NULL,
+        people INTEGER NOT NULL,
+        men INTEGER NOT NULL,
+        women INTEGER NOT NULL,
+        children INTEGER NOT NULL,
+        minors_alone INTEGER NOT NULL,
+        vulnerable INTEGER NOT NULL,
+        PRIMARY KEY (shift, log, first)
+    ) WITHOUT ROWID;
+    INSERT INTO rollup_groups
+        SELECT shift, id, id, date, shift_kind, at_us, kind, place, NULL, item, detail, 1,
+               quantity, people, men, women, children, minors_alone, vulnerable
+        FROM rollup_figures WHERE voided = 0;
+    DROP VIEW all_figures;
+    DROP TABLE rollup_figures;
+    CREATE VIEW all_figures AS
+        SELECT date, id, shift, shift_kind, at_us, kind, place, NULL AS place_kind, item, quantity,
+               people, men, women, children, minors_alone, vulnerable, detail, case_id, voided,
+               1 AS entries
+            FROM entry_figures
+        UNION ALL
+        SELECT date, first, shift, shift_kind, at_us, kind, place, place_kind, item, quantity,
+               people, men, women, children, minors_alone, vulnerable, detail, NULL, 0, entries
+            FROM rollup_groups;
+    ",
 ];
 
 /// The newest store format this build knows.

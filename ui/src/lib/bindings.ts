@@ -474,7 +474,12 @@ export type PlaceId = string;
 
 export type PlaceKind = "living_place" | "distribution_point" | "station" | "beach" | "day_centre" | "other";
 
-export type PlaceTotal = { place: PlaceId | null, name: string, people_met: number, distributed: number, arrivals_people: number, incidents: number, };
+export type PlaceTotal = { place: PlaceId | null, 
+/**
+ * Set on the line of old shifts' figures kept by place kind only
+ * (`Settings::old_places_by_kind`); `place` is then `None`.
+ */
+kind: PlaceKind | null, name: string, people_met: number, distributed: number, arrivals_people: number, incidents: number, };
 
 /**
  * A sync under way: documents in sync out of those to sync.
@@ -558,7 +563,15 @@ export type Settings = {
 /**
  * Closed cases are erased this many days after closure.
  */
-retention_days: number, };
+retention_days: number, 
+/**
+ * The figures a lead's tablet keeps of shifts older than its detail
+ * window name each place's kind only, not the place: a seized
+ * tablet then does not say where the antenna went, night after
+ * night, over the year. Off unless set (and then not written, so
+ * that antennas that never set it keep their documents as they were).
+ */
+old_places_by_kind?: boolean, };
 
 /**
  * One item's line of the stock.

@@ -115,6 +115,7 @@ describe('the period report charts', () => {
   it('shows the busiest places, and knows an empty chart', () => {
     const place = (name: string, people_met: number, distributed: number) => ({
       place: name,
+      kind: null,
       name,
       people_met,
       distributed,

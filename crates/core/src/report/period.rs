@@ -5,7 +5,7 @@ use serde::Serialize;
 
 use super::rows::{CaseSummary, ShiftSummary, TallyRow};
 use crate::Lang;
-use crate::antenna::Antenna;
+use crate::antenna::{Antenna, PlaceKind};
 use crate::case::CaseKind;
 use crate::document::CaseRef;
 use crate::entry::{Composition, EntryKind};
@@ -59,6 +59,9 @@ pub struct ItemTotal {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, ts_rs::TS)]
 pub struct PlaceTotal {
     pub place: Option<PlaceId>,
+    /// Set on the line of old shifts' figures kept by place kind only
+    /// (`Settings::old_places_by_kind`); `place` is then `None`.
+    pub kind: Option<PlaceKind>,
     pub name: String,
     pub people_met: u32,
     pub distributed: u32,
@@ -158,7 +161,10 @@ pub struct CensusLine {
 pub struct PeriodRow {
     pub date: NaiveDate,
     pub at: DateTime<Utc>,
+    /// How many entries the row adds up (see [`TallyRow::entries`]).
+    pub entries: u32,
     pub place: Option<PlaceId>,
+    pub place_kind: Option<PlaceKind>,
     pub kind: EntryKind,
     pub item: Option<ItemId>,
     pub detail: Option<String>,
@@ -173,7 +179,9 @@ impl From<&TallyRow> for PeriodRow {
         Self {
             date: row.date,
             at: row.at,
+            entries: row.entries,
             place: row.place.clone(),
+            place_kind: row.place_kind,
             kind: row.kind,
             item: row.item.clone(),
             detail: row.detail.clone(),
@@ -194,7 +202,7 @@ pub struct PeriodTally {
     to: NaiveDate,
     report: PeriodReport,
     items: BTreeMap<ItemId, ItemTotal>,
-    places: BTreeMap<Option<PlaceId>, PlaceTotal>,
+    places: BTreeMap<(Option<PlaceId>, Option<PlaceKind>), PlaceTotal>,
     months: BTreeMap<(i32, u32), MonthTotal>,
     weeks: BTreeMap<NaiveDate, WeekTotal>,
     census: BTreeMap<PlaceId, (DateTime<Utc>, CensusLine)>,
@@ -304,15 +312,16 @@ impl PeriodTally {
         if !self.in_range(g.date) {
             return;
         }
-        if !self.places.contains_key(&g.place) {
-            self.places.insert(g.place.clone(), PlaceTotal::default());
-        }
-        let place = self.places.get_mut(&g.place).expect("inserted above");
+        let key = (g.place.clone(), g.place_kind);
+        let place = self.places.entry(key).or_default();
+        // Counts are of entries: a row of an old shift's figures adds up
+        // several.
+        let n = g.entries;
         match g.kind {
             EntryKind::Distribution => place.distributed += g.quantity,
             EntryKind::Headcount => place.people_met += g.people,
             EntryKind::Arrival => place.arrivals_people += g.people,
-            EntryKind::Incident => place.incidents += 1,
+            EntryKind::Incident => place.incidents += n,
             _ => {}
         }
         let month = self.month(g.date);
@@ -321,14 +330,14 @@ impl PeriodTally {
             EntryKind::Headcount => month.people_met += g.people,
             EntryKind::Arrival => month.arrivals_people += g.people,
             EntryKind::Incident => {
-                month.incidents += 1;
+                month.incidents += n;
                 *month
                     .incidents_by_type
                     .entry(g.detail.clone().unwrap_or_default())
-                    .or_default() += 1;
+                    .or_default() += n;
             }
-            EntryKind::ShelterRequest => month.shelter_requests += 1,
-            EntryKind::Referral => month.referrals += 1,
+            EntryKind::ShelterRequest => month.shelter_requests += n,
+            EntryKind::Referral => month.referrals += n,
             EntryKind::Note => {}
         }
         let week = self.week(g.date);
@@ -344,7 +353,7 @@ impl PeriodTally {
                 week.arrivals_people += g.people;
                 week.arrivals_composition.add(&g.composition);
             }
-            EntryKind::Incident => week.incidents += 1,
+            EntryKind::Incident => week.incidents += n,
             _ => {}
         }
         match g.kind {
@@ -352,7 +361,7 @@ impl PeriodTally {
                 if let Some(id) = &g.item {
                     let item = self.item(id);
                     item.distributed += g.quantity;
-                    item.entries += 1;
+                    item.entries += n;
                 }
             }
             EntryKind::Headcount => {
@@ -362,7 +371,7 @@ impl PeriodTally {
             }
             EntryKind::Arrival => {
                 let r = &mut self.report;
-                r.arrivals_groups += 1;
+                r.arrivals_groups += n;
                 r.arrivals_people += g.people;
                 r.arrivals_composition.add(&g.composition);
             }
@@ -370,7 +379,7 @@ impl PeriodTally {
                 let r = &mut self.report;
                 *r.incidents
                     .entry(g.detail.clone().unwrap_or_default())
-                    .or_default() += 1;
+                    .or_default() += n;
                 r.incident_people_affected += g.people;
             }
             EntryKind::Referral => {
@@ -378,7 +387,7 @@ impl PeriodTally {
                     .report
                     .referrals_by_service
                     .entry(g.detail.clone().unwrap_or_default())
-                    .or_default() += 1;
+                    .or_default() += n;
             }
             EntryKind::ShelterRequest | EntryKind::Note => {}
         }
@@ -444,11 +453,14 @@ impl PeriodTally {
         let mut places: Vec<PlaceTotal> = self
             .places
             .into_iter()
-            .map(|(p, mut t)| {
-                t.name = p
-                    .as_ref()
-                    .map_or_else(|| "—".to_string(), |p| antenna.place_name(p));
+            .map(|((p, kind), mut t)| {
+                t.name = match (&p, kind) {
+                    (Some(p), _) => antenna.place_name(p),
+                    (None, Some(kind)) => kind.older_figures_label(lang),
+                    (None, None) => "—".to_string(),
+                };
                 t.place = p;
+                t.kind = kind;
                 t
             })
             .collect();

@@ -5,20 +5,32 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::antenna::PlaceKind;
 use crate::case::{Case, CaseKind, CaseRequest};
 use crate::entry::{Composition, Entry, EntryContent, EntryKind};
 use crate::ids::{CaseId, EntryId, ItemId, PlaceId, ShiftId};
 use crate::shift::{Filing, Shift, ShiftKind, Stock};
 
-/// One entry, as numbers.
+/// One entry, as numbers; or, on a tablet that keeps an old shift as
+/// figures only, several entries of one kind, item and size at one place
+/// in one tablet's log of that shift, added up (`entries` says how many,
+/// `entry` is the first of them).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TallyRow {
     pub entry: EntryId,
+    /// How many entries this row adds up: 1 but in an old shift's figures.
+    #[serde(default = "one")]
+    pub entries: u32,
     pub shift: ShiftId,
     pub shift_kind: ShiftKind,
     pub date: NaiveDate,
     pub at: DateTime<Utc>,
     pub place: Option<PlaceId>,
+    /// Only the place's kind, where the antenna keeps no places in old
+    /// shifts' figures (`Settings::old_places_by_kind`); `place` is then
+    /// `None`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub place_kind: Option<PlaceKind>,
     pub kind: EntryKind,
     pub item: Option<ItemId>,
     /// Items handed out (distributions); 0 otherwise.
@@ -34,6 +46,10 @@ pub struct TallyRow {
     pub voided: bool,
 }
 
+fn one() -> u32 {
+    1
+}
+
 fn code<T: Serialize>(v: &T) -> Option<String> {
     serde_json::to_value(v)
         .ok()
@@ -44,11 +60,13 @@ impl TallyRow {
     pub fn from_entry(filed: &Filing, e: &Entry) -> Self {
         let mut row = TallyRow {
             entry: e.id,
+            entries: 1,
             shift: filed.shift,
             shift_kind: filed.kind,
             date: filed.date,
             at: e.at,
             place: e.place.clone(),
+            place_kind: None,
             kind: e.content.kind(),
             item: None,
             quantity: 0,

@@ -1,6 +1,8 @@
 //! A lead's tablet keeps four weeks of shifts in detail; older ones, once
 //! the server holds them, leave it but for their figures.
 
+use std::collections::BTreeMap;
+
 use chrono::{Duration, NaiveDate, Utc};
 use maraude_core::Lang;
 use maraude_core::entry::{EntryContent, NewEntry};
@@ -11,7 +13,8 @@ use crate::{calais, give, nick, passphrase};
 
 const SERVER: &str = "server-calais";
 
-/// A shift `days_ago`, with two distributions and a note, ended.
+/// A shift `days_ago`, with three distributions (two of blankets at one
+/// place, which its figures add up) and a note, ended.
 fn shift_days_ago(store: &mut maraude_store::Store, days_ago: i64, note: &str) {
     let started = Utc::now() - Duration::days(days_ago);
     let shift = store
@@ -27,6 +30,7 @@ fn shift_days_ago(store: &mut maraude_store::Store, days_ago: i64, note: &str) {
         .id;
     for (i, entry) in [
         give("blanket", 3, "dunes-north"),
+        give("blanket", 2, "dunes-north"),
         give("tea_coffee", 20, "hospital-bridge"),
         NewEntry {
             at: None,
@@ -61,6 +65,34 @@ fn shift_days_ago(store: &mut maraude_store::Store, days_ago: i64, note: &str) {
         .unwrap();
 }
 
+type RowKey = (String, String, Option<String>, Option<String>);
+
+/// What the rows an export reads add up to per shift, kind, item and
+/// place: entries and quantities.
+fn rows(s: &maraude_store::Store) -> BTreeMap<RowKey, (u32, u32)> {
+    let mut sums = BTreeMap::new();
+    s.for_each_row(NaiveDate::MIN, NaiveDate::MAX, |r| {
+        let key = (
+            r.shift.to_string(),
+            r.kind.as_str().to_string(),
+            r.item.as_ref().map(|i| i.to_string()),
+            r.place.as_ref().map(|p| p.to_string()),
+        );
+        let sum: &mut (u32, u32) = sums.entry(key).or_default();
+        sum.0 += r.entries;
+        sum.1 += r.quantity;
+    })
+    .unwrap();
+    sums
+}
+
+fn row_count(s: &maraude_store::Store) -> usize {
+    let mut n = 0;
+    s.for_each_row(NaiveDate::MIN, NaiveDate::MAX, |_| n += 1)
+        .unwrap();
+    n
+}
+
 /// The server now holds every document as this store has it.
 fn all_sent(store: &mut maraude_store::Store) {
     let docs = store.changed_for(SERVER).unwrap();
@@ -90,16 +122,8 @@ fn old_shifts_the_server_holds_leave_a_leads_tablet_but_for_their_figures() {
             .unwrap()
     };
     let before = year(&t.store);
-    let rows = |s: &maraude_store::Store| {
-        let mut rows = Vec::new();
-        s.for_each_row(NaiveDate::MIN, NaiveDate::MAX, |r| {
-            rows.push((r.entry, r.shift, r.kind, r.quantity))
-        })
-        .unwrap();
-        rows.sort_by_key(|r| r.0.to_string());
-        rows
-    };
     let exported = rows(&t.store);
+    let row_count_before = row_count(&t.store);
     let minimised = t.store.minimise(Utc::now(), SERVER).unwrap();
     assert_eq!(
         (minimised.shifts, minimised.waiting),
@@ -113,8 +137,10 @@ fn old_shifts_the_server_holds_leave_a_leads_tablet_but_for_their_figures() {
         serde_json::to_value(&after).unwrap(),
         serde_json::to_value(&before).unwrap()
     );
-    // And the rows an export reads, with their entry and shift ids.
+    // And what the rows an export reads add up to, shift by shift; the
+    // two blanket entries of each old shift are one row of 2 entries.
     assert_eq!(rows(&t.store), exported);
+    assert_eq!(row_count(&t.store), row_count_before - 2);
     // The recent and the unsent shifts are there in detail; the old ones
     // are not, nor any of their words, in the decrypted file.
     let held: Vec<NaiveDate> = t
@@ -148,4 +174,67 @@ fn old_shifts_the_server_holds_leave_a_leads_tablet_but_for_their_figures() {
         serde_json::to_value(&before).unwrap()
     );
     assert_eq!(store.minimise(Utc::now(), SERVER).unwrap().shifts, 0);
+}
+
+/// Where the antenna asks, an old shift's figures keep each place's kind,
+/// not the place: the year's totals are the same, the places table adds
+/// old shifts up by kind, and no old row names a place.
+#[test]
+fn an_antenna_can_keep_old_figures_by_place_kind_only() {
+    let mut t = calais();
+    t.store
+        .update_antenna(|a| {
+            a.settings.old_places_by_kind = true;
+            if let Some(p) = a.places.get_mut(&"hospital-bridge".parse()?) {
+                p.kind = maraude_core::antenna::PlaceKind::DistributionPoint;
+            }
+            Ok(())
+        })
+        .unwrap();
+    shift_days_ago(&mut t.store, 60, "Karim");
+    shift_days_ago(&mut t.store, 50, "Ahmed");
+    shift_days_ago(&mut t.store, 2, "Nour");
+    all_sent(&mut t.store);
+    let today = maraude_core::time::paris_date(Utc::now());
+    let year = |s: &maraude_store::Store| {
+        s.period_report(today - chrono::Days::new(365), today, Lang::En)
+            .unwrap()
+    };
+    let before = year(&t.store);
+    assert_eq!(t.store.minimise(Utc::now(), SERVER).unwrap().shifts, 2);
+    let after = year(&t.store);
+    assert_eq!(after.items, before.items);
+    assert_eq!(after.months, before.months);
+    assert_eq!(after.weeks, before.weeks);
+    let mut lines: Vec<(String, u32)> = after
+        .places
+        .iter()
+        .map(|p| (p.name.clone(), p.distributed))
+        .collect();
+    lines.sort();
+    assert_eq!(
+        lines,
+        [
+            (
+                "Distribution points (older shifts, by kind)".to_string(),
+                40
+            ),
+            ("Dunes nord".to_string(), 5),
+            ("Living places (older shifts, by kind)".to_string(), 10),
+            ("Pont de l'hôpital".to_string(), 20),
+            // The notes, at no place.
+            ("—".to_string(), 0),
+        ]
+    );
+    let mut old_places = Vec::new();
+    t.store
+        .for_each_row(NaiveDate::MIN, today - chrono::Days::new(28), |r| {
+            old_places.push((r.place.clone(), r.place_kind))
+        })
+        .unwrap();
+    assert!(!old_places.is_empty());
+    assert!(
+        old_places.iter().all(|(place, _)| place.is_none()),
+        "{old_places:?}"
+    );
 }

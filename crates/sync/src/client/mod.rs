@@ -322,11 +322,16 @@ async fn sync(
     let peer_key = other.peer.clone();
     let other_role = other.role;
     let today = maraude_core::time::paris_date(chrono::Utc::now());
-    let theirs: Vec<DocumentId> = pending
+    let mut theirs: Vec<DocumentId> = pending
         .documents
         .iter()
         .filter_map(|d| d.parse().ok())
         .collect();
+    // The old shifts a coordinator asked the server's detail of: the
+    // server holds them all (a teammate may not).
+    if remote.certificate.is_none() {
+        theirs.extend(store.with(|s| s.wanted_detail()).await??);
+    }
     let plan::Documents { ours, wanted } = store
         .with(move |s| {
             plan::documents(s.changed_for(&peer_key)?, theirs, |doc| {
