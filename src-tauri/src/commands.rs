@@ -336,6 +336,9 @@ pub async fn night_report(
 pub struct PeriodReportView {
     pub report: PeriodReport,
     pub text: String,
+    /// Of the period's shifts, those older than four weeks that this
+    /// tablet keeps as figures only (the server holds their detail).
+    pub figures_only: u32,
 }
 
 #[tauri::command]
@@ -348,7 +351,12 @@ pub async fn period_report(
     open.with(move |s| {
         let report = s.period_report(from, to, lang)?;
         let text = period_text(&report, lang);
-        Ok(PeriodReportView { report, text })
+        let figures_only = s.figures_only_shifts(from, to)?.len() as u32;
+        Ok(PeriodReportView {
+            report,
+            text,
+            figures_only,
+        })
     })
     .await
 }

@@ -150,6 +150,35 @@ pub(crate) fn set_team_secret(conn: &Connection, secret: &[u8]) -> Result<(), St
     Ok(())
 }
 
+/// Erase the replaced team secret once its [`PREVIOUS_SECRET_DAYS`] are
+/// over: no longer used, it should not stay in the file either.
+pub(crate) fn forget_expired_secret(
+    conn: &Connection,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let since: Option<String> = conn
+        .prepare_cached(
+            "SELECT team_secret_since FROM server_link
+             WHERE id = 1 AND previous_team_secret IS NOT NULL",
+        )?
+        .query_row([], |r| r.get(0))
+        .optional()?
+        .flatten();
+    let expired = since
+        .and_then(|t| DateTime::parse_from_rfc3339(&t).ok())
+        .is_none_or(|t| {
+            now - t.with_timezone(&Utc) >= chrono::Duration::days(PREVIOUS_SECRET_DAYS)
+        });
+    if expired {
+        conn.prepare_cached(
+            "UPDATE server_link SET previous_team_secret = NULL
+             WHERE id = 1 AND previous_team_secret IS NOT NULL",
+        )?
+        .execute([])?;
+    }
+    Ok(())
+}
+
 /// The last sync with the server that went through, as the device
 /// recorded it.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -329,6 +329,8 @@ impl Store {
     /// tablet writes no tombstone (only leads and coordinators may, as
     /// every receiver checks): the server's reaches it at its next sync.
     pub fn apply_retention(&mut self, now: DateTime<Utc>) -> Result<Vec<CaseId>> {
+        // Every tablet: a team secret replaced over two weeks ago leaves.
+        crate::link::forget_expired_secret(&self.conn, now)?;
         if self.role()? == Role::Volunteer {
             return Ok(Vec::new());
         }

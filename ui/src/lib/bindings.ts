@@ -445,7 +445,12 @@ census: Array<CensusLine>, };
  * A period's report (leads and coordinators: the week's meeting, the
  * activity report), and its plain-text summary.
  */
-export type PeriodReportView = { report: PeriodReport, text: string, };
+export type PeriodReportView = { report: PeriodReport, text: string, 
+/**
+ * Of the period's shifts, those older than four weeks that this
+ * tablet keeps as figures only (the server holds their detail).
+ */
+figures_only: number, };
 
 /**
  * A table of the period report, each its own CSV (the report screen's

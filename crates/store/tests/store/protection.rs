@@ -279,7 +279,23 @@ fn a_replaced_team_secret_is_kept_two_weeks_then_forgotten() {
         [(chrono::Utc::now() - chrono::Duration::days(15)).to_rfc3339()],
     )
     .unwrap();
+    let in_file = |conn: &rusqlite::Connection| -> bool {
+        conn.query_row(
+            "SELECT previous_team_secret IS NOT NULL FROM server_link",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap()
+    };
+    assert!(in_file(&conn), "unused, but still in the file");
     drop(conn);
-    let store = Store::open(&path, &passphrase()).unwrap();
+    let mut store = Store::open(&path, &passphrase()).unwrap();
     assert_eq!(held(&store), (Some(8), None));
+    // The next sync's retention erases it from the file.
+    store.apply_retention(chrono::Utc::now()).unwrap();
+    drop(store);
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    conn.execute_batch(&format!("PRAGMA key = \"x'{hex}'\";"))
+        .unwrap();
+    assert!(!in_file(&conn), "erased");
 }
