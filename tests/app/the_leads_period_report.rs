@@ -161,3 +161,91 @@ fn last_week(app: &Session, shots: &Path, home: &Path) -> Result<()> {
     );
     Ok(())
 }
+
+/// A lead looks for the nights of past months: the tablet keeps only their
+/// figures once the server holds them, and the period report says so, and
+/// where the detail is, beside figures that still add up.
+#[test]
+fn a_lead_is_told_which_shifts_are_kept_as_figures_only() -> Result<()> {
+    if !enabled("a_lead_is_told_which_shifts_are_kept_as_figures_only") {
+        return Ok(());
+    }
+    let _window = one_window_at_a_time();
+    let tablet = FreshTablet::start(&[])?;
+    let data = tablet.data();
+    tablet.run("figures-only", |app, shots| figures_only(app, shots, &data))
+}
+
+/// The store file under the app's data directory.
+fn store_under(dir: &Path) -> Result<std::path::PathBuf> {
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        if path.is_dir() {
+            if let Ok(found) = store_under(&path) {
+                return Ok(found);
+            }
+        } else if path.extension().is_some_and(|e| e == "maraude") {
+            return Ok(path);
+        }
+    }
+    anyhow::bail!("no store under {}", dir.display())
+}
+
+/// The year's report, once it is drawn (the week's comes first).
+fn this_year(app: &Session) -> Result<()> {
+    app.click("[data-e2e=period-this_year]")?;
+    app.wait_for_text_containing("[data-e2e=period-range]", "January")?;
+    app.find("[data-e2e=period-figures]")?;
+    Ok(())
+}
+
+fn figures_only(app: &Session, shots: &Path, data: &Path) -> Result<()> {
+    app.resize(1280, 800)?;
+    app.click("[data-e2e=lang-en]")?;
+    day_mode(app)?;
+    crate::demo_night(app, PASSPHRASE)?;
+    app.click("[data-e2e=nav-period]")?;
+    this_year(app)?;
+    let distributed = number(app, "[data-e2e=period-distributed]")?;
+    ensure!(
+        app.count("[data-e2e=period-figures-only]")? == 0,
+        "nothing is figures only yet"
+    );
+
+    // Locked, the tablet syncs as it would a month on: the server holds
+    // every document (what its acknowledgements record), and the shifts
+    // older than four weeks leave it but for their figures.
+    app.click("[data-e2e=lock]")?;
+    app.find("[data-e2e=unlock-screen]")?;
+    let path = store_under(data)?;
+    let mut store =
+        maraude_store::Store::open(&path, &maraude_store::Passphrase::new(PASSPHRASE.into()))?;
+    const SERVER: &str = "server-e2e";
+    let mut shared = Vec::new();
+    for doc in store.changed_for(SERVER)? {
+        let heads = store.recorded_heads(&doc)?.unwrap_or_default();
+        shared.push((doc, heads));
+    }
+    store.mark_shared(SERVER, &shared)?;
+    let month_on = chrono::Utc::now() + chrono::Duration::days(30);
+    let kept = store.minimise(month_on, SERVER)?;
+    ensure!(kept.shifts > 0, "{kept:?}");
+    drop(store);
+
+    app.type_into("[data-e2e=passphrase]", PASSPHRASE)?;
+    app.click("[data-e2e=submit]")?;
+    app.click("[data-e2e=nav-period]")?;
+    this_year(app)?;
+    let said = app.wait_for_text_containing(
+        "[data-e2e=period-figures-only]",
+        &format!("{} of these shifts", kept.shifts),
+    )?;
+    ensure!(said.contains("server keeps their detail"), "{said}");
+    let after = number(app, "[data-e2e=period-distributed]")?;
+    ensure!(
+        after == distributed,
+        "the year's figure was {distributed}, now {after}"
+    );
+    app.screenshot(shots, "47-period-figures-only")?;
+    Ok(())
+}
