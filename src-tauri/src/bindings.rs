@@ -59,6 +59,7 @@ fn roots(out: &mut Declarations) {
     out.visit::<maraude_core::antenna::ReferenceChange>();
     out.visit::<maraude_core::report::ClosedFollowUp>();
     out.visit::<maraude_store::Cleared>();
+    out.visit::<maraude_store::FiguresOnly>();
 }
 
 /// Each declared type by its TypeScript name, found from the roots through

@@ -32,6 +32,7 @@ pub const COMMANDS: &[&str] = &[
     "act_on_case",
     "export_night_csv",
     "period_report",
+    "want_detail",
     "export_period_csv",
     "stock",
     "record_movement",

@@ -26,7 +26,7 @@ use maraude_device::erasure::{self, Withdrawal};
 use maraude_device::keystore::SystemKeystore;
 use maraude_device::quick_unlock::{Pin, PinState, QuickUnlock};
 use maraude_protocol::api::{DeviceInfo as Tablet, EnrolmentCode};
-use maraude_store::{Passphrase, StoreError};
+use maraude_store::{FiguresOnly, Passphrase, StoreError};
 use serde::Serialize;
 use tauri::{AppHandle, Manager, State};
 
@@ -337,8 +337,9 @@ pub struct PeriodReportView {
     pub report: PeriodReport,
     pub text: String,
     /// Of the period's shifts, those older than four weeks that this
-    /// tablet keeps as figures only (the server holds their detail).
-    pub figures_only: u32,
+    /// tablet keeps as figures only (the server holds their detail),
+    /// newest first.
+    pub figures_only: Vec<FiguresOnly>,
 }
 
 #[tauri::command]
@@ -351,7 +352,7 @@ pub async fn period_report(
     open.with(move |s| {
         let report = s.period_report(from, to, lang)?;
         let text = period_text(&report, lang);
-        let figures_only = s.figures_only_shifts(from, to)?.len() as u32;
+        let figures_only = s.figures_only_shifts(from, to)?;
         Ok(PeriodReportView {
             report,
             text,
@@ -359,6 +360,14 @@ pub async fn period_report(
         })
     })
     .await
+}
+
+/// A coordinator asks the server for an old shift's detail: it comes back
+/// at the next sync, for two days.
+#[tauri::command]
+pub async fn want_detail(open: State<'_, OpenStore>, shift: String) -> Reply<FiguresOnly> {
+    open.with(move |s| Ok(s.want_detail(&shift, Utc::now())?))
+        .await
 }
 
 /// The warehouse's stock on hand.

@@ -80,6 +80,7 @@ pub fn run() {
             commands::act_on_case,
             commands::export_night_csv,
             commands::period_report,
+            commands::want_detail,
             commands::export_period_csv,
             commands::stock,
             commands::record_movement,

@@ -164,7 +164,9 @@ fn last_week(app: &Session, shots: &Path, home: &Path) -> Result<()> {
 
 /// A lead looks for the nights of past months: the tablet keeps only their
 /// figures once the server holds them, and the period report says so, and
-/// where the detail is, beside figures that still add up.
+/// where the detail is, beside figures that still add up; a coordinator
+/// asks for one's detail back (it comes at the next sync with the server:
+/// `tests/sync/old_shifts.rs`).
 #[test]
 fn a_lead_is_told_which_shifts_are_kept_as_figures_only() -> Result<()> {
     if !enabled("a_lead_is_told_which_shifts_are_kept_as_figures_only") {
@@ -241,6 +243,17 @@ fn figures_only(app: &Session, shots: &Path, data: &Path) -> Result<()> {
         &format!("{} of these shifts", kept.shifts),
     )?;
     ensure!(said.contains("server keeps their detail"), "{said}");
+    // Which ones; this tablet is its antenna's coordinator, so it may ask
+    // the server for one's detail back.
+    app.click("[data-e2e=figures-only-list]")?;
+    let listed = app.count("[data-e2e=period-figures-only] li")?;
+    ensure!(listed == kept.shifts, "{listed} listed of {}", kept.shifts);
+    app.click("[data-e2e=bring-back]")?;
+    app.wait_for_text_containing("[data-e2e=detail-asked]", "next sync")?;
+    ensure!(
+        app.count("[data-e2e=bring-back]")? == listed - 1,
+        "one shift asked for"
+    );
     let after = number(app, "[data-e2e=period-distributed]")?;
     ensure!(
         after == distributed,

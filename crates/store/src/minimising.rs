@@ -40,7 +40,7 @@ pub struct Minimised {
 }
 
 /// An old shift kept as figures only (`Store::figures_only_shifts`).
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, ts_rs::TS)]
 pub struct FiguresOnly {
     pub id: ShiftId,
     pub kind: ShiftKind,

@@ -18,6 +18,7 @@ import type {
   EntryEdit,
   EnrolmentCode,
   Exported,
+  FiguresOnly,
   Found,
   FollowUp,
   Handover,
@@ -179,6 +180,7 @@ export const api = {
   exportNightCsv: (shift: string, lang: Lang) => call<Exported>('export_night_csv', { shift, lang }),
   /** Totals, weeks and months between two days (`2026-11-23`), both included. */
   periodReport: (from: string, to: string, lang: Lang) => call<PeriodReportView>('period_report', { from, to, lang }),
+  wantDetail: (shift: string) => call<FiguresOnly>('want_detail', { shift }),
   exportPeriodCsv: (from: string, to: string, lang: Lang, table: PeriodTable) =>
     call<Exported>('export_period_csv', { from, to, lang, table }),
   stock: (lang: Lang) => call<StockReport>('stock', { lang }),

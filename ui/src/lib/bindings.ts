@@ -218,6 +218,15 @@ export type ErasedBecause = "asked" | "retention";
 export type Exported = { path: string, bytes: number, };
 
 /**
+ * An old shift kept as figures only (`Store::figures_only_shifts`).
+ */
+export type FiguresOnly = { id: ShiftId, kind: ShiftKind, date: string, 
+/**
+ * Its detail was asked of the server and has not come back yet.
+ */
+asked: boolean, };
+
+/**
  * An open case, for the volunteers who follow it up. The alias is shown
  * here (it is how the team finds the person again) and nowhere else.
  */
@@ -448,9 +457,10 @@ census: Array<CensusLine>, };
 export type PeriodReportView = { report: PeriodReport, text: string, 
 /**
  * Of the period's shifts, those older than four weeks that this
- * tablet keeps as figures only (the server holds their detail).
+ * tablet keeps as figures only (the server holds their detail),
+ * newest first.
  */
-figures_only: number, };
+figures_only: Array<FiguresOnly>, };
 
 /**
  * A table of the period report, each its own CSV (the report screen's

@@ -482,7 +482,10 @@ export const en = {
   'period.problem.missing': 'Give both days of the period.',
   'period.problem.end_before_start': 'The end is before the start: swap the two days.',
   'period.figures_only':
-    '{n} of these shifts are older than four weeks: this tablet keeps only their figures, counted here. The server keeps their detail; a coordinator can bring a shift back (maraude shift detail).',
+    '{n} of these shifts are older than four weeks: this tablet keeps only their figures, counted here. The server keeps their detail; a coordinator can bring a shift back.',
+  'period.figures_only_list': 'Which shifts',
+  'period.bring_back': 'Bring back its detail',
+  'period.detail_asked': 'Asked: its detail comes back at the next sync with the server, for two days',
   'period.held_since': 'This tablet holds records since {date}: the figures before that are on the server.',
   'period.nothing_held': 'This tablet holds no shift yet.',
   'period.print': 'Print or save as PDF',

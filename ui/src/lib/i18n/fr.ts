@@ -482,7 +482,10 @@ export const fr: Record<Key, Message> = {
   'period.problem.missing': 'Indiquez les deux dates de la période.',
   'period.problem.end_before_start': 'La fin est avant le début : inversez les deux dates.',
   'period.figures_only':
-    '{n} de ces maraudes ont plus de quatre semaines : cette tablette n’en garde que les chiffres, comptés ici. Le serveur en garde le détail ; une coordinatrice peut faire revenir une maraude (maraude shift detail).',
+    '{n} de ces maraudes ont plus de quatre semaines : cette tablette n’en garde que les chiffres, comptés ici. Le serveur en garde le détail ; une coordinatrice peut en faire revenir une.',
+  'period.figures_only_list': 'Quelles maraudes',
+  'period.bring_back': 'Faire revenir le détail',
+  'period.detail_asked': 'Demandé : le détail revient à la prochaine synchronisation avec le serveur, pour deux jours',
   'period.held_since': 'Cette tablette a des saisies depuis le {date} : les chiffres d’avant sont sur le serveur.',
   'period.nothing_held': 'Cette tablette n’a encore aucune maraude.',
   'period.print': 'Imprimer ou enregistrer en PDF',
