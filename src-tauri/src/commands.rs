@@ -366,8 +366,7 @@ pub async fn period_report(
 /// at the next sync, for two days.
 #[tauri::command]
 pub async fn want_detail(open: State<'_, OpenStore>, shift: String) -> Reply<FiguresOnly> {
-    open.with(move |s| Ok(s.want_detail(&shift, Utc::now())?))
-        .await
+    open.with(move |s| s.want_detail(&shift, Utc::now())).await
 }
 
 /// The warehouse's stock on hand.
