@@ -28,9 +28,9 @@ fn night(app: &Session, shots: &Path, home: &Path) -> Result<()> {
     enrol_with_a_demo_antenna(app, shots)?;
     start_a_shift(app, shots)?;
     quick_log(app, shots)?;
-    forms(app, shots)?;
+    let incident_time = forms(app, shots)?;
     correct_and_strike_out(app, shots)?;
-    review(app, shots, home)?;
+    review(app, shots, home, &incident_time)?;
     follow_ups(app, shots)?;
     portrait_english_night(app, shots)?;
     end_the_shift(app, shots)?;
@@ -144,12 +144,31 @@ fn quick_log(app: &Session, shots: &Path) -> Result<()> {
     Ok(())
 }
 
-/// An arrival of 4, a shelter request for a household of 3 (refused until
-/// the alias is given), an eviction.
-fn forms(app: &Session, shots: &Path) -> Result<()> {
+/// An arrival of 4 (its breakdown said to add up as it is typed), a
+/// shelter request for a household of 3 (refused until the alias is
+/// given), an eviction an hour ago that Jo saw. The incident's time, as
+/// the tablet read it just before and after the tap (a minute may turn
+/// between).
+fn forms(app: &Session, shots: &Path) -> Result<[String; 2]> {
     app.click("[data-e2e=open-arrival]")?;
     app.find("[data-e2e=form-arrival]")?;
     app.click_times("[data-e2e=form-people-plus]", 3)?;
+    // A breakdown that counts more than the group is said as it is typed,
+    // and goes as soon as it adds up.
+    app.click("[data-e2e=breakdown]")?;
+    app.click_times("[data-e2e=form-men-plus]", 3)?;
+    app.click_times("[data-e2e=form-women-plus]", 2)?;
+    app.wait_for_text_containing("[data-e2e=breakdown-over]", "5 personnes")?;
+    app.wait_for_text_containing("[data-e2e=breakdown]", "5 sur 4")?;
+    app.screenshot(shots, "48-breakdown-over")?;
+    app.click("[data-e2e=form-save]")?;
+    app.wait_for_text_containing("[data-e2e=form-error]", "répartition")?;
+    app.click("[data-e2e=form-men-minus]")?;
+    app.wait_for_text_containing("[data-e2e=breakdown]", "4 sur 4")?;
+    ensure!(
+        app.count("[data-e2e=breakdown-over]")? == 0 && app.count("[data-e2e=form-error]")? == 0,
+        "the warning stays once the breakdown adds up"
+    );
     app.click("[data-e2e=form-save]")?;
     app.wait_for_text_containing("[data-e2e=message]", "4 personnes")?;
 
@@ -167,9 +186,21 @@ fn forms(app: &Session, shots: &Path) -> Result<()> {
     app.click("[data-e2e=incident-eviction]")?;
     app.click_times("[data-e2e=form-people-plus]", 6)?;
     app.type_into("[data-e2e=form-text]", "Tentes lacérées au petit matin")?;
+    // Jo saw it. A time long before the shift started is refused, saying
+    // why; an hour ago, one tap, is taken.
+    app.click("[data-e2e=witness-Jo]")?;
+    app.type_into("[data-e2e=form-time]", "00:01")?;
+    app.click("[data-e2e=form-save]")?;
+    app.wait_for_text_containing("[data-e2e=form-error]", "en dehors de la maraude")?;
+    let hour_ago =
+        || maraude_core::time::paris_time(chrono::Utc::now() - chrono::Duration::hours(1));
+    let before = hour_ago();
+    app.click("[data-e2e=ago-60]")?;
+    let after = hour_ago();
+    app.screenshot(shots, "49-incident-witness-time")?;
     app.click("[data-e2e=form-save]")?;
     app.wait_for_text_containing("[data-e2e=message]", "Incident")?;
-    Ok(())
+    Ok([before, after])
 }
 
 /// In the timeline: the arrival corrected from 4 to 5 people, the tea struck
@@ -184,8 +215,14 @@ fn correct_and_strike_out(app: &Session, shots: &Path) -> Result<()> {
         entries.len()
     );
     ensure!(
-        app.attribute(&entries[3], "data-voided")?.as_deref() == Some("yes"),
+        app.count("[data-e2e=entry][data-item=blanket][data-voided=yes]")? == 1,
         "the blanket undone is not struck out"
+    );
+    // Newest first: the eviction, an hour before the shift's other
+    // entries, last.
+    ensure!(
+        app.attribute(&entries[7], "data-kind")?.as_deref() == Some("incident"),
+        "the incident is not at the time it happened"
     );
 
     app.click("[data-e2e=entry][data-kind=arrival] .row")?;
@@ -216,7 +253,7 @@ fn correct_and_strike_out(app: &Session, shots: &Path) -> Result<()> {
 
 /// The lead's review shows exactly what was logged and corrected; the
 /// summary copies; the CSV lands in Downloads without the person's alias.
-fn review(app: &Session, shots: &Path, home: &Path) -> Result<()> {
+fn review(app: &Session, shots: &Path, home: &Path, incident_time: &[String; 2]) -> Result<()> {
     app.click("[data-e2e=nav-report]")?;
     app.find("[data-e2e=distributions]")?;
     app.wait_for_text("tr[data-item=blanket] [data-e2e=quantity]", "3")?;
@@ -232,6 +269,12 @@ fn review(app: &Session, shots: &Path, home: &Path) -> Result<()> {
     app.wait_for_text_containing("[data-e2e=people-met-counts]", "comptages")?;
     app.wait_for_text_containing("[data-e2e=shelter-outcomes]", "en cours")?;
     app.wait_for_text_containing("[data-e2e=incident-lines]", "Expulsion")?;
+    // At the time it happened, not when it was logged.
+    let line = app.text("[data-e2e=incident-lines]")?;
+    ensure!(
+        incident_time.iter().any(|t| line.contains(t.as_str())),
+        "the incident reads {line:?}, not {incident_time:?}"
+    );
     // Kept: 3 blankets, the arrival, the shelter request, the incident.
     app.wait_for_text("[data-e2e=entries-total]", "6")?;
     app.wait_for_text("[data-e2e=entries-voided]", "2")?;

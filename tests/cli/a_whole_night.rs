@@ -618,9 +618,17 @@ fn the_night_in_csv_opens_in_a_spreadsheet_with_the_same_figures() {
             "vulnerable",
             "detail",
             "case",
+            "entries",
+            "place_kind",
         ]
     );
     let col = |name: &str| header.iter().position(|h| h == name).unwrap();
+    // Tonight's rows stand for one entry each, at a named place.
+    assert!(
+        rows.iter()
+            .all(|r| r[col("entries")] == "1" && r[col("place_kind")].is_empty()),
+        "{rows:?}"
+    );
     let row_of: BTreeMap<&str, &Vec<String>> =
         rows.iter().map(|r| (r[col("entry")].as_str(), r)).collect();
     let mut expected: Vec<&str> = night

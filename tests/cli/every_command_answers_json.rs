@@ -585,6 +585,11 @@ fn every_command_of_help_answers_json() {
     let shifts = w.answer(&t, ["shift", "list"]);
     assert_eq!(tablet::ids(&shifts), [shift_id.as_str()]);
     assert_eq!(shifts[0]["ended_at"], ended["ended_at"]);
+    // Nothing is old enough to be kept as figures only; tonight's shift is
+    // held in detail, so there is nothing to bring back.
+    assert_eq!(w.answer(&t, ["shift", "list", "--figures-only"]), json!([]));
+    let refused = w.refusal(&t, ["shift", "detail", &shift_id]);
+    assert!(refused.contains("held in detail"), "{refused}");
 
     let period = w.answer(&t, ["report", "period", "--from", &today, "--to", &today]);
     assert_eq!(period["shifts"], 1);

@@ -56,6 +56,8 @@ pub enum StoreError {
         "only a coordinator's tablet brings an old shift's detail back from the server; ask a coordinator, or read the shift's figures in the period report"
     )]
     DetailForCoordinators,
+    #[error("shift {0} is held in detail on this tablet already; see it in the list of shifts")]
+    AlreadyInDetail(String),
     #[error("document {doc} belongs to another antenna; refused")]
     ForeignDocument { doc: String },
     #[error("not a Maraude document: {0}")]
@@ -100,6 +102,7 @@ impl StoreError {
             StoreError::NothingToUndo => "nothing_to_undo",
             StoreError::NoAntennaYet => "antenna_not_received",
             StoreError::NotAllowed(_) | StoreError::DetailForCoordinators => "not_allowed",
+            StoreError::AlreadyInDetail(_) => "already_in_detail",
             StoreError::ForeignDocument { .. } => "foreign_document",
             StoreError::Crypto(_) => "crypto",
             StoreError::Io { .. } | StoreError::Remove { .. } => "io",

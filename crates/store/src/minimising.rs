@@ -212,7 +212,17 @@ impl Store {
             .collect::<Vec<_>>();
         let one = match found.as_slice() {
             [one] => one.clone(),
-            [] => return Err(StoreError::NoSuchShift(shift.to_string())),
+            [] => {
+                let held = self
+                    .conn
+                    .prepare_cached("SELECT count(*) FROM shifts WHERE id LIKE '%' || ?1")?
+                    .query_row(params![shift.trim()], |r| r.get::<_, i64>(0))?;
+                return Err(if held > 0 {
+                    StoreError::AlreadyInDetail(shift.to_string())
+                } else {
+                    StoreError::NoSuchShift(shift.to_string())
+                });
+            }
             _ => return Err(StoreError::Ambiguous(shift.to_string())),
         };
         let until = now + chrono::Duration::days(access::DETAIL_ASKED_DAYS);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Entry } from '../lib/api';
-import { draftOf, editOf, missing, NIL_CASE, newCaseOf, newDraft, newEntryOf, toggle } from './draft';
+import { draftOf, editOf, lastAt, missing, NIL_CASE, newCaseOf, newDraft, newEntryOf, toggle } from './draft';
 
 const logged = {
   id: 'e1',
@@ -129,6 +129,62 @@ describe('what a form sends', () => {
     const d = draftOf(entry);
     d.urgency = 'urgent';
     expect(editOf(d, entry, undefined)).toMatchObject({ kind: 'referral', case: 'c9', urgency: 'urgent' });
+  });
+});
+
+describe('an incident', () => {
+  it('names its witnesses and when it happened, yesterday if that time is not yet past', () => {
+    const d = newDraft('incident');
+    d.incidentType = 'eviction';
+    d.text = 'Tentes prises';
+    d.witnesses = ['Jo', 'Mira'];
+    d.time = '23:50';
+    // 00:30 in Paris on 7 December (winter: UTC+1).
+    const now = new Date('2026-12-06T23:30:00Z');
+    expect(newEntryOf(d, 'dunes', now)).toMatchObject({
+      kind: 'incident',
+      witnesses: ['Jo', 'Mira'],
+      at: '2026-12-06T22:50:00.000Z',
+    });
+    d.time = '00:10';
+    expect(newEntryOf(d, 'dunes', now).at).toBe('2026-12-06T23:10:00.000Z');
+    // In summer Paris is UTC+2.
+    expect(lastAt('21:00', new Date('2026-07-01T20:00:00Z'))).toBe('2026-07-01T19:00:00.000Z');
+  });
+
+  it('without a time is logged now, and refuses a time that is not one', () => {
+    const d = newDraft('incident');
+    expect(newEntryOf(d, undefined).at).toBeUndefined();
+    d.time = '25:00';
+    expect(missing(d)).toContain('time');
+  });
+
+  it('corrected keeps its time unless the time is changed', () => {
+    const entry: Entry = {
+      ...logged,
+      kind: 'incident',
+      incident_type: 'eviction',
+      people_affected: 4,
+      description: 'Tentes prises',
+      witnesses: ['Jo'],
+    };
+    const d = draftOf(entry);
+    expect(d.witnesses).toEqual(['Jo']);
+    expect(d.time).toBe('22:30');
+    expect(editOf(d, entry, undefined).at).toBe(entry.at);
+    d.time = '22:00';
+    expect(editOf(d, entry, undefined).at).toBe('2026-11-22T21:00:00.000Z');
+  });
+});
+
+describe('a breakdown', () => {
+  it('that counts more people than the group is said before saving', () => {
+    const d = newDraft('arrival');
+    d.people = 4;
+    d.composition = { men: 3, women: 1, children: 1, minors_alone: 0 };
+    expect(missing(d)).toEqual(['breakdown']);
+    d.composition.children = 0;
+    expect(missing(d)).toEqual([]);
   });
 });
 

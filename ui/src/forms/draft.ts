@@ -48,6 +48,11 @@ export interface Draft {
   accompanied: boolean;
   incidentType: IncidentType | '';
   reportedTo: string;
+  /** The team members who saw an incident (their nicknames). */
+  witnesses: string[];
+  /** When an incident happened, `HH:MM` in Paris, if not when it is
+   * logged: the team often logs it once the people are safe. */
+  time: string;
   /** The case of the entry being corrected (shelter request, referral). */
   caseId: string;
 }
@@ -78,6 +83,8 @@ export function newDraft(kind: FormKind): Draft {
     accompanied: false,
     incidentType: '',
     reportedTo: '',
+    witnesses: [],
+    time: '',
     caseId: '',
   };
 }
@@ -121,6 +128,8 @@ export function draftOf(entry: Entry): Draft {
       d.people = entry.people_affected;
       d.text = entry.description;
       d.reportedTo = entry.reported_to ?? '';
+      d.witnesses = [...(entry.witnesses ?? [])];
+      d.time = parisTime(entry.at);
       break;
     case 'note':
       d.text = entry.text;
@@ -130,7 +139,18 @@ export function draftOf(entry: Entry): Draft {
 }
 
 /** The fields a form shows as required, for the missing ones' messages. */
-export type Required = 'item' | 'quantity' | 'people' | 'alias' | 'service' | 'reason' | 'incident_type' | 'description' | 'text';
+export type Required =
+  | 'item'
+  | 'quantity'
+  | 'people'
+  | 'alias'
+  | 'service'
+  | 'reason'
+  | 'incident_type'
+  | 'description'
+  | 'text'
+  | 'breakdown'
+  | 'time';
 
 /** Whether the draft opens a case (a new shelter request or referral). */
 export function opensCase(d: Draft): boolean {
@@ -164,7 +184,68 @@ export function missing(d: Draft): Required[] {
       break;
   }
   if (opensCase(d) && blank(d.alias)) out.push('alias');
+  if (breakdownOver(d)) out.push('breakdown');
+  if (d.kind === 'incident' && d.time !== '' && !/^([01]\d|2[0-3]):[0-5]\d$/.test(d.time)) out.push('time');
   return out;
+}
+
+/** How many people the breakdown counts (men, women, children, minors
+ * alone: the core adds them up the same way). */
+export function breakdownTotal(d: Draft): number {
+  const c = d.composition;
+  return c.men + c.women + c.children + c.minors_alone;
+}
+
+/** The breakdown counts more people than the group, household or headcount
+ * (the core refuses it): said while typing, not after a refusal. */
+export function breakdownOver(d: Draft): boolean {
+  const counted = d.kind === 'headcount' || d.kind === 'arrival' || d.kind === 'shelter_request';
+  return counted && breakdownTotal(d) > d.people;
+}
+
+/** `HH:MM` of an instant, in Paris. */
+export function parisTime(iso: string): string {
+  return new Intl.DateTimeFormat('en-GB', {
+    timeZone: 'Europe/Paris',
+    hour: '2-digit',
+    minute: '2-digit',
+    hourCycle: 'h23',
+  }).format(new Date(iso));
+}
+
+/** The calendar fields of an instant in Paris (from `formatToParts`: a
+ * formatted date's layout differs between engines). */
+function parisFields(at: Date): { year: number; month: number; day: number; hour: number; minute: number } {
+  const parts = new Intl.DateTimeFormat('en-GB', {
+    timeZone: 'Europe/Paris',
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+    hour: '2-digit',
+    minute: '2-digit',
+    hourCycle: 'h23',
+  }).formatToParts(at);
+  const n = (type: string) => Number(parts.find((p) => p.type === type)?.value);
+  return { year: n('year'), month: n('month'), day: n('day'), hour: n('hour'), minute: n('minute') };
+}
+
+/** The last instant at `HH:MM` Paris time not after `now` (an incident
+ * logged at 00:20 that happened at 23:50 happened yesterday), as RFC 3339. */
+export function lastAt(hhmm: string, now: Date): string {
+  const [h = 0, m = 0] = hhmm.split(':').map(Number);
+  // Paris's offset from UTC at an instant, in minutes.
+  const offset = (at: Date) => {
+    const f = parisFields(at);
+    const local = Date.UTC(f.year, f.month - 1, f.day, f.hour, f.minute);
+    return Math.round((local - Math.floor(at.getTime() / 60000) * 60000) / 60000);
+  };
+  const today = parisFields(now);
+  for (const back of [0, 1]) {
+    const guess = new Date(Date.UTC(today.year, today.month - 1, today.day - back, h, m));
+    const at = new Date(guess.getTime() - offset(guess) * 60000);
+    if (at.getTime() <= now.getTime()) return at.toISOString();
+  }
+  return now.toISOString();
 }
 
 /** Nonzero composition only: an untouched breakdown is not recorded. */
@@ -220,7 +301,7 @@ export function contentOf(d: Draft): EntryContent {
         incident_type: d.incidentType as IncidentType,
         people_affected: d.people,
         description: d.text.trim(),
-        witnesses: [],
+        witnesses: [...d.witnesses],
         reported_to: optional(d.reportedTo),
       };
     case 'note':
@@ -231,8 +312,9 @@ export function contentOf(d: Draft): EntryContent {
 /** Stands for the case id until the store sets the new case's own. */
 export const NIL_CASE = '00000000-0000-0000-0000-000000000000';
 
-export function newEntryOf(d: Draft, place: string | undefined): NewEntry {
-  return { ...contentOf(d), place };
+export function newEntryOf(d: Draft, place: string | undefined, now: Date = new Date()): NewEntry {
+  const at = d.kind === 'incident' && d.time !== '' ? lastAt(d.time, now) : undefined;
+  return { ...contentOf(d), place, at };
 }
 
 /** The case a new shelter request or referral opens, with its person. */
@@ -266,5 +348,8 @@ export function toggle<T>(list: T[], value: T): T[] {
 
 /** The correction of `entry`: new content, same time, the place given. */
 export function editOf(d: Draft, entry: Entry, place: string | undefined): EntryEdit {
-  return { ...contentOf(d), at: entry.at, place };
+  // A time changed moves the entry to its last such moment before it was
+  // logged; otherwise it keeps its own.
+  const moved = d.kind === 'incident' && d.time !== '' && d.time !== parisTime(entry.at);
+  return { ...contentOf(d), at: moved ? lastAt(d.time, new Date(entry.logged_at)) : entry.at, place };
 }

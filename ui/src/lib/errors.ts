@@ -46,6 +46,8 @@ const KNOWN = new Set([
   'not_enough_stock',
   'unknown_volunteer',
   'reference_data',
+  'outside_shift',
+  'already_in_detail',
 ]);
 
 /** What to show for a failed command: our own words for the cases we know,

@@ -155,6 +155,15 @@ export const en = {
   'form.household_size': 'People in the household',
   'form.people_affected': 'People affected',
   'form.vulnerable': 'Of whom vulnerable',
+  'form.breakdown_of': '{n} of {total}',
+  'form.breakdown_over': 'The breakdown counts {n} people, more than the {total} counted above: correct one or the other.',
+  'form.happened_at': 'When it happened',
+  'form.witnesses': 'Seen by (the team)',
+  'form.required.breakdown': 'a breakdown that adds up',
+  'form.required.time': 'a time (HH:MM)',
+  'form.now': 'Now',
+  'form.minutes_ago': { one: '{n} min ago', other: '{n} min ago' },
+  'form.at_time': 'or at (HH:MM)',
   'form.breakdown': 'Breakdown (optional)',
   'form.men': 'Men',
   'form.women': 'Women',
@@ -423,6 +432,8 @@ export const en = {
   'server.plain_http':
     'An address starting with http:// is not encrypted on the network: sync only on a network you trust (the warehouse Wi-Fi), or ask your coordinator for an https:// address.',
 
+  'error.outside_shift': 'That time is outside the shift (at most two hours before it started): check the time, or log it in the right shift.',
+  'error.already_in_detail': 'This shift is on the tablet in detail already: see it in the list of shifts.',
   'error.wrong_pin': 'Wrong PIN.',
   'error.weak_pin': 'A PIN is 6 to 12 digits, not one digit repeated nor a run like 123456.',
   'error.pin_exhausted':

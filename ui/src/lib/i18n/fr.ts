@@ -155,6 +155,15 @@ export const fr: Record<Key, Message> = {
   'form.household_size': 'Personnes dans le foyer',
   'form.people_affected': 'Personnes touchées',
   'form.vulnerable': 'Dont vulnérables',
+  'form.breakdown_of': '{n} sur {total}',
+  'form.breakdown_over': 'La répartition compte {n} personnes, plus que les {total} comptées plus haut : corrigez l’un ou l’autre.',
+  'form.happened_at': 'Quand c’est arrivé',
+  'form.witnesses': 'Vu par (l’équipe)',
+  'form.required.breakdown': 'une répartition qui tombe juste',
+  'form.required.time': 'une heure (HH:MM)',
+  'form.now': 'Maintenant',
+  'form.minutes_ago': { one: 'il y a {n} min', other: 'il y a {n} min' },
+  'form.at_time': 'ou à (HH:MM)',
   'form.breakdown': 'Détail (facultatif)',
   'form.men': 'Hommes',
   'form.women': 'Femmes',
@@ -423,6 +432,8 @@ export const fr: Record<Key, Message> = {
   'server.plain_http':
     'Une adresse en http:// n’est pas chiffrée sur le réseau : ne synchronisez que sur un réseau de confiance (le Wi-Fi de l’entrepôt), ou demandez une adresse en https:// à votre coordination.',
 
+  'error.outside_shift': 'Cette heure est en dehors de la maraude (au plus deux heures avant son début) : vérifiez l’heure, ou saisissez-le dans la bonne maraude.',
+  'error.already_in_detail': 'Cette maraude est déjà en détail sur la tablette : voyez-la dans la liste des maraudes.',
   'error.wrong_pin': 'Code PIN erroné.',
   'error.weak_pin': 'Un code PIN a 6 à 12 chiffres, ni un même chiffre répété ni une suite comme 123456.',
   'error.pin_exhausted':
