@@ -48,6 +48,8 @@ export const en = {
     'This tablet joined an antenna but has received nothing of it (a wrong server address, or a code that was revoked?). Erasing it tells the server it leaves, and brings back the first screen to join again with a new code.',
   'unlock.start_again_confirm': 'Erase and start again',
 
+  'shell.nav': 'Screens',
+  'punct.colon': ': ',
   'shell.lock': 'Lock',
   'shell.night': 'Night mode',
   'shell.day': 'Day mode',

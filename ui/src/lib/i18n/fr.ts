@@ -48,6 +48,8 @@ export const fr: Record<Key, Message> = {
     'Cette tablette a rejoint une antenne mais n’en a rien reçu (mauvaise adresse de serveur, ou code révoqué ?). L’effacer prévient le serveur qu’elle part, et ramène au premier écran pour rejoindre à nouveau avec un nouveau code.',
   'unlock.start_again_confirm': 'Effacer et recommencer',
 
+  'shell.nav': 'Écrans',
+  'punct.colon': '\u00a0: ',
   'shell.lock': 'Verrouiller',
   'shell.night': 'Mode nuit',
   'shell.day': 'Mode jour',
