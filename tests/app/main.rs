@@ -76,6 +76,7 @@ mod teammates_in_the_van;
 mod the_coordinator_registers;
 mod the_coordinators_lists;
 mod the_leads_period_report;
+mod the_place_reminder;
 mod the_tablet_joins_its_server;
 mod the_warehouse;
 mod webdriver;
@@ -221,4 +222,19 @@ pub fn night_mode(app: &Session) -> Result<()> {
     }
     ensure!(theme(app)? == "night", "night mode");
     Ok(())
+}
+
+/// The store file under the app's data directory.
+pub fn store_under(dir: &Path) -> Result<PathBuf> {
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        if path.is_dir() {
+            if let Ok(found) = store_under(&path) {
+                return Ok(found);
+            }
+        } else if path.extension().is_some_and(|e| e == "maraude") {
+            return Ok(path);
+        }
+    }
+    anyhow::bail!("no store under {}", dir.display())
 }

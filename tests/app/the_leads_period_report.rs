@@ -178,21 +178,6 @@ fn a_lead_is_told_which_shifts_are_kept_as_figures_only() -> Result<()> {
     tablet.run("figures-only", |app, shots| figures_only(app, shots, &data))
 }
 
-/// The store file under the app's data directory.
-fn store_under(dir: &Path) -> Result<std::path::PathBuf> {
-    for entry in std::fs::read_dir(dir)? {
-        let path = entry?.path();
-        if path.is_dir() {
-            if let Ok(found) = store_under(&path) {
-                return Ok(found);
-            }
-        } else if path.extension().is_some_and(|e| e == "maraude") {
-            return Ok(path);
-        }
-    }
-    anyhow::bail!("no store under {}", dir.display())
-}
-
 /// The year's report, once it is drawn (the week's comes first).
 fn this_year(app: &Session) -> Result<()> {
     app.click("[data-e2e=period-this_year]")?;
@@ -219,7 +204,7 @@ fn figures_only(app: &Session, shots: &Path, data: &Path) -> Result<()> {
     // older than four weeks leave it but for their figures.
     app.click("[data-e2e=lock]")?;
     app.find("[data-e2e=unlock-screen]")?;
-    let path = store_under(data)?;
+    let path = crate::store_under(data)?;
     let mut store =
         maraude_store::Store::open(&path, &maraude_store::Passphrase::new(PASSPHRASE.into()))?;
     const SERVER: &str = "server-e2e";

@@ -591,6 +591,26 @@ fn every_command_of_help_answers_json() {
     let refused = w.refusal(&t, ["shift", "detail", &shift_id]);
     assert!(refused.contains("held in detail"), "{refused}");
 
+    // The antenna's settings, shown, then changed by its coordinator; a
+    // reminder longer than a day is refused, saying the most.
+    let settings = w.answer(&t, ["settings"]);
+    assert_eq!(settings["retention_days"], 30, "{settings}");
+    let changed = w.answer(
+        &t,
+        [
+            "settings",
+            "--place-reminder-minutes",
+            "30",
+            "--old-places-by-kind",
+            "on",
+        ],
+    );
+    assert_eq!(changed["place_reminder_minutes"], 30, "{changed}");
+    assert_eq!(changed["old_places_by_kind"], true, "{changed}");
+    let refused = w.refusal(&t, ["settings", "--place-reminder-minutes", "5000"]);
+    assert!(refused.contains("at most 1440"), "{refused}");
+    assert_eq!(w.answer(&t, ["settings"])["place_reminder_minutes"], 30);
+
     let period = w.answer(&t, ["report", "period", "--from", &today, "--to", &today]);
     assert_eq!(period["shifts"], 1);
     let blankets = period["items"]

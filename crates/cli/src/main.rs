@@ -80,6 +80,8 @@ enum Command {
     /// The antenna's volunteers and their roles.
     #[command(subcommand)]
     Volunteer(reference::VolunteerCommand),
+    /// The antenna's settings; with options, change them (a coordinator).
+    Settings(reference::SettingsArgs),
     /// Start, end and list shifts.
     #[command(subcommand)]
     Shift(shifts::ShiftCommand),
@@ -265,6 +267,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Catalogue(c) => reference::catalogue(&ctx, c),
         Command::Place(c) => reference::place(&ctx, c),
         Command::Volunteer(c) => reference::volunteer(&ctx, c),
+        Command::Settings(args) => reference::settings(&ctx, args),
         Command::Shift(c) => shifts::run(&ctx, c),
         Command::Log(c) => entries::log(&ctx, c),
         Command::Entries { shift } => entries::list(&ctx, shift.as_deref()),

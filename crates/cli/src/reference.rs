@@ -286,3 +286,60 @@ pub fn volunteer(ctx: &Ctx, c: VolunteerCommand) -> Result<()> {
         }
     }
 }
+
+#[derive(Debug, clap::Args)]
+pub struct SettingsArgs {
+    /// Closed follow-ups are erased this many days after closure.
+    #[arg(long)]
+    retention_days: Option<u32>,
+    /// Old shifts' figures on leads' tablets name each place's kind only
+    /// (on), or the place (off).
+    #[arg(long, value_parser = clap::builder::BoolishValueParser::new())]
+    old_places_by_kind: Option<bool>,
+    /// Minutes without an entry before the quick log asks "still at …?"
+    /// (0: never).
+    #[arg(long)]
+    place_reminder_minutes: Option<u32>,
+}
+
+/// The longest a place reminder may wait: a day.
+const PLACE_REMINDER_MAX: u32 = 24 * 60;
+
+pub fn settings(ctx: &Ctx, args: SettingsArgs) -> Result<()> {
+    let mut store = ctx.open()?;
+    let changes = args.retention_days.is_some()
+        || args.old_places_by_kind.is_some()
+        || args.place_reminder_minutes.is_some();
+    if let Some(minutes) = args.place_reminder_minutes
+        && minutes > PLACE_REMINDER_MAX
+    {
+        anyhow::bail!(
+            "--place-reminder-minutes {minutes} is more than a day; give at most {PLACE_REMINDER_MAX}, or 0 for never"
+        );
+    }
+    let antenna = if changes {
+        store.update_antenna(|a| {
+            if let Some(days) = args.retention_days {
+                a.settings.retention_days = days;
+            }
+            if let Some(by_kind) = args.old_places_by_kind {
+                a.settings.old_places_by_kind = by_kind;
+            }
+            if let Some(minutes) = args.place_reminder_minutes {
+                a.settings.place_reminder_minutes = minutes;
+            }
+            Ok(())
+        })?
+    } else {
+        store.antenna()?
+    };
+    let s = &antenna.settings;
+    output::show(ctx, s, || {
+        format!(
+            "retention_days          {}\nold_places_by_kind      {}\nplace_reminder_minutes  {}\n",
+            s.retention_days,
+            if s.old_places_by_kind { "on" } else { "off" },
+            s.place_reminder_minutes
+        )
+    })
+}

@@ -195,6 +195,26 @@ pub struct Settings {
     /// that antennas that never set it keep their documents as they were).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub old_places_by_kind: bool,
+    /// After this many minutes without an entry at the current place, the
+    /// quick log asks "still at …?" before the next one (the van may have
+    /// driven on); 0: never.
+    #[serde(
+        default = "Settings::place_reminder_default",
+        skip_serializing_if = "Settings::is_place_reminder_default"
+    )]
+    pub place_reminder_minutes: u32,
+}
+
+impl Settings {
+    pub const PLACE_REMINDER_MINUTES: u32 = 20;
+
+    fn place_reminder_default() -> u32 {
+        Self::PLACE_REMINDER_MINUTES
+    }
+
+    fn is_place_reminder_default(minutes: &u32) -> bool {
+        *minutes == Self::PLACE_REMINDER_MINUTES
+    }
 }
 
 impl Default for Settings {
@@ -202,6 +222,7 @@ impl Default for Settings {
         Self {
             retention_days: 30,
             old_places_by_kind: false,
+            place_reminder_minutes: Self::PLACE_REMINDER_MINUTES,
         }
     }
 }

@@ -94,8 +94,13 @@ impl Store {
                 .prepare_cached("SELECT body FROM shifts WHERE ended_at IS NOT NULL AND date < ?1")?
                 .query_map(params![before], |r| r.get(0))?
                 .collect::<rusqlite::Result<_>>()?;
-            let by_kind = index::antenna(tx)?.settings.old_places_by_kind;
             let mut out = Minimised::default();
+            if ended.is_empty() {
+                // Nothing old (a tablet enrolled but not synced yet has no
+                // antenna to read either).
+                return Ok(out);
+            }
+            let by_kind = index::antenna(tx)?.settings.old_places_by_kind;
             for body in ended {
                 let shift: Shift = parse_json(&body)?;
                 if access::keeps_in_detail(role, shift.date, false, today) {

@@ -586,7 +586,13 @@ retention_days: number,
  * night, over the year. Off unless set (and then not written, so
  * that antennas that never set it keep their documents as they were).
  */
-old_places_by_kind?: boolean, };
+old_places_by_kind?: boolean, 
+/**
+ * After this many minutes without an entry at the current place, the
+ * quick log asks "still at …?" before the next one (the van may have
+ * driven on); 0: never.
+ */
+place_reminder_minutes?: number, };
 
 /**
  * One item's line of the stock.

@@ -27,6 +27,9 @@ class Session {
    * lock or a restart within the same shift (kept by `unsaved`, in the
    * encrypted store). */
   place = $state<string | undefined>(undefined);
+  /** When the place was last chosen, confirmed or logged at (ms): the
+   * quick log asks "still at …?" after the antenna's reminder. */
+  placeSince = $state(0);
 
   open(antenna: Antenna, shift: Shift | null) {
     this.antenna = antenna;
@@ -54,6 +57,13 @@ class Session {
 
   setPlace(place: string | undefined) {
     this.place = place;
+    this.placeSince = Date.now();
+  }
+
+  /** The team is still where the tablet says (an entry logged there, or
+   * "yes" to the reminder). */
+  confirmPlace() {
+    this.placeSince = Date.now();
   }
 
   /** The team, lead first: whom the "logging as" button cycles through. */

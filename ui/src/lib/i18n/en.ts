@@ -96,6 +96,9 @@ export const en = {
   'quick.undo_last': 'Undo last',
   'quick.logged': '+{n} {item}',
   'quick.logged_at': '+{n} {item} · {place}',
+  'quick.still_at': 'Still at {place}?',
+  'quick.still_yes': 'Yes',
+  'quick.still_change': 'Change place',
   'quick.undone': 'Undone: {what}',
   'quick.this_shift': 'This shift',
 

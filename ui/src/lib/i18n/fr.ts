@@ -96,6 +96,9 @@ export const fr: Record<Key, Message> = {
   'quick.undo_last': 'Annuler la dernière',
   'quick.logged': '+{n} {item}',
   'quick.logged_at': '+{n} {item} · {place}',
+  'quick.still_at': 'Toujours à {place} ?',
+  'quick.still_yes': 'Oui',
+  'quick.still_change': 'Changer de lieu',
   'quick.undone': 'Annulé : {what}',
   'quick.this_shift': 'Cette maraude',
 
