@@ -65,6 +65,7 @@ fn drive_on(app: &Session, shots: &Path, data: &Path) -> Result<()> {
     app.click("[data-e2e=item-blanket]")?;
     app.wait_for_text_containing("[data-e2e=still-here]", "Toujours à Dunes nord")?;
     ensure!(count(app, "blanket")? == 1, "logged before the answer");
+    app.wait_for_text_containing("[data-e2e=still-waiting]", "+1 Couverture")?;
     app.screenshot(shots, "50-still-here")?;
 
     // The van is at the lake now: the blanket goes there.

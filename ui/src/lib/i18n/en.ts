@@ -97,6 +97,7 @@ export const en = {
   'quick.logged': '+{n} {item}',
   'quick.logged_at': '+{n} {item} · {place}',
   'quick.still_at': 'Still at {place}?',
+  'quick.still_waiting': '+{n} {item} is logged once you answer.',
   'quick.still_yes': 'Yes',
   'quick.still_change': 'Change place',
   'quick.undone': 'Undone: {what}',

@@ -97,6 +97,7 @@ export const fr: Record<Key, Message> = {
   'quick.logged': '+{n} {item}',
   'quick.logged_at': '+{n} {item} · {place}',
   'quick.still_at': 'Toujours à {place} ?',
+  'quick.still_waiting': '+{n} {item} sera saisi dès votre réponse.',
   'quick.still_yes': 'Oui',
   'quick.still_change': 'Changer de lieu',
   'quick.undone': 'Annulé : {what}',
