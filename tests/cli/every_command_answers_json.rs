@@ -608,7 +608,7 @@ fn every_command_of_help_answers_json() {
     assert_eq!(changed["place_reminder_minutes"], 30, "{changed}");
     assert_eq!(changed["old_places_by_kind"], true, "{changed}");
     let refused = w.refusal(&t, ["settings", "--place-reminder-minutes", "5000"]);
-    assert!(refused.contains("at most 1440"), "{refused}");
+    assert!(refused.contains("between 0 and 1440"), "{refused}");
     assert_eq!(w.answer(&t, ["settings"])["place_reminder_minutes"], 30);
 
     let period = w.answer(&t, ["report", "period", "--from", &today, "--to", &today]);

@@ -302,21 +302,11 @@ pub struct SettingsArgs {
     place_reminder_minutes: Option<u32>,
 }
 
-/// The longest a place reminder may wait: a day.
-const PLACE_REMINDER_MAX: u32 = 24 * 60;
-
 pub fn settings(ctx: &Ctx, args: SettingsArgs) -> Result<()> {
     let mut store = ctx.open()?;
     let changes = args.retention_days.is_some()
         || args.old_places_by_kind.is_some()
         || args.place_reminder_minutes.is_some();
-    if let Some(minutes) = args.place_reminder_minutes
-        && minutes > PLACE_REMINDER_MAX
-    {
-        anyhow::bail!(
-            "--place-reminder-minutes {minutes} is more than a day; give at most {PLACE_REMINDER_MAX}, or 0 for never"
-        );
-    }
     let antenna = if changes {
         store.update_antenna(|a| {
             if let Some(days) = args.retention_days {

@@ -50,7 +50,8 @@ pub enum ShiftCommand {
     },
     /// List shifts, newest first.
     List {
-        /// First day (YYYY-MM-DD). Default: 30 days ago.
+        /// First day (YYYY-MM-DD). Default: 30 days ago (a year ago with
+        /// `--figures-only`).
         #[arg(long)]
         from: Option<NaiveDate>,
         /// Last day (YYYY-MM-DD). Default: today.
@@ -216,7 +217,10 @@ pub fn run(ctx: &Ctx, c: ShiftCommand) -> Result<()> {
         } => {
             let today = maraude_core::time::paris_date(Utc::now());
             let to = to.unwrap_or(today);
-            let from = from.unwrap_or(to - chrono::Duration::days(30));
+            // Shifts kept as figures only are four weeks old or more: a
+            // year of them by default.
+            let back = if figures_only { 365 } else { 30 };
+            let from = from.unwrap_or(to - chrono::Duration::days(back));
             if figures_only {
                 let old = store.figures_only_shifts(from, to)?;
                 return output::show(ctx, &old, || {

@@ -207,6 +207,21 @@ pub struct Settings {
 
 impl Settings {
     pub const PLACE_REMINDER_MINUTES: u32 = 20;
+    /// The longest a place reminder may wait: a day.
+    pub const PLACE_REMINDER_MAX: u32 = 24 * 60;
+
+    /// Settings a tablet can act on.
+    pub fn validate(&self) -> Result<(), Invalid> {
+        if self.place_reminder_minutes > Self::PLACE_REMINDER_MAX {
+            return Err(Invalid::OutOfRange {
+                field: "place reminder (minutes; 0 for never)",
+                min: 0,
+                max: Self::PLACE_REMINDER_MAX,
+                given: self.place_reminder_minutes.into(),
+            });
+        }
+        Ok(())
+    }
 
     fn place_reminder_default() -> u32 {
         Self::PLACE_REMINDER_MINUTES

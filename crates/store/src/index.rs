@@ -369,6 +369,7 @@ pub(crate) fn ids_ending_with(
     let sql = match table {
         "entries" => "SELECT id FROM entry_figures WHERE replace(id, '-', '') LIKE '%' || ?1",
         "shifts" => "SELECT id FROM shifts WHERE replace(id, '-', '') LIKE '%' || ?1",
+        "old_shifts" => "SELECT id FROM rollup_shifts WHERE replace(id, '-', '') LIKE '%' || ?1",
         _ => "SELECT id FROM cases WHERE replace(id, '-', '') LIKE '%' || ?1",
     };
     let mut stmt = conn.prepare_cached(sql)?;

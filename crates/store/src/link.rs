@@ -70,12 +70,7 @@ pub(crate) fn get(conn: &Connection) -> Result<Option<ServerLink>, StoreError> {
                         .get::<_, Option<Vec<u8>>>(7)?
                         .filter(|_| {
                             let since = r.get::<_, Option<String>>(8).ok().flatten();
-                            since
-                                .and_then(|t| DateTime::parse_from_rfc3339(&t).ok())
-                                .is_some_and(|t| {
-                                    Utc::now() - t.with_timezone(&Utc)
-                                        < chrono::Duration::days(PREVIOUS_SECRET_DAYS)
-                                })
+                            previous_secret_holds(since.as_deref(), Utc::now())
                         })
                         .map(SecretSlice::from),
                 }),
@@ -150,6 +145,14 @@ pub(crate) fn set_team_secret(conn: &Connection, secret: &[u8]) -> Result<(), St
     Ok(())
 }
 
+/// Whether the secret replaced at `since` (RFC 3339) is still recognised
+/// at `now`: for [`PREVIOUS_SECRET_DAYS`].
+fn previous_secret_holds(since: Option<&str>, now: DateTime<Utc>) -> bool {
+    since
+        .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
+        .is_some_and(|t| now - t.with_timezone(&Utc) < chrono::Duration::days(PREVIOUS_SECRET_DAYS))
+}
+
 /// Erase the replaced team secret once its [`PREVIOUS_SECRET_DAYS`] are
 /// over: no longer used, it should not stay in the file either.
 pub(crate) fn forget_expired_secret(
@@ -164,12 +167,7 @@ pub(crate) fn forget_expired_secret(
         .query_row([], |r| r.get(0))
         .optional()?
         .flatten();
-    let expired = since
-        .and_then(|t| DateTime::parse_from_rfc3339(&t).ok())
-        .is_none_or(|t| {
-            now - t.with_timezone(&Utc) >= chrono::Duration::days(PREVIOUS_SECRET_DAYS)
-        });
-    if expired {
+    if !previous_secret_holds(since.as_deref(), now) {
         conn.prepare_cached(
             "UPDATE server_link SET previous_team_secret = NULL
              WHERE id = 1 AND previous_team_secret IS NOT NULL",

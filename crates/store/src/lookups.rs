@@ -25,7 +25,7 @@ impl Store {
         let found = index::ids_ending_with(&self.conn, table, &clean)?;
         let missing = || match table {
             "entries" => StoreError::NoSuchEntry(given.to_string()),
-            "shifts" => StoreError::NoSuchShift(given.to_string()),
+            "shifts" | "old_shifts" => StoreError::NoSuchShift(given.to_string()),
             _ => StoreError::NoSuchCase(given.to_string()),
         };
         match found.len() {
@@ -42,6 +42,11 @@ impl Store {
 
     pub fn find_shift(&self, given: &str) -> Result<ShiftId> {
         Ok(self.resolve("shifts", given)?.parse()?)
+    }
+
+    /// A shift this tablet keeps as figures only (`minimising`).
+    pub(crate) fn find_old_shift(&self, given: &str) -> Result<ShiftId> {
+        Ok(self.resolve("old_shifts", given)?.parse()?)
     }
 
     pub fn find_case(&self, given: &str) -> Result<CaseId> {

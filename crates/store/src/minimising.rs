@@ -210,31 +210,28 @@ impl Store {
         if self.role()? != Role::Coordinator {
             return Err(StoreError::DetailForCoordinators);
         }
-        let found = self
-            .figures_only_shifts(NaiveDate::MIN, NaiveDate::MAX)?
-            .into_iter()
-            .filter(|s| s.id.to_string().ends_with(shift.trim()))
-            .collect::<Vec<_>>();
-        let one = match found.as_slice() {
-            [one] => one.clone(),
-            [] => {
-                let held = self
-                    .conn
-                    .prepare_cached("SELECT count(*) FROM shifts WHERE id LIKE '%' || ?1")?
-                    .query_row(params![shift.trim()], |r| r.get::<_, i64>(0))?;
-                return Err(if held > 0 {
-                    StoreError::AlreadyInDetail(shift.to_string())
-                } else {
-                    StoreError::NoSuchShift(shift.to_string())
-                });
+        let id = match self.find_old_shift(shift) {
+            // Not among the old ones: held in detail already, or unknown.
+            Err(StoreError::NoSuchShift(_)) if self.find_shift(shift).is_ok() => {
+                return Err(StoreError::AlreadyInDetail(shift.trim().to_string()));
             }
-            _ => return Err(StoreError::Ambiguous(shift.to_string())),
+            found => found?,
         };
+        let body: String = self
+            .conn
+            .prepare_cached("SELECT body FROM rollup_shifts WHERE id = ?1")?
+            .query_row(params![id.to_string()], |r| r.get(0))?;
+        let s: Shift = parse_json(&body)?;
         let until = now + chrono::Duration::days(access::DETAIL_ASKED_DAYS);
         self.conn
             .prepare_cached("INSERT OR REPLACE INTO detail_wanted (shift, until) VALUES (?1, ?2)")?
-            .execute(params![one.id.to_string(), index::ts(until)])?;
-        Ok(FiguresOnly { asked: true, ..one })
+            .execute(params![id.to_string(), index::ts(until)])?;
+        Ok(FiguresOnly {
+            id,
+            kind: s.kind,
+            date: s.date,
+            asked: true,
+        })
     }
 
     /// The documents of the old shifts whose detail was asked and has not

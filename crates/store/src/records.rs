@@ -50,6 +50,7 @@ impl Store {
         let old = self.antenna()?;
         let mut antenna = old.clone();
         change(&mut antenna)?;
+        antenna.settings.validate()?;
         antenna.id = old.id;
         authority::check_reference_data(self.role()?, &old, &antenna)?;
         self.write(|tx, ctx| {

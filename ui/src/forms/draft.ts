@@ -14,6 +14,7 @@ import type {
   Urgency,
   Vulnerability,
 } from '../lib/api';
+import { ZONE } from '../lib/format';
 
 /** The kinds of entry that have a form (distributions use the quick log). */
 export const FORM_KINDS = ['headcount', 'arrival', 'shelter_request', 'referral', 'incident', 'note'] as const;
@@ -203,21 +204,11 @@ export function breakdownOver(d: Draft): boolean {
   return counted && breakdownTotal(d) > d.people;
 }
 
-/** `HH:MM` of an instant, in Paris. */
-export function parisTime(iso: string): string {
-  return new Intl.DateTimeFormat('en-GB', {
-    timeZone: 'Europe/Paris',
-    hour: '2-digit',
-    minute: '2-digit',
-    hourCycle: 'h23',
-  }).format(new Date(iso));
-}
-
 /** The calendar fields of an instant in Paris (from `formatToParts`: a
  * formatted date's layout differs between engines). */
 function parisFields(at: Date): { year: number; month: number; day: number; hour: number; minute: number } {
   const parts = new Intl.DateTimeFormat('en-GB', {
-    timeZone: 'Europe/Paris',
+    timeZone: ZONE,
     year: 'numeric',
     month: '2-digit',
     day: '2-digit',
@@ -227,6 +218,13 @@ function parisFields(at: Date): { year: number; month: number; day: number; hour
   }).formatToParts(at);
   const n = (type: string) => Number(parts.find((p) => p.type === type)?.value);
   return { year: n('year'), month: n('month'), day: n('day'), hour: n('hour'), minute: n('minute') };
+}
+
+/** `HH:MM` of an instant, in Paris. */
+export function parisTime(iso: string): string {
+  const f = parisFields(new Date(iso));
+  const two = (n: number) => String(n).padStart(2, '0');
+  return `${two(f.hour)}:${two(f.minute)}`;
 }
 
 /** The last instant at `HH:MM` Paris time not after `now` (an incident

@@ -1,7 +1,7 @@
 // The tablet's link with its base server, as the top bar and Settings show
 // it: enrolment, the sync under way, the last one. Rust keeps the truth
 // (server_status); this only asks for it and runs a sync on request.
-import { api, type LastSync, type ServerStatus } from './api';
+import { api, type LastSync, type Role, type ServerStatus } from './api';
 import { session } from './session.svelte';
 
 /** How often the progress of a sync under way is read. */
@@ -25,6 +25,14 @@ class Server {
 
   tick() {
     this.now = new Date();
+  }
+
+  /** This tablet's role as its antenna certified it; a tablet not
+   * enrolled is its antenna's own, its coordinator's. What it may do is
+   * checked again in Rust and by every receiver: this only chooses what
+   * to offer. */
+  get role(): Role {
+    return this.status?.enrolment?.role ?? 'coordinator';
   }
 
   get syncing(): boolean {

@@ -174,6 +174,26 @@ fn old_shifts_the_server_holds_leave_a_leads_tablet_but_for_their_figures() {
         serde_json::to_value(&before).unwrap()
     );
     assert_eq!(store.minimise(Utc::now(), SERVER).unwrap().shifts, 0);
+
+    // Its detail asked back (this store is its antenna's coordinator's):
+    // by the end of its id, as the list shows it; a blank or a pattern is
+    // no id, and a shift held in detail has nothing to bring back.
+    let old = store
+        .figures_only_shifts(NaiveDate::MIN, NaiveDate::MAX)
+        .unwrap();
+    assert_eq!(old.len(), 2, "{old:?}");
+    for bad in ["", "  ", "%", "____"] {
+        let err = store.want_detail(bad, Utc::now()).unwrap_err();
+        assert_eq!(err.code(), "bad_id", "{bad:?}: {err}");
+    }
+    let recent = store.shifts(NaiveDate::MIN, NaiveDate::MAX).unwrap()[0].id;
+    let err = store.want_detail(&recent.short(), Utc::now()).unwrap_err();
+    assert_eq!(err.code(), "already_in_detail", "{err}");
+    assert!(store.wanted_detail().unwrap().is_empty());
+    let asked = store.want_detail(&old[0].id.short(), Utc::now()).unwrap();
+    assert!(asked.asked && asked.id == old[0].id);
+    // The shift's document and its tablet's log.
+    assert_eq!(store.wanted_detail().unwrap().len(), 2);
 }
 
 /// Where the antenna asks, an old shift's figures keep each place's kind,
