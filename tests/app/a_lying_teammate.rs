@@ -45,7 +45,7 @@ fn the_leads_app_hands_a_lying_teammate_no_closed_case() -> Result<()> {
     let tablet = FreshTablet::start(&[])?;
     tablet.run("lying-teammate", |app, _| {
         app.resize(1280, 800)?;
-        app.click("[data-e2e=lang-fr]")?;
+        crate::language(app, "fr")?;
         crate::day_mode(app)?;
         fill_in_join(app, &server.url, &lead_code)?;
         app.click("[data-e2e=submit]")?;

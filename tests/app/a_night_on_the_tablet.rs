@@ -22,7 +22,7 @@ fn a_night_on_the_tablet() -> Result<()> {
 fn night(app: &Session, shots: &Path, home: &Path) -> Result<()> {
     app.resize(1280, 800)?;
     // The screenshots are in French and in day mode, whatever the hour.
-    app.click("[data-e2e=lang-fr]")?;
+    crate::language(app, "fr")?;
     day_mode(app)?;
 
     enrol_with_a_demo_antenna(app, shots)?;
@@ -121,14 +121,16 @@ fn quick_log(app: &Session, shots: &Path) -> Result<()> {
     app.screenshot(shots, "03-quick-log")?;
 
     // The tablet handed to Sam: two taps (who logs, then the name), and
-    // back to Mira. (WebKit's WebDriver reads this button's text as
-    // empty: its textContent is what shows.)
+    // back to Mira. The bar shows the name; its accessible name says what
+    // it is. (WebKit's WebDriver reads this button's text as empty: its
+    // textContent is what shows.)
     let logging_as = |name: &str| -> Result<()> {
         let wanted = format!("Saisie par {name}");
         app.wait_until(&format!("the top bar to say {wanted:?}"), || {
             let button = app.find("[data-e2e=logging-as]")?;
             let shown = app.property(&button, "textContent")?.unwrap_or_default();
-            Ok((shown.trim() == wanted).then_some(()))
+            let said = app.attribute(&button, "aria-label")?.unwrap_or_default();
+            Ok((shown.trim() == name && said == wanted).then_some(()))
         })
     };
     app.click("[data-e2e=logging-as]")?;
@@ -342,14 +344,14 @@ fn portrait_english_night(app: &Session, shots: &Path) -> Result<()> {
     app.screenshot(shots, "09-quick-log-portrait")?;
 
     app.resize(1280, 800)?;
-    app.click("[data-e2e=lang-en]")?;
+    crate::language(app, "en")?;
     app.wait_for_text("[data-e2e=nav-report]", "Night report")?;
     night_mode(app)?;
     app.screenshot(shots, "10-quick-log-night-en")?;
     app.click("[data-e2e=nav-report]")?;
     app.wait_for_text("tr[data-item=blanket] td", "Blanket")?;
     app.screenshot(shots, "11-night-report-night-en")?;
-    app.click("[data-e2e=lang-fr]")?;
+    crate::language(app, "fr")?;
     day_mode(app)?;
     Ok(())
 }

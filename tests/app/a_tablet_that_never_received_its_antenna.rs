@@ -44,7 +44,7 @@ fn a_tablet_waiting_for_its_antenna_can_start_again() -> Result<()> {
 
     tablet.run("start-again", |app, shots| {
         app.resize(1280, 800)?;
-        app.click("[data-e2e=lang-en]")?;
+        crate::language(app, "en")?;
         crate::day_mode(app)?;
         app.type_into("[data-e2e=passphrase]", PASSPHRASE)?;
         app.click("[data-e2e=submit]")?;

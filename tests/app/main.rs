@@ -208,6 +208,15 @@ pub fn demo_night(app: &Session, passphrase: &str) -> Result<()> {
     Ok(())
 }
 
+/// The screen's language: a button on the unlock screen, a list opened
+/// from the top bar once unlocked.
+pub fn language(app: &Session, locale: &str) -> Result<()> {
+    if app.count("[data-e2e=language]")? > 0 {
+        app.click("[data-e2e=language]")?;
+    }
+    app.click(&format!("[data-e2e=lang-{locale}]"))
+}
+
 pub fn day_mode(app: &Session) -> Result<()> {
     if theme(app)? == "night" {
         app.click("[data-e2e=theme]")?;

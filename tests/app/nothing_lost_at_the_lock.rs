@@ -28,7 +28,7 @@ fn a_form_half_filled_survives_the_idle_lock() -> Result<()> {
 
 fn locked_and_back(app: &Session, shots: &Path, home: &Path) -> Result<()> {
     app.resize(1280, 800)?;
-    app.click("[data-e2e=lang-fr]")?;
+    crate::language(app, "fr")?;
     day_mode(app)?;
     crate::demo_night(app, PASSPHRASE)?;
     app.click("[data-e2e=place]")?;

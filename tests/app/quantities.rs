@@ -28,7 +28,7 @@ fn quantities_are_one_or_two_taps_and_any_other_is_typed() -> Result<()> {
 
 fn quantities(app: &Session, shots: &Path) -> Result<()> {
     app.resize(1280, 800)?;
-    app.click("[data-e2e=lang-fr]")?;
+    crate::language(app, "fr")?;
     day_mode(app)?;
     crate::demo_night(app, PASSPHRASE)?;
 

@@ -36,7 +36,7 @@ fn a_pin_unlocks_after_the_idle_lock_and_wrong_pins_fall_back_to_the_passphrase(
 
 fn pin_in_the_cold(app: &Session, shots: &Path, home: &Path) -> Result<()> {
     app.resize(1280, 800)?;
-    app.click("[data-e2e=lang-en]")?;
+    crate::language(app, "en")?;
     day_mode(app)?;
     crate::demo_night(app, PASSPHRASE)?;
 

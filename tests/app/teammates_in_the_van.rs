@@ -51,7 +51,7 @@ fn in_the_van(
     code: &str,
 ) -> Result<()> {
     app.resize(1280, 800)?;
-    app.click("[data-e2e=lang-fr]")?;
+    crate::language(app, "fr")?;
     crate::day_mode(app)?;
     fill_in_join(app, &server.url, code)?;
     app.click("[data-e2e=submit]")?;
@@ -124,7 +124,11 @@ fn in_the_van(
     app.resize(800, 1280)?;
     app.screenshot(shots, "24-teammates-serving-portrait")?;
     app.resize(1280, 800)?;
-    app.wait_for_text("[data-e2e=nav-teammates]", "⇄ Ouvert aux coéquipiers")?;
+    app.wait_for_attribute(
+        "[data-e2e=nav-teammates]",
+        "aria-label",
+        "Ouvert aux coéquipiers",
+    )?;
     app.click("[data-e2e=nav-quick_log]")?;
     app.click("[data-e2e=item-tea_coffee]")?;
     app.wait_for_text("[data-e2e=count-tea_coffee]", "1")?;

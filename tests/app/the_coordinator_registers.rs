@@ -26,7 +26,7 @@ fn the_coordinator_registers_the_antenna_from_the_app() -> Result<()> {
 
 fn register(app: &Session, shots: &Path, server: &str) -> Result<()> {
     app.resize(1280, 800)?;
-    app.click("[data-e2e=lang-fr]")?;
+    crate::language(app, "fr")?;
     crate::day_mode(app)?;
     app.click("[data-e2e=choose-create]")?;
     app.type_into("[data-e2e=antenna-name]", "Grande-Synthe")?;

@@ -41,7 +41,7 @@ fn ids(app: &Session, list: &str) -> Result<Vec<String>> {
 
 fn lists(app: &Session, shots: &Path) -> Result<()> {
     app.resize(1280, 800)?;
-    app.click("[data-e2e=lang-fr]")?;
+    crate::language(app, "fr")?;
     day_mode(app)?;
     crate::demo_night(app, PASSPHRASE)?;
     app.click("[data-e2e=nav-settings]")?;

@@ -44,7 +44,7 @@ fn sum_of(app: &Session, selector: &str) -> Result<u64> {
 
 fn last_week(app: &Session, shots: &Path, home: &Path) -> Result<()> {
     app.resize(1280, 800)?;
-    app.click("[data-e2e=lang-fr]")?;
+    crate::language(app, "fr")?;
     day_mode(app)?;
     crate::demo_night(app, PASSPHRASE)?;
 
@@ -188,7 +188,7 @@ fn this_year(app: &Session) -> Result<()> {
 
 fn figures_only(app: &Session, shots: &Path, data: &Path) -> Result<()> {
     app.resize(1280, 800)?;
-    app.click("[data-e2e=lang-en]")?;
+    crate::language(app, "en")?;
     day_mode(app)?;
     crate::demo_night(app, PASSPHRASE)?;
     app.click("[data-e2e=nav-period]")?;

@@ -33,7 +33,7 @@ fn count(app: &Session, item: &str) -> Result<u64> {
 
 fn drive_on(app: &Session, shots: &Path, data: &Path) -> Result<()> {
     app.resize(1280, 800)?;
-    app.click("[data-e2e=lang-fr]")?;
+    crate::language(app, "fr")?;
     day_mode(app)?;
     crate::demo_night(app, PASSPHRASE)?;
 

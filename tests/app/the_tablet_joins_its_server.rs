@@ -83,7 +83,7 @@ fn join_erase_sync(
     case_id: &str,
 ) -> Result<()> {
     app.resize(1280, 800)?;
-    app.click("[data-e2e=lang-fr]")?;
+    crate::language(app, "fr")?;
     crate::day_mode(app)?;
 
     // First start: join with the code; the antenna arrives with the first

@@ -46,7 +46,7 @@ fn record(app: &Session, kind: &str, item: &str, n: u32, note: &str) -> Result<(
 
 fn warehouse(app: &Session, shots: &Path) -> Result<()> {
     app.resize(1280, 800)?;
-    app.click("[data-e2e=lang-fr]")?;
+    crate::language(app, "fr")?;
     day_mode(app)?;
     crate::demo_night(app, PASSPHRASE)?;
     app.click("[data-e2e=nav-warehouse]")?;
@@ -131,7 +131,7 @@ fn set_figure(app: &Session, selector: &str, n: u32, then: &str) -> Result<()> {
 
 fn van(app: &Session, _shots: &Path) -> Result<()> {
     app.resize(1280, 800)?;
-    app.click("[data-e2e=lang-fr]")?;
+    crate::language(app, "fr")?;
     day_mode(app)?;
     // A new antenna: no shift before, nothing proposed for the van.
     app.click("[data-e2e=choose-create]")?;

@@ -273,6 +273,23 @@ impl Session {
         })
     }
 
+    /// Waits until the attribute `name` of `selector` reads `expected` (an
+    /// icon's accessible name, which WebDriver's text does not give).
+    pub fn wait_for_attribute(&self, selector: &str, name: &str, expected: &str) -> Result<()> {
+        self.wait_until(
+            &format!("`{selector}`'s {name} to read {expected:?}"),
+            || {
+                let found = self.elements(selector)?;
+                match found.first() {
+                    Some(e) => {
+                        Ok((self.attribute(e, name)?.as_deref() == Some(expected)).then_some(()))
+                    }
+                    None => Ok(None),
+                }
+            },
+        )
+    }
+
     /// Waits until the text of `selector` contains `part`, and returns it.
     pub fn wait_for_text_containing(&self, selector: &str, part: &str) -> Result<String> {
         self.wait_until(&format!("`{selector}` to contain {part:?}"), || {

@@ -34,6 +34,7 @@ fn old_night(store: &mut Store, days_ago: i64, note: &str) -> String {
         .unwrap()
         .id;
     let blanket = |n| EntryContent::Distribution {
+        what: None,
         item: "blanket".parse().unwrap(),
         size: None,
         quantity: Quantity::new(n).unwrap(),

@@ -54,6 +54,7 @@ impl Logged {
 
 pub fn distribution(item: &str, qty: i64) -> EntryContent {
     EntryContent::Distribution {
+        what: None,
         item: item.parse::<ItemId>().unwrap(),
         size: None,
         quantity: Quantity::new(qty).unwrap(),

@@ -188,6 +188,7 @@ fn log_entries(
             at: None,
             place: places.get(i % places.len().max(1)).cloned(),
             content: EntryContent::Distribution {
+                what: None,
                 item: item.clone(),
                 size: None,
                 quantity: Quantity::new(*quantity)?,

@@ -115,6 +115,9 @@ pub enum LogCommand {
         quantity: i64,
         #[arg(long)]
         size: Option<String>,
+        /// What was given, for the item `other` (which asks for it).
+        #[arg(long)]
+        what: Option<String>,
         /// People served, if counted.
         #[arg(long)]
         people: Option<u32>,
@@ -269,6 +272,7 @@ pub fn log(ctx: &Ctx, c: LogCommand) -> Result<()> {
             item,
             quantity,
             size,
+            what,
             people,
             breakdown,
             place,
@@ -277,6 +281,7 @@ pub fn log(ctx: &Ctx, c: LogCommand) -> Result<()> {
             (
                 place,
                 Logged::Entry(EntryContent::Distribution {
+                    what,
                     item,
                     size,
                     quantity: Quantity::new(quantity)?,
@@ -536,6 +541,9 @@ pub struct EditArgs {
     item: Option<String>,
     #[arg(long)]
     size: Option<String>,
+    /// What was given (an item `other`).
+    #[arg(long)]
+    what: Option<String>,
     /// People (headcount, served, group size, affected — by kind).
     #[arg(long)]
     people: Option<u32>,
@@ -569,15 +577,23 @@ pub fn edit(ctx: &Ctx, a: EditArgs) -> Result<()> {
             quantity,
             people,
             composition,
+            what,
         } => {
             if let Some(q) = a.quantity {
                 *quantity = Quantity::new(q)?;
             }
             if let Some(i) = &a.item {
                 *item = antenna.item(i)?;
+                // Named from the list now: the words were for "other".
+                if !item.is_other() {
+                    *what = None;
+                }
             }
             if a.size.is_some() {
                 *size = a.size.clone();
+            }
+            if a.what.is_some() {
+                *what = a.what.clone();
             }
             if a.people.is_some() {
                 *people = a.people;

@@ -163,6 +163,10 @@ pub enum EntryContent {
         people: Option<u32>,
         #[serde(default)]
         composition: Composition,
+        /// What was given, in a few words, when the item is the catalogue's
+        /// [`ItemId::other`]: "other" alone tells the warehouse nothing.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        what: Option<String>,
     },
     Headcount {
         people: u32,
@@ -236,8 +240,10 @@ impl EntryContent {
                 quantity: _,
                 people,
                 composition,
+                what,
             } => {
                 let entry = antenna.loggable_item(item)?;
+                check_what(item, what.as_deref())?;
                 match size {
                     Some(s) if !entry.sizes.contains(s) => {
                         return Err(Invalid::UnknownSize {
@@ -489,6 +495,26 @@ pub struct EntryEdit {
     pub place: Option<PlaceId>,
     #[serde(flatten)]
     pub content: EntryContent,
+}
+
+/// An item "other" says what was given, and only it: the field is asked
+/// for in the app and `--what` on the command line.
+fn check_what(item: &ItemId, what: Option<&str>) -> Result<(), Invalid> {
+    const FIELD: &str = "what was given";
+    match (item.is_other(), what.map(str::trim)) {
+        (true, None | Some("")) => Err(Invalid::Empty {
+            field: "what was given (an item \"other\" says what it was)",
+        }),
+        (true, Some(what)) => {
+            limits::check_text(FIELD, what, limits::SHORT_TEXT)?;
+            limits::check_no_phone(FIELD, what)
+        }
+        (false, None) => Ok(()),
+        (false, Some(_)) => Err(Invalid::BadText {
+            field: FIELD,
+            why: "only an item \"other\" says what was given; this item names it already",
+        }),
+    }
 }
 
 /// Who is acting, on which device, when: stamped on everything written.

@@ -25,6 +25,8 @@ pub enum Invalid {
     },
     #[error("unknown volunteer \"{given}\"; known volunteers: {known}")]
     UnknownVolunteer { given: String, known: String },
+    #[error("{who} was not on this shift's team ({team}); a witness is one of the team")]
+    NotOnTheTeam { who: String, team: String },
     #[error("unknown size \"{given}\" for {item}; sizes: {known}")]
     UnknownSize {
         item: String,
@@ -147,6 +149,7 @@ impl Invalid {
             Invalid::RetiredItem { .. } => "retired_item",
             Invalid::UnknownPlace { .. } => "unknown_place",
             Invalid::UnknownVolunteer { .. } => "unknown_volunteer",
+            Invalid::NotOnTheTeam { .. } => "not_on_the_team",
             Invalid::UnknownSize { .. } => "unknown_size",
             Invalid::OutOfRange { .. } => "out_of_range",
             Invalid::TooLong { .. } => "too_long",

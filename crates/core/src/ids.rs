@@ -153,6 +153,18 @@ slug_id!(
     ItemId,
     "item id"
 );
+impl ItemId {
+    /// The catalogue's "other": what was given is said in words
+    /// (`EntryContent::Distribution::what`).
+    pub fn other() -> Self {
+        Self("other".to_string())
+    }
+
+    pub fn is_other(&self) -> bool {
+        self.0 == "other"
+    }
+}
+
 slug_id!(
     /// A living place or meeting point, e.g. `dunes-north`.
     PlaceId,

@@ -6,6 +6,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::antenna::Antenna;
+use crate::entry::EntryContent;
 use crate::error::Invalid;
 use crate::ids::{AntennaId, DeviceId, ItemId, Nickname, ShiftId, TabletLogId};
 use crate::limits::{self, LONG_TEXT, MAX_LIST, MAX_QUANTITY, SHORT_TEXT};
@@ -103,6 +104,29 @@ impl Shift {
 
     pub fn is_open(&self) -> bool {
         self.ended_at.is_none()
+    }
+
+    /// An incident's witnesses are of the shift's team (its lead
+    /// included): the tablet offers them as buttons, and a name typed
+    /// elsewhere is nobody the team can ask.
+    pub fn check_witnesses(&self, content: &EntryContent) -> Result<(), Invalid> {
+        let EntryContent::Incident { witnesses, .. } = content else {
+            return Ok(());
+        };
+        match witnesses
+            .iter()
+            .find(|w| **w != self.lead && !self.team.contains(*w))
+        {
+            Some(who) => Err(Invalid::NotOnTheTeam {
+                who: who.to_string(),
+                team: std::iter::once(&self.lead)
+                    .chain(&self.team)
+                    .map(Nickname::as_str)
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            }),
+            None => Ok(()),
+        }
     }
 
     /// An entry belongs to the shift's time, give or take the margin a team

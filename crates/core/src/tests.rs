@@ -43,6 +43,7 @@ fn blanket(n: i64) -> NewEntry {
         at: None,
         place: Some("dunes-north".parse().unwrap()),
         content: EntryContent::Distribution {
+            what: None,
             item: "blanket".parse().unwrap(),
             size: None,
             quantity: Quantity::new(n).unwrap(),
@@ -218,6 +219,76 @@ fn bad_input_is_refused_with_a_message_naming_the_problem() {
             Invalid::EndBeforeStart { .. }
         ))
     ));
+}
+
+#[test]
+fn an_item_other_says_what_was_given_and_only_it_does() {
+    let a = calais();
+    let jo = author("Jo", DeviceId::new());
+    let given = |item: &str, what: Option<&str>| {
+        let mut e = blanket(2);
+        if let EntryContent::Distribution {
+            item: i, what: w, ..
+        } = &mut e.content
+        {
+            *i = item.parse().unwrap();
+            *w = what.map(str::to_string);
+        }
+        e.into_entry(&a, &jo)
+    };
+    let torch = given("other", Some("lampe torche")).expect("other, said");
+    assert!(matches!(
+        torch.content,
+        EntryContent::Distribution { what: Some(ref w), .. } if w == "lampe torche"
+    ));
+    for unsaid in [None, Some(""), Some("   ")] {
+        let err = given("other", unsaid).unwrap_err();
+        assert!(matches!(err, Invalid::Empty { .. }), "{unsaid:?}: {err}");
+        assert!(err.to_string().contains("what was given"), "{err}");
+    }
+    let err = given("other", Some(&"x".repeat(200))).unwrap_err();
+    assert!(matches!(err, Invalid::TooLong { .. }), "{err}");
+    let err = given("other", Some("appeler 06 12 34 56 78")).unwrap_err();
+    assert!(matches!(err, Invalid::PersonalDataInLog { .. }), "{err}");
+    // A named item carries no words: the tablet does not let text ride
+    // along with a blanket.
+    let err = given("blanket", Some("pour Ahmed")).unwrap_err();
+    assert!(matches!(err, Invalid::BadText { .. }), "{err}");
+    assert!(given("blanket", None).is_ok());
+}
+
+#[test]
+fn an_incident_is_witnessed_by_the_shifts_team_only() {
+    let a = calais();
+    let tab = DeviceId::new();
+    let mut doc = new_shift(&a, tab);
+    let incident = |witnesses: &[&str]| NewEntry {
+        at: None,
+        place: None,
+        content: EntryContent::Incident {
+            incident_type: IncidentType::Eviction,
+            people_affected: 6,
+            description: "Tentes prises à l'aube".into(),
+            witnesses: witnesses.iter().map(|w| w.parse().unwrap()).collect(),
+            reported_to: None,
+        },
+    };
+    let shift = doc.shift().unwrap();
+    let log = |doc: &mut ShiftDoc, witnesses: &[&str]| {
+        let entry = incident(witnesses)
+            .into_entry(&a, &author("Jo", tab))
+            .unwrap();
+        doc.log(&entry, &shift)
+    };
+    // The lead and the team: taken.
+    log(&mut doc, &["Mira", "Jo"]).expect("the lead and Jo saw it");
+    // Anyone else, refused, naming who and the team.
+    let err = log(&mut doc, &["Jo", "Karim"]).unwrap_err();
+    assert!(
+        matches!(err, crate::DocumentError::Invalid(Invalid::NotOnTheTeam { ref who, .. }) if who == "Karim"),
+        "{err}"
+    );
+    assert!(err.to_string().contains("Mira, Jo"), "{err}");
 }
 
 #[test]

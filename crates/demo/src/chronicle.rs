@@ -535,6 +535,7 @@ impl<'a> Chronicle<'a> {
                 quantity,
                 people,
                 composition,
+                what,
             } => {
                 let q = quantity.get();
                 let fixed = if q >= 20 {
@@ -547,6 +548,7 @@ impl<'a> Chronicle<'a> {
                     return None;
                 }
                 Some(EntryContent::Distribution {
+                    what: what.clone(),
                     item: item.clone(),
                     size: size.clone(),
                     quantity: Quantity::new(i64::from(fixed.min(MAX_QUANTITY))).ok()?,
@@ -1115,6 +1117,7 @@ impl<'a> Chronicle<'a> {
             (None, Composition::default())
         };
         Some(EntryContent::Distribution {
+            what: None,
             item,
             size,
             quantity: Quantity::new(i64::from(n)).ok()?,

@@ -145,6 +145,7 @@ fn season(shifts: usize) -> (Antenna, Vec<ChunkWrite>) {
                     vulnerable: (n % 4) as u32,
                 },
                 _ => EntryContent::Distribution {
+                    what: None,
                     item: items[n % items.len()].clone(),
                     size: None,
                     quantity: Quantity::new((n % 11 + 1) as i64).expect("in range"),

@@ -239,6 +239,7 @@ impl Entries {
                 vulnerable: self.rng.random_range(0..4),
             },
             _ => EntryContent::Distribution {
+                what: None,
                 item: self.items[self.rng.random_range(0..self.items.len())].clone(),
                 size: None,
                 quantity: Quantity::new(self.rng.random_range(1..12)).expect("in range"),

@@ -117,6 +117,25 @@ describe('what a form sends', () => {
     });
   });
 
+  it('asks what an item "other" was, keeps it when corrected, and drops it for a named item', () => {
+    const entry: Entry = {
+      ...logged,
+      kind: 'distribution',
+      item: 'other',
+      what: 'lampe torche',
+      quantity: 2,
+      composition: noOne,
+    };
+    const d = draftOf(entry);
+    expect(missing(d)).toEqual([]);
+    expect(editOf(d, entry, undefined)).toMatchObject({ item: 'other', what: 'lampe torche' });
+    d.text = '  ';
+    expect(missing(d)).toEqual(['what']);
+    d.item = 'blanket';
+    expect(missing(d)).toEqual([]);
+    expect(editOf(d, entry, undefined)).toMatchObject({ item: 'blanket', what: undefined });
+  });
+
   it('keeps the case of a corrected referral', () => {
     const entry: Entry = {
       ...logged,

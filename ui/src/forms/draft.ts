@@ -26,6 +26,9 @@ export type FormKind = (typeof FORM_KINDS)[number] | 'distribution';
 // and Sorani beside Kurmanji's "ku"), then "another" (`und`).
 export const COMMON_LANGUAGES = ['ar', 'ps', 'fa', 'ur', 'ti', 'am', 'so', 'ku', 'ckb', 'vi', 'en', 'fr', 'und'] as const;
 
+/** The catalogue's "other" (core `ItemId::other`): it asks what was given. */
+export const OTHER_ITEM = 'other';
+
 export interface Draft {
   kind: FormKind;
   item: string;
@@ -37,6 +40,8 @@ export interface Draft {
   composition: Composition;
   languages: string[];
   needs: Need[];
+  /** A note's or incident's words; for a distribution of "other", what
+   * was given. */
   text: string;
   /** The person a case is for: an alias, never a full name. */
   alias: string;
@@ -97,6 +102,7 @@ export function draftOf(entry: Entry): Draft {
     case 'distribution':
       d.item = entry.item;
       d.size = entry.size ?? '';
+      d.text = entry.what ?? '';
       d.quantity = entry.quantity;
       d.people = entry.people ?? 0;
       d.composition = { ...emptyComposition(), ...entry.composition };
@@ -151,7 +157,8 @@ export type Required =
   | 'description'
   | 'text'
   | 'breakdown'
-  | 'time';
+  | 'time'
+  | 'what';
 
 /** Whether the draft opens a case (a new shelter request or referral). */
 export function opensCase(d: Draft): boolean {
@@ -165,6 +172,7 @@ export function missing(d: Draft): Required[] {
   switch (d.kind) {
     case 'distribution':
       if (d.item === '') out.push('item');
+      if (d.item === OTHER_ITEM && blank(d.text)) out.push('what');
       if (d.quantity < 1) out.push('quantity');
       break;
     case 'headcount':
@@ -263,6 +271,8 @@ export function contentOf(d: Draft): EntryContent {
         kind: 'distribution',
         item: d.item,
         size: optional(d.size),
+        // "Other" says what it was (the draft's text); any other item names it.
+        what: d.item === OTHER_ITEM ? optional(d.text) : undefined,
         quantity: d.quantity,
         people: d.people > 0 ? d.people : undefined,
         composition: composition(d.composition),

@@ -157,7 +157,12 @@ at: string, place?: PlaceId | null, logged_by: Nickname, logged_at: string, devi
 /**
  * How many people were served, when someone counted.
  */
-people?: number | null, composition: Composition, } | { "kind": "headcount", people: number, composition: Composition, 
+people?: number | null, composition: Composition, 
+/**
+ * What was given, in a few words, when the item is the catalogue's
+ * [`ItemId::other`]: "other" alone tells the warehouse nothing.
+ */
+what?: string | null, } | { "kind": "headcount", people: number, composition: Composition, 
 /**
  * People flagged as vulnerable, so they can be referred.
  */
@@ -175,7 +180,12 @@ export type EntryContent = { "kind": "distribution", item: ItemId, size?: string
 /**
  * How many people were served, when someone counted.
  */
-people?: number | null, composition: Composition, } | { "kind": "headcount", people: number, composition: Composition, 
+people?: number | null, composition: Composition, 
+/**
+ * What was given, in a few words, when the item is the catalogue's
+ * [`ItemId::other`]: "other" alone tells the warehouse nothing.
+ */
+what?: string | null, } | { "kind": "headcount", people: number, composition: Composition, 
 /**
  * People flagged as vulnerable, so they can be referred.
  */
@@ -192,7 +202,12 @@ export type EntryEdit = { at: string, place?: PlaceId | null, } & ({ "kind": "di
 /**
  * How many people were served, when someone counted.
  */
-people?: number | null, composition: Composition, } | { "kind": "headcount", people: number, composition: Composition, 
+people?: number | null, composition: Composition, 
+/**
+ * What was given, in a few words, when the item is the catalogue's
+ * [`ItemId::other`]: "other" alone tells the warehouse nothing.
+ */
+what?: string | null, } | { "kind": "headcount", people: number, composition: Composition, 
 /**
  * People flagged as vulnerable, so they can be referred.
  */
@@ -278,7 +293,12 @@ export type IncidentType = "eviction" | "destruction_of_belongings" | "violence"
  */
 export type ItemId = string;
 
-export type ItemLine = { item: ItemId, label: string, quantity: number, entries: number, people_served: number, };
+export type ItemLine = { item: ItemId, label: string, quantity: number, entries: number, people_served: number, 
+/**
+ * For the catalogue's "other": what was given, each said once, in
+ * the order first logged.
+ */
+what: Array<string>, };
 
 /**
  * One item the warehouse will lack.
@@ -380,7 +400,12 @@ at?: string | null, place?: PlaceId | null, } & ({ "kind": "distribution", item:
 /**
  * How many people were served, when someone counted.
  */
-people?: number | null, composition: Composition, } | { "kind": "headcount", people: number, composition: Composition, 
+people?: number | null, composition: Composition, 
+/**
+ * What was given, in a few words, when the item is the catalogue's
+ * [`ItemId::other`]: "other" alone tells the warehouse nothing.
+ */
+what?: string | null, } | { "kind": "headcount", people: number, composition: Composition, 
 /**
  * People flagged as vulnerable, so they can be referred.
  */

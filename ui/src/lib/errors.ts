@@ -45,6 +45,7 @@ const KNOWN = new Set([
   'no_pin',
   'not_enough_stock',
   'unknown_volunteer',
+  'not_on_the_team',
   'reference_data',
   'outside_shift',
   'already_in_detail',

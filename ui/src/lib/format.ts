@@ -56,7 +56,8 @@ export function activePlaces(antenna: Antenna, locale: Locale): { id: string; na
 export function entrySummary(entry: Entry, antenna: Antenna, locale: Locale, t: Translate): string {
   switch (entry.kind) {
     case 'distribution': {
-      const item = itemLabel(antenna, entry.item, locale) + (entry.size ? ` (${entry.size})` : '');
+      const said = entry.size ?? entry.what;
+      const item = itemLabel(antenna, entry.item, locale) + (said ? ` (${said})` : '');
       return t('entry.distribution', { n: entry.quantity, item });
     }
     case 'headcount':

@@ -56,6 +56,7 @@ pub trait EntryLog: Document {
     /// of `shift`.
     fn log(&mut self, entry: &Entry, shift: &Shift) -> Result<(), DocumentError> {
         shift.check_entry_time(entry.at)?;
+        shift.check_witnesses(&entry.content)?;
         let entries = self.entries_obj()?;
         let doc = self.automerge();
         json::put_json(doc, &entries, entry.id.to_string(), &stored(entry))?;
@@ -102,6 +103,10 @@ pub trait EntryLog: Document {
         crate::entry::check_not_future("entry time", edit.at, author.now)?;
         if edit.at != old.at {
             shift.check_entry_time(edit.at)?;
+        }
+        // Witnesses named before the team changed stay as they were.
+        if witnesses(&content) != witnesses(&old.content) {
+            shift.check_witnesses(&content)?;
         }
 
         let mut new = Entry {
@@ -244,4 +249,13 @@ fn field_changes(old: &Value, new: &Value) -> std::collections::BTreeMap<String,
             (a != b).then(|| (k.clone(), [a, b]))
         })
         .collect()
+}
+
+fn witnesses(
+    content: &crate::entry::EntryContent,
+) -> Option<&std::collections::BTreeSet<crate::ids::Nickname>> {
+    match content {
+        crate::entry::EntryContent::Incident { witnesses, .. } => Some(witnesses),
+        _ => None,
+    }
 }

@@ -69,6 +69,9 @@ pub struct ItemLine {
     pub quantity: u32,
     pub entries: u32,
     pub people_served: u32,
+    /// For the catalogue's "other": what was given, each said once, in
+    /// the order first logged.
+    pub what: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
@@ -145,6 +148,7 @@ impl NightReport {
             voided: 0,
         };
         let mut items: BTreeMap<ItemId, (u32, u32, u32)> = BTreeMap::new();
+        let mut others: Vec<String> = Vec::new();
         let mut by_place: BTreeMap<Option<PlaceId>, u32> = BTreeMap::new();
         let mut visited: Vec<PlaceId> = Vec::new();
         let place_name = |p: &Option<PlaceId>| p.as_ref().map(|p| antenna.place_name(p));
@@ -168,8 +172,14 @@ impl NightReport {
                     item,
                     quantity,
                     people,
+                    what,
                     ..
                 } => {
+                    if let Some(what) = what
+                        && !others.contains(what)
+                    {
+                        others.push(what.clone());
+                    }
                     let line = items.entry(item.clone()).or_default();
                     line.0 += quantity.get();
                     line.1 += 1;
@@ -282,6 +292,11 @@ impl NightReport {
                     quantity,
                     entries: n,
                     people_served: people,
+                    what: if id.is_other() {
+                        others.clone()
+                    } else {
+                        Vec::new()
+                    },
                 });
             }
             let loaded = shift.stock_loaded.get(id).copied().unwrap_or(0);

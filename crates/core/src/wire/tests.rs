@@ -843,6 +843,7 @@ fn write_fuzz_seeds() {
             at: None,
             place: None,
             content: EntryContent::Distribution {
+                what: None,
                 item: "blanket".parse().expect("an item"),
                 size: None,
                 quantity: Quantity::new(n).expect("a quantity"),

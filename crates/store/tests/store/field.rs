@@ -128,6 +128,7 @@ fn bad_input_is_refused_and_nothing_is_written() {
     };
     let unknown = NewEntry {
         content: EntryContent::Distribution {
+            what: None,
             item: "blankett".parse().unwrap(),
             size: None,
             quantity: Quantity::new(1).unwrap(),

@@ -91,6 +91,7 @@ pub fn give(item: &str, n: i64, place: &str) -> NewEntry {
         at: None,
         place: Some(place.parse().unwrap()),
         content: EntryContent::Distribution {
+            what: None,
             item: item.parse().unwrap(),
             size: None,
             quantity: Quantity::new(n).unwrap(),

@@ -469,6 +469,7 @@ impl Team {
                 let shift = self.shifts[shift % self.shifts.len()];
                 let content = match what {
                     Logged::Distribution { item, quantity } => EntryContent::Distribution {
+                        what: None,
                         item: ITEMS[item].parse().expect("an item"),
                         size: None,
                         quantity: Quantity::new(quantity.into()).expect("1 to 6"),
