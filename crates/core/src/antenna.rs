@@ -429,6 +429,8 @@ pub enum ReferenceChange {
     /// A volunteer who left (their past entries keep their nickname), or
     /// came back.
     VolunteerActive { nickname: Nickname, active: bool },
+    /// The antenna's settings, all at once (a coordinator's).
+    Settings { settings: Settings },
 }
 
 impl Antenna {
@@ -520,6 +522,10 @@ impl Antenna {
                         active: true,
                     },
                 );
+            }
+            ReferenceChange::Settings { settings } => {
+                settings.validate()?;
+                self.settings = settings.clone();
             }
             ReferenceChange::VolunteerActive { nickname, active } => {
                 let known = self

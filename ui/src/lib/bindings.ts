@@ -553,7 +553,7 @@ no_keystore: string | null, };
  * receiver: anyone adds a place, leads add and retire volunteers, the
  * rest is the coordinator's.
  */
-export type ReferenceChange = { "change": "item", id: ItemId, label: Label, sizes: Array<string>, } | { "change": "move_item", id: ItemId, up: boolean, } | { "change": "item_active", id: ItemId, active: boolean, } | { "change": "item_minimum", id: ItemId, minimum: number | null, } | { "change": "place", id: PlaceId, name: string, kind: PlaceKind, } | { "change": "place_active", id: PlaceId, active: boolean, } | { "change": "volunteer", nickname: Nickname, role: Role, } | { "change": "volunteer_active", nickname: Nickname, active: boolean, };
+export type ReferenceChange = { "change": "item", id: ItemId, label: Label, sizes: Array<string>, } | { "change": "move_item", id: ItemId, up: boolean, } | { "change": "item_active", id: ItemId, active: boolean, } | { "change": "item_minimum", id: ItemId, minimum: number | null, } | { "change": "place", id: PlaceId, name: string, kind: PlaceKind, } | { "change": "place_active", id: PlaceId, active: boolean, } | { "change": "volunteer", nickname: Nickname, role: Role, } | { "change": "volunteer_active", nickname: Nickname, active: boolean, } | { "change": "settings", settings: Settings, };
 
 /**
  * A correction recorded in the entry's history. Nothing is ever silently

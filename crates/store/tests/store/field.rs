@@ -441,3 +441,35 @@ fn recent_shifts_go_by_the_paris_day_so_a_shift_started_after_midnight_is_listed
     assert_eq!(listed, vec![after_midnight]);
     assert!(!listed.contains(&three_weeks_before));
 }
+
+#[test]
+fn the_antennas_settings_are_a_coordinators_and_bounded() {
+    use maraude_core::antenna::{ReferenceChange, Settings};
+    let mut t = calais();
+    let before = t.store.antenna().unwrap().settings;
+    let settings = |minutes| ReferenceChange::Settings {
+        settings: Settings {
+            place_reminder_minutes: minutes,
+            ..before.clone()
+        },
+    };
+    // The tablet that created the antenna is its coordinator's.
+    let changed = t.store.change_reference(&settings(45)).unwrap();
+    assert_eq!(changed.settings.place_reminder_minutes, 45);
+    // Two days is past the most a reminder waits: refused, nothing written.
+    let err = t.store.change_reference(&settings(2880)).unwrap_err();
+    assert!(err.to_string().contains("between 0 and 1440"), "{err}");
+    assert_eq!(t.store.antenna().unwrap().settings.place_reminder_minutes, 45);
+    // A lead's tablet (its role certified by the server) is refused.
+    t.store
+        .set_server_link(&maraude_store::ServerLink {
+            url: "https://maraude.example.org/".into(),
+            role: "lead".into(),
+            credential: secrecy::SecretString::from("credential".to_string()),
+            certificate: None,
+        })
+        .unwrap();
+    let err = t.store.change_reference(&settings(5)).unwrap_err();
+    assert!(err.to_string().contains("coordinator"), "{err}");
+    assert_eq!(t.store.antenna().unwrap().settings.place_reminder_minutes, 45);
+}
