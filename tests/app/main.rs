@@ -57,6 +57,13 @@
 //!   the needs list gives the call for donations; a van loads 40 blankets
 //!   from the shelves, gives 3, and its return (37, proposed) puts them
 //!   back.
+//! - [`the_field_in_taps`]: the field's common actions counted in taps,
+//!   landscape and portrait (+1 blanket, +4 meals, a headcount, an
+//!   arrival with its breakdown, "other" said, a correction, the tablet
+//!   handed on, the end of the shift); the timeline's filter and history.
+//! - [`every_screen_measured`]: every screen, landscape and portrait,
+//!   each control measured (10 mm; 64 px where gloves aim) and audited
+//!   by axe-core (no serious or critical violation).
 //! - [`reports_speed`]: a benchmark (ignored; `scripts/bench-app.sh`): the
 //!   period report and the warehouse on a demo year, timed in the page.
 //! - [`tap_latency`]: a benchmark (ignored; `scripts/bench-app.sh`): tap to
@@ -67,6 +74,7 @@
 mod a_lying_teammate;
 mod a_night_on_the_tablet;
 mod a_tablet_that_never_received_its_antenna;
+mod every_screen_measured;
 mod nothing_lost_at_the_lock;
 mod quantities;
 mod quick_unlock_with_a_pin;
@@ -75,6 +83,7 @@ mod tap_latency;
 mod teammates_in_the_van;
 mod the_coordinator_registers;
 mod the_coordinators_lists;
+mod the_field_in_taps;
 mod the_leads_period_report;
 mod the_place_reminder;
 mod the_tablet_joins_its_server;
@@ -197,12 +206,20 @@ fn theme(app: &Session) -> Result<String> {
 /// First start: the demo antenna under `passphrase`, then tonight's shift
 /// led by Mira, on the quick log.
 pub fn demo_night(app: &Session, passphrase: &str) -> Result<()> {
+    demo_night_with(app, passphrase, "")
+}
+
+/// [`demo_night`], Mira leading `team` (nicknames, comma-separated).
+pub fn demo_night_with(app: &Session, passphrase: &str, team: &str) -> Result<()> {
     app.click("[data-e2e=choose-demo]")?;
     app.type_into("[data-e2e=passphrase]", passphrase)?;
     app.type_into("[data-e2e=passphrase-again]", passphrase)?;
     app.click("[data-e2e=submit]")?;
     app.find("[data-e2e=start-shift]")?;
     app.type_into("[data-e2e=lead]", "Mira")?;
+    if !team.is_empty() {
+        app.type_into("[data-e2e=team]", team)?;
+    }
     app.click("[data-e2e=start]")?;
     app.find("[data-e2e=item-blanket]")?;
     Ok(())

@@ -71,6 +71,7 @@ impl Driver {
             .context("no session id in the driver's answer")?;
         Ok(Session {
             base: format!("{}/session/{id}", self.url),
+            taps: Default::default(),
         })
     }
 }
@@ -127,6 +128,8 @@ fn send(url: &str, body: Option<Value>) -> Result<Value> {
 #[derive(Debug)]
 pub struct Session {
     base: String,
+    /// Clicks made, so that a test counts the taps an action takes.
+    taps: std::sync::atomic::AtomicUsize,
 }
 
 /// An element of the page, found by a CSS selector.
@@ -207,7 +210,13 @@ impl Session {
         Ok(self.elements(selector)?.len())
     }
 
+    /// The taps (clicks) made so far in this window.
+    pub fn taps(&self) -> usize {
+        self.taps.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
     pub fn click(&self, selector: &str) -> Result<()> {
+        self.taps.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let element = self.find(selector)?;
         self.post(&format!("element/{}/click", element.id), json!({}))
             .with_context(|| format!("click on `{}`", element.selector))?;
@@ -271,6 +280,18 @@ impl Session {
                 _ => Ok(None),
             }
         })
+    }
+
+    /// Runs `script` in the page (a function body; `arguments` holds
+    /// `args`) and answers what it returns.
+    pub fn execute(&self, script: &str, args: Value) -> Result<Value> {
+        self.post("execute/sync", json!({ "script": script, "args": args }))
+    }
+
+    /// Runs `script`, which calls its last argument with the answer (a
+    /// promise's result).
+    pub fn execute_async(&self, script: &str, args: Value) -> Result<Value> {
+        self.post("execute/async", json!({ "script": script, "args": args }))
     }
 
     /// Waits until the attribute `name` of `selector` reads `expected` (an

@@ -459,7 +459,10 @@ fn the_antennas_settings_are_a_coordinators_and_bounded() {
     // Two days is past the most a reminder waits: refused, nothing written.
     let err = t.store.change_reference(&settings(2880)).unwrap_err();
     assert!(err.to_string().contains("between 0 and 1440"), "{err}");
-    assert_eq!(t.store.antenna().unwrap().settings.place_reminder_minutes, 45);
+    assert_eq!(
+        t.store.antenna().unwrap().settings.place_reminder_minutes,
+        45
+    );
     // A lead's tablet (its role certified by the server) is refused.
     t.store
         .set_server_link(&maraude_store::ServerLink {
@@ -471,5 +474,8 @@ fn the_antennas_settings_are_a_coordinators_and_bounded() {
         .unwrap();
     let err = t.store.change_reference(&settings(5)).unwrap_err();
     assert!(err.to_string().contains("coordinator"), "{err}");
-    assert_eq!(t.store.antenna().unwrap().settings.place_reminder_minutes, 45);
+    assert_eq!(
+        t.store.antenna().unwrap().settings.place_reminder_minutes,
+        45
+    );
 }

@@ -53,6 +53,7 @@ export const en = {
   'shell.lock': 'Lock',
   'shell.night': 'Night mode',
   'shell.day': 'Day mode',
+  'shell.language_is': 'Language: {code}',
   'shell.language': 'Language',
   'shell.logging_as': 'Logging as {name}',
   'shell.change_volunteer': 'Who is logging?',

@@ -53,6 +53,7 @@ export const fr: Record<Key, Message> = {
   'shell.lock': 'Verrouiller',
   'shell.night': 'Mode nuit',
   'shell.day': 'Mode jour',
+  'shell.language_is': 'Langue : {code}',
   'shell.language': 'Langue',
   'shell.logging_as': 'Saisie par {name}',
   'shell.change_volunteer': 'Qui saisit ?',
