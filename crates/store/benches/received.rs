@@ -145,7 +145,10 @@ fn season(shifts: usize) -> (Antenna, Vec<ChunkWrite>) {
                     vulnerable: (n % 4) as u32,
                 },
                 _ => EntryContent::Distribution {
-                    what: None,
+                    // An "other" says what it was, as the app asks.
+                    what: items[n % items.len()]
+                        .is_other()
+                        .then(|| "lampe torche".to_string()),
                     item: items[n % items.len()].clone(),
                     size: None,
                     quantity: Quantity::new((n % 11 + 1) as i64).expect("in range"),

@@ -238,14 +238,18 @@ impl Entries {
                 composition: Default::default(),
                 vulnerable: self.rng.random_range(0..4),
             },
-            _ => EntryContent::Distribution {
-                what: None,
-                item: self.items[self.rng.random_range(0..self.items.len())].clone(),
-                size: None,
-                quantity: Quantity::new(self.rng.random_range(1..12)).expect("in range"),
-                people: Some(self.rng.random_range(1..12)),
-                composition: Default::default(),
-            },
+            _ => {
+                let item = self.items[self.rng.random_range(0..self.items.len())].clone();
+                EntryContent::Distribution {
+                    // An "other" says what it was, as the app asks.
+                    what: item.is_other().then(|| "lampe torche".to_string()),
+                    item,
+                    size: None,
+                    quantity: Quantity::new(self.rng.random_range(1..12)).expect("in range"),
+                    people: Some(self.rng.random_range(1..12)),
+                    composition: Default::default(),
+                }
+            }
         };
         NewEntry {
             at: Some(at),
