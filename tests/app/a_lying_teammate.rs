@@ -55,7 +55,10 @@ fn the_leads_app_hands_a_lying_teammate_no_closed_case() -> Result<()> {
         app.click("[data-e2e=teammates-sync-now]")?;
         // What the volunteer's role receives (tonight's shift) is offered;
         // the closed case is not (checked in its store below).
-        app.wait_for_text_containing("[data-e2e=teammates-sync-result]", "Synchronisé avec")?;
+        app.wait_for_text_containing(
+            "[data-e2e=teammates-sync-result]",
+            "Partagé avec la tablette «",
+        )?;
         Ok(())
     })?;
     ensure!(

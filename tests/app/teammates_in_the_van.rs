@@ -85,7 +85,11 @@ fn in_the_van(
     );
     app.screenshot(shots, "22-teammates-found")?;
     app.click("[data-e2e=teammates-found-tablet]")?;
-    let said = app.wait_for_text_containing("[data-e2e=teammates-sync-result]", "Synchronisé")?;
+    // Mira's tablet by the name its certificate carries.
+    let said = app.wait_for_text_containing(
+        "[data-e2e=teammates-sync-result]",
+        "Partagé avec la tablette «",
+    )?;
     ensure!(
         said.contains("reçu"),
         "the sync with Mira's tablet said {said:?}"

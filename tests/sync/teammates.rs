@@ -150,6 +150,9 @@ fn tablets_sync_in_the_van_without_the_server_each_receiving_what_its_role_may()
     {
         let serving = Serving::start(&lead);
         let got = sync_peer(&volunteer, &serving);
+        // The lead's tablet, by the name the server registered it under
+        // (in its certificate), not by anything it says of itself.
+        assert_eq!(got["teammate"], "lead", "{got}");
         assert!(got["documents_received"].as_u64().unwrap() >= 1, "{got}");
         assert!(got["documents_sent"].as_u64().unwrap() >= 1, "{got}");
     }
@@ -484,4 +487,38 @@ fn a_tablet_finds_its_teammate_on_the_network_and_one_of_another_antenna_does_no
     assert!(!quiet.announced);
     no_teammate_found(&on_loopback(&volunteer, ["sync", "--peer", "auto"]));
     sync_peer(&volunteer, &quiet);
+}
+
+#[test]
+fn a_tablet_is_registered_under_a_name_of_one_line_and_the_code_waits_for_a_good_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(&dir.path().join("server"));
+    let coordinator = coordinator_on_shift(&server);
+    let code = coordinator.json(["enrolment-code", "--role", "volunteer"]);
+    let code = code["code"].as_str().unwrap().to_string();
+    let tablet = Tablet::blank();
+    let enrol = |name: &str| {
+        tablet.run([
+            "enrol",
+            "--server",
+            &server.url,
+            "--code",
+            &code,
+            "--device-name",
+            name,
+        ])
+    };
+    // A name that would forge a line on a teammate's screen, or one too
+    // long, is refused, and says what a name may be.
+    for name in ["Van 2\nSynced with the server", &"x".repeat(61)] {
+        let refused = enrol(name);
+        assert!(!refused.succeeded(), "{name:?} was taken");
+        assert!(
+            refused.stderr.contains("1 to 60 characters"),
+            "{name:?}: {}",
+            refused.stderr
+        );
+    }
+    // The code was not used up: the same one enrols a good name.
+    crate::tablet::succeeded(enrol("Tablette du camion n°2"));
 }

@@ -202,10 +202,12 @@ pub fn sync(ctx: &Ctx, args: SyncArgs) -> Result<()> {
     drop(handle);
     let _ = thread.join();
     let summary = result?;
-    let other = if args.peer.is_some() {
-        "the other tablet"
-    } else {
-        "the server"
+    let other = match (&args.peer, &summary.teammate) {
+        // The name the antenna's authority certified, never one the
+        // other tablet gives itself.
+        (Some(_), Some(name)) => format!("\"{name}\""),
+        (Some(_), None) => "the other tablet".to_string(),
+        (None, _) => "the server".to_string(),
     };
     let human = if summary.documents_sent == 0 && summary.documents_received == 0 {
         format!("Already in sync: nothing to send, nothing new on {other}.")

@@ -36,13 +36,31 @@ pub const PEER_NAME: &str = "peer.maraude.invalid";
 const ANTENNA_URI: &str = "urn:maraude:antenna:";
 const DEVICE_URI: &str = "urn:maraude:device:";
 const ROLE_URI: &str = "urn:maraude:role:";
+/// The tablet's name as the server registered it at enrolment (base64url
+/// of its UTF-8, so that any name makes a valid URI).
+const NAME_URI: &str = "urn:maraude:name:";
+
+/// The longest name a tablet is registered under.
+pub const TABLET_NAME_MAX: usize = 60;
 
 /// A device of the antenna, as its certificate names it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Teammate {
     pub antenna: Uuid,
     pub device: Uuid,
     pub role: Role,
+    /// The name the server registered the tablet under ("Van 2"), signed
+    /// with the rest by the antenna's authority: what a teammate's screen
+    /// shows, never a name the tablet gives itself on the network. `None`
+    /// in a certificate from before names were certified.
+    pub name: Option<String>,
+}
+
+/// Whether `name` can name a tablet: 1 to [`TABLET_NAME_MAX`] characters,
+/// no control characters (a line break would forge a line of a screen).
+pub fn tablet_name_ok(name: &str) -> bool {
+    let n = name.chars().count();
+    (1..=TABLET_NAME_MAX).contains(&n) && !name.chars().any(char::is_control) && name.trim() == name
 }
 
 #[derive(Debug, Error)]
@@ -63,12 +81,19 @@ pub enum IdentityError {
 
 impl Teammate {
     /// The subject alternative names (URIs) its certificate carries.
-    pub fn uris(&self) -> [String; 3] {
-        [
+    pub fn uris(&self) -> Vec<String> {
+        let mut uris = vec![
             format!("{ANTENNA_URI}{}", self.antenna),
             format!("{DEVICE_URI}{}", self.device),
             format!("{ROLE_URI}{}", self.role.as_str()),
-        ]
+        ];
+        if let Some(name) = &self.name {
+            uris.push(format!(
+                "{NAME_URI}{}",
+                data_encoding::BASE64URL_NOPAD.encode(name.as_bytes())
+            ));
+        }
+        uris
     }
 
     /// Who a certificate names. Reads only; whether to trust it is the TLS
@@ -78,7 +103,7 @@ impl Teammate {
         let der = CertificateDer::from(der);
         let cert = webpki::EndEntityCert::try_from(&der)
             .map_err(|e| IdentityError::Unreadable(e.to_string()))?;
-        let (mut antenna, mut device, mut role) = (None, None, None);
+        let (mut antenna, mut device, mut role, mut name) = (None, None, None, None);
         for uri in cert.valid_uri_names() {
             if let Some(id) = uri.strip_prefix(ANTENNA_URI) {
                 antenna = id.parse().ok();
@@ -86,6 +111,14 @@ impl Teammate {
                 device = id.parse().ok();
             } else if let Some(r) = uri.strip_prefix(ROLE_URI) {
                 role = r.parse().ok();
+            } else if let Some(n) = uri.strip_prefix(NAME_URI) {
+                // A name that does not read is no name; the certificate
+                // still proves the device.
+                name = data_encoding::BASE64URL_NOPAD
+                    .decode(n.as_bytes())
+                    .ok()
+                    .and_then(|b| String::from_utf8(b).ok())
+                    .filter(|n| tablet_name_ok(n));
             }
         }
         match (antenna, device, role) {
@@ -93,6 +126,7 @@ impl Teammate {
                 antenna,
                 device,
                 role,
+                name,
             }),
             _ => Err(IdentityError::NotADevice),
         }

@@ -151,6 +151,7 @@ impl Authority {
         &self,
         device: Uuid,
         role: Role,
+        name: Option<&str>,
         public_key: &[u8],
         now: DateTime<Utc>,
         valid_for: chrono::Duration,
@@ -165,6 +166,11 @@ impl Authority {
             antenna: self.antenna,
             device,
             role,
+            // As registered at enrolment; a name no tablet could be
+            // enrolled under is left out, not certified.
+            name: name
+                .filter(|n| identity::tablet_name_ok(n))
+                .map(str::to_string),
         };
         let mut params = CertificateParams::default();
         params.distinguished_name = rcgen::DistinguishedName::new();
@@ -275,7 +281,7 @@ mod tests {
         let now = Utc::now();
         let days = chrono::Duration::days(i64::from(CERTIFICATE_DAYS));
         let issued = authority
-            .issue(Uuid::new_v4(), Role::Lead, &public_key, now, days)
+            .issue(Uuid::new_v4(), Role::Lead, None, &public_key, now, days)
             .unwrap();
         let own = authority.certificate().unwrap();
         let valid = |at: DateTime<Utc>| identity::valid_at(&own, &issued, SystemTime::from(at));
@@ -307,6 +313,7 @@ mod tests {
             .issue(
                 Uuid::new_v4(),
                 Role::Volunteer,
+                None,
                 &public_key,
                 now,
                 chrono::Duration::days(3650),

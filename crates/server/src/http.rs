@@ -34,6 +34,7 @@ use maraude_store::Passphrase;
 use maraude_store::Store;
 use maraude_sync::StoreHandle;
 use maraude_sync::hub::Hub;
+use maraude_sync::identity;
 use tokio::sync::Mutex;
 use uuid::Uuid;
 
@@ -205,6 +206,7 @@ impl App {
             .issue(
                 device.id,
                 device.role,
+                Some(&device.name),
                 &key,
                 Utc::now(),
                 Duration::days(i64::from(self.limits.certificate_days)),
@@ -568,13 +570,14 @@ async fn register_antenna(
             "the antenna needs a name of 1 to 100 characters",
         ));
     }
+    let device_name = tablet_name(&request.device_name)?;
     let credential = secrets::new_credential();
     app.registry.register_antenna(
         request.antenna,
         name,
         NewDevice {
             id: request.device,
-            name: &request.device_name,
+            name: device_name,
             credential_hash: &secrets::hash(&credential),
         },
     )?;
@@ -582,7 +585,7 @@ async fn register_antenna(
     let device = Device {
         id: request.device,
         antenna: request.antenna,
-        name: request.device_name.clone(),
+        name: device_name.to_string(),
         role: Role::Coordinator,
         enrolled_at: Utc::now(),
         revoked_at: None,
@@ -620,16 +623,35 @@ async fn enrolment_code(
     }))
 }
 
+/// The name a tablet is registered under, as its teammates will see it in
+/// its certificate: checked before anything is written (a code stays
+/// unused when the name is refused).
+fn tablet_name(given: &str) -> Result<&str, ApiError> {
+    let name = given.trim();
+    if !identity::tablet_name_ok(name) {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Refusal::BadName,
+            format!(
+                "the tablet needs a name of 1 to {} characters, on one line",
+                identity::TABLET_NAME_MAX
+            ),
+        ));
+    }
+    Ok(name)
+}
+
 async fn enrol(
     State(app): State<Arc<App>>,
     Json(request): Json<Enrol>,
 ) -> Result<Json<Enrolled>, ApiError> {
+    let device_name = tablet_name(&request.device_name)?;
     let credential = secrets::new_credential();
     let device = app.registry.enrol(
         &secrets::hash(&secrets::normalise_code(&request.code)),
         NewDevice {
             id: request.device,
-            name: request.device_name.trim(),
+            name: device_name,
             credential_hash: &secrets::hash(&credential),
         },
     )?;

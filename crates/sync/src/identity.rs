@@ -88,6 +88,7 @@ pub(crate) mod testing {
                 antenna: self.antenna,
                 device,
                 role,
+                name: None,
             };
             let mut params = CertificateParams::default();
             params.serial_number = Some(SerialNumber::from_slice(&serial(&device)));
@@ -179,24 +180,45 @@ mod tests {
     }
 
     #[test]
-    fn a_certificate_names_its_antenna_device_and_role_and_a_stranger_none() {
-        let teammate = Teammate {
+    fn a_certificate_names_its_antenna_device_role_and_tablet_and_a_stranger_none() {
+        let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ED25519).expect("key");
+        let certified = |teammate: &Teammate| {
+            let mut params =
+                rcgen::CertificateParams::new(vec![PEER_NAME.to_string()]).expect("params");
+            for uri in teammate.uris() {
+                params
+                    .subject_alt_names
+                    .push(rcgen::SanType::URI(uri.try_into().expect("ia5")));
+            }
+            params.self_signed(&key).expect("cert")
+        };
+        let mut teammate = Teammate {
             antenna: Uuid::new_v4(),
             device: Uuid::new_v4(),
             role: Role::Lead,
+            name: Some("Tablette du camion n°2 / Équipe nuit".into()),
         };
-        let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ED25519).expect("key");
-        let mut params =
-            rcgen::CertificateParams::new(vec![PEER_NAME.to_string()]).expect("params");
-        for uri in teammate.uris() {
-            params
-                .subject_alt_names
-                .push(rcgen::SanType::URI(uri.try_into().expect("ia5")));
-        }
-        let cert = params.self_signed(&key).expect("cert");
+        let cert = certified(&teammate);
         assert_eq!(
             Teammate::from_certificate(cert.der()).expect("read"),
             teammate
+        );
+        // A certificate from before names: the device, no name.
+        teammate.name = None;
+        assert_eq!(
+            Teammate::from_certificate(certified(&teammate).der()).expect("read"),
+            teammate
+        );
+        // A name that would forge a line on a screen reads as no name.
+        let forged = Teammate {
+            name: Some("Van 2\nSynced with the server".into()),
+            ..teammate.clone()
+        };
+        assert_eq!(
+            Teammate::from_certificate(certified(&forged).der())
+                .expect("read")
+                .name,
+            None
         );
 
         let stranger = rcgen::CertificateParams::new(vec!["example.org".to_string()])

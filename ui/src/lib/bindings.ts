@@ -763,7 +763,12 @@ cases_erased: number,
 /**
  * Times the connection was cut and dialled again.
  */
-reconnections: number, millis: number, };
+reconnections: number, millis: number, 
+/**
+ * A teammate's tablet, by the name its certificate carries; `None`
+ * for the server, or a certificate from before names.
+ */
+teammate: string | null, };
 
 /**
  * `GET /v1/devices` — the antenna's devices, for a lead or coordinator.

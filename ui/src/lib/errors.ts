@@ -16,6 +16,7 @@ const KNOWN = new Set([
   'shift_ended',
   'server_unreachable',
   'bad_code',
+  'bad_name',
   'revoked',
   'sync_cut',
   'sync_stopped',

@@ -20,6 +20,7 @@ const summary = (over: Partial<SyncSummary> = {}): SyncSummary => ({
   cases_erased: 0,
   reconnections: 0,
   millis: 120,
+  teammate: null,
   ...over,
 });
 

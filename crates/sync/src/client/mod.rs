@@ -64,6 +64,10 @@ pub struct SyncSummary {
     /// Times the connection was cut and dialled again.
     pub reconnections: u32,
     pub millis: u64,
+    /// A teammate's tablet, by the name its certificate carries; `None`
+    /// for the server, or a certificate from before names.
+    #[serde(default)]
+    pub teammate: Option<String>,
 }
 
 /// How long the sync waits for a connection or for one document before it
@@ -277,6 +281,9 @@ async fn sync(
         .and_then(|list| identity::named_in(&list).ok())
         .map(|named| named.len());
     let (pending, teammate) = remote.pending(revoked).await?;
+    // The teammate's tablet by the name its certificate carries: the
+    // server registered it, the antenna's authority signed it.
+    let teammate_name = teammate.as_ref().and_then(|t| t.name.clone());
     let other = plan::other_side(
         remote.kind,
         &pending.server_peer,
@@ -357,6 +364,7 @@ async fn sync(
         .await??;
     let mut summary = SyncSummary {
         documents_sent: ours.len(),
+        teammate: teammate_name,
         ..SyncSummary::default()
     };
     if wanted.is_empty() {

@@ -189,6 +189,7 @@ mod tests {
             antenna,
             device,
             role,
+            name: None,
         })
     }
 
