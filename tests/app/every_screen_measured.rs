@@ -79,13 +79,12 @@ fn walk(app: &Session, at: &str, faults: &mut Vec<String>) -> Result<()> {
                 &format!("[data-e2e=open-{kind}]"),
             ],
         )?;
-        // The note's Cancel, clicked through WebKit's WebDriver, is
-        // reported clicked and does nothing the first time; a second click
-        // on its save bar goes through, and the same first click closes
-        // the five other forms. The button is where the click aims
-        // (`elementFromPoint`), the board does not scroll, nothing has the
-        // focus. Not understood yet (see the note): clicked in the
-        // page, it closes the note.
+        // The note's Cancel, clicked through WebKit's driver, is lost: the
+        // events show the press on the button and the release on its bar,
+        // the click landing on the button's very edge (the same with a
+        // real X click there: it is where the driver aims that is off, not
+        // the button). Clicked in the page, it closes the note; the five
+        // other forms close with the driver's click.
         app.execute(
             "document.querySelector('[data-e2e=form-cancel]').click(); return null;",
             json!([]),
