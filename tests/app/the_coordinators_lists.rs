@@ -115,6 +115,14 @@ fn lists(app: &Session, shots: &Path) -> Result<()> {
     );
     app.screenshot(shots, "45-lists")?;
 
+    // The antenna's settings: the place reminder at 30 minutes, as the
+    // store answers it (the chip follows the antenna the change returns).
+    app.wait_for_attribute("[data-e2e=reminder-20]", "aria-pressed", "true")?;
+    app.click("[data-e2e=reminder-30]")?;
+    app.wait_for_attribute("[data-e2e=reminder-30]", "aria-pressed", "true")?;
+    app.wait_for_attribute("[data-e2e=reminder-20]", "aria-pressed", "false")?;
+    app.wait_for_text_containing("[data-e2e=lists-status]", "Enregistré")?;
+
     // The quick log offers what the lists say, at once.
     app.click("[data-e2e=nav-quick_log]")?;
     app.find("[data-e2e=item-rain_poncho]")?;

@@ -119,8 +119,9 @@ impl Shift {
         {
             Some(who) => Err(Invalid::NotOnTheTeam {
                 who: who.to_string(),
+                // The lead first, once (a team may list its lead too).
                 team: std::iter::once(&self.lead)
-                    .chain(&self.team)
+                    .chain(self.team.iter().filter(|n| **n != self.lead))
                     .map(Nickname::as_str)
                     .collect::<Vec<_>>()
                     .join(", "),
