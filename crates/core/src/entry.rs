@@ -164,7 +164,7 @@ pub enum EntryContent {
         #[serde(default)]
         composition: Composition,
         /// What was given, in a few words, when the item is the catalogue's
-        /// [`ItemId::other`]: "other" alone tells the warehouse nothing.
+        /// "other" ([`ItemId::is_other`]): "other" alone tells the warehouse nothing.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         what: Option<String>,
     },

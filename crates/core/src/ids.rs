@@ -156,10 +156,6 @@ slug_id!(
 impl ItemId {
     /// The catalogue's "other": what was given is said in words
     /// (`EntryContent::Distribution::what`).
-    pub fn other() -> Self {
-        Self("other".to_string())
-    }
-
     pub fn is_other(&self) -> bool {
         self.0 == "other"
     }

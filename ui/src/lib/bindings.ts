@@ -160,7 +160,7 @@ at: string, place?: PlaceId | null, logged_by: Nickname, logged_at: string, devi
 people?: number | null, composition: Composition, 
 /**
  * What was given, in a few words, when the item is the catalogue's
- * [`ItemId::other`]: "other" alone tells the warehouse nothing.
+ * "other" ([`ItemId::is_other`]): "other" alone tells the warehouse nothing.
  */
 what?: string | null, } | { "kind": "headcount", people: number, composition: Composition, 
 /**
@@ -183,7 +183,7 @@ export type EntryContent = { "kind": "distribution", item: ItemId, size?: string
 people?: number | null, composition: Composition, 
 /**
  * What was given, in a few words, when the item is the catalogue's
- * [`ItemId::other`]: "other" alone tells the warehouse nothing.
+ * "other" ([`ItemId::is_other`]): "other" alone tells the warehouse nothing.
  */
 what?: string | null, } | { "kind": "headcount", people: number, composition: Composition, 
 /**
@@ -205,7 +205,7 @@ export type EntryEdit = { at: string, place?: PlaceId | null, } & ({ "kind": "di
 people?: number | null, composition: Composition, 
 /**
  * What was given, in a few words, when the item is the catalogue's
- * [`ItemId::other`]: "other" alone tells the warehouse nothing.
+ * "other" ([`ItemId::is_other`]): "other" alone tells the warehouse nothing.
  */
 what?: string | null, } | { "kind": "headcount", people: number, composition: Composition, 
 /**
@@ -403,7 +403,7 @@ at?: string | null, place?: PlaceId | null, } & ({ "kind": "distribution", item:
 people?: number | null, composition: Composition, 
 /**
  * What was given, in a few words, when the item is the catalogue's
- * [`ItemId::other`]: "other" alone tells the warehouse nothing.
+ * "other" ([`ItemId::is_other`]): "other" alone tells the warehouse nothing.
  */
 what?: string | null, } | { "kind": "headcount", people: number, composition: Composition, 
 /**
