@@ -35,7 +35,9 @@ echo "== cargo test"
 # The end-to-end tests run the `maraude` and `maraude-app` binaries: build them first (cargo test
 # builds only the binaries of the package under test).
 cargo build -p maraude-cli -p maraude-server -p maraude-app --locked
-scripts/with-keystore.sh cargo test --workspace --locked
+# A PostgreSQL cluster of its own for the server's second backend
+# (scripts/with-postgres.sh).
+scripts/with-keystore.sh scripts/with-postgres.sh cargo test --workspace --locked
 
 echo "== the sync benchmark, quick, in debug (it must run; its figures mean nothing here)"
 cargo run -q --locked -p maraude-sync-bench -- --quick

@@ -1,11 +1,13 @@
 //! What the end-to-end tests share: a tablet driven through the `maraude`
 //! binary on its own store ([`tablet`]), the real `maraude-server` on a
 //! loopback port ([`server`]), and a teammate's tablet that lies about what
-//! changed on it ([`lying_teammate`]). The tests themselves are in `cli/`,
+//! changed on it ([`lying_teammate`]), PostgreSQL for the server
+//! ([`postgres`]). The tests themselves are in `cli/`,
 //! `sync/` and `app/`, one binary each.
 
 #![allow(clippy::unwrap_used)]
 
 pub mod lying_teammate;
+pub mod postgres;
 pub mod server;
 pub mod tablet;

@@ -21,7 +21,7 @@ pub struct Server {
     env: Vec<(String, String)>,
 }
 
-fn server_bin() -> PathBuf {
+pub fn server_bin() -> PathBuf {
     let bin =
         maraude_bin().with_file_name(format!("maraude-server{}", std::env::consts::EXE_SUFFIX));
     assert!(

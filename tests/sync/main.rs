@@ -56,6 +56,11 @@
 //!   written (another process holds its lock) stops that antenna, not the
 //!   server: another antenna syncs meanwhile, and nothing is lost once the
 //!   store can be written again.
+//! - [`postgres`]: the server with its registry in PostgreSQL: a team
+//!   syncs, the registry outlives the server's folder, a dump shows no
+//!   key; the database out of reach at start and mid-run is said,
+//!   refused with a time to retry, and recovered from by itself; a wrong
+//!   passphrase or plain TCP to another machine stops it at start.
 //! - [`crowded_door`]: strangers holding idle connections and half-sent
 //!   requests against the server (HTTP and HTTPS) and a tablet serving its
 //!   teammates, while an honest tablet syncs within seconds; what they
@@ -76,6 +81,7 @@ mod faults;
 mod js_client;
 mod missing_history;
 mod old_shifts;
+mod postgres;
 mod random_schedules;
 mod ranks;
 mod store_failure;

@@ -85,6 +85,20 @@ pub struct Config {
     /// Logs as JSON lines (for a log collector) instead of text.
     #[arg(long, env = "MARAUDE_LOG_JSON")]
     pub log_json: bool,
+    /// A PostgreSQL database for the registry, shared by several servers
+    /// (`postgres://user:password@host/database?sslmode=verify-full`).
+    /// Without one, the registry is an encrypted file in the data folder.
+    /// To another machine, the URL must ask for TLS with a verified
+    /// certificate (or see `--database-allow-plain`).
+    #[arg(long, env = "MARAUDE_DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+    /// Connect to a PostgreSQL on another machine without TLS: only on a
+    /// network you trust (a private link between two machines).
+    #[arg(long, env = "MARAUDE_DATABASE_ALLOW_PLAIN")]
+    pub database_allow_plain: bool,
+    /// Connections to PostgreSQL this server keeps at most.
+    #[arg(long, env = "MARAUDE_DATABASE_CONNECTIONS", default_value_t = 16)]
+    pub database_connections: u32,
 }
 
 /// What a config file may set: the flags' settings, by the same names.
@@ -106,6 +120,9 @@ struct FileConfig {
     tls_cert: Option<PathBuf>,
     tls_key: Option<PathBuf>,
     log_json: Option<bool>,
+    database_url: Option<String>,
+    database_allow_plain: Option<bool>,
+    database_connections: Option<u32>,
 }
 
 impl Config {
@@ -123,11 +140,13 @@ impl Config {
                     path.display()
                 )
             })?;
-            if file.registration_token.is_some() && readable_by_others(&path) {
+            if (file.registration_token.is_some() || file.database_url.is_some())
+                && readable_by_others(&path)
+            {
                 // Logs are not set up yet: said on stderr, where the
                 // service manager keeps it.
                 eprintln!(
-                    "warning: {} holds the registration token and other users of this machine can read it: chmod 600 it",
+                    "warning: {} holds the registration token or the database's URL, and other users of this machine can read it: chmod 600 it",
                     path.display()
                 );
             }
@@ -214,6 +233,15 @@ impl Config {
         }
         if let (false, Some(v)) = (given("log_json"), file.log_json) {
             self.log_json = v;
+        }
+        if let (false, Some(v)) = (given("database_url"), file.database_url) {
+            self.database_url = Some(v);
+        }
+        if let (false, Some(v)) = (given("database_allow_plain"), file.database_allow_plain) {
+            self.database_allow_plain = v;
+        }
+        if let (false, Some(v)) = (given("database_connections"), file.database_connections) {
+            self.database_connections = v;
         }
     }
 }

@@ -175,7 +175,7 @@ impl App {
 
     /// The antenna's authority, made on first use, then kept: not a new
     /// key pair and a registry write at every sync.
-    fn authority(&self, antenna: Uuid) -> Result<Arc<Authority>, ApiError> {
+    async fn authority(&self, antenna: Uuid) -> Result<Arc<Authority>, ApiError> {
         let kept = || {
             self.authorities
                 .lock()
@@ -185,13 +185,17 @@ impl App {
             return Ok(authority.clone());
         }
         let new = Authority::new(antenna).map_err(ApiError::internal)?;
-        let key = self.registry.authority_key(antenna, &new.key_der())?;
+        let key = self.registry.authority_key(antenna, &new.key_der()).await?;
         let authority = Arc::new(Authority::from_key(antenna, &key).map_err(ApiError::internal)?);
         Ok(kept()?.entry(antenna).or_insert(authority).clone())
     }
 
     /// A certificate for `device`, for the public key it sent (base64).
-    fn certify(&self, device: &Device, public_key: &str) -> Result<IssuedCertificate, ApiError> {
+    async fn certify(
+        &self,
+        device: &Device,
+        public_key: &str,
+    ) -> Result<IssuedCertificate, ApiError> {
         let bad_key = |e: AuthorityError| {
             ApiError::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
@@ -201,7 +205,7 @@ impl App {
         };
         let key = api::from_b64(public_key)
             .ok_or_else(|| bad_key(AuthorityError::BadPublicKey("not base64".into())))?;
-        let authority = self.authority(device.antenna)?;
+        let authority = self.authority(device.antenna).await?;
         let certificate = authority
             .issue(
                 device.id,
@@ -219,19 +223,20 @@ impl App {
             certificate: api::b64(&certificate),
             authority: api::b64(&authority.certificate().map_err(ApiError::internal)?),
             team_secret: Some(api::b64(
-                &authority.team_secret(self.registry.revoked(device.antenna)?.len()),
+                &authority.team_secret(self.registry.revoked(device.antenna).await?.len()),
             )),
         })
     }
 
     /// The antenna's revocation list naming `revoked` (base64 DER).
-    fn revocations(
+    async fn revocations(
         &self,
         antenna: Uuid,
         revoked: &[(Uuid, chrono::DateTime<Utc>)],
     ) -> Result<String, ApiError> {
         let list = self
-            .authority(antenna)?
+            .authority(antenna)
+            .await?
             .revocations(revoked)
             .map_err(ApiError::internal)?;
         Ok(api::b64(&list))
@@ -241,7 +246,7 @@ impl App {
     /// retention period (see [`Hub::apply_retention`]). An antenna that
     /// fails is logged and the others still run.
     pub async fn apply_retention(&self) -> usize {
-        let antennas = match self.registry.antennas() {
+        let antennas = match self.registry.antennas().await {
             Ok(a) => a,
             Err(e) => {
                 tracing::error!(error = %e, "retention: cannot list the antennas");
@@ -282,6 +287,7 @@ pub fn router(app: Arc<App>) -> Router {
     let door = |door: Door| middleware::from_fn_with_state((app.clone(), door), count_attempt);
     Router::new()
         .route("/v1/health", get(health))
+        .route("/v1/ready", get(ready))
         .route(
             "/v1/antennas",
             post(register_antenna).layer(door(Door::Registration)),
@@ -393,6 +399,20 @@ impl ApiError {
         }
     }
 
+    /// The server's database cannot be reached (PostgreSQL down or every
+    /// connection busy): what devices send waits on them.
+    fn database_unavailable(e: impl std::fmt::Display) -> Self {
+        tracing::error!(error = %e, "the database is unavailable");
+        Self {
+            retry_after: Some(ANTENNA_RETRY_SECS),
+            ..Self::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                Refusal::AntennaUnavailable,
+                "the server cannot reach its database right now (its log says why); what this tablet logged stays on it: sync again in a minute",
+            )
+        }
+    }
+
     fn forbidden(message: impl Into<String>) -> Self {
         Self::new(StatusCode::FORBIDDEN, Refusal::Forbidden, message)
     }
@@ -409,6 +429,7 @@ impl From<RegistryError> for ApiError {
             RegistryError::NoSuchDevice(_) => (StatusCode::NOT_FOUND, Refusal::NoSuchDevice),
             RegistryError::Refused(refused) => return ApiError::from(refused.clone()),
             RegistryError::Database(_) => return ApiError::internal(e),
+            RegistryError::Unavailable(_) => return ApiError::database_unavailable(e),
         };
         ApiError::new(status, code, e.to_string())
     }
@@ -465,10 +486,11 @@ fn unauthorised(message: impl Into<String>) -> ApiError {
 }
 
 /// The enrolled, not revoked device whose credential hashes to this.
-fn device_with_credential(app: &App, credential_hash: &str) -> Result<Device, ApiError> {
+async fn device_with_credential(app: &App, credential_hash: &str) -> Result<Device, ApiError> {
     let device = app
         .registry
-        .device_by_credential(credential_hash)?
+        .device_by_credential(credential_hash)
+        .await?
         .ok_or_else(|| unauthorised("unknown credential: enrol this device again"))?;
     if device.revoked_at.is_some() {
         return Err(ApiError::new(
@@ -487,7 +509,9 @@ impl FromRequestParts<Arc<App>> for Authenticated {
         let token = bearer(&parts.headers).ok_or_else(|| {
             unauthorised("no credential: send the device's credential as `Authorization: Bearer …`")
         })?;
-        device_with_credential(app, &secrets::hash(token)).map(Authenticated)
+        device_with_credential(app, &secrets::hash(token))
+            .await
+            .map(Authenticated)
     }
 }
 
@@ -517,7 +541,9 @@ impl FromRequestParts<Arc<App>> for SyncDevice {
         let credential_hash = app.tickets.redeem(ticket, Instant::now()).map_err(|e| {
             ApiError::new(StatusCode::UNAUTHORIZED, Refusal::BadTicket, e.to_string())
         })?;
-        device_with_credential(app, &credential_hash).map(SyncDevice)
+        device_with_credential(app, &credential_hash)
+            .await
+            .map(SyncDevice)
     }
 }
 
@@ -529,7 +555,24 @@ async fn health(State(app): State<Arc<App>>) -> Json<serde_json::Value> {
     }))
 }
 
-fn enrolled(
+/// Readiness, apart from liveness (`/v1/health`): whether this server can
+/// serve a sync now, its registry reached. A load balancer sends devices
+/// elsewhere while it answers 503.
+async fn ready(State(app): State<Arc<App>>) -> (StatusCode, Json<serde_json::Value>) {
+    if app.registry.ready().await {
+        (StatusCode::OK, Json(serde_json::json!({ "ready": true })))
+    } else {
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(serde_json::json!({
+                "ready": false,
+                "why": "the server's database cannot be reached",
+            })),
+        )
+    }
+}
+
+async fn enrolled(
     app: &App,
     device: &Device,
     antenna_name: String,
@@ -542,7 +585,10 @@ fn enrolled(
         role: device.role,
         credential,
         server_peer: api::server_peer(&device.antenna),
-        certificate: public_key.map(|k| app.certify(device, k)).transpose()?,
+        certificate: match public_key {
+            Some(key) => Some(app.certify(device, key).await?),
+            None => None,
+        },
     })
 }
 
@@ -572,15 +618,17 @@ async fn register_antenna(
     }
     let device_name = tablet_name(&request.device_name)?;
     let credential = secrets::new_credential();
-    app.registry.register_antenna(
-        request.antenna,
-        name,
-        NewDevice {
-            id: request.device,
-            name: device_name,
-            credential_hash: &secrets::hash(&credential),
-        },
-    )?;
+    app.registry
+        .register_antenna(
+            request.antenna,
+            name,
+            NewDevice {
+                id: request.device,
+                name: device_name,
+                credential_hash: &secrets::hash(&credential),
+            },
+        )
+        .await?;
     tracing::info!(antenna = %request.antenna, device = %request.device, "antenna registered");
     let device = Device {
         id: request.device,
@@ -591,13 +639,16 @@ async fn register_antenna(
         revoked_at: None,
         last_sync: None,
     };
-    Ok(Json(enrolled(
-        &app,
-        &device,
-        name.to_string(),
-        credential,
-        request.public_key.as_deref(),
-    )?))
+    Ok(Json(
+        enrolled(
+            &app,
+            &device,
+            name.to_string(),
+            credential,
+            request.public_key.as_deref(),
+        )
+        .await?,
+    ))
 }
 
 async fn enrolment_code(
@@ -608,13 +659,15 @@ async fn enrolment_code(
     access::check_may_enrol(by.role, request.role)?;
     let code = secrets::new_code();
     let expires_at = Utc::now() + Duration::hours(CODE_LIFETIME_HOURS);
-    app.registry.add_code(
-        by.antenna,
-        request.role,
-        &secrets::hash(&secrets::normalise_code(&code)),
-        expires_at,
-        by.id,
-    )?;
+    app.registry
+        .add_code(
+            by.antenna,
+            request.role,
+            &secrets::hash(&secrets::normalise_code(&code)),
+            expires_at,
+            by.id,
+        )
+        .await?;
     tracing::info!(antenna = %by.antenna, by = %by.id, role = %request.role, "enrolment code issued");
     Ok(Json(EnrolmentCode {
         code,
@@ -647,26 +700,33 @@ async fn enrol(
 ) -> Result<Json<Enrolled>, ApiError> {
     let device_name = tablet_name(&request.device_name)?;
     let credential = secrets::new_credential();
-    let device = app.registry.enrol(
-        &secrets::hash(&secrets::normalise_code(&request.code)),
-        NewDevice {
-            id: request.device,
-            name: device_name,
-            credential_hash: &secrets::hash(&credential),
-        },
-    )?;
+    let device = app
+        .registry
+        .enrol(
+            &secrets::hash(&secrets::normalise_code(&request.code)),
+            NewDevice {
+                id: request.device,
+                name: device_name,
+                credential_hash: &secrets::hash(&credential),
+            },
+        )
+        .await?;
     let name = app
         .registry
-        .antenna_name(device.antenna)?
+        .antenna_name(device.antenna)
+        .await?
         .unwrap_or_default();
     tracing::info!(antenna = %device.antenna, device = %device.id, role = %device.role, "device enrolled");
-    Ok(Json(enrolled(
-        &app,
-        &device,
-        name,
-        credential,
-        request.public_key.as_deref(),
-    )?))
+    Ok(Json(
+        enrolled(
+            &app,
+            &device,
+            name,
+            credential,
+            request.public_key.as_deref(),
+        )
+        .await?,
+    ))
 }
 
 /// A device enrolled before certificates existed gets one for its key.
@@ -675,7 +735,7 @@ async fn certificate(
     Authenticated(device): Authenticated,
     Json(request): Json<CertificateRequest>,
 ) -> Result<Json<IssuedCertificate>, ApiError> {
-    let issued = app.certify(&device, &request.public_key)?;
+    let issued = app.certify(&device, &request.public_key).await?;
     tracing::info!(antenna = %device.antenna, device = %device.id, "certificate issued");
     Ok(Json(issued))
 }
@@ -700,7 +760,7 @@ async fn devices(
             "only a lead or a coordinator can list devices",
         ));
     }
-    let list = app.registry.devices(by.antenna)?;
+    let list = app.registry.devices(by.antenna).await?;
     Ok(Json(list.into_iter().map(info).collect()))
 }
 
@@ -709,7 +769,7 @@ async fn revoke(
     Authenticated(by): Authenticated,
     Path(id): Path<Uuid>,
 ) -> Result<Json<DeviceInfo>, ApiError> {
-    let device = app.registry.revoke(&by, id).inspect_err(|e| {
+    let device = app.registry.revoke(&by, id).await.inspect_err(|e| {
         if matches!(e, RegistryError::Refused(_)) {
             tracing::warn!(antenna = %by.antenna, device = %id, by = %by.id, error = %e, "revocation refused");
         }
@@ -734,15 +794,18 @@ async fn pending(
         .await
         .map_err(|e| ApiError::antenna_unavailable(device.antenna, e))?;
     // Revocations are never undone: the same count is the same list.
-    let revoked = app.registry.revoked(device.antenna)?;
+    let revoked = app.registry.revoked(device.antenna).await?;
     let revocations = if query.revoked == Some(revoked.len()) {
         None
     } else {
-        Some(app.revocations(device.antenna, &revoked)?)
+        Some(app.revocations(device.antenna, &revoked).await?)
     };
     // Sent at every sync (44 characters): a tablet that heard of a
     // revocation from a teammate has the list, not the new secret.
-    let team_secret = app.authority(device.antenna)?.team_secret(revoked.len());
+    let team_secret = app
+        .authority(device.antenna)
+        .await?
+        .team_secret(revoked.len());
     Ok(Json(api::Pending {
         server_peer: api::server_peer(&device.antenna),
         documents,
@@ -766,7 +829,7 @@ async fn acked(
         .acked(device.id, docs)
         .await
         .map_err(|e| ApiError::antenna_unavailable(device.antenna, e))?;
-    app.registry.synced(device.id)?;
+    app.registry.synced(device.id).await?;
     tracing::info!(antenna = %device.antenna, device = %device.id, documents = count, "sync acknowledged");
     Ok(Json(serde_json::json!({ "acknowledged": count })))
 }

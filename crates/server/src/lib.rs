@@ -12,6 +12,8 @@
 
 pub mod attempts;
 pub mod authority;
+pub mod database;
+pub mod envelope;
 pub mod http;
 pub mod registry;
 pub mod secrets;

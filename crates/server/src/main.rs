@@ -6,8 +6,9 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use config::Config;
+use maraude_server::database::Connection;
 use maraude_server::http::{App, Limits, router};
-use maraude_server::registry::SqliteRegistry;
+use maraude_server::registry::{PostgresRegistry, Registry, SqliteRegistry};
 use maraude_store::Passphrase;
 
 fn passphrase(config: &Config) -> Result<Passphrase> {
@@ -39,10 +40,26 @@ async fn main() -> Result<()> {
     let passphrase = passphrase(&config)?;
     std::fs::create_dir_all(&config.data_dir)
         .with_context(|| format!("cannot create {}", config.data_dir.display()))?;
-    let registry = SqliteRegistry::open(&config.data_dir.join("registry.maraude"), &passphrase)
-        .context("cannot open the registry")?;
+    let registry: Box<dyn Registry> = match &config.database_url {
+        Some(url) => Box::new(
+            PostgresRegistry::connect(
+                Connection {
+                    url: url.clone(),
+                    allow_plain: config.database_allow_plain,
+                    max_connections: config.database_connections,
+                },
+                passphrase.expose_secret().to_string(),
+            )
+            .await
+            .context("cannot use the database")?,
+        ),
+        None => Box::new(
+            SqliteRegistry::open(&config.data_dir.join("registry.maraude"), &passphrase)
+                .context("cannot open the registry")?,
+        ),
+    };
     let app = Arc::new(App::new(
-        Box::new(registry),
+        registry,
         config.data_dir.clone(),
         passphrase,
         config.registration_token.clone(),
@@ -65,6 +82,7 @@ async fn main() -> Result<()> {
     tracing::info!(
         listen = %listener.local_addr()?,
         https = tls.is_some(),
+        registry = if config.database_url.is_some() { "postgresql" } else { "file" },
         data_dir = %config.data_dir.display(),
         "maraude-server ready"
     );

@@ -3,11 +3,12 @@
 //! empty registry each time:
 //!
 //! ```ignore
-//! crate::registry::conformance::registry_conformance!(fresh());
+//! crate::registry::conformance::registry_conformance!(fresh().await);
 //! ```
 //!
 //! where `fresh()` answers the registry and whatever must live as long as
-//! it (a temporary folder, a test database).
+//! it (a temporary folder, a test database); each rule is a test on a
+//! multi-threaded runtime.
 
 use chrono::Utc;
 use maraude_core::Invalid;
@@ -23,7 +24,7 @@ pub struct Antenna<'a, R: Registry> {
     pub coordinator: Device,
 }
 
-pub fn registered<R: Registry>(registry: &R) -> Antenna<'_, R> {
+pub async fn registered<R: Registry>(registry: &R) -> Antenna<'_, R> {
     let (id, first) = (Uuid::new_v4(), Uuid::new_v4());
     registry
         .register_antenna(
@@ -35,9 +36,11 @@ pub fn registered<R: Registry>(registry: &R) -> Antenna<'_, R> {
                 credential_hash: &format!("credential-{first}"),
             },
         )
+        .await
         .unwrap();
     let coordinator = registry
         .device_by_credential(&format!("credential-{first}"))
+        .await
         .unwrap()
         .expect("the first tablet is enrolled with the antenna");
     Antenna {
@@ -50,47 +53,53 @@ pub fn registered<R: Registry>(registry: &R) -> Antenna<'_, R> {
 impl<R: Registry> Antenna<'_, R> {
     /// A code for `role` issued by `by`, as the server's handler adds it
     /// (rank checked there, or not by an older server).
-    pub fn code(&self, by: &Device, role: Role) -> String {
+    pub async fn code(&self, by: &Device, role: Role) -> String {
         let hash = format!("code-{}", Uuid::new_v4());
         let tomorrow = Utc::now() + chrono::Duration::days(1);
         self.registry
             .add_code(self.id, role, &hash, tomorrow, by.id)
+            .await
             .unwrap();
         hash
     }
 
-    pub fn enrol(&self, code: &str) -> Result<Device, RegistryError> {
-        self.enrol_as(code, Uuid::new_v4())
+    pub async fn enrol(&self, code: &str) -> Result<Device, RegistryError> {
+        self.enrol_as(code, Uuid::new_v4()).await
     }
 
-    fn enrol_as(&self, code: &str, id: Uuid) -> Result<Device, RegistryError> {
-        self.registry.enrol(
-            code,
-            NewDevice {
-                id,
-                name: "tablet",
-                credential_hash: &format!("credential-{id}"),
-            },
-        )
+    async fn enrol_as(&self, code: &str, id: Uuid) -> Result<Device, RegistryError> {
+        self.registry
+            .enrol(
+                code,
+                NewDevice {
+                    id,
+                    name: "tablet",
+                    credential_hash: &format!("credential-{id}"),
+                },
+            )
+            .await
     }
 
-    pub fn tablet(&self, role: Role) -> Device {
-        self.enrol(&self.code(&self.coordinator, role)).unwrap()
+    pub async fn tablet(&self, role: Role) -> Device {
+        let code = self.code(&self.coordinator, role).await;
+        self.enrol(&code).await.unwrap()
     }
 }
 
-pub fn registering_an_antenna_makes_its_first_tablet_its_coordinator(registry: &impl Registry) {
-    let calais = registered(registry);
+pub async fn registering_an_antenna_makes_its_first_tablet_its_coordinator(
+    registry: &impl Registry,
+) {
+    let calais = registered(registry).await;
     assert_eq!(calais.coordinator.role, Role::Coordinator);
     assert_eq!(calais.coordinator.antenna, calais.id);
     assert!(calais.coordinator.revoked_at.is_none());
     assert_eq!(
-        registry.antenna_name(calais.id).unwrap().as_deref(),
+        registry.antenna_name(calais.id).await.unwrap().as_deref(),
         Some("Calais")
     );
-    assert_eq!(registry.antenna_name(Uuid::new_v4()).unwrap(), None);
-    assert_eq!(registry.antennas().unwrap(), vec![calais.id]);
-    let devices = registry.devices(calais.id).unwrap();
+    assert_eq!(registry.antenna_name(Uuid::new_v4()).await.unwrap(), None);
+    assert_eq!(registry.antennas().await.unwrap(), vec![calais.id]);
+    let devices = registry.devices(calais.id).await.unwrap();
     assert_eq!(
         devices.iter().map(|d| d.id).collect::<Vec<_>>(),
         vec![calais.coordinator.id]
@@ -98,50 +107,60 @@ pub fn registering_an_antenna_makes_its_first_tablet_its_coordinator(registry: &
     assert!(
         registry
             .device_by_credential("a credential nobody holds")
+            .await
             .unwrap()
             .is_none()
     );
-    let again = registry.register_antenna(
-        calais.id,
-        "Calais bis",
-        NewDevice {
-            id: Uuid::new_v4(),
-            name: "another",
-            credential_hash: "another credential",
-        },
-    );
+    let again = registry
+        .register_antenna(
+            calais.id,
+            "Calais bis",
+            NewDevice {
+                id: Uuid::new_v4(),
+                name: "another",
+                credential_hash: "another credential",
+            },
+        )
+        .await;
     assert!(matches!(again, Err(RegistryError::AntennaExists(_))));
     assert_eq!(
-        registry.antenna_name(calais.id).unwrap().as_deref(),
+        registry.antenna_name(calais.id).await.unwrap().as_deref(),
         Some("Calais")
     );
 }
 
-pub fn an_antenna_whose_first_tablet_is_taken_is_not_half_registered(registry: &impl Registry) {
-    let calais = registered(registry);
+pub async fn an_antenna_whose_first_tablet_is_taken_is_not_half_registered(
+    registry: &impl Registry,
+) {
+    let calais = registered(registry).await;
     let dunkerque = Uuid::new_v4();
-    let taken = registry.register_antenna(
-        dunkerque,
-        "Dunkerque",
-        NewDevice {
-            id: calais.coordinator.id,
-            name: "the same tablet",
-            credential_hash: "a new credential",
-        },
-    );
+    let taken = registry
+        .register_antenna(
+            dunkerque,
+            "Dunkerque",
+            NewDevice {
+                id: calais.coordinator.id,
+                name: "the same tablet",
+                credential_hash: "a new credential",
+            },
+        )
+        .await;
     assert!(matches!(taken, Err(RegistryError::DeviceExists(_))));
-    assert_eq!(registry.antennas().unwrap(), vec![calais.id]);
-    assert_eq!(registry.antenna_name(dunkerque).unwrap(), None);
+    assert_eq!(registry.antennas().await.unwrap(), vec![calais.id]);
+    assert_eq!(registry.antenna_name(dunkerque).await.unwrap(), None);
 }
 
-pub fn a_code_enrols_one_tablet_once_before_it_expires(registry: &impl Registry) {
-    let calais = registered(registry);
-    let code = calais.code(&calais.coordinator, Role::Lead);
-    let lead = calais.enrol(&code).unwrap();
+pub async fn a_code_enrols_one_tablet_once_before_it_expires(registry: &impl Registry) {
+    let calais = registered(registry).await;
+    let code = calais.code(&calais.coordinator, Role::Lead).await;
+    let lead = calais.enrol(&code).await.unwrap();
     assert_eq!((lead.role, lead.antenna), (Role::Lead, calais.id));
-    assert!(matches!(calais.enrol(&code), Err(RegistryError::BadCode)));
     assert!(matches!(
-        calais.enrol("code-nobody-issued"),
+        calais.enrol(&code).await,
+        Err(RegistryError::BadCode)
+    ));
+    assert!(matches!(
+        calais.enrol("code-nobody-issued").await,
         Err(RegistryError::BadCode)
     ));
     let expired = "code-expired";
@@ -153,30 +172,35 @@ pub fn a_code_enrols_one_tablet_once_before_it_expires(registry: &impl Registry)
             Utc::now() - chrono::Duration::seconds(1),
             calais.coordinator.id,
         )
+        .await
         .unwrap();
-    assert!(matches!(calais.enrol(expired), Err(RegistryError::BadCode)));
-    assert_eq!(registry.devices(calais.id).unwrap().len(), 2);
+    assert!(matches!(
+        calais.enrol(expired).await,
+        Err(RegistryError::BadCode)
+    ));
+    assert_eq!(registry.devices(calais.id).await.unwrap().len(), 2);
 }
 
-pub fn a_code_refused_for_a_taken_tablet_id_is_not_spent(registry: &impl Registry) {
-    let calais = registered(registry);
-    let code = calais.code(&calais.coordinator, Role::Volunteer);
-    let taken = calais.enrol_as(&code, calais.coordinator.id);
+pub async fn a_code_refused_for_a_taken_tablet_id_is_not_spent(registry: &impl Registry) {
+    let calais = registered(registry).await;
+    let code = calais.code(&calais.coordinator, Role::Volunteer).await;
+    let taken = calais.enrol_as(&code, calais.coordinator.id).await;
     assert!(matches!(taken, Err(RegistryError::DeviceExists(_))));
     assert_eq!(
         registry
             .device_by_credential(&format!("credential-{}", calais.coordinator.id))
+            .await
             .unwrap()
             .map(|d| d.role),
         Some(Role::Coordinator),
         "the first tablet keeps its role"
     );
-    assert_eq!(calais.enrol(&code).unwrap().role, Role::Volunteer);
+    assert_eq!(calais.enrol(&code).await.unwrap().role, Role::Volunteer);
 }
 
-pub fn a_code_enrols_only_into_its_issuers_antenna(registry: &impl Registry) {
-    let calais = registered(registry);
-    let dunkerque = registered(registry);
+pub async fn a_code_enrols_only_into_its_issuers_antenna(registry: &impl Registry) {
+    let calais = registered(registry).await;
+    let dunkerque = registered(registry).await;
     // A code for Calais, said to be issued by Dunkerque's coordinator.
     let forged = "code-forged";
     registry
@@ -187,60 +211,68 @@ pub fn a_code_enrols_only_into_its_issuers_antenna(registry: &impl Registry) {
             Utc::now() + chrono::Duration::days(1),
             dunkerque.coordinator.id,
         )
+        .await
         .unwrap();
-    assert!(matches!(calais.enrol(forged), Err(RegistryError::BadCode)));
-    assert_eq!(registry.devices(calais.id).unwrap().len(), 1);
-    assert_eq!(registry.devices(dunkerque.id).unwrap().len(), 1);
+    assert!(matches!(
+        calais.enrol(forged).await,
+        Err(RegistryError::BadCode)
+    ));
+    assert_eq!(registry.devices(calais.id).await.unwrap().len(), 1);
+    assert_eq!(registry.devices(dunkerque.id).await.unwrap().len(), 1);
 }
 
-pub fn a_lead_revokes_a_volunteer_but_not_a_coordinator_nor_another_lead(registry: &impl Registry) {
-    let calais = registered(registry);
-    let lead = calais.tablet(Role::Lead);
-    let other_lead = calais.tablet(Role::Lead);
-    let volunteer = calais.tablet(Role::Volunteer);
+pub async fn a_lead_revokes_a_volunteer_but_not_a_coordinator_nor_another_lead(
+    registry: &impl Registry,
+) {
+    let calais = registered(registry).await;
+    let lead = calais.tablet(Role::Lead).await;
+    let other_lead = calais.tablet(Role::Lead).await;
+    let volunteer = calais.tablet(Role::Volunteer).await;
     for target in [&calais.coordinator, &other_lead] {
-        let refused = registry.revoke(&lead, target.id).unwrap_err();
+        let refused = registry.revoke(&lead, target.id).await.unwrap_err();
         assert!(
             matches!(refused, RegistryError::Refused(Invalid::RankTooLow { .. })),
             "{refused}"
         );
     }
-    assert!(registry.revoked(calais.id).unwrap().is_empty());
-    let revoked = registry.revoke(&lead, volunteer.id).unwrap();
+    assert!(registry.revoked(calais.id).await.unwrap().is_empty());
+    let revoked = registry.revoke(&lead, volunteer.id).await.unwrap();
     assert!(revoked.revoked_at.is_some());
     // A volunteer revokes nobody.
-    let volunteer = calais.tablet(Role::Volunteer);
+    let volunteer = calais.tablet(Role::Volunteer).await;
     assert!(matches!(
-        registry.revoke(&volunteer, lead.id),
+        registry.revoke(&volunteer, lead.id).await,
         Err(RegistryError::Refused(Invalid::RankTooLow { .. }))
     ));
 }
 
-pub fn the_antennas_last_coordinator_cannot_be_revoked_even_by_itself(registry: &impl Registry) {
-    let calais = registered(registry);
+pub async fn the_antennas_last_coordinator_cannot_be_revoked_even_by_itself(
+    registry: &impl Registry,
+) {
+    let calais = registered(registry).await;
     let first = calais.coordinator.clone();
     assert!(matches!(
-        registry.revoke(&first, first.id),
+        registry.revoke(&first, first.id).await,
         Err(RegistryError::Refused(Invalid::LastCoordinator))
     ));
-    let second = calais.tablet(Role::Coordinator);
+    let second = calais.tablet(Role::Coordinator).await;
     // Two coordinators: either may go, the first by its own hand.
-    registry.revoke(&second, first.id).unwrap();
+    registry.revoke(&second, first.id).await.unwrap();
     assert!(matches!(
-        registry.revoke(&second, second.id),
+        registry.revoke(&second, second.id).await,
         Err(RegistryError::Refused(Invalid::LastCoordinator))
     ));
     // Revoked meanwhile, the first one's late request cannot take the
     // last coordinator with it.
     assert!(matches!(
-        registry.revoke(&first, second.id),
+        registry.revoke(&first, second.id).await,
         Err(RegistryError::Refused(Invalid::LastCoordinator))
     ));
-    assert_eq!(registry.revoked(calais.id).unwrap().len(), 1);
+    assert_eq!(registry.revoked(calais.id).await.unwrap().len(), 1);
     // A device of another antenna is not found from this one.
-    let other = registered(registry);
+    let other = registered(registry).await;
     assert!(matches!(
-        registry.revoke(&second, other.coordinator.id),
+        registry.revoke(&second, other.coordinator.id).await,
         Err(RegistryError::NoSuchDevice(_))
     ));
 }
@@ -249,46 +281,41 @@ pub fn the_antennas_last_coordinator_cannot_be_revoked_even_by_itself(registry: 
 /// coordinators revoking each other at the same moment leave one.
 /// A tablet erased by its holder revokes itself, whatever its rank: it
 /// gives up only its own access. Not the antenna's last coordinator.
-pub fn any_tablet_withdraws_itself_but_the_last_coordinator(registry: &impl Registry) {
-    let calais = registered(registry);
+pub async fn any_tablet_withdraws_itself_but_the_last_coordinator(registry: &impl Registry) {
+    let calais = registered(registry).await;
     for role in [Role::Volunteer, Role::Lead] {
-        let tablet = calais.tablet(role);
-        let withdrawn = registry.revoke(&tablet, tablet.id).unwrap();
+        let tablet = calais.tablet(role).await;
+        let withdrawn = registry.revoke(&tablet, tablet.id).await.unwrap();
         assert!(withdrawn.revoked_at.is_some(), "{role}");
     }
     let first = calais.coordinator.clone();
     assert!(matches!(
-        registry.revoke(&first, first.id),
+        registry.revoke(&first, first.id).await,
         Err(RegistryError::Refused(Invalid::LastCoordinator))
     ));
-    let second = calais.tablet(Role::Coordinator);
+    let second = calais.tablet(Role::Coordinator).await;
     assert!(
         registry
             .revoke(&second, second.id)
+            .await
             .unwrap()
             .revoked_at
             .is_some()
     );
-    assert_eq!(registry.revoked(calais.id).unwrap().len(), 3);
+    assert_eq!(registry.revoked(calais.id).await.unwrap().len(), 3);
 }
 
-pub fn two_coordinators_revoking_each_other_at_once_leave_one(registry: &impl Registry) {
+pub async fn two_coordinators_revoking_each_other_at_once_leave_one(registry: &impl Registry) {
     for _ in 0..20 {
-        let calais = registered(registry);
+        let calais = registered(registry).await;
         let first = calais.coordinator.clone();
-        let second = calais.tablet(Role::Coordinator);
-        let start = std::sync::Barrier::new(2);
-        let (a, b) = std::thread::scope(|s| {
-            let a = s.spawn(|| {
-                start.wait();
-                registry.revoke(&first, second.id)
-            });
-            let b = s.spawn(|| {
-                start.wait();
-                registry.revoke(&second, first.id)
-            });
-            (a.join().unwrap(), b.join().unwrap())
-        });
+        let second = calais.tablet(Role::Coordinator).await;
+        // Both on the way at once: a backend with connections of its own
+        // (PostgreSQL) runs them in two transactions side by side.
+        let (a, b) = tokio::join!(
+            registry.revoke(&first, second.id),
+            registry.revoke(&second, first.id)
+        );
         assert_eq!(
             usize::from(a.is_ok()) + usize::from(b.is_ok()),
             1,
@@ -296,6 +323,7 @@ pub fn two_coordinators_revoking_each_other_at_once_leave_one(registry: &impl Re
         );
         let active = registry
             .devices(calais.id)
+            .await
             .unwrap()
             .into_iter()
             .filter(|d| d.role == Role::Coordinator && d.revoked_at.is_none())
@@ -304,92 +332,106 @@ pub fn two_coordinators_revoking_each_other_at_once_leave_one(registry: &impl Re
     }
 }
 
-pub fn an_unused_code_dies_with_the_tablet_that_issued_it(registry: &impl Registry) {
-    let calais = registered(registry);
-    let lead = calais.tablet(Role::Lead);
-    let issued = calais.code(&lead, Role::Volunteer);
-    let spent = calais.code(&lead, Role::Volunteer);
-    calais.enrol(&spent).unwrap();
-    registry.revoke(&calais.coordinator, lead.id).unwrap();
+pub async fn an_unused_code_dies_with_the_tablet_that_issued_it(registry: &impl Registry) {
+    let calais = registered(registry).await;
+    let lead = calais.tablet(Role::Lead).await;
+    let issued = calais.code(&lead, Role::Volunteer).await;
+    let spent = calais.code(&lead, Role::Volunteer).await;
+    calais.enrol(&spent).await.unwrap();
+    registry.revoke(&calais.coordinator, lead.id).await.unwrap();
     assert!(matches!(
-        calais.enrol(&issued),
+        calais.enrol(&issued).await,
         Err(RegistryError::IssuerRevoked)
     ));
     // Still unused: it would enrol nothing later either.
     assert!(matches!(
-        calais.enrol(&issued),
+        calais.enrol(&issued).await,
         Err(RegistryError::IssuerRevoked)
     ));
     // A lead's code for a lead, as an older server issued them, enrols
     // nobody.
-    let lead = calais.tablet(Role::Lead);
-    let too_high = calais.code(&lead, Role::Lead);
+    let lead = calais.tablet(Role::Lead).await;
+    let too_high = calais.code(&lead, Role::Lead).await;
     assert!(matches!(
-        calais.enrol(&too_high),
+        calais.enrol(&too_high).await,
         Err(RegistryError::IssuerOutranked(Invalid::RankTooLow { .. }))
     ));
     assert_eq!(
         calais
-            .enrol(&calais.code(&lead, Role::Volunteer))
+            .enrol(&calais.code(&lead, Role::Volunteer).await)
+            .await
             .unwrap()
             .role,
         Role::Volunteer
     );
 }
 
-pub fn a_revoked_tablet_is_still_known_by_its_credential_and_listed_once(registry: &impl Registry) {
-    let calais = registered(registry);
-    let dunkerque = registered(registry);
-    let volunteer = calais.tablet(Role::Volunteer);
-    let first = registry.revoke(&calais.coordinator, volunteer.id).unwrap();
+pub async fn a_revoked_tablet_is_still_known_by_its_credential_and_listed_once(
+    registry: &impl Registry,
+) {
+    let calais = registered(registry).await;
+    let dunkerque = registered(registry).await;
+    let volunteer = calais.tablet(Role::Volunteer).await;
+    let first = registry
+        .revoke(&calais.coordinator, volunteer.id)
+        .await
+        .unwrap();
     let at = first.revoked_at.expect("revoked");
     // Revoking twice keeps the first time.
-    let again = registry.revoke(&calais.coordinator, volunteer.id).unwrap();
+    let again = registry
+        .revoke(&calais.coordinator, volunteer.id)
+        .await
+        .unwrap();
     assert_eq!(again.revoked_at, Some(at));
     assert_eq!(
-        registry.revoked(calais.id).unwrap(),
+        registry.revoked(calais.id).await.unwrap(),
         vec![(volunteer.id, at)]
     );
-    assert!(registry.revoked(dunkerque.id).unwrap().is_empty());
+    assert!(registry.revoked(dunkerque.id).await.unwrap().is_empty());
     // The server tells a revoked tablet so by its credential.
     let known = registry
         .device_by_credential(&format!("credential-{}", volunteer.id))
+        .await
         .unwrap()
         .expect("a revoked tablet stays known");
     assert_eq!(known.revoked_at, Some(at));
     assert!(
         registry
             .devices(dunkerque.id)
+            .await
             .unwrap()
             .iter()
             .all(|d| d.id != volunteer.id)
     );
 }
 
-pub fn a_sync_is_recorded_on_its_tablet_only(registry: &impl Registry) {
-    let calais = registered(registry);
-    let volunteer = calais.tablet(Role::Volunteer);
+pub async fn a_sync_is_recorded_on_its_tablet_only(registry: &impl Registry) {
+    let calais = registered(registry).await;
+    let volunteer = calais.tablet(Role::Volunteer).await;
     let before = Utc::now() - chrono::Duration::seconds(1);
-    registry.synced(volunteer.id).unwrap();
-    let devices = registry.devices(calais.id).unwrap();
+    registry.synced(volunteer.id).await.unwrap();
+    let devices = registry.devices(calais.id).await.unwrap();
     let synced = |id| devices.iter().find(|d| d.id == id).unwrap().last_sync;
     assert!(synced(volunteer.id).is_some_and(|at| at >= before));
     assert_eq!(synced(calais.coordinator.id), None);
 }
 
-pub fn an_antennas_first_authority_key_is_kept_for_good(registry: &impl Registry) {
-    let calais = registered(registry);
-    let dunkerque = registered(registry);
+pub async fn an_antennas_first_authority_key_is_kept_for_good(registry: &impl Registry) {
+    let calais = registered(registry).await;
+    let dunkerque = registered(registry).await;
     assert_eq!(
-        registry.authority_key(calais.id, b"first").unwrap(),
+        registry.authority_key(calais.id, b"first").await.unwrap(),
         b"first"
     );
     assert_eq!(
-        registry.authority_key(calais.id, b"second").unwrap(),
+        registry.authority_key(calais.id, b"second").await.unwrap(),
         b"first"
     );
     assert_eq!(
-        registry.authority_key(dunkerque.id, b"its own").unwrap(),
+        registry
+            .authority_key(dunkerque.id, b"its own")
+            .await
+            .unwrap(),
         b"its own"
     );
 }
@@ -419,10 +461,10 @@ macro_rules! registry_conformance {
 macro_rules! each_rule {
     ($fresh:expr; $($rule:ident),* $(,)?) => {
         $(
-            #[test]
-            fn $rule() {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $rule() {
                 let (registry, _keep) = $fresh;
-                $crate::registry::conformance::$rule(&registry);
+                $crate::registry::conformance::$rule(&registry).await;
             }
         )*
     };

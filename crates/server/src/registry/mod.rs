@@ -1,8 +1,9 @@
 //! Antennas, devices and enrolment codes.
 //!
-//! Behind the [`Registry`] trait so that a PostgreSQL registry can follow;
-//! [`SqliteRegistry`] keeps it in an SQLCipher file beside the antennas'
-//! stores. Only hashes of credentials and codes are kept. What any
+//! Behind the [`Registry`] trait: [`SqliteRegistry`] keeps it in an
+//! SQLCipher file beside the antennas' stores (one binary, nothing else to
+//! run), [`PostgresRegistry`] in a PostgreSQL database that several
+//! servers share. Only hashes of credentials and codes are kept. What any
 //! registry must do is one test suite (`conformance`), which each backend
 //! runs on itself.
 //!
@@ -39,6 +40,10 @@ pub enum RegistryError {
     Refused(Invalid),
     #[error("registry: {0}")]
     Database(String),
+    /// The database cannot be reached for now: the request may be tried
+    /// again.
+    #[error("the server's database cannot be reached: {0}")]
+    Unavailable(String),
 }
 
 /// An enrolled device, as the server knows it.
@@ -61,17 +66,23 @@ pub struct NewDevice<'a> {
     pub credential_hash: &'a str,
 }
 
+#[async_trait::async_trait]
 pub trait Registry: Send + Sync + 'static {
+    /// Whether the registry answers now: the server's readiness (a file
+    /// beside the server always does; a database may be out of reach).
+    async fn ready(&self) -> bool {
+        true
+    }
     /// Register an antenna and enrol its first device as coordinator.
-    fn register_antenna(
+    async fn register_antenna(
         &self,
         antenna: Uuid,
         name: &str,
         first: NewDevice<'_>,
     ) -> Result<(), RegistryError>;
-    fn antenna_name(&self, antenna: Uuid) -> Result<Option<String>, RegistryError>;
-    fn antennas(&self) -> Result<Vec<Uuid>, RegistryError>;
-    fn add_code(
+    async fn antenna_name(&self, antenna: Uuid) -> Result<Option<String>, RegistryError>;
+    async fn antennas(&self) -> Result<Vec<Uuid>, RegistryError>;
+    async fn add_code(
         &self,
         antenna: Uuid,
         role: Role,
@@ -82,25 +93,54 @@ pub trait Registry: Send + Sync + 'static {
     /// Spend a code (once) and enrol the device with its antenna and role,
     /// if the tablet that issued the code is not revoked and still may
     /// enrol that role ([`maraude_core::access::check_may_enrol`]).
-    fn enrol(&self, code_hash: &str, device: NewDevice<'_>) -> Result<Device, RegistryError>;
+    async fn enrol(&self, code_hash: &str, device: NewDevice<'_>) -> Result<Device, RegistryError>;
     /// The device holding this credential, revoked or not.
-    fn device_by_credential(&self, credential_hash: &str) -> Result<Option<Device>, RegistryError>;
-    fn devices(&self, antenna: Uuid) -> Result<Vec<Device>, RegistryError>;
+    async fn device_by_credential(
+        &self,
+        credential_hash: &str,
+    ) -> Result<Option<Device>, RegistryError>;
+    async fn devices(&self, antenna: Uuid) -> Result<Vec<Device>, RegistryError>;
     /// Revoke `device`, of `by`'s antenna, if `by`'s rank allows it
     /// ([`maraude_core::access::check_may_revoke`]), or if it is `by`
     /// itself ([`maraude_core::access::check_may_withdraw`]); the antenna's active coordinators
     /// are counted in the same transaction as the change, so that two
     /// coordinators revoking each other at once leave one.
-    fn revoke(&self, by: &Device, device: Uuid) -> Result<Device, RegistryError>;
-    fn synced(&self, device: Uuid) -> Result<(), RegistryError>;
+    async fn revoke(&self, by: &Device, device: Uuid) -> Result<Device, RegistryError>;
+    async fn synced(&self, device: Uuid) -> Result<(), RegistryError>;
     /// The antenna's authority key (PKCS#8 DER): `new` is kept if the
     /// antenna has none yet; the key kept is returned.
-    fn authority_key(&self, antenna: Uuid, new: &[u8]) -> Result<Vec<u8>, RegistryError>;
+    async fn authority_key(&self, antenna: Uuid, new: &[u8]) -> Result<Vec<u8>, RegistryError>;
     /// The antenna's revoked devices, with when.
-    fn revoked(&self, antenna: Uuid) -> Result<Vec<(Uuid, DateTime<Utc>)>, RegistryError>;
+    async fn revoked(&self, antenna: Uuid) -> Result<Vec<(Uuid, DateTime<Utc>)>, RegistryError>;
 }
 
+/// Whether `by` may revoke `target`, the antenna counting
+/// `active_coordinators` at the moment (in the revocation's transaction):
+/// the rules of rank, the same for every backend.
+fn may_revoke(by: &Device, target: &Device, active_coordinators: i64) -> Result<(), RegistryError> {
+    let last_coordinator =
+        target.role == Role::Coordinator && target.revoked_at.is_none() && active_coordinators <= 1;
+    if by.id == target.id {
+        maraude_core::access::check_may_withdraw(last_coordinator)
+    } else {
+        maraude_core::access::check_may_revoke(by.role, target.role, last_coordinator)
+    }
+    .map_err(RegistryError::Refused)
+}
+
+/// Whether a code `issuer` issued still enrols a tablet as `role`: a code
+/// dies with its issuer, and one a lead issued for a lead's tablet (as
+/// older servers allowed) enrols none.
+fn may_enrol(issuer: &Device, role: Role) -> Result<(), RegistryError> {
+    if issuer.revoked_at.is_some() {
+        return Err(RegistryError::IssuerRevoked);
+    }
+    maraude_core::access::check_may_enrol(issuer.role, role).map_err(RegistryError::IssuerOutranked)
+}
+
+mod postgres;
 mod sqlite;
+pub use postgres::PostgresRegistry;
 pub use sqlite::SqliteRegistry;
 
 #[cfg(test)]

@@ -4,7 +4,7 @@ use std::path::Path;
 use std::sync::Mutex;
 
 use chrono::{DateTime, Utc};
-use maraude_core::access::{self, Role};
+use maraude_core::access::Role;
 use maraude_store::Passphrase;
 use rusqlite::{Connection, OptionalExtension, params};
 use rusqlite_migration::{M, Migrations};
@@ -139,8 +139,11 @@ fn device(conn: &Connection, id: Uuid) -> Result<Option<Device>, RegistryError> 
         .optional()?)
 }
 
+// The calls are short and local: made on the caller's task, as before
+// the trait was async.
+#[async_trait::async_trait]
 impl Registry for SqliteRegistry {
-    fn register_antenna(
+    async fn register_antenna(
         &self,
         antenna: Uuid,
         name: &str,
@@ -165,7 +168,7 @@ impl Registry for SqliteRegistry {
         Ok(())
     }
 
-    fn antenna_name(&self, antenna: Uuid) -> Result<Option<String>, RegistryError> {
+    async fn antenna_name(&self, antenna: Uuid) -> Result<Option<String>, RegistryError> {
         Ok(self
             .conn()
             .query_row(
@@ -176,7 +179,7 @@ impl Registry for SqliteRegistry {
             .optional()?)
     }
 
-    fn antennas(&self) -> Result<Vec<Uuid>, RegistryError> {
+    async fn antennas(&self) -> Result<Vec<Uuid>, RegistryError> {
         let conn = self.conn();
         let mut stmt = conn.prepare("SELECT id FROM antennas")?;
         let ids: Vec<String> = stmt
@@ -185,7 +188,7 @@ impl Registry for SqliteRegistry {
         Ok(ids.iter().filter_map(|s| s.parse().ok()).collect())
     }
 
-    fn add_code(
+    async fn add_code(
         &self,
         antenna: Uuid,
         role: Role,
@@ -207,7 +210,7 @@ impl Registry for SqliteRegistry {
         Ok(())
     }
 
-    fn enrol(&self, code_hash: &str, new: NewDevice<'_>) -> Result<Device, RegistryError> {
+    async fn enrol(&self, code_hash: &str, new: NewDevice<'_>) -> Result<Device, RegistryError> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
         let code: Option<(String, String, String, String)> = tx
@@ -234,10 +237,7 @@ impl Registry for SqliteRegistry {
         let issuer = device(&tx, issuer)?
             .filter(|d| d.antenna == antenna)
             .ok_or(RegistryError::BadCode)?;
-        if issuer.revoked_at.is_some() {
-            return Err(RegistryError::IssuerRevoked);
-        }
-        access::check_may_enrol(issuer.role, role).map_err(RegistryError::IssuerOutranked)?;
+        super::may_enrol(&issuer, role)?;
         insert_device(&tx, antenna, role, &new)?;
         tx.execute(
             "UPDATE enrolment_codes SET used_by = ?1 WHERE code_hash = ?2",
@@ -248,7 +248,10 @@ impl Registry for SqliteRegistry {
         Ok(enrolled)
     }
 
-    fn device_by_credential(&self, credential_hash: &str) -> Result<Option<Device>, RegistryError> {
+    async fn device_by_credential(
+        &self,
+        credential_hash: &str,
+    ) -> Result<Option<Device>, RegistryError> {
         Ok(self
             .conn()
             .prepare_cached(&format!(
@@ -258,7 +261,7 @@ impl Registry for SqliteRegistry {
             .optional()?)
     }
 
-    fn devices(&self, antenna: Uuid) -> Result<Vec<Device>, RegistryError> {
+    async fn devices(&self, antenna: Uuid) -> Result<Vec<Device>, RegistryError> {
         let conn = self.conn();
         let mut stmt = conn.prepare(&format!(
             "SELECT {DEVICE_COLUMNS} FROM devices WHERE antenna = ?1 ORDER BY enrolled_at"
@@ -267,7 +270,7 @@ impl Registry for SqliteRegistry {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    fn revoke(&self, by: &Device, id: Uuid) -> Result<Device, RegistryError> {
+    async fn revoke(&self, by: &Device, id: Uuid) -> Result<Device, RegistryError> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
         let target = device(&tx, id)?
@@ -279,15 +282,7 @@ impl Registry for SqliteRegistry {
             params![by.antenna.to_string(), Role::Coordinator.as_str()],
             |r| r.get(0),
         )?;
-        let last_coordinator = target.role == Role::Coordinator
-            && target.revoked_at.is_none()
-            && active_coordinators <= 1;
-        if by.id == target.id {
-            access::check_may_withdraw(last_coordinator)
-        } else {
-            access::check_may_revoke(by.role, target.role, last_coordinator)
-        }
-        .map_err(RegistryError::Refused)?;
+        super::may_revoke(by, &target, active_coordinators)?;
         tx.execute(
             "UPDATE devices SET revoked_at = coalesce(revoked_at, ?1) WHERE id = ?2",
             params![ts(Utc::now()), id.to_string()],
@@ -297,7 +292,7 @@ impl Registry for SqliteRegistry {
         Ok(revoked)
     }
 
-    fn synced(&self, id: Uuid) -> Result<(), RegistryError> {
+    async fn synced(&self, id: Uuid) -> Result<(), RegistryError> {
         self.conn().execute(
             "UPDATE devices SET last_sync = ?1 WHERE id = ?2",
             params![ts(Utc::now()), id.to_string()],
@@ -305,7 +300,7 @@ impl Registry for SqliteRegistry {
         Ok(())
     }
 
-    fn authority_key(&self, antenna: Uuid, new: &[u8]) -> Result<Vec<u8>, RegistryError> {
+    async fn authority_key(&self, antenna: Uuid, new: &[u8]) -> Result<Vec<u8>, RegistryError> {
         let conn = self.conn();
         conn.execute(
             "INSERT OR IGNORE INTO authorities (antenna, key) VALUES (?1, ?2)",
@@ -318,7 +313,7 @@ impl Registry for SqliteRegistry {
         )?)
     }
 
-    fn revoked(&self, antenna: Uuid) -> Result<Vec<(Uuid, DateTime<Utc>)>, RegistryError> {
+    async fn revoked(&self, antenna: Uuid) -> Result<Vec<(Uuid, DateTime<Utc>)>, RegistryError> {
         let conn = self.conn();
         let mut stmt = conn.prepare(
             "SELECT id, revoked_at FROM devices
