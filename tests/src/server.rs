@@ -220,6 +220,25 @@ impl Server {
             .join(format!("{antenna}.maraude"))
     }
 
+    /// Wait until the server's copy of the antenna erased a case (its
+    /// retention, or a tombstone that reached it), at most `within`.
+    pub fn wait_for_an_erasure(&self, antenna: &str, within: Duration) {
+        let deadline = Instant::now() + within;
+        while self
+            .antenna_store(antenna)
+            .erased_cases()
+            .unwrap_or_default()
+            .is_empty()
+        {
+            assert!(
+                Instant::now() < deadline,
+                "{}: no case erased within {within:?}",
+                self.url
+            );
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+
     /// The antenna's store on the server, opened behind its back.
     pub fn antenna_store(&self, antenna: &str) -> maraude_store::Store {
         maraude_store::Store::open(

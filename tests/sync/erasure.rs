@@ -4,7 +4,7 @@
 //! offline note on it does not bring it back, and the period figures are
 //! unchanged.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use maraude_store::Passphrase;
 use serde_json::Value;
@@ -156,19 +156,7 @@ fn the_server_erases_a_case_past_retention_and_the_tablets_follow() {
     volunteer.ok(["case", "close", &case, "--outcome", "no_place"]);
     let got = sync(&volunteer);
     assert_eq!(got["cases_erased"], 0, "{got}");
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while server
-        .antenna_store(&antenna)
-        .erased_cases()
-        .unwrap()
-        .is_empty()
-    {
-        assert!(
-            Instant::now() < deadline,
-            "the server did not erase the case within 20 s"
-        );
-        std::thread::sleep(Duration::from_millis(200));
-    }
+    server.wait_for_an_erasure(&antenna, Duration::from_secs(20));
     let server_store = server.antenna_store_path(&antenna);
     assert!(!readable(&server_store, &server_pass(), ALIAS).unwrap());
     assert!(!readable(&server_store, &server_pass(), PHONE).unwrap());

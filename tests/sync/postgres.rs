@@ -1,6 +1,7 @@
-//! The server with its registry in PostgreSQL (`--database-url`): a team
-//! enrols and syncs as with the embedded store; the registry outlives the
-//! server's folder; a dump of the database shows no secret; the database
+//! The server with PostgreSQL (`--database-url`): a team enrols and syncs
+//! as with the embedded store; the registry and the documents outlive the
+//! server's folder; a dump of the database shows no entry, case, alias,
+//! note or key; the database
 //! out of reach at start and mid-run: the server says so, refuses with a
 //! time to retry, and recovers by itself once it is back.
 
@@ -33,8 +34,12 @@ fn a_team_syncs_through_a_server_whose_registry_is_in_postgresql() {
     let coordinator = Tablet::for_antenna("Calais");
     coordinator.ok(["shift", "start", "--lead", "Mira", "--load", "blanket=40"]);
     coordinator.log(["distribution", "blanket", "2"]);
+    coordinator.log(["note", "Tente-bleue-derriere-le-hangar"]);
     register(&coordinator, &server);
     let volunteer = join(&coordinator, &server, "volunteer");
+    let (_, case) =
+        coordinator.open_case(["shelter", "--household", "2", "--alias", "Samir-Dunes"]);
+    coordinator.ok(["case", "note", &case, "rappeler-avant-mardi"]);
     sync(&coordinator);
     sync(&volunteer);
     assert_eq!(distributed(&volunteer, "blanket"), 2);
@@ -44,10 +49,28 @@ fn a_team_syncs_through_a_server_whose_registry_is_in_postgresql() {
     let devices = postgres::psql(&url, "SELECT count(*) FROM devices");
     assert_eq!(devices.trim(), "2");
 
-    // A dump shows the antenna's authority key sealed (bytea is written
-    // in hex).
+    // A dump of the database, as an operator's backup holds it, shows no
+    // entry, case, alias, note, nor the authority's key (bytea is written
+    // in hex: both forms are looked for).
     let antenna = open(&coordinator).antenna_id().to_string();
     let dump = postgres::dump(&url);
+    let chunks = postgres::psql(&url, "SELECT count(*) FROM chunks");
+    assert!(
+        chunks.trim().parse::<u32>().unwrap() > 0,
+        "the documents are in the database"
+    );
+    for secret in [
+        "Tente-bleue-derriere-le-hangar",
+        "Samir-Dunes",
+        "rappeler-avant-mardi",
+        "blanket",
+    ] {
+        let hex: String = secret.bytes().map(|b| format!("{b:02x}")).collect();
+        assert!(
+            !contains(&dump, secret.as_bytes()) && !contains(&dump, hex.as_bytes()),
+            "{secret} is readable in a dump"
+        );
+    }
     assert!(
         // An Ed25519 key in PKCS#8 v1 or v2 begins so.
         !contains(&dump, &[0x30, 0x2e, 0x02, 0x01, 0x00])
@@ -61,12 +84,23 @@ fn a_team_syncs_through_a_server_whose_registry_is_in_postgresql() {
         "the dump is of this database"
     );
 
-    // Restarted, the server knows the tablets: they sync on.
+    // Restarted without its folder (a new machine), the server knows the
+    // tablets and holds what they logged: a new tablet receives it all.
+    server.kill();
+    std::fs::remove_dir_all(dir.path().join("server")).unwrap();
     server.restart();
     volunteer.log(["distribution", "blanket", "3"]);
     sync(&volunteer);
     sync(&coordinator);
     assert_eq!(distributed(&coordinator, "blanket"), 5);
+    let lead = join(&coordinator, &server, "lead");
+    sync(&lead);
+    assert_eq!(distributed(&lead, "blanket"), 5);
+    let shown = lead.ok(["case", "show", &case]);
+    assert!(
+        shown.contains("Samir-Dunes") && shown.contains("rappeler-avant-mardi"),
+        "{shown}"
+    );
     server.kill();
 }
 
@@ -179,4 +213,68 @@ fn a_wrong_passphrase_or_a_plain_remote_database_stops_the_server_at_start_with_
         ("MARAUDE_SERVER_PASSPHRASE", "whatever"),
     ]);
     assert!(remote.contains("sslmode=verify-full"), "{remote}");
+}
+
+/// A case a lead erases through one server is gone from the database and
+/// from the other server's copy; a tablet that has not heard yet, syncing
+/// through that other server, does not bring it back.
+#[test]
+fn a_case_erased_through_one_server_is_gone_from_the_database_and_the_other() {
+    let Some(url) = postgres::fresh_database() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let first = start(&dir.path().join("first"), &url);
+    let second = start(&dir.path().join("second"), &url);
+    let coordinator = Tablet::for_antenna("Calais");
+    coordinator.ok(["volunteer", "add", "Mira", "--role", "lead"]);
+    coordinator.ok(["shift", "start", "--lead", "Mira"]);
+    let (_, case) =
+        coordinator.open_case(["shelter", "--household", "2", "--alias", "Samir-Dunes"]);
+    register(&coordinator, &first);
+    sync(&coordinator);
+    let lead = crate::a_team_syncs::join_at(&coordinator, &second.url, "lead");
+    sync(&lead);
+    assert!(lead.ok(["case", "show", &case]).contains("Samir-Dunes"));
+    let case_doc = maraude_store::document_id(&case.parse().unwrap()).to_string();
+    let chunks_of_case = || {
+        postgres::psql(
+            &url,
+            &format!("SELECT count(*) FROM chunks WHERE split_part(key, '/', 1) = '{case_doc}'"),
+        )
+        .trim()
+        .to_string()
+    };
+    assert_ne!(chunks_of_case(), "0");
+
+    // The coordinator, offline, notes on the case; the lead erases it.
+    coordinator.ok(["case", "note", &case, "rappeler-avant-mardi"]);
+    lead.ok(["case", "erase", &case, "--confirm", "--by", "Mira"]);
+    sync(&lead);
+    assert_eq!(chunks_of_case(), "0");
+    let erased = postgres::psql(&url, "SELECT document FROM erased_documents");
+    assert_eq!(erased.trim(), case_doc);
+
+    // The first server's copy forgets it too, once the antenna document
+    // with the tombstone reaches it.
+    let antenna = open(&coordinator).antenna_id().to_string();
+    first.wait_for_an_erasure(&antenna, Duration::from_secs(10));
+    // The coordinator has not heard: it syncs through the first server,
+    // and the case does not come back, in the database nor on tablets.
+    sync(&coordinator);
+    sync(&coordinator);
+    assert_eq!(chunks_of_case(), "0");
+    let shown = coordinator.refused(["case", "show", &case]);
+    assert!(shown.contains("no case"), "{shown}");
+    for server in [&first, &second] {
+        assert!(
+            !maraude_store::forensic::readable(
+                &server.antenna_store_path(&antenna),
+                &maraude_store::Passphrase::new(crate::server::SERVER_PASSPHRASE.into()),
+                "Samir-Dunes"
+            )
+            .unwrap(),
+            "the alias is readable in a server's copy"
+        );
+    }
 }

@@ -19,7 +19,9 @@ use maraude_store::Store;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
-use crate::a_team_syncs::{join, open, register, sync};
+use maraude_tests::balancer::Balancer;
+
+use crate::a_team_syncs::{join_at, open, register_at, sync};
 use crate::server::Server;
 use crate::tablet::{Tablet, output_of, spawn};
 use crate::teammates::Serving;
@@ -63,19 +65,59 @@ pub fn distribution(item: &str, qty: i64) -> EntryContent {
     }
 }
 
-fn run_schedule(seed: u64, server: &mut Server) {
+/// The servers the tablets sync with: one, or several on one database
+/// behind a load balancer (no sticky sessions).
+pub struct Servers {
+    pub list: Vec<Server>,
+    /// Where the tablets enrol and sync: the server, or the balancer.
+    pub url: String,
+    _balancer: Option<Balancer>,
+}
+
+impl Servers {
+    fn one(server: Server) -> Self {
+        Self {
+            url: server.url.clone(),
+            list: vec![server],
+            _balancer: None,
+        }
+    }
+
+    fn balanced(list: Vec<Server>) -> Self {
+        let balancer = Balancer::start(list.iter().map(Server::address).collect());
+        Self {
+            url: balancer.url.clone(),
+            list,
+            _balancer: Some(balancer),
+        }
+    }
+
+    /// SIGKILL one server and start it again.
+    fn restart_one(&mut self, rng: &mut StdRng) {
+        // One server: no draw, so that a seed's schedule stays the one it
+        // always was.
+        let i = if self.list.len() > 1 {
+            rng.random_range(0..self.list.len())
+        } else {
+            0
+        };
+        self.list[i].restart();
+    }
+}
+
+fn run_schedule(seed: u64, servers: &mut Servers) {
     let mut rng = StdRng::seed_from_u64(seed);
     let coordinator = Tablet::for_antenna(&format!("Antenne {seed}"));
     coordinator.ok(["shift", "start", "--lead", "Mira"]);
-    register(&coordinator, server);
-    let lead = join(&coordinator, server, "lead");
-    let volunteer = join(&coordinator, server, "volunteer");
+    register_at(&coordinator, &servers.url);
+    let lead = join_at(&coordinator, &servers.url, "lead");
+    let volunteer = join_at(&coordinator, &servers.url, "volunteer");
     let tablets = [&coordinator, &lead, &volunteer];
     for t in tablets {
         sync(t);
     }
     let adversary = seed.is_multiple_of(3).then(|| {
-        let t = join(&coordinator, server, "volunteer");
+        let t = join_at(&coordinator, &servers.url, "volunteer");
         sync(&t);
         crate::authorised_writes::claim_to_be_coordinator(&t);
         t
@@ -196,7 +238,7 @@ fn run_schedule(seed: u64, server: &mut Server) {
             // lose nothing.
             let mut child = spawn(&mut tablets[dev].command(["--json", "sync"]));
             std::thread::sleep(Duration::from_millis(rng.random_range(0..120)));
-            server.restart();
+            servers.restart_one(&mut rng);
             let _ = child.wait();
             let _ = output_of(&mut child);
         }
@@ -217,13 +259,42 @@ fn run_schedule(seed: u64, server: &mut Server) {
         assert_eq!(a.settings.retention_days, 30, "seed {seed}: tablet {dev}");
         assert!(!a.catalogue.is_empty(), "seed {seed}: tablet {dev}");
     }
-    let server_dump = server.antenna_store(&antenna).index_dump().unwrap();
+    let tablet_dump = stores[0].index_dump().unwrap();
+    for (i, server) in servers.list.iter().enumerate() {
+        // Another server's changes reach this one's copy within a second
+        // or so (the database's announcements).
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            let server_dump = server.antenna_store(&antenna).index_dump().unwrap();
+            if server_dump == tablet_dump {
+                break;
+            }
+            if std::time::Instant::now() > deadline {
+                let only_server: Vec<_> = server_dump
+                    .iter()
+                    .filter(|l| !tablet_dump.contains(l))
+                    .collect();
+                let only_tablets: Vec<_> = tablet_dump
+                    .iter()
+                    .filter(|l| !server_dump.contains(l))
+                    .collect();
+                panic!(
+                    "seed {seed}: server {i} differs from the tablets ({} lines against {}): only on the server {only_server:#?}, only on the tablets {only_tablets:#?}; its log: {}",
+                    server_dump.len(),
+                    tablet_dump.len(),
+                    std::fs::read_to_string(server.data_dir.with_extension("log"))
+                        .unwrap_or_default()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
     let today = maraude_core::time::paris_date(Utc::now());
     for (dev, store) in stores.iter().enumerate() {
         assert_eq!(
             store.index_dump().unwrap(),
-            server_dump,
-            "seed {seed}: tablet {dev} differs from the server"
+            tablet_dump,
+            "seed {seed}: tablet {dev} differs from the others"
         );
         let report = store
             .period_report(today - chrono::Days::new(1), today, maraude_core::Lang::En)
@@ -282,15 +353,48 @@ fn forge(adversary: &Tablet, what: u32, step: usize) {
 fn random_schedules_of_offline_logging_and_syncs_converge_to_what_was_logged() {
     let dir = tempfile::tempdir().unwrap();
     // Three enrolments a schedule, all from this machine's address.
-    let mut server = Server::start_with(
+    let server = Server::start_with(
         &dir.path().join("server"),
         &[("MARAUDE_ENROL_ATTEMPTS_PER_MINUTE", "1000")],
     );
+    let mut servers = Servers::one(server);
+    for seed in seeds(schedules()) {
+        run_schedule(seed, &mut servers);
+    }
+}
+
+fn seeds(count: u64) -> std::ops::Range<u64> {
     let base: u64 = std::env::var("MARAUDE_SYNC_SEED")
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(1);
-    for seed in base..base + schedules() {
-        run_schedule(seed, &mut server);
+    base..base + count
+}
+
+/// The same schedules with two servers on one PostgreSQL database, each
+/// tablet's connections going to either at random; one server SIGKILLed
+/// mid-sync in one schedule out of four. A third of the schedules, as
+/// each costs twice the servers.
+#[test]
+fn random_schedules_with_two_servers_on_one_database_converge_to_what_was_logged() {
+    let Some(url) = maraude_tests::postgres::fresh_database() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let list = ["first", "second"]
+        .iter()
+        .map(|name| {
+            Server::start_with(
+                &dir.path().join(name),
+                &[
+                    ("MARAUDE_ENROL_ATTEMPTS_PER_MINUTE", "1000"),
+                    ("MARAUDE_DATABASE_URL", &url),
+                ],
+            )
+        })
+        .collect();
+    let mut servers = Servers::balanced(list);
+    for seed in seeds(schedules().div_ceil(3)) {
+        run_schedule(seed, &mut servers);
     }
 }

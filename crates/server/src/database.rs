@@ -64,10 +64,11 @@ pub struct Database {
 
 /// The schema, one migration per step, each in its own transaction: an
 /// interrupted migration is rolled back and runs again whole.
-const MIGRATIONS: &[(i64, &str, &str)] = &[(
-    1,
-    "registry",
-    "
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "registry",
+        "
     CREATE TABLE server_key (
         only_row boolean PRIMARY KEY DEFAULT true CHECK (only_row),
         salt bytea NOT NULL,
@@ -108,7 +109,35 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[(
         sealed_key bytea NOT NULL
     );
     ",
-)];
+    ),
+    (
+        2,
+        "documents",
+        "
+    -- Each antenna's documents as samod's chunks, sealed by its data key.
+    CREATE TABLE chunks (
+        antenna uuid NOT NULL REFERENCES antennas(id),
+        key text NOT NULL,
+        data bytea NOT NULL,
+        PRIMARY KEY (antenna, key)
+    );
+    -- Erased cases' documents: their chunks are refused from then on.
+    CREATE TABLE erased_documents (
+        antenna uuid NOT NULL REFERENCES antennas(id),
+        document text NOT NULL,
+        PRIMARY KEY (antenna, document)
+    );
+    -- The heads each device acknowledged of each document, on any server.
+    CREATE TABLE acknowledged (
+        antenna uuid NOT NULL REFERENCES antennas(id),
+        device uuid NOT NULL,
+        document text NOT NULL,
+        heads text NOT NULL,
+        PRIMARY KEY (antenna, device, document)
+    );
+    ",
+    ),
+];
 
 fn migrator() -> Migrator {
     Migrator::with_migrations(

@@ -42,6 +42,7 @@ use crate::attempts::{Attempts, TooManyAttempts};
 use crate::authority::{Authority, AuthorityError, CERTIFICATE_DAYS};
 use crate::registry::{Device, NewDevice, Registry, RegistryError};
 use crate::secrets;
+use crate::shared::SharedDocuments;
 use crate::ticket::{TICKET_LIFETIME, Tickets};
 
 /// How long a device waits before syncing again with an antenna whose
@@ -89,6 +90,9 @@ pub struct App {
     pub limits: Limits,
     pub connections: AtomicUsize,
     hubs: Mutex<HashMap<Uuid, Arc<Hub>>>,
+    /// The database other servers share, when there is one: the
+    /// antennas' documents are kept there too (see [`crate::shared`]).
+    shared: Option<SharedDocuments>,
     /// Each antenna's authority once read from the registry: its key never
     /// changes, and every sync needs it (the team secret).
     authorities: std::sync::Mutex<HashMap<Uuid, Arc<Authority>>>,
@@ -122,11 +126,59 @@ impl App {
             limits,
             connections: AtomicUsize::new(0),
             hubs: Mutex::default(),
+            shared: None,
             authorities: std::sync::Mutex::default(),
             tickets: Tickets::default(),
             enrolments: Attempts::per_minute(limits.enrol_attempts_per_minute),
             registrations: Attempts::per_minute(limits.enrol_attempts_per_minute),
             ticket_requests: Attempts::per_minute(TICKETS_PER_MINUTE),
+        }
+    }
+
+    /// Keep the antennas' documents in the database `shared` too, with the
+    /// other servers on it.
+    pub fn with_shared_documents(mut self, shared: SharedDocuments) -> Self {
+        self.shared = Some(shared);
+        self
+    }
+
+    /// The database shared with other servers, if any.
+    pub fn shared_documents(&self) -> Option<&SharedDocuments> {
+        self.shared.as_ref()
+    }
+
+    /// The antenna's hub if it is open on this server (another server's
+    /// change is for the devices syncing here; an antenna opened later
+    /// takes it then).
+    pub async fn open_hub(&self, antenna: Uuid) -> Option<Arc<Hub>> {
+        let hubs = self.hubs.lock().await;
+        hubs.get(&antenna)
+            .filter(|hub| hub.store.failure().is_none())
+            .cloned()
+    }
+
+    /// Take what other servers stored while this one could not hear them.
+    pub async fn reconcile_open_antennas(&self) {
+        let Some(shared) = &self.shared else { return };
+        let open: Vec<(Uuid, Arc<Hub>)> = self
+            .hubs
+            .lock()
+            .await
+            .iter()
+            .map(|(a, h)| (*a, h.clone()))
+            .collect();
+        for (antenna, hub) in open {
+            if let Err(e) = shared.reconcile(antenna, &hub.store).await {
+                tracing::warn!(%antenna, error = %e, "cannot reconcile the antenna with the database");
+            }
+        }
+    }
+
+    /// A device revoked through another server: its sockets here close.
+    pub async fn revoked_elsewhere(&self, antenna: Uuid, device: Uuid) {
+        if let Some(hub) = self.open_hub(antenna).await {
+            tracing::warn!(%antenna, %device, "device revoked through another server: its sockets here close");
+            hub.revoke(device);
         }
     }
 
@@ -163,7 +215,19 @@ impl App {
             )
         }
         .map_err(|e| unavailable(&e))?;
-        let (store, _thread) = StoreHandle::spawn(store);
+        let (store, _thread) = match &self.shared {
+            Some(shared) => {
+                let (store, thread) = StoreHandle::spawn_shared(store, shared.for_antenna(antenna));
+                // What the other servers stored while this one did not
+                // hold the antenna, and what this one holds that the
+                // database lacks.
+                shared.reconcile(antenna, &store).await.map_err(|e| {
+                    ApiError::database_unavailable(format!("antenna {antenna}: {e}"))
+                })?;
+                (store, thread)
+            }
+            None => StoreHandle::spawn(store),
+        };
         let hub = Arc::new(
             Hub::start(store, antenna, api::server_peer(&antenna))
                 .await
@@ -256,7 +320,15 @@ impl App {
         let mut erased = 0;
         for antenna in antennas {
             let done = match self.hub(antenna).await {
-                Ok(hub) => hub.apply_retention().await.map_err(|e| e.to_string()),
+                Ok(hub) => match &self.shared {
+                    // Once per antenna, whichever server holds it.
+                    Some(shared) => match shared.alone(antenna, hub.apply_retention()).await {
+                        Ok(Some(done)) => done.map_err(|e| e.to_string()),
+                        Ok(None) => Ok(0),
+                        Err(e) => Err(e.to_string()),
+                    },
+                    None => hub.apply_retention().await.map_err(|e| e.to_string()),
+                },
                 Err(e) => Err(e.message),
             };
             match done {
@@ -775,6 +847,10 @@ async fn revoke(
         }
     })?;
     app.hub(by.antenna).await?.revoke(id);
+    if let Some(shared) = &app.shared {
+        // Its sockets on the other servers close too.
+        shared.announce_revocation(by.antenna, id).await?;
+    }
     if by.id == id {
         tracing::warn!(antenna = %by.antenna, device = %id, "device erased by its holder: revoked");
     } else {
@@ -789,6 +865,15 @@ async fn pending(
     Query(query): Query<api::PendingQuery>,
 ) -> Result<Json<api::Pending>, ApiError> {
     let hub = app.hub(device.antenna).await?;
+    if let Some(shared) = &app.shared {
+        // What the device acknowledged through another server counts.
+        let acknowledged = shared.acknowledged(device.antenna, device.id).await?;
+        if !acknowledged.is_empty() {
+            hub.acked(device.id, acknowledged)
+                .await
+                .map_err(|e| ApiError::antenna_unavailable(device.antenna, e))?;
+        }
+    }
     let documents = hub
         .pending(device.id, device.role)
         .await
@@ -824,6 +909,9 @@ async fn acked(
         ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, Refusal::BadHeads, message)
     })?;
     let count = docs.len();
+    if let Some(shared) = &app.shared {
+        shared.acknowledge(device.antenna, device.id, &docs).await?;
+    }
     app.hub(device.antenna)
         .await?
         .acked(device.id, docs)

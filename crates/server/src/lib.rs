@@ -17,4 +17,5 @@ pub mod envelope;
 pub mod http;
 pub mod registry;
 pub mod secrets;
+pub mod shared;
 pub mod ticket;

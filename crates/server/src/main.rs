@@ -9,6 +9,7 @@ use config::Config;
 use maraude_server::database::Connection;
 use maraude_server::http::{App, Limits, router};
 use maraude_server::registry::{PostgresRegistry, Registry, SqliteRegistry};
+use maraude_server::shared::SharedDocuments;
 use maraude_store::Passphrase;
 
 fn passphrase(config: &Config) -> Result<Passphrase> {
@@ -40,9 +41,12 @@ async fn main() -> Result<()> {
     let passphrase = passphrase(&config)?;
     std::fs::create_dir_all(&config.data_dir)
         .with_context(|| format!("cannot create {}", config.data_dir.display()))?;
-    let registry: Box<dyn Registry> = match &config.database_url {
-        Some(url) => Box::new(
-            PostgresRegistry::connect(
+    // With a database, the registry and the antennas' documents are
+    // there, shared with the other servers on it; the data folder holds
+    // this server's cache of the documents.
+    let (registry, shared): (Box<dyn Registry>, _) = match &config.database_url {
+        Some(url) => {
+            let registry = PostgresRegistry::connect(
                 Connection {
                     url: url.clone(),
                     allow_plain: config.database_allow_plain,
@@ -51,14 +55,19 @@ async fn main() -> Result<()> {
                 passphrase.expose_secret().to_string(),
             )
             .await
-            .context("cannot use the database")?,
-        ),
-        None => Box::new(
-            SqliteRegistry::open(&config.data_dir.join("registry.maraude"), &passphrase)
-                .context("cannot open the registry")?,
+            .context("cannot use the database")?;
+            let shared = SharedDocuments::new(registry.clone());
+            (Box::new(registry), Some(shared))
+        }
+        None => (
+            Box::new(
+                SqliteRegistry::open(&config.data_dir.join("registry.maraude"), &passphrase)
+                    .context("cannot open the registry")?,
+            ),
+            None,
         ),
     };
-    let app = Arc::new(App::new(
+    let app = App::new(
         registry,
         config.data_dir.clone(),
         passphrase,
@@ -68,7 +77,14 @@ async fn main() -> Result<()> {
             enrol_attempts_per_minute: config.enrol_attempts_per_minute,
             certificate_days: config.certificate_days,
         },
-    ));
+    );
+    let app = Arc::new(match shared.clone() {
+        Some(shared) => app.with_shared_documents(shared),
+        None => app,
+    });
+    if let Some(shared) = shared {
+        tokio::spawn(shared.listen(Arc::downgrade(&app)));
+    }
     let tls = match (&config.tls_cert, &config.tls_key) {
         (Some(cert), Some(key)) => Some(
             maraude_sync::tls::server_config_from_pem(cert, key)

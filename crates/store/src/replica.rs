@@ -37,6 +37,10 @@ pub struct ChunksApplied {
     pub indexed: Vec<DocumentId>,
     /// Documents kept but not indexed, with the reason.
     pub quarantined: Vec<(DocumentId, String)>,
+    /// Cases' documents erased by what was written (an antenna document
+    /// with their tombstones): a server sharing its chunks with others
+    /// erases them there too.
+    pub erased: Vec<DocumentId>,
 }
 
 /// The `documents.type` of a document kept but not indexed.
@@ -91,6 +95,11 @@ pub(crate) fn apply(
             Reindexed::Quarantined(reason) => applied.quarantined.push((doc, reason)),
         }
     }
+    applied.erased = ctx
+        .erased
+        .iter()
+        .map(|case| crate::document_id(case.as_uuid()))
+        .collect();
     Ok(applied)
 }
 
@@ -356,6 +365,20 @@ pub(crate) fn chunk(conn: &Connection, key: &str) -> Result<Option<Vec<u8>>, Sto
         .prepare_cached("SELECT data FROM chunks WHERE key = ?1")?
         .query_row(params![key], |r| r.get(0))
         .optional()?)
+}
+
+pub(crate) fn chunk_keys(conn: &Connection) -> Result<Vec<String>, StoreError> {
+    let mut stmt = conn.prepare_cached("SELECT key FROM chunks")?;
+    let keys = stmt.query_map([], |r| r.get(0))?;
+    Ok(keys.collect::<Result<_, _>>()?)
+}
+
+pub(crate) fn erased_documents(conn: &Connection) -> Result<Vec<DocumentId>, StoreError> {
+    let mut stmt = conn.prepare_cached("SELECT doc FROM erased_cases")?;
+    let docs: Vec<String> = stmt
+        .query_map([], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    Ok(docs.iter().filter_map(|d| d.parse().ok()).collect())
 }
 
 pub(crate) fn subject(conn: &Connection, doc: &DocumentId) -> Result<Subject, StoreError> {

@@ -96,6 +96,16 @@ impl Store {
         chunks::load_range(&self.conn, &key)
     }
 
+    /// The key of every chunk held (to tell what another copy lacks).
+    pub fn chunk_keys(&self) -> Result<Vec<String>> {
+        replica::chunk_keys(&self.conn)
+    }
+
+    /// The documents of the cases erased here: their chunks are refused.
+    pub fn erased_documents(&self) -> Result<Vec<DocumentId>> {
+        replica::erased_documents(&self.conn)
+    }
+
     /// Samod's storage: apply its puts and deletes in one transaction, and
     /// index the documents they changed (see `replica`).
     pub fn apply_chunks(&mut self, writes: Vec<ChunkWrite>) -> Result<ChunksApplied> {

@@ -399,6 +399,48 @@ impl Hub {
         Ok(due.len())
     }
 
+    /// A chunk another server stored in the shared database (it checked
+    /// it against the sender's role): into the store, then into the
+    /// document if samod has it loaded, which sends it on to the devices
+    /// syncing it here.
+    pub async fn arrived(&self, key: String, data: Vec<u8>) -> Result<(), SyncError> {
+        let Some(doc) = key
+            .split('/')
+            .next()
+            .and_then(|d| d.parse::<DocumentId>().ok())
+        else {
+            return Ok(());
+        };
+        self.store
+            .write_local(maraude_store::ChunkWrite::Put {
+                key,
+                data: data.clone(),
+            })
+            .await
+            .ok_or(SyncError::Stopped)?;
+        // Only a document whole enough to be indexed is handed to samod: one
+        // it loaded without its first change (its chunks arriving out of
+        // order) would stay "unavailable" here (see `crate::storage`).
+        let complete = {
+            let doc = doc.clone();
+            self.store
+                .with(move |s| s.recorded_heads(&doc))
+                .await?
+                .map_err(SyncError::from)?
+                .is_some_and(|heads| !heads.is_empty())
+        };
+        if !complete {
+            return Ok(());
+        }
+        let Some(handle) = self.repo.find(doc).await.map_err(|_| SyncError::Stopped)? else {
+            return Ok(());
+        };
+        handle
+            .with_document(|d| d.load_incremental(&data))
+            .map_err(|e| SyncError::from(StoreError::from(maraude_core::DocumentError::from(e))))?;
+        Ok(())
+    }
+
     /// Record the heads `device` says it now shares.
     pub async fn acked(
         &self,

@@ -43,7 +43,7 @@ pub mod tls;
 
 pub use client::{Patience, SyncSummary, sync_with_server, sync_with_teammate};
 pub use error::{SyncError, TransportError};
-pub use storage::StoreHandle;
+pub use storage::{SharedChunks, StoreHandle};
 
 /// The largest WebSocket message either side accepts: a whole season's
 /// antenna document stays far below it, and a peer cannot make the other

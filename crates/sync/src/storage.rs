@@ -12,6 +12,11 @@
 //! queued and commits it as one transaction, which also re-indexes each
 //! touched document once ([`Store::apply_chunks`]).
 //!
+//! A server that shares its antennas with other servers ([`SharedChunks`],
+//! the base server's PostgreSQL) writes each of samod's puts and deletes
+//! there too, after the store and before samod hears it is done; the store
+//! is then that server's cache of what the shared place holds.
+//!
 //! A write that cannot be made (disk full, the file locked by another
 //! process for longer than the retries) stops the thread: nothing more is
 //! read from or written to that store through this handle, and
@@ -26,18 +31,41 @@ use std::sync::mpsc;
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use maraude_store::{ChunkWrite, Store};
+use std::sync::Arc;
+
+use maraude_store::{ChunkWrite, DocumentId, Store};
 use samod::storage::{Storage, StorageKey};
 use tokio::sync::{oneshot, watch};
 
 type Job = Box<dyn FnOnce(&mut Store) + Send>;
 
+/// A write's answer: the cases' documents it erased (see
+/// [`maraude_store::ChunksApplied::erased`]).
+type Written = Vec<DocumentId>;
+
 enum Command {
     Load(String, oneshot::Sender<Option<Vec<u8>>>),
     LoadRange(Vec<String>, oneshot::Sender<Vec<(String, Vec<u8>)>>),
-    Write(ChunkWrite, oneshot::Sender<()>),
+    Write(Vec<ChunkWrite>, oneshot::Sender<Written>),
     Run(Job),
 }
+
+/// Where a server that shares its antennas with other servers also keeps
+/// each chunk of one antenna (the base server's PostgreSQL). An error is a
+/// sentence for the log; the caller retries, then stops the store.
+#[async_trait::async_trait]
+pub trait SharedChunks: Send + Sync + 'static {
+    async fn put(&self, key: &str, data: &[u8]) -> Result<(), String>;
+    async fn delete(&self, key: &str) -> Result<(), String>;
+    /// Erase these cases' documents there, and refuse their chunks from
+    /// now on.
+    async fn erase(&self, docs: &[DocumentId]) -> Result<(), String>;
+    /// Every chunk of the document `doc` held there.
+    async fn chunks_of(&self, doc: &str) -> Result<Vec<(String, Vec<u8>)>, String>;
+}
+
+/// Tries at a shared write before the store is stopped (a second apart).
+const SHARED_ATTEMPTS: u32 = 3;
 
 /// A handle on the thread that owns the store.
 #[derive(Clone)]
@@ -45,6 +73,9 @@ pub struct StoreHandle {
     commands: mpsc::Sender<Command>,
     /// Why the thread stopped, once a write failed.
     failed: watch::Receiver<Option<String>>,
+    shared: Option<Arc<dyn SharedChunks>>,
+    /// Why a shared write failed: the store stops as if its own had.
+    shared_failed: Arc<watch::Sender<Option<String>>>,
 }
 
 impl std::fmt::Debug for StoreHandle {
@@ -63,19 +94,40 @@ impl StoreHandle {
     /// Move `store` onto its own thread. The thread ends, handing the store
     /// back through the join handle, once every handle is dropped.
     pub fn spawn(store: Store) -> (Self, JoinHandle<Store>) {
+        Self::spawn_with(store, None)
+    }
+
+    /// [`Self::spawn`], samod's writes also made in `shared`.
+    pub fn spawn_shared(store: Store, shared: Arc<dyn SharedChunks>) -> (Self, JoinHandle<Store>) {
+        Self::spawn_with(store, Some(shared))
+    }
+
+    fn spawn_with(
+        store: Store,
+        shared: Option<Arc<dyn SharedChunks>>,
+    ) -> (Self, JoinHandle<Store>) {
         let (commands, queue) = mpsc::channel();
         let (failing, failed) = watch::channel(None);
         let thread = std::thread::Builder::new()
             .name("maraude-store".into())
             .spawn(move || run(store, queue, failing))
             .expect("the OS can start a thread");
-        (Self { commands, failed }, thread)
+        let handle = Self {
+            commands,
+            failed,
+            shared,
+            shared_failed: Arc::new(watch::channel(None).0),
+        };
+        (handle, thread)
     }
 
     /// Why the store's thread stopped while handles were still held (a
     /// write failed, or a call panicked); `None` while it runs.
     pub fn failure(&self) -> Option<String> {
         if let Some(why) = self.failed.borrow().clone() {
+            return Some(why);
+        }
+        if let Some(why) = self.shared_failed.borrow().clone() {
             return Some(why);
         }
         // The sender lives as long as the thread: closed means stopped.
@@ -88,8 +140,12 @@ impl StoreHandle {
     /// Resolves when the store's thread stops (see [`Self::failure`]).
     pub fn stopped(&self) -> impl std::future::Future<Output = ()> + Send + 'static {
         let mut failed = self.failed.clone();
+        let mut shared_failed = self.shared_failed.subscribe();
         async move {
-            let _ = failed.wait_for(Option::is_some).await;
+            tokio::select! {
+                _ = failed.wait_for(Option::is_some) => {}
+                _ = shared_failed.wait_for(Option::is_some) => {}
+            }
         }
     }
 
@@ -114,10 +170,56 @@ impl StoreHandle {
         answer.await.map_err(|_| self.closed())
     }
 
-    async fn write(&self, write: ChunkWrite) {
+    /// Write to the store only: what arrives from the shared place (a
+    /// change another server stored). The cases' documents it erased.
+    pub async fn write_local(&self, write: ChunkWrite) -> Option<Written> {
+        self.write_all_local(vec![write]).await
+    }
+
+    /// [`Self::write_local`] of several chunks, in one transaction: a
+    /// document taken whole from the shared place is indexed once, whole.
+    pub async fn write_all_local(&self, writes: Vec<ChunkWrite>) -> Option<Written> {
         let (reply, done) = oneshot::channel();
-        if self.commands.send(Command::Write(write, reply)).is_ok() {
-            let _ = done.await;
+        self.commands.send(Command::Write(writes, reply)).ok()?;
+        done.await.ok()
+    }
+
+    /// samod's write: to the store, then to the shared place if there is
+    /// one, retried; failing there, the store stops (samod's storage
+    /// cannot report an error, see the module's comment).
+    async fn write(&self, write: ChunkWrite) {
+        let Some(shared) = &self.shared else {
+            self.write_local(write).await;
+            return;
+        };
+        let Some(erased) = self.write_local(write.clone()).await else {
+            return;
+        };
+        let mut attempt = 1;
+        loop {
+            let done = match &write {
+                ChunkWrite::Put { key, data } => shared.put(key, data).await,
+                ChunkWrite::Delete { key } => shared.delete(key).await,
+            };
+            let done = match done {
+                Ok(()) if !erased.is_empty() => shared.erase(&erased).await,
+                other => other,
+            };
+            match done {
+                Ok(()) => return,
+                Err(e) if attempt < SHARED_ATTEMPTS => {
+                    tracing::warn!(error = %e, attempt, "cannot write a change to the shared database; retrying");
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                    attempt += 1;
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "cannot write a change to the shared database: this antenna stops until it is opened again");
+                    self.shared_failed.send_replace(Some(format!(
+                        "cannot write to the shared database ({e}); the antenna is opened again at the next request"
+                    )));
+                    return;
+                }
+            }
         }
     }
 }
@@ -147,7 +249,7 @@ fn run(
             }
             Command::Run(job) => job(&mut store),
             Command::Write(first, reply) => {
-                let mut writes = vec![first];
+                let mut writes = first;
                 let mut replies = vec![reply];
                 // Take every write already queued into the same transaction:
                 // each commit waits for the disk (fsync), and a fresh device
@@ -158,23 +260,28 @@ fn run(
                 while let Ok(command) = queue.try_recv() {
                     match command {
                         Command::Write(w, r) => {
-                            writes.push(w);
+                            writes.extend(w);
                             replies.push(r);
                         }
                         other => waiting.push_back(other),
                     }
                 }
-                if let Err(e) = commit(&mut store, writes) {
-                    // Stop here: the queue and the writes' replies are
-                    // dropped with the thread's state.
-                    tracing::error!(error = %e, "cannot write received changes: this store stops");
-                    failing.send_replace(Some(format!(
-                        "cannot write to the store ({e}); nothing more is written to it until it is opened again"
-                    )));
-                    return store;
-                }
+                let erased = match commit(&mut store, writes) {
+                    Ok(erased) => erased,
+                    Err(e) => {
+                        // Stop here: the queue and the writes' replies are
+                        // dropped with the thread's state.
+                        tracing::error!(error = %e, "cannot write received changes: this store stops");
+                        failing.send_replace(Some(format!(
+                            "cannot write to the store ({e}); nothing more is written to it until it is opened again"
+                        )));
+                        return store;
+                    }
+                };
+                // Each write of the batch answers what the batch erased:
+                // erasing again is harmless.
                 for r in replies {
-                    let _ = r.send(());
+                    let _ = r.send(erased.clone());
                 }
             }
         }
@@ -189,7 +296,10 @@ const WRITE_ATTEMPTS: u64 = 6;
 /// samod's storage cannot report a failure: a write it believes done must
 /// be done. Retry, then say the write failed: the caller stops the store
 /// rather than go on with one that silently lacks changes.
-fn commit(store: &mut Store, writes: Vec<ChunkWrite>) -> Result<(), maraude_store::StoreError> {
+fn commit(
+    store: &mut Store,
+    writes: Vec<ChunkWrite>,
+) -> Result<Written, maraude_store::StoreError> {
     let mut attempt = 1;
     loop {
         match store.apply_chunks(writes.clone()) {
@@ -197,7 +307,7 @@ fn commit(store: &mut Store, writes: Vec<ChunkWrite>) -> Result<(), maraude_stor
                 for (doc, reason) in applied.quarantined {
                     tracing::warn!(%doc, reason, "document received but not indexed (quarantined)");
                 }
-                return Ok(());
+                return Ok(applied.erased);
             }
             Err(e) if attempt < WRITE_ATTEMPTS => {
                 tracing::warn!(error = %e, attempt, "cannot write received changes; retrying");
@@ -219,8 +329,28 @@ impl Storage for StoreHandle {
     }
 
     async fn load_range(&self, prefix: StorageKey) -> HashMap<StorageKey, Vec<u8>> {
-        let (reply, answer) = oneshot::channel();
         let parts: Vec<String> = prefix.into_iter().collect();
+        if let (Some(shared), Some(doc)) = (&self.shared, parts.first()) {
+            // Read through: samod loads a document once and then only
+            // hears of changes from its peers, so it must load all that
+            // the servers sharing the database hold of it, not what this
+            // one had heard of so far (a document loaded without its first
+            // change stays "unavailable" to every device here).
+            match shared.chunks_of(doc).await {
+                Ok(chunks) if !chunks.is_empty() => {
+                    let writes = chunks
+                        .into_iter()
+                        .map(|(key, data)| ChunkWrite::Put { key, data })
+                        .collect();
+                    self.write_all_local(writes).await;
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    tracing::warn!(doc, error = %e, "cannot read a document from the shared database; loading what this server holds")
+                }
+            }
+        }
+        let (reply, answer) = oneshot::channel();
         if self
             .commands
             .send(Command::LoadRange(parts, reply))

@@ -184,7 +184,7 @@ impl PostgresRegistry {
         Ok(registry)
     }
 
-    fn pool(&self) -> Result<&PgPool, RegistryError> {
+    pub(crate) fn pool(&self) -> Result<&PgPool, RegistryError> {
         Ok(&self.database()?.pool)
     }
 
