@@ -17,6 +17,8 @@ pub struct Server {
     pub url: String,
     pub data_dir: PathBuf,
     port: u16,
+    /// The address it listens on: loopback, or every interface.
+    listen: std::net::IpAddr,
     child: Option<Child>,
     env: Vec<(String, String)>,
 }
@@ -46,10 +48,21 @@ impl Server {
 
     /// [`Server::start`] with more environment (`MARAUDE_…` settings).
     pub fn start_with(data_dir: &Path, env: &[(&str, &str)]) -> Self {
+        Self::start_listening(data_dir, std::net::Ipv4Addr::LOCALHOST.into(), env)
+    }
+
+    /// [`Server::start_with`], listening on `listen` (0.0.0.0: every
+    /// interface, for a client from this machine's network address).
+    pub fn start_listening(
+        data_dir: &Path,
+        listen: std::net::IpAddr,
+        env: &[(&str, &str)],
+    ) -> Self {
         let mut server = Server {
             url: String::new(),
             data_dir: data_dir.to_path_buf(),
             port: free_port(),
+            listen,
             child: None,
             env: env
                 .iter()
@@ -70,7 +83,7 @@ impl Server {
             .expect("a server log file");
         let child = Command::new(server_bin())
             .arg("--listen")
-            .arg(format!("127.0.0.1:{}", self.port))
+            .arg(std::net::SocketAddr::new(self.listen, self.port).to_string())
             .arg("--data-dir")
             .arg(&self.data_dir)
             .env("MARAUDE_SERVER_PASSPHRASE", SERVER_PASSPHRASE)
@@ -116,6 +129,28 @@ impl Server {
         path: &str,
         body: &str,
     ) -> (u16, String, String) {
+        self.request_from(
+            from,
+            &format!(
+                "POST {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+                body.len()
+            ),
+        )
+    }
+
+    /// `request` (its whole text) sent from the loopback address `from`.
+    fn request_from(&self, from: std::net::IpAddr, request: &str) -> (u16, String, String) {
+        self.request_to(from, std::net::Ipv4Addr::LOCALHOST.into(), request)
+    }
+
+    /// `request` sent from `from` to the server at `to` (its loopback
+    /// address, or this machine's network address if it listens there).
+    pub fn request_to(
+        &self,
+        from: std::net::IpAddr,
+        to: std::net::IpAddr,
+        request: &str,
+    ) -> (u16, String, String) {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_io()
             .build()
@@ -126,18 +161,13 @@ impl Server {
                 .bind(std::net::SocketAddr::new(from, 0))
                 .expect("a loopback source address");
             socket
-                .connect(([127, 0, 0, 1], self.port).into())
+                .connect(std::net::SocketAddr::new(to, self.port))
                 .await
                 .expect("the server listens")
         });
         let mut stream = stream.into_std().expect("a std stream");
         stream.set_nonblocking(false).expect("blocking");
-        write!(
-            stream,
-            "POST {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-            body.len()
-        )
-        .expect("request sent");
+        stream.write_all(request.as_bytes()).expect("request sent");
         let mut answer = String::new();
         stream.read_to_string(&mut answer).expect("an answer");
         let (head, body) = answer.split_once("\r\n\r\n").unwrap_or((&answer, ""));

@@ -56,6 +56,8 @@
 //!   written (another process holds its lock) stops that antenna, not the
 //!   server: another antenna syncs meanwhile, and nothing is lost once the
 //!   store can be written again.
+//! - [`metrics`]: `/metrics` counts syncs, bytes and refusals by rule,
+//!   names no device, and answers another machine only with its token.
 //! - [`postgres`]: the server with its registry in PostgreSQL: a team
 //!   syncs, the registry outlives the server's folder, a dump shows no
 //!   key; the database out of reach at start and mid-run is said,
@@ -79,6 +81,7 @@ mod erasure;
 mod fault_proxy;
 mod faults;
 mod js_client;
+mod metrics;
 mod missing_history;
 mod old_shifts;
 mod postgres;

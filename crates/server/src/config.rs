@@ -96,6 +96,10 @@ pub struct Config {
     /// network you trust (a private link between two machines).
     #[arg(long, env = "MARAUDE_DATABASE_ALLOW_PLAIN")]
     pub database_allow_plain: bool,
+    /// The token a scraper on another machine sends (`Authorization:
+    /// Bearer …`) to read `/metrics`; from this machine none is needed.
+    #[arg(long, env = "MARAUDE_METRICS_TOKEN", hide_env_values = true)]
+    pub metrics_token: Option<String>,
     /// Connections to PostgreSQL this server keeps at most.
     #[arg(long, env = "MARAUDE_DATABASE_CONNECTIONS", default_value_t = 16)]
     pub database_connections: u32,
@@ -123,6 +127,7 @@ struct FileConfig {
     database_url: Option<String>,
     database_allow_plain: Option<bool>,
     database_connections: Option<u32>,
+    metrics_token: Option<String>,
 }
 
 impl Config {
@@ -242,6 +247,9 @@ impl Config {
         }
         if let (false, Some(v)) = (given("database_connections"), file.database_connections) {
             self.database_connections = v;
+        }
+        if let (false, Some(v)) = (given("metrics_token"), file.metrics_token) {
+            self.metrics_token = Some(v);
         }
     }
 }

@@ -15,7 +15,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
-use axum::extract::{ConnectInfo, FromRequestParts, Path, Query, Request, State};
+use axum::extract::{ConnectInfo, FromRequestParts, MatchedPath, Path, Query, Request, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
@@ -40,6 +40,7 @@ use uuid::Uuid;
 
 use crate::attempts::{Attempts, TooManyAttempts};
 use crate::authority::{Authority, AuthorityError, CERTIFICATE_DAYS};
+use crate::metrics::ServerMetrics;
 use crate::registry::{Device, NewDevice, Registry, RegistryError};
 use crate::secrets;
 use crate::shared::SharedDocuments;
@@ -90,6 +91,10 @@ pub struct App {
     pub limits: Limits,
     pub connections: AtomicUsize,
     hubs: Mutex<HashMap<Uuid, Arc<Hub>>>,
+    pub metrics: ServerMetrics,
+    /// The hash of the token a scraper from another machine sends to read
+    /// `/metrics`; from this machine none is needed.
+    metrics_token_hash: Option<String>,
     /// The database other servers share, when there is one: the
     /// antennas' documents are kept there too (see [`crate::shared`]).
     shared: Option<SharedDocuments>,
@@ -126,6 +131,8 @@ impl App {
             limits,
             connections: AtomicUsize::new(0),
             hubs: Mutex::default(),
+            metrics: ServerMetrics::default(),
+            metrics_token_hash: None,
             shared: None,
             authorities: std::sync::Mutex::default(),
             tickets: Tickets::default(),
@@ -139,6 +146,12 @@ impl App {
     /// other servers on it.
     pub fn with_shared_documents(mut self, shared: SharedDocuments) -> Self {
         self.shared = Some(shared);
+        self
+    }
+
+    /// Let a scraper from another machine read `/metrics` with this token.
+    pub fn with_metrics_token(mut self, token: Option<&str>) -> Self {
+        self.metrics_token_hash = token.map(secrets::hash);
         self
     }
 
@@ -376,7 +389,57 @@ pub fn router(app: Arc<App>) -> Router {
             post(sync_ticket).layer(door(Door::Ticket)),
         )
         .route("/v1/sync", get(sync_socket))
+        .route("/metrics", get(metrics))
+        .route_layer(middleware::from_fn_with_state(app.clone(), count_request))
         .with_state(app)
+}
+
+/// Count each request by its route's pattern (never its path, which
+/// names devices) and its status.
+async fn count_request(
+    State(app): State<Arc<App>>,
+    route: Option<MatchedPath>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let response = next.run(request).await;
+    let route = route.as_ref().map_or("other", MatchedPath::as_str);
+    app.metrics.request(route, response.status().as_u16());
+    response
+}
+
+/// The metrics, for a scraper on this machine, or one that sends the
+/// metrics token (`--metrics-token`).
+async fn metrics(
+    State(app): State<Arc<App>>,
+    ConnectInfo(client): ConnectInfo<std::net::SocketAddr>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let token_ok = app.metrics_token_hash.is_some()
+        && bearer(&headers).map(secrets::hash) == app.metrics_token_hash;
+    if !client.ip().is_loopback() && !token_ok {
+        return Err(ApiError::forbidden(
+            "the metrics are for this machine, or a scraper sending the metrics token (--metrics-token)",
+        ));
+    }
+    let metrics = &app.metrics;
+    metrics
+        .connections
+        .set(i64::try_from(app.connections.load(Ordering::Relaxed)).unwrap_or(i64::MAX));
+    metrics
+        .antennas_open
+        .set(i64::try_from(app.hubs.lock().await.len()).unwrap_or(i64::MAX));
+    metrics
+        .database_up
+        .set(i64::from(app.registry.ready().await));
+    Ok((
+        [(
+            header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        metrics.render(),
+    )
+        .into_response())
 }
 
 /// A door whose attempts are counted per client address.
@@ -964,6 +1027,7 @@ async fn sync_socket(
         ));
     }
     let live = Live(app.clone());
+    app.metrics.sync_sockets.inc();
     let hub = app.hub(device.antenna).await?;
     if let Some(wait) = hub.penalty(device.id) {
         return Err(ApiError::too_many_attempts(TooManyAttempts {

@@ -15,6 +15,7 @@ pub mod authority;
 pub mod database;
 pub mod envelope;
 pub mod http;
+pub mod metrics;
 pub mod registry;
 pub mod secrets;
 pub mod shared;

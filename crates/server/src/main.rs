@@ -78,6 +78,7 @@ async fn main() -> Result<()> {
             certificate_days: config.certificate_days,
         },
     );
+    let app = app.with_metrics_token(config.metrics_token.as_deref());
     let app = Arc::new(match shared.clone() {
         Some(shared) => app.with_shared_documents(shared),
         None => app,

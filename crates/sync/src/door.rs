@@ -295,6 +295,7 @@ impl Door {
         let verdict = self.judge(envelope).await;
         match &verdict {
             Verdict::Refuse(notice) | Verdict::Close(notice) => {
+                crate::metrics::metrics().refused(&notice.code);
                 tracing::warn!(
                     peer = %self.peer,
                     role = %self.role,

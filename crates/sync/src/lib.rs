@@ -23,7 +23,9 @@
 //!   also holds the REST API's bodies;
 //! - [`serve`]: the HTTP side of the base server and of a tablet serving
 //!   its teammates, so that slow or hostile clients do not keep the others
-//!   out (caps per address, handshake, header and idle time limits).
+//!   out (caps per address, handshake, header and idle time limits);
+//! - [`metrics`]: bytes, messages, refusals and storage times, for the
+//!   base server's `/metrics`.
 //!
 //! The protocol is samod's and automerge-repo's, unchanged: a JavaScript
 //! automerge-repo client speaks to our server as to its own.
@@ -35,6 +37,7 @@ pub mod enrol;
 mod error;
 pub mod hub;
 pub mod identity;
+pub mod metrics;
 pub mod peer;
 pub mod serve;
 pub mod socket;

@@ -113,7 +113,10 @@ where
     // One writer for samod's messages and the door's notices.
     let (out, to_send) = futures::channel::mpsc::channel::<Vec<u8>>(16);
     tokio::spawn(async move {
-        let frames = to_send.map(|bytes| Ok(Frame::binary(bytes)));
+        let frames = to_send.map(|bytes: Vec<u8>| {
+            crate::metrics::metrics().sent(bytes.len());
+            Ok(Frame::binary(bytes))
+        });
         if let Err(e) = frames.forward(ws_sink).await {
             tracing::debug!(error = %e, "sync socket closed while sending");
         }
@@ -122,7 +125,11 @@ where
         .take_while(|frame| future::ready(frame.opcode() != OpCode::Close))
         .filter_map(|frame| {
             future::ready(match frame.opcode() {
-                OpCode::Binary => Some(Ok(frame.into_payload().to_vec())),
+                OpCode::Binary => {
+                    let payload = frame.into_payload().to_vec();
+                    crate::metrics::metrics().received(payload.len());
+                    Some(Ok(payload))
+                }
                 OpCode::Text => Some(Err(TransportError(
                     "text frame: the sync protocol speaks binary frames only".into(),
                 ))),

@@ -179,9 +179,12 @@ impl StoreHandle {
     /// [`Self::write_local`] of several chunks, in one transaction: a
     /// document taken whole from the shared place is indexed once, whole.
     pub async fn write_all_local(&self, writes: Vec<ChunkWrite>) -> Option<Written> {
+        let started = std::time::Instant::now();
         let (reply, done) = oneshot::channel();
         self.commands.send(Command::Write(writes, reply)).ok()?;
-        done.await.ok()
+        let written = done.await.ok();
+        crate::metrics::metrics().stored("store", started.elapsed());
+        written
     }
 
     /// samod's write: to the store, then to the shared place if there is
@@ -197,6 +200,7 @@ impl StoreHandle {
         };
         let mut attempt = 1;
         loop {
+            let started = std::time::Instant::now();
             let done = match &write {
                 ChunkWrite::Put { key, data } => shared.put(key, data).await,
                 ChunkWrite::Delete { key } => shared.delete(key).await,
@@ -205,6 +209,7 @@ impl StoreHandle {
                 Ok(()) if !erased.is_empty() => shared.erase(&erased).await,
                 other => other,
             };
+            crate::metrics::metrics().stored("database", started.elapsed());
             match done {
                 Ok(()) => return,
                 Err(e) if attempt < SHARED_ATTEMPTS => {
