@@ -41,6 +41,11 @@ scripts/with-keystore.sh scripts/with-postgres.sh cargo test --workspace --locke
 
 echo "== the sync benchmark, quick, in debug (it must run; its figures mean nothing here)"
 cargo run -q --locked -p maraude-sync-bench -- --quick
+echo "== the crowd benchmark, quick, in debug: two servers on one PostgreSQL (scripts/bench-crowd.sh)"
+scripts/with-postgres.sh bash -c '
+  "$MARAUDE_TEST_POSTGRES_BIN/psql" -q "$MARAUDE_TEST_DATABASE_URL" -c "CREATE DATABASE crowd_quick"
+  cargo run -q --locked -p maraude-sync-bench -- --crowd-only --crowd 10 --servers 2 \
+    --database "${MARAUDE_TEST_DATABASE_URL%/postgres}/crowd_quick"'
 
 # Every decoder of outside input, fuzzed for a bounded time (a longer run on
 # demand: FUZZ_SECONDS=600 scripts/fuzz.sh). Their crashers, kept as

@@ -20,8 +20,12 @@
 //! 6. a fresh device pulls the season (three of them, the median);
 //! 7. fifty devices sync at once: errors, time, the server's peak memory.
 //!
+//! `--crowd-only` runs the last one alone (`crowd`), with hundreds of
+//! devices, against one server or several on one PostgreSQL database.
+//!
 //! Build both binaries in release: `scripts/bench-sync.sh`.
 
+mod crowd;
 mod device;
 mod floor;
 mod proxy;
@@ -53,6 +57,13 @@ USAGE:
 
 OPTIONS:
     --quick        a smoke run: season of 3 x 200 entries, 10 devices at once
+    --crowd N      devices syncing at once, 20 entries each (default 50)
+    --crowd-only   only that scenario, with the time of each device (median,
+                   p95), the servers' peak memory and CPU seconds
+    --database URL with --crowd-only: the servers keep everything in this
+                   PostgreSQL database (an empty one)
+    --servers K    with --database: K servers behind a load balancer
+                   without sticky sessions (default 1)
     --out FILE     also write the figures as JSON to FILE
     --trace        print every read crossing the proxy (about one per
                    message), its time since the start, and the HTTP
@@ -110,10 +121,18 @@ fn main() -> Result<()> {
     let mut plan = Plan::FULL;
     let mut out: Option<PathBuf> = None;
     let mut trace = false;
+    let mut crowd_only = false;
+    let mut crowd: Option<usize> = None;
+    let mut database: Option<String> = None;
+    let mut servers = 1;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--quick" => plan = Plan::QUICK,
+            "--crowd" => crowd = Some(args.next().context("--crowd needs a number")?.parse()?),
+            "--crowd-only" => crowd_only = true,
+            "--database" => database = Some(args.next().context("--database needs a URL")?),
+            "--servers" => servers = args.next().context("--servers needs a number")?.parse()?,
             "--trace" => trace = true,
             "--out" => out = Some(args.next().context("--out needs a file")?.into()),
             "-h" | "--help" => {
@@ -126,9 +145,35 @@ fn main() -> Result<()> {
     if cfg!(debug_assertions) {
         eprintln!("warning: a debug build; its figures mean nothing (use scripts/bench-sync.sh)");
     }
+    if let Some(n) = crowd {
+        plan.crowd = n;
+    }
+    if servers > 1 && database.is_none() {
+        bail!("--servers needs --database: servers share one only through PostgreSQL");
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
+    if crowd_only {
+        let report = runtime.block_on(crowd::run(
+            plan.crowd,
+            plan.crowd_entries,
+            database,
+            servers,
+        ));
+        drop(runtime);
+        device::wait_for_stores();
+        let report = report?;
+        report.print();
+        if let Some(path) = out {
+            std::fs::write(&path, serde_json::to_vec_pretty(&report)?)
+                .with_context(|| format!("cannot write {}", path.display()))?;
+        }
+        if report.errors > 0 {
+            bail!("{} of {} devices failed", report.errors, report.devices);
+        }
+        return Ok(());
+    }
     let report = runtime.block_on(run(plan, trace));
     // The devices' stores close on their own threads: not under exit.
     drop(runtime);

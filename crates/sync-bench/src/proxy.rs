@@ -48,6 +48,12 @@ impl Proxy {
     /// Listen on a free loopback port and forward every connection to
     /// `server`.
     pub async fn start(server: SocketAddr, trace: bool) -> std::io::Result<Self> {
+        Self::start_balanced(vec![server], trace).await
+    }
+
+    /// [`Proxy::start`] in front of several servers: each connection to
+    /// one picked at random, as a load balancer without sticky sessions.
+    pub async fn start_balanced(servers: Vec<SocketAddr>, trace: bool) -> std::io::Result<Self> {
         let listener = TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
         let counters = Arc::new(Counters {
@@ -62,6 +68,7 @@ impl Proxy {
             while let Ok((device, _)) = listener.accept().await {
                 shared.connections.fetch_add(1, Ordering::Relaxed);
                 let counters = shared.clone();
+                let server = servers[rand::random_range(0..servers.len())];
                 tokio::spawn(async move {
                     if let Ok(upstream) = TcpStream::connect(server).await {
                         forward(device, upstream, counters).await;

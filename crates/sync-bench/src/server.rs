@@ -18,6 +18,11 @@ pub struct Server {
 
 impl Server {
     pub fn start(data_dir: &Path) -> Result<Self> {
+        Self::start_with(data_dir, &[])
+    }
+
+    /// [`Server::start`] with more settings (`MARAUDE_…`).
+    pub fn start_with(data_dir: &Path, env: &[(&str, String)]) -> Result<Self> {
         let bin = std::env::current_exe()?
             .with_file_name(format!("maraude-server{}", std::env::consts::EXE_SUFFIX));
         if !bin.is_file() {
@@ -38,6 +43,7 @@ impl Server {
             // Every device of the bench enrols from this machine's
             // address, 50 of them within seconds.
             .env("MARAUDE_ENROL_ATTEMPTS_PER_MINUTE", "10000")
+            .envs(env.iter().map(|(k, v)| (k, v)))
             .stdin(Stdio::null())
             .stdout(log.try_clone()?)
             .stderr(log)
@@ -63,6 +69,28 @@ impl Server {
             .find_map(|l| l.strip_prefix("VmHWM:"))
             .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
             .context("no VmHWM in /proc/PID/status")
+    }
+
+    /// CPU seconds the process used so far (user and system), from
+    /// `/proc/PID/stat` (clock ticks of 1/100 s on Linux).
+    pub fn cpu_seconds(&self) -> Result<f64> {
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.child.id()))?;
+        // The fields after the command's name, which is in parentheses.
+        let fields: Vec<&str> = stat
+            .rsplit_once(')')
+            .context("a /proc/PID/stat line")?
+            .1
+            .split_whitespace()
+            .collect();
+        let ticks = |i: usize| -> Result<f64> {
+            Ok(fields
+                .get(i)
+                .context("utime and stime in /proc/PID/stat")?
+                .parse::<f64>()?)
+        };
+        // utime and stime are the 14th and 15th fields; 12th and 13th
+        // after the name.
+        Ok((ticks(11)? + ticks(12)?) / 100.0)
     }
 
     /// Start counting the peak again from the current resident size.

@@ -1,0 +1,153 @@
+//! Many devices syncing with the server at once, as when the night's
+//! shifts come back to the warehouse: each device's time (median, p95),
+//! errors, and what the servers spent (peak memory, CPU seconds). Against
+//! one server on its embedded store, or several on one PostgreSQL database
+//! behind a load balancer without sticky sessions.
+
+use std::time::Instant;
+
+use anyhow::Result;
+use chrono::{Duration, Utc};
+use maraude_core::access::Role;
+use maraude_demo::demo_antenna;
+use serde::Serialize;
+
+use crate::device::Device;
+use crate::proxy::Proxy;
+use crate::server::Server;
+
+#[derive(Debug, Serialize)]
+pub struct CrowdReport {
+    pub backend: String,
+    pub servers: usize,
+    pub devices: usize,
+    pub entries_each: usize,
+    pub errors: usize,
+    pub median_ms: u64,
+    pub p95_ms: u64,
+    pub all_done_ms: u64,
+    /// The servers' peak resident memory during the crowd, added up.
+    pub peak_mib: f64,
+    /// The servers' CPU seconds during the crowd, added up.
+    pub cpu_seconds: f64,
+}
+
+impl CrowdReport {
+    pub fn print(&self) {
+        println!(
+            "| backend | servers | devices at once | errors | per device: median / p95 | all done | servers' peak memory | servers' CPU |"
+        );
+        println!("|---|---|---|---|---|---|---|---|");
+        println!(
+            "| {} | {} | {} x {} entries | {} | {} / {} ms | {} ms | {:.0} MiB | {:.1} s |",
+            self.backend,
+            self.servers,
+            self.devices,
+            self.entries_each,
+            self.errors,
+            self.median_ms,
+            self.p95_ms,
+            self.all_done_ms,
+            self.peak_mib,
+            self.cpu_seconds
+        );
+    }
+}
+
+pub async fn run(
+    devices: usize,
+    entries: usize,
+    database: Option<String>,
+    count: usize,
+) -> Result<CrowdReport> {
+    let dir = tempfile::tempdir()?;
+    // Every device is on this machine's address: the limits per address
+    // and in all are raised to let them all in at once (two sockets each).
+    let mut env = vec![
+        ("MARAUDE_MAX_CONNECTIONS_PER_IP", (4 * devices).to_string()),
+        ("MARAUDE_MAX_CONNECTIONS", (4 * devices).to_string()),
+    ];
+    if let Some(url) = &database {
+        env.push(("MARAUDE_DATABASE_URL", url.clone()));
+    }
+    let mut servers = Vec::new();
+    for i in 0..count {
+        servers.push(Server::start_with(
+            &dir.path().join(format!("server-{i}")),
+            &env,
+        )?);
+    }
+    let proxy = Proxy::start_balanced(servers.iter().map(|s| s.addr).collect(), false).await?;
+    let url = format!("http://{}", proxy.addr);
+    let antenna = demo_antenna("Calais")?;
+    let now = Utc::now();
+
+    eprintln!("{devices} devices: enrolling, each logs {entries} entries");
+    let coordinator = Device::coordinator(dir.path(), &url, &antenna).await?;
+    coordinator.sync().await?;
+    let mut crowd = Vec::new();
+    for i in 0..devices {
+        let d = Device::enrolled(
+            dir.path(),
+            &format!("tablet-{i}"),
+            &url,
+            &coordinator,
+            Role::Volunteer,
+        )
+        .await?;
+        d.sync().await?;
+        let shift = d.start_shift(now - Duration::minutes(90)).await?;
+        d.log(shift, entries, now - Duration::minutes(90), 5000 + i as u64)
+            .await?;
+        crowd.push(d);
+        if (i + 1) % 100 == 0 {
+            eprintln!("  {} ready", i + 1);
+        }
+    }
+    let mut cpu_before = 0.0;
+    for s in &servers {
+        s.reset_peak()?;
+        cpu_before += s.cpu_seconds()?;
+    }
+    eprintln!("{devices} devices sync at once");
+    let started = Instant::now();
+    let results = futures::future::join_all(crowd.iter().map(|d| async move {
+        let began = Instant::now();
+        let result = d.sync().await;
+        (result, began.elapsed().as_millis() as u64)
+    }))
+    .await;
+    let all_done_ms = started.elapsed().as_millis() as u64;
+    let mut cpu_after = 0.0;
+    let mut peak_kib = 0;
+    for s in &servers {
+        cpu_after += s.cpu_seconds()?;
+        peak_kib += s.peak_kib()?;
+    }
+    let errors = results.iter().filter(|(r, _)| r.is_err()).count();
+    for (e, _) in results.iter().filter(|(r, _)| r.is_err()) {
+        if let Err(e) = e {
+            eprintln!("  a device's sync failed: {e:#}");
+        }
+    }
+    let mut times: Vec<u64> = results.iter().map(|(_, ms)| *ms).collect();
+    times.sort_unstable();
+    let at = |q: f64| times[((times.len() as f64 * q).ceil() as usize).clamp(1, times.len()) - 1];
+    Ok(CrowdReport {
+        backend: if database.is_some() {
+            "PostgreSQL"
+        } else {
+            "embedded"
+        }
+        .into(),
+        servers: count,
+        devices,
+        entries_each: entries,
+        errors,
+        median_ms: at(0.5),
+        p95_ms: at(0.95),
+        all_done_ms,
+        peak_mib: peak_kib as f64 / 1024.0,
+        cpu_seconds: cpu_after - cpu_before,
+    })
+}

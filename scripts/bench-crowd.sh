@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# The crowd benchmark: devices syncing with the server at once, as when the
+# night's shifts come back to the warehouse. Builds maraude-server and the
+# bench in release, then runs, side by side in one run:
+#   50 and 500 devices against one server on its embedded store;
+#   500 devices against two servers on one PostgreSQL database (a cluster
+#   of Debian's package in a temporary folder, scripts/with-postgres.sh),
+#   behind a load balancer without sticky sessions.
+# Usage: scripts/bench-crowd.sh [DEVICES]   (default 500)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/setup-system.sh
+cargo build --release --locked -p maraude-server -p maraude-sync-bench
+target_dir="${CARGO_TARGET_DIR:-target}"
+bench="$target_dir/release/maraude-sync-bench"
+devices=${1:-500}
+out=$(mktemp -d)
+"$bench" --crowd-only --crowd 50 --out "$out/embedded-50.json" | tail -1
+"$bench" --crowd-only --crowd "$devices" --out "$out/embedded-$devices.json" | tail -1
+scripts/with-postgres.sh bash -c '
+  "$MARAUDE_TEST_POSTGRES_BIN/psql" -q "$MARAUDE_TEST_DATABASE_URL" -c "CREATE DATABASE crowd_one" -c "CREATE DATABASE crowd_two"
+  base=${MARAUDE_TEST_DATABASE_URL%/postgres}
+  "$0" --crowd-only --crowd "$1" --database "$base/crowd_one" --servers 1 --out "$2/postgres-1-$1.json" | tail -1
+  "$0" --crowd-only --crowd "$1" --database "$base/crowd_two" --servers 2 --out "$2/postgres-2-$1.json" | tail -1
+' "$bench" "$devices" "$out"
+echo "(figures as JSON in $out)"
