@@ -47,6 +47,9 @@ scripts/with-postgres.sh bash -c '
   cargo run -q --locked -p maraude-sync-bench -- --crowd-only --crowd 10 --servers 2 \
     --database "${MARAUDE_TEST_DATABASE_URL%/postgres}/crowd_quick"'
 
+echo "== docs/deploy.md followed from scratch (scripts/deploy-check.sh)"
+scripts/deploy-check.sh
+
 # Every decoder of outside input, fuzzed for a bounded time (a longer run on
 # demand: FUZZ_SECONDS=600 scripts/fuzz.sh). Their crashers, kept as
 # fixtures, already replayed in `cargo test`.

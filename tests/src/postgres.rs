@@ -120,7 +120,7 @@ impl Cluster {
             "-D",
             &cluster.data(),
             "-U",
-            "maraude",
+            "postgres",
             "--auth=trust",
             "-E",
             "UTF8",
@@ -145,7 +145,7 @@ impl Cluster {
 
     /// The URL of its database `maraude` (made at the first start).
     pub fn url(&self) -> String {
-        format!("postgres://maraude@127.0.0.1:{}/maraude", self.port)
+        format!("postgres://postgres@127.0.0.1:{}/maraude", self.port)
     }
 
     pub fn start(&mut self) {
@@ -166,7 +166,7 @@ impl Cluster {
             "start",
         ]));
         self.running = true;
-        let admin = format!("postgres://maraude@127.0.0.1:{}/postgres", self.port);
+        let admin = format!("postgres://postgres@127.0.0.1:{}/postgres", self.port);
         if psql(
             &admin,
             "SELECT count(*) FROM pg_database WHERE datname = 'maraude'",
