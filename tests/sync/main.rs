@@ -62,7 +62,10 @@
 //!   syncs, the registry outlives the server's folder, a dump shows no
 //!   key; the database out of reach at start and mid-run is said,
 //!   refused with a time to retry, and recovered from by itself; a wrong
-//!   passphrase or plain TCP to another machine stops it at start.
+//!   passphrase or plain TCP to another machine stops it at start; with
+//!   two servers on one database, a case erased through one is gone from
+//!   the database and the other, and a tablet revoked through one loses
+//!   its socket on the other at once.
 //! - [`crowded_door`]: strangers holding idle connections and half-sent
 //!   requests against the server (HTTP and HTTPS) and a tablet serving its
 //!   teammates, while an honest tablet syncs within seconds; what they

@@ -278,3 +278,65 @@ fn a_case_erased_through_one_server_is_gone_from_the_database_and_the_other() {
         );
     }
 }
+
+/// A lost tablet holds a sync socket open on the second server; the
+/// coordinator revokes it through the first: the second closes it at once,
+/// not when the socket's idle time runs out.
+#[test]
+fn a_tablet_revoked_through_one_server_loses_its_socket_on_the_other() {
+    let Some(url) = postgres::fresh_database() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let first = start(&dir.path().join("first"), &url);
+    let second = start(&dir.path().join("second"), &url);
+    let coordinator = Tablet::for_antenna("Calais");
+    coordinator.ok(["shift", "start", "--lead", "Mira"]);
+    register(&coordinator, &first);
+    let lost = join(&coordinator, &first, "volunteer");
+    sync(&coordinator);
+    sync(&lost);
+    let credential = {
+        let link = open(&lost).server_link().unwrap().unwrap();
+        secrecy::ExposeSecret::expose_secret(&link.credential).to_string()
+    };
+    let lost_id = coordinator
+        .json(["devices"])
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["role"] == "volunteer")
+        .map(|d| d["device"].as_str().unwrap().to_string())
+        .unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let ws_url = format!("{}/v1/sync", second.url.replacen("http://", "ws://", 1));
+    let mut socket = runtime
+        .block_on(
+            yawc::WebSocket::connect(ws_url.parse().unwrap())
+                .with_options(maraude_sync::socket::options())
+                .with_request(
+                    yawc::HttpRequestBuilder::new()
+                        .header("authorization", format!("Bearer {credential}")),
+                ),
+        )
+        .expect("the lost tablet's socket on the second server");
+    // Open, and quiet: nothing closes it for a while on its own.
+    assert!(!runtime.block_on(crate::bad_messages::closed_within(
+        &mut socket,
+        Duration::from_millis(500)
+    )));
+
+    coordinator.ok(["revoke", &lost_id]);
+    assert!(
+        runtime.block_on(crate::bad_messages::closed_within(
+            &mut socket,
+            Duration::from_secs(5)
+        )),
+        "the second server kept the revoked tablet's socket open"
+    );
+    let refused = lost.run(["sync"]);
+    assert!(!refused.succeeded());
+}
