@@ -55,6 +55,13 @@ fn a_team_syncs_through_a_server_whose_registry_is_in_postgresql() {
     let antenna = open(&coordinator).antenna_id().to_string();
     let dump = postgres::dump(&url);
     let chunks = postgres::psql(&url, "SELECT count(*) FROM chunks");
+    // Documents' chunks only: a server's own keys (samod's storage id)
+    // stay with it.
+    let not_documents = postgres::psql(
+        &url,
+        "SELECT count(*) FROM chunks WHERE position('/' in key) = 0",
+    );
+    assert_eq!(not_documents.trim(), "0");
     assert!(
         chunks.trim().parse::<u32>().unwrap() > 0,
         "the documents are in the database"

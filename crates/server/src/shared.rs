@@ -63,6 +63,12 @@ fn document_of(key: &str) -> &str {
     key.split('/').next().unwrap_or(key)
 }
 
+/// Whether `key` is a document's chunk, the only keys servers share:
+/// samod keeps beside them what is each server's own (its storage id).
+fn is_document_chunk(key: &str) -> bool {
+    document_of(key).parse::<DocumentId>().is_ok()
+}
+
 fn database_error(e: impl std::fmt::Display) -> String {
     e.to_string()
 }
@@ -136,6 +142,7 @@ impl SharedDocuments {
         };
         let given: Vec<String> = held
             .iter()
+            .filter(|k| is_document_chunk(k))
             .filter(|k| !in_database.contains(*k) && !erased_there.contains(document_of(k)))
             .cloned()
             .collect();
@@ -400,6 +407,9 @@ struct AntennaChunks {
 #[async_trait::async_trait]
 impl SharedChunks for AntennaChunks {
     async fn put(&self, key: &str, data: &[u8]) -> Result<(), String> {
+        if !is_document_chunk(key) {
+            return Ok(());
+        }
         let registry = &self.shared.registry;
         let sealed = registry
             .data_key(self.antenna)
