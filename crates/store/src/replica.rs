@@ -354,6 +354,19 @@ pub(crate) fn mark_shared(
     Ok(())
 }
 
+pub(crate) fn all_shared(
+    conn: &Connection,
+) -> Result<Vec<(String, DocumentId, Vec<ChangeHash>)>, StoreError> {
+    let mut stmt = conn.prepare_cached("SELECT peer, doc, heads FROM peer_heads")?;
+    let rows: Vec<(String, String, String)> = stmt
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+        .collect::<Result<_, _>>()?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(peer, doc, heads)| Some((peer, doc.parse().ok()?, parse_heads(&heads))))
+        .collect())
+}
+
 pub(crate) fn quarantined(conn: &Connection) -> Result<Vec<(String, String)>, StoreError> {
     let mut stmt = conn.prepare_cached("SELECT doc, reason FROM quarantine ORDER BY doc")?;
     let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;

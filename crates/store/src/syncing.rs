@@ -133,6 +133,13 @@ impl Store {
         self.write(|tx, _| replica::mark_shared(tx, peer, docs))
     }
 
+    /// Every peer's shared heads of every document, as
+    /// [`Self::mark_shared`] recorded them (a server's backup keeps them,
+    /// so that nothing is sent again after a restore).
+    pub fn all_shared(&self) -> Result<Vec<(String, DocumentId, Vec<ChangeHash>)>> {
+        replica::all_shared(&self.conn)
+    }
+
     /// What the index knows of a document, for the access rules
     /// (`maraude_core::access`).
     pub fn subject(&self, doc: &DocumentId) -> Result<Subject> {

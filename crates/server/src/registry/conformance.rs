@@ -436,9 +436,64 @@ pub async fn an_antennas_first_authority_key_is_kept_for_good(registry: &impl Re
     );
 }
 
+/// A registry exported imports whole into another, empty one (the same
+/// backend or the other: a backup, a move); into one that has its
+/// antennas it is refused, and nothing changes.
+pub async fn an_exported_registry_imports_whole_into_an_empty_one(
+    registry: &impl Registry,
+    empty: &impl Registry,
+) {
+    let calais = registered(registry).await;
+    let lead = calais.tablet(Role::Lead).await;
+    let gone = calais.tablet(Role::Volunteer).await;
+    registry.revoke(&lead, gone.id).await.unwrap();
+    registry.synced(lead.id).await.unwrap();
+    let unused = calais.code(&lead, Role::Volunteer).await;
+    registry.authority_key(calais.id, b"the key").await.unwrap();
+    let exported = registry.export().await.unwrap();
+    assert_eq!(exported.len(), 1);
+    assert_eq!(exported[0].devices.len(), 3);
+    assert_eq!(exported[0].authority_key, b"the key");
+
+    assert!(matches!(
+        registry.import(&exported).await,
+        Err(RegistryError::AntennaExists(_))
+    ));
+    assert_eq!(registry.devices(calais.id).await.unwrap().len(), 3);
+
+    empty.import(&exported).await.unwrap();
+    assert_eq!(empty.export().await.unwrap(), exported);
+    let moved = empty
+        .device_by_credential(&format!("credential-{}", lead.id))
+        .await
+        .unwrap()
+        .expect("a tablet's credential works after the move");
+    assert_eq!((moved.role, moved.last_sync.is_some()), (Role::Lead, true));
+    assert_eq!(empty.revoked(calais.id).await.unwrap().len(), 1);
+    assert_eq!(
+        empty.authority_key(calais.id, b"another").await.unwrap(),
+        b"the key"
+    );
+    let antenna = Antenna {
+        registry: empty,
+        id: calais.id,
+        coordinator: calais.coordinator.clone(),
+    };
+    assert_eq!(antenna.enrol(&unused).await.unwrap().role, Role::Volunteer);
+}
+
 /// One `#[test]` per rule above, on the registry `$fresh` makes.
 macro_rules! registry_conformance {
     ($fresh:expr) => {
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn an_exported_registry_imports_whole_into_an_empty_one() {
+            let (registry, _keep) = $fresh;
+            let (empty, _keep_too) = $fresh;
+            $crate::registry::conformance::an_exported_registry_imports_whole_into_an_empty_one(
+                &registry, &empty,
+            )
+            .await;
+        }
         $crate::registry::conformance::each_rule!(
             $fresh;
             registering_an_antenna_makes_its_first_tablet_its_coordinator,

@@ -58,6 +58,57 @@ pub struct Device {
     pub last_sync: Option<DateTime<Utc>>,
 }
 
+/// Everything the registry holds of one antenna: what a backup keeps, and
+/// what moves from one backend to the other.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct AntennaRecord {
+    pub id: Uuid,
+    pub name: String,
+    pub created_at: DateTime<Utc>,
+    /// The authority's key (PKCS#8 DER), in the clear: the backup that
+    /// holds it is sealed whole.
+    #[serde(with = "base64_bytes")]
+    pub authority_key: Vec<u8>,
+    pub devices: Vec<DeviceRecord>,
+    pub codes: Vec<CodeRecord>,
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct DeviceRecord {
+    pub id: Uuid,
+    pub name: String,
+    pub role: Role,
+    pub credential_hash: String,
+    pub enrolled_at: DateTime<Utc>,
+    pub revoked_at: Option<DateTime<Utc>>,
+    pub last_sync: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct CodeRecord {
+    pub code_hash: String,
+    pub role: Role,
+    pub created_by: Uuid,
+    pub expires_at: DateTime<Utc>,
+    pub used_by: Option<Uuid>,
+}
+
+mod base64_bytes {
+    use data_encoding::BASE64;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(bytes: &[u8], s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&BASE64.encode(bytes))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
+        let text = String::deserialize(d)?;
+        BASE64
+            .decode(text.as_bytes())
+            .map_err(serde::de::Error::custom)
+    }
+}
+
 /// A device about to be enrolled, with the hash of its new credential.
 #[derive(Debug)]
 pub struct NewDevice<'a> {
@@ -112,6 +163,12 @@ pub trait Registry: Send + Sync + 'static {
     async fn authority_key(&self, antenna: Uuid, new: &[u8]) -> Result<Vec<u8>, RegistryError>;
     /// The antenna's revoked devices, with when.
     async fn revoked(&self, antenna: Uuid) -> Result<Vec<(Uuid, DateTime<Utc>)>, RegistryError>;
+    /// Everything, antenna by antenna, read in one transaction (a
+    /// backup while the server runs).
+    async fn export(&self) -> Result<Vec<AntennaRecord>, RegistryError>;
+    /// Add these antennas whole, in one transaction; none may exist here
+    /// yet ([`RegistryError::AntennaExists`], and nothing is written).
+    async fn import(&self, antennas: &[AntennaRecord]) -> Result<(), RegistryError>;
 }
 
 /// Whether `by` may revoke `target`, the antenna counting

@@ -15,7 +15,7 @@ use sqlx::postgres::{PgPool, PgRow};
 use sqlx::{Postgres, Row, Transaction};
 use uuid::Uuid;
 
-use super::{Device, NewDevice, Registry, RegistryError};
+use super::{AntennaRecord, CodeRecord, Device, DeviceRecord, NewDevice, Registry, RegistryError};
 use std::time::Duration;
 
 use crate::database::{self, Connection, Database, DatabaseError};
@@ -436,6 +436,166 @@ impl Registry for PostgresRegistry {
         rows.iter()
             .map(|r| Ok((r.try_get("id")?, r.try_get("revoked_at")?)))
             .collect()
+    }
+
+    async fn export(&self) -> Result<Vec<AntennaRecord>, RegistryError> {
+        let mut tx = self.pool()?.begin().await?;
+        // One snapshot of the whole registry, whatever the other servers
+        // write meanwhile.
+        sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            .execute(&mut *tx)
+            .await?;
+        let antennas = sqlx::query("SELECT id, name, created_at FROM antennas ORDER BY created_at")
+            .fetch_all(&mut *tx)
+            .await?;
+        let mut out = Vec::new();
+        for a in antennas {
+            let id: Uuid = a.try_get("id")?;
+            let sealed: Option<Vec<u8>> =
+                sqlx::query_scalar("SELECT sealed_key FROM authorities WHERE antenna = $1")
+                    .bind(id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            let authority_key = match sealed {
+                Some(sealed) => self
+                    .data_key(id)
+                    .await?
+                    .open(&authority_context(id), &sealed)
+                    .map_err(|e| {
+                        RegistryError::Database(format!("the antenna's authority key: {e}"))
+                    })?,
+                None => Vec::new(),
+            };
+            let devices = sqlx::query(
+                "SELECT id, name, role, credential_hash, enrolled_at, revoked_at, last_sync
+                 FROM devices WHERE antenna = $1 ORDER BY enrolled_at",
+            )
+            .bind(id)
+            .fetch_all(&mut *tx)
+            .await?
+            .iter()
+            .map(|r| {
+                Ok(DeviceRecord {
+                    id: r.try_get("id")?,
+                    name: r.try_get("name")?,
+                    role: r
+                        .try_get::<String, _>("role")?
+                        .parse()
+                        .unwrap_or(Role::Volunteer),
+                    credential_hash: r.try_get("credential_hash")?,
+                    enrolled_at: r.try_get("enrolled_at")?,
+                    revoked_at: r.try_get("revoked_at")?,
+                    last_sync: r.try_get("last_sync")?,
+                })
+            })
+            .collect::<Result<_, sqlx::Error>>()?;
+            let codes = sqlx::query(
+                "SELECT code_hash, role, created_by, expires_at, used_by
+                 FROM enrolment_codes WHERE antenna = $1",
+            )
+            .bind(id)
+            .fetch_all(&mut *tx)
+            .await?
+            .iter()
+            .map(|r| {
+                Ok(CodeRecord {
+                    code_hash: r.try_get("code_hash")?,
+                    role: r
+                        .try_get::<String, _>("role")?
+                        .parse()
+                        .unwrap_or(Role::Volunteer),
+                    created_by: r.try_get("created_by")?,
+                    expires_at: r.try_get("expires_at")?,
+                    used_by: r.try_get("used_by")?,
+                })
+            })
+            .collect::<Result<_, sqlx::Error>>()?;
+            out.push(AntennaRecord {
+                id,
+                name: a.try_get("name")?,
+                created_at: a.try_get("created_at")?,
+                authority_key,
+                devices,
+                codes,
+            });
+        }
+        tx.commit().await?;
+        Ok(out)
+    }
+
+    async fn import(&self, antennas: &[AntennaRecord]) -> Result<(), RegistryError> {
+        let mut tx = self.pool()?.begin().await?;
+        for a in antennas {
+            sqlx::query("INSERT INTO antennas (id, name, created_at) VALUES ($1, $2, $3)")
+                .bind(a.id)
+                .bind(&a.name)
+                .bind(a.created_at)
+                .execute(&mut *tx)
+                .await
+                .map_err(|e| {
+                    if is_duplicate(&e, "antennas_pkey") {
+                        RegistryError::AntennaExists(a.id)
+                    } else {
+                        e.into()
+                    }
+                })?;
+            // A new data key for the antenna, wrapped by this server's key.
+            let data_key = Key::random();
+            sqlx::query("INSERT INTO antenna_keys (antenna, wrapped) VALUES ($1, $2)")
+                .bind(a.id)
+                .bind(self.database()?.server_key.wrap(a.id, &data_key))
+                .execute(&mut *tx)
+                .await?;
+            if !a.authority_key.is_empty() {
+                sqlx::query("INSERT INTO authorities (antenna, sealed_key) VALUES ($1, $2)")
+                    .bind(a.id)
+                    .bind(data_key.seal(&authority_context(a.id), &a.authority_key))
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            for d in &a.devices {
+                sqlx::query(
+                    "INSERT INTO devices (id, antenna, name, role, credential_hash, enrolled_at, revoked_at, last_sync)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                )
+                .bind(d.id)
+                .bind(a.id)
+                .bind(&d.name)
+                .bind(d.role.as_str())
+                .bind(&d.credential_hash)
+                .bind(d.enrolled_at)
+                .bind(d.revoked_at)
+                .bind(d.last_sync)
+                .execute(&mut *tx)
+                .await
+                .map_err(|e| {
+                    if is_duplicate(&e, "devices_pkey") {
+                        RegistryError::DeviceExists(d.id)
+                    } else {
+                        e.into()
+                    }
+                })?;
+            }
+            for c in &a.codes {
+                sqlx::query(
+                    "INSERT INTO enrolment_codes (code_hash, antenna, role, created_by, expires_at, used_by)
+                     VALUES ($1, $2, $3, $4, $5, $6)",
+                )
+                .bind(&c.code_hash)
+                .bind(a.id)
+                .bind(c.role.as_str())
+                .bind(c.created_by)
+                .bind(c.expires_at)
+                .bind(c.used_by)
+                .execute(&mut *tx)
+                .await?;
+            }
+        }
+        tx.commit().await?;
+        // Keys made in a transaction that may have been rolled back are not
+        // kept: read again on first use.
+        self.kept_keys().clear();
+        Ok(())
     }
 }
 

@@ -10,7 +10,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 use rusqlite_migration::{M, Migrations};
 use uuid::Uuid;
 
-use super::{Device, NewDevice, Registry, RegistryError};
+use super::{AntennaRecord, CodeRecord, Device, DeviceRecord, NewDevice, Registry, RegistryError};
 
 impl From<rusqlite::Error> for RegistryError {
     fn from(e: rusqlite::Error) -> Self {
@@ -330,6 +330,127 @@ impl Registry for SqliteRegistry {
             }
         }
         Ok(out)
+    }
+
+    async fn export(&self) -> Result<Vec<AntennaRecord>, RegistryError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let antennas: Vec<(String, String, String)> = tx
+            .prepare("SELECT id, name, created_at FROM antennas ORDER BY created_at")?
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+            .collect::<Result<_, _>>()?;
+        let mut out = Vec::new();
+        for (id, name, created_at) in antennas {
+            let authority_key: Option<Vec<u8>> = tx
+                .query_row(
+                    "SELECT key FROM authorities WHERE antenna = ?1",
+                    params![id],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            let devices = tx
+                .prepare(
+                    "SELECT id, name, role, credential_hash, enrolled_at, revoked_at, last_sync
+                     FROM devices WHERE antenna = ?1 ORDER BY enrolled_at",
+                )?
+                .query_map(params![id], |r| {
+                    Ok(DeviceRecord {
+                        id: r.get::<_, String>(0)?.parse().unwrap_or_default(),
+                        name: r.get(1)?,
+                        role: r.get::<_, String>(2)?.parse().unwrap_or(Role::Volunteer),
+                        credential_hash: r.get(3)?,
+                        enrolled_at: parse_ts(Some(r.get(4)?)).unwrap_or_default(),
+                        revoked_at: parse_ts(r.get(5)?),
+                        last_sync: parse_ts(r.get(6)?),
+                    })
+                })?
+                .collect::<Result<_, _>>()?;
+            let codes = tx
+                .prepare(
+                    "SELECT code_hash, role, created_by, expires_at, used_by
+                     FROM enrolment_codes WHERE antenna = ?1",
+                )?
+                .query_map(params![id], |r| {
+                    Ok(CodeRecord {
+                        code_hash: r.get(0)?,
+                        role: r.get::<_, String>(1)?.parse().unwrap_or(Role::Volunteer),
+                        created_by: r.get::<_, String>(2)?.parse().unwrap_or_default(),
+                        expires_at: parse_ts(Some(r.get(3)?)).unwrap_or_default(),
+                        used_by: r.get::<_, Option<String>>(4)?.and_then(|u| u.parse().ok()),
+                    })
+                })?
+                .collect::<Result<_, _>>()?;
+            out.push(AntennaRecord {
+                id: id.parse().unwrap_or_default(),
+                name,
+                created_at: parse_ts(Some(created_at)).unwrap_or_default(),
+                authority_key: authority_key.unwrap_or_default(),
+                devices,
+                codes,
+            });
+        }
+        Ok(out)
+    }
+
+    async fn import(&self, antennas: &[AntennaRecord]) -> Result<(), RegistryError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        for a in antennas {
+            let exists: i64 = tx.query_row(
+                "SELECT count(*) FROM antennas WHERE id = ?1",
+                params![a.id.to_string()],
+                |r| r.get(0),
+            )?;
+            if exists > 0 {
+                return Err(RegistryError::AntennaExists(a.id));
+            }
+            tx.execute(
+                "INSERT INTO antennas (id, name, created_at) VALUES (?1, ?2, ?3)",
+                params![a.id.to_string(), a.name, ts(a.created_at)],
+            )?;
+            if !a.authority_key.is_empty() {
+                tx.execute(
+                    "INSERT INTO authorities (antenna, key) VALUES (?1, ?2)",
+                    params![a.id.to_string(), a.authority_key],
+                )?;
+            }
+            for d in &a.devices {
+                tx.execute(
+                    "INSERT INTO devices (id, antenna, name, role, credential_hash, enrolled_at, revoked_at, last_sync)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                    params![
+                        d.id.to_string(),
+                        a.id.to_string(),
+                        d.name,
+                        d.role.as_str(),
+                        d.credential_hash,
+                        ts(d.enrolled_at),
+                        d.revoked_at.map(ts),
+                        d.last_sync.map(ts)
+                    ],
+                )
+                .map_err(|e| match e.sqlite_error_code() {
+                    Some(rusqlite::ErrorCode::ConstraintViolation) => RegistryError::DeviceExists(d.id),
+                    _ => e.into(),
+                })?;
+            }
+            for c in &a.codes {
+                tx.execute(
+                    "INSERT INTO enrolment_codes (code_hash, antenna, role, created_by, expires_at, used_by)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                    params![
+                        c.code_hash,
+                        a.id.to_string(),
+                        c.role.as_str(),
+                        c.created_by.to_string(),
+                        ts(c.expires_at),
+                        c.used_by.map(|u| u.to_string())
+                    ],
+                )?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
     }
 }
 
