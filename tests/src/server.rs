@@ -236,6 +236,38 @@ impl Server {
         self.restart();
     }
 
+    /// Stop, and start again on the same address from another data folder
+    /// with these settings (a restored or moved server, where the tablets
+    /// know it).
+    pub fn move_to(&mut self, data_dir: &Path, env: &[(&str, &str)]) {
+        self.kill();
+        self.data_dir = data_dir.to_path_buf();
+        self.env = env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        self.spawn();
+    }
+
+    /// Run `maraude-server ARGS…` (a backup, a restore, a move) with the
+    /// server's passphrase and these settings: its stderr if it succeeded,
+    /// `Err(stderr)` if not.
+    pub fn command(args: &[&str], env: &[(&str, &str)]) -> Result<String, String> {
+        let out = Command::new(server_bin())
+            .args(args)
+            .env("MARAUDE_SERVER_PASSPHRASE", SERVER_PASSPHRASE)
+            .env("MARAUDE_LOG", "warn")
+            .envs(env.iter().copied())
+            .output()
+            .expect("maraude-server runs");
+        let said = String::from_utf8_lossy(&out.stderr).into_owned();
+        if out.status.success() {
+            Ok(said)
+        } else {
+            Err(said)
+        }
+    }
+
     /// Whether the process is still running.
     pub fn is_running(&mut self) -> bool {
         self.child

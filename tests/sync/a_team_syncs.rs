@@ -37,6 +37,20 @@ pub fn join_at(coordinator: &Tablet, url: &str, role: &str) -> Tablet {
     tablet
 }
 
+/// The id of the antenna's last enrolled tablet of `role`, as the
+/// coordinator's `maraude devices` lists it.
+pub fn last_device_of(coordinator: &Tablet, role: &str) -> String {
+    coordinator
+        .json(["devices"])
+        .as_array()
+        .unwrap()
+        .iter()
+        .rev()
+        .find(|d| d["role"] == role)
+        .map(|d| d["device"].as_str().unwrap().to_string())
+        .unwrap()
+}
+
 pub fn sync(tablet: &Tablet) -> Value {
     tablet.json(["sync"])
 }
@@ -132,14 +146,7 @@ fn a_revoked_tablet_and_a_wrong_credential_get_nothing_and_the_server_stays_up()
     let lost = join(&coordinator, &server, "volunteer");
     sync(&coordinator);
     sync(&lost);
-    let devices = coordinator.json(["devices"]);
-    let lost_id = devices
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|d| d["role"] == "volunteer")
-        .map(|d| d["device"].as_str().unwrap().to_string())
-        .unwrap();
+    let lost_id = last_device_of(&coordinator, "volunteer");
     coordinator.ok(["revoke", &lost_id]);
     coordinator.log(["distribution", "blanket", "4"]);
     sync(&coordinator);

@@ -16,6 +16,10 @@
 //!   a JavaScript client with a volunteer's ticket, cannot promote
 //!   anyone, erase a case, change the schema or the retention: the
 //!   server refuses the change, says which rule, and takes the rest.
+//! - [`backup`]: a backup taken while the server runs, restored into a
+//!   new folder, moved to PostgreSQL and back: every tablet syncs with
+//!   nothing lost or sent again; the file reveals nothing; one from a
+//!   newer server, or into a place that holds antennas, is refused.
 //! - [`bad_messages`]: text frames, bytes that are not protocol messages,
 //!   messages cut short or over the size limit close their connection;
 //!   the server stays up and its store unchanged.
@@ -76,6 +80,7 @@
 
 mod a_team_syncs;
 mod authorised_writes;
+mod backup;
 mod bad_messages;
 mod compression_bomb;
 mod crowded_door;

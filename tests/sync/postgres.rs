@@ -307,14 +307,7 @@ fn a_tablet_revoked_through_one_server_loses_its_socket_on_the_other() {
         let link = open(&lost).server_link().unwrap().unwrap();
         secrecy::ExposeSecret::expose_secret(&link.credential).to_string()
     };
-    let lost_id = coordinator
-        .json(["devices"])
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|d| d["role"] == "volunteer")
-        .map(|d| d["device"].as_str().unwrap().to_string())
-        .unwrap();
+    let lost_id = crate::a_team_syncs::last_device_of(&coordinator, "volunteer");
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

@@ -103,6 +103,39 @@ pub struct Config {
     /// Connections to PostgreSQL this server keeps at most.
     #[arg(long, env = "MARAUDE_DATABASE_CONNECTIONS", default_value_t = 16)]
     pub database_connections: u32,
+    /// Instead of serving: a backup, a restore, a move.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// What the server does instead of serving, on the folder or database its
+/// settings name.
+#[derive(Debug, clap::Subcommand)]
+pub enum Command {
+    /// Write everything this server holds to a file, sealed by its
+    /// passphrase, while it runs (the registry, every antenna's documents,
+    /// what each tablet acknowledged).
+    Backup {
+        /// The backup file to write (replaced whole, or left as it was).
+        #[arg(long)]
+        to: PathBuf,
+    },
+    /// Put a backup back into this server's folder or database, which must
+    /// be empty; the server stopped. Tablets then sync as before, nothing
+    /// sent again.
+    Restore {
+        /// The backup file (made by `backup`, with the same passphrase).
+        #[arg(long)]
+        from: PathBuf,
+    },
+    /// Copy everything this server holds to another place, which must be
+    /// empty: `postgres://…` (the database several servers share) or a
+    /// folder (the embedded store); then start the server on it.
+    Migrate {
+        /// `postgres://user:password@host/database`, or a folder.
+        #[arg(long)]
+        to: String,
+    },
 }
 
 /// What a config file may set: the flags' settings, by the same names.

@@ -12,6 +12,7 @@
 
 pub mod attempts;
 pub mod authority;
+pub mod backup;
 pub mod database;
 pub mod envelope;
 pub mod http;

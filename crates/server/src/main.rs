@@ -5,7 +5,8 @@ mod config;
 use std::sync::Arc;
 
 use anyhow::{Context, Result};
-use config::Config;
+use config::{Command, Config};
+use maraude_server::backup::{self, Place};
 use maraude_server::database::Connection;
 use maraude_server::http::{App, Limits, router};
 use maraude_server::registry::{PostgresRegistry, Registry, SqliteRegistry};
@@ -39,6 +40,9 @@ async fn main() -> Result<()> {
         tracing_subscriber::fmt().with_env_filter(filter).init();
     }
     let passphrase = passphrase(&config)?;
+    if let Some(command) = &config.command {
+        return run(command, &config, &passphrase).await;
+    }
     std::fs::create_dir_all(&config.data_dir)
         .with_context(|| format!("cannot create {}", config.data_dir.display()))?;
     // With a database, the registry and the antennas' documents are
@@ -130,6 +134,72 @@ async fn main() -> Result<()> {
     retention.abort();
     app.stop().await;
     tracing::info!("stopped");
+    Ok(())
+}
+
+/// The place the settings name: the database, or the data folder.
+fn configured_place(config: &Config) -> Place {
+    match &config.database_url {
+        Some(url) => Place::Postgres(connection(config, url)),
+        None => Place::Embedded(config.data_dir.clone()),
+    }
+}
+
+fn connection(config: &Config, url: &str) -> Connection {
+    Connection {
+        url: url.to_string(),
+        allow_plain: config.database_allow_plain,
+        max_connections: config.database_connections,
+    }
+}
+
+/// A backup, a restore or a move, said on stderr as it goes.
+async fn run(command: &Command, config: &Config, passphrase: &Passphrase) -> Result<()> {
+    let here = configured_place(config);
+    match command {
+        Command::Backup { to } => {
+            let contents = backup::read(&here, passphrase).await?;
+            backup::write_file(to, &backup::seal(&contents, passphrase)?)?;
+            eprintln!(
+                "backup of {here} written to {}: {} antenna(s), {} chunk(s); it opens with this server's passphrase only",
+                to.display(),
+                contents.antennas.len(),
+                contents
+                    .antennas
+                    .iter()
+                    .map(|a| a.documents.chunks.len())
+                    .sum::<usize>()
+            );
+        }
+        Command::Restore { from } => {
+            let bytes =
+                std::fs::read(from).with_context(|| format!("cannot read {}", from.display()))?;
+            let contents = backup::open(&bytes, passphrase)?;
+            backup::write(&here, passphrase, &contents).await?;
+            eprintln!(
+                "{} restored into {here}: {} antenna(s); start the server",
+                from.display(),
+                contents.antennas.len()
+            );
+        }
+        Command::Migrate { to } => {
+            let there = if to.starts_with("postgres://") || to.starts_with("postgresql://") {
+                Place::Postgres(connection(config, to))
+            } else {
+                Place::Embedded(to.into())
+            };
+            let contents = backup::read(&here, passphrase).await?;
+            backup::write(&there, passphrase, &contents).await?;
+            eprintln!(
+                "{} antenna(s) copied from {here} to {there}: start the server on it ({})",
+                contents.antennas.len(),
+                match there {
+                    Place::Postgres(_) => "--database-url",
+                    Place::Embedded(_) => "--data-dir, without --database-url",
+                }
+            );
+        }
+    }
     Ok(())
 }
 

@@ -54,7 +54,7 @@ pub struct SharedDocuments {
     instance: Uuid,
 }
 
-fn chunk_context(antenna: Uuid, key: &str) -> Vec<u8> {
+pub(crate) fn chunk_context(antenna: Uuid, key: &str) -> Vec<u8> {
     format!("chunk {key} of antenna {antenna}").into_bytes()
 }
 

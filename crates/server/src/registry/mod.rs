@@ -93,7 +93,8 @@ pub struct CodeRecord {
     pub used_by: Option<Uuid>,
 }
 
-mod base64_bytes {
+/// Bytes as base64 text in JSON (a backup's keys and chunks).
+pub(crate) mod base64_bytes {
     use data_encoding::BASE64;
     use serde::{Deserialize, Deserializer, Serializer};
 

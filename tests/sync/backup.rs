@@ -1,0 +1,221 @@
+//! `maraude-server backup`, `restore` and `migrate`: a backup taken while
+//! the server runs, restored into a new folder, serves every tablet with
+//! nothing lost and nothing sent again; the same after a move to
+//! PostgreSQL and back; the backup reveals nothing without the passphrase;
+//! one from a newer server is refused with its version; a restore into a
+//! place that holds antennas is refused.
+
+use crate::a_team_syncs::{distributed, join, open, register, sync};
+use crate::server::Server;
+use crate::tablet::Tablet;
+use maraude_tests::postgres;
+
+/// What each tablet's sync moves: documents it sent, changes it received.
+type Moved = Vec<(u64, u64)>;
+
+fn syncs(tablets: &[&Tablet]) -> Moved {
+    tablets
+        .iter()
+        .map(|t| {
+            let got = sync(t);
+            (
+                got["documents_sent"].as_u64().unwrap(),
+                got["changes_received"].as_u64().unwrap(),
+            )
+        })
+        .collect()
+}
+
+/// Every tablet syncs, and moves what it moved before the restore, when
+/// nothing had changed since its last sync: nothing is sent again.
+fn nothing_sent_again(tablets: &[&Tablet], settled: &Moved) {
+    let moved = syncs(tablets);
+    assert_eq!(&moved, settled, "after the restore, the syncs moved more");
+    assert!(moved.iter().all(|(sent, _)| *sent == 0), "{moved:?}");
+}
+
+#[test]
+fn a_backup_restored_or_moved_serves_every_tablet_with_nothing_lost_or_sent_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = dir.path().join("first");
+    let mut server = Server::start(&first);
+    let coordinator = Tablet::for_antenna("Calais");
+    coordinator.ok(["volunteer", "add", "Mira", "--role", "lead"]);
+    coordinator.ok(["shift", "start", "--lead", "Mira", "--load", "blanket=40"]);
+    coordinator.log(["distribution", "blanket", "2"]);
+    let (_, case) =
+        coordinator.open_case(["shelter", "--household", "2", "--alias", "Samir-Dunes"]);
+    register(&coordinator, &server);
+    let lead = join(&coordinator, &server, "lead");
+    let volunteer = join(&coordinator, &server, "volunteer");
+    let lost = join(&coordinator, &server, "volunteer");
+    sync(&coordinator);
+    sync(&lead);
+    lead.log(["distribution", "blanket", "3"]);
+    let team = [&coordinator, &lead, &volunteer];
+    for _ in 0..2 {
+        for t in team {
+            sync(t);
+        }
+    }
+    let lost_id = crate::a_team_syncs::last_device_of(&coordinator, "volunteer");
+    coordinator.ok(["revoke", &lost_id]);
+    // Everyone has everything (the revocation's news included), and the
+    // server knows it: the baseline of "nothing sent again".
+    for t in team {
+        sync(t);
+    }
+    // What a sync moves once everyone has everything: the baseline.
+    let settled = syncs(&team);
+    let before: Vec<_> = team.iter().map(|t| open(t).index_dump().unwrap()).collect();
+
+    // Online: the server runs.
+    let file = dir.path().join("calais.backup");
+    let file_arg = file.to_str().unwrap();
+    let first_arg = first.to_str().unwrap();
+    let said =
+        Server::command(&["--data-dir", first_arg, "backup", "--to", file_arg], &[]).unwrap();
+    assert!(said.contains("1 antenna"), "{said}");
+    let bytes = std::fs::read(&file).unwrap();
+    for secret in ["Samir-Dunes", "blanket", "Calais"] {
+        assert!(
+            !bytes.windows(secret.len()).any(|w| w == secret.as_bytes()),
+            "{secret} readable in the backup"
+        );
+    }
+    let wrong = Server::command(
+        &[
+            "--data-dir",
+            dir.path().join("x").to_str().unwrap(),
+            "restore",
+            "--from",
+            file_arg,
+        ],
+        &[("MARAUDE_SERVER_PASSPHRASE", "another server's passphrase")],
+    )
+    .unwrap_err();
+    assert!(
+        wrong.contains("does not open with this passphrase"),
+        "{wrong}"
+    );
+
+    // Into a folder that holds antennas: refused, nothing written.
+    let refused = Server::command(
+        &["--data-dir", first_arg, "restore", "--from", file_arg],
+        &[],
+    )
+    .unwrap_err();
+    assert!(refused.contains("already holds 1 antenna"), "{refused}");
+
+    // Restored into a new folder, at the same address.
+    let second = dir.path().join("second");
+    Server::command(
+        &[
+            "--data-dir",
+            second.to_str().unwrap(),
+            "restore",
+            "--from",
+            file_arg,
+        ],
+        &[],
+    )
+    .unwrap();
+    server.move_to(&second, &[]);
+    nothing_sent_again(&team, &settled);
+    for (t, before) in team.iter().zip(&before) {
+        assert_eq!(&open(t).index_dump().unwrap(), before);
+    }
+    let refused = lost.run(["sync"]);
+    assert!(
+        !refused.succeeded(),
+        "a revoked tablet syncs after the restore"
+    );
+    volunteer.log(["distribution", "blanket", "4"]);
+    sync(&volunteer);
+    sync(&coordinator);
+    assert_eq!(distributed(&coordinator, "blanket"), 9);
+    for t in team {
+        sync(t);
+    }
+    let settled = syncs(&team);
+
+    // Moved to PostgreSQL (the server stopped), then back to a folder.
+    server.kill();
+    let Some(url) = postgres::fresh_database() else {
+        return;
+    };
+    let moved = Server::command(
+        &[
+            "--data-dir",
+            second.to_str().unwrap(),
+            "migrate",
+            "--to",
+            &url,
+        ],
+        &[],
+    )
+    .unwrap();
+    assert!(moved.contains("--database-url"), "{moved}");
+    server.move_to(&dir.path().join("cache"), &[("MARAUDE_DATABASE_URL", &url)]);
+    nothing_sent_again(&team, &settled);
+    assert!(lead.ok(["case", "show", &case]).contains("Samir-Dunes"));
+    coordinator.log(["distribution", "blanket", "1"]);
+    for t in team {
+        sync(t);
+    }
+    let settled = syncs(&team);
+    server.kill();
+    let third = dir.path().join("third");
+    Server::command(
+        &["migrate", "--to", third.to_str().unwrap()],
+        &[("MARAUDE_DATABASE_URL", &url)],
+    )
+    .unwrap();
+    server.move_to(&third, &[]);
+    nothing_sent_again(&team, &settled);
+    assert_eq!(distributed(&lead, "blanket"), 10);
+    assert!(!lost.run(["sync"]).succeeded());
+}
+
+#[test]
+fn a_backup_from_a_newer_server_is_refused_with_its_version() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let server = Server::start(&data);
+    let coordinator = Tablet::for_antenna("Calais");
+    register(&coordinator, &server);
+    sync(&coordinator);
+    let file = dir.path().join("backup");
+    Server::command(
+        &[
+            "--data-dir",
+            data.to_str().unwrap(),
+            "backup",
+            "--to",
+            file.to_str().unwrap(),
+        ],
+        &[],
+    )
+    .unwrap();
+    let bytes = std::fs::read(&file).unwrap();
+    let text = String::from_utf8_lossy(&bytes);
+    let newline = bytes.iter().position(|b| *b == b'\n').unwrap();
+    let header = text[..newline].replace("\"version\":1", "\"version\":99");
+    let mut newer = header.into_bytes();
+    newer.extend_from_slice(&bytes[newline..]);
+    std::fs::write(&file, newer).unwrap();
+    let refused = Server::command(
+        &[
+            "--data-dir",
+            dir.path().join("new").to_str().unwrap(),
+            "restore",
+            "--from",
+            file.to_str().unwrap(),
+        ],
+        &[],
+    )
+    .unwrap_err();
+    assert!(refused.contains("format 99"), "{refused}");
+    // Refused before anything is written.
+    assert!(!dir.path().join("new").exists());
+}
