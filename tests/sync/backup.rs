@@ -99,6 +99,22 @@ fn a_backup_restored_or_moved_serves_every_tablet_with_nothing_lost_or_sent_agai
         "{wrong}"
     );
 
+    // From a folder that holds no server (a typo): refused, nothing made.
+    let typo = dir.path().join("frist");
+    let refused = Server::command(
+        &[
+            "--data-dir",
+            typo.to_str().unwrap(),
+            "backup",
+            "--to",
+            dir.path().join("typo.backup").to_str().unwrap(),
+        ],
+        &[],
+    )
+    .unwrap_err();
+    assert!(refused.contains("no server's data in"), "{refused}");
+    assert!(!typo.exists() && !dir.path().join("typo.backup").exists());
+
     // Into a folder that holds antennas: refused, nothing written.
     let refused = Server::command(
         &["--data-dir", first_arg, "restore", "--from", file_arg],

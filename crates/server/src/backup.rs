@@ -97,7 +97,21 @@ pub struct Acknowledged {
     pub heads: Vec<String>,
 }
 
-/// The place's registry, opened.
+/// The registry of a place that holds a server's data, to read it: a
+/// folder without one is refused, and nothing is written there.
+async fn existing_registry(place: &Place, passphrase: &Passphrase) -> Result<Box<dyn Registry>> {
+    if let Place::Embedded(dir) = place
+        && !dir.join("registry.maraude").exists()
+    {
+        bail!(
+            "no server's data in {}: give the data folder of a server (--data-dir, or data_dir in its config file)",
+            dir.display()
+        );
+    }
+    registry(place, passphrase).await
+}
+
+/// The place's registry, opened (made in a folder that has none yet).
 async fn registry(place: &Place, passphrase: &Passphrase) -> Result<Box<dyn Registry>> {
     Ok(match place {
         Place::Embedded(dir) => {
@@ -125,7 +139,7 @@ fn store_path(dir: &Path, antenna: Uuid) -> PathBuf {
 
 /// Everything `place` holds.
 pub async fn read(place: &Place, passphrase: &Passphrase) -> Result<Contents> {
-    let records = registry(place, passphrase).await?.export().await?;
+    let records = existing_registry(place, passphrase).await?.export().await?;
     let database = match place {
         Place::Postgres(connection) => Some(postgres(connection, passphrase).await?),
         Place::Embedded(_) => None,

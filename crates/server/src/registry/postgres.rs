@@ -59,14 +59,19 @@ fn device_row(r: &PgRow) -> Result<Device, sqlx::Error> {
         id: r.try_get("id")?,
         antenna: r.try_get("antenna")?,
         name: r.try_get("name")?,
-        role: r
-            .try_get::<String, _>("role")?
-            .parse()
-            .unwrap_or(Role::Volunteer),
+        role: role_of(r)?,
         enrolled_at: r.try_get("enrolled_at")?,
         revoked_at: r.try_get("revoked_at")?,
         last_sync: r.try_get("last_sync")?,
     })
+}
+
+/// A row's `role`; one this server does not know reads as the least,
+/// a volunteer's.
+fn role_of(r: &PgRow) -> Result<Role, sqlx::Error> {
+    Ok(r.try_get::<String, _>("role")?
+        .parse()
+        .unwrap_or(Role::Volunteer))
 }
 
 /// Whether `e` is the database refusing a second row with this key.
@@ -478,10 +483,7 @@ impl Registry for PostgresRegistry {
                 Ok(DeviceRecord {
                     id: r.try_get("id")?,
                     name: r.try_get("name")?,
-                    role: r
-                        .try_get::<String, _>("role")?
-                        .parse()
-                        .unwrap_or(Role::Volunteer),
+                    role: role_of(r)?,
                     credential_hash: r.try_get("credential_hash")?,
                     enrolled_at: r.try_get("enrolled_at")?,
                     revoked_at: r.try_get("revoked_at")?,
@@ -500,10 +502,7 @@ impl Registry for PostgresRegistry {
             .map(|r| {
                 Ok(CodeRecord {
                     code_hash: r.try_get("code_hash")?,
-                    role: r
-                        .try_get::<String, _>("role")?
-                        .parse()
-                        .unwrap_or(Role::Volunteer),
+                    role: role_of(r)?,
                     created_by: r.try_get("created_by")?,
                     expires_at: r.try_get("expires_at")?,
                     used_by: r.try_get("used_by")?,
