@@ -90,3 +90,55 @@ fn network_address() -> IpAddr {
     assert!(!ip.is_loopback(), "{ip}");
     ip
 }
+
+/// A device's sync costs the server the documents it asks for, not every
+/// document the server holds loaded: a volunteer syncing after the
+/// coordinator sent ten old nights (which a volunteer may not receive)
+/// gets share decisions for its own documents only. Before the server's
+/// repo subscribed documents on request, each connection took every
+/// loaded document, and 500 tablets at once cost documents x connections.
+#[test]
+fn a_sync_costs_the_server_the_documents_asked_for_not_all_it_holds() {
+    use crate::old_shifts::old_night;
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(&dir.path().join("server"));
+    let coordinator = Tablet::for_antenna("Calais");
+    coordinator.ok(["place", "add", "dunes-north", "--name", "Dunes nord"]);
+    coordinator.ok(["volunteer", "add", "Mira", "--role", "lead"]);
+    register(&coordinator, &server);
+    {
+        let mut store = crate::a_team_syncs::open(&coordinator);
+        for days_ago in 40..50 {
+            old_night(&mut store, days_ago, "une nuit ancienne");
+        }
+    }
+    let sent = sync(&coordinator);
+    assert!(sent["documents_sent"].as_u64().unwrap() >= 10, "{sent}");
+    let volunteer = join(&coordinator, &server, "volunteer");
+    sync(&volunteer);
+    volunteer.ok(["shift", "start", "--lead", "Mira", "--load", "blanket=40"]);
+    volunteer.log(["distribution", "blanket", "2"]);
+
+    let decisions = || {
+        let (status, metrics) = server.get("/metrics");
+        assert_eq!(status, 200, "{metrics}");
+        sample(&metrics, "maraude_sync_share_decisions_total").unwrap_or(0.0)
+    };
+    let before = decisions();
+    let summary = sync(&volunteer);
+    let after = decisions();
+    let asked = ["documents_sent", "documents_received", "documents_refused"]
+        .iter()
+        .map(|k| summary[k].as_u64().unwrap())
+        .sum::<u64>();
+    assert!(asked >= 1, "{summary}");
+    assert!(
+        after - before <= asked as f64,
+        "the volunteer's sync asked for {asked} documents and cost {} share decisions: {summary}",
+        after - before
+    );
+    assert!(
+        after > before,
+        "a sync with something to send decides something"
+    );
+}

@@ -20,7 +20,7 @@ const RECENT_NOTE: &str = "Nour, rendez-vous mardi";
 
 /// An ended night shift `days_ago`, with two blanket distributions at the
 /// dunes and a note; its id.
-fn old_night(store: &mut Store, days_ago: i64, note: &str) -> String {
+pub(crate) fn old_night(store: &mut Store, days_ago: i64, note: &str) -> String {
     let started = Utc::now() - Duration::days(days_ago);
     let shift = store
         .start_shift(NewShift {

@@ -129,6 +129,7 @@ impl samod::SharePolicy for AntennaPolicy {
         doc: DocumentId,
         peer: PeerId,
     ) -> impl futures::Stream<Item = ShareConfig> + Send + 'static {
+        crate::metrics::metrics().share_decisions.inc();
         let admitted = self.admitted(&peer);
         let store = self.store.clone();
         let teammates = self.teammates;
@@ -207,6 +208,11 @@ impl Hub {
             .with_storage(store.clone())
             .with_peer_id(PeerId::from_string(own_peer))
             .with_share_policy(policy.clone())
+            // The policy never announces: a device's connection needs only
+            // the documents it asks for. Subscribing every loaded document
+            // to every connection cost documents x connections when a
+            // night's tablets came back at once (vendor/PATCHES.md).
+            .with_subscriptions(samod::Subscriptions::OnRequest)
             .load()
             .await;
         let url = samod::Url::parse(&format!("maraude://antenna/{antenna}"))

@@ -27,6 +27,10 @@ pub struct SyncMetrics {
     /// Seconds a storage write takes, by `place` (`store`: the server's
     /// own file; `database`: the shared one).
     pub storage_seconds: Family<Labels, Histogram>,
+    /// Times the share policy decided on one document for one connected
+    /// peer: once per document a connection holds, so it shows what a
+    /// sync costs beyond what the device asked for.
+    pub share_decisions: Counter,
 }
 
 fn histogram() -> Histogram {
@@ -42,6 +46,7 @@ pub fn metrics() -> &'static SyncMetrics {
         messages: Family::default(),
         refusals: Family::default(),
         storage_seconds: Family::new_with_constructor(histogram),
+        share_decisions: Counter::default(),
     })
 }
 
@@ -96,6 +101,11 @@ impl SyncMetrics {
             "storage_seconds",
             "Seconds a storage write takes, by place (store, database)",
             self.storage_seconds.clone(),
+        );
+        sync.register(
+            "share_decisions",
+            "Share-policy decisions, one per document a sync connection holds",
+            self.share_decisions.clone(),
         );
     }
 }
