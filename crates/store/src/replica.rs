@@ -367,6 +367,19 @@ pub(crate) fn all_shared(
         .collect())
 }
 
+pub(crate) fn shared_with(
+    conn: &Connection,
+    peer: &str,
+    doc: &DocumentId,
+) -> Result<Vec<ChangeHash>, StoreError> {
+    let mut stmt =
+        conn.prepare_cached("SELECT heads FROM peer_heads WHERE peer = ?1 AND doc = ?2")?;
+    let heads: Option<String> = stmt
+        .query_row(params![peer, doc.to_string()], |r| r.get(0))
+        .optional()?;
+    Ok(heads.map(|h| parse_heads(&h)).unwrap_or_default())
+}
+
 pub(crate) fn quarantined(conn: &Connection) -> Result<Vec<(String, String)>, StoreError> {
     let mut stmt = conn.prepare_cached("SELECT doc, reason FROM quarantine ORDER BY doc")?;
     let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;

@@ -133,6 +133,22 @@ impl Store {
         self.write(|tx, _| replica::mark_shared(tx, peer, docs))
     }
 
+    /// Forget what `peer` was recorded to share: the next sync with it
+    /// starts from nothing, as a first one does, and compares the whole
+    /// history of each document.
+    pub fn forget_shared(&mut self, peer: &str) -> Result<()> {
+        self.write(|tx, _| {
+            tx.execute("DELETE FROM peer_heads WHERE peer = ?1", [peer])?;
+            Ok(())
+        })
+    }
+
+    /// The heads of `doc` that `peer` was last recorded to share with this
+    /// store ([`Self::mark_shared`]); none if it never synced it.
+    pub fn shared_with(&self, peer: &str, doc: &DocumentId) -> Result<Vec<ChangeHash>> {
+        replica::shared_with(&self.conn, peer, doc)
+    }
+
     /// Every peer's shared heads of every document, as
     /// [`Self::mark_shared`] recorded them (a server's backup keeps them,
     /// so that nothing is sent again after a restore).

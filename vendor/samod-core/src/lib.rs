@@ -224,6 +224,6 @@ pub use unix_timestamp::UnixTimestamp;
 mod loader;
 pub use loader::{LoaderState, SamodLoader};
 mod subscriptions;
-pub use subscriptions::Subscriptions;
+pub use subscriptions::{SharedHeads, Subscriptions};
 mod doc_search;
 pub use doc_search::{DocSearch, DocSearchPhase, PeerRequestState};

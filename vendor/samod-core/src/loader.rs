@@ -1,5 +1,5 @@
 use crate::{
-    PeerId, Subscriptions, StorageId, StorageKey, UnixTimestamp,
+    PeerId, SharedHeads, Subscriptions, StorageId, StorageKey, UnixTimestamp,
     actors::hub::{Hub, State as HubState},
     ephemera::EphemeralSession,
     io::{IoResult, IoTask, IoTaskId, StorageResult, StorageTask},
@@ -40,6 +40,7 @@ use crate::{
 pub struct SamodLoader {
     local_peer_id: PeerId,
     subscriptions: Subscriptions,
+    shared_heads: Option<SharedHeads>,
     state: State,
 }
 
@@ -77,6 +78,7 @@ impl SamodLoader {
         Self {
             local_peer_id,
             subscriptions: Subscriptions::default(),
+            shared_heads: None,
             state: State::Starting,
         }
     }
@@ -85,6 +87,12 @@ impl SamodLoader {
     /// ([`Subscriptions::EveryDocument`] unless said otherwise).
     pub fn with_subscriptions(mut self, subscriptions: Subscriptions) -> Self {
         self.subscriptions = subscriptions;
+        self
+    }
+
+    /// Where each connection's sync state starts (see [`SharedHeads`]).
+    pub fn with_shared_heads(mut self, shared_heads: SharedHeads) -> Self {
+        self.shared_heads = Some(shared_heads);
         self
     }
 
@@ -122,6 +130,7 @@ impl SamodLoader {
                                 self.local_peer_id.clone(),
                                 EphemeralSession::new(rng),
                                 self.subscriptions,
+                                self.shared_heads.clone(),
                             );
                             return LoaderState::Loaded(Box::new(Hub::new(state)));
                         }
@@ -147,6 +156,7 @@ impl SamodLoader {
                     self.local_peer_id.clone(),
                     EphemeralSession::new(rng),
                     self.subscriptions,
+                    self.shared_heads.clone(),
                 );
                 LoaderState::Loaded(Box::new(Hub::new(state)))
             }

@@ -20,3 +20,12 @@ pub enum Subscriptions {
     /// not asked for it.
     OnRequest,
 }
+
+/// What this repo knows it shares with a peer for a document, from an
+/// earlier session: heads both sides recorded as held by both. A
+/// connection's sync state starts from them rather than from nothing, so
+/// that its first messages summarise the changes since, not the whole
+/// history (see `PeerDocConnection::seed`).
+pub type SharedHeads = std::sync::Arc<
+    dyn Fn(&crate::DocumentId, &crate::PeerId) -> Vec<automerge::ChangeHash> + Send + Sync,
+>;

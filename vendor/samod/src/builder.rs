@@ -1,6 +1,6 @@
 use std::sync::Arc;
 
-use samod_core::{PeerId, ShareConfig, Subscriptions};
+use samod_core::{DocumentId, PeerId, ShareConfig, SharedHeads, Subscriptions};
 
 use crate::{
     Repo,
@@ -44,6 +44,7 @@ pub struct RepoBuilder<S, R, A> {
     pub(crate) concurrency: ConcurrencyConfig,
     pub(crate) observer: Option<Arc<dyn RepoObserver>>,
     pub(crate) subscriptions: Subscriptions,
+    pub(crate) shared_heads: Option<SharedHeads>,
 }
 
 impl<S, R, A> RepoBuilder<S, R, A> {
@@ -56,6 +57,7 @@ impl<S, R, A> RepoBuilder<S, R, A> {
             concurrency: self.concurrency,
             observer: self.observer,
             subscriptions: self.subscriptions,
+            shared_heads: self.shared_heads,
         }
     }
 
@@ -68,6 +70,7 @@ impl<S, R, A> RepoBuilder<S, R, A> {
             concurrency: self.concurrency,
             observer: self.observer,
             subscriptions: self.subscriptions,
+            shared_heads: self.shared_heads,
         }
     }
 
@@ -87,6 +90,7 @@ impl<S, R, A> RepoBuilder<S, R, A> {
             concurrency: self.concurrency,
             observer: self.observer,
             subscriptions: self.subscriptions,
+            shared_heads: self.shared_heads,
         }
     }
 
@@ -107,6 +111,21 @@ impl<S, R, A> RepoBuilder<S, R, A> {
         self
     }
 
+    /// Heads this repo recorded as shared with a peer for a document in an
+    /// earlier session: each connection's sync state starts from them, so
+    /// that a session costs the changes since, not a summary of the whole
+    /// history.
+    pub fn with_shared_heads(
+        mut self,
+        shared_heads: impl Fn(&DocumentId, &PeerId) -> Vec<automerge::ChangeHash>
+        + Send
+        + Sync
+        + 'static,
+    ) -> Self {
+        self.shared_heads = Some(Arc::new(shared_heads));
+        self
+    }
+
     /// Set an observer for receiving structured observability events.
     pub fn with_observer(mut self, observer: impl RepoObserver) -> Self {
         self.observer = Some(Arc::new(observer));
@@ -124,6 +143,7 @@ impl<R> RepoBuilder<InMemoryStorage, R, ShareConfig> {
             concurrency: ConcurrencyConfig::AsyncRuntime,
             observer: None,
             subscriptions: Subscriptions::default(),
+            shared_heads: None,
         }
     }
 }

@@ -112,7 +112,7 @@ impl DocActorInner {
                 peers: new_peers,
             });
         }
-        let peer_count = self.actor.peers().len();
+        let peer_count = self.actor.peer_count();
         let stats = self.actor.document().stats();
         log_sync_message_stats(
             &self.document_id,
@@ -243,14 +243,10 @@ impl DocActorInner {
 
     /// Returns the set of peers for this document if it is different to self.last_observed_peers
     pub(crate) fn connected_peers_changed(&mut self, stopped: bool) -> Option<HashSet<PeerId>> {
-        let peers = self.actor.peers();
         let peers = if stopped {
             HashSet::new()
         } else {
-            peers
-                .keys()
-                .filter_map(|id| self.actor.conn_peer_id(*id))
-                .collect()
+            self.actor.peer_ids().cloned().collect()
         };
         if peers != self.last_observed_peers {
             self.last_observed_peers = peers.clone();

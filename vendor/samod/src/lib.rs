@@ -525,6 +525,7 @@ impl Repo {
             concurrency,
             observer,
             subscriptions,
+            shared_heads,
         } = builder;
         let task_setup = TaskSetup::new(
             storage.clone(),
@@ -532,6 +533,7 @@ impl Repo {
             concurrency,
             observer,
             subscriptions,
+            shared_heads,
         )
         .await;
         let inner = task_setup.inner.clone();
@@ -555,6 +557,7 @@ impl Repo {
             concurrency,
             observer,
             subscriptions,
+            shared_heads,
         } = builder;
         let task_setup = TaskSetup::new(
             storage.clone(),
@@ -562,6 +565,7 @@ impl Repo {
             concurrency,
             observer,
             subscriptions,
+            shared_heads,
         )
         .await;
         let inner = task_setup.inner.clone();
@@ -1419,12 +1423,19 @@ impl TaskSetup {
         concurrency: ConcurrencyConfig,
         observer: Option<Arc<dyn observer::RepoObserver>>,
         subscriptions: Subscriptions,
+        shared_heads: Option<samod_core::SharedHeads>,
     ) -> TaskSetup {
         let mut rng = rand::rngs::StdRng::from_rng(&mut rand::rng());
         let peer_id = peer_id.unwrap_or_else(|| PeerId::new_with_rng(&mut rng));
         let hub = load_hub(
             storage.clone(),
-            Hub::load(peer_id.clone()).with_subscriptions(subscriptions),
+            {
+                let loader = Hub::load(peer_id.clone()).with_subscriptions(subscriptions);
+                match shared_heads {
+                    Some(known) => loader.with_shared_heads(known),
+                    None => loader,
+                }
+            },
         )
         .await;
 

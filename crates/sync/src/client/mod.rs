@@ -38,6 +38,9 @@ use maraude_protocol::api;
 use plan::Revocations;
 use remote::Remote;
 
+/// Heads by document.
+pub(crate) type Heads = BTreeMap<DocumentId, Vec<ChangeHash>>;
+
 /// What a sync did, for the summary line and the app's status. The app
 /// keeps the last one in the store and reads it back: a field missing
 /// from one written by an earlier version reads as 0.
@@ -351,15 +354,23 @@ async fn sync(
         })
         .await??;
     let asked: Vec<DocumentId> = wanted.iter().cloned().collect();
-    let before: BTreeMap<DocumentId, Vec<ChangeHash>> = store
+    let peer_key = other.peer.clone();
+    // What this device holds of each document before the sync (to count
+    // what it receives), and what the other side was last recorded to
+    // share (where the sync starts).
+    let (before, shared): (Heads, Heads) = store
         .with(move |s| {
-            let mut known = BTreeMap::new();
+            let (mut before, mut shared) = (BTreeMap::new(), BTreeMap::new());
             for doc in asked {
                 if let Some(heads) = s.recorded_heads(&doc)? {
-                    known.insert(doc, heads);
+                    before.insert(doc.clone(), heads);
+                }
+                let heads = s.shared_with(&peer_key, &doc)?;
+                if !heads.is_empty() {
+                    shared.insert(doc, heads);
                 }
             }
-            Ok::<_, maraude_store::StoreError>(known)
+            Ok::<_, maraude_store::StoreError>((before, shared))
         })
         .await??;
     let mut summary = SyncSummary {
@@ -374,7 +385,14 @@ async fn sync(
     }
 
     let (outcome, traffic, refusals) = session::run(
-        store, &remote, &other, device, wanted, &before, patience, progress,
+        store,
+        &remote,
+        &other,
+        device,
+        wanted,
+        (&before, shared),
+        patience,
+        progress,
     )
     .await;
     summary.refusals = refusals;

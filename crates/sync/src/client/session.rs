@@ -15,7 +15,7 @@ use maraude_core::ids::DeviceId;
 use maraude_store::DocumentId;
 use samod::{BackoffConfig, ConnectionId, PeerId, Repo, RepoEvent, RepoObserver, ShareConfig};
 
-use super::Patience;
+use super::{Heads, Patience};
 use super::plan::{OtherSide, SyncedDoc};
 use super::remote::Remote;
 use crate::error::SyncError;
@@ -33,7 +33,7 @@ pub(super) async fn run(
     other: &OtherSide,
     device: DeviceId,
     wanted: BTreeSet<DocumentId>,
-    before: &BTreeMap<DocumentId, Vec<ChangeHash>>,
+    (before, shared): (&Heads, Heads),
     patience: Patience,
     progress: &impl Fn(usize, usize),
 ) -> (Result<Synced, SyncError>, (u64, u64), Vec<String>) {
@@ -46,6 +46,11 @@ pub(super) async fn run(
             wanted.clone(),
         ))
         .with_observer(TrafficObserver(traffic.clone()))
+        // Each document's sync starts from the heads both sides recorded
+        // at the last sync (`Store::mark_shared`; the other side takes
+        // them from our first message): its first messages cover what came
+        // since, not the whole history (vendor/PATCHES.md).
+        .with_shared_heads(move |doc, _peer| shared.get(doc).cloned().unwrap_or_default())
         .load()
         .await;
     // What a teammate writes is checked here as its server checks ours.

@@ -54,6 +54,12 @@ pub struct DocumentActor {
     run_state: RunState,
     doc: Automerge,
     last_status_update: Option<DocSearchPhase>,
+    /// Under [`crate::Subscriptions::OnRequest`]: each connection gets sync
+    /// messages in answer to its own, not whenever the document changes
+    /// (see `PeerDocConnection::answer_only`).
+    answer_only: bool,
+    /// Where each connection's sync state starts, if the repo knows.
+    shared_heads: Option<crate::SharedHeads>,
 }
 
 #[derive(Debug)]
@@ -65,7 +71,7 @@ pub(crate) enum Phase {
 
 impl DocumentActor {
     /// Creates a new document actor for the specified document.
-    #[tracing::instrument(skip(initial_content, initial_connections))]
+    #[tracing::instrument(skip(initial_content, initial_connections, shared_heads))]
     pub fn new(
         now: UnixTimestamp,
         SpawnArgs {
@@ -74,6 +80,8 @@ impl DocumentActor {
             document_id,
             initial_content,
             initial_connections,
+            subscriptions,
+            shared_heads,
         }: SpawnArgs,
     ) -> (Self, DocActorResult) {
         let mut out = DocActorResult::default();
@@ -100,6 +108,8 @@ impl DocumentActor {
             run_state: RunState::Running,
             phase,
             last_status_update: None,
+            answer_only: subscriptions == crate::Subscriptions::OnRequest,
+            shared_heads,
         };
 
         tracing::trace!(?initial_connections, "applying initial connections");
@@ -428,6 +438,9 @@ impl DocumentActor {
             && let RequestOutcome::Found = request.outcome(&self.doc)
         {
             self.phase = Phase::Ready(Ready::new());
+            for conn in self.peer_connections.values_mut() {
+                conn.unsettle();
+            }
         }
         self.enqueue_share_policy_checks(out);
         self.generate_sync_messages(now, out);
@@ -451,6 +464,17 @@ impl DocumentActor {
 
     pub fn is_stopped(&self) -> bool {
         self.run_state == RunState::Stopped
+    }
+
+    /// How many connections this document is subscribed to.
+    pub fn peer_count(&self) -> usize {
+        self.peer_connections.len()
+    }
+
+    /// The peers of the connections this document is subscribed to,
+    /// without copying each one's state as [`Self::peers`] does.
+    pub fn peer_ids(&self) -> impl Iterator<Item = &PeerId> {
+        self.peer_connections.values().map(|conn| &conn.peer_id)
     }
 
     pub fn peers(&self) -> HashMap<ConnectionId, PeerDocState> {
@@ -629,9 +653,14 @@ impl DocumentActor {
             out.pending_sync_messages += loading.pending_msg_count();
             return;
         }
+        // Once for all connections: with many concurrent writers the heads
+        // are many, and sorting them per connection added up.
+        let heads = self.doc.get_heads();
         for (conn_id, peer_conn) in &mut self.peer_connections {
             let generated = match &mut self.phase {
-                Phase::Ready(ready) => ready.generate_sync_messages(now, &mut self.doc, peer_conn),
+                Phase::Ready(ready) => {
+                    ready.generate_sync_messages(now, &mut self.doc, &heads, peer_conn)
+                }
                 Phase::Requesting(request) => request.generate_messages(now, &self.doc, peer_conn),
                 Phase::Loading(_) => unreachable!(),
             };
@@ -686,8 +715,15 @@ impl DocumentActor {
             !self.peer_connections.contains_key(&conn_id),
             "Connection ID already exists"
         );
-        self.peer_connections
-            .insert(conn_id, PeerDocConnection::new(peer_id, conn_id));
+        let seed = self
+            .shared_heads
+            .as_ref()
+            .map(|known| known(&self.document_id, &peer_id))
+            .filter(|heads| !heads.is_empty());
+        let mut conn = PeerDocConnection::new(peer_id, conn_id);
+        conn.answer_only = self.answer_only;
+        conn.seed = seed;
+        self.peer_connections.insert(conn_id, conn);
         if let Phase::Requesting(request) = &mut self.phase
             && let Some(conn) = self.peer_connections.get(&conn_id)
         {

@@ -26,6 +26,24 @@ pub(crate) struct PeerDocConnection {
     last_share_config: Option<ShareConfig>,
     // Preserve message ordering while the asynchronous policy lookup is pending.
     pub(super) pending_sync_messages: Vec<(SyncMessage, UnixTimestamp)>,
+    // The document's heads when generating last found nothing to send, the
+    // sync state unchanged since: generating again would find nothing
+    // either, and costs a walk of the history. Cleared by everything that
+    // changes `sync_state`. Without it, each message on a document with N
+    // connections cost N generations.
+    settled_at: Option<Vec<automerge::ChangeHash>>,
+    // A connection subscribed on request (`Subscriptions::OnRequest`) is a
+    // request-response session: once settled, it waits for the peer's next
+    // message even if the document changed meanwhile. Pushing every change
+    // to every peer in a session made each of N peers writing one document
+    // at once cost N x N generations, and kept each peer chasing heads
+    // that moved until the last one was done. The changes reach the peer in
+    // answer to its next message, or at its next session.
+    pub(super) answer_only: bool,
+    // Heads this repo recorded as shared with the peer in an earlier
+    // session (`crate::SharedHeads`), for the sync state to start from
+    // once the document is loaded (`start_from_shared_heads`).
+    pub(super) seed: Option<Vec<automerge::ChangeHash>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,10 +65,39 @@ impl PeerDocConnection {
             share_policy: SharePolicyState::Unknown,
             last_share_config: None,
             pending_sync_messages: Vec::new(),
+            settled_at: None,
+            answer_only: false,
+            seed: None,
+        }
+    }
+
+    /// Before the first message either way: start the sync state from
+    /// heads both sides hold, so that the bloom filter and the changes
+    /// offered cover what came after them, not the whole history. Only
+    /// heads this document holds; a peer that lacks them after all (its
+    /// store restored from an older copy) gets automerge's reset, and a
+    /// full sync, in answer.
+    fn start_from(&mut self, doc: &Automerge, heads: Vec<automerge::ChangeHash>) {
+        let fresh = self.state.last_sent.is_none()
+            && self.state.last_received.is_none()
+            && self.sync_state.shared_heads.is_empty();
+        if fresh && !heads.is_empty() && heads.iter().all(|h| doc.get_change_meta_by_hash(h).is_some())
+        {
+            let mut heads = heads;
+            heads.sort();
+            heads.dedup();
+            self.sync_state.shared_heads = heads;
+        }
+    }
+
+    fn start_from_shared_heads(&mut self, doc: &Automerge) {
+        if let Some(heads) = self.seed.take() {
+            self.start_from(doc, heads);
         }
     }
 
     pub(super) fn reset_sync_state(&mut self) {
+        self.settled_at = None;
         self.sync_state = if self.can_write() {
             sync::State::new()
         } else {
@@ -59,6 +106,7 @@ impl PeerDocConnection {
     }
 
     pub(super) fn prepare_request(&mut self) {
+        self.settled_at = None;
         // Initial requests already have a fresh state. Automerge has no explicit
         // API to restart synchronization, so for retries we force a read-only to
         // read-write transition. This resets local bookkeeping and tells the
@@ -73,7 +121,13 @@ impl PeerDocConnection {
         }
     }
 
+    /// Generate at the next step even if nothing changed here.
+    pub(super) fn unsettle(&mut self) {
+        self.settled_at = None;
+    }
+
     pub(super) fn mark_requested(&mut self) {
+        self.settled_at = None;
         if !self.has_requested {
             self.has_requested = true;
             self.dirty = true; // Mark as dirty since the request status changed
@@ -86,6 +140,17 @@ impl PeerDocConnection {
         doc: &mut Automerge,
         msg: sync::Message,
     ) -> Result<Duration, AutomergeError> {
+        self.settled_at = None;
+        self.start_from_shared_heads(doc);
+        if self.answer_only
+            && let Some(have) = msg.have.first()
+        {
+            // A peer that asked starts from what it says it last synced
+            // with us: only itself loses if it lies (it is not sent what
+            // it claims to hold), and it spares us a bloom filter over the
+            // whole history for each session.
+            self.start_from(doc, have.last_sync.clone());
+        }
         let start = Instant::now();
         doc.receive_sync_message(&mut self.sync_state, msg)?;
         let duration = start.elapsed();
@@ -104,7 +169,40 @@ impl PeerDocConnection {
         now: UnixTimestamp,
         doc: &Automerge,
     ) -> Vec<(sync::Message, Duration)> {
-        let heads = doc.get_heads();
+        // The request phase decides itself when to generate: no memo.
+        self.settled_at = None;
+        let messages = self.generate_unless_settled(now, doc, &doc.get_heads());
+        self.settled_at = None;
+        messages
+    }
+
+    /// [`Self::generate_sync_messages`] for a ready document, with its
+    /// `heads` taken once for all its connections, skipped while this
+    /// connection is settled (`settled_at`).
+    pub(super) fn generate_sync_messages_at(
+        &mut self,
+        now: UnixTimestamp,
+        doc: &Automerge,
+        heads: &[automerge::ChangeHash],
+    ) -> Vec<(sync::Message, Duration)> {
+        self.generate_unless_settled(now, doc, heads)
+    }
+
+    fn generate_unless_settled(
+        &mut self,
+        now: UnixTimestamp,
+        doc: &Automerge,
+        heads: &[automerge::ChangeHash],
+    ) -> Vec<(sync::Message, Duration)> {
+        self.start_from_shared_heads(doc);
+        let settled = match &self.settled_at {
+            Some(_) if self.answer_only => true,
+            Some(at) => at.as_slice() == heads,
+            None => false,
+        };
+        if settled {
+            return Vec::new();
+        }
         let mut messages = Vec::new();
         loop {
             let start = Instant::now();
@@ -128,6 +226,9 @@ impl PeerDocConnection {
             if !follow_up {
                 break;
             }
+        }
+        if messages.is_empty() {
+            self.settled_at = Some(heads.to_vec());
         }
         messages
     }
@@ -202,6 +303,7 @@ impl PeerDocConnection {
     }
 
     pub(super) fn set_share_config(&mut self, config: ShareConfig) -> Option<ShareConfig> {
+        self.settled_at = None;
         let previous = self.last_share_config.replace(config);
         self.share_policy = SharePolicyState::Ready(config);
         if self.state.last_sent.is_none() && self.state.last_received.is_none() {

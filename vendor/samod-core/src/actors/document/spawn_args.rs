@@ -9,6 +9,11 @@ pub struct SpawnArgs {
     pub(crate) document_id: crate::DocumentId,
     pub(crate) initial_content: Option<automerge::Automerge>,
     pub(crate) initial_connections: HashMap<ConnectionId, (PeerId, Option<DocMessage>)>,
+    /// The hub's [`crate::Subscriptions`]: with `OnRequest`, the actor
+    /// answers each peer's messages rather than pushing its changes.
+    pub(crate) subscriptions: crate::Subscriptions,
+    /// Where each connection's sync state starts, if the repo knows.
+    pub(crate) shared_heads: Option<crate::SharedHeads>,
 }
 
 impl std::fmt::Debug for SpawnArgs {

@@ -2,7 +2,7 @@ use std::collections::HashMap;
 
 use crate::{
     ConnectionId, DialerId, DocSearch, DocumentActorId, DocumentId, ListenerId, PeerId, StorageId,
-    Subscriptions, UnixTimestamp,
+    SharedHeads, Subscriptions, UnixTimestamp,
     actors::{
         document::SpawnArgs,
         hub::{
@@ -67,6 +67,9 @@ pub(crate) struct State {
     /// Which documents a connection is subscribed to (see
     /// [`Subscriptions`]).
     subscriptions: Subscriptions,
+
+    /// Where a connection's sync state starts, if the repo knows.
+    shared_heads: Option<SharedHeads>,
 }
 
 impl State {
@@ -75,9 +78,11 @@ impl State {
         peer_id: PeerId,
         ephemeral_session: EphemeralSession,
         subscriptions: Subscriptions,
+        shared_heads: Option<SharedHeads>,
     ) -> Self {
         Self {
             subscriptions,
+            shared_heads,
             storage_id,
             peer_id,
             actors: HashMap::new(),
@@ -968,6 +973,8 @@ impl State {
             document_id,
             initial_content: initial_doc,
             initial_connections,
+            subscriptions: self.subscriptions,
+            shared_heads: self.shared_heads.clone(),
         });
 
         actor_id

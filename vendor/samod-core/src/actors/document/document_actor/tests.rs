@@ -42,6 +42,8 @@ fn new_actor(
             conn,
             ("remote".into(), initial.map(DocMessage::Sync)),
         )]),
+        subscriptions: Default::default(),
+        shared_heads: None,
     };
     let (actor, result) = DocumentActor::new(UnixTimestamp::now(), args);
     let policy_task = result

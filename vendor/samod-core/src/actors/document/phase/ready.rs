@@ -50,12 +50,13 @@ impl Ready {
         &mut self,
         now: UnixTimestamp,
         doc: &mut Automerge,
+        heads: &[automerge::ChangeHash],
         conn: &mut PeerDocConnection,
     ) -> Vec<(SyncMessage, Duration)> {
         if !conn.can_send() {
             return Vec::new();
         }
-        conn.generate_sync_messages(now, doc)
+        conn.generate_sync_messages_at(now, doc, heads)
             .into_iter()
             .map(|(msg, duration)| (SyncMessage::Sync { data: msg.encode() }, duration))
             .collect()
