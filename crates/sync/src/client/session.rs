@@ -15,9 +15,9 @@ use maraude_core::ids::DeviceId;
 use maraude_store::DocumentId;
 use samod::{BackoffConfig, ConnectionId, PeerId, Repo, RepoEvent, RepoObserver, ShareConfig};
 
-use super::{Heads, Patience};
 use super::plan::{OtherSide, SyncedDoc};
 use super::remote::Remote;
+use super::{Heads, Patience};
 use crate::error::SyncError;
 use crate::socket::Notices;
 use crate::storage::StoreHandle;
