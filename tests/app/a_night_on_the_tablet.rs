@@ -191,7 +191,12 @@ fn forms(app: &Session, shots: &Path) -> Result<[String; 2]> {
     // Jo saw it. A time long before the shift started is refused, saying
     // why; an hour ago, one tap, is taken.
     app.click("[data-e2e=witness-Jo]")?;
-    app.type_into("[data-e2e=form-time]", "00:01")?;
+    // Three hours ago: the shift was started minutes ago, and an entry may
+    // be at most two hours before its start. ("00:01" was that, except
+    // in the two hours after midnight.)
+    let long_before =
+        maraude_core::time::paris_time(chrono::Utc::now() - chrono::Duration::hours(3));
+    app.type_into("[data-e2e=form-time]", &long_before)?;
     app.click("[data-e2e=form-save]")?;
     app.wait_for_text_containing("[data-e2e=form-error]", "en dehors de la maraude")?;
     let hour_ago =

@@ -254,27 +254,31 @@ pub(crate) fn movements(
 }
 
 /// What distributions gave of each size of an item from `since` on (not
-/// struck out).
+/// struck out); only those of the shifts in `of_shifts`, when given.
 pub(crate) fn given_by_size(
     conn: &Connection,
     since: chrono::DateTime<chrono::Utc>,
+    of_shifts: Option<&std::collections::BTreeSet<String>>,
 ) -> Result<maraude_core::warehouse::GivenBySize, StoreError> {
     let mut stmt = conn.prepare_cached(
-        "SELECT item, detail, SUM(quantity) FROM all_figures
+        "SELECT shift, item, detail, SUM(quantity) FROM all_figures
          WHERE kind = 'distribution' AND voided = 0 AND detail IS NOT NULL AND item IS NOT NULL
            AND at_us >= ?1
-         GROUP BY item, detail",
+         GROUP BY shift, item, detail",
     )?;
-    let rows: Vec<(String, String, i64)> = stmt
+    let rows: Vec<(String, String, String, i64)> = stmt
         .query_map(params![since.timestamp_micros()], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
         })?
         .collect::<Result<_, _>>()?;
     let mut given = maraude_core::warehouse::GivenBySize::new();
-    for (item, size, n) in rows {
+    for (shift, item, size, n) in rows {
+        if of_shifts.is_some_and(|counted| !counted.contains(&shift)) {
+            continue;
+        }
         // A row the index wrote has an item id that parses.
         if let Ok(item) = item.parse() {
-            given.insert((item, size), u64::try_from(n).unwrap_or(0));
+            *given.entry((item, size)).or_default() += u64::try_from(n).unwrap_or(0);
         }
     }
     Ok(given)

@@ -87,9 +87,21 @@ impl Store {
         };
         let given = match movements.iter().map(|m| m.at).min() {
             // Entries keep their time to the second: one given in the
-            // second of the first movement counts.
+            // second of the first movement counts. Only the shifts whose
+            // loads the stock counts (started after the first movement,
+            // `warehouse::stock`): a night that began before it and
+            // gives after it took its load from shelves not yet counted.
             Some(first) => {
-                index::given_by_size(&self.conn, maraude_core::time::to_the_second(first))?
+                let counted = shifts
+                    .iter()
+                    .filter(|s| s.started_at >= first)
+                    .map(|s| s.id.to_string())
+                    .collect();
+                index::given_by_size(
+                    &self.conn,
+                    maraude_core::time::to_the_second(first),
+                    Some(&counted),
+                )?
             }
             None => warehouse::GivenBySize::new(),
         };
@@ -104,7 +116,8 @@ impl Store {
         let stock = self.stock(lang)?;
         let from = today - chrono::Duration::days(warehouse::TREND_DAYS);
         let shifts = index::shift_summaries(&self.conn, from, today)?;
-        let given = index::given_by_size(&self.conn, maraude_core::time::paris_midnight(from))?;
+        let given =
+            index::given_by_size(&self.conn, maraude_core::time::paris_midnight(from), None)?;
         Ok(warehouse::needs(
             &antenna, &stock, &shifts, &given, today, days, lang,
         )?)

@@ -174,3 +174,45 @@ fn shoes_are_counted_per_size_from_receipts_counts_and_what_was_given() {
     assert_eq!(t.store.index_dump().unwrap(), before);
     assert_eq!(size(&t.store, "42").on_hand, 5);
 }
+
+/// A night that began before the warehouse's first movement took its load
+/// from shelves the stock does not count yet: what it gives after that
+/// movement is not taken from the sizes either, as its load is not taken
+/// from the item (the app showed 11 pairs of 42 beside 12 in stock, from a
+/// night that crossed midnight).
+#[test]
+fn a_night_begun_before_the_first_movement_takes_nothing_from_the_sizes() {
+    use maraude_core::entry::EntryContent;
+
+    let mut t = calais();
+    let shift = night_shift(&mut t.store);
+    t.store
+        .record_movement(
+            &nick("Sam"),
+            NewMovement {
+                item: "shoes".parse().unwrap(),
+                size: Some("42".into()),
+                change: NewChange::Receipt {
+                    quantity: 12,
+                    source: Source::Donation,
+                    from: String::new(),
+                },
+            },
+        )
+        .unwrap();
+    let mut one = crate::give("shoes", 1, "dunes-north");
+    if let EntryContent::Distribution { size, .. } = &mut one.content {
+        *size = Some("42".into());
+    }
+    t.store.log(&shift, &nick("Jo"), one).unwrap();
+    let stock = t.store.stock(Lang::En).unwrap();
+    let shoes = stock
+        .lines
+        .into_iter()
+        .find(|l| l.item.as_str() == "shoes")
+        .unwrap();
+    assert_eq!(shoes.on_hand, 12);
+    let size_42 = shoes.sizes.iter().find(|l| l.size == "42").unwrap();
+    assert_eq!(size_42.on_hand, 12, "{shoes:?}");
+    assert_eq!(size_42.given, 0);
+}
