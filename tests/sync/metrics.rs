@@ -99,13 +99,10 @@ fn network_address() -> IpAddr {
 /// loaded document, and 500 tablets at once cost documents x connections.
 #[test]
 fn a_sync_costs_the_server_the_documents_asked_for_not_all_it_holds() {
-    use crate::old_shifts::old_night;
+    use crate::old_shifts::{coordinator_for_old_nights, old_night};
     let dir = tempfile::tempdir().unwrap();
     let server = Server::start(&dir.path().join("server"));
-    let coordinator = Tablet::for_antenna("Calais");
-    coordinator.ok(["place", "add", "dunes-north", "--name", "Dunes nord"]);
-    coordinator.ok(["volunteer", "add", "Mira", "--role", "lead"]);
-    register(&coordinator, &server);
+    let coordinator = coordinator_for_old_nights(&server);
     {
         let mut store = crate::a_team_syncs::open(&coordinator);
         for days_ago in 40..50 {

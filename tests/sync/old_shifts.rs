@@ -96,14 +96,21 @@ fn figures_only(tablet: &Tablet) -> Vec<Value> {
         .clone()
 }
 
+/// A coordinator's tablet registered with `server`, with the place and
+/// the lead [`old_night`] names.
+pub(crate) fn coordinator_for_old_nights(server: &Server) -> Tablet {
+    let coordinator = Tablet::for_antenna("Calais");
+    coordinator.ok(["place", "add", "dunes-north", "--name", "Dunes nord"]);
+    coordinator.ok(["volunteer", "add", "Mira", "--role", "lead"]);
+    register(&coordinator, server);
+    coordinator
+}
+
 #[test]
 fn an_old_shift_leaves_a_coordinators_tablet_at_the_sync_and_comes_back_when_asked() {
     let dir = tempfile::tempdir().unwrap();
     let server = Server::start(&dir.path().join("server"));
-    let coordinator = Tablet::for_antenna("Calais");
-    coordinator.ok(["place", "add", "dunes-north", "--name", "Dunes nord"]);
-    coordinator.ok(["volunteer", "add", "Mira", "--role", "lead"]);
-    register(&coordinator, &server);
+    let coordinator = coordinator_for_old_nights(&server);
     let (old, recent) = {
         let mut store = open(&coordinator);
         (
