@@ -259,6 +259,30 @@ where
         .flatten()
 }
 
+/// A sync socket to `url` with the device's `credential`, past the
+/// handshake as the peer `me`: what a modified client holds.
+async fn joined(
+    url: &str,
+    credential: &str,
+    me: &str,
+) -> WebSocket<impl tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin> {
+    let mut socket = WebSocket::connect(url.parse().unwrap())
+        .with_options(maraude_sync::socket::options())
+        .with_request(
+            yawc::HttpRequestBuilder::new().header("authorization", format!("Bearer {credential}")),
+        )
+        .await
+        .expect("the upgrade succeeds with a volunteer's credential");
+    let join = cbor(&[
+        ("type", Field::Text("join")),
+        ("senderId", Field::Text(me)),
+        ("supportedProtocolVersions", Field::Texts(&["1"])),
+    ]);
+    socket.send(Frame::binary(join)).await.unwrap();
+    let _ = tokio::time::timeout(Duration::from_secs(10), socket.next()).await;
+    socket
+}
+
 /// A volunteer's modified client sends the server a change that removes
 /// an entry of the shift, built on a change it keeps back (a new entry of
 /// its own). The server asks for that change; the client sends it; the
@@ -358,21 +382,7 @@ fn a_modified_client_cannot_slip_a_removal_past_the_door_in_the_history_it_was_a
         .unwrap()
         .hash();
     let answers = rt.block_on(async {
-        let mut socket = WebSocket::connect(url.parse().unwrap())
-            .with_options(maraude_sync::socket::options())
-            .with_request(
-                yawc::HttpRequestBuilder::new()
-                    .header("authorization", format!("Bearer {credential}")),
-            )
-            .await
-            .expect("the upgrade succeeds with a volunteer's credential");
-        let join = cbor(&[
-            ("type", Field::Text("join")),
-            ("senderId", Field::Text(&me)),
-            ("supportedProtocolVersions", Field::Texts(&["1"])),
-        ]);
-        socket.send(Frame::binary(join)).await.unwrap();
-        let _ = tokio::time::timeout(Duration::from_secs(10), socket.next()).await;
+        let mut socket = joined(&url, &credential, &me).await;
         socket
             .send(Frame::binary(sync_message(
                 vec![removal.clone()],
@@ -409,4 +419,118 @@ fn a_modified_client_cannot_slip_a_removal_past_the_door_in_the_history_it_was_a
     // The stock client of the same tablet still syncs.
     let summary = sync(&volunteer);
     assert!(refusals(&summary).is_empty(), "{summary}");
+}
+
+/// A volunteer's modified client claims, in its first message, to have
+/// last synced the shift at heads it does not hold (the server's newest).
+/// The server starts from that claim (it holds those heads, and the
+/// volunteer may read the shift; automerge alone would also take the
+/// claim when choosing what to send): it sends none of the changes the
+/// claim covers, and that is all the lie does. Nothing is written, and
+/// the stock client of the same tablet, which starts from its own record,
+/// then receives everything.
+#[test]
+fn a_claimed_last_sync_costs_the_liar_the_changes_it_claimed_and_nothing_else() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(&dir.path().join("server"));
+    let coordinator = Tablet::for_antenna("Calais");
+    coordinator.ok(["shift", "start", "--lead", "Mira"]);
+    log_offline(&coordinator, 3);
+    register(&coordinator, &server);
+    sync(&coordinator);
+    let volunteer = join(&coordinator, &server, "volunteer");
+    sync(&volunteer);
+    log_offline(&coordinator, 2);
+    sync(&coordinator);
+    let all = entries(&coordinator);
+    assert_eq!(entries(&volunteer).len(), 3);
+
+    let (antenna, document, device, credential, own_heads) = {
+        let store = open(&volunteer);
+        let shift = store.current_shift().unwrap();
+        let doc = maraude_store::document_id(shift.id.as_uuid());
+        let link = store.server_link().unwrap().unwrap();
+        (
+            *store.antenna_id().as_uuid(),
+            doc.to_string(),
+            *store.device().as_uuid(),
+            link.credential.expose_secret().to_string(),
+            store.recorded_heads(&doc).unwrap().unwrap(),
+        )
+    };
+    let server_heads = {
+        let store = open(&coordinator);
+        let doc = maraude_store::document_id(store.current_shift().unwrap().id.as_uuid());
+        store.recorded_heads(&doc).unwrap().unwrap()
+    };
+    assert_ne!(own_heads, server_heads);
+
+    let rt = runtime();
+    let url = format!("{}/v1/sync", server.url.replacen("http://", "ws://", 1));
+    let me = maraude_protocol::api::device_peer(&device);
+    let them = maraude_protocol::api::server_peer(&antenna);
+    let data = automerge::sync::Message {
+        heads: own_heads,
+        need: vec![],
+        have: vec![automerge::sync::Have {
+            last_sync: server_heads,
+            bloom: BloomFilter::from_hashes(std::iter::empty::<ChangeHash>()),
+        }],
+        changes: automerge::sync::ChunkList::from(Vec::<Vec<u8>>::new()),
+        flags: None,
+        version: automerge::sync::MessageVersion::V1,
+    }
+    .encode();
+    let request = cbor(&[
+        ("type", Field::Text("request")),
+        ("senderId", Field::Text(&me)),
+        ("targetId", Field::Text(&them)),
+        ("documentId", Field::Text(&document)),
+        ("data", Field::Bytes(&data)),
+    ]);
+    let (answered, changes_sent) = rt.block_on(async {
+        let mut socket = joined(&url, &credential, &me).await;
+        socket.send(Frame::binary(request)).await.unwrap();
+        let (mut answered, mut changes) = (false, 0usize);
+        let reading = async {
+            while let Some(frame) = socket.next().await {
+                let bytes = frame.payload().to_vec();
+                let Ok(read) = maraude_core::wire::envelope::envelope(&bytes) else {
+                    continue;
+                };
+                if let Some(message) = read
+                    .data
+                    .and_then(|d| automerge::sync::Message::decode(d).ok())
+                {
+                    answered = true;
+                    let mut doc = automerge::Automerge::new();
+                    for chunk in message.changes.iter() {
+                        let _ = doc.load_incremental(chunk);
+                    }
+                    changes += doc.get_changes(&[]).len();
+                }
+            }
+        };
+        let _ = tokio::time::timeout(Duration::from_secs(5), reading).await;
+        (answered, changes)
+    });
+    assert!(answered, "the server answered the request");
+    assert_eq!(
+        changes_sent, 0,
+        "the server sent changes the client claimed to hold"
+    );
+    assert_eq!(
+        entries(&volunteer).len(),
+        3,
+        "the volunteer's tablet untouched"
+    );
+    assert_eq!(
+        entries_in(&server.antenna_store(&antenna.to_string())),
+        all,
+        "the server's entries unchanged"
+    );
+    // The stock client starts from what was recorded, not from the lie.
+    let summary = sync(&volunteer);
+    assert!(refusals(&summary).is_empty(), "{summary}");
+    assert_eq!(entries(&volunteer), all);
 }
