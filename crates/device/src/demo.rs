@@ -22,9 +22,15 @@ pub struct DemoSeason {
     pub last_day: NaiveDate,
 }
 
-/// `shifts` shifts ending the day before `now` (Paris days).
+/// `shifts` shifts ending the day before `now` (Paris days), every one of
+/// them over by `now`.
 pub fn ending_yesterday(shifts: usize, seed: u64, now: DateTime<Utc>) -> SeasonPlan {
-    let yesterday = maraude_core::time::paris_date(now) - Duration::days(1);
+    // Yesterday's night maraude comes back around 02:00 and its last
+    // corrections are written by 03:00: before then, "yesterday" is the
+    // day before, or the demo's last night would end after now and its
+    // handover would pass for tonight's.
+    let over = now - Duration::hours(3);
+    let yesterday = maraude_core::time::paris_date(over) - Duration::days(1);
     SeasonPlan::ending(shifts, yesterday, seed)
 }
 
@@ -80,5 +86,29 @@ mod tests {
         drop(store);
         let again = create(&path, &pass, "Calais (démo)", &plan).expect_err("exists");
         assert_eq!(again.code(), "store_exists");
+    }
+
+    #[test]
+    fn a_demo_made_after_midnight_holds_no_night_still_out() {
+        use maraude_core::document::AnyDocument;
+        let antenna = demo_antenna("Calais (démo)").expect("antenna");
+        // 00:30 and 02:59 in Paris, winter time: yesterday's night
+        // maraude may still be out.
+        for now in ["2026-12-06T23:30:00Z", "2026-12-07T01:59:00Z"] {
+            let now: DateTime<Utc> = now.parse().expect("time");
+            let plan = ending_yesterday(20, 7, now);
+            let made =
+                season(&antenna, &maraude_core::ids::DeviceId::new(), &plan).expect("season");
+            let mut ends = 0;
+            for doc in &made.documents {
+                if let AnyDocument::Shift(doc) = doc {
+                    let shift = doc.shift().expect("shift");
+                    let end = shift.ended_at.expect("ended");
+                    assert!(end <= now, "a shift ends at {end}, after {now}");
+                    ends += 1;
+                }
+            }
+            assert_eq!(ends, 20);
+        }
     }
 }
