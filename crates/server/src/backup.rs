@@ -271,13 +271,17 @@ pub async fn write(place: &Place, passphrase: &Passphrase, contents: &Contents) 
             registry.import(&records).await?;
         }
         (Place::Postgres(_), Some(db)) => {
-            // The registry first here: the chunks are sealed by the data
-            // key its import makes; all in the same database, and the
-            // chunks' rows refer to the antenna's.
-            registry.import(&records).await?;
+            // One transaction: the chunks are sealed by the data keys the
+            // registry's import makes, and a restore cut half-way (the
+            // database gone, the command killed) leaves nothing behind.
+            let (mut tx, keys) = db.begin_import(&records).await?;
             for a in &contents.antennas {
-                write_rows(db, a).await?;
+                let key = keys
+                    .get(&a.registry.id)
+                    .context("the restore made no data key for an antenna")?;
+                write_rows(&mut tx, key, a).await?;
             }
+            tx.commit().await?;
         }
         (Place::Postgres(_), None) => unreachable!("opened above"),
     }
@@ -334,10 +338,12 @@ fn write_store(path: &Path, passphrase: &Passphrase, antenna: &AntennaBackup) ->
     Ok(())
 }
 
-async fn write_rows(registry: &PostgresRegistry, antenna: &AntennaBackup) -> Result<()> {
+async fn write_rows(
+    tx: &mut sqlx::Transaction<'static, sqlx::Postgres>,
+    key: &Key,
+    antenna: &AntennaBackup,
+) -> Result<()> {
     let id = antenna.registry.id;
-    let key = registry.data_key(id).await?;
-    let mut tx = registry.pool()?.begin().await?;
     for c in &antenna.documents.chunks {
         sqlx::query(
             "INSERT INTO chunks (antenna, key, data) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
@@ -345,14 +351,14 @@ async fn write_rows(registry: &PostgresRegistry, antenna: &AntennaBackup) -> Res
         .bind(id)
         .bind(&c.key)
         .bind(key.seal(&crate::shared::chunk_context(id, &c.key), &c.data))
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await?;
     }
     for doc in &antenna.documents.erased {
         sqlx::query("INSERT INTO erased_documents (antenna, document) VALUES ($1, $2) ON CONFLICT DO NOTHING")
             .bind(id)
             .bind(doc)
-            .execute(&mut *tx)
+            .execute(&mut **tx)
             .await?;
     }
     for a in &antenna.documents.acknowledged {
@@ -364,10 +370,9 @@ async fn write_rows(registry: &PostgresRegistry, antenna: &AntennaBackup) -> Res
         .bind(a.device)
         .bind(&a.document)
         .bind(a.heads.join(","))
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await?;
     }
-    tx.commit().await?;
     Ok(())
 }
 

@@ -75,9 +75,13 @@ fn role_of(r: &PgRow) -> Result<Role, sqlx::Error> {
 }
 
 /// Whether `e` is the database refusing a second row with this key.
-fn is_duplicate(e: &sqlx::Error, constraint: &str) -> bool {
-    e.as_database_error()
-        .is_some_and(|d| d.is_unique_violation() && d.constraint() == Some(constraint))
+/// `taken` when `e` is a duplicate of `constraint` (an antenna or device
+/// id already there), the database's error otherwise.
+fn unless_taken(e: sqlx::Error, constraint: &str, taken: RegistryError) -> RegistryError {
+    let duplicate = e
+        .as_database_error()
+        .is_some_and(|d| d.is_unique_violation() && d.constraint() == Some(constraint));
+    if duplicate { taken } else { e.into() }
 }
 
 async fn device(
@@ -109,13 +113,7 @@ async fn insert_device(
     .bind(Utc::now())
     .execute(&mut **tx)
     .await
-    .map_err(|e| {
-        if is_duplicate(&e, "devices_pkey") {
-            RegistryError::DeviceExists(d.id)
-        } else {
-            e.into()
-        }
-    })?;
+    .map_err(|e| unless_taken(e, "devices_pkey", RegistryError::DeviceExists(d.id)))?;
     Ok(())
 }
 
@@ -227,6 +225,78 @@ impl PostgresRegistry {
         Ok(self.kept_keys().entry(antenna).or_insert(key).clone())
     }
 
+    /// The registry rows of `antennas` written in a transaction left open,
+    /// and each antenna's new data key: a restore writes the documents
+    /// sealed by those keys in the same transaction, so that a restore cut
+    /// half-way leaves nothing and can be run again.
+    pub(crate) async fn begin_import(
+        &self,
+        antennas: &[AntennaRecord],
+    ) -> Result<(Transaction<'static, Postgres>, HashMap<Uuid, Arc<Key>>), RegistryError> {
+        // Keys kept from before are for antennas this replaces, or none.
+        self.kept_keys().clear();
+        let mut tx = self.pool()?.begin().await?;
+        let mut keys = HashMap::new();
+        for a in antennas {
+            sqlx::query("INSERT INTO antennas (id, name, created_at) VALUES ($1, $2, $3)")
+                .bind(a.id)
+                .bind(&a.name)
+                .bind(a.created_at)
+                .execute(&mut *tx)
+                .await
+                .map_err(|e| {
+                    unless_taken(e, "antennas_pkey", RegistryError::AntennaExists(a.id))
+                })?;
+            // A new data key for the antenna, wrapped by this server's key.
+            let data_key = Arc::new(Key::random());
+            sqlx::query("INSERT INTO antenna_keys (antenna, wrapped) VALUES ($1, $2)")
+                .bind(a.id)
+                .bind(self.database()?.server_key.wrap(a.id, &data_key))
+                .execute(&mut *tx)
+                .await?;
+            keys.insert(a.id, data_key.clone());
+            if !a.authority_key.is_empty() {
+                sqlx::query("INSERT INTO authorities (antenna, sealed_key) VALUES ($1, $2)")
+                    .bind(a.id)
+                    .bind(data_key.seal(&authority_context(a.id), &a.authority_key))
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            for d in &a.devices {
+                sqlx::query(
+                    "INSERT INTO devices (id, antenna, name, role, credential_hash, enrolled_at, revoked_at, last_sync)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                )
+                .bind(d.id)
+                .bind(a.id)
+                .bind(&d.name)
+                .bind(d.role.as_str())
+                .bind(&d.credential_hash)
+                .bind(d.enrolled_at)
+                .bind(d.revoked_at)
+                .bind(d.last_sync)
+                .execute(&mut *tx)
+                .await
+                .map_err(|e| unless_taken(e, "devices_pkey", RegistryError::DeviceExists(d.id)))?;
+            }
+            for c in &a.codes {
+                sqlx::query(
+                    "INSERT INTO enrolment_codes (code_hash, antenna, role, created_by, expires_at, used_by)
+                     VALUES ($1, $2, $3, $4, $5, $6)",
+                )
+                .bind(&c.code_hash)
+                .bind(a.id)
+                .bind(c.role.as_str())
+                .bind(c.created_by)
+                .bind(c.expires_at)
+                .bind(c.used_by)
+                .execute(&mut *tx)
+                .await?;
+            }
+        }
+        Ok((tx, keys))
+    }
+
     fn kept_keys(&self) -> std::sync::MutexGuard<'_, HashMap<Uuid, Arc<Key>>> {
         self.data_keys.lock().unwrap_or_else(|p| p.into_inner())
     }
@@ -259,13 +329,7 @@ impl Registry for PostgresRegistry {
             .bind(Utc::now())
             .execute(&mut *tx)
             .await
-            .map_err(|e| {
-                if is_duplicate(&e, "antennas_pkey") {
-                    RegistryError::AntennaExists(antenna)
-                } else {
-                    e.into()
-                }
-            })?;
+            .map_err(|e| unless_taken(e, "antennas_pkey", RegistryError::AntennaExists(antenna)))?;
         insert_device(&mut tx, antenna, Role::Coordinator, &first).await?;
         tx.commit().await?;
         Ok(())
@@ -523,77 +587,8 @@ impl Registry for PostgresRegistry {
     }
 
     async fn import(&self, antennas: &[AntennaRecord]) -> Result<(), RegistryError> {
-        let mut tx = self.pool()?.begin().await?;
-        for a in antennas {
-            sqlx::query("INSERT INTO antennas (id, name, created_at) VALUES ($1, $2, $3)")
-                .bind(a.id)
-                .bind(&a.name)
-                .bind(a.created_at)
-                .execute(&mut *tx)
-                .await
-                .map_err(|e| {
-                    if is_duplicate(&e, "antennas_pkey") {
-                        RegistryError::AntennaExists(a.id)
-                    } else {
-                        e.into()
-                    }
-                })?;
-            // A new data key for the antenna, wrapped by this server's key.
-            let data_key = Key::random();
-            sqlx::query("INSERT INTO antenna_keys (antenna, wrapped) VALUES ($1, $2)")
-                .bind(a.id)
-                .bind(self.database()?.server_key.wrap(a.id, &data_key))
-                .execute(&mut *tx)
-                .await?;
-            if !a.authority_key.is_empty() {
-                sqlx::query("INSERT INTO authorities (antenna, sealed_key) VALUES ($1, $2)")
-                    .bind(a.id)
-                    .bind(data_key.seal(&authority_context(a.id), &a.authority_key))
-                    .execute(&mut *tx)
-                    .await?;
-            }
-            for d in &a.devices {
-                sqlx::query(
-                    "INSERT INTO devices (id, antenna, name, role, credential_hash, enrolled_at, revoked_at, last_sync)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-                )
-                .bind(d.id)
-                .bind(a.id)
-                .bind(&d.name)
-                .bind(d.role.as_str())
-                .bind(&d.credential_hash)
-                .bind(d.enrolled_at)
-                .bind(d.revoked_at)
-                .bind(d.last_sync)
-                .execute(&mut *tx)
-                .await
-                .map_err(|e| {
-                    if is_duplicate(&e, "devices_pkey") {
-                        RegistryError::DeviceExists(d.id)
-                    } else {
-                        e.into()
-                    }
-                })?;
-            }
-            for c in &a.codes {
-                sqlx::query(
-                    "INSERT INTO enrolment_codes (code_hash, antenna, role, created_by, expires_at, used_by)
-                     VALUES ($1, $2, $3, $4, $5, $6)",
-                )
-                .bind(&c.code_hash)
-                .bind(a.id)
-                .bind(c.role.as_str())
-                .bind(c.created_by)
-                .bind(c.expires_at)
-                .bind(c.used_by)
-                .execute(&mut *tx)
-                .await?;
-            }
-        }
+        let (tx, _) = self.begin_import(antennas).await?;
         tx.commit().await?;
-        // Keys made in a transaction that may have been rolled back are not
-        // kept: read again on first use.
-        self.kept_keys().clear();
         Ok(())
     }
 }
