@@ -66,6 +66,7 @@ impl LyingTeammate {
                     // may be kept.
                     team_secret: Some(api::b64(&[7u8; 32])),
                     serving: Some(proof),
+                    start_over: false,
                 })
             }
         };

@@ -4,7 +4,10 @@
 //! PostgreSQL and back; the backup reveals nothing without the passphrase;
 //! one from a newer server is refused with its version; a restore into a
 //! place that holds antennas is refused; a restore into PostgreSQL cut
-//! half-way leaves nothing and runs again.
+//! half-way leaves nothing and runs again; a server restored from an older
+//! backup gets back from the tablets what it lost.
+
+use std::path::Path;
 
 use crate::a_team_syncs::{distributed, join, open, register, sync};
 use crate::server::Server;
@@ -27,6 +30,31 @@ fn syncs(tablets: &[&Tablet]) -> Moved {
         .collect()
 }
 
+/// `maraude-server backup` of the server in `data` into `file`: what it said.
+fn backup(data: &Path, file: &Path) -> String {
+    on_folder(data, "backup", "--to", file).unwrap()
+}
+
+/// `maraude-server restore` of `file` into the folder `data`.
+fn restore(file: &Path, data: &Path) -> Result<String, String> {
+    on_folder(data, "restore", "--from", file)
+}
+
+fn on_folder(data: &Path, command: &str, flag: &str, file: &Path) -> Result<String, String> {
+    let (data, file) = (data.to_str().unwrap(), file.to_str().unwrap());
+    Server::command(&["--data-dir", data, command, flag, file], &[])
+}
+
+/// A coordinator's tablet for Calais whose night, led by Mira, gave two
+/// blankets.
+fn two_blankets_given() -> Tablet {
+    let coordinator = Tablet::for_antenna("Calais");
+    coordinator.ok(["volunteer", "add", "Mira", "--role", "lead"]);
+    coordinator.ok(["shift", "start", "--lead", "Mira", "--load", "blanket=40"]);
+    coordinator.log(["distribution", "blanket", "2"]);
+    coordinator
+}
+
 /// Every tablet syncs, and moves what it moved before the restore, when
 /// nothing had changed since its last sync: nothing is sent again.
 fn nothing_sent_again(tablets: &[&Tablet], settled: &Moved) {
@@ -40,10 +68,7 @@ fn a_backup_restored_or_moved_serves_every_tablet_with_nothing_lost_or_sent_agai
     let dir = tempfile::tempdir().unwrap();
     let first = dir.path().join("first");
     let mut server = Server::start(&first);
-    let coordinator = Tablet::for_antenna("Calais");
-    coordinator.ok(["volunteer", "add", "Mira", "--role", "lead"]);
-    coordinator.ok(["shift", "start", "--lead", "Mira", "--load", "blanket=40"]);
-    coordinator.log(["distribution", "blanket", "2"]);
+    let coordinator = two_blankets_given();
     let (_, case) =
         coordinator.open_case(["shelter", "--household", "2", "--alias", "Samir-Dunes"]);
     register(&coordinator, &server);
@@ -126,17 +151,7 @@ fn a_backup_restored_or_moved_serves_every_tablet_with_nothing_lost_or_sent_agai
 
     // Restored into a new folder, at the same address.
     let second = dir.path().join("second");
-    Server::command(
-        &[
-            "--data-dir",
-            second.to_str().unwrap(),
-            "restore",
-            "--from",
-            file_arg,
-        ],
-        &[],
-    )
-    .unwrap();
+    restore(&file, &second).unwrap();
     server.move_to(&second, &[]);
     nothing_sent_again(&team, &settled);
     for (t, before) in team.iter().zip(&before) {
@@ -203,17 +218,7 @@ fn a_backup_from_a_newer_server_is_refused_with_its_version() {
     register(&coordinator, &server);
     sync(&coordinator);
     let file = dir.path().join("backup");
-    Server::command(
-        &[
-            "--data-dir",
-            data.to_str().unwrap(),
-            "backup",
-            "--to",
-            file.to_str().unwrap(),
-        ],
-        &[],
-    )
-    .unwrap();
+    backup(&data, &file);
     let bytes = std::fs::read(&file).unwrap();
     let text = String::from_utf8_lossy(&bytes);
     let newline = bytes.iter().position(|b| *b == b'\n').unwrap();
@@ -245,26 +250,13 @@ fn a_restore_into_postgresql_cut_half_way_leaves_nothing_and_runs_again() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let mut server = Server::start(&data);
-    let coordinator = Tablet::for_antenna("Calais");
-    coordinator.ok(["volunteer", "add", "Mira", "--role", "lead"]);
-    coordinator.ok(["shift", "start", "--lead", "Mira", "--load", "blanket=40"]);
-    coordinator.log(["distribution", "blanket", "2"]);
+    let coordinator = two_blankets_given();
     register(&coordinator, &server);
     sync(&coordinator);
     let settled = syncs(&[&coordinator]);
     let file = dir.path().join("calais.backup");
     let file_arg = file.to_str().unwrap();
-    Server::command(
-        &[
-            "--data-dir",
-            data.to_str().unwrap(),
-            "backup",
-            "--to",
-            file_arg,
-        ],
-        &[],
-    )
-    .unwrap();
+    backup(&data, &file);
     server.kill();
 
     // The database's tables, made by a server's first start on it; then
@@ -294,4 +286,35 @@ fn a_restore_into_postgresql_cut_half_way_leaves_nothing_and_runs_again() {
     server.move_to(&dir.path().join("cache"), &database);
     nothing_sent_again(&[&coordinator], &settled);
     assert_eq!(distributed(&coordinator, "blanket"), 2);
+}
+
+#[test]
+fn a_server_restored_from_an_older_backup_gets_back_what_it_lost_from_the_tablets() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = dir.path().join("first");
+    let mut server = Server::start(&first);
+    let coordinator = two_blankets_given();
+    register(&coordinator, &server);
+    let lead = join(&coordinator, &server, "lead");
+    sync(&coordinator);
+    sync(&lead);
+    let file = dir.path().join("monday.backup");
+    backup(&first, &file);
+    // After Monday's backup, three more blankets reach the server.
+    coordinator.log(["distribution", "blanket", "3"]);
+    assert_eq!(sync(&coordinator)["documents_sent"], 1);
+
+    // The server's disk dies; Monday's backup is all there is.
+    let second = dir.path().join("second");
+    restore(&file, &second).unwrap();
+    server.move_to(&second, &[]);
+    sync(&lead);
+    assert_eq!(distributed(&lead, "blanket"), 2, "the restored server");
+    // The coordinator's tablet changed nothing since, yet it holds a later
+    // acknowledgement than the server: it sends everything again, once.
+    let again = sync(&coordinator);
+    assert!(again["documents_sent"].as_u64().unwrap() >= 1, "{again}");
+    assert_eq!(sync(&coordinator)["documents_sent"], 0);
+    sync(&lead);
+    assert_eq!(distributed(&lead, "blanket"), 5);
 }

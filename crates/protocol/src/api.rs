@@ -132,6 +132,12 @@ pub struct Pending {
     /// names nothing).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub serving: Option<ServingProof>,
+    /// The server does not hold the device's last acknowledgement (it was
+    /// restored from an older backup): what it was recorded to share with
+    /// the device is not there, and the device sends every document again
+    /// (each one's sync sends only what the server lacks).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub start_over: bool,
 }
 
 /// A serving tablet's device certificate (base64 DER) and its device
@@ -179,6 +185,18 @@ impl Acked {
     }
 }
 
+/// The answer to [`Acked`].
+#[derive(Debug, Serialize, Deserialize)]
+pub struct AckedReceipt {
+    #[serde(default)]
+    pub acknowledged: usize,
+    /// When the server recorded it (from the base server; a teammate's
+    /// tablet says nothing): the device sends it back with its next
+    /// `pending` ([`PendingQuery::acknowledged`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
 /// `POST /v1/sync/ticket` — a ticket that opens one sync connection,
 /// `GET /v1/sync?ticket=…`, within `expires_in` seconds: for a client that
 /// cannot set the `Authorization` header on a WebSocket (a browser,
@@ -195,6 +213,12 @@ pub struct SyncTicket {
 pub struct PendingQuery {
     #[serde(default)]
     pub revoked: Option<usize>,
+    /// When the server recorded this device's last acknowledgement, as
+    /// its answer to `acked` said ([`AckedReceipt::at`]): a server that
+    /// holds an older one was restored from an older backup, and lost what
+    /// the device sent since.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub acknowledged: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// The query parameter of `/v1/sync` that carries a [`SyncTicket`].

@@ -954,12 +954,22 @@ async fn pending(
         .authority(device.antenna)
         .await?
         .team_secret(revoked.len());
+    // The device holds a later acknowledgement than this server: restored
+    // from an older backup, it lost what the device sent since, and its
+    // record of what they share is older than the device's.
+    let start_over = query
+        .acknowledged
+        .is_some_and(|theirs| device.last_sync.is_none_or(|ours| ours < theirs));
+    if start_over {
+        tracing::warn!(antenna = %device.antenna, device = %device.id, "the device holds a later acknowledgement than this server (restored from an older backup?): it sends everything again");
+    }
     Ok(Json(api::Pending {
         server_peer: api::server_peer(&device.antenna),
         documents,
         revocations,
         team_secret: Some(api::b64(&team_secret)),
         serving: None,
+        start_over,
     }))
 }
 
@@ -967,7 +977,7 @@ async fn acked(
     State(app): State<Arc<App>>,
     Authenticated(device): Authenticated,
     Json(request): Json<Acked>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<api::AckedReceipt>, ApiError> {
     let docs = request.parse().map_err(|message| {
         ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, Refusal::BadHeads, message)
     })?;
@@ -980,9 +990,12 @@ async fn acked(
         .acked(device.id, docs)
         .await
         .map_err(|e| ApiError::antenna_unavailable(device.antenna, e))?;
-    app.registry.synced(device.id).await?;
+    let at = app.registry.synced(device.id).await?;
     tracing::info!(antenna = %device.antenna, device = %device.id, documents = count, "sync acknowledged");
-    Ok(Json(serde_json::json!({ "acknowledged": count })))
+    Ok(Json(api::AckedReceipt {
+        acknowledged: count,
+        at: Some(at),
+    }))
 }
 
 /// A ticket for one sync connection, for a client that cannot send the

@@ -201,6 +201,26 @@ pub(crate) fn record_sync(
     Ok(())
 }
 
+/// When the server said it recorded this device's last acknowledgement.
+pub(crate) fn acknowledged_at(conn: &Connection) -> Result<Option<DateTime<Utc>>, StoreError> {
+    let at: Option<String> = conn
+        .prepare_cached("SELECT acknowledged_at FROM server_link WHERE id = 1")?
+        .query_row([], |r| r.get(0))
+        .optional()?
+        .flatten();
+    Ok(at
+        .and_then(|at| DateTime::parse_from_rfc3339(&at).ok())
+        .map(|at| at.with_timezone(&Utc)))
+}
+
+pub(crate) fn set_acknowledged_at(conn: &Connection, at: DateTime<Utc>) -> Result<(), StoreError> {
+    // Every digit kept: the server compares it with its own.
+    let at = at.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true);
+    conn.prepare_cached("UPDATE server_link SET acknowledged_at = ?1 WHERE id = 1")?
+        .execute(params![at])?;
+    Ok(())
+}
+
 pub(crate) fn last_sync(conn: &Connection) -> Result<Option<RecordedSync>, StoreError> {
     Ok(conn
         .prepare_cached("SELECT last_sync_at, last_sync_summary FROM server_link WHERE id = 1")?

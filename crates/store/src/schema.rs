@@ -337,6 +337,12 @@ const MIGRATIONS: &[&str] = &[
                people, men, women, children, minors_alone, vulnerable, detail, NULL, 0, entries
             FROM rollup_groups;
     ",
+    // `server_link.acknowledged_at`: when the server recorded this
+    // device's last acknowledgement, in its own words; sent back at the
+    // next sync, it shows a server restored from an older backup.
+    "
+    ALTER TABLE server_link ADD COLUMN acknowledged_at TEXT;
+    ",
 ];
 
 /// The newest store format this build knows.

@@ -201,6 +201,18 @@ impl Store {
         self.write(|tx, _| link::record_sync(tx, at, summary_json))
     }
 
+    /// When the server said it recorded this device's last
+    /// acknowledgement ([`Self::set_acknowledged_at`]).
+    pub fn acknowledged_at(&self) -> Result<Option<DateTime<Utc>>> {
+        link::acknowledged_at(&self.conn)
+    }
+
+    /// Keep the time the server gave in answer to this device's
+    /// acknowledgement; needs an enrolment to attach it to.
+    pub fn set_acknowledged_at(&mut self, at: DateTime<Utc>) -> Result<()> {
+        self.write(|tx, _| link::set_acknowledged_at(tx, at))
+    }
+
     /// The last sync with the server this device recorded, if any.
     pub fn last_sync(&self) -> Result<Option<RecordedSync>> {
         link::last_sync(&self.conn)

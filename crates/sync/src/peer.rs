@@ -252,6 +252,7 @@ async fn pending(State(team): State<Arc<Team>>, Peer(peer): Peer) -> Response {
             // Only the server hands it out.
             team_secret: None,
             serving: Some(team.proof.lock().unwrap_or_else(|p| p.into_inner()).clone()),
+            start_over: false,
         })
         .into_response(),
         Err(e) => {
@@ -284,7 +285,11 @@ async fn acked(
     match team.hub.acked(peer.device, docs).await {
         Ok(()) => {
             tracing::info!(teammate = %peer.device, documents = count, "teammate synced");
-            Json(serde_json::json!({ "acknowledged": count })).into_response()
+            Json(api::AckedReceipt {
+                acknowledged: count,
+                at: None,
+            })
+            .into_response()
         }
         Err(e) => {
             tracing::error!(error = %e, "acked");

@@ -158,7 +158,10 @@ pub trait Registry: Send + Sync + 'static {
     /// are counted in the same transaction as the change, so that two
     /// coordinators revoking each other at once leave one.
     async fn revoke(&self, by: &Device, device: Uuid) -> Result<Device, RegistryError>;
-    async fn synced(&self, device: Uuid) -> Result<(), RegistryError>;
+    /// Record that `device` acknowledged a sync now; answers the time as
+    /// stored (to the microsecond), which the device gives back at its
+    /// next sync to show what this server should hold.
+    async fn synced(&self, device: Uuid) -> Result<DateTime<Utc>, RegistryError>;
     /// The antenna's authority key (PKCS#8 DER): `new` is kept if the
     /// antenna has none yet; the key kept is returned.
     async fn authority_key(&self, antenna: Uuid, new: &[u8]) -> Result<Vec<u8>, RegistryError>;
@@ -175,6 +178,13 @@ pub trait Registry: Send + Sync + 'static {
 /// Whether `by` may revoke `target`, the antenna counting
 /// `active_coordinators` at the moment (in the revocation's transaction):
 /// the rules of rank, the same for every backend.
+/// `at` as both databases keep a time: to the microsecond, so that the
+/// time a device is given back compares equal to the one stored.
+fn to_the_microsecond(at: DateTime<Utc>) -> DateTime<Utc> {
+    use chrono::SubsecRound;
+    at.trunc_subsecs(6)
+}
+
 fn may_revoke(by: &Device, target: &Device, active_coordinators: i64) -> Result<(), RegistryError> {
     let last_coordinator =
         target.role == Role::Coordinator && target.revoked_at.is_none() && active_coordinators <= 1;

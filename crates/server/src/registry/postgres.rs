@@ -466,13 +466,14 @@ impl Registry for PostgresRegistry {
         Ok(revoked)
     }
 
-    async fn synced(&self, id: Uuid) -> Result<(), RegistryError> {
+    async fn synced(&self, id: Uuid) -> Result<DateTime<Utc>, RegistryError> {
+        let now = super::to_the_microsecond(Utc::now());
         sqlx::query("UPDATE devices SET last_sync = $1 WHERE id = $2")
-            .bind(Utc::now())
+            .bind(now)
             .bind(id)
             .execute(self.pool()?)
             .await?;
-        Ok(())
+        Ok(now)
     }
 
     async fn authority_key(&self, antenna: Uuid, new: &[u8]) -> Result<Vec<u8>, RegistryError> {

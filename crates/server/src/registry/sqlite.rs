@@ -292,12 +292,13 @@ impl Registry for SqliteRegistry {
         Ok(revoked)
     }
 
-    async fn synced(&self, id: Uuid) -> Result<(), RegistryError> {
+    async fn synced(&self, id: Uuid) -> Result<DateTime<Utc>, RegistryError> {
+        let now = super::to_the_microsecond(Utc::now());
         self.conn().execute(
             "UPDATE devices SET last_sync = ?1 WHERE id = ?2",
-            params![ts(Utc::now()), id.to_string()],
+            params![ts(now), id.to_string()],
         )?;
-        Ok(())
+        Ok(now)
     }
 
     async fn authority_key(&self, antenna: Uuid, new: &[u8]) -> Result<Vec<u8>, RegistryError> {

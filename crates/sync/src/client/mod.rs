@@ -283,7 +283,17 @@ async fn sync(
         .await??
         .and_then(|list| identity::named_in(&list).ok())
         .map(|named| named.len());
-    let (pending, teammate) = remote.pending(revoked).await?;
+    // What the server said when it last recorded our acknowledgement
+    // (from the server only: a teammate keeps no such record).
+    let acknowledged = match remote.kind {
+        remote::Kind::Server => store.with(|s| s.acknowledged_at()).await??,
+        remote::Kind::Teammate => None,
+    };
+    let query = api::PendingQuery {
+        revoked,
+        acknowledged,
+    };
+    let (pending, teammate) = remote.pending(&query).await?;
     // The teammate's tablet by the name its certificate carries: the
     // server registered it, the antenna's authority signed it.
     let teammate_name = teammate.as_ref().and_then(|t| t.name.clone());
@@ -328,6 +338,14 @@ async fn sync(
             exchange_revocations(store, &remote, certificate, pending.revocations.as_deref())
                 .await?;
         }
+    }
+    // Only the server's word counts: a teammate keeps no such record.
+    if pending.start_over && remote.kind == remote::Kind::Server {
+        // Restored from an older backup, the server lost what this device
+        // sent since: every document is compared again, from nothing.
+        tracing::warn!(server = %remote.label, "the server holds an older record of this device's syncs: every document is compared again");
+        let peer_key = other.peer.clone();
+        store.with(move |s| s.forget_shared(&peer_key)).await??;
     }
     let peer_key = other.peer.clone();
     let other_role = other.role;
@@ -406,12 +424,19 @@ async fn sync(
     // whose exchange of heads sends again whatever the other side lacks.
     // (Had this side recorded first, a change the other side held only in
     // memory would be listed by neither side again.)
-    let _: serde_json::Value = remote
+    let remote_is_server = remote.kind == remote::Kind::Server;
+    let receipt: api::AckedReceipt = remote
         .call(remote.http.post(remote.url("v1/sync/acked")?).json(&acked))
         .await?;
     let peer_key = other.peer.clone();
     store
-        .with(move |s| s.mark_shared(&peer_key, &shared))
+        .with(move |s| {
+            s.mark_shared(&peer_key, &shared)?;
+            match receipt.at {
+                Some(at) if remote_is_server => s.set_acknowledged_at(at),
+                _ => Ok(()),
+            }
+        })
         .await??;
     let erased_after = store.with(|s| s.erased_cases().map(|e| e.len())).await??;
     summary.cases_erased = erased_after.saturating_sub(erased_before);

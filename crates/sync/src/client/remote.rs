@@ -151,11 +151,15 @@ impl Remote {
     /// What changed on the other side, and, for a teammate, who it is.
     pub(super) async fn pending(
         &self,
-        revoked: Option<usize>,
+        query: &api::PendingQuery,
     ) -> Result<(Pending, Option<Teammate>), SyncError> {
         let mut url = self.url("v1/sync/pending")?;
-        if let Some(n) = revoked {
-            url.set_query(Some(&format!("revoked={n}")));
+        if let Some(n) = query.revoked {
+            url.query_pairs_mut().append_pair("revoked", &n.to_string());
+        }
+        if let Some(at) = query.acknowledged {
+            let at = at.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true);
+            url.query_pairs_mut().append_pair("acknowledged", &at);
         }
         let response = self.send(self.http.get(url)).await?;
         let served = response
