@@ -13,10 +13,7 @@ use futures::{StreamExt, future};
 use maraude_core::access::Role;
 use maraude_core::ids::DeviceId;
 use maraude_store::DocumentId;
-use samod::{
-    BackoffConfig, ConnectionId, DocHandle, PeerDocState, PeerId, Repo, RepoEvent, RepoObserver,
-    ShareConfig,
-};
+use samod::{BackoffConfig, ConnectionId, PeerId, Repo, RepoEvent, RepoObserver, ShareConfig};
 
 use super::plan::{OtherSide, SyncedDoc};
 use super::remote::Remote;
@@ -217,60 +214,25 @@ async fn sync_one(
     else {
         return Ok(None);
     };
-    let ours = handle.with_document(|d| d.get_heads());
     let both_ways = future::join(
         handle.they_have_our_changes(conn),
         handle.we_have_their_changes(conn),
     );
     let id = doc.to_string();
-    let heads = tokio::select! {
-        heads = agreed(&handle, conn, ours) => heads,
-        // Kept as a second way out: both sides at the same heads.
-        _ = both_ways => handle.with_document(|d| d.get_heads()),
+    tokio::select! {
+        _ = both_ways => {}
         _ = erased_here(store, doc.clone()) => return Ok(None),
         // The other side refused this device's changes to it: they stay
         // here, and the rest of the sync goes on.
         _ = notices.refused(&id) => return Ok(None),
-    };
-    let received = handle.with_document(|d| d.get_changes_meta(&before).len());
+    }
+    let (heads, received) =
+        handle.with_document(|d| (d.get_heads(), d.get_changes_meta(&before).len()));
     Ok(Some(SyncedDoc {
         id: doc,
         heads,
         received,
     }))
-}
-
-/// The other side's heads, once they hold every change `ours` (this
-/// side's heads when the sync began) and this side holds all of theirs:
-/// a document is in sync when each side has what the other had. Waiting
-/// instead for both sides to stand at the same heads chased the server's
-/// antenna document while the other tablets of a crowd kept writing to
-/// it, and every one of 500 tablets finished when the last one did.
-async fn agreed(handle: &DocHandle, conn: ConnectionId, ours: Vec<ChangeHash>) -> Vec<ChangeHash> {
-    let check = |state: Option<&PeerDocState>| {
-        let theirs = state?.their_heads.as_ref()?;
-        handle.with_document(|d| {
-            let held = theirs
-                .iter()
-                .all(|h| d.get_change_meta_by_hash(h).is_some());
-            // What is not behind their heads must not include ours.
-            let covered = held
-                && d.get_changes_meta(theirs)
-                    .iter()
-                    .all(|c| !ours.contains(&c.hash));
-            covered.then(|| theirs.clone())
-        })
-    };
-    let (now, mut changes) = handle.peers();
-    if let Some(heads) = check(now.get(&conn)) {
-        return heads;
-    }
-    while let Some(change) = changes.next().await {
-        if let Some(heads) = check(change.get(&conn)) {
-            return heads;
-        }
-    }
-    future::pending().await
 }
 
 /// Resolves once `doc` is an erased case in this store.
