@@ -296,6 +296,7 @@ fn a_server_restored_from_an_older_backup_gets_back_what_it_lost_from_the_tablet
     let coordinator = two_blankets_given();
     register(&coordinator, &server);
     let lead = join(&coordinator, &server, "lead");
+    let lost = join(&coordinator, &server, "volunteer");
     sync(&coordinator);
     sync(&lead);
     let file = dir.path().join("monday.backup");
@@ -303,6 +304,15 @@ fn a_server_restored_from_an_older_backup_gets_back_what_it_lost_from_the_tablet
     // After Monday's backup, three more blankets reach the server.
     coordinator.log(["distribution", "blanket", "3"]);
     assert_eq!(sync(&coordinator)["documents_sent"], 1);
+    // And a volunteer's tablet is lost, and revoked.
+    let lost_id = crate::a_team_syncs::last_device_of(&coordinator, "volunteer");
+    coordinator.ok(["revoke", &lost_id]);
+    sync(&coordinator);
+    let revoked = |t: &Tablet| {
+        let list = open(t).revocations().unwrap().unwrap_or_default();
+        maraude_protocol::identity::named_in(&list).map_or(0, |named| named.len())
+    };
+    assert_eq!(revoked(&coordinator), 1);
 
     // The server's disk dies; Monday's backup is all there is.
     let second = dir.path().join("second");
@@ -317,4 +327,8 @@ fn a_server_restored_from_an_older_backup_gets_back_what_it_lost_from_the_tablet
     assert_eq!(sync(&coordinator)["documents_sent"], 0);
     sync(&lead);
     assert_eq!(distributed(&lead, "blanket"), 5);
+    // The restored server's list names nobody: the tablet keeps its own,
+    // and its teammates go on refusing the lost one.
+    assert_eq!(revoked(&coordinator), 1);
+    drop(lost);
 }

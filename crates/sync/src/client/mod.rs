@@ -312,7 +312,17 @@ async fn sync(
         // The server's list is the antenna's own.
         None => {
             if let Some(list) = pending.revocations.as_deref().and_then(api::from_b64) {
-                store.with(move |s| s.set_revocations(&list)).await??;
+                let ours = store
+                    .with(|s| s.revocations())
+                    .await??
+                    .and_then(|l| identity::named_in(&l).ok())
+                    .unwrap_or_default();
+                let servers = identity::named_in(&list).unwrap_or_default();
+                if plan::keep_servers(&ours, &servers) {
+                    store.with(move |s| s.set_revocations(&list)).await??;
+                } else {
+                    tracing::warn!(server = %remote.label, "the server's revocation list misses devices this one names (restored from an older backup?): this one is kept");
+                }
             }
             // The newest team secret (a revocation changes it), kept only
             // where a certificate holds one already: a tablet without a

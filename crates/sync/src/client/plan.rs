@@ -81,6 +81,15 @@ pub(super) fn revocations(ours: &BTreeSet<Vec<u8>>, theirs: &BTreeSet<Vec<u8>>) 
     }
 }
 
+/// Whether the server's revocation list replaces ours: it is the
+/// antenna's own, unless it misses a device ours names. Revocations are
+/// never undone, so such a list comes from a server restored from an
+/// older backup, and dropping ours would let the revoked tablet back in
+/// among its teammates.
+pub(super) fn keep_servers(ours: &BTreeSet<Vec<u8>>, servers: &BTreeSet<Vec<u8>>) -> bool {
+    servers.is_superset(ours)
+}
+
 /// Whether a document may travel to or from the other side. The server
 /// applies the antenna's rules itself: everything goes. A teammate gets
 /// only what its certified role may receive, and is sent nothing of the
@@ -256,6 +265,12 @@ mod tests {
             Revocations::KeepBoth
         );
         assert_eq!(revocations(&list(&[]), &list(&[])), Revocations::KeepBoth);
+        // The server's list is kept unless it misses one of ours (a server
+        // restored from an older backup).
+        assert!(keep_servers(&list(&[1]), &list(&[1, 2])));
+        assert!(keep_servers(&list(&[]), &list(&[])));
+        assert!(!keep_servers(&list(&[1, 2]), &list(&[1])));
+        assert!(!keep_servers(&list(&[1]), &list(&[2, 3])));
     }
 
     #[test]
