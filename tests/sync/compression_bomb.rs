@@ -52,6 +52,21 @@ fn bomb(size: usize) -> Vec<u8> {
     .encode()
 }
 
+/// The automerge-repo handshake as `me`: "join", then the other side's
+/// "peer" answer (waited for at most 10 s, not read).
+pub async fn say_join<S>(socket: &mut WebSocket<S>, me: &str)
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
+    let join = cbor(&[
+        ("type", Field::Text("join")),
+        ("senderId", Field::Text(me)),
+        ("supportedProtocolVersions", Field::Texts(&["1"])),
+    ]);
+    socket.send(Frame::binary(join)).await.unwrap();
+    let _ = tokio::time::timeout(Duration::from_secs(10), socket.next()).await;
+}
+
 pub fn cbor(fields: &[(&str, Field)]) -> Vec<u8> {
     let mut e = minicbor::Encoder::new(Vec::new());
     e.map(fields.len() as u64).unwrap();
@@ -90,14 +105,7 @@ async fn throw<S>(
 where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
 {
-    let join = cbor(&[
-        ("type", Field::Text("join")),
-        ("senderId", Field::Text(me)),
-        ("supportedProtocolVersions", Field::Texts(&["1"])),
-    ]);
-    socket.send(Frame::binary(join)).await.unwrap();
-    // The other side's "peer" answer.
-    let _ = tokio::time::timeout(Duration::from_secs(10), socket.next()).await;
+    say_join(&mut socket, me).await;
     let sync = cbor(&[
         ("type", Field::Text("sync")),
         ("senderId", Field::Text(me)),

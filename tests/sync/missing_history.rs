@@ -28,11 +28,24 @@ use serde_json::Value;
 use yawc::{Frame, WebSocket};
 
 use crate::a_team_syncs::{join, open, register, sync};
-use crate::compression_bomb::{Field, cbor, runtime};
+use crate::compression_bomb::{Field, cbor, runtime, say_join};
 use crate::random_schedules::{ITEMS, distribution};
 use crate::server::Server;
 use crate::tablet::Tablet;
 use crate::teammates::Serving;
+
+/// A coordinator's night of three entries on `server`, and a volunteer's
+/// tablet that synced it.
+fn three_entries_and_a_volunteer(server: &Server) -> (Tablet, Tablet) {
+    let coordinator = Tablet::for_antenna("Calais");
+    coordinator.ok(["shift", "start", "--lead", "Mira"]);
+    log_offline(&coordinator, 3);
+    register(&coordinator, server);
+    sync(&coordinator);
+    let volunteer = join(&coordinator, server, "volunteer");
+    sync(&volunteer);
+    (coordinator, volunteer)
+}
 
 /// Entries logged before the planted ones: the filter holds their changes.
 const LOGGED: usize = 30;
@@ -273,13 +286,7 @@ async fn joined(
         )
         .await
         .expect("the upgrade succeeds with a volunteer's credential");
-    let join = cbor(&[
-        ("type", Field::Text("join")),
-        ("senderId", Field::Text(me)),
-        ("supportedProtocolVersions", Field::Texts(&["1"])),
-    ]);
-    socket.send(Frame::binary(join)).await.unwrap();
-    let _ = tokio::time::timeout(Duration::from_secs(10), socket.next()).await;
+    say_join(&mut socket, me).await;
     socket
 }
 
@@ -293,13 +300,7 @@ async fn joined(
 fn a_modified_client_cannot_slip_a_removal_past_the_door_in_the_history_it_was_asked_for() {
     let dir = tempfile::tempdir().unwrap();
     let server = Server::start(&dir.path().join("server"));
-    let coordinator = Tablet::for_antenna("Calais");
-    coordinator.ok(["shift", "start", "--lead", "Mira"]);
-    log_offline(&coordinator, 3);
-    register(&coordinator, &server);
-    sync(&coordinator);
-    let volunteer = join(&coordinator, &server, "volunteer");
-    sync(&volunteer);
+    let (_coordinator, volunteer) = three_entries_and_a_volunteer(&server);
 
     // On the volunteer's copy of the shift: a new entry (kept back), then
     // the removal of the first entry, built on it.
@@ -433,13 +434,7 @@ fn a_modified_client_cannot_slip_a_removal_past_the_door_in_the_history_it_was_a
 fn a_claimed_last_sync_costs_the_liar_the_changes_it_claimed_and_nothing_else() {
     let dir = tempfile::tempdir().unwrap();
     let server = Server::start(&dir.path().join("server"));
-    let coordinator = Tablet::for_antenna("Calais");
-    coordinator.ok(["shift", "start", "--lead", "Mira"]);
-    log_offline(&coordinator, 3);
-    register(&coordinator, &server);
-    sync(&coordinator);
-    let volunteer = join(&coordinator, &server, "volunteer");
-    sync(&volunteer);
+    let (coordinator, volunteer) = three_entries_and_a_volunteer(&server);
     log_offline(&coordinator, 2);
     sync(&coordinator);
     let all = entries(&coordinator);
