@@ -7,7 +7,7 @@ use maraude_core::access::Role;
 use maraude_core::antenna::Antenna;
 use maraude_core::authority::{self, Refused};
 use maraude_core::case::{Case, CaseAction, NewCase};
-use maraude_core::document::{AntennaDoc, CaseDoc, CaseRef, ShiftDoc, ShiftRef};
+use maraude_core::document::{AntennaDoc, CaseDoc, CaseRef, ShiftDoc};
 use maraude_core::entry::{Entry, EntryEdit, NewEntry};
 use maraude_core::erasure::{ErasedBecause, tombstone};
 use maraude_core::ids::{CaseId, EntryId, Nickname, ShiftId};
@@ -101,15 +101,6 @@ impl Store {
             save_document(tx, shift.id.as_uuid(), &mut doc, &[])?;
             index::put_shift(tx, &shift)?;
             index::put_logs(tx, &shift, &doc.logs()?)?;
-            list_in_antenna(tx, ctx, |a| {
-                a.add_shift(
-                    shift.id,
-                    &ShiftRef {
-                        kind: shift.kind,
-                        date: shift.date,
-                    },
-                )
-            })?;
             Ok(shift.clone())
         })
     }

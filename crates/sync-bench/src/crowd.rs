@@ -30,16 +30,18 @@ pub struct CrowdReport {
     pub peak_mib: f64,
     /// The servers' CPU seconds during the crowd, added up.
     pub cpu_seconds: f64,
+    /// The devices' CPU seconds during the crowd (this process's).
+    pub devices_cpu_seconds: f64,
 }
 
 impl CrowdReport {
     pub fn print(&self) {
         println!(
-            "| backend | servers | devices at once | errors | per device: median / p95 | all done | servers' peak memory | servers' CPU |"
+            "| backend | servers | devices at once | errors | per device: median / p95 | all done | servers' peak memory | servers' CPU | devices' CPU |"
         );
-        println!("|---|---|---|---|---|---|---|---|");
+        println!("|---|---|---|---|---|---|---|---|---|");
         println!(
-            "| {} | {} | {} x {} entries | {} | {} / {} ms | {} ms | {:.0} MiB | {:.1} s |",
+            "| {} | {} | {} x {} entries | {} | {} / {} ms | {} ms | {:.0} MiB | {:.1} s | {:.1} s |",
             self.backend,
             self.servers,
             self.devices,
@@ -49,7 +51,8 @@ impl CrowdReport {
             self.p95_ms,
             self.all_done_ms,
             self.peak_mib,
-            self.cpu_seconds
+            self.cpu_seconds,
+            self.devices_cpu_seconds
         );
     }
 }
@@ -118,15 +121,29 @@ pub async fn run(
         s.reset_peak()?;
         cpu_before += s.cpu_seconds()?;
     }
+    let devices_cpu_before = crate::server::cpu_seconds(std::process::id())?;
     eprintln!("{devices} devices sync at once");
     let started = Instant::now();
-    let results = futures::future::join_all(crowd.iter().map(|d| async move {
-        let began = Instant::now();
-        let result = d.sync().await;
-        (result, began.elapsed().as_millis() as u64)
-    }))
-    .await;
+    // Each device its own task, as each tablet is its own process: polled
+    // together in one task, 500 devices took turns on one thread.
+    let crowd: Vec<std::sync::Arc<Device>> = crowd.into_iter().map(std::sync::Arc::new).collect();
+    let tasks: Vec<_> = crowd
+        .iter()
+        .map(|d| {
+            let d = d.clone();
+            tokio::spawn(async move {
+                let began = Instant::now();
+                let result = d.sync().await;
+                (result, began.elapsed().as_millis() as u64)
+            })
+        })
+        .collect();
+    let mut results = Vec::new();
+    for task in tasks {
+        results.push(task.await?);
+    }
     let all_done_ms = started.elapsed().as_millis() as u64;
+    let devices_cpu_seconds = crate::server::cpu_seconds(std::process::id())? - devices_cpu_before;
     let mut cpu_after = 0.0;
     let mut peak_kib = 0;
     for s in &servers {
@@ -134,6 +151,21 @@ pub async fn run(
         peak_kib += s.peak_kib()?;
     }
     let errors = results.iter().filter(|(r, _)| r.is_err()).count();
+    let done: Vec<_> = results
+        .iter()
+        .filter_map(|(r, _)| r.as_ref().ok())
+        .collect();
+    eprintln!(
+        "  each device on average: {:.1} documents received ({:.1} changes), {:.1} sent, {:.1} KB",
+        done.iter().map(|s| s.documents_received).sum::<usize>() as f64 / done.len().max(1) as f64,
+        done.iter().map(|s| s.changes_received).sum::<usize>() as f64 / done.len().max(1) as f64,
+        done.iter().map(|s| s.documents_sent).sum::<usize>() as f64 / done.len().max(1) as f64,
+        done.iter()
+            .map(|s| s.bytes_sent + s.bytes_received)
+            .sum::<u64>() as f64
+            / 1000.0
+            / done.len().max(1) as f64,
+    );
     for (e, _) in results.iter().filter(|(r, _)| r.is_err()) {
         if let Err(e) = e {
             eprintln!("  a device's sync failed: {e:#}");
@@ -158,5 +190,6 @@ pub async fn run(
         all_done_ms,
         peak_mib: peak_kib as f64 / 1024.0,
         cpu_seconds: cpu_after - cpu_before,
+        devices_cpu_seconds,
     })
 }

@@ -71,26 +71,9 @@ impl Server {
             .context("no VmHWM in /proc/PID/status")
     }
 
-    /// CPU seconds the process used so far (user and system), from
-    /// `/proc/PID/stat` (clock ticks of 1/100 s on Linux).
+    /// CPU seconds the server used so far (user and system).
     pub fn cpu_seconds(&self) -> Result<f64> {
-        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.child.id()))?;
-        // The fields after the command's name, which is in parentheses.
-        let fields: Vec<&str> = stat
-            .rsplit_once(')')
-            .context("a /proc/PID/stat line")?
-            .1
-            .split_whitespace()
-            .collect();
-        let ticks = |i: usize| -> Result<f64> {
-            Ok(fields
-                .get(i)
-                .context("utime and stime in /proc/PID/stat")?
-                .parse::<f64>()?)
-        };
-        // utime and stime are the 14th and 15th fields; 12th and 13th
-        // after the name.
-        Ok((ticks(11)? + ticks(12)?) / 100.0)
+        cpu_seconds(self.child.id())
     }
 
     /// Start counting the peak again from the current resident size.
@@ -105,4 +88,26 @@ impl Drop for Server {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// CPU seconds a process used so far (user and system), from
+/// `/proc/PID/stat` (clock ticks of 1/100 s on Linux).
+pub fn cpu_seconds(pid: u32) -> Result<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
+    // The fields after the command's name, which is in parentheses.
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .context("a /proc/PID/stat line")?
+        .1
+        .split_whitespace()
+        .collect();
+    let ticks = |i: usize| -> Result<f64> {
+        Ok(fields
+            .get(i)
+            .context("utime and stime in /proc/PID/stat")?
+            .parse::<f64>()?)
+    };
+    // utime and stime are the 14th and 15th fields; 12th and 13th after
+    // the name.
+    Ok((ticks(11)? + ticks(12)?) / 100.0)
 }

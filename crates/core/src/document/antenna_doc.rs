@@ -16,7 +16,12 @@ use crate::shift::ShiftKind;
 
 const KIND: &str = "antenna";
 
-/// A shift as listed in the antenna document.
+/// A shift as older versions listed it in the antenna document. Starting
+/// a shift no longer writes there: every tablet of the antenna changed
+/// that one document, so each sync carried every other tablet's line, and
+/// 500 tablets syncing at once cost the server and each of them in the
+/// square of their number. Nothing reads the list; the lines already
+/// written stay, and may not change ([`crate::authority`]).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct ShiftRef {
     pub kind: ShiftKind,
@@ -57,7 +62,8 @@ impl CaseRef {
     }
 }
 
-/// The antenna's document: reference data and the list of its documents.
+/// The antenna's document: reference data and the list of its cases (and
+/// the shifts older versions listed, see [`ShiftRef`]).
 #[derive(Debug)]
 pub struct AntennaDoc(AutoCommit);
 
@@ -93,10 +99,6 @@ impl AntennaDoc {
         json::reconcile_map(&mut self.0, &ROOT, &o, &n)?;
         self.0.commit();
         Ok(())
-    }
-
-    pub fn add_shift(&mut self, id: ShiftId, shift: &ShiftRef) -> Result<(), DocumentError> {
-        self.put_in("shifts", &id.to_string(), &to_json(shift))
     }
 
     pub fn add_case(&mut self, id: CaseId, case: &CaseRef) -> Result<(), DocumentError> {

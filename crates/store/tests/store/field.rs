@@ -479,3 +479,21 @@ fn the_antennas_settings_are_a_coordinators_and_bounded() {
         45
     );
 }
+
+/// Starting a shift and logging into it write the shift's own document
+/// only: the antenna's, which every tablet of the antenna shares, stays as
+/// it was. When each shift was listed there, 500 tablets syncing at once
+/// each carried the lines of the 499 others (the crowd bench).
+#[test]
+fn starting_a_shift_and_logging_leave_the_antenna_document_alone() {
+    let mut t = calais();
+    let antenna = maraude_store::document_id(t.store.antenna().unwrap().id.as_uuid());
+    let before = t.store.recorded_heads(&antenna).unwrap();
+    assert!(before.is_some(), "the antenna's document is recorded");
+    let shift = night_shift(&mut t.store);
+    t.store
+        .log(&shift, &nick("Jo"), give("blanket", 1, "dunes-north"))
+        .unwrap();
+    assert_eq!(t.store.recorded_heads(&antenna).unwrap(), before);
+    assert!(t.store.shift(&shift).is_ok());
+}
