@@ -1,8 +1,16 @@
 //! Many devices syncing with the server at once, as when the night's
-//! shifts come back to the warehouse: each device's time (median, p95),
-//! errors, and what the servers spent (peak memory, CPU seconds). Against
-//! one server on its embedded store, or several on one PostgreSQL database
-//! behind a load balancer without sticky sessions.
+//! shifts come back to the warehouses of a network of antennas: each
+//! device's time (median, p95), errors, and what the servers spent (peak
+//! memory, CPU seconds). Against one server on its embedded store, or
+//! several on one PostgreSQL database behind a load balancer without
+//! sticky sessions.
+//!
+//! Each device is a volunteer's tablet that started its own shift, so it
+//! receives the other open shifts of its antenna: in one antenna of 500
+//! tablets, each would pull up to 499 shifts. An antenna has about thirty
+//! volunteers a day sharing a few tablets (the field guide), so the
+//! devices are spread over antennas of [`PER_ANTENNA`] tablets, already
+//! more than a city's; `--per-antenna` changes it.
 
 use std::time::Instant;
 
@@ -16,11 +24,24 @@ use crate::device::Device;
 use crate::proxy::Proxy;
 use crate::server::Server;
 
+/// Tablets per antenna by default.
+pub const PER_ANTENNA: usize = 20;
+
+/// Who syncs at once.
+#[derive(Debug, Clone, Copy)]
+pub struct Crowd {
+    pub devices: usize,
+    pub per_antenna: usize,
+    /// Entries each device logged since its last sync.
+    pub entries: usize,
+}
+
 #[derive(Debug, Serialize)]
 pub struct CrowdReport {
     pub backend: String,
     pub servers: usize,
     pub devices: usize,
+    pub antennas: usize,
     pub entries_each: usize,
     pub errors: usize,
     pub median_ms: u64,
@@ -37,14 +58,15 @@ pub struct CrowdReport {
 impl CrowdReport {
     pub fn print(&self) {
         println!(
-            "| backend | servers | devices at once | errors | per device: median / p95 | all done | servers' peak memory | servers' CPU | devices' CPU |"
+            "| backend | servers | devices at once (antennas) | errors | per device: median / p95 | all done | servers' peak memory | servers' CPU | devices' CPU |"
         );
         println!("|---|---|---|---|---|---|---|---|---|");
         println!(
-            "| {} | {} | {} x {} entries | {} | {} / {} ms | {} ms | {:.0} MiB | {:.1} s | {:.1} s |",
+            "| {} | {} | {} ({}) x {} entries | {} | {} / {} ms | {} ms | {:.0} MiB | {:.1} s | {:.1} s |",
             self.backend,
             self.servers,
             self.devices,
+            self.antennas,
             self.entries_each,
             self.errors,
             self.median_ms,
@@ -57,12 +79,12 @@ impl CrowdReport {
     }
 }
 
-pub async fn run(
-    devices: usize,
-    entries: usize,
-    database: Option<String>,
-    count: usize,
-) -> Result<CrowdReport> {
+pub async fn run(crowd: Crowd, database: Option<String>, count: usize) -> Result<CrowdReport> {
+    let Crowd {
+        devices,
+        per_antenna,
+        entries,
+    } = crowd;
     let dir = tempfile::tempdir()?;
     // Every device is on this machine's address: the limits per address
     // and in all are raised to let them all in at once (two sockets each).
@@ -82,7 +104,6 @@ pub async fn run(
     }
     let proxy = Proxy::start_balanced(servers.iter().map(|s| s.addr).collect(), false).await?;
     let url = format!("http://{}", proxy.addr);
-    let antenna = demo_antenna("Calais")?;
     let now = Utc::now();
     // Each real tablet writes to its own storage; here they all share
     // this machine's disk, and 500 of them waiting on each other's fsyncs
@@ -94,26 +115,32 @@ pub async fn run(
         Err(_) => tempfile::tempdir()?,
     };
 
-    eprintln!("{devices} devices: enrolling, each logs {entries} entries");
-    let coordinator = Device::coordinator(tablets.path(), &url, &antenna).await?;
-    coordinator.sync().await?;
+    let antennas = devices.div_ceil(per_antenna);
+    eprintln!("{devices} devices in {antennas} antennas: enrolling, each logs {entries} entries");
     let mut crowd = Vec::new();
-    for i in 0..devices {
-        let d = Device::enrolled(
-            tablets.path(),
-            &format!("tablet-{i}"),
-            &url,
-            &coordinator,
-            Role::Volunteer,
-        )
-        .await?;
-        d.sync().await?;
-        let shift = d.start_shift(now - Duration::minutes(90)).await?;
-        d.log(shift, entries, now - Duration::minutes(90), 5000 + i as u64)
+    for a in 0..antennas {
+        let antenna = demo_antenna(&format!("Antenne {a}"))?;
+        let folder = tablets.path().join(format!("antenna-{a}"));
+        std::fs::create_dir(&folder)?;
+        let coordinator = Device::coordinator(&folder, &url, &antenna).await?;
+        coordinator.sync().await?;
+        for i in (a * per_antenna)..((a + 1) * per_antenna).min(devices) {
+            let d = Device::enrolled(
+                &folder,
+                &format!("tablet-{i}"),
+                &url,
+                &coordinator,
+                Role::Volunteer,
+            )
             .await?;
-        crowd.push(d);
-        if (i + 1) % 100 == 0 {
-            eprintln!("  {} ready", i + 1);
+            d.sync().await?;
+            let shift = d.start_shift(now - Duration::minutes(90)).await?;
+            d.log(shift, entries, now - Duration::minutes(90), 5000 + i as u64)
+                .await?;
+            crowd.push(d);
+            if (i + 1) % 100 == 0 {
+                eprintln!("  {} ready", i + 1);
+            }
         }
     }
     let mut cpu_before = 0.0;
@@ -183,6 +210,7 @@ pub async fn run(
         .into(),
         servers: count,
         devices,
+        antennas,
         entries_each: entries,
         errors,
         median_ms: at(0.5),

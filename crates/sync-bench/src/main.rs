@@ -58,6 +58,9 @@ USAGE:
 OPTIONS:
     --quick        a smoke run: season of 3 x 200 entries, 10 devices at once
     --crowd N      devices syncing at once, 20 entries each (default 50)
+    --per-antenna K  with --crowd-only: the devices are the tablets of
+                   antennas of K tablets each (default 20; --per-antenna N
+                   puts them all in one antenna, the worst case)
     --crowd-only   only that scenario, with the time of each device (median,
                    p95), the servers' peak memory and CPU seconds
     --database URL with --crowd-only: the servers keep everything in this
@@ -125,6 +128,7 @@ fn main() -> Result<()> {
     let mut crowd: Option<usize> = None;
     let mut database: Option<String> = None;
     let mut servers = 1;
+    let mut per_antenna = crowd::PER_ANTENNA;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
@@ -133,6 +137,15 @@ fn main() -> Result<()> {
             "--crowd-only" => crowd_only = true,
             "--database" => database = Some(args.next().context("--database needs a URL")?),
             "--servers" => servers = args.next().context("--servers needs a number")?.parse()?,
+            "--per-antenna" => {
+                per_antenna = args
+                    .next()
+                    .context("--per-antenna needs a number")?
+                    .parse()?;
+                if per_antenna == 0 {
+                    bail!("--per-antenna needs at least 1 tablet");
+                }
+            }
             "--trace" => trace = true,
             "--out" => out = Some(args.next().context("--out needs a file")?.into()),
             "-h" | "--help" => {
@@ -156,8 +169,11 @@ fn main() -> Result<()> {
         .build()?;
     if crowd_only {
         let report = runtime.block_on(crowd::run(
-            plan.crowd,
-            plan.crowd_entries,
+            crowd::Crowd {
+                devices: plan.crowd,
+                per_antenna,
+                entries: plan.crowd_entries,
+            },
             database,
             servers,
         ));
