@@ -65,23 +65,33 @@ where
     .is_ok()
 }
 
-#[test]
-fn bad_messages_cost_their_sender_the_connection_and_nothing_else() {
-    let dir = tempfile::tempdir().unwrap();
-    let server = Server::start(&dir.path().join("server"));
+/// A server in `dir`, and a coordinator's tablet for Calais whose night
+/// gave two blankets, synced with it.
+pub fn synced_coordinator(dir: &std::path::Path) -> (Server, Tablet) {
+    let server = Server::start(&dir.join("server"));
     let coordinator = Tablet::for_antenna("Calais");
     coordinator.ok(["shift", "start", "--lead", "Mira"]);
     coordinator.log(["distribution", "blanket", "2"]);
     register(&coordinator, &server);
     sync(&coordinator);
-    let (antenna, credential) = {
-        let store = open(&coordinator);
-        let link = store.server_link().unwrap().unwrap();
-        (
-            store.antenna_id().to_string(),
-            link.credential.expose_secret().to_string(),
-        )
-    };
+    (server, coordinator)
+}
+
+/// A tablet's antenna, and the credential it holds for its server.
+fn antenna_and_credential(tablet: &Tablet) -> (String, String) {
+    let store = open(tablet);
+    let link = store.server_link().unwrap().unwrap();
+    (
+        store.antenna_id().to_string(),
+        link.credential.expose_secret().to_string(),
+    )
+}
+
+#[test]
+fn bad_messages_cost_their_sender_the_connection_and_nothing_else() {
+    let dir = tempfile::tempdir().unwrap();
+    let (server, coordinator) = synced_coordinator(dir.path());
+    let (antenna, credential) = antenna_and_credential(&coordinator);
     let before = server.antenna_store(&antenna).index_dump().unwrap();
 
     // A well-formed CBOR map that is not a protocol message, and a join
@@ -131,4 +141,69 @@ fn bad_messages_cost_their_sender_the_connection_and_nothing_else() {
         before,
         "the tablet's next sync reached the server"
     );
+}
+
+/// What a modified client could send to the HTTP API in a shape the server
+/// cannot read: each gets the API's JSON error with a code and a sentence
+/// (not a bare "400" the tablet could only show as such), the server stays
+/// up, and nothing is written.
+#[test]
+fn unreadable_requests_get_a_json_error_with_a_code_and_change_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let (server, coordinator) = synced_coordinator(dir.path());
+    let (antenna, credential) = antenna_and_credential(&coordinator);
+    let before = server.antenna_store(&antenna).index_dump().unwrap();
+    let loopback = std::net::IpAddr::from(std::net::Ipv4Addr::LOCALHOST);
+    let auth = format!("Authorization: Bearer {credential}\r\n");
+    let post = |path: &str, body: &str| {
+        format!(
+            "POST {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n{auth}Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        )
+    };
+    for (what, request) in [
+        (
+            "a time that is not one",
+            format!(
+                "GET /v1/sync/pending?acknowledged=yesterday HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n{auth}\r\n"
+            ),
+        ),
+        (
+            "a body that is not JSON",
+            post("/v1/sync/acked", "{not json"),
+        ),
+        (
+            "JSON of another shape",
+            post("/v1/sync/acked", r#"{"documents": 7}"#),
+        ),
+        (
+            "a device id that is not one",
+            post("/v1/devices/not-a-device/revoke", ""),
+        ),
+    ] {
+        let (status, _, body) = server.request_to(loopback, loopback, &request);
+        assert!((400..500).contains(&status), "{what}: {status} {body}");
+        let error: serde_json::Value = serde_json::from_str(&body)
+            .unwrap_or_else(|_| panic!("{what}: not the API's JSON error: {body}"));
+        assert_eq!(error["code"], "invalid", "{what}: {error}");
+        assert!(
+            error["message"]
+                .as_str()
+                .unwrap()
+                .contains("update the app"),
+            "{what}: {error}"
+        );
+        assert_eq!(
+            server.get("/v1/health").0,
+            200,
+            "{what}: the server stays up"
+        );
+    }
+    assert_eq!(
+        server.antenna_store(&antenna).index_dump().unwrap(),
+        before,
+        "unreadable requests changed the server's store"
+    );
+    let after = sync(&coordinator);
+    assert_eq!(after["documents_sent"], 0, "{after}");
 }

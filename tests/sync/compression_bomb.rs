@@ -14,10 +14,9 @@ use futures::{SinkExt, StreamExt};
 use secrecy::ExposeSecret;
 use yawc::{Frame, WebSocket};
 
-use crate::a_team_syncs::{join, open, register, sync};
-use crate::bad_messages::closed_within;
-use crate::server::{Server, peak_memory_kib};
-use crate::tablet::Tablet;
+use crate::a_team_syncs::{join, open, sync};
+use crate::bad_messages::{closed_within, synced_coordinator};
+use crate::server::peak_memory_kib;
 use crate::teammates::Serving;
 
 /// A compressed change chunk (type 2) around `size` deflated zeros; the
@@ -127,12 +126,7 @@ pub fn runtime() -> tokio::runtime::Runtime {
 #[test]
 fn a_compression_bomb_costs_the_server_and_a_serving_tablet_their_connection_not_their_memory() {
     let dir = tempfile::tempdir().unwrap();
-    let server = Server::start(&dir.path().join("server"));
-    let coordinator = Tablet::for_antenna("Calais");
-    coordinator.ok(["shift", "start", "--lead", "Mira"]);
-    coordinator.log(["distribution", "blanket", "2"]);
-    register(&coordinator, &server);
-    sync(&coordinator);
+    let (server, coordinator) = synced_coordinator(dir.path());
     let volunteer = join(&coordinator, &server, "volunteer");
     sync(&volunteer);
     let (antenna, document) = {

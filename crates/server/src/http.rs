@@ -15,7 +15,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
-use axum::extract::{ConnectInfo, FromRequestParts, MatchedPath, Path, Query, Request, State};
+use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
+use axum::extract::{
+    ConnectInfo, FromRequest, FromRequestParts, MatchedPath, Path, Query, Request, State,
+};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
@@ -553,6 +556,50 @@ impl ApiError {
     }
 }
 
+/// axum's `Json`, `Query` and `Path`, whose refusals are the API's JSON
+/// errors with a code: axum's own are plain text, which a tablet shows as
+/// "the server answered 400" and nothing more.
+#[derive(FromRequest)]
+#[from_request(via(Json), rejection(ApiError))]
+struct Body<T>(T);
+
+#[derive(FromRequestParts)]
+#[from_request(via(Query), rejection(ApiError))]
+struct Params<T>(T);
+
+#[derive(FromRequestParts)]
+#[from_request(via(Path), rejection(ApiError))]
+struct InPath<T>(T);
+
+impl ApiError {
+    /// A request this server cannot read: `what` says what was wrong.
+    fn unreadable(status: StatusCode, what: String) -> Self {
+        Self::new(
+            status,
+            Refusal::Invalid,
+            format!("{what}; this server reads what this version of Maraude sends: update the app"),
+        )
+    }
+}
+
+impl From<JsonRejection> for ApiError {
+    fn from(e: JsonRejection) -> Self {
+        Self::unreadable(e.status(), e.body_text())
+    }
+}
+
+impl From<QueryRejection> for ApiError {
+    fn from(e: QueryRejection) -> Self {
+        Self::unreadable(e.status(), e.body_text())
+    }
+}
+
+impl From<PathRejection> for ApiError {
+    fn from(e: PathRejection) -> Self {
+        Self::unreadable(e.status(), e.body_text())
+    }
+}
+
 impl From<RegistryError> for ApiError {
     fn from(e: RegistryError) -> Self {
         let (status, code) = match &e {
@@ -730,7 +777,7 @@ async fn enrolled(
 async fn register_antenna(
     State(app): State<Arc<App>>,
     headers: HeaderMap,
-    Json(request): Json<api::RegisterAntenna>,
+    Body(request): Body<api::RegisterAntenna>,
 ) -> Result<Json<Enrolled>, ApiError> {
     let Some(expected) = &app.registration_token_hash else {
         return Err(ApiError::forbidden(
@@ -789,7 +836,7 @@ async fn register_antenna(
 async fn enrolment_code(
     State(app): State<Arc<App>>,
     Authenticated(by): Authenticated,
-    Json(request): Json<CodeRequest>,
+    Body(request): Body<CodeRequest>,
 ) -> Result<Json<EnrolmentCode>, ApiError> {
     access::check_may_enrol(by.role, request.role)?;
     let code = secrets::new_code();
@@ -831,7 +878,7 @@ fn tablet_name(given: &str) -> Result<&str, ApiError> {
 
 async fn enrol(
     State(app): State<Arc<App>>,
-    Json(request): Json<Enrol>,
+    Body(request): Body<Enrol>,
 ) -> Result<Json<Enrolled>, ApiError> {
     let device_name = tablet_name(&request.device_name)?;
     let credential = secrets::new_credential();
@@ -868,7 +915,7 @@ async fn enrol(
 async fn certificate(
     State(app): State<Arc<App>>,
     Authenticated(device): Authenticated,
-    Json(request): Json<CertificateRequest>,
+    Body(request): Body<CertificateRequest>,
 ) -> Result<Json<IssuedCertificate>, ApiError> {
     let issued = app.certify(&device, &request.public_key).await?;
     tracing::info!(antenna = %device.antenna, device = %device.id, "certificate issued");
@@ -902,7 +949,7 @@ async fn devices(
 async fn revoke(
     State(app): State<Arc<App>>,
     Authenticated(by): Authenticated,
-    Path(id): Path<Uuid>,
+    InPath(id): InPath<Uuid>,
 ) -> Result<Json<DeviceInfo>, ApiError> {
     let device = app.registry.revoke(&by, id).await.inspect_err(|e| {
         if matches!(e, RegistryError::Refused(_)) {
@@ -925,7 +972,7 @@ async fn revoke(
 async fn pending(
     State(app): State<Arc<App>>,
     Authenticated(device): Authenticated,
-    Query(query): Query<api::PendingQuery>,
+    Params(query): Params<api::PendingQuery>,
 ) -> Result<Json<api::Pending>, ApiError> {
     let hub = app.hub(device.antenna).await?;
     if let Some(shared) = &app.shared {
@@ -976,7 +1023,7 @@ async fn pending(
 async fn acked(
     State(app): State<Arc<App>>,
     Authenticated(device): Authenticated,
-    Json(request): Json<Acked>,
+    Body(request): Body<Acked>,
 ) -> Result<Json<api::AckedReceipt>, ApiError> {
     let docs = request.parse().map_err(|message| {
         ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, Refusal::BadHeads, message)
