@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # The crowd benchmark: devices syncing with the server at once, as when the
-# night's shifts come back to the warehouse. Builds maraude-server and the
-# bench in release, then runs, side by side in one run:
+# night's shifts come back to the warehouses of a network of antennas.
+# The devices are the tablets of antennas of 20 (the bench's --per-antenna).
+# Builds maraude-server and the bench in release, then runs, side by side
+# in one run:
 #   50 and 500 devices against one server on its embedded store;
+#   500 devices all in one antenna, the worst case, on the same;
 #   500 devices against two servers on one PostgreSQL database (a cluster
 #   of Debian's package in a temporary folder, scripts/with-postgres.sh),
 #   behind a load balancer without sticky sessions.
@@ -19,6 +22,7 @@ out=$(mktemp -d)
 # the next, so that all are measured side by side.
 "$bench" --crowd-only --crowd 50 --out "$out/embedded-50.json" | tail -1 || true
 "$bench" --crowd-only --crowd "$devices" --out "$out/embedded-$devices.json" | tail -1 || true
+"$bench" --crowd-only --crowd "$devices" --per-antenna "$devices" --out "$out/embedded-one-antenna-$devices.json" | tail -1 || true
 scripts/with-postgres.sh bash -c '
   "$MARAUDE_TEST_POSTGRES_BIN/psql" -q "$MARAUDE_TEST_DATABASE_URL" -c "CREATE DATABASE crowd_one" -c "CREATE DATABASE crowd_two"
   base=${MARAUDE_TEST_DATABASE_URL%/postgres}
