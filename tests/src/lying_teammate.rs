@@ -8,7 +8,7 @@ use crate::tablet::Tablet;
 /// A volunteer's tablet with a real certificate whose serving code was
 /// modified: its "what changed" answer lists documents it never had (a
 /// closed case's id, which every antenna document names), to get them
-/// from a lead's tablet that syncs with it. The rest is the real hub
+/// from a lead's tablet that syncs with it, and says to start over. The rest is the real hub
 /// over the volunteer's real store.
 #[derive(Debug)]
 pub struct LyingTeammate {
@@ -66,7 +66,11 @@ impl LyingTeammate {
                     // may be kept.
                     team_secret: Some(api::b64(&[7u8; 32])),
                     serving: Some(proof),
-                    start_over: false,
+                    // And asks for every document again, as a server
+                    // restored from an older backup does: only the
+                    // server's ask may make a tablet forget what it
+                    // shares with the server.
+                    start_over: true,
                 })
             }
         };

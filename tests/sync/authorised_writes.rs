@@ -183,6 +183,7 @@ fn a_leads_tablet_hands_a_lying_teammate_no_closed_case_and_takes_none_of_its_ch
         "--outcome",
         "no_place",
     ]);
+    sync(&lead);
     let doc_of = |case: &str| {
         let id: maraude_core::ids::CaseId = case.parse().unwrap();
         maraude_store::document_id(id.as_uuid()).to_string()
@@ -213,10 +214,17 @@ fn a_leads_tablet_hands_a_lying_teammate_no_closed_case_and_takes_none_of_its_ch
     );
     // The volunteer's copy stays as it was: open, without the closing.
     assert_eq!(liar.holds(&first), Subject::Case { open: true });
+    // Its start_over did not make the lead's tablet forget what they
+    // share: a second sync has nothing to compare again.
+    let again = lead.json(["sync", "--peer", &liar.address]);
+    assert_eq!(again["documents_sent"], 0, "{again}");
     drop(liar);
     // And the lead's copy has no note of the volunteer's.
     let shown = lead.ok(["case", "show", &case]);
     assert!(!shown.contains("rappeler demain"), "{shown}");
+    // Nor what it shares with the server: nothing new to send there.
+    let again = sync(&lead);
+    assert_eq!(again["documents_sent"], 0, "{again}");
 }
 
 /// Stock on hand of `item` as `tablet`'s `maraude stock show` says.
