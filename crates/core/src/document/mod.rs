@@ -3,8 +3,10 @@
 //! Three kinds of document, each a JSON-shaped tree (see [`json`]):
 //!
 //! - one **antenna** document: reference data (catalogue, places,
-//!   volunteers, settings) and the list of the antenna's shift and case
-//!   documents, which is how a device learns what there is to sync;
+//!   volunteers, settings), the list of the antenna's case documents
+//!   (which erasure turns into tombstones), and the shift lines older
+//!   versions wrote there ([`ShiftRef`]); a device learns what there is to
+//!   sync from the other side's list of what changed, not from here;
 //! - one **shift** document per shift: the shift's fields, and under `logs`
 //!   the tablet log of each tablet that logged in it;
 //! - one **tablet log** per tablet and shift: the entries that tablet
