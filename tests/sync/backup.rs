@@ -304,15 +304,20 @@ fn a_server_restored_from_an_older_backup_gets_back_what_it_lost_from_the_tablet
     // After Monday's backup, three more blankets reach the server.
     coordinator.log(["distribution", "blanket", "3"]);
     assert_eq!(sync(&coordinator)["documents_sent"], 1);
-    // And a volunteer's tablet is lost, and revoked.
+    // And a volunteer's tablet is lost, and revoked; so is one enrolled
+    // after the backup (the restored server will never have known it).
     let lost_id = crate::a_team_syncs::last_device_of(&coordinator, "volunteer");
     coordinator.ok(["revoke", &lost_id]);
+    let late = join(&coordinator, &server, "volunteer");
+    let late_id = crate::a_team_syncs::last_device_of(&coordinator, "volunteer");
+    assert_ne!(late_id, lost_id);
+    coordinator.ok(["revoke", &late_id]);
     sync(&coordinator);
     let revoked = |t: &Tablet| {
         let list = open(t).revocations().unwrap().unwrap_or_default();
         maraude_protocol::identity::named_in(&list).map_or(0, |named| named.len())
     };
-    assert_eq!(revoked(&coordinator), 1);
+    assert_eq!(revoked(&coordinator), 2);
 
     // The server's disk dies; Monday's backup is all there is.
     let second = dir.path().join("second");
@@ -327,8 +332,38 @@ fn a_server_restored_from_an_older_backup_gets_back_what_it_lost_from_the_tablet
     assert_eq!(sync(&coordinator)["documents_sent"], 0);
     sync(&lead);
     assert_eq!(distributed(&lead, "blanket"), 5);
-    // The restored server's list names nobody: the tablet keeps its own,
-    // and its teammates go on refusing the lost one.
-    assert_eq!(revoked(&coordinator), 1);
-    drop(lost);
+    // The restored server's list named nobody: the coordinator's tablet
+    // kept its own and handed it back, and the server, which checked its
+    // antenna's signature on it, revoked both tablets again.
+    assert_eq!(revoked(&coordinator), 2);
+    let refused = lost.run(["sync"]);
+    assert!(
+        !refused.succeeded(),
+        "the lost tablet syncs after the restore"
+    );
+    assert!(refused.stderr.contains("revoked"), "{}", refused.stderr);
+    // Its teammates hear of it from the server, and so does a tablet
+    // enrolled after the restore.
+    sync(&lead);
+    assert_eq!(revoked(&lead), 2);
+    let newcomer = join(&coordinator, &server, "volunteer");
+    sync(&newcomer);
+    assert_eq!(revoked(&newcomer), 2);
+    // The lead's list of tablets shows both as revoked, the late one as
+    // known only from the list.
+    let devices = lead.json(["devices"]);
+    let revoked_at = |id: &str| {
+        devices
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|d| d["device"] == id)
+            .map(|d| (d["name"].clone(), !d["revoked_at"].is_null()))
+    };
+    assert_eq!(revoked_at(&lost_id).map(|d| d.1), Some(true));
+    assert_eq!(
+        revoked_at(&late_id),
+        Some(("tablet known only from a revocation list".into(), true))
+    );
+    drop(late);
 }

@@ -78,7 +78,7 @@ pub fn synced_coordinator(dir: &std::path::Path) -> (Server, Tablet) {
 }
 
 /// A tablet's antenna, and the credential it holds for its server.
-fn antenna_and_credential(tablet: &Tablet) -> (String, String) {
+pub fn antenna_and_credential(tablet: &Tablet) -> (String, String) {
     let store = open(tablet);
     let link = store.server_link().unwrap().unwrap();
     (

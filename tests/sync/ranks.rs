@@ -71,6 +71,126 @@ fn a_lead_cannot_revoke_the_coordinator_who_keeps_syncing_but_revokes_a_voluntee
     assert!(volunteer.refused(["sync"]).contains("revoked"));
 }
 
+/// A revocation list naming `device`, signed by a key of the forger's
+/// own under the name of `antenna`'s authority: what a modified client
+/// would make to have the server revoke a tablet.
+fn forged_revocations(antenna: &str, device: &str) -> Vec<u8> {
+    let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ED25519).unwrap();
+    let mut params = rcgen::CertificateParams::default();
+    params.distinguished_name = rcgen::DistinguishedName::new();
+    params.distinguished_name.push(
+        rcgen::DnType::CommonName,
+        format!("Maraude antenna {antenna}"),
+    );
+    params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Constrained(0));
+    params.key_usages = vec![
+        rcgen::KeyUsagePurpose::KeyCertSign,
+        rcgen::KeyUsagePurpose::CrlSign,
+    ];
+    let issuer = rcgen::Issuer::new(params, &key);
+    let device: uuid::Uuid = device.parse().unwrap();
+    let now = time::OffsetDateTime::now_utc();
+    rcgen::CertificateRevocationListParams {
+        this_update: now,
+        next_update: now + time::Duration::days(3650),
+        crl_number: rcgen::SerialNumber::from(9u64),
+        issuing_distribution_point: None,
+        revoked_certs: vec![rcgen::RevokedCertParams {
+            serial_number: rcgen::SerialNumber::from_slice(&maraude_protocol::identity::serial(
+                &device,
+            )),
+            revocation_time: now,
+            reason_code: None,
+            invalidity_date: None,
+        }],
+        key_identifier_method: rcgen::KeyIdMethod::Sha256,
+    }
+    .signed_by(&issuer)
+    .unwrap()
+    .der()
+    .to_vec()
+}
+
+/// What a volunteer's modified client would hand the server as its
+/// antenna's revocation list, to have the coordinator revoked: a list of
+/// its own making under the antenna's name, another antenna's real list,
+/// the antenna's real list with a byte changed, bytes that are no list.
+/// Each is refused, and nobody is revoked; the antenna's real list, which
+/// names nobody the server has not revoked, changes nothing.
+#[test]
+fn a_revocation_list_the_antennas_authority_did_not_sign_revokes_nobody() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(&dir.path().join("server"));
+    let coordinator = coordinator_on(&server);
+    let volunteer = join(&coordinator, &server, "volunteer");
+    let gone = join(&coordinator, &server, "volunteer");
+    coordinator.ok(["revoke", &device_of(&gone)]);
+    sync(&coordinator);
+    let calais = open(&coordinator).revocations().unwrap().unwrap();
+    // Another antenna on the same server, which revoked one of its own.
+    let dunkerque = Tablet::for_antenna("Dunkerque");
+    register(&dunkerque, &server);
+    let theirs = join(&dunkerque, &server, "volunteer");
+    dunkerque.ok(["revoke", &device_of(&theirs)]);
+    sync(&dunkerque);
+    let dunkerque_list = open(&dunkerque).revocations().unwrap().unwrap();
+
+    let (antenna, credential) = crate::bad_messages::antenna_and_credential(&volunteer);
+    let target = device_of(&coordinator);
+    let loopback = IpAddr::from(Ipv4Addr::LOCALHOST);
+    let send = |list: &str| {
+        let body = serde_json::json!({ "revocations": list }).to_string();
+        let request = format!(
+            "POST /v1/sync/revocations HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nAuthorization: Bearer {credential}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        );
+        server.request_to(loopback, loopback, &request)
+    };
+    let b64 = |der: &[u8]| maraude_protocol::api::b64(der);
+    let mut changed = calais.clone();
+    let middle = changed.len() / 2;
+    changed[middle] ^= 0x20;
+    for (what, list) in [
+        (
+            "a list of its own making",
+            b64(&forged_revocations(&antenna, &target)),
+        ),
+        ("another antenna's list", b64(&dunkerque_list)),
+        ("the antenna's list, changed", b64(&changed)),
+        ("not base64", "revoke the coordinator".to_string()),
+        ("no list at all", b64(b"revoke the coordinator")),
+    ] {
+        let (status, _, body) = send(&list);
+        assert_eq!(status, 422, "{what}: {body}");
+        let error: serde_json::Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(error["code"], "bad_revocations", "{what}: {error}");
+    }
+    // The antenna's own list names nobody new: nothing changes.
+    let (status, _, body) = send(&b64(&calais));
+    assert_eq!(status, 200, "{body}");
+    let devices = coordinator.json(["devices"]);
+    let revoked: Vec<_> = devices
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| !d["revoked_at"].is_null())
+        .map(|d| d["device"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(revoked, vec![device_of(&gone)], "{devices}");
+    // The coordinator and the volunteer still sync, and the list they
+    // hold still names only the tablet revoked.
+    coordinator.log(["distribution", "blanket", "3"]);
+    sync(&coordinator);
+    sync(&volunteer);
+    assert_eq!(distributed(&volunteer, "blanket"), 3);
+    let named = |t: &Tablet| {
+        maraude_protocol::identity::named_in(&open(t).revocations().unwrap().unwrap())
+            .unwrap()
+            .len()
+    };
+    assert_eq!((named(&coordinator), named(&volunteer)), (1, 1));
+}
+
 #[test]
 fn a_lead_enrols_volunteers_tablets_only() {
     let dir = tempfile::tempdir().unwrap();

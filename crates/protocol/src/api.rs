@@ -148,8 +148,10 @@ pub struct ServingProof {
     pub signature: String,
 }
 
-/// `POST /v1/sync/revocations` (between teammates) — the client's
-/// revocation list, when it names devices the serving tablet's does not.
+/// `POST /v1/sync/revocations` — the client's revocation list, when it
+/// names devices the other side's does not. A teammate's tablet keeps it;
+/// the base server (restored from an older backup) revokes again the
+/// devices it names, and answers the antenna's list as it now is.
 #[derive(Debug, Serialize, Deserialize)]
 pub struct Revocations {
     /// Base64 DER, signed by the antenna's authority.

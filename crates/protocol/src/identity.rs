@@ -154,6 +154,36 @@ pub fn named_in(list: &[u8]) -> Result<BTreeSet<Vec<u8>>, IdentityError> {
     Ok(serials)
 }
 
+/// The device a certificate serial names ([`serial`] read back), if it
+/// is one.
+pub fn device_of(serial: &[u8]) -> Option<Uuid> {
+    match serial {
+        [1, id @ ..] => Uuid::from_slice(id).ok(),
+        _ => None,
+    }
+}
+
+/// The devices a revocation list names, with when each was revoked, read
+/// without checking who signed it. A serial that names no device (no
+/// authority of ours issues one) is left out.
+pub fn revoked_devices(
+    list: &[u8],
+) -> Result<Vec<(Uuid, chrono::DateTime<chrono::Utc>)>, IdentityError> {
+    let bad = |e: webpki::Error| IdentityError::BadRevocations(e.to_string());
+    let parsed = webpki::BorrowedCertRevocationList::from_der(list).map_err(bad)?;
+    let mut devices = Vec::new();
+    for revoked in &parsed {
+        let revoked = revoked.map_err(bad)?;
+        let when = i64::try_from(revoked.revocation_date.as_secs())
+            .ok()
+            .and_then(|secs| chrono::DateTime::from_timestamp(secs, 0));
+        if let (Some(device), Some(when)) = (device_of(revoked.serial_number), when) {
+            devices.push((device, when));
+        }
+    }
+    Ok(devices)
+}
+
 /// The devices (certificate serials) a revocation list names, once it is
 /// known to be signed by the antenna's `authority`: what a teammate hands
 /// over is believed only then.

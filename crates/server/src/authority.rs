@@ -236,6 +236,34 @@ impl Authority {
             .der()
             .to_vec())
     }
+
+    /// The devices `list` names, with when each was revoked, if this
+    /// authority signed it. A tablet hands back the list a server restored
+    /// from an older backup no longer holds; only this signature makes it
+    /// the antenna's word, whoever carries it.
+    pub fn signed_revocations(
+        &self,
+        list: &[u8],
+    ) -> Result<Vec<(Uuid, DateTime<Utc>)>, identity::IdentityError> {
+        // webpki checks a list's signature only while checking a
+        // certificate against it: one for no device, made for the check.
+        let (_, public_key) = identity::new_device_key()?;
+        let probe = self
+            .issue(
+                Uuid::new_v4(),
+                Role::Volunteer,
+                None,
+                &public_key,
+                Utc::now(),
+                chrono::Duration::hours(1),
+            )
+            .map_err(|e| identity::IdentityError::BadRevocations(e.to_string()))?;
+        let certificate = self
+            .certificate()
+            .map_err(|e| identity::IdentityError::BadRevocations(e.to_string()))?;
+        identity::checked_revocations(&certificate, &probe, list)?;
+        identity::revoked_devices(list)
+    }
 }
 
 #[cfg(test)]
@@ -297,6 +325,32 @@ mod tests {
             .certificate()
             .unwrap();
         assert!(!identity::valid_at(&other, &issued, SystemTime::now()));
+    }
+
+    #[test]
+    fn only_a_list_this_authority_signed_is_taken_back() {
+        let antenna = Uuid::new_v4();
+        let authority = Authority::new(antenna).unwrap();
+        let lost = Uuid::new_v4();
+        let when = DateTime::from_timestamp(1_790_000_000, 0).unwrap();
+        let list = authority.revocations(&[(lost, when)]).unwrap();
+        assert_eq!(
+            authority.signed_revocations(&list).unwrap(),
+            vec![(lost, when)]
+        );
+        // The same antenna's key restored from a backup.
+        let restored = Authority::from_key(antenna, &authority.key_der()).unwrap();
+        assert_eq!(restored.signed_revocations(&list).unwrap().len(), 1);
+        // Another antenna's list, a list with a byte changed, and bytes
+        // that are no list at all.
+        let other = Authority::new(Uuid::new_v4()).unwrap();
+        let theirs = other.revocations(&[(lost, when)]).unwrap();
+        assert!(authority.signed_revocations(&theirs).is_err());
+        let mut forged = list.clone();
+        let last = forged.len() - 1;
+        forged[last] ^= 1;
+        assert!(authority.signed_revocations(&forged).is_err());
+        assert!(authority.signed_revocations(b"revoke everyone").is_err());
     }
 
     /// Writes the certificates fuzz target's fixtures and seeds

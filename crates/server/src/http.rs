@@ -387,6 +387,7 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/v1/devices/{id}/revoke", post(revoke))
         .route("/v1/sync/pending", get(pending))
         .route("/v1/sync/acked", post(acked))
+        .route("/v1/sync/revocations", post(take_revocations))
         .route(
             "/v1/sync/ticket",
             post(sync_ticket).layer(door(Door::Ticket)),
@@ -1017,6 +1018,50 @@ async fn pending(
         team_secret: Some(api::b64(&team_secret)),
         serving: None,
         start_over,
+    }))
+}
+
+/// `POST /v1/sync/revocations` — a tablet's revocation list, which names
+/// devices this server's does not: this server was restored from a backup
+/// older than those revocations. Believed for its signature by the
+/// antenna's authority alone, whoever carries it (any tablet of the
+/// antenna): the devices it names are revoked here as they were before,
+/// and their sockets close. Answers the antenna's list as it now is.
+async fn take_revocations(
+    State(app): State<Arc<App>>,
+    Authenticated(device): Authenticated,
+    Body(request): Body<api::Revocations>,
+) -> Result<Json<api::Revocations>, ApiError> {
+    let bad = |why: String| {
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Refusal::BadRevocations,
+            format!("{why}: this server takes back only its antenna's own revocation list"),
+        )
+    };
+    let list = api::from_b64(&request.revocations).ok_or_else(|| bad("not base64".into()))?;
+    let authority = app.authority(device.antenna).await?;
+    let listed = authority.signed_revocations(&list).map_err(|e| {
+        tracing::warn!(antenna = %device.antenna, device = %device.id, error = %e, "a revocation list this antenna's authority did not sign was refused");
+        bad(e.to_string())
+    })?;
+    let taken = app
+        .registry
+        .take_revocations(device.antenna, &listed)
+        .await?;
+    if !taken.is_empty() {
+        let hub = app.hub(device.antenna).await?;
+        for revoked in &taken {
+            tracing::warn!(antenna = %device.antenna, device = %revoked, by = %device.id, "device revoked again: its antenna's revocation list, from a tablet, names it (this server was restored from an older backup?)");
+            hub.revoke(*revoked);
+            if let Some(shared) = &app.shared {
+                shared.announce_revocation(device.antenna, *revoked).await?;
+            }
+        }
+    }
+    let revoked = app.registry.revoked(device.antenna).await?;
+    Ok(Json(api::Revocations {
+        revocations: app.revocations(device.antenna, &revoked).await?,
     }))
 }
 

@@ -405,6 +405,79 @@ pub async fn a_revoked_tablet_is_still_known_by_its_credential_and_listed_once(
     );
 }
 
+/// A restored registry takes back from the antenna's revocation list the
+/// revocations it lost: a device it knows is revoked as of the list's
+/// time, one it never enrolled is recorded as revoked, one revoked
+/// already keeps its time, and another antenna is left alone.
+pub async fn a_revocation_list_taken_back_revokes_known_and_unknown_tablets(
+    registry: &impl Registry,
+) {
+    let calais = registered(registry).await;
+    let dunkerque = registered(registry).await;
+    let lost = calais.tablet(Role::Volunteer).await;
+    let gone = calais.tablet(Role::Volunteer).await;
+    let lead = calais.tablet(Role::Lead).await;
+    let first = registry.revoke(&lead, gone.id).await.unwrap();
+    let never_enrolled = Uuid::new_v4();
+    let when = super::to_the_microsecond(Utc::now() - chrono::Duration::hours(3));
+    let listed = [(lost.id, when), (gone.id, when), (never_enrolled, when)];
+    let taken = registry.take_revocations(calais.id, &listed).await.unwrap();
+    assert_eq!(taken, vec![lost.id, never_enrolled]);
+    let revoked = registry.revoked(calais.id).await.unwrap();
+    assert_eq!(revoked.len(), 3, "{revoked:?}");
+    assert!(revoked.contains(&(lost.id, when)));
+    assert!(revoked.contains(&(gone.id, first.revoked_at.unwrap())));
+    assert!(revoked.contains(&(never_enrolled, when)));
+    let unknown = registry.devices(calais.id).await.unwrap();
+    let unknown = unknown.iter().find(|d| d.id == never_enrolled).unwrap();
+    assert_eq!(
+        (unknown.name.as_str(), unknown.role),
+        (super::UNKNOWN_REVOKED, Role::Volunteer)
+    );
+    // Its credential is no credential: nothing authenticates as it.
+    assert!(
+        registry
+            .device_by_credential(&format!("credential-{never_enrolled}"))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    // The lost tablet's credential now says revoked.
+    let known = registry
+        .device_by_credential(&format!("credential-{}", lost.id))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(known.revoked_at, Some(when));
+    // Taken twice, nothing more; another antenna's registry is untouched.
+    assert!(
+        registry
+            .take_revocations(calais.id, &listed)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(registry.revoked(dunkerque.id).await.unwrap().is_empty());
+    // A device of Calais named in a list for Dunkerque stays as it is.
+    assert!(
+        registry
+            .take_revocations(dunkerque.id, &[(lead.id, when)])
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(registry.revoked(dunkerque.id).await.unwrap().is_empty());
+    assert_eq!(
+        registry
+            .device_by_credential(&format!("credential-{}", lead.id))
+            .await
+            .unwrap()
+            .unwrap()
+            .revoked_at,
+        None
+    );
+}
+
 pub async fn a_sync_is_recorded_on_its_tablet_only(registry: &impl Registry) {
     let calais = registered(registry).await;
     let volunteer = calais.tablet(Role::Volunteer).await;
@@ -510,6 +583,7 @@ macro_rules! registry_conformance {
             two_coordinators_revoking_each_other_at_once_leave_one,
             an_unused_code_dies_with_the_tablet_that_issued_it,
             a_revoked_tablet_is_still_known_by_its_credential_and_listed_once,
+            a_revocation_list_taken_back_revokes_known_and_unknown_tablets,
             a_sync_is_recorded_on_its_tablet_only,
             an_antennas_first_authority_key_is_kept_for_good,
         );

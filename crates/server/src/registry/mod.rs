@@ -158,6 +158,18 @@ pub trait Registry: Send + Sync + 'static {
     /// are counted in the same transaction as the change, so that two
     /// coordinators revoking each other at once leave one.
     async fn revoke(&self, by: &Device, device: Uuid) -> Result<Device, RegistryError>;
+    /// Revoke the devices a revocation list of `antenna`'s authority
+    /// names (the caller checked its signature), each as of when the list
+    /// says: the antenna's own decision, made before this registry was
+    /// restored from an older backup, so no rule of rank is asked again.
+    /// A device it names that was never enrolled here (enrolled after that
+    /// backup) is recorded as revoked, so that the antenna's list names it
+    /// again ([`UNKNOWN_REVOKED`]). Answers the devices this revoked.
+    async fn take_revocations(
+        &self,
+        antenna: Uuid,
+        listed: &[(Uuid, DateTime<Utc>)],
+    ) -> Result<Vec<Uuid>, RegistryError>;
     /// Record that `device` acknowledged a sync now; answers the time as
     /// stored (to the microsecond), which the device gives back at its
     /// next sync to show what this server should hold.
@@ -173,6 +185,17 @@ pub trait Registry: Send + Sync + 'static {
     /// Add these antennas whole, in one transaction; none may exist here
     /// yet ([`RegistryError::AntennaExists`], and nothing is written).
     async fn import(&self, antennas: &[AntennaRecord]) -> Result<(), RegistryError>;
+}
+
+/// The name of a device known only from its antenna's revocation list
+/// ([`Registry::take_revocations`]), as leads see it in the list of
+/// tablets.
+pub const UNKNOWN_REVOKED: &str = "tablet known only from a revocation list";
+
+/// The credential hash of such a device: no credential hashes to it (a
+/// hash is hex), and each one differs (the column is unique).
+fn no_credential(device: Uuid) -> String {
+    format!("none: revoked {device}")
 }
 
 /// Whether `by` may revoke `target`, the antenna counting

@@ -466,6 +466,47 @@ impl Registry for PostgresRegistry {
         Ok(revoked)
     }
 
+    async fn take_revocations(
+        &self,
+        antenna: Uuid,
+        listed: &[(Uuid, DateTime<Utc>)],
+    ) -> Result<Vec<Uuid>, RegistryError> {
+        let mut tx = self.pool()?.begin().await?;
+        lock_antenna(&mut tx, antenna).await?;
+        let mut revoked = Vec::new();
+        for (id, when) in listed {
+            match device(&mut tx, *id).await? {
+                Some(d) if d.antenna == antenna && d.revoked_at.is_none() => {
+                    sqlx::query("UPDATE devices SET revoked_at = $1 WHERE id = $2")
+                        .bind(*when)
+                        .bind(*id)
+                        .execute(&mut *tx)
+                        .await?;
+                    revoked.push(*id);
+                }
+                // Revoked already, or (never so far) another antenna's.
+                Some(_) => {}
+                None => {
+                    sqlx::query(
+                        "INSERT INTO devices (id, antenna, name, role, credential_hash, enrolled_at, revoked_at)
+                         VALUES ($1, $2, $3, $4, $5, $6, $6)",
+                    )
+                    .bind(*id)
+                    .bind(antenna)
+                    .bind(super::UNKNOWN_REVOKED)
+                    .bind(Role::Volunteer.as_str())
+                    .bind(super::no_credential(*id))
+                    .bind(*when)
+                    .execute(&mut *tx)
+                    .await?;
+                    revoked.push(*id);
+                }
+            }
+        }
+        tx.commit().await?;
+        Ok(revoked)
+    }
+
     async fn synced(&self, id: Uuid) -> Result<DateTime<Utc>, RegistryError> {
         let now = super::to_the_microsecond(Utc::now());
         sqlx::query("UPDATE devices SET last_sync = $1 WHERE id = $2")

@@ -292,6 +292,46 @@ impl Registry for SqliteRegistry {
         Ok(revoked)
     }
 
+    async fn take_revocations(
+        &self,
+        antenna: Uuid,
+        listed: &[(Uuid, DateTime<Utc>)],
+    ) -> Result<Vec<Uuid>, RegistryError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let mut revoked = Vec::new();
+        for (id, when) in listed {
+            match device(&tx, *id)? {
+                Some(d) if d.antenna == antenna && d.revoked_at.is_none() => {
+                    tx.execute(
+                        "UPDATE devices SET revoked_at = ?1 WHERE id = ?2",
+                        params![ts(*when), id.to_string()],
+                    )?;
+                    revoked.push(*id);
+                }
+                // Revoked already, or (never so far) another antenna's.
+                Some(_) => {}
+                None => {
+                    tx.execute(
+                        "INSERT INTO devices (id, antenna, name, role, credential_hash, enrolled_at, revoked_at)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)",
+                        params![
+                            id.to_string(),
+                            antenna.to_string(),
+                            super::UNKNOWN_REVOKED,
+                            Role::Volunteer.as_str(),
+                            super::no_credential(*id),
+                            ts(*when)
+                        ],
+                    )?;
+                    revoked.push(*id);
+                }
+            }
+        }
+        tx.commit()?;
+        Ok(revoked)
+    }
+
     async fn synced(&self, id: Uuid) -> Result<DateTime<Utc>, RegistryError> {
         let now = super::to_the_microsecond(Utc::now());
         self.conn().execute(

@@ -211,6 +211,65 @@ async fn exchange_revocations(
     Ok(())
 }
 
+/// The server's revocation list replaces ours, unless it misses a device
+/// ours names: revocations are never undone, so the server was restored
+/// from a backup older than them. Ours then goes back to it, which revokes
+/// those devices again (it believes the list for its antenna's signature
+/// only), and the list it answers is kept if it names them all. Until a
+/// server takes it, ours is kept: the lost tablet stays refused here and
+/// among the teammates this one meets.
+async fn take_servers_revocations(
+    store: &StoreHandle,
+    remote: &Remote,
+    list: Vec<u8>,
+) -> Result<(), SyncError> {
+    let ours_der = store.with(|s| s.revocations()).await??;
+    let ours = ours_der
+        .as_deref()
+        .and_then(|l| identity::named_in(l).ok())
+        .unwrap_or_default();
+    let kept_if_complete = |list: Vec<u8>| async {
+        let servers = identity::named_in(&list).unwrap_or_default();
+        if plan::keep_servers(&ours, &servers) {
+            store.with(move |s| s.set_revocations(&list)).await??;
+            Ok::<_, SyncError>(true)
+        } else {
+            Ok(false)
+        }
+    };
+    if kept_if_complete(list).await? {
+        return Ok(());
+    }
+    let Some(ours_der) = ours_der else {
+        return Ok(());
+    };
+    tracing::warn!(server = %remote.label, "the server's revocation list misses devices this one names (restored from an older backup?): this one goes back to it");
+    let answer: Result<api::Revocations, _> = remote
+        .call(
+            remote
+                .http
+                .post(remote.url("v1/sync/revocations")?)
+                .json(&api::Revocations {
+                    revocations: api::b64(&ours_der),
+                }),
+        )
+        .await;
+    let taken = match answer {
+        Ok(answer) => match api::from_b64(&answer.revocations) {
+            Some(list) => kept_if_complete(list).await?,
+            None => false,
+        },
+        Err(e) => {
+            tracing::warn!(server = %remote.label, error = %e, "the server did not take this tablet's revocation list back");
+            false
+        }
+    };
+    if !taken {
+        tracing::warn!(server = %remote.label, "this tablet keeps its own revocation list, which names devices the server's does not");
+    }
+    Ok(())
+}
+
 /// A certificate for this device, with a new key: for a device enrolled
 /// before certificates existed, or whose certificate expires within
 /// [`identity::RENEW_WITHIN`] (see [`identity::renewal_due`]). The old key
@@ -312,17 +371,7 @@ async fn sync(
         // The server's list is the antenna's own.
         None => {
             if let Some(list) = pending.revocations.as_deref().and_then(api::from_b64) {
-                let ours = store
-                    .with(|s| s.revocations())
-                    .await??
-                    .and_then(|l| identity::named_in(&l).ok())
-                    .unwrap_or_default();
-                let servers = identity::named_in(&list).unwrap_or_default();
-                if plan::keep_servers(&ours, &servers) {
-                    store.with(move |s| s.set_revocations(&list)).await??;
-                } else {
-                    tracing::warn!(server = %remote.label, "the server's revocation list misses devices this one names (restored from an older backup?): this one is kept");
-                }
+                take_servers_revocations(store, &remote, list).await?;
             }
             // The newest team secret (a revocation changes it), kept only
             // where a certificate holds one already: a tablet without a
