@@ -213,8 +213,14 @@ pub struct SyncTicket {
 /// The query of `GET /v1/sync/pending`.
 #[derive(Debug, Default, Serialize, Deserialize)]
 pub struct PendingQuery {
+    /// How many devices the device's revocation list names.
     #[serde(default)]
     pub revoked: Option<usize>,
+    /// Which ([`crate::identity::digest_of`]): the same number of
+    /// different devices is another list (a server restored from an older
+    /// backup that revoked a tablet since), which the server then sends.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revoked_digest: Option<String>,
     /// When the server recorded this device's last acknowledgement, as
     /// its answer to `acked` said ([`AckedReceipt::at`]): a server that
     /// holds an older one was restored from an older backup, and lost what

@@ -223,6 +223,18 @@ pub fn checked_revocations(
     }
 }
 
+/// A short digest of the devices a revocation list names: two lists
+/// naming the same devices have the same one, whatever their dates.
+pub fn digest_of(named: &BTreeSet<Vec<u8>>) -> String {
+    use sha2::Digest;
+    let mut hash = sha2::Sha256::new();
+    for serial in named {
+        hash.update([u8::try_from(serial.len()).unwrap_or(u8::MAX)]);
+        hash.update(serial);
+    }
+    data_encoding::HEXLOWER.encode(&hash.finalize()[..8])
+}
+
 /// Whether `theirs` names devices `ours` does not: revocations are never
 /// undone, so a list is newer when it names more.
 pub fn names_more(theirs: &BTreeSet<Vec<u8>>, ours: &BTreeSet<Vec<u8>>) -> bool {
@@ -274,4 +286,23 @@ pub fn valid_at(authority: &[u8], certificate: &[u8], at: SystemTime) -> bool {
         None,
     )
     .is_ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_serial_names_its_device_and_a_digest_its_devices() {
+        let (a, b, c) = (Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4());
+        assert_eq!(device_of(&serial(&a)), Some(a));
+        assert_eq!(device_of(&[2; 17]), None);
+        assert_eq!(device_of(&[1; 5]), None);
+        let set = |ids: &[Uuid]| ids.iter().map(serial).collect::<BTreeSet<_>>();
+        assert_eq!(digest_of(&set(&[a, b])), digest_of(&set(&[b, a])));
+        // As many devices, other ones: another list.
+        assert_ne!(digest_of(&set(&[a, b])), digest_of(&set(&[a, c])));
+        assert_ne!(digest_of(&set(&[])), digest_of(&set(&[a])));
+        assert_eq!(digest_of(&set(&[a])).len(), 16);
+    }
 }

@@ -989,9 +989,16 @@ async fn pending(
         .pending(device.id, device.role)
         .await
         .map_err(|e| ApiError::antenna_unavailable(device.antenna, e))?;
-    // Revocations are never undone: the same count is the same list.
+    // The same devices, the same list (older clients send only how many).
     let revoked = app.registry.revoked(device.antenna).await?;
-    let revocations = if query.revoked == Some(revoked.len()) {
+    let same = match &query.revoked_digest {
+        Some(theirs) => {
+            let ours = revoked.iter().map(|(id, _)| identity::serial(id)).collect();
+            *theirs == identity::digest_of(&ours)
+        }
+        None => query.revoked == Some(revoked.len()),
+    };
+    let revocations = if same {
         None
     } else {
         Some(app.revocations(device.antenna, &revoked).await?)

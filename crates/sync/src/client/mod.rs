@@ -22,7 +22,7 @@ mod plan;
 pub(crate) mod remote;
 mod session;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 
 use automerge::ChangeHash;
@@ -335,13 +335,14 @@ async fn sync(
         })
         .await??;
 
-    // How many devices the list held here names, so that the server sends
-    // its list only when it names more.
-    let revoked = store
+    // Which devices the list held here names, so that the server sends its
+    // list only when it names others.
+    let named = store
         .with(|s| s.revocations())
         .await??
-        .and_then(|list| identity::named_in(&list).ok())
-        .map(|named| named.len());
+        .and_then(|list| identity::named_in(&list).ok());
+    let revoked = named.as_ref().map(BTreeSet::len);
+    let revoked_digest = named.as_ref().map(identity::digest_of);
     // What the server said when it last recorded our acknowledgement
     // (from the server only: a teammate keeps no such record).
     let acknowledged = match remote.kind {
@@ -350,6 +351,7 @@ async fn sync(
     };
     let query = api::PendingQuery {
         revoked,
+        revoked_digest,
         acknowledged,
     };
     let (pending, teammate) = remote.pending(&query).await?;

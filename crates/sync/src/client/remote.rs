@@ -157,6 +157,9 @@ impl Remote {
         if let Some(n) = query.revoked {
             url.query_pairs_mut().append_pair("revoked", &n.to_string());
         }
+        if let Some(digest) = &query.revoked_digest {
+            url.query_pairs_mut().append_pair("revoked_digest", digest);
+        }
         if let Some(at) = query.acknowledged {
             let at = at.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true);
             url.query_pairs_mut().append_pair("acknowledged", &at);
