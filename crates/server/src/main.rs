@@ -40,6 +40,8 @@ async fn main() -> Result<()> {
         tracing_subscriber::fmt().with_env_filter(filter).init();
     }
     let passphrase = passphrase(&config)?;
+    // Before any store opens: see the function for why the server does.
+    maraude_store::leave_freed_memory_unwiped();
     if let Some(command) = &config.command {
         return run(command, &config, &passphrase).await;
     }

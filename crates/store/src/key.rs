@@ -9,6 +9,7 @@
 use std::fmt;
 use std::io::Read;
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use argon2::{Algorithm, Argon2, Params, Version};
 use rand::RngCore;
@@ -186,6 +187,24 @@ fn apply_key(
     Ok(())
 }
 
+/// Whether SQLCipher wipes every allocation of this process before it
+/// frees it, and locks each out of swap (`cipher_memory_security`). On
+/// unless the process said otherwise before its first store opened:
+/// SQLCipher's setting is the whole process's, and once on stays on.
+static WIPE_FREED_MEMORY: AtomicBool = AtomicBool::new(true);
+
+/// Let SQLCipher free this process's memory without wiping it, from the
+/// next store opened on. For the base server only: the documents it serves
+/// are in its memory, in the clear, for as long as it serves them (samod
+/// holds them, in memory no one wipes), so wiping SQLite's copies of
+/// their pages bought nothing but a sixth of its CPU when 500 tablets
+/// synced at once. SQLCipher keeps the keys themselves in memory it locks
+/// and wipes either way. A tablet keeps the wiping: a store there closes
+/// when the app locks, and what it read must not outlive it.
+pub fn leave_freed_memory_unwiped() {
+    WIPE_FREED_MEMORY.store(false, Ordering::Relaxed);
+}
+
 /// Prepared statements kept per connection: more than the store has.
 const STATEMENTS: usize = 256;
 
@@ -224,9 +243,12 @@ pub(crate) fn open_encrypted<'a>(
     // SQLCipher would otherwise print its own errors (a wrong key) on stderr.
     conn.execute_batch("PRAGMA cipher_log_level = NONE;")?;
     // Every allocation SQLCipher frees is wiped first (and locked out of
-    // swap where the system allows): the key it was given, and copies of
-    // it, do not outlive the lock in a memory image of the process.
-    conn.execute_batch("PRAGMA cipher_memory_security = ON;")?;
+    // swap where the system allows): what the store read does not outlive
+    // the lock in a memory image of the process (see
+    // `leave_freed_memory_unwiped` for the server).
+    if WIPE_FREED_MEMORY.load(Ordering::Relaxed) {
+        conn.execute_batch("PRAGMA cipher_memory_security = ON;")?;
+    }
     apply_key(&conn, secret, &salt)?;
     // The first read decrypts page 1: this is where a wrong passphrase shows.
     match conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| {
@@ -274,6 +296,21 @@ mod tests {
     fn a_passphrase_never_shows_in_debug_output() {
         let p = Passphrase::new("correct horse battery".into());
         assert_eq!(format!("{p:?}"), "Passphrase(****)");
+    }
+
+    /// A tablet's store has SQLCipher wipe what it frees (only the base
+    /// server, in its own process, says otherwise).
+    #[test]
+    fn a_store_has_what_it_frees_wiped() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("antenna.maraude");
+        let pass = Passphrase::new("correct horse battery".into());
+        drop(crate::Store::create(&path, &pass, "Calais").expect("created"));
+        let conn = open_encrypted(&path, &pass, false).expect("opened");
+        let on: String = conn
+            .query_row("PRAGMA cipher_memory_security", [], |r| r.get(0))
+            .expect("the setting");
+        assert_eq!(on, "1");
     }
 
     #[test]

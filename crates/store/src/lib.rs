@@ -73,7 +73,7 @@ use serde::Serialize;
 pub use chunks::document_id;
 pub use clearing::Cleared;
 pub use error::StoreError;
-pub use key::{Passphrase, StoreKey, page_key, wipe_stack};
+pub use key::{Passphrase, StoreKey, leave_freed_memory_unwiped, page_key, wipe_stack};
 pub use link::{DeviceCertificate, RecordedSync, ServerLink};
 pub use minimising::{FiguresOnly, Minimised};
 pub use replica::{ChunkWrite, ChunksApplied};
