@@ -87,13 +87,17 @@ impl Default for Limits {
 pub struct App {
     pub registry: Box<dyn Registry>,
     pub data_dir: PathBuf,
-    pub passphrase: Passphrase,
+    pub passphrase: Arc<Passphrase>,
     /// The hash of the token that lets a coordinator register an antenna;
     /// `None`: registration is closed.
     pub registration_token_hash: Option<String>,
     pub limits: Limits,
     pub connections: AtomicUsize,
     hubs: Mutex<HashMap<Uuid, Arc<Hub>>>,
+    /// Held while an antenna's hub opens (see [`App::hub`]).
+    opening: Mutex<HashMap<Uuid, Arc<Mutex<()>>>>,
+    /// Stores being opened at once, each deriving its key (see [`App::hub`]).
+    key_derivations: Arc<tokio::sync::Semaphore>,
     pub metrics: ServerMetrics,
     /// The hash of the token a scraper from another machine sends to read
     /// `/metrics`; from this machine none is needed.
@@ -118,6 +122,10 @@ impl std::fmt::Debug for App {
     }
 }
 
+/// Stores opened at once: each derives its key with Argon2id (64 MiB,
+/// most of a core for a fifth of a second).
+const KEY_DERIVATIONS: usize = 2;
+
 impl App {
     pub fn new(
         registry: Box<dyn Registry>,
@@ -129,11 +137,13 @@ impl App {
         Self {
             registry,
             data_dir,
-            passphrase,
+            passphrase: Arc::new(passphrase),
             registration_token_hash: registration_token.as_deref().map(secrets::hash),
             limits,
             connections: AtomicUsize::new(0),
             hubs: Mutex::default(),
+            opening: Mutex::default(),
+            key_derivations: Arc::new(tokio::sync::Semaphore::new(KEY_DERIVATIONS)),
             metrics: ServerMetrics::default(),
             metrics_token_hash: None,
             shared: None,
@@ -203,33 +213,55 @@ impl App {
     /// store (`maraude_sync::StoreHandle`), never the server, and the
     /// other antennas are served meanwhile.
     async fn hub(&self, antenna: Uuid) -> Result<Arc<Hub>, ApiError> {
-        let mut hubs = self.hubs.lock().await;
-        if let Some(hub) = hubs.get(&antenna) {
-            let Some(why) = hub.store.failure() else {
-                return Ok(hub.clone());
-            };
-            tracing::error!(%antenna, why, "the antenna's store stopped: opening it again");
-            if let Some(failed) = hubs.remove(&antenna) {
-                // Its sockets were cut when the store stopped; its repo
-                // ends in the background (stopping waits for storage
-                // calls, which fail at once now).
-                tokio::spawn(async move { failed.repo.stop().await });
-            }
+        if let Some(hub) = self.working_hub(antenna).await {
+            return Ok(hub);
+        }
+        // Opening takes a while (the key is derived from the passphrase,
+        // and with a database the antenna is reconciled with it): one
+        // opening per antenna at a time, and the others served meanwhile,
+        // as when every antenna's tablets come back after a restart.
+        let gate = self
+            .opening
+            .lock()
+            .await
+            .entry(antenna)
+            .or_default()
+            .clone();
+        let _opening = gate.lock().await;
+        if let Some(hub) = self.working_hub(antenna).await {
+            return Ok(hub);
         }
         let unavailable = |e: &dyn std::fmt::Display| ApiError::antenna_unavailable(antenna, e);
         let dir = self.data_dir.join("antennas");
         std::fs::create_dir_all(&dir).map_err(ApiError::internal)?;
         let path = dir.join(format!("{antenna}.maraude"));
-        let store = if path.exists() {
-            Store::open(&path, &self.passphrase)
-        } else {
-            Store::create_empty(
-                &path,
-                &self.passphrase,
-                AntennaId::from_uuid(antenna),
-                DeviceId::new(),
-            )
-        }
+        // Off the runtime's threads: deriving the key takes a fifth of a
+        // second of CPU, and the other requests go on meanwhile. A few at
+        // a time: each takes 64 MiB while it runs (25 antennas opening at
+        // once took a gigabyte).
+        let deriving = self
+            .key_derivations
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(ApiError::internal)?;
+        let passphrase = self.passphrase.clone();
+        let store = tokio::task::spawn_blocking(move || {
+            let store = if path.exists() {
+                Store::open(&path, &passphrase)
+            } else {
+                Store::create_empty(
+                    &path,
+                    &passphrase,
+                    AntennaId::from_uuid(antenna),
+                    DeviceId::new(),
+                )
+            };
+            drop(deriving);
+            store
+        })
+        .await
+        .map_err(ApiError::internal)?
         .map_err(|e| unavailable(&e))?;
         let (store, _thread) = match &self.shared {
             Some(shared) => {
@@ -249,8 +281,26 @@ impl App {
                 .await
                 .map_err(|e| unavailable(&e))?,
         );
-        hubs.insert(antenna, hub.clone());
+        self.hubs.lock().await.insert(antenna, hub.clone());
         Ok(hub)
+    }
+
+    /// The antenna's hub if it is open and its store works. One whose
+    /// store failed is let go, to be opened again.
+    async fn working_hub(&self, antenna: Uuid) -> Option<Arc<Hub>> {
+        let mut hubs = self.hubs.lock().await;
+        let hub = hubs.get(&antenna)?;
+        let Some(why) = hub.store.failure() else {
+            return Some(hub.clone());
+        };
+        tracing::error!(%antenna, why, "the antenna's store stopped: opening it again");
+        if let Some(failed) = hubs.remove(&antenna) {
+            // Its sockets were cut when the store stopped; its repo ends in
+            // the background (stopping waits for storage calls, which fail
+            // at once now).
+            tokio::spawn(async move { failed.repo.stop().await });
+        }
+        None
     }
 
     /// The antenna's authority, made on first use, then kept: not a new

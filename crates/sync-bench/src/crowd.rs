@@ -34,6 +34,9 @@ pub struct Crowd {
     pub per_antenna: usize,
     /// Entries each device logged since its last sync.
     pub entries: usize,
+    /// The servers restart once the tablets are ready: the crowd opens
+    /// every antenna, as the first evening after a restart or an update.
+    pub cold: bool,
 }
 
 #[derive(Debug, Serialize)]
@@ -84,6 +87,7 @@ pub async fn run(crowd: Crowd, database: Option<String>, count: usize) -> Result
         devices,
         per_antenna,
         entries,
+        cold,
     } = crowd;
     let dir = tempfile::tempdir()?;
     // Every device is on this machine's address: the limits per address
@@ -141,6 +145,12 @@ pub async fn run(crowd: Crowd, database: Option<String>, count: usize) -> Result
             if (i + 1) % 100 == 0 {
                 eprintln!("  {} ready", i + 1);
             }
+        }
+    }
+    if cold {
+        eprintln!("servers restart: every antenna opens again with the crowd");
+        for s in &mut servers {
+            s.restart()?;
         }
     }
     let mut cpu_before = 0.0;

@@ -61,6 +61,8 @@ OPTIONS:
     --per-antenna K  with --crowd-only: the devices are the tablets of
                    antennas of K tablets each (default 20; --per-antenna N
                    puts them all in one antenna, the worst case)
+    --cold         with --crowd-only: the servers restart once the tablets
+                   are ready, so that the crowd opens every antenna again
     --crowd-only   only that scenario, with the time of each device (median,
                    p95), the servers' peak memory and CPU seconds
     --database URL with --crowd-only: the servers keep everything in this
@@ -129,6 +131,7 @@ fn main() -> Result<()> {
     let mut database: Option<String> = None;
     let mut servers = 1;
     let mut per_antenna = crowd::PER_ANTENNA;
+    let mut cold = false;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
@@ -146,6 +149,7 @@ fn main() -> Result<()> {
                     bail!("--per-antenna needs at least 1 tablet");
                 }
             }
+            "--cold" => cold = true,
             "--trace" => trace = true,
             "--out" => out = Some(args.next().context("--out needs a file")?.into()),
             "-h" | "--help" => {
@@ -173,6 +177,7 @@ fn main() -> Result<()> {
                 devices: plan.crowd,
                 per_antenna,
                 entries: plan.crowd_entries,
+                cold,
             },
             database,
             servers,

@@ -14,6 +14,8 @@ use crate::device::REGISTRATION_TOKEN;
 pub struct Server {
     pub addr: SocketAddr,
     child: Child,
+    data_dir: std::path::PathBuf,
+    env: Vec<(String, String)>,
 }
 
 impl Server {
@@ -32,32 +34,41 @@ impl Server {
             );
         }
         let addr = TcpListener::bind("127.0.0.1:0")?.local_addr()?;
-        let log = std::fs::File::create(data_dir.with_extension("log"))?;
-        let child = Command::new(&bin)
-            .arg("--listen")
-            .arg(addr.to_string())
-            .arg("--data-dir")
-            .arg(data_dir)
-            .env("MARAUDE_SERVER_PASSPHRASE", "maraude sync bench server")
-            .env("MARAUDE_REGISTRATION_TOKEN", REGISTRATION_TOKEN)
-            // Every device of the bench enrols from this machine's
-            // address, 50 of them within seconds.
-            .env("MARAUDE_ENROL_ATTEMPTS_PER_MINUTE", "10000")
-            .envs(env.iter().map(|(k, v)| (k, v)))
-            .stdin(Stdio::null())
-            .stdout(log.try_clone()?)
-            .stderr(log)
-            .spawn()
-            .with_context(|| format!("cannot start {}", bin.display()))?;
-        let server = Self { addr, child };
+        let env: Vec<_> = env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.clone()))
+            .collect();
+        let child = spawn(&bin, addr, data_dir, &env)?;
+        let server = Self {
+            addr,
+            child,
+            data_dir: data_dir.to_path_buf(),
+            env,
+        };
+        server.wait_listening()?;
+        Ok(server)
+    }
+
+    /// Stop the server and start it again on the same address and folder:
+    /// it opens each antenna again when its first tablet comes.
+    pub fn restart(&mut self) -> Result<()> {
+        self.child.kill()?;
+        self.child.wait()?;
+        let bin = std::env::current_exe()?
+            .with_file_name(format!("maraude-server{}", std::env::consts::EXE_SUFFIX));
+        self.child = spawn(&bin, self.addr, &self.data_dir, &self.env)?;
+        self.wait_listening()
+    }
+
+    fn wait_listening(&self) -> Result<()> {
         let deadline = Instant::now() + Duration::from_secs(30);
-        while std::net::TcpStream::connect(addr).is_err() {
+        while std::net::TcpStream::connect(self.addr).is_err() {
             if Instant::now() > deadline {
-                bail!("maraude-server did not listen on {addr} within 30 s");
+                bail!("maraude-server did not listen on {} within 30 s", self.addr);
             }
             std::thread::sleep(Duration::from_millis(50));
         }
-        Ok(server)
+        Ok(())
     }
 
     /// Peak resident memory (VmHWM) since the start, or since the last
@@ -81,6 +92,29 @@ impl Server {
         std::fs::write(format!("/proc/{}/clear_refs", self.child.id()), "5")?;
         Ok(())
     }
+}
+
+fn spawn(bin: &Path, addr: SocketAddr, data_dir: &Path, env: &[(String, String)]) -> Result<Child> {
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(data_dir.with_extension("log"))?;
+    Command::new(bin)
+        .arg("--listen")
+        .arg(addr.to_string())
+        .arg("--data-dir")
+        .arg(data_dir)
+        .env("MARAUDE_SERVER_PASSPHRASE", "maraude sync bench server")
+        .env("MARAUDE_REGISTRATION_TOKEN", REGISTRATION_TOKEN)
+        // Every device of the bench enrols from this machine's address, 50
+        // of them within seconds.
+        .env("MARAUDE_ENROL_ATTEMPTS_PER_MINUTE", "10000")
+        .envs(env.iter().map(|(k, v)| (k, v)))
+        .stdin(Stdio::null())
+        .stdout(log.try_clone()?)
+        .stderr(log)
+        .spawn()
+        .with_context(|| format!("cannot start {}", bin.display()))
 }
 
 impl Drop for Server {
