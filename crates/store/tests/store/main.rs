@@ -101,6 +101,22 @@ pub fn give(item: &str, n: i64, place: &str) -> NewEntry {
     }
 }
 
+/// Every document of `store` with its heads: what a peer holding all of
+/// it shares.
+pub fn every_document_with_heads(
+    store: &Store,
+) -> Vec<(maraude_store::DocumentId, Vec<automerge::ChangeHash>)> {
+    store
+        .documents()
+        .unwrap()
+        .into_iter()
+        .map(|(doc, _)| {
+            let heads = store.recorded_heads(&doc).unwrap().unwrap();
+            (doc, heads)
+        })
+        .collect()
+}
+
 /// What samod would put for every chunk of `from`'s documents.
 pub fn puts_of(from: &Store) -> Vec<ChunkWrite> {
     let mut out = Vec::new();

@@ -181,16 +181,7 @@ fn clearing_keeps_only_what_the_server_does_not_hold() {
         .unwrap();
     t.store.keep_unsaved(r#"{"form":"half written"}"#).unwrap();
     // The server holds all of it, as a sync would record.
-    let held: Vec<_> = t
-        .store
-        .documents()
-        .unwrap()
-        .into_iter()
-        .map(|(doc, _)| {
-            let heads = t.store.recorded_heads(&doc).unwrap().unwrap();
-            (doc, heads)
-        })
-        .collect();
+    let held = crate::every_document_with_heads(&t.store);
     t.store.mark_shared("the-server", &held).unwrap();
     // Tonight, not synced yet.
     let tonight = night_shift(&mut t.store);

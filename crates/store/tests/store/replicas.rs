@@ -1021,3 +1021,44 @@ proptest! {
         team.assert_converged();
     }
 }
+
+/// What a peer shares is recorded again and again (a server on a shared
+/// database does so at each tablet's `pending`): heads already recorded
+/// write nothing to the file (SQLite leaves a row replaced by the same
+/// bytes alone), new ones replace the old.
+#[test]
+fn recording_the_same_shared_heads_again_writes_nothing() {
+    let mut t = crate::calais();
+    let shift = crate::night_shift(&mut t.store);
+    let held = crate::every_document_with_heads(&t.store);
+    t.store.mark_shared("the-server", &held).unwrap();
+    // Every write appends its pages to the write-ahead log.
+    let wal = t.dir.path().join("calais.maraude-wal");
+    let written = std::fs::read(&wal).unwrap();
+    for _ in 0..3 {
+        t.store.mark_shared("the-server", &held).unwrap();
+    }
+    assert!(
+        std::fs::read(&wal).unwrap() == written,
+        "recording the same heads wrote to the file"
+    );
+    let (doc, heads) = &held[0];
+    assert_eq!(&t.store.shared_with("the-server", doc).unwrap(), heads);
+    // New heads replace the old.
+    t.store
+        .log(
+            &shift,
+            &crate::nick("Jo"),
+            crate::give("blanket", 1, "dunes-north"),
+        )
+        .unwrap();
+    let newer: Vec<_> = held
+        .iter()
+        .map(|(doc, _)| (doc.clone(), t.store.recorded_heads(doc).unwrap().unwrap()))
+        .collect();
+    t.store.mark_shared("the-server", &newer).unwrap();
+    for (doc, heads) in &newer {
+        assert_eq!(&t.store.shared_with("the-server", doc).unwrap(), heads);
+    }
+    assert_ne!(newer, held, "the entry changed some document's heads");
+}
