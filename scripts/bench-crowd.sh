@@ -5,6 +5,8 @@
 # Builds maraude-server and the bench in release, then runs, side by side
 # in one run:
 #   50 and 500 devices against one server on its embedded store;
+#   the same 500 right after the server restarted (--cold: every antenna
+#   opens again with the crowd);
 #   500 devices all in one antenna, the worst case, on the same;
 #   500 devices against two servers on one PostgreSQL database (a cluster
 #   of Debian's package in a temporary folder, scripts/with-postgres.sh),
@@ -22,6 +24,7 @@ out=$(mktemp -d)
 # the next, so that all are measured side by side.
 "$bench" --crowd-only --crowd 50 --out "$out/embedded-50.json" | tail -1 || true
 "$bench" --crowd-only --crowd "$devices" --out "$out/embedded-$devices.json" | tail -1 || true
+"$bench" --crowd-only --crowd "$devices" --cold --out "$out/embedded-cold-$devices.json" | tail -1 || true
 "$bench" --crowd-only --crowd "$devices" --per-antenna "$devices" --out "$out/embedded-one-antenna-$devices.json" | tail -1 || true
 scripts/with-postgres.sh bash -c '
   "$MARAUDE_TEST_POSTGRES_BIN/psql" -q "$MARAUDE_TEST_DATABASE_URL" -c "CREATE DATABASE crowd_one" -c "CREATE DATABASE crowd_two"
