@@ -177,6 +177,14 @@ impl App {
     /// change is for the devices syncing here; an antenna opened later
     /// takes it then).
     pub async fn open_hub(&self, antenna: Uuid) -> Option<Arc<Hub>> {
+        // An antenna being opened is waited for: its opening may have
+        // reconciled with the database before this change was stored, and
+        // would never take it. One whose opening had not begun reconciles
+        // after the change was stored (it is announced once committed).
+        let gate = self.opening.lock().await.get(&antenna).cloned();
+        if let Some(gate) = gate {
+            drop(gate.lock().await);
+        }
         let hubs = self.hubs.lock().await;
         hubs.get(&antenna)
             .filter(|hub| hub.store.failure().is_none())
