@@ -293,6 +293,16 @@ impl App {
         Ok(hub)
     }
 
+    /// Close a device the registry just revoked out of every server: its
+    /// sockets here, and (announced) on the others sharing the database.
+    async fn cut_off(&self, antenna: Uuid, device: Uuid) -> Result<(), ApiError> {
+        self.hub(antenna).await?.revoke(device);
+        if let Some(shared) = &self.shared {
+            shared.announce_revocation(antenna, device).await?;
+        }
+        Ok(())
+    }
+
     /// The antenna's hub if it is open and its store works. One whose
     /// store failed is let go, to be opened again.
     async fn working_hub(&self, antenna: Uuid) -> Option<Arc<Hub>> {
@@ -1015,11 +1025,7 @@ async fn revoke(
             tracing::warn!(antenna = %by.antenna, device = %id, by = %by.id, error = %e, "revocation refused");
         }
     })?;
-    app.hub(by.antenna).await?.revoke(id);
-    if let Some(shared) = &app.shared {
-        // Its sockets on the other servers close too.
-        shared.announce_revocation(by.antenna, id).await?;
-    }
+    app.cut_off(by.antenna, id).await?;
     if by.id == id {
         tracing::warn!(antenna = %by.antenna, device = %id, "device erased by its holder: revoked");
     } else {
@@ -1114,15 +1120,9 @@ async fn take_revocations(
         .registry
         .take_revocations(device.antenna, &listed)
         .await?;
-    if !taken.is_empty() {
-        let hub = app.hub(device.antenna).await?;
-        for revoked in &taken {
-            tracing::warn!(antenna = %device.antenna, device = %revoked, by = %device.id, "device revoked again: its antenna's revocation list, from a tablet, names it (this server was restored from an older backup?)");
-            hub.revoke(*revoked);
-            if let Some(shared) = &app.shared {
-                shared.announce_revocation(device.antenna, *revoked).await?;
-            }
-        }
+    for revoked in taken {
+        tracing::warn!(antenna = %device.antenna, device = %revoked, by = %device.id, "device revoked again: its antenna's revocation list, from a tablet, names it (this server was restored from an older backup?)");
+        app.cut_off(device.antenna, revoked).await?;
     }
     let revoked = app.registry.revoked(device.antenna).await?;
     Ok(Json(api::Revocations {

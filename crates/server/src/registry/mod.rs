@@ -187,6 +187,26 @@ pub trait Registry: Send + Sync + 'static {
     async fn import(&self, antennas: &[AntennaRecord]) -> Result<(), RegistryError>;
 }
 
+/// What taking back a revocation list does to one device it names, as
+/// `found` in the registry ([`Registry::take_revocations`]).
+#[derive(Debug, PartialEq, Eq)]
+enum Taken {
+    /// Enrolled in the antenna, not revoked: revoked now.
+    Revoke,
+    /// Never enrolled here: recorded as revoked.
+    Record,
+    /// Revoked already, or (never so far) another antenna's: left alone.
+    Leave,
+}
+
+fn taken(antenna: Uuid, found: Option<&Device>) -> Taken {
+    match found {
+        None => Taken::Record,
+        Some(d) if d.antenna == antenna && d.revoked_at.is_none() => Taken::Revoke,
+        Some(_) => Taken::Leave,
+    }
+}
+
 /// The name of a device known only from its antenna's revocation list
 /// ([`Registry::take_revocations`]), as leads see it in the list of
 /// tablets.

@@ -475,8 +475,8 @@ impl Registry for PostgresRegistry {
         lock_antenna(&mut tx, antenna).await?;
         let mut revoked = Vec::new();
         for (id, when) in listed {
-            match device(&mut tx, *id).await? {
-                Some(d) if d.antenna == antenna && d.revoked_at.is_none() => {
+            match super::taken(antenna, device(&mut tx, *id).await?.as_ref()) {
+                super::Taken::Revoke => {
                     sqlx::query("UPDATE devices SET revoked_at = $1 WHERE id = $2")
                         .bind(*when)
                         .bind(*id)
@@ -484,9 +484,8 @@ impl Registry for PostgresRegistry {
                         .await?;
                     revoked.push(*id);
                 }
-                // Revoked already, or (never so far) another antenna's.
-                Some(_) => {}
-                None => {
+                super::Taken::Leave => {}
+                super::Taken::Record => {
                     sqlx::query(
                         "INSERT INTO devices (id, antenna, name, role, credential_hash, enrolled_at, revoked_at)
                          VALUES ($1, $2, $3, $4, $5, $6, $6)",

@@ -301,17 +301,16 @@ impl Registry for SqliteRegistry {
         let tx = conn.transaction()?;
         let mut revoked = Vec::new();
         for (id, when) in listed {
-            match device(&tx, *id)? {
-                Some(d) if d.antenna == antenna && d.revoked_at.is_none() => {
+            match super::taken(antenna, device(&tx, *id)?.as_ref()) {
+                super::Taken::Revoke => {
                     tx.execute(
                         "UPDATE devices SET revoked_at = ?1 WHERE id = ?2",
                         params![ts(*when), id.to_string()],
                     )?;
                     revoked.push(*id);
                 }
-                // Revoked already, or (never so far) another antenna's.
-                Some(_) => {}
-                None => {
+                super::Taken::Leave => {}
+                super::Taken::Record => {
                     tx.execute(
                         "INSERT INTO devices (id, antenna, name, role, credential_hash, enrolled_at, revoked_at)
                          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)",
