@@ -8,7 +8,9 @@
 //!
 //! `cargo bench -p maraude-store --bench received -- [SHIFTS] [ROUNDS]`
 //! (default 100 shifts of 100 entries, 3 rounds into fresh stores; the
-//! median is printed last). Entries are a night's kind, each logged as its
+//! median is printed last). Each round also indexes the season with every
+//! document read ahead first (`ReadAhead`, as the sync layer does on
+//! another thread), and times the store's thread alone. Entries are a night's kind, each logged as its
 //! own Automerge change as the app does.
 
 use std::time::{Duration, Instant};
@@ -20,7 +22,7 @@ use maraude_core::document::{AntennaDoc, Document, EntryLog, ShiftDoc};
 use maraude_core::entry::{Author, EntryContent, NewEntry, Quantity};
 use maraude_core::ids::{DeviceId, Nickname};
 use maraude_core::shift::{NewShift, ShiftKind};
-use maraude_store::{ChunkWrite, Passphrase, Store, document_id};
+use maraude_store::{ChunkWrite, Passphrase, ReadAhead, Store, document_id};
 use samod_core::{CompactionHash, StorageKey};
 
 const ENTRIES_PER_SHIFT: usize = 100;
@@ -36,6 +38,7 @@ fn main() {
     let (antenna, puts) = season(shifts);
     let entries = shifts * ENTRIES_PER_SHIFT;
     let mut times = Vec::new();
+    let mut written = Vec::new();
     for round in 0..rounds {
         let dir = tempfile::tempdir().expect("a temporary directory");
         let mut store = Store::create_empty(
@@ -56,6 +59,40 @@ fn main() {
         let took = started.elapsed();
         let stats = store.stats().expect("figures");
         assert_eq!(stats.entries as usize, entries, "every entry indexed");
+        // The same, each document read ahead first as the sync layer reads
+        // it on another thread (`ReadAhead`): what is left to the store's
+        // thread is the writing.
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let mut ahead_store = Store::create_empty(
+            &dir.path().join("ahead.maraude"),
+            &Passphrase::new("maraude bench passphrase".into()),
+            antenna.id,
+            DeviceId::new(),
+        )
+        .expect("a fresh store");
+        let reading = Instant::now();
+        let read: Vec<_> = puts
+            .iter()
+            .map(|put| match put {
+                ChunkWrite::Put { key, data } => {
+                    ReadAhead::of(key, data, &ahead_store.device()).expect("read")
+                }
+                ChunkWrite::Delete { .. } => unreachable!("only puts"),
+            })
+            .collect();
+        let reading = reading.elapsed();
+        let writing = Instant::now();
+        for (put, read) in puts.iter().zip(read) {
+            ahead_store
+                .apply_chunks_read_ahead(vec![put.clone()], vec![read])
+                .expect("the season is indexed");
+        }
+        let writing = writing.elapsed();
+        assert_eq!(
+            ahead_store.index_dump().expect("an index"),
+            store.index_dump().expect("an index"),
+            "read ahead or not, the same index"
+        );
         // samod puts a snapshot again when it compacts what it already
         // stored: the same heads, nothing new to index.
         let again = Instant::now();
@@ -66,17 +103,25 @@ fn main() {
         let rebuild = rebuild.elapsed();
         println!(
             "round {round}: {} documents, {entries} entries indexed in {} ({:.2} ms a document); \
-             the same snapshots again in one batch {}; rebuild {}",
+             read ahead {} then written {}; the same snapshots again in one batch {}; rebuild {}",
             puts.len(),
             ms(took),
             took.as_secs_f64() * 1000.0 / puts.len() as f64,
+            ms(reading),
+            ms(writing),
             ms(again),
             ms(rebuild),
         );
         times.push(took);
+        written.push(writing);
     }
     times.sort();
-    println!("median: {}", ms(times[times.len() / 2]));
+    written.sort();
+    println!(
+        "median: {}; read ahead, the store's thread: {}",
+        ms(times[times.len() / 2]),
+        ms(written[written.len() / 2])
+    );
 }
 
 fn ms(d: Duration) -> String {

@@ -188,7 +188,8 @@ fn apply_key(
 }
 
 /// Whether SQLCipher wipes every allocation of this process before it
-/// frees it, and locks each out of swap (`cipher_memory_security`). On
+/// frees it (`cipher_memory_security`; built without the `mlock` it would
+/// add, see `.cargo/config.toml`). On
 /// unless the process said otherwise before its first store opened:
 /// SQLCipher's setting is the whole process's, and once on stays on.
 static WIPE_FREED_MEMORY: AtomicBool = AtomicBool::new(true);
@@ -198,8 +199,8 @@ static WIPE_FREED_MEMORY: AtomicBool = AtomicBool::new(true);
 /// are in its memory, in the clear, for as long as it serves them (samod
 /// holds them, in memory no one wipes), so wiping SQLite's copies of
 /// their pages bought nothing but a sixth of its CPU when 500 tablets
-/// synced at once. SQLCipher keeps the keys themselves in memory it locks
-/// and wipes either way. A tablet keeps the wiping: a store there closes
+/// synced at once. SQLCipher keeps the keys themselves in a private heap
+/// it wipes either way. A tablet keeps the wiping: a store there closes
 /// when the app locks, and what it read must not outlive it.
 pub fn leave_freed_memory_unwiped() {
     WIPE_FREED_MEMORY.store(false, Ordering::Relaxed);
@@ -242,9 +243,8 @@ pub(crate) fn open_encrypted<'a>(
     conn.set_prepared_statement_cache_capacity(STATEMENTS);
     // SQLCipher would otherwise print its own errors (a wrong key) on stderr.
     conn.execute_batch("PRAGMA cipher_log_level = NONE;")?;
-    // Every allocation SQLCipher frees is wiped first (and locked out of
-    // swap where the system allows): what the store read does not outlive
-    // the lock in a memory image of the process (see
+    // Every allocation SQLCipher frees is wiped first: what the store read
+    // does not outlive the lock in a memory image of the process (see
     // `leave_freed_memory_unwiped` for the server).
     if WIPE_FREED_MEMORY.load(Ordering::Relaxed) {
         conn.execute_batch("PRAGMA cipher_memory_security = ON;")?;

@@ -76,7 +76,7 @@ pub use error::StoreError;
 pub use key::{Passphrase, StoreKey, leave_freed_memory_unwiped, page_key, wipe_stack};
 pub use link::{DeviceCertificate, RecordedSync, ServerLink};
 pub use minimising::{FiguresOnly, Minimised};
-pub use replica::{ChunkWrite, ChunksApplied};
+pub use replica::{ChunkWrite, ChunksApplied, ReadAhead};
 pub use unsaved::MAX_UNSAVED_BYTES;
 
 /// Open (or create) an SQLCipher file other than a store with the same key

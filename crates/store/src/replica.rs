@@ -15,8 +15,19 @@
 
 use automerge::ChangeHash;
 use maraude_core::access::Subject;
-use maraude_core::document::{AnyDocument, Document, EntryLog, TabletLogDoc, WarehouseDoc};
+use std::collections::{BTreeMap, HashMap};
+
+use maraude_core::antenna::Antenna;
+use maraude_core::case::Case;
+use maraude_core::document::{
+    AntennaDoc, AnyDocument, CaseDoc, CaseRef, Document, EntryLog, ShiftDoc, TabletLogDoc,
+    Warehouse, WarehouseDoc,
+};
+use maraude_core::entry::Entry;
+use maraude_core::ids::CaseId;
 use maraude_core::ids::DeviceId;
+use maraude_core::shift::{Shift, TabletLog};
+use maraude_core::warehouse::StockMovement;
 use rusqlite::{Connection, OptionalExtension, params};
 use samod_core::{CompactionHash, DocumentId};
 
@@ -57,12 +68,24 @@ pub(crate) fn apply(
     tx: &Connection,
     ctx: &mut Ctx,
     writes: Vec<ChunkWrite>,
+    ahead: Vec<ReadAhead>,
 ) -> Result<ChunksApplied, StoreError> {
     let mut touched: Vec<DocumentId> = Vec::new();
+    // The documents read ahead, and whether this batch also put another
+    // chunk of theirs (then what was read is not all there is).
+    let mut ahead: HashMap<DocumentId, (ReadAhead, bool)> = ahead
+        .into_iter()
+        .map(|a| (a.doc.clone(), (a, false)))
+        .collect();
     for write in writes {
         match write {
             ChunkWrite::Put { key, data } => {
                 let doc = document_of(&key);
+                if let Some(doc) = &doc
+                    && let Some((read, other)) = ahead.get_mut(doc)
+                {
+                    *other |= read.key != key;
+                }
                 // An erased case does not come back through a peer that
                 // has not heard yet.
                 if let Some(doc) = &doc
@@ -89,7 +112,10 @@ pub(crate) fn apply(
     }
     let mut applied = ChunksApplied::default();
     for doc in touched {
-        match reindex(tx, ctx, &doc, Unchanged::Skip)? {
+        let read = ahead
+            .remove(&doc)
+            .and_then(|(read, other)| (!other).then_some(read));
+        match reindex_with(tx, ctx, &doc, Unchanged::Skip, read)? {
             Reindexed::Derived => applied.indexed.push(doc),
             Reindexed::Unchanged => {}
             Reindexed::Quarantined(reason) => applied.quarantined.push((doc, reason)),
@@ -155,11 +181,23 @@ pub(crate) fn reindex(
     doc: &DocumentId,
     unchanged: Unchanged,
 ) -> Result<Reindexed, StoreError> {
+    reindex_with(tx, ctx, doc, unchanged, None)
+}
+
+/// [`reindex`], from what was read ahead of the write when it is the
+/// whole of what the store now holds of `doc`.
+fn reindex_with(
+    tx: &Connection,
+    ctx: &mut Ctx,
+    doc: &DocumentId,
+    unchanged: Unchanged,
+    ahead: Option<ReadAhead>,
+) -> Result<Reindexed, StoreError> {
     let stored = chunks::load_range(tx, &samod_key(doc))?;
     if stored.is_empty() {
         return Ok(Reindexed::Derived);
     }
-    let checked = index_rows(tx, ctx, doc, &stored, unchanged);
+    let checked = index_rows(tx, ctx, doc, &stored, unchanged, ahead);
     match checked {
         Ok(Reindexed::Unchanged) => Ok(Reindexed::Unchanged),
         Ok(_) => {
@@ -236,10 +274,17 @@ fn index_rows(
     doc: &DocumentId,
     stored: &[(String, Vec<u8>)],
     unchanged: Unchanged,
+    ahead: Option<ReadAhead>,
 ) -> Result<Reindexed, StoreError> {
     let recorded = recorded(tx, doc)?;
-    let mut any = load_document(stored, &ctx.device)?;
-    let heads = any.automerge().get_heads();
+    let (heads, rows) = match ahead.and_then(|a| a.if_all_of(stored, recorded.as_ref())) {
+        Some(read) => read,
+        None => {
+            let mut any = load_document(stored, &ctx.device)?;
+            let heads = any.automerge().get_heads();
+            (heads, Rows::read(&any)?)
+        }
+    };
     // The rows of these heads are already there. A quarantined document
     // is derived again, which records why once more.
     if unchanged == Unchanged::Skip
@@ -247,9 +292,188 @@ fn index_rows(
     {
         return Ok(Reindexed::Unchanged);
     }
-    let (kind, record) = put_rows(tx, ctx, doc, &any)?;
+    let (kind, record) = rows.write(tx, ctx, doc)?;
     index::put_document(tx, &doc.to_string(), kind, &record.to_string(), &heads)?;
     Ok(Reindexed::Derived)
+}
+
+/// A whole document samod is about to store (a snapshot: how a fresh
+/// device receives each document, and how samod compacts one), decoded
+/// and read on the caller's thread before its write reaches the store's:
+/// reading is the costly half of indexing (every entry decoded and
+/// checked) and needs no connection, so it runs on another core while the
+/// store's thread writes the document before ([`Store::apply_chunks_read_ahead`]).
+/// Used only if it is all the store then holds of the document: see
+/// [`ReadAhead::if_all_of`].
+///
+/// [`Store::apply_chunks_read_ahead`]: crate::Store::apply_chunks_read_ahead
+pub struct ReadAhead {
+    doc: DocumentId,
+    key: String,
+    data: Vec<u8>,
+    any: AnyDocument,
+    rows: Rows,
+}
+
+impl std::fmt::Debug for ReadAhead {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "ReadAhead({})", self.key)
+    }
+}
+
+impl ReadAhead {
+    /// Read the snapshot `data` samod puts under `key`; `None` if `key` is
+    /// not a snapshot's or the document cannot be read (the store's thread
+    /// then reads it as usual, and quarantines it if it must).
+    pub fn of(key: &str, data: &[u8], device: &DeviceId) -> Option<Self> {
+        let doc = document_of(key)?;
+        key.strip_prefix(&format!("{doc}/snapshot/"))
+            .filter(|hash| !hash.is_empty() && !hash.contains('/'))?;
+        let any = load_document(&[(key.to_string(), data.to_vec())], device).ok()?;
+        let rows = Rows::read(&any).ok()?;
+        Some(Self {
+            doc,
+            key: key.to_string(),
+            data: data.to_vec(),
+            any,
+            rows,
+        })
+    }
+
+    /// The heads and rows read, if they are those of everything `stored`
+    /// holds of the document: its chunks are this snapshot, and others
+    /// already indexed (`recorded`, not quarantined) whose heads the
+    /// snapshot contains. The chunks a batch puts beside the snapshot are
+    /// not indexed yet: the caller does not offer the read then.
+    fn if_all_of(
+        mut self,
+        stored: &[(String, Vec<u8>)],
+        recorded: Option<&(String, String)>,
+    ) -> Option<(Vec<ChangeHash>, Rows)> {
+        let mine = stored
+            .iter()
+            .any(|(key, data)| *key == self.key && *data == self.data);
+        let others = stored.len() > 1;
+        let mut contains_recorded = || match recorded {
+            Some((kind, heads)) if kind != QUARANTINED => parse_heads(heads)
+                .iter()
+                .all(|h| self.any.automerge().get_change_by_hash(h).is_some()),
+            _ => false,
+        };
+        if !(mine && (!others || contains_recorded())) {
+            return None;
+        }
+        let heads = self.any.automerge().get_heads();
+        Some((heads, self.rows))
+    }
+}
+
+/// Everything a document's index rows are made of, read from it (which
+/// checks it) and nothing written yet.
+enum Rows {
+    Antenna {
+        antenna: Antenna,
+        cases: BTreeMap<CaseId, CaseRef>,
+    },
+    Shift {
+        shift: Shift,
+        entries: Vec<Entry>,
+        logs: BTreeMap<DeviceId, uuid::Uuid>,
+    },
+    TabletLog {
+        log: TabletLog,
+        entries: Vec<Entry>,
+    },
+    Case(Case),
+    Warehouse {
+        warehouse: Warehouse,
+        movements: Vec<StockMovement>,
+    },
+}
+
+impl Rows {
+    fn read(any: &AnyDocument) -> Result<Self, StoreError> {
+        Ok(match any {
+            AnyDocument::Antenna(d) => Rows::Antenna {
+                antenna: d.antenna()?,
+                cases: d.cases()?,
+            },
+            AnyDocument::Shift(d) => Rows::Shift {
+                shift: d.shift()?,
+                entries: d.entries()?,
+                logs: d.logs()?,
+            },
+            AnyDocument::TabletLog(d) => Rows::TabletLog {
+                log: d.tablet_log()?,
+                entries: d.entries()?,
+            },
+            AnyDocument::Case(d) => Rows::Case(d.case()?),
+            AnyDocument::Warehouse(d) => Rows::Warehouse {
+                warehouse: d.warehouse()?,
+                movements: d.movements()?.into_values().collect(),
+            },
+        })
+    }
+
+    /// Check that the rows are of a document of this antenna under its own
+    /// record's id, and write them (following the antenna's tombstones).
+    /// Returns the document's kind and record id.
+    fn write(
+        &self,
+        tx: &Connection,
+        ctx: &mut Ctx,
+        doc: &DocumentId,
+    ) -> Result<(&'static str, uuid::Uuid), StoreError> {
+        let (kind, record, antenna) = match self {
+            Rows::Antenna { antenna, cases } => {
+                check_record(doc, antenna.id.as_uuid())?;
+                check_antenna(doc, antenna.id, ctx)?;
+                index::put_antenna(tx, antenna)?;
+                let erased = erasure::follow(tx, ctx, cases)?;
+                ctx.erased.extend(erased);
+                (AntennaDoc::TYPE, *antenna.id.as_uuid(), antenna.id)
+            }
+            Rows::Shift {
+                shift,
+                entries,
+                logs,
+            } => {
+                check_record(doc, shift.id.as_uuid())?;
+                check_antenna(doc, shift.antenna, ctx)?;
+                index::put_shift_with_entries(tx, shift, entries)?;
+                index::put_logs(tx, shift, logs)?;
+                (ShiftDoc::TYPE, *shift.id.as_uuid(), shift.antenna)
+            }
+            Rows::TabletLog { log, entries } => {
+                check_record(doc, log.id.as_uuid())?;
+                check_antenna(doc, log.antenna, ctx)?;
+                index::put_tablet_log(tx, log, entries)?;
+                (TabletLogDoc::TYPE, *log.id.as_uuid(), log.antenna)
+            }
+            Rows::Case(case) => {
+                check_record(doc, case.id.as_uuid())?;
+                check_antenna(doc, case.antenna, ctx)?;
+                index::put_case(tx, case)?;
+                (CaseDoc::TYPE, *case.id.as_uuid(), case.antenna)
+            }
+            Rows::Warehouse {
+                warehouse,
+                movements,
+            } => {
+                check_record(doc, &warehouse.id)?;
+                check_antenna(doc, warehouse.antenna, ctx)?;
+                if warehouse.id != maraude_core::warehouse::warehouse_id(warehouse.antenna) {
+                    return Err(StoreError::BadDocument(format!(
+                        "document {doc} is not the antenna's warehouse"
+                    )));
+                }
+                index::put_movements(tx, movements)?;
+                (WarehouseDoc::TYPE, warehouse.id, warehouse.antenna)
+            }
+        };
+        debug_assert_eq!(antenna, ctx.antenna);
+        Ok((kind, record))
+    }
 }
 
 /// Check that `any` is a document of this antenna under its own record's
@@ -264,56 +488,7 @@ pub(crate) fn put_rows(
     doc: &DocumentId,
     any: &AnyDocument,
 ) -> Result<(&'static str, uuid::Uuid), StoreError> {
-    let (record, antenna) = match any {
-        AnyDocument::Antenna(d) => {
-            let a = d.antenna()?;
-            check_record(doc, a.id.as_uuid())?;
-            check_antenna(doc, a.id, ctx)?;
-            index::put_antenna(tx, &a)?;
-            let erased = erasure::follow(tx, ctx, &d.cases()?)?;
-            ctx.erased.extend(erased);
-            (*a.id.as_uuid(), a.id)
-        }
-        AnyDocument::Shift(d) => {
-            let s = d.shift()?;
-            let entries = d.entries()?;
-            check_record(doc, s.id.as_uuid())?;
-            check_antenna(doc, s.antenna, ctx)?;
-            index::put_shift_with_entries(tx, &s, &entries)?;
-            index::put_logs(tx, &s, &d.logs()?)?;
-            (*s.id.as_uuid(), s.antenna)
-        }
-        AnyDocument::TabletLog(d) => {
-            let l = d.tablet_log()?;
-            let entries = d.entries()?;
-            check_record(doc, l.id.as_uuid())?;
-            check_antenna(doc, l.antenna, ctx)?;
-            index::put_tablet_log(tx, &l, &entries)?;
-            (*l.id.as_uuid(), l.antenna)
-        }
-        AnyDocument::Case(d) => {
-            let c = d.case()?;
-            check_record(doc, c.id.as_uuid())?;
-            check_antenna(doc, c.antenna, ctx)?;
-            index::put_case(tx, &c)?;
-            (*c.id.as_uuid(), c.antenna)
-        }
-        AnyDocument::Warehouse(d) => {
-            let w = d.warehouse()?;
-            check_record(doc, &w.id)?;
-            check_antenna(doc, w.antenna, ctx)?;
-            if w.id != maraude_core::warehouse::warehouse_id(w.antenna) {
-                return Err(StoreError::BadDocument(format!(
-                    "document {doc} is not the antenna's warehouse"
-                )));
-            }
-            let movements: Vec<_> = d.movements()?.into_values().collect();
-            index::put_movements(tx, &movements)?;
-            (w.id, w.antenna)
-        }
-    };
-    debug_assert_eq!(antenna, ctx.antenna);
-    Ok((any.type_name(), record))
+    Rows::read(any)?.write(tx, ctx, doc)
 }
 
 /// A document's id derives from its record's: a document holding another

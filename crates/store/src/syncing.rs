@@ -8,8 +8,8 @@ use maraude_core::access::Subject;
 use maraude_core::document::AnyDocument;
 
 use crate::{
-    ChunkWrite, ChunksApplied, DocumentId, ImportSummary, RecordedSync, Result, ServerLink, Store,
-    StoreError, chunks, link, merge, replica, samod_key,
+    ChunkWrite, ChunksApplied, DocumentId, ImportSummary, ReadAhead, RecordedSync, Result,
+    ServerLink, Store, StoreError, chunks, link, merge, replica, samod_key,
 };
 
 impl Store {
@@ -109,7 +109,18 @@ impl Store {
     /// Samod's storage: apply its puts and deletes in one transaction, and
     /// index the documents they changed (see `replica`).
     pub fn apply_chunks(&mut self, writes: Vec<ChunkWrite>) -> Result<ChunksApplied> {
-        self.write(|tx, ctx| replica::apply(tx, ctx, writes))
+        self.apply_chunks_read_ahead(writes, Vec::new())
+    }
+
+    /// [`Self::apply_chunks`], with documents among the puts already read
+    /// on another thread ([`ReadAhead::of`]): those are indexed from what
+    /// was read, when it is all the store holds of them.
+    pub fn apply_chunks_read_ahead(
+        &mut self,
+        writes: Vec<ChunkWrite>,
+        ahead: Vec<ReadAhead>,
+    ) -> Result<ChunksApplied> {
+        self.write(|tx, ctx| replica::apply(tx, ctx, writes, ahead))
     }
 
     /// Documents that changed since `peer` last shared them (or that it

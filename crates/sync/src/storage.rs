@@ -33,7 +33,8 @@ use std::time::Duration;
 
 use std::sync::Arc;
 
-use maraude_store::{ChunkWrite, DocumentId, Store};
+use maraude_core::ids::DeviceId;
+use maraude_store::{ChunkWrite, DocumentId, ReadAhead, Store};
 use samod::storage::{Storage, StorageKey};
 use tokio::sync::{oneshot, watch};
 
@@ -46,7 +47,7 @@ type Written = Vec<DocumentId>;
 enum Command {
     Load(String, oneshot::Sender<Option<Vec<u8>>>),
     LoadRange(Vec<String>, oneshot::Sender<Vec<(String, Vec<u8>)>>),
-    Write(Vec<ChunkWrite>, oneshot::Sender<Written>),
+    Write(Vec<ChunkWrite>, Vec<ReadAhead>, oneshot::Sender<Written>),
     Run(Job),
 }
 
@@ -76,6 +77,9 @@ pub struct StoreHandle {
     shared: Option<Arc<dyn SharedChunks>>,
     /// Why a shared write failed: the store stops as if its own had.
     shared_failed: Arc<watch::Sender<Option<String>>>,
+    /// The store's device, to read the documents samod puts whole ahead
+    /// of their write ([`ReadAhead`]).
+    device: DeviceId,
 }
 
 impl std::fmt::Debug for StoreHandle {
@@ -108,6 +112,7 @@ impl StoreHandle {
     ) -> (Self, JoinHandle<Store>) {
         let (commands, queue) = mpsc::channel();
         let (failing, failed) = watch::channel(None);
+        let device = store.device();
         let thread = std::thread::Builder::new()
             .name("maraude-store".into())
             .spawn(move || run(store, queue, failing))
@@ -117,6 +122,7 @@ impl StoreHandle {
             failed,
             shared,
             shared_failed: Arc::new(watch::channel(None).0),
+            device,
         };
         (handle, thread)
     }
@@ -179,9 +185,19 @@ impl StoreHandle {
     /// [`Self::write_local`] of several chunks, in one transaction: a
     /// document taken whole from the shared place is indexed once, whole.
     pub async fn write_all_local(&self, writes: Vec<ChunkWrite>) -> Option<Written> {
+        self.write_read_ahead(writes, Vec::new()).await
+    }
+
+    async fn write_read_ahead(
+        &self,
+        writes: Vec<ChunkWrite>,
+        ahead: Vec<ReadAhead>,
+    ) -> Option<Written> {
         let started = std::time::Instant::now();
         let (reply, done) = oneshot::channel();
-        self.commands.send(Command::Write(writes, reply)).ok()?;
+        self.commands
+            .send(Command::Write(writes, ahead, reply))
+            .ok()?;
         let written = done.await.ok();
         crate::metrics::metrics().stored("store", started.elapsed());
         written
@@ -191,11 +207,12 @@ impl StoreHandle {
     /// one, retried; failing there, the store stops (samod's storage
     /// cannot report an error, see the module's comment).
     async fn write(&self, write: ChunkWrite) {
+        let (write, ahead) = self.read_ahead(write).await;
         let Some(shared) = &self.shared else {
-            self.write_local(write).await;
+            self.write_read_ahead(vec![write], ahead).await;
             return;
         };
-        let Some(erased) = self.write_local(write.clone()).await else {
+        let Some(erased) = self.write_read_ahead(vec![write.clone()], ahead).await else {
             return;
         };
         let mut attempt = 1;
@@ -229,6 +246,30 @@ impl StoreHandle {
     }
 }
 
+impl StoreHandle {
+    /// A whole document samod puts (a snapshot) read on a blocking thread
+    /// before its write is queued: the store's thread, busy writing the
+    /// document before, then only writes its rows (a fresh device receives
+    /// a hundred documents whole, one after the other). Only this put
+    /// waits: samod deletes what a snapshot supersedes once the put is
+    /// done, so no later write of the document can overtake it.
+    async fn read_ahead(&self, write: ChunkWrite) -> (ChunkWrite, Vec<ReadAhead>) {
+        let ChunkWrite::Put { key, data } = write else {
+            return (write, Vec::new());
+        };
+        if !key.contains("/snapshot/") {
+            return (ChunkWrite::Put { key, data }, Vec::new());
+        }
+        let device = self.device;
+        tokio::task::spawn_blocking(move || {
+            let ahead = ReadAhead::of(&key, &data, &device);
+            (ChunkWrite::Put { key, data }, ahead.into_iter().collect())
+        })
+        .await
+        .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()))
+    }
+}
+
 fn run(
     mut store: Store,
     queue: mpsc::Receiver<Command>,
@@ -253,8 +294,9 @@ fn run(
                 let _ = reply.send(found);
             }
             Command::Run(job) => job(&mut store),
-            Command::Write(first, reply) => {
+            Command::Write(first, first_ahead, reply) => {
                 let mut writes = first;
+                let mut ahead = first_ahead;
                 let mut replies = vec![reply];
                 // Take every write already queued into the same transaction:
                 // each commit waits for the disk (fsync), and a fresh device
@@ -264,14 +306,15 @@ fn run(
                 // been answered yet, so none can depend on coming first.
                 while let Ok(command) = queue.try_recv() {
                     match command {
-                        Command::Write(w, r) => {
+                        Command::Write(w, a, r) => {
                             writes.extend(w);
+                            ahead.extend(a);
                             replies.push(r);
                         }
                         other => waiting.push_back(other),
                     }
                 }
-                let erased = match commit(&mut store, writes) {
+                let erased = match commit(&mut store, writes, ahead) {
                     Ok(erased) => erased,
                     Err(e) => {
                         // Stop here: the queue and the writes' replies are
@@ -304,10 +347,13 @@ const WRITE_ATTEMPTS: u64 = 6;
 fn commit(
     store: &mut Store,
     writes: Vec<ChunkWrite>,
+    mut ahead: Vec<ReadAhead>,
 ) -> Result<Written, maraude_store::StoreError> {
     let mut attempt = 1;
     loop {
-        match store.apply_chunks(writes.clone()) {
+        // A retry reads in the thread: what was read ahead went with the
+        // failed try.
+        match store.apply_chunks_read_ahead(writes.clone(), std::mem::take(&mut ahead)) {
             Ok(applied) => {
                 for (doc, reason) in applied.quarantined {
                     tracing::warn!(%doc, reason, "document received but not indexed (quarantined)");

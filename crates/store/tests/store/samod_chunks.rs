@@ -4,7 +4,7 @@
 //! hides (then compacts away) a chunk samod wrote.
 
 use maraude_core::ids::DeviceId;
-use maraude_store::{ChunkWrite, Passphrase, Store, document_id};
+use maraude_store::{ChunkWrite, Passphrase, ReadAhead, Store, document_id};
 use samod_core::{CompactionHash, StorageKey};
 
 use super::{TempStore, calais, give, nick, night_shift, puts_of};
@@ -205,4 +205,142 @@ fn the_last_sync_with_the_server_survives_closing_the_store_and_rebuilding_its_i
     let link = store.server_link().unwrap().unwrap();
     store.set_server_link(&link).unwrap();
     assert_eq!(store.last_sync().unwrap().unwrap().at, later);
+}
+
+/// What samod puts when it stores `store`'s document `doc` whole, with the
+/// same bytes read ahead, as the sync layer reads them on another thread.
+fn snapshot_read_ahead(store: &Store, doc: &maraude_store::DocumentId) -> (ChunkWrite, ReadAhead) {
+    let heads = store.heads(doc).unwrap();
+    let key = StorageKey::snapshot_path(doc, &CompactionHash::new(&heads)).to_string();
+    let data = store.changes_since(doc, &[]).unwrap();
+    let ahead = ReadAhead::of(&key, &data, &DeviceId::new()).expect("a snapshot is read ahead");
+    (ChunkWrite::Put { key, data }, ahead)
+}
+
+/// A fresh device receives each document whole and reads it before the
+/// store's thread writes it: the index is the one the thread would derive.
+#[test]
+fn documents_read_ahead_are_indexed_as_the_store_would_index_them() {
+    let mut one = calais();
+    let shift = night_shift(&mut one.store);
+    for n in 1..=12 {
+        one.store
+            .log(&shift, &nick("Jo"), give("blanket", n, "dunes-north"))
+            .unwrap();
+    }
+    let mut two = empty_store_of(&one.store);
+    let (puts, ahead): (Vec<_>, Vec<_>) = one
+        .store
+        .documents()
+        .unwrap()
+        .iter()
+        .map(|(doc, _)| snapshot_read_ahead(&one.store, doc))
+        .unzip();
+    let applied = two.store.apply_chunks_read_ahead(puts, ahead).unwrap();
+    assert_eq!(applied.indexed.len(), 2, "the antenna and the shift");
+    assert_eq!(
+        two.store.index_dump().unwrap(),
+        one.store.index_dump().unwrap()
+    );
+    assert_eq!(two.store.entries(&shift).unwrap().len(), 12);
+}
+
+/// A snapshot that lacks changes the store already holds (a stale one)
+/// is not all there is: the document is read from every chunk.
+#[test]
+fn a_document_read_ahead_that_lacks_what_the_store_holds_is_read_again_whole() {
+    let mut one = calais();
+    let shift = night_shift(&mut one.store);
+    let doc = document_id(shift.as_uuid());
+    one.store
+        .log(&shift, &nick("Jo"), give("blanket", 1, "dunes-north"))
+        .unwrap();
+    let (stale, stale_ahead) = snapshot_read_ahead(&one.store, &doc);
+    for _ in 0..3 {
+        one.store
+            .log(&shift, &nick("Jo"), give("tea_coffee", 1, "dunes-north"))
+            .unwrap();
+    }
+    let mut two = empty_store_of(&one.store);
+    two.store.apply_chunks(puts_of(&one.store)).unwrap();
+    let heads = two.store.recorded_heads(&doc).unwrap();
+    let indexed = two.store.index_dump().unwrap();
+
+    two.store
+        .apply_chunks_read_ahead(vec![stale], vec![stale_ahead])
+        .unwrap();
+    assert_eq!(two.store.recorded_heads(&doc).unwrap(), heads);
+    assert_eq!(two.store.index_dump().unwrap(), indexed);
+    assert_eq!(two.store.entries(&shift).unwrap().len(), 4);
+}
+
+/// A batch that also puts another chunk of the document (a change not in
+/// the snapshot read) does not index from what was read.
+#[test]
+fn a_document_read_ahead_beside_another_chunk_of_it_in_the_batch_is_read_again_whole() {
+    let mut one = calais();
+    let shift = night_shift(&mut one.store);
+    let doc = document_id(shift.as_uuid());
+    one.store
+        .log(&shift, &nick("Jo"), give("blanket", 1, "dunes-north"))
+        .unwrap();
+    let mut two = empty_store_of(&one.store);
+    two.store.apply_chunks(puts_of(&one.store)).unwrap();
+    // The snapshot holds everything two has indexed, not the next change.
+    let (snapshot, ahead) = snapshot_read_ahead(&one.store, &doc);
+    let before: Vec<String> = puts_of(&one.store)
+        .into_iter()
+        .filter_map(|p| match p {
+            ChunkWrite::Put { key, .. } => Some(key),
+            ChunkWrite::Delete { .. } => None,
+        })
+        .collect();
+    one.store
+        .log(&shift, &nick("Jo"), give("tea_coffee", 2, "dunes-north"))
+        .unwrap();
+    let mut batch: Vec<ChunkWrite> = puts_of(&one.store)
+        .into_iter()
+        .filter(|p| matches!(p, ChunkWrite::Put { key, .. } if !before.contains(key)))
+        .collect();
+    assert!(!batch.is_empty(), "the new change's chunk");
+    batch.push(snapshot);
+    two.store
+        .apply_chunks_read_ahead(batch, vec![ahead])
+        .unwrap();
+    assert_eq!(two.store.entries(&shift).unwrap().len(), 2);
+    assert_eq!(
+        two.store.index_dump().unwrap(),
+        one.store.index_dump().unwrap()
+    );
+}
+
+/// What is read ahead is checked as what the thread reads: another
+/// antenna's documents are kept but quarantined, never indexed.
+#[test]
+fn another_antennas_document_read_ahead_is_still_quarantined() {
+    let mut calais = calais();
+    let mut dunkerque = super::calais();
+    dunkerque
+        .store
+        .update_antenna(|a| {
+            a.name = "Dunkerque".into();
+            Ok(())
+        })
+        .unwrap();
+    let foreign_shift = night_shift(&mut dunkerque.store);
+    let (puts, ahead): (Vec<_>, Vec<_>) = dunkerque
+        .store
+        .documents()
+        .unwrap()
+        .iter()
+        .map(|(doc, _)| snapshot_read_ahead(&dunkerque.store, doc))
+        .unzip();
+    let applied = calais.store.apply_chunks_read_ahead(puts, ahead).unwrap();
+    assert!(applied.indexed.is_empty(), "{applied:?}");
+    assert_eq!(applied.quarantined.len(), 2);
+    assert!(
+        applied.quarantined[0].1.contains("another antenna"),
+        "{applied:?}"
+    );
+    assert!(calais.store.shift(&foreign_shift).is_err());
 }
