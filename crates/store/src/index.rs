@@ -76,14 +76,33 @@ pub(crate) fn put_entry(
     log: &str,
     entry: &Entry,
 ) -> Result<(), StoreError> {
+    put_entry_rows(conn, filed, log, entry, FiguresOnly::MayBe)
+}
+
+/// Whether the shift may have rows kept as figures only (`rollup_groups`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum FiguresOnly {
+    MayBe,
+    None,
+}
+
+fn put_entry_rows(
+    conn: &Connection,
+    filed: &Filing,
+    log: &str,
+    entry: &Entry,
+    figures_only: FiguresOnly,
+) -> Result<(), StoreError> {
     let r = TallyRow::from_entry(filed, entry);
     // Indexed again from its document: its figures-only row goes (the
     // rows kept per entry before old figures were added up, schema 14).
-    conn.prepare_cached("DELETE FROM rollup_groups WHERE shift = ?1 AND log = ?2")?
-        .execute(params![
-            r.shift.as_uuid().as_bytes().as_slice(),
-            r.entry.as_uuid().as_bytes().as_slice()
-        ])?;
+    if figures_only == FiguresOnly::MayBe {
+        conn.prepare_cached("DELETE FROM rollup_groups WHERE shift = ?1 AND log = ?2")?
+            .execute(params![
+                r.shift.as_uuid().as_bytes().as_slice(),
+                r.entry.as_uuid().as_bytes().as_slice()
+            ])?;
+    }
     // REPLACE also removes the row of an entry whose date an edit moved:
     // `id` is unique too.
     conn.prepare_cached(
@@ -209,8 +228,19 @@ fn put_log_entries(
                 log_id.as_bytes().as_slice()
             ])?;
     }
+    // Asked once for the shift rather than for each entry: a fresh tablet
+    // receiving a season has no figures-only rows at all.
+    let figures_only = if conn
+        .prepare_cached("SELECT EXISTS (SELECT 1 FROM rollup_groups WHERE shift = ?1)")?
+        .query_row(params![filed.shift.as_uuid().as_bytes().as_slice()], |r| {
+            r.get::<_, bool>(0)
+        })? {
+        FiguresOnly::MayBe
+    } else {
+        FiguresOnly::None
+    };
     for e in entries {
-        put_entry(conn, filed, log, e)?;
+        put_entry_rows(conn, filed, log, e, figures_only)?;
     }
     Ok(())
 }

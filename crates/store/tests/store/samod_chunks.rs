@@ -245,16 +245,25 @@ fn documents_read_ahead_are_indexed_as_the_store_would_index_them() {
     assert_eq!(two.store.entries(&shift).unwrap().len(), 12);
 }
 
+/// A tablet's store with a night shift where one blanket was given.
+fn a_shift_with_a_blanket() -> (
+    TempStore,
+    maraude_core::ids::ShiftId,
+    maraude_store::DocumentId,
+) {
+    let mut one = calais();
+    let shift = night_shift(&mut one.store);
+    one.store
+        .log(&shift, &nick("Jo"), give("blanket", 1, "dunes-north"))
+        .unwrap();
+    (one, shift, document_id(shift.as_uuid()))
+}
+
 /// A snapshot that lacks changes the store already holds (a stale one)
 /// is not all there is: the document is read from every chunk.
 #[test]
 fn a_document_read_ahead_that_lacks_what_the_store_holds_is_read_again_whole() {
-    let mut one = calais();
-    let shift = night_shift(&mut one.store);
-    let doc = document_id(shift.as_uuid());
-    one.store
-        .log(&shift, &nick("Jo"), give("blanket", 1, "dunes-north"))
-        .unwrap();
+    let (mut one, shift, doc) = a_shift_with_a_blanket();
     let (stale, stale_ahead) = snapshot_read_ahead(&one.store, &doc);
     for _ in 0..3 {
         one.store
@@ -278,12 +287,7 @@ fn a_document_read_ahead_that_lacks_what_the_store_holds_is_read_again_whole() {
 /// the snapshot read) does not index from what was read.
 #[test]
 fn a_document_read_ahead_beside_another_chunk_of_it_in_the_batch_is_read_again_whole() {
-    let mut one = calais();
-    let shift = night_shift(&mut one.store);
-    let doc = document_id(shift.as_uuid());
-    one.store
-        .log(&shift, &nick("Jo"), give("blanket", 1, "dunes-north"))
-        .unwrap();
+    let (mut one, shift, doc) = a_shift_with_a_blanket();
     let mut two = empty_store_of(&one.store);
     two.store.apply_chunks(puts_of(&one.store)).unwrap();
     // The snapshot holds everything two has indexed, not the next change.
