@@ -41,13 +41,7 @@ fn main() {
     let mut written = Vec::new();
     for round in 0..rounds {
         let dir = tempfile::tempdir().expect("a temporary directory");
-        let mut store = Store::create_empty(
-            &dir.path().join("fresh.maraude"),
-            &Passphrase::new("maraude bench passphrase".into()),
-            antenna.id,
-            DeviceId::new(),
-        )
-        .expect("a fresh store");
+        let mut store = fresh_store(&dir, "fresh", &antenna);
         // One transaction per document: the worst case of the sync, where
         // each document's put is committed before the next one arrives.
         let started = Instant::now();
@@ -62,14 +56,7 @@ fn main() {
         // The same, each document read ahead first as the sync layer reads
         // it on another thread (`ReadAhead`): what is left to the store's
         // thread is the writing.
-        let dir = tempfile::tempdir().expect("a temporary directory");
-        let mut ahead_store = Store::create_empty(
-            &dir.path().join("ahead.maraude"),
-            &Passphrase::new("maraude bench passphrase".into()),
-            antenna.id,
-            DeviceId::new(),
-        )
-        .expect("a fresh store");
+        let mut ahead_store = fresh_store(&dir, "ahead", &antenna);
         let reading = Instant::now();
         let read: Vec<_> = puts
             .iter()
@@ -122,6 +109,18 @@ fn main() {
         ms(times[times.len() / 2]),
         ms(written[written.len() / 2])
     );
+}
+
+/// An empty store of `antenna` in `dir`, as a device has before its
+/// first sync.
+fn fresh_store(dir: &tempfile::TempDir, name: &str, antenna: &Antenna) -> Store {
+    Store::create_empty(
+        &dir.path().join(format!("{name}.maraude")),
+        &Passphrase::new("maraude bench passphrase".into()),
+        antenna.id,
+        DeviceId::new(),
+    )
+    .expect("a fresh store")
 }
 
 fn ms(d: Duration) -> String {

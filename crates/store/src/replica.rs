@@ -139,18 +139,23 @@ fn snapshot_of_recorded_heads(
     doc: &DocumentId,
     key: &str,
 ) -> Result<bool, StoreError> {
-    let Some(hash) = key
-        .strip_prefix(&format!("{doc}/snapshot/"))
-        .filter(|h| !h.contains('/'))
-    else {
-        return Ok(false);
-    };
-    Ok(match recorded(tx, doc)? {
+    Ok(indexed_snapshot_key(tx, doc)?.is_some_and(|indexed| indexed == key))
+}
+
+/// The key of a snapshot of exactly the heads whose rows the index holds
+/// for `doc`; none for a document not indexed (or quarantined).
+pub(crate) fn indexed_snapshot_key(
+    conn: &Connection,
+    doc: &DocumentId,
+) -> Result<Option<String>, StoreError> {
+    Ok(match recorded(conn, doc)? {
         Some((kind, heads)) if kind != QUARANTINED => {
             let heads = parse_heads(&heads);
-            !heads.is_empty() && CompactionHash::new(&heads).to_string() == hash
+            (!heads.is_empty()).then(|| {
+                samod_core::StorageKey::snapshot_path(doc, &CompactionHash::new(&heads)).to_string()
+            })
         }
-        _ => false,
+        _ => None,
     })
 }
 

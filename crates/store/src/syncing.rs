@@ -135,6 +135,14 @@ impl Store {
         replica::recorded_heads(&self.conn, doc)
     }
 
+    /// The key samod gives a snapshot of exactly the heads the index
+    /// records for `doc` (`None` if it has none, or the document is
+    /// quarantined): the snapshot samod puts when it loads a document of
+    /// more than ten changes, which holds nothing new.
+    pub fn indexed_snapshot_key(&self, doc: &DocumentId) -> Result<Option<String>> {
+        replica::indexed_snapshot_key(&self.conn, doc)
+    }
+
     /// Record that `peer` now shares these heads of these documents.
     pub fn mark_shared(
         &mut self,

@@ -31,7 +31,7 @@ use std::sync::mpsc;
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use maraude_core::ids::DeviceId;
 use maraude_store::{ChunkWrite, DocumentId, ReadAhead, Store};
@@ -80,7 +80,15 @@ pub struct StoreHandle {
     /// The store's device, to read the documents samod puts whole ahead
     /// of their write ([`ReadAhead`]).
     device: DeviceId,
+    /// For each document samod loaded, the key of a snapshot of what the
+    /// index already holds of it (filled by the store's thread as it
+    /// answers the load): samod puts that snapshot right after loading a
+    /// document of more than ten changes, and it is not read ahead.
+    loaded: Loaded,
 }
+
+/// Document id → the key of a snapshot of its indexed heads.
+type Loaded = Arc<Mutex<HashMap<String, String>>>;
 
 impl std::fmt::Debug for StoreHandle {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -113,9 +121,11 @@ impl StoreHandle {
         let (commands, queue) = mpsc::channel();
         let (failing, failed) = watch::channel(None);
         let device = store.device();
+        let loaded = Loaded::default();
+        let thread_loaded = loaded.clone();
         let thread = std::thread::Builder::new()
             .name("maraude-store".into())
-            .spawn(move || run(store, queue, failing))
+            .spawn(move || run(store, queue, failing, thread_loaded))
             .expect("the OS can start a thread");
         let handle = Self {
             commands,
@@ -123,6 +133,7 @@ impl StoreHandle {
             shared,
             shared_failed: Arc::new(watch::channel(None).0),
             device,
+            loaded,
         };
         (handle, thread)
     }
@@ -253,11 +264,22 @@ impl StoreHandle {
     /// a hundred documents whole, one after the other). Only this put
     /// waits: samod deletes what a snapshot supersedes once the put is
     /// done, so no later write of the document can overtake it.
+    fn wants_read_ahead(&self, key: &str) -> bool {
+        let doc = key.split('/').next().unwrap_or_default();
+        let of_what_is_indexed = self
+            .loaded
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(doc)
+            .is_some_and(|indexed| indexed == key);
+        key.contains("/snapshot/") && !of_what_is_indexed
+    }
+
     async fn read_ahead(&self, write: ChunkWrite) -> (ChunkWrite, Vec<ReadAhead>) {
         let ChunkWrite::Put { key, data } = write else {
             return (write, Vec::new());
         };
-        if !key.contains("/snapshot/") {
+        if !self.wants_read_ahead(&key) {
             return (ChunkWrite::Put { key, data }, Vec::new());
         }
         let device = self.device;
@@ -274,6 +296,7 @@ fn run(
     mut store: Store,
     queue: mpsc::Receiver<Command>,
     failing: watch::Sender<Option<String>>,
+    loaded: Loaded,
 ) -> Store {
     // Commands taken from the queue but not run yet, in their order.
     let mut waiting: VecDeque<Command> = VecDeque::new();
@@ -287,6 +310,7 @@ fn run(
                 let _ = reply.send(found);
             }
             Command::LoadRange(prefix, reply) => {
+                remember_indexed_snapshot(&store, &prefix, &loaded);
                 let found = store.chunks_under(&prefix).unwrap_or_else(|e| {
                     tracing::error!(?prefix, error = %e, "cannot read chunks");
                     Vec::new()
@@ -335,6 +359,22 @@ fn run(
         }
     }
     store
+}
+
+/// What a snapshot of `prefix`'s document would be called if it held only
+/// what the index holds: samod loads a document through this prefix, then
+/// may put that snapshot ([`StoreHandle::read_ahead`] leaves it).
+fn remember_indexed_snapshot(store: &Store, prefix: &[String], loaded: &Loaded) {
+    let Some(doc) = prefix.first() else { return };
+    let Ok(id) = doc.parse::<DocumentId>() else {
+        return;
+    };
+    if let Ok(Some(key)) = store.indexed_snapshot_key(&id) {
+        loaded
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(doc.clone(), key);
+    }
 }
 
 /// Retries a few times (the file may be busy with another process: each
@@ -434,5 +474,42 @@ impl Storage for StoreHandle {
             key: key.to_string(),
         })
         .await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// samod loads a document, then puts a snapshot of what it loaded:
+    /// the index holds that already, so it is not decoded ahead for
+    /// nothing. A snapshot of anything else is.
+    #[test]
+    fn a_snapshot_of_what_a_load_found_indexed_is_not_read_ahead() {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let store = Store::create(
+            &dir.path().join("calais.maraude"),
+            &maraude_store::Passphrase::new("dunes du nord 2026 hiver".into()),
+            "Calais",
+        )
+        .expect("a store");
+        let doc = maraude_store::document_id(store.antenna_id().as_uuid());
+        let indexed = store
+            .indexed_snapshot_key(&doc)
+            .expect("read")
+            .expect("the antenna's document is indexed");
+        let other = format!("{doc}/snapshot/{}", "ab".repeat(32));
+        let incremental = format!("{doc}/incremental/{}", "ab".repeat(32));
+        let (handle, _thread) = StoreHandle::spawn(store);
+        assert!(handle.wants_read_ahead(&indexed), "nothing loaded yet");
+        tokio::runtime::Builder::new_current_thread()
+            .build()
+            .expect("a runtime")
+            .block_on(handle.load_range(
+                StorageKey::from_parts([doc.to_string(), "snapshot".into()]).expect("a key"),
+            ));
+        assert!(!handle.wants_read_ahead(&indexed));
+        assert!(handle.wants_read_ahead(&other));
+        assert!(!handle.wants_read_ahead(&incremental));
     }
 }

@@ -41,9 +41,9 @@ fn samod_puts_index_what_they_bring_and_an_empty_store_fills_from_them() {
     assert!(two.store.changed_for("server-x").unwrap().len() == 2);
 }
 
-#[test]
-fn another_antennas_document_is_kept_but_quarantined_and_never_indexed() {
-    let mut calais = calais();
+/// Another antenna's store (another antenna id, named Dunkerque) with a
+/// night shift started.
+fn another_antenna_with_a_shift() -> (TempStore, maraude_core::ids::ShiftId) {
     let mut dunkerque = super::calais();
     dunkerque
         .store
@@ -52,7 +52,14 @@ fn another_antennas_document_is_kept_but_quarantined_and_never_indexed() {
             Ok(())
         })
         .unwrap();
-    let foreign_shift = night_shift(&mut dunkerque.store);
+    let shift = night_shift(&mut dunkerque.store);
+    (dunkerque, shift)
+}
+
+#[test]
+fn another_antennas_document_is_kept_but_quarantined_and_never_indexed() {
+    let mut calais = calais();
+    let (dunkerque, foreign_shift) = another_antenna_with_a_shift();
     let before = calais.store.index_dump().unwrap();
     let puts: Vec<ChunkWrite> = puts_of(&dunkerque.store);
     let applied = calais.store.apply_chunks(puts).unwrap();
@@ -323,15 +330,7 @@ fn a_document_read_ahead_beside_another_chunk_of_it_in_the_batch_is_read_again_w
 #[test]
 fn another_antennas_document_read_ahead_is_still_quarantined() {
     let mut calais = calais();
-    let mut dunkerque = super::calais();
-    dunkerque
-        .store
-        .update_antenna(|a| {
-            a.name = "Dunkerque".into();
-            Ok(())
-        })
-        .unwrap();
-    let foreign_shift = night_shift(&mut dunkerque.store);
+    let (dunkerque, foreign_shift) = another_antenna_with_a_shift();
     let (puts, ahead): (Vec<_>, Vec<_>) = dunkerque
         .store
         .documents()
