@@ -801,6 +801,16 @@ fn the_starting_tablet_logs_in_the_shift_and_each_teammate_in_its_own_log() {
     assert_eq!(corrected.history[0].by.as_str(), "Lead");
 }
 
+/// Calais, a tablet, and its shift where Jo logged two blankets given.
+fn a_shift_with_blankets_given() -> (Antenna, DeviceId, ShiftDoc, crate::entry::Entry) {
+    let a = calais();
+    let tab = DeviceId::new();
+    let mut doc = new_shift(&a, tab);
+    let e = blanket(2).into_entry(&a, &author("Jo", tab)).unwrap();
+    doc.log(&e, &doc.shift().unwrap()).unwrap();
+    (a, tab, doc, e)
+}
+
 /// The map key is the entry's id: the document does not repeat it. An
 /// entry written with its id (older versions, other clients) reads the
 /// same; one whose id is another entry's is refused.
@@ -808,11 +818,7 @@ fn the_starting_tablet_logs_in_the_shift_and_each_teammate_in_its_own_log() {
 fn an_entry_is_stored_under_its_id_without_repeating_it() {
     use crate::document::json;
     use automerge::ReadDoc;
-    let a = calais();
-    let tab = DeviceId::new();
-    let mut doc = new_shift(&a, tab);
-    let e = blanket(2).into_entry(&a, &author("Jo", tab)).unwrap();
-    doc.log(&e, &doc.shift().unwrap()).unwrap();
+    let (a, tab, mut doc, e) = a_shift_with_blankets_given();
     let entries = doc.entries_obj().unwrap();
     let obj = json::child_id(doc.automerge_ref(), &entries, &e.id.to_string()).unwrap();
     assert!(doc.automerge_ref().get(&obj, "id").unwrap().is_none());
@@ -853,6 +859,22 @@ fn an_entry_is_stored_under_its_id_without_repeating_it() {
     json::put_json(doc.automerge(), &entries, wrong.to_string(), &with_id).unwrap();
     let err = doc.entries().unwrap_err().to_string();
     assert!(err.contains("holds the id of another entry"), "{err}");
+}
+
+/// What a modified client may put in place of an entry: a scalar, not an
+/// object. Reading the shift refuses it, naming the key, and the entries
+/// beside it are not read as if it were absent.
+#[test]
+fn a_scalar_in_place_of_an_entry_is_refused() {
+    use automerge::transaction::Transactable;
+    let (_, _, mut doc, _) = a_shift_with_blankets_given();
+    let entries = doc.entries_obj().unwrap();
+    let bogus = crate::ids::EntryId::new().to_string();
+    doc.automerge()
+        .put(&entries, bogus.as_str(), 7_i64)
+        .unwrap();
+    let err = doc.entries().unwrap_err().to_string();
+    assert!(err.contains(&format!("{bogus} is not an object")), "{err}");
 }
 
 mod authorised_writes {

@@ -16,20 +16,20 @@ use automerge::{AutomergeError, ObjId, ObjType, Prop, ReadDoc, ScalarValue, hydr
 use serde_json::{Map, Number, Value};
 
 pub fn read_json<R: ReadDoc>(doc: &R, obj: &ObjId) -> Result<Value, AutomergeError> {
-    Ok(from_hydrated(doc.hydrate(obj, None)?))
+    Ok(from_hydrated(&doc.hydrate(obj, None)?))
 }
 
-fn from_hydrated(v: hydrate::Value) -> Value {
+fn from_hydrated(v: &hydrate::Value) -> Value {
     match v {
-        hydrate::Value::Scalar(s) => from_scalar(&s),
+        hydrate::Value::Scalar(s) => from_scalar(s),
         hydrate::Value::Text(t) => Value::String(t.to_string()),
         hydrate::Value::Map(m) => Value::Object(
             m.iter()
-                .map(|(k, v)| (k.clone(), from_hydrated(v.value.clone())))
+                .map(|(k, v)| (k.clone(), from_hydrated(&v.value)))
                 .collect(),
         ),
         hydrate::Value::List(l) => {
-            Value::Array(l.iter().map(|v| from_hydrated(v.value.clone())).collect())
+            Value::Array(l.iter().map(|v| from_hydrated(&v.value)).collect())
         }
     }
 }

@@ -50,12 +50,17 @@ impl OnDiskState {
         doc_id: &DocumentId,
         doc: &Automerge,
     ) {
-        let new_changes = doc.get_changes(self.last_saved_heads.as_ref().unwrap_or(&Vec::new()));
+        let saved_heads: &[automerge::ChangeHash] = self.last_saved_heads.as_deref().unwrap_or(&[]);
+        // Count the new changes from their metadata: encoding them all
+        // (`get_changes`) only to count them, then saving the whole
+        // document instead, was most of the cost of storing a document
+        // received whole.
+        let new_changes = doc.get_changes_meta(saved_heads).len();
 
-        let eligible_for_compaction = new_changes.len() > 10 || self.on_disk.len() > 10;
+        let eligible_for_compaction = new_changes > 10 || self.on_disk.len() > 10;
         if self.compaction.is_none() && eligible_for_compaction {
             tracing::debug!(
-                num_changes = new_changes.len(),
+                num_changes = new_changes,
                 num_on_disk = self.on_disk.len(),
                 "compacting changes"
             );
@@ -74,7 +79,7 @@ impl OnDiskState {
             });
             self.running_puts.insert(put_id, key);
         } else {
-            for change in new_changes {
+            for change in doc.get_changes(saved_heads) {
                 let key = StorageKey::incremental_path(doc_id, change.hash());
                 let put_id = out.put(key.clone(), change.raw_bytes().to_vec());
                 self.running_puts.insert(put_id, key);
