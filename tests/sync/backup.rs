@@ -339,6 +339,9 @@ fn a_server_restored_from_an_older_backup_gets_back_what_it_lost_from_the_tablet
     // acknowledgement than the server: it sends everything again, once.
     let again = sync(&coordinator);
     assert!(again["documents_sent"].as_u64().unwrap() >= 1, "{again}");
+    // And its summary tells the coordinator of the two revocations the
+    // server had lost and took back.
+    assert_eq!(again["revocations_restored"], 2, "{again}");
     assert_eq!(sync(&coordinator)["documents_sent"], 0);
     sync(&lead);
     assert_eq!(distributed(&lead, "blanket"), 5);

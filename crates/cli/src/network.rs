@@ -235,6 +235,12 @@ pub fn sync(ctx: &Ctx, args: SyncArgs) -> Result<()> {
             "{human} {n} follow-up case(s) erased on this tablet (retention or a lead's erasure)."
         ),
     };
+    let human = match summary.revocations_restored {
+        0 => human,
+        n => format!(
+            "{human} The server had lost {n} revoked tablet(s) (restored from an older backup?): it revokes them again from this tablet's list."
+        ),
+    };
     let human = if summary.refusals.is_empty() {
         human
     } else {
@@ -395,21 +401,31 @@ pub fn enrolment_code(ctx: &Ctx, role: Role) -> Result<()> {
 pub fn devices(ctx: &Ctx) -> Result<()> {
     let link = link(ctx)?;
     let list = runtime()?.block_on(server::devices(&link))?;
-    output::show(ctx, &list, || {
-        let mut out = String::new();
-        for d in &list {
-            let state = match (d.revoked_at, d.last_sync) {
-                (Some(at), _) => format!("REVOKED {}", maraude_core::time::paris(at)),
-                (None, Some(at)) => format!("last sync {}", maraude_core::time::paris(at)),
-                (None, None) => "never synced".into(),
-            };
-            out.push_str(&format!(
-                "{}  {:<11}  {:<24}  {state}\n",
-                d.device, d.role, d.name
-            ));
-        }
-        out
-    })
+    output::show(ctx, &list, || devices_table(&list))
+}
+
+/// The antenna's tablets, one a line, each column as wide as its longest
+/// value: a tablet known only from a revocation list has a long name, and
+/// the role prints without padding of its own.
+fn devices_table(list: &[maraude_protocol::api::DeviceInfo]) -> String {
+    let width = |cells: &mut dyn Iterator<Item = usize>| cells.max().unwrap_or(0);
+    let role_w = width(&mut list.iter().map(|d| d.role.as_str().chars().count()));
+    let name_w = width(&mut list.iter().map(|d| d.name.chars().count()));
+    let mut out = String::new();
+    for d in list {
+        let state = match (d.revoked_at, d.last_sync) {
+            (Some(at), _) => format!("REVOKED {}", maraude_core::time::paris(at)),
+            (None, Some(at)) => format!("last sync {}", maraude_core::time::paris(at)),
+            (None, None) => "never synced".into(),
+        };
+        out.push_str(&format!(
+            "{}  {:<role_w$}  {:<name_w$}  {state}\n",
+            d.device,
+            d.role.as_str(),
+            d.name
+        ));
+    }
+    out
 }
 
 pub fn revoke(ctx: &Ctx, device: Uuid) -> Result<()> {
@@ -473,4 +489,61 @@ pub fn clear(ctx: &Ctx, confirm: &str) -> Result<()> {
         ),
         &cleared,
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::{TimeZone, Utc};
+    use maraude_protocol::api::DeviceInfo;
+
+    fn device(name: &str, role: Role, revoked: bool, synced: bool) -> DeviceInfo {
+        let at = Utc.with_ymd_and_hms(2026, 12, 5, 21, 30, 0).unwrap();
+        DeviceInfo {
+            device: Uuid::new_v4(),
+            name: name.into(),
+            role,
+            enrolled_at: at,
+            revoked_at: revoked.then_some(at),
+            last_sync: synced.then_some(at),
+        }
+    }
+
+    #[test]
+    fn the_devices_table_keeps_its_columns_under_a_long_name() {
+        let list = [
+            device("Tablette du van", Role::Lead, false, true),
+            device(
+                "tablet known only from a revocation list",
+                Role::Volunteer,
+                true,
+                false,
+            ),
+            device("Équipe é", Role::Coordinator, false, false),
+        ];
+        let table = devices_table(&list);
+        let lines: Vec<&str> = table.lines().collect();
+        assert_eq!(lines.len(), 3, "{table}");
+        // Where each line's word starts, in characters: the same on every
+        // line for a column that is aligned.
+        let starts = |words: [&str; 3]| -> Vec<usize> {
+            lines
+                .iter()
+                .zip(words)
+                .map(|(line, word)| {
+                    let at = line
+                        .find(word)
+                        .unwrap_or_else(|| panic!("{word} in {line}"));
+                    line[..at].chars().count()
+                })
+                .collect()
+        };
+        for words in [
+            ["Tablette", "tablet known", "Équipe"],
+            ["last sync", "REVOKED", "never synced"],
+        ] {
+            let at = starts(words);
+            assert!(at.iter().all(|c| *c == at[0]), "{words:?} in\n{table}");
+        }
+    }
 }

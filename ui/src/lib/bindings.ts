@@ -761,6 +761,11 @@ bytes_sent: number, bytes_received: number,
  */
 cases_erased: number, 
 /**
+ * Revoked devices the server's list had lost (restored from an older
+ * backup) that it revokes again, taking back this tablet's list.
+ */
+revocations_restored: number, 
+/**
  * Times the connection was cut and dialled again.
  */
 reconnections: number, millis: number, 

@@ -18,6 +18,7 @@ const summary = (over: Partial<SyncSummary> = {}): SyncSummary => ({
   bytes_sent: 0,
   bytes_received: 0,
   cases_erased: 0,
+  revocations_restored: 0,
   reconnections: 0,
   millis: 120,
   teammate: null,
@@ -68,6 +69,15 @@ describe('what a sync did', () => {
     );
     expect(summaryText(summary({ documents_received: 2, cases_erased: 1 }), fr)).toBe(
       '0 document envoyé · 2 reçus · 1 suivi effacé ici',
+    );
+  });
+
+  it('says when the server had lost revoked tablets and revokes them again', () => {
+    expect(summaryText(summary({ documents_sent: 3, revocations_restored: 2 }), en)).toBe(
+      '3 documents sent · 0 received · the server had lost 2 revoked tablets: revoked again',
+    );
+    expect(summaryText(summary({ revocations_restored: 1 }), fr)).toBe(
+      'Déjà à jour · le serveur avait perdu 1 tablette révoquée : révoquée à nouveau',
     );
   });
 

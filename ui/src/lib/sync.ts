@@ -26,6 +26,9 @@ export function summaryText(summary: SyncSummary, t: Translate): string {
     parts.push(t('sync.sent', { n: summary.documents_sent }), t('sync.received', { n: summary.documents_received }));
   }
   if (summary.cases_erased > 0) parts.push(t('sync.cases_erased', { n: summary.cases_erased }));
+  if (summary.revocations_restored > 0) {
+    parts.push(t('sync.revocations_restored', { n: summary.revocations_restored }));
+  }
   if (summary.refusals.length > 0) parts.push(t('sync.refused', { n: summary.refusals.length }));
   return parts.join(' · ');
 }

@@ -64,6 +64,10 @@ pub struct SyncSummary {
     /// Follow-up cases erased on this device during the sync: by retention
     /// here, or because their tombstone arrived.
     pub cases_erased: usize,
+    /// Revoked devices the server's list had lost (restored from an older
+    /// backup) that it revokes again, taking back this tablet's list.
+    #[serde(default)]
+    pub revocations_restored: usize,
     /// Times the connection was cut and dialled again.
     pub reconnections: u32,
     pub millis: u64,
@@ -218,11 +222,14 @@ async fn exchange_revocations(
 /// only), and the list it answers is kept if it names them all. Until a
 /// server takes it, ours is kept: the lost tablet stays refused here and
 /// among the teammates this one meets.
+/// Keep the server's revocation list if it names every device this
+/// tablet's names; otherwise hand this tablet's back to it. Answers how
+/// many revoked devices the server had lost and took back from it.
 async fn take_servers_revocations(
     store: &StoreHandle,
     remote: &Remote,
     list: Vec<u8>,
-) -> Result<(), SyncError> {
+) -> Result<usize, SyncError> {
     let ours_der = store.with(|s| s.revocations()).await??;
     let ours = ours_der
         .as_deref()
@@ -237,11 +244,14 @@ async fn take_servers_revocations(
             Ok(false)
         }
     };
+    let lost = ours
+        .difference(&identity::named_in(&list).unwrap_or_default())
+        .count();
     if kept_if_complete(list).await? {
-        return Ok(());
+        return Ok(0);
     }
     let Some(ours_der) = ours_der else {
-        return Ok(());
+        return Ok(0);
     };
     tracing::warn!(server = %remote.label, "the server's revocation list misses devices this one names (restored from an older backup?): this one goes back to it");
     let answer: Result<api::Revocations, _> = remote
@@ -266,8 +276,9 @@ async fn take_servers_revocations(
     };
     if !taken {
         tracing::warn!(server = %remote.label, "this tablet keeps its own revocation list, which names devices the server's does not");
+        return Ok(0);
     }
-    Ok(())
+    Ok(lost)
 }
 
 /// A certificate for this device, with a new key: for a device enrolled
@@ -369,11 +380,12 @@ async fn sync(
         at: remote.label.clone(),
         why: why.into(),
     })?;
+    let mut revocations_restored = 0;
     match &remote.certificate {
         // The server's list is the antenna's own.
         None => {
             if let Some(list) = pending.revocations.as_deref().and_then(api::from_b64) {
-                take_servers_revocations(store, &remote, list).await?;
+                revocations_restored = take_servers_revocations(store, &remote, list).await?;
             }
             // The newest team secret (a revocation changes it), kept only
             // where a certificate holds one already: a tablet without a
@@ -455,6 +467,7 @@ async fn sync(
     let mut summary = SyncSummary {
         documents_sent: ours.len(),
         teammate: teammate_name,
+        revocations_restored,
         ..SyncSummary::default()
     };
     if wanted.is_empty() {

@@ -378,6 +378,10 @@ export const en = {
   'sync.sent': { one: '{n} document sent', other: '{n} documents sent' },
   'sync.received': { one: '{n} received', other: '{n} received' },
   'sync.cases_erased': { one: '{n} case erased here', other: '{n} cases erased here' },
+  'sync.revocations_restored': {
+    one: 'the server had lost {n} revoked tablet: revoked again',
+    other: 'the server had lost {n} revoked tablets: revoked again',
+  },
   'sync.refused': {
     one: "{n} change refused: not this tablet's role",
     other: "{n} changes refused: not this tablet's role",

@@ -378,6 +378,10 @@ export const fr: Record<Key, Message> = {
   'sync.sent': { one: '{n} document envoyé', other: '{n} documents envoyés' },
   'sync.received': { one: '{n} reçu', other: '{n} reçus' },
   'sync.cases_erased': { one: '{n} suivi effacé ici', other: '{n} suivis effacés ici' },
+  'sync.revocations_restored': {
+    one: 'le serveur avait perdu {n} tablette révoquée : révoquée à nouveau',
+    other: 'le serveur avait perdu {n} tablettes révoquées : révoquées à nouveau',
+  },
   'sync.refused': {
     one: '{n} modification refusée : hors du rôle de cette tablette',
     other: '{n} modifications refusées : hors du rôle de cette tablette',
