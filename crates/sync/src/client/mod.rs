@@ -221,10 +221,8 @@ async fn exchange_revocations(
 /// those devices again (it believes the list for its antenna's signature
 /// only), and the list it answers is kept if it names them all. Until a
 /// server takes it, ours is kept: the lost tablet stays refused here and
-/// among the teammates this one meets.
-/// Keep the server's revocation list if it names every device this
-/// tablet's names; otherwise hand this tablet's back to it. Answers how
-/// many revoked devices the server had lost and took back from it.
+/// among the teammates this one meets. Answers how many revoked devices
+/// the server had lost and took back (0 if it lost none, or kept ours out).
 async fn take_servers_revocations(
     store: &StoreHandle,
     remote: &Remote,
