@@ -408,9 +408,16 @@ pub fn devices(ctx: &Ctx) -> Result<()> {
 /// value: a tablet known only from a revocation list has a long name, and
 /// the role prints without padding of its own.
 fn devices_table(list: &[maraude_protocol::api::DeviceInfo]) -> String {
-    let width = |cells: &mut dyn Iterator<Item = usize>| cells.max().unwrap_or(0);
-    let role_w = width(&mut list.iter().map(|d| d.role.as_str().chars().count()));
-    let name_w = width(&mut list.iter().map(|d| d.name.chars().count()));
+    let role_w = list
+        .iter()
+        .map(|d| d.role.as_str().len())
+        .max()
+        .unwrap_or(0);
+    let name_w = list
+        .iter()
+        .map(|d| d.name.chars().count())
+        .max()
+        .unwrap_or(0);
     let mut out = String::new();
     for d in list {
         let state = match (d.revoked_at, d.last_sync) {

@@ -258,23 +258,25 @@ impl StoreHandle {
 }
 
 impl StoreHandle {
+    /// Whether `key` is a snapshot to read ahead: any but the one samod
+    /// puts right after loading a document, of what the index already
+    /// holds. Incremental puts are not read ahead (nor is the lock taken
+    /// for them: they are most of a sync's puts).
+    fn wants_read_ahead(&self, key: &str) -> bool {
+        if !key.contains("/snapshot/") {
+            return false;
+        }
+        let doc = key.split('/').next().unwrap_or_default();
+        let loaded = self.loaded.lock().unwrap_or_else(|p| p.into_inner());
+        loaded.get(doc).is_none_or(|indexed| indexed != key)
+    }
+
     /// A whole document samod puts (a snapshot) read on a blocking thread
     /// before its write is queued: the store's thread, busy writing the
     /// document before, then only writes its rows (a fresh device receives
     /// a hundred documents whole, one after the other). Only this put
     /// waits: samod deletes what a snapshot supersedes once the put is
     /// done, so no later write of the document can overtake it.
-    fn wants_read_ahead(&self, key: &str) -> bool {
-        let doc = key.split('/').next().unwrap_or_default();
-        let of_what_is_indexed = self
-            .loaded
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(doc)
-            .is_some_and(|indexed| indexed == key);
-        key.contains("/snapshot/") && !of_what_is_indexed
-    }
-
     async fn read_ahead(&self, write: ChunkWrite) -> (ChunkWrite, Vec<ReadAhead>) {
         let ChunkWrite::Put { key, data } = write else {
             return (write, Vec::new());
