@@ -137,6 +137,16 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     );
     ",
     ),
+    (
+        3,
+        "chunks by document",
+        "
+    -- A document's chunks found by its id (samod's loads, an erasure),
+    -- not by reading every chunk of the antenna: a season's antenna holds
+    -- thousands, and a server that starts loads each document.
+    CREATE INDEX chunks_by_document ON chunks (antenna, split_part(key, '/', 1));
+    ",
+    ),
 ];
 
 fn migrator() -> Migrator {

@@ -273,6 +273,7 @@ impl App {
         .map_err(|e| unavailable(&e))?;
         let (store, _thread) = match &self.shared {
             Some(shared) => {
+                store.make_cache().map_err(|e| unavailable(&e))?;
                 let (store, thread) = StoreHandle::spawn_shared(store, shared.for_antenna(antenna));
                 // What the other servers stored while this one did not
                 // hold the antenna, and what this one holds that the

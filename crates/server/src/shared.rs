@@ -306,6 +306,10 @@ impl SharedDocuments {
     /// server runs; a lost connection is made again, and the antennas open
     /// here are then reconciled (announcements made meanwhile were lost).
     pub async fn listen(self, app: Weak<App>) {
+        let arrivals = Arrivals {
+            shared: self.clone(),
+            waiting: Arc::default(),
+        };
         loop {
             let listener = match self.registry.pool() {
                 Ok(pool) => PgListener::connect_with(pool).await,
@@ -359,28 +363,7 @@ impl SharedDocuments {
                     continue;
                 };
                 match notification.channel() {
-                    CHUNKS_CHANNEL => {
-                        let key = what.to_string();
-                        let shared = self.clone();
-                        // Fetched apart: a slow antenna does not hold
-                        // back the others' announcements.
-                        tokio::spawn(async move {
-                            if let Some(hub) = server.open_hub(antenna).await {
-                                match shared.fetch(antenna, std::slice::from_ref(&key)).await {
-                                    Ok(chunks) => {
-                                        for (key, data) in chunks {
-                                            if let Err(e) = hub.arrived(key, data).await {
-                                                tracing::warn!(%antenna, error = %e, "cannot take a change another server stored");
-                                            }
-                                        }
-                                    }
-                                    Err(e) => {
-                                        tracing::warn!(%antenna, error = %e, "cannot fetch a change another server stored")
-                                    }
-                                }
-                            }
-                        });
-                    }
+                    CHUNKS_CHANNEL => arrivals.announced(antenna, what.to_string(), &server),
                     REVOCATIONS_CHANNEL => {
                         if let Ok(device) = what.parse::<Uuid>() {
                             server.revoked_elsewhere(antenna, device).await;
@@ -390,6 +373,58 @@ impl SharedDocuments {
                 }
             }
         }
+    }
+}
+
+/// The chunks other servers announced, fetched and taken in batches: one
+/// worker per antenna with announcements waiting takes all that wait, in
+/// one query and one transaction, while more are announced. When a night's
+/// tablets come back at once, each server hears of a chunk or two for
+/// every tablet the others serve.
+struct Arrivals {
+    shared: SharedDocuments,
+    /// Keys announced and not taken yet, by antenna. An antenna is here
+    /// while its worker runs.
+    waiting: Arc<std::sync::Mutex<std::collections::HashMap<Uuid, Vec<String>>>>,
+}
+
+impl Arrivals {
+    fn announced(&self, antenna: Uuid, key: String, server: &Arc<App>) {
+        let mut waiting = self.waiting.lock().unwrap_or_else(|p| p.into_inner());
+        let idle = !waiting.contains_key(&antenna);
+        waiting.entry(antenna).or_default().push(key);
+        if !idle {
+            return;
+        }
+        let (shared, waiting, server) = (self.shared.clone(), self.waiting.clone(), server.clone());
+        // Apart from the listener: a slow antenna does not hold back the
+        // others' announcements.
+        tokio::spawn(async move {
+            loop {
+                let keys = {
+                    let mut waiting = waiting.lock().unwrap_or_else(|p| p.into_inner());
+                    match waiting.get_mut(&antenna) {
+                        Some(keys) if !keys.is_empty() => std::mem::take(keys),
+                        _ => {
+                            waiting.remove(&antenna);
+                            return;
+                        }
+                    }
+                };
+                let Some(hub) = server.open_hub(antenna).await else {
+                    continue;
+                };
+                for batch in keys.chunks(FETCH_BATCH) {
+                    let taken = match shared.fetch(antenna, batch).await {
+                        Ok(chunks) => hub.arrived(chunks).await.map_err(|e| e.to_string()),
+                        Err(e) => Err(e),
+                    };
+                    if let Err(e) = taken {
+                        tracing::warn!(%antenna, error = %e, "cannot take changes another server stored");
+                    }
+                }
+            }
+        });
     }
 }
 

@@ -241,6 +241,18 @@ impl Store {
         })
     }
 
+    /// Make this store a cache of a copy kept durably elsewhere (a base
+    /// server's store of an antenna whose truth is the shared PostgreSQL
+    /// database): commits no longer wait for the disk. The write-ahead log
+    /// still keeps the file whole through a crash; the last commits before
+    /// it may be lost, and the server takes them back from the database
+    /// when it opens the antenna again. Every other store waits, so that an
+    /// acknowledged entry survives a pulled battery.
+    pub fn make_cache(&self) -> Result<()> {
+        self.conn.execute_batch("PRAGMA synchronous = NORMAL;")?;
+        Ok(())
+    }
+
     pub fn path(&self) -> &Path {
         &self.path
     }

@@ -405,45 +405,75 @@ impl Hub {
         Ok(due.len())
     }
 
-    /// A chunk another server stored in the shared database (it checked
-    /// it against the sender's role): into the store, then into the
-    /// document if samod has it loaded, which sends it on to the devices
-    /// syncing it here.
-    pub async fn arrived(&self, key: String, data: Vec<u8>) -> Result<(), SyncError> {
-        let Some(doc) = key
-            .split('/')
-            .next()
-            .and_then(|d| d.parse::<DocumentId>().ok())
-        else {
-            return Ok(());
-        };
-        self.store
-            .write_local(maraude_store::ChunkWrite::Put {
-                key,
-                data: data.clone(),
+    /// Chunks another server stored in the shared database (it checked
+    /// them against the sender's role): into the store in one transaction,
+    /// then into each document samod has loaded, which sends them on to
+    /// the devices syncing it here.
+    pub async fn arrived(&self, chunks: Vec<(String, Vec<u8>)>) -> Result<(), SyncError> {
+        let chunks: Vec<(DocumentId, String, Vec<u8>)> = chunks
+            .into_iter()
+            .filter_map(|(key, data)| {
+                let doc = key.split('/').next()?.parse::<DocumentId>().ok()?;
+                Some((doc, key, data))
             })
+            .collect();
+        if chunks.is_empty() {
+            return Ok(());
+        }
+        self.store
+            .write_all_local(
+                chunks
+                    .iter()
+                    .map(|(_, key, data)| maraude_store::ChunkWrite::Put {
+                        key: key.clone(),
+                        data: data.clone(),
+                    })
+                    .collect(),
+            )
             .await
             .ok_or(SyncError::Stopped)?;
+        // A document samod has not loaded stays in the store, where its
+        // load will find it: loading it here would cost a read through the
+        // database, three decodings and a document kept in memory, on a
+        // server where no device may ever ask for it (a tablet's new shift
+        // uploaded through another server).
+        let mut loaded: Vec<DocumentId> = chunks
+            .iter()
+            .map(|(doc, _, _)| doc.clone())
+            .filter(|doc| self.store.loaded_by_samod(doc))
+            .collect();
+        loaded.dedup();
+        if loaded.is_empty() {
+            return Ok(());
+        }
         // Only a document whole enough to be indexed is handed to samod: one
         // it loaded without its first change (its chunks arriving out of
         // order) would stay "unavailable" here (see `crate::storage`).
-        let complete = {
-            let doc = doc.clone();
-            self.store
-                .with(move |s| s.recorded_heads(&doc))
-                .await?
-                .map_err(SyncError::from)?
-                .is_some_and(|heads| !heads.is_empty())
-        };
-        if !complete {
-            return Ok(());
+        let complete: Vec<DocumentId> = self
+            .store
+            .with(move |s| {
+                let mut complete = Vec::new();
+                for doc in loaded {
+                    if s.recorded_heads(&doc)?.is_some_and(|h| !h.is_empty()) {
+                        complete.push(doc);
+                    }
+                }
+                Ok::<_, StoreError>(complete)
+            })
+            .await??;
+        for (doc, _, data) in chunks {
+            if !complete.contains(&doc) {
+                continue;
+            }
+            let Some(handle) = self.repo.find(doc).await.map_err(|_| SyncError::Stopped)? else {
+                continue;
+            };
+            handle
+                .with_document(|d| d.load_incremental(&data))
+                .map_err(|e| {
+                    SyncError::from(StoreError::from(maraude_core::DocumentError::from(e)))
+                })?;
         }
-        let Some(handle) = self.repo.find(doc).await.map_err(|_| SyncError::Stopped)? else {
-            return Ok(());
-        };
-        handle
-            .with_document(|d| d.load_incremental(&data))
-            .map_err(|e| SyncError::from(StoreError::from(maraude_core::DocumentError::from(e))))?;
         Ok(())
     }
 
@@ -458,5 +488,154 @@ impl Hub {
             .with(move |s| s.mark_shared(&peer, &docs))
             .await?
             .map_err(SyncError::from)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use maraude_core::entry::{EntryContent, NewEntry};
+    use maraude_core::ids::{AntennaId, ShiftId};
+    use maraude_core::shift::{NewShift, ShiftKind};
+    use maraude_store::{Passphrase, Store};
+
+    use super::*;
+
+    fn passphrase() -> Passphrase {
+        Passphrase::new("dunes du nord 2026 hiver".into())
+    }
+
+    fn a_note(text: &str) -> NewEntry {
+        NewEntry {
+            at: None,
+            place: None,
+            content: EntryContent::Note { text: text.into() },
+        }
+    }
+
+    /// Mira's night shift, started now on `store`.
+    fn a_shift(store: &mut Store) -> ShiftId {
+        store
+            .start_shift(NewShift {
+                kind: ShiftKind::NightMaraude,
+                started_at: None,
+                lead: "Mira".parse().expect("a nickname"),
+                team: Default::default(),
+                vehicle: None,
+                stock_loaded: Default::default(),
+            })
+            .expect("a shift")
+            .id
+    }
+
+    /// A shift's change stored by another server, for a document no
+    /// device asked this one for: it goes into the store, where samod's
+    /// load finds it, and samod does not load the document for it. Once
+    /// samod has loaded the document, the next change goes into it at
+    /// once, for the devices syncing it here.
+    #[tokio::test(flavor = "multi_thread")]
+    async fn a_change_from_another_server_loads_no_document_samod_had_not() {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        // The tablet that logs, and the server's copy of the antenna.
+        let mut tablet =
+            Store::create(&dir.path().join("tablet"), &passphrase(), "Calais").expect("a store");
+        let antenna = tablet.antenna_id();
+        let antenna_doc = maraude_store::document_id(antenna.as_uuid());
+        let mut server = Store::create_empty(
+            &dir.path().join("server"),
+            &passphrase(),
+            AntennaId::from_uuid(*antenna.as_uuid()),
+            DeviceId::new(),
+        )
+        .expect("a store");
+        let whole = tablet.changes_since(&antenna_doc, &[]).expect("read");
+        server.import(&antenna_doc, &whole).expect("the antenna");
+        let shift = a_shift(&mut tablet);
+        let doc = maraude_store::document_id(shift.as_uuid());
+        let first = tablet.changes_since(&doc, &[]).expect("read");
+        let first_heads = tablet.heads(&doc).expect("heads");
+        let (store, _thread) = StoreHandle::spawn(server);
+        let hub = Hub::start(store.clone(), *antenna.as_uuid(), "server-test".into())
+            .await
+            .expect("a hub");
+
+        hub.arrived(vec![(
+            format!("{doc}/incremental/{}", "ab".repeat(32)),
+            first,
+        )])
+        .await
+        .expect("stored");
+        assert!(!store.loaded_by_samod(&doc), "samod loaded it for nothing");
+        let recorded = {
+            let doc = doc.clone();
+            store
+                .with(move |s| s.recorded_heads(&doc))
+                .await
+                .expect("run")
+        };
+        assert_eq!(recorded.expect("read"), Some(first_heads.clone()));
+        let handle = hub
+            .repo
+            .find(doc.clone())
+            .await
+            .expect("running")
+            .expect("samod finds it in the store");
+        assert_eq!(handle.with_document(|d| d.get_heads()), first_heads);
+        assert!(store.loaded_by_samod(&doc));
+
+        tablet
+            .log(
+                &shift,
+                &"Mira".parse().expect("a nickname"),
+                a_note("thé au pont"),
+            )
+            .expect("logged");
+        let second = tablet.changes_since(&doc, &first_heads).expect("read");
+        hub.arrived(vec![(
+            format!("{doc}/incremental/{}", "cd".repeat(32)),
+            second,
+        )])
+        .await
+        .expect("stored");
+        assert_eq!(
+            handle.with_document(|d| d.get_heads()),
+            tablet.heads(&doc).expect("heads"),
+            "the loaded document took the change"
+        );
+    }
+    /// samod loads all of a document's chunks at once (vendor/PATCHES.md
+    /// §7). A chunk that does not load, as a damaged disk would leave,
+    /// loses only itself: every change of the others is loaded.
+    #[tokio::test(flavor = "multi_thread")]
+    async fn a_chunk_that_does_not_load_loses_only_itself() {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let mut store =
+            Store::create(&dir.path().join("tablet"), &passphrase(), "Calais").expect("a store");
+        let antenna = *store.antenna_id().as_uuid();
+        let mira = "Mira".parse().expect("a nickname");
+        let shift = a_shift(&mut store);
+        for i in 0..12 {
+            store
+                .log(&shift, &mira, a_note(&format!("thé {i}")))
+                .expect("logged");
+        }
+        let doc = maraude_store::document_id(shift.as_uuid());
+        let heads = store.heads(&doc).expect("heads");
+        store
+            .apply_chunks(vec![maraude_store::ChunkWrite::Put {
+                key: format!("{doc}/incremental/{}", "ef".repeat(32)),
+                data: b"not an automerge chunk".to_vec(),
+            }])
+            .expect("stored, not indexed");
+        let (handle, _thread) = StoreHandle::spawn(store);
+        let hub = Hub::start(handle, antenna, "device-test".into())
+            .await
+            .expect("a hub");
+        let found = hub
+            .repo
+            .find(doc)
+            .await
+            .expect("running")
+            .expect("found in the store");
+        assert_eq!(found.with_document(|d| d.get_heads()), heads);
     }
 }

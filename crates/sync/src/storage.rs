@@ -80,15 +80,16 @@ pub struct StoreHandle {
     /// The store's device, to read the documents samod puts whole ahead
     /// of their write ([`ReadAhead`]).
     device: DeviceId,
-    /// For each document samod loaded, the key of a snapshot of what the
-    /// index already holds of it (filled by the store's thread as it
+    /// Each document samod loaded, with the key of a snapshot of what the
+    /// index already held of it (filled by the store's thread as it
     /// answers the load): samod puts that snapshot right after loading a
     /// document of more than ten changes, and it is not read ahead.
     loaded: Loaded,
 }
 
-/// Document id → the key of a snapshot of its indexed heads.
-type Loaded = Arc<Mutex<HashMap<String, String>>>;
+/// Document id → the key of a snapshot of its indexed heads, if the index
+/// had the document when samod loaded it.
+type Loaded = Arc<Mutex<HashMap<String, Option<String>>>>;
 
 impl std::fmt::Debug for StoreHandle {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -268,7 +269,23 @@ impl StoreHandle {
         }
         let doc = key.split('/').next().unwrap_or_default();
         let loaded = self.loaded.lock().unwrap_or_else(|p| p.into_inner());
-        loaded.get(doc).is_none_or(|indexed| indexed != key)
+        loaded
+            .get(doc)
+            .and_then(Option::as_deref)
+            .is_none_or(|indexed| indexed != key)
+    }
+
+    /// Whether samod has loaded `doc` (or begun to) through this handle.
+    /// A chunk written to the store before samod loads the document is
+    /// found by that load; so a chunk another server stored needs handing
+    /// to samod only for a document this says it loaded (see
+    /// `Hub::arrived`). Marked by the store's thread as it answers the
+    /// load, in order with the writes.
+    pub fn loaded_by_samod(&self, doc: &DocumentId) -> bool {
+        self.loaded
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .contains_key(&doc.to_string())
     }
 
     /// A whole document samod puts (a snapshot) read on a blocking thread
@@ -312,7 +329,7 @@ fn run(
                 let _ = reply.send(found);
             }
             Command::LoadRange(prefix, reply) => {
-                remember_indexed_snapshot(&store, &prefix, &loaded);
+                remember_loaded(&store, &prefix, &loaded);
                 let found = store.chunks_under(&prefix).unwrap_or_else(|e| {
                     tracing::error!(?prefix, error = %e, "cannot read chunks");
                     Vec::new()
@@ -363,20 +380,19 @@ fn run(
     store
 }
 
-/// What a snapshot of `prefix`'s document would be called if it held only
-/// what the index holds: samod loads a document through this prefix, then
-/// may put that snapshot ([`StoreHandle::read_ahead`] leaves it).
-fn remember_indexed_snapshot(store: &Store, prefix: &[String], loaded: &Loaded) {
+/// samod loads `prefix`'s document: remember it, with what a snapshot of
+/// it would be called if it held only what the index holds (samod may put
+/// that snapshot next, and [`StoreHandle::read_ahead`] leaves it).
+fn remember_loaded(store: &Store, prefix: &[String], loaded: &Loaded) {
     let Some(doc) = prefix.first() else { return };
     let Ok(id) = doc.parse::<DocumentId>() else {
         return;
     };
-    if let Ok(Some(key)) = store.indexed_snapshot_key(&id) {
-        loaded
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(doc.clone(), key);
-    }
+    let indexed = store.indexed_snapshot_key(&id).ok().flatten();
+    loaded
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .insert(doc.clone(), indexed);
 }
 
 /// Retries a few times (the file may be busy with another process: each
