@@ -612,14 +612,21 @@ impl DocumentActor {
         incrementals: &HashMap<StorageKey, Vec<u8>>,
     ) {
         tracing::trace!("handling load");
-        for (key, snapshot) in snapshots {
-            if let Err(e) = self.doc.load_incremental(snapshot) {
-                tracing::warn!(err=?e, %key, "error loading snapshot chunk");
+        // Maraude patch (vendor/PATCHES.md §7): every chunk in one load, so
+        // that their changes are applied as one batch; one load per chunk
+        // applied a document kept as twenty incremental changes in twenty
+        // batches. If any chunk does not load, each is loaded on its own as
+        // before, so that one bad chunk loses only itself.
+        if !self.load_whole(snapshots, incrementals) {
+            for (key, snapshot) in snapshots {
+                if let Err(e) = self.doc.load_incremental(snapshot) {
+                    tracing::warn!(err=?e, %key, "error loading snapshot chunk");
+                }
             }
-        }
-        for (key, incremental) in incrementals {
-            if let Err(e) = self.doc.load_incremental(incremental) {
-                tracing::warn!(err=?e, %key, "error loading incremental chunk");
+            for (key, incremental) in incrementals {
+                if let Err(e) = self.doc.load_incremental(incremental) {
+                    tracing::warn!(err=?e, %key, "error loading incremental chunk");
+                }
             }
         }
 
@@ -639,6 +646,39 @@ impl DocumentActor {
                 for msg in msgs {
                     self.handle_sync_message(now, out, conn_id, msg, now);
                 }
+            }
+        }
+    }
+
+    /// Load every chunk at once into the empty document (snapshots
+    /// first, so that a document chunk leads). `false`, with the document
+    /// untouched, if it was not empty or if any chunk does not load whole.
+    fn load_whole(
+        &mut self,
+        snapshots: &HashMap<StorageKey, Vec<u8>>,
+        incrementals: &HashMap<StorageKey, Vec<u8>>,
+    ) -> bool {
+        if !self.doc.is_empty() || snapshots.len() + incrementals.len() < 2 {
+            return false;
+        }
+        let whole: Vec<u8> = snapshots
+            .values()
+            .chain(incrementals.values())
+            .flatten()
+            .copied()
+            .collect();
+        let options = automerge::LoadOptions::new()
+            .text_encoding(self.doc.text_encoding())
+            .on_partial_load(automerge::OnPartialLoad::Error)
+            .verification_mode(automerge::VerificationMode::Check);
+        match Automerge::load_with_options(&whole, options) {
+            Ok(doc) => {
+                self.doc = doc.with_actor(self.doc.get_actor().clone());
+                true
+            }
+            Err(e) => {
+                tracing::debug!(err=?e, "the chunks do not load at once; loading each");
+                false
             }
         }
     }
