@@ -11,8 +11,9 @@
 //!   erasure (a case's tombstone) likewise;
 //! - a new chunk is announced on the channel `maraude_chunks`
 //!   (`NOTIFY`, in the statement that inserts it); every other server
-//!   holding that antenna fetches it and hands it to the devices syncing
-//!   there ([`SharedDocuments::listen`]);
+//!   holding that antenna fetches it into its store, with whatever else
+//!   was announced for the antenna meanwhile, and hands it to the devices
+//!   syncing that document there ([`SharedDocuments::listen`]);
 //! - an antenna opened on a server first takes what the database has that
 //!   its cache lacks, and gives what it holds that the database lacks
 //!   ([`SharedDocuments::reconcile`]): nothing is lost by a server that

@@ -11,7 +11,8 @@
 //!   a snapshot as it grows. Every local change appends its chunks inside
 //!   the same SQLite transaction as its index rows; the call returns after
 //!   the commit (WAL, `synchronous=FULL`), so an acknowledged entry survives
-//!   a crash or a pulled battery.
+//!   a crash or a pulled battery (but in a base server's cache of a shared
+//!   database, [`Store::make_cache`]).
 //! - **Index** ([`index`]): rows derived from documents through the core's
 //!   row types; rebuilt with [`Store::rebuild_index`].
 //! - **Encryption** ([`key`]): the whole file (and its WAL) is encrypted by
