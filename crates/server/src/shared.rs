@@ -386,8 +386,11 @@ struct Arrivals {
     shared: SharedDocuments,
     /// Keys announced and not taken yet, by antenna. An antenna is here
     /// while its worker runs.
-    waiting: Arc<std::sync::Mutex<std::collections::HashMap<Uuid, Vec<String>>>>,
+    waiting: Waiting,
 }
+
+/// Keys announced and not taken yet, by antenna.
+type Waiting = Arc<std::sync::Mutex<std::collections::HashMap<Uuid, Vec<String>>>>;
 
 impl Arrivals {
     fn announced(&self, antenna: Uuid, key: String, server: &Arc<App>) {
@@ -401,6 +404,10 @@ impl Arrivals {
         // Apart from the listener: a slow antenna does not hold back the
         // others' announcements.
         tokio::spawn(async move {
+            let _unwinding = ForgetOnPanic {
+                waiting: waiting.clone(),
+                antenna,
+            };
             loop {
                 let keys = {
                     let mut waiting = waiting.lock().unwrap_or_else(|p| p.into_inner());
@@ -426,6 +433,29 @@ impl Arrivals {
                 }
             }
         });
+    }
+}
+
+/// A worker that panics (a chunk that trips a library) leaves its
+/// antenna's queue behind it: forgotten, so that the next announcement
+/// starts a worker again instead of queueing behind a dead one. What it
+/// was taking, and what waited, is lost as a missed announcement is (a
+/// device's load still reads the document through the database).
+struct ForgetOnPanic {
+    waiting: Waiting,
+    antenna: Uuid,
+}
+
+impl Drop for ForgetOnPanic {
+    fn drop(&mut self) {
+        // Only when unwinding: a worker that ends normally has removed its
+        // entry already, and another may have made a new one since.
+        if std::thread::panicking() {
+            self.waiting
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .remove(&self.antenna);
+        }
     }
 }
 
@@ -527,5 +557,37 @@ impl SharedChunks for AntennaChunks {
         .map_err(database_error)?;
         tx.commit().await.map_err(database_error)?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A worker that panics leaves no queue behind, so the next
+    /// announcement starts another; one that ends normally leaves alone
+    /// the queue a newer announcement made.
+    #[tokio::test]
+    async fn a_worker_that_panics_leaves_no_queue_behind() {
+        let waiting: Waiting = Arc::default();
+        let antenna = Uuid::new_v4();
+        let queue = |keys: Vec<String>| waiting.lock().expect("not poisoned").insert(antenna, keys);
+        queue(vec!["a chunk".into()]);
+        let worker = tokio::spawn({
+            let waiting = waiting.clone();
+            async move {
+                let _unwinding = ForgetOnPanic { waiting, antenna };
+                panic!("a chunk tripped a library");
+            }
+        });
+        assert!(worker.await.is_err(), "the worker panicked");
+        assert!(!waiting.lock().expect("not poisoned").contains_key(&antenna));
+
+        queue(Vec::new());
+        drop(ForgetOnPanic {
+            waiting: waiting.clone(),
+            antenna,
+        });
+        assert!(waiting.lock().expect("not poisoned").contains_key(&antenna));
     }
 }
