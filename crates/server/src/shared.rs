@@ -506,8 +506,12 @@ impl SharedChunks for AntennaChunks {
         Ok(())
     }
 
-    async fn chunks_of(&self, doc: &str) -> Result<Vec<(String, Vec<u8>)>, String> {
+    async fn keys_under(&self, prefix: &[String]) -> Result<Vec<String>, String> {
+        let Some(doc) = prefix.first() else {
+            return Ok(Vec::new());
+        };
         let pool = self.shared.registry.pool().map_err(database_error)?;
+        // By the document (its index), then by the rest of the prefix.
         let keys: Vec<String> = sqlx::query_scalar(
             "SELECT key FROM chunks WHERE antenna = $1 AND split_part(key, '/', 1) = $2",
         )
@@ -516,10 +520,20 @@ impl SharedChunks for AntennaChunks {
         .fetch_all(pool)
         .await
         .map_err(database_error)?;
-        if keys.is_empty() {
-            return Ok(Vec::new());
+        let whole = prefix.join("/");
+        let under = format!("{whole}/");
+        Ok(keys
+            .into_iter()
+            .filter(|k| *k == whole || k.starts_with(&under))
+            .collect())
+    }
+
+    async fn chunks(&self, keys: &[String]) -> Result<Vec<(String, Vec<u8>)>, String> {
+        let mut chunks = Vec::new();
+        for batch in keys.chunks(FETCH_BATCH) {
+            chunks.extend(self.shared.fetch(self.antenna, batch).await?);
         }
-        self.shared.fetch(self.antenna, &keys).await
+        Ok(chunks)
     }
 
     async fn delete(&self, key: &str) -> Result<(), String> {

@@ -47,6 +47,15 @@ pub fn load_range(
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
+/// The key of every chunk stored under `prefix` (the key itself included).
+pub fn keys_in_range(conn: &Connection, prefix: &StorageKey) -> Result<Vec<String>, StoreError> {
+    let (lo, hi) = range(prefix);
+    let mut stmt =
+        conn.prepare_cached("SELECT key FROM chunks WHERE key = ?1 OR (key > ?2 AND key < ?3)")?;
+    let rows = stmt.query_map(params![prefix.to_string(), lo, hi], |r| r.get(0))?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
 /// Delete every chunk of `doc`, history included.
 pub fn delete_document(conn: &Connection, doc: &DocumentId) -> Result<usize, StoreError> {
     let prefix = doc_prefix(doc);

@@ -91,9 +91,13 @@ impl Store {
     /// Samod's storage: every chunk under a key prefix (`doc` or
     /// `doc/snapshot`), the prefix itself included.
     pub fn chunks_under(&self, prefix: &[String]) -> Result<Vec<(String, Vec<u8>)>> {
-        let key = samod_core::StorageKey::from_parts(prefix.iter().map(String::as_str))
-            .map_err(|e| StoreError::BadDocument(format!("bad storage key: {e}")))?;
-        chunks::load_range(&self.conn, &key)
+        chunks::load_range(&self.conn, &storage_key(prefix)?)
+    }
+
+    /// The key of every chunk under a key prefix (to tell what another
+    /// copy holds of a document that this one lacks).
+    pub fn chunk_keys_under(&self, prefix: &[String]) -> Result<Vec<String>> {
+        chunks::keys_in_range(&self.conn, &storage_key(prefix)?)
     }
 
     /// The key of every chunk held (to tell what another copy lacks).
@@ -236,4 +240,10 @@ impl Store {
     pub fn last_sync(&self) -> Result<Option<RecordedSync>> {
         link::last_sync(&self.conn)
     }
+}
+
+/// samod's key of these parts (`doc`, `snapshot`, …).
+fn storage_key(parts: &[String]) -> Result<samod_core::StorageKey> {
+    samod_core::StorageKey::from_parts(parts.iter().map(String::as_str))
+        .map_err(|e| StoreError::BadDocument(format!("bad storage key: {e}")))
 }

@@ -492,7 +492,7 @@ impl Hub {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use maraude_core::entry::{EntryContent, NewEntry};
     use maraude_core::ids::{AntennaId, ShiftId};
     use maraude_core::shift::{NewShift, ShiftKind};
@@ -504,7 +504,7 @@ mod tests {
         Passphrase::new("dunes du nord 2026 hiver".into())
     }
 
-    fn a_note(text: &str) -> NewEntry {
+    pub(crate) fn a_note(text: &str) -> NewEntry {
         NewEntry {
             at: None,
             place: None,
@@ -513,7 +513,7 @@ mod tests {
     }
 
     /// Mira's night shift, started now on `store`.
-    fn a_shift(store: &mut Store) -> ShiftId {
+    pub(crate) fn a_shift(store: &mut Store) -> ShiftId {
         store
             .start_shift(NewShift {
                 kind: ShiftKind::NightMaraude,

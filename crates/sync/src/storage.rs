@@ -61,8 +61,11 @@ pub trait SharedChunks: Send + Sync + 'static {
     /// Erase these cases' documents there, and refuse their chunks from
     /// now on.
     async fn erase(&self, docs: &[DocumentId]) -> Result<(), String>;
-    /// Every chunk of the document `doc` held there.
-    async fn chunks_of(&self, doc: &str) -> Result<Vec<(String, Vec<u8>)>, String>;
+    /// The key of every chunk held there under `prefix` (samod's parts of
+    /// a key: a document's id, then `snapshot` or `incremental`).
+    async fn keys_under(&self, prefix: &[String]) -> Result<Vec<String>, String>;
+    /// These chunks, those held there.
+    async fn chunks(&self, keys: &[String]) -> Result<Vec<(String, Vec<u8>)>, String>;
 }
 
 /// Tries at a shared write before the store is stopped (a second apart).
@@ -275,6 +278,46 @@ impl StoreHandle {
             .is_none_or(|indexed| indexed != key)
     }
 
+    /// Before samod loads `prefix` (a document's snapshots, or its
+    /// incremental changes), take into the store what the shared place
+    /// holds there and the store lacks: samod loads a document once and
+    /// then only hears of changes from its peers, so it must load all that
+    /// the servers sharing the database hold of it, not what this one had
+    /// heard of so far (a document loaded without its first change stays
+    /// "unavailable" to every device here). Only what is missing travels
+    /// and is written: the chunks are content-addressed.
+    async fn read_through(&self, shared: &dyn SharedChunks, prefix: &[String]) {
+        let warn = |e: &dyn std::fmt::Display| {
+            tracing::warn!(?prefix, error = %e, "cannot read a document from the shared database; loading what this server holds");
+        };
+        let there = match shared.keys_under(prefix).await {
+            Ok(keys) if keys.is_empty() => return,
+            Ok(keys) => keys,
+            Err(e) => return warn(&e),
+        };
+        let prefix_here = prefix.to_vec();
+        let here: std::collections::HashSet<String> =
+            match self.with(move |s| s.chunk_keys_under(&prefix_here)).await {
+                Ok(Ok(keys)) => keys.into_iter().collect(),
+                Ok(Err(e)) => return warn(&e),
+                Err(e) => return warn(&e),
+            };
+        let missing: Vec<String> = there.into_iter().filter(|k| !here.contains(k)).collect();
+        if missing.is_empty() {
+            return;
+        }
+        match shared.chunks(&missing).await {
+            Ok(chunks) => {
+                let writes = chunks
+                    .into_iter()
+                    .map(|(key, data)| ChunkWrite::Put { key, data })
+                    .collect();
+                self.write_all_local(writes).await;
+            }
+            Err(e) => warn(&e),
+        }
+    }
+
     /// Whether samod has loaded `doc` (or begun to) through this handle.
     /// A chunk written to the store before samod loads the document is
     /// found by that load; so a chunk another server stored needs handing
@@ -439,25 +482,8 @@ impl Storage for StoreHandle {
 
     async fn load_range(&self, prefix: StorageKey) -> HashMap<StorageKey, Vec<u8>> {
         let parts: Vec<String> = prefix.into_iter().collect();
-        if let (Some(shared), Some(doc)) = (&self.shared, parts.first()) {
-            // Read through: samod loads a document once and then only
-            // hears of changes from its peers, so it must load all that
-            // the servers sharing the database hold of it, not what this
-            // one had heard of so far (a document loaded without its first
-            // change stays "unavailable" to every device here).
-            match shared.chunks_of(doc).await {
-                Ok(chunks) if !chunks.is_empty() => {
-                    let writes = chunks
-                        .into_iter()
-                        .map(|(key, data)| ChunkWrite::Put { key, data })
-                        .collect();
-                    self.write_all_local(writes).await;
-                }
-                Ok(_) => {}
-                Err(e) => {
-                    tracing::warn!(doc, error = %e, "cannot read a document from the shared database; loading what this server holds")
-                }
-            }
+        if let Some(shared) = &self.shared {
+            self.read_through(shared.as_ref(), &parts).await;
         }
         let (reply, answer) = oneshot::channel();
         if self
@@ -529,5 +555,127 @@ mod tests {
         assert!(!handle.wants_read_ahead(&indexed));
         assert!(handle.wants_read_ahead(&other));
         assert!(!handle.wants_read_ahead(&incremental));
+    }
+    /// A shared place in memory, standing in for the base server's
+    /// database: what it holds, and the keys it was asked for.
+    #[derive(Default)]
+    struct InMemory {
+        chunks: Mutex<HashMap<String, Vec<u8>>>,
+        fetched: Mutex<Vec<String>>,
+    }
+
+    #[async_trait::async_trait]
+    impl SharedChunks for InMemory {
+        async fn put(&self, key: &str, data: &[u8]) -> Result<(), String> {
+            self.chunks
+                .lock()
+                .expect("not poisoned")
+                .insert(key.into(), data.into());
+            Ok(())
+        }
+        async fn delete(&self, key: &str) -> Result<(), String> {
+            self.chunks.lock().expect("not poisoned").remove(key);
+            Ok(())
+        }
+        async fn erase(&self, _docs: &[DocumentId]) -> Result<(), String> {
+            Ok(())
+        }
+        async fn keys_under(&self, prefix: &[String]) -> Result<Vec<String>, String> {
+            let under = format!("{}/", prefix.join("/"));
+            let chunks = self.chunks.lock().expect("not poisoned");
+            Ok(chunks
+                .keys()
+                .filter(|k| k.starts_with(&under))
+                .cloned()
+                .collect())
+        }
+        async fn chunks(&self, keys: &[String]) -> Result<Vec<(String, Vec<u8>)>, String> {
+            self.fetched
+                .lock()
+                .expect("not poisoned")
+                .extend(keys.iter().cloned());
+            let chunks = self.chunks.lock().expect("not poisoned");
+            Ok(keys
+                .iter()
+                .filter_map(|k| Some((k.clone(), chunks.get(k)?.clone())))
+                .collect())
+        }
+    }
+
+    /// Before samod loads a document's changes, the server takes from the
+    /// database what it lacks of them, and only that: not what it holds
+    /// already, nor the document's other kind of chunk.
+    #[test]
+    fn a_load_takes_from_the_shared_place_only_what_the_store_lacks() {
+        use crate::hub::tests::{a_note, a_shift};
+
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let passphrase = maraude_store::Passphrase::new("dunes du nord 2026 hiver".into());
+        let mut tablet =
+            Store::create(&dir.path().join("tablet"), &passphrase, "Calais").expect("a store");
+        let shift = a_shift(&mut tablet);
+        for i in 0..5 {
+            tablet
+                .log(
+                    &shift,
+                    &"Mira".parse().expect("a nickname"),
+                    a_note(&format!("thé {i}")),
+                )
+                .expect("logged");
+        }
+        let doc = maraude_store::document_id(shift.as_uuid()).to_string();
+        let all = tablet
+            .chunks_under(std::slice::from_ref(&doc))
+            .expect("read");
+        let shared = Arc::new(InMemory::default());
+        for (key, data) in &all {
+            shared
+                .chunks
+                .lock()
+                .expect("not poisoned")
+                .insert(key.clone(), data.clone());
+        }
+        let incremental: Vec<String> = all
+            .iter()
+            .map(|(k, _)| k.clone())
+            .filter(|k| k.contains("/incremental/"))
+            .collect();
+        assert!(incremental.len() >= 5, "{all:?}");
+        let mut server = Store::create_empty(
+            &dir.path().join("server"),
+            &passphrase,
+            tablet.antenna_id(),
+            DeviceId::new(),
+        )
+        .expect("a store");
+        let (held, held_data) = all
+            .iter()
+            .find(|(k, _)| *k == incremental[0])
+            .expect("a change");
+        server
+            .apply_chunks(vec![ChunkWrite::Put {
+                key: held.clone(),
+                data: held_data.clone(),
+            }])
+            .expect("stored");
+
+        let (handle, _thread) = StoreHandle::spawn_shared(server, shared.clone());
+        let loaded =
+            tokio::runtime::Builder::new_current_thread()
+                .build()
+                .expect("a runtime")
+                .block_on(handle.load_range(
+                    StorageKey::from_parts([doc.as_str(), "incremental"]).expect("a key"),
+                ));
+        let mut loaded: Vec<String> = loaded.keys().map(ToString::to_string).collect();
+        loaded.sort();
+        let mut expected = incremental.clone();
+        expected.sort();
+        assert_eq!(loaded, expected, "samod gets every change");
+        let mut fetched = shared.fetched.lock().expect("not poisoned").clone();
+        fetched.sort();
+        let mut missing: Vec<String> = incremental[1..].to_vec();
+        missing.sort();
+        assert_eq!(fetched, missing, "only what the server lacked travelled");
     }
 }
