@@ -437,12 +437,12 @@ impl Hub {
         // database, three decodings and a document kept in memory, on a
         // server where no device may ever ask for it (a tablet's new shift
         // uploaded through another server).
-        let mut loaded: Vec<DocumentId> = chunks
-            .iter()
-            .map(|(doc, _, _)| doc.clone())
-            .filter(|doc| self.store.loaded_by_samod(doc))
-            .collect();
-        loaded.dedup();
+        let mut loaded: Vec<DocumentId> = Vec::new();
+        for (doc, _, _) in &chunks {
+            if !loaded.contains(doc) && self.store.loaded_by_samod(doc) {
+                loaded.push(doc.clone());
+            }
+        }
         if loaded.is_empty() {
             return Ok(());
         }
@@ -465,14 +465,19 @@ impl Hub {
             if !complete.contains(&doc) {
                 continue;
             }
-            let Some(handle) = self.repo.find(doc).await.map_err(|_| SyncError::Stopped)? else {
+            let Some(handle) = self
+                .repo
+                .find(doc.clone())
+                .await
+                .map_err(|_| SyncError::Stopped)?
+            else {
                 continue;
             };
-            handle
-                .with_document(|d| d.load_incremental(&data))
-                .map_err(|e| {
-                    SyncError::from(StoreError::from(maraude_core::DocumentError::from(e)))
-                })?;
+            // One chunk that does not load keeps none of the others from
+            // their documents (they are in the store either way).
+            if let Err(e) = handle.with_document(|d| d.load_incremental(&data)) {
+                tracing::warn!(%doc, error = %e, "cannot take into the loaded document a change another server stored");
+            }
         }
         Ok(())
     }
