@@ -661,12 +661,12 @@ impl DocumentActor {
         if !self.doc.is_empty() || snapshots.len() + incrementals.len() < 2 {
             return false;
         }
-        let whole: Vec<u8> = snapshots
-            .values()
-            .chain(incrementals.values())
-            .flatten()
-            .copied()
-            .collect();
+        let mut whole = Vec::with_capacity(
+            snapshots.values().chain(incrementals.values()).map(Vec::len).sum(),
+        );
+        for chunk in snapshots.values().chain(incrementals.values()) {
+            whole.extend_from_slice(chunk);
+        }
         let options = automerge::LoadOptions::new()
             .text_encoding(self.doc.text_encoding())
             .on_partial_load(automerge::OnPartialLoad::Error)
