@@ -275,11 +275,71 @@ impl Server {
             .is_some_and(|c| c.try_wait().ok().flatten().is_none())
     }
 
-    /// The file of an antenna's store on the server.
+    /// The file of an antenna's store on the server: with a database, its
+    /// cache of the antenna.
     pub fn antenna_store_path(&self, antenna: &str) -> PathBuf {
-        self.data_dir
-            .join("antennas")
-            .join(format!("{antenna}.maraude"))
+        let name = match self.database_url() {
+            Some(_) => format!("{antenna}.cache.maraude"),
+            None => format!("{antenna}.maraude"),
+        };
+        self.data_dir.join("antennas").join(name)
+    }
+
+    fn database_url(&self) -> Option<&str> {
+        self.env
+            .iter()
+            .find(|(k, _)| k == "MARAUDE_DATABASE_URL")
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The key of the server's cache of `antenna`, with a database: from
+    /// the antenna's data key, as the server derives it.
+    fn cache_key(&self, antenna: &str) -> Option<maraude_store::StoreKey> {
+        let url = self.database_url()?.to_string();
+        let antenna: uuid::Uuid = antenna.parse().expect("an antenna id");
+        // A runtime of its own on a thread of its own: the caller may be
+        // in one already.
+        let key = std::thread::spawn(move || {
+            tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("a runtime")
+                .block_on(async {
+                    use maraude_server::database::{Connection, Database};
+                    let connection = Connection {
+                        url,
+                        allow_plain: false,
+                        max_connections: 2,
+                    };
+                    let database = Database::open(&connection, SERVER_PASSPHRASE)
+                        .await
+                        .expect("the server's database opens with its passphrase");
+                    maraude_server::shared::SharedDocuments::new(
+                        maraude_server::registry::PostgresRegistry::new(database),
+                    )
+                    .cache_key(antenna)
+                    .await
+                    .expect("the antenna's cache key")
+                })
+        })
+        .join()
+        .expect("the key's thread");
+        Some(key)
+    }
+
+    /// Whether `needle` can be read anywhere in the server's file of the
+    /// antenna, decrypted page by page (`maraude_store::forensic`).
+    pub fn readable(&self, antenna: &str, needle: &str) -> bool {
+        let path = self.antenna_store_path(antenna);
+        let bytes = match self.cache_key(antenna) {
+            Some(key) => maraude_store::forensic::readable_bytes_with_key(&path, &key),
+            None => maraude_store::forensic::readable_bytes(
+                &path,
+                &maraude_store::Passphrase::new(SERVER_PASSPHRASE.into()),
+            ),
+        }
+        .expect("the server's file of the antenna decrypts");
+        bytes.windows(needle.len()).any(|w| w == needle.as_bytes())
     }
 
     /// Wait until the server's copy of the antenna erased a case (its
@@ -303,11 +363,16 @@ impl Server {
 
     /// The antenna's store on the server, opened behind its back.
     pub fn antenna_store(&self, antenna: &str) -> maraude_store::Store {
-        maraude_store::Store::open(
-            &self.antenna_store_path(antenna),
-            &maraude_store::Passphrase::new(SERVER_PASSPHRASE.into()),
-        )
-        .expect("the server's antenna store opens with the server passphrase")
+        let path = self.antenna_store_path(antenna);
+        match self.cache_key(antenna) {
+            Some(key) => maraude_store::Store::open_with_key(&path, &key)
+                .expect("the server's cache of the antenna opens with its key"),
+            None => maraude_store::Store::open(
+                &path,
+                &maraude_store::Passphrase::new(SERVER_PASSPHRASE.into()),
+            )
+            .expect("the server's antenna store opens with the server passphrase"),
+        }
     }
 }
 

@@ -132,6 +132,19 @@ impl Key {
         self.open(b"proof", proof).is_ok_and(|p| p == PROOF)
     }
 
+    /// A key for another use of this one's secret, named by `purpose`
+    /// (HKDF-SHA256): knowing it tells nothing of this key, nor of the key
+    /// of another purpose.
+    pub fn derive(&self, purpose: &[u8]) -> Zeroizing<[u8; KEY_LEN]> {
+        let mut out = Zeroizing::new([0u8; KEY_LEN]);
+        ring::hkdf::Salt::new(ring::hkdf::HKDF_SHA256, &[])
+            .extract(self.bytes.as_ref())
+            .expand(&[purpose], ring::hkdf::HKDF_SHA256)
+            .and_then(|okm| okm.fill(out.as_mut()))
+            .expect("HKDF-SHA256 gives 32 bytes");
+        out
+    }
+
     /// `data_key` sealed by this (server) key for `antenna`.
     pub fn wrap(&self, antenna: Uuid, data_key: &Key) -> Vec<u8> {
         self.seal(&wrap_context(antenna), data_key.bytes.as_ref())
@@ -145,6 +158,12 @@ impl Key {
             .map_err(|_| EnvelopeError::DoesNotOpen)?;
         Ok(Self::from_bytes(Zeroizing::new(bytes)))
     }
+}
+
+/// The purpose an antenna's data key is derived for ([`Key::derive`]) to
+/// key this server's cache of the antenna (its SQLCipher file).
+pub fn cache_store_purpose(antenna: Uuid) -> Vec<u8> {
+    format!("cache store of antenna {antenna}").into_bytes()
 }
 
 fn wrap_context(antenna: Uuid) -> Vec<u8> {
@@ -179,6 +198,23 @@ mod tests {
             "010101010101010101010101010584eac5f5cba84e9aaacf2668eefb5b04fadbbaf062"
         );
         assert_eq!(fixed_key().open(b"authority", &sealed).unwrap(), b"secret");
+    }
+
+    /// A cache store's key, byte for byte: a server must open the cache an
+    /// older one made. Computed apart, by Python's `cryptography` (HKDF,
+    /// SHA-256, no salt).
+    #[test]
+    fn a_derived_key_is_the_same_bytes_as_ever() {
+        let antenna = Uuid::from_u128(1);
+        let derived = fixed_key().derive(&cache_store_purpose(antenna));
+        assert_eq!(
+            data_encoding::HEXLOWER.encode(derived.as_ref()),
+            "22284b1c58928562d81f79dc50c090c6a46580c6c8c29ca78e93e368193aa124"
+        );
+        // Another antenna, another key; and not the data key itself.
+        let other = fixed_key().derive(&cache_store_purpose(Uuid::from_u128(2)));
+        assert_ne!(derived.as_ref(), other.as_ref());
+        assert_ne!(derived.as_ref(), &[7u8; KEY_LEN]);
     }
 
     #[test]

@@ -34,7 +34,7 @@ use maraude_protocol::api::{
     IssuedCertificate, Refusal, SyncTicket,
 };
 use maraude_store::Passphrase;
-use maraude_store::Store;
+use maraude_store::{Store, StoreError};
 use maraude_sync::StoreHandle;
 use maraude_sync::hub::Hub;
 use maraude_sync::identity;
@@ -224,10 +224,11 @@ impl App {
         if let Some(hub) = self.working_hub(antenna).await {
             return Ok(hub);
         }
-        // Opening takes a while (the key is derived from the passphrase,
-        // and with a database the antenna is reconciled with it): one
-        // opening per antenna at a time, and the others served meanwhile,
-        // as when every antenna's tablets come back after a restart.
+        // Opening takes a while (on the embedded store the key is derived
+        // from the passphrase; with a database the antenna is reconciled
+        // with it): one opening per antenna at a time, and the others
+        // served meanwhile, as when every antenna's tablets come back after
+        // a restart.
         let gate = self
             .opening
             .lock()
@@ -243,34 +244,23 @@ impl App {
         let dir = self.data_dir.join("antennas");
         std::fs::create_dir_all(&dir).map_err(ApiError::internal)?;
         let path = dir.join(format!("{antenna}.maraude"));
-        // Off the runtime's threads: deriving the key takes a fifth of a
-        // second of CPU, and the other requests go on meanwhile. A few at
-        // a time: each takes 64 MiB while it runs (25 antennas opening at
-        // once took a gigabyte).
-        let deriving = self
-            .key_derivations
-            .clone()
-            .acquire_owned()
-            .await
-            .map_err(ApiError::internal)?;
-        let passphrase = self.passphrase.clone();
-        let store = tokio::task::spawn_blocking(move || {
-            let store = if path.exists() {
-                Store::open(&path, &passphrase)
-            } else {
-                Store::create_empty(
-                    &path,
-                    &passphrase,
-                    AntennaId::from_uuid(antenna),
-                    DeviceId::new(),
-                )
-            };
-            drop(deriving);
-            store
-        })
-        .await
-        .map_err(ApiError::internal)?
-        .map_err(|e| unavailable(&e))?;
+        let store = match &self.shared {
+            // A cache of what the database holds, keyed from the antenna's
+            // data key. A store keyed by the passphrase (an antenna this
+            // server held before it kept caches, or before it moved to the
+            // database) stays as it is.
+            Some(shared) if !path.exists() => {
+                let key = shared.cache_key(antenna).await.map_err(|e| {
+                    ApiError::database_unavailable(format!("antenna {antenna}: {e}"))
+                })?;
+                let cache = dir.join(format!("{antenna}.cache.maraude"));
+                tokio::task::spawn_blocking(move || open_cache(&cache, &key, antenna))
+                    .await
+                    .map_err(ApiError::internal)?
+                    .map_err(|e| unavailable(&e))?
+            }
+            _ => self.open_with_passphrase(antenna, path).await?,
+        };
         let (store, _thread) = match &self.shared {
             Some(shared) => {
                 store.make_cache().map_err(|e| unavailable(&e))?;
@@ -292,6 +282,39 @@ impl App {
         );
         self.hubs.lock().await.insert(antenna, hub.clone());
         Ok(hub)
+    }
+
+    /// The antenna's store at `path`, keyed by the server's passphrase
+    /// (made if it is not there yet).
+    async fn open_with_passphrase(&self, antenna: Uuid, path: PathBuf) -> Result<Store, ApiError> {
+        // Off the runtime's threads: deriving the key takes a fifth of a
+        // second of CPU, and the other requests go on meanwhile. A few at
+        // a time: each takes 64 MiB while it runs (25 antennas opening at
+        // once took a gigabyte).
+        let deriving = self
+            .key_derivations
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(ApiError::internal)?;
+        let passphrase = self.passphrase.clone();
+        tokio::task::spawn_blocking(move || {
+            let store = if path.exists() {
+                Store::open(&path, &passphrase)
+            } else {
+                Store::create_empty(
+                    &path,
+                    &passphrase,
+                    AntennaId::from_uuid(antenna),
+                    DeviceId::new(),
+                )
+            };
+            drop(deriving);
+            store
+        })
+        .await
+        .map_err(ApiError::internal)?
+        .map_err(|e| ApiError::antenna_unavailable(antenna, e))
     }
 
     /// Close a device the registry just revoked out of every server: its
@@ -434,6 +457,37 @@ impl App {
         for hub in hubs {
             hub.repo.stop().await;
         }
+    }
+}
+
+/// This server's cache of `antenna` at `path`, opened with `key` (made if
+/// it is not there yet).
+fn open_cache(
+    path: &std::path::Path,
+    key: &maraude_store::StoreKey,
+    antenna: Uuid,
+) -> Result<Store, StoreError> {
+    let make =
+        || Store::create_empty_with_key(path, key, AntennaId::from_uuid(antenna), DeviceId::new());
+    if !path.exists() {
+        return make();
+    }
+    match Store::open_with_key(path, key) {
+        // Keyed from another data key: the database was restored since (a
+        // restore makes each antenna's key anew). What the cache held is
+        // in the database; it is made again from there.
+        Err(StoreError::WrongPassphrase(_)) => {
+            tracing::warn!(%antenna, "this server's cache of the antenna does not open with the antenna's key in the database (restored since?): it is made again from the database");
+            std::fs::remove_file(path).map_err(|source| StoreError::Remove {
+                path: path.display().to_string(),
+                source,
+            })?;
+            for companion in ["-wal", "-shm"] {
+                let _ = std::fs::remove_file(format!("{}{companion}", path.display()));
+            }
+            make()
+        }
+        opened => opened,
     }
 }
 
@@ -1212,4 +1266,120 @@ async fn sync_socket(
         .map_err(ApiError::internal)?;
     hub.serve_socket(socket, device.id, device.role, revoked, live);
     Ok(response.into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::registry::{PostgresRegistry, conformance, fresh_database, open_database};
+
+    const PASSPHRASE: &str = "entrepôt des dunes";
+
+    fn on_database(registry: &PostgresRegistry, dir: &std::path::Path) -> App {
+        App::new(
+            Box::new(registry.clone()),
+            dir.into(),
+            Passphrase::new(PASSPHRASE.into()),
+            None,
+            Limits::default(),
+        )
+        .with_shared_documents(SharedDocuments::new(registry.clone()))
+    }
+
+    /// The device id of the store at `path`, opened with `key`: a store
+    /// made again has another.
+    fn made_as(path: &std::path::Path, key: &maraude_store::StoreKey) -> DeviceId {
+        Store::open_with_key(path, key)
+            .expect("opens with the key")
+            .device()
+    }
+
+    /// A server on a database keeps each antenna in a cache keyed from the
+    /// antenna's data key, not from the passphrase: opening it derives
+    /// nothing with Argon2 (a fifth of a CPU-second, for every antenna of
+    /// every server restarted at the busy hour). A cache its key no longer
+    /// opens (the database restored since) is made again; an antenna's
+    /// store keyed by the passphrase, from before, is opened as it was.
+    #[tokio::test]
+    async fn a_servers_cache_of_an_antenna_opens_with_a_key_from_the_database() {
+        let Some(url) = fresh_database().await else {
+            return;
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let registry = PostgresRegistry::new(open_database(&url).await);
+        let antenna = conformance::registered(&registry).await.id;
+        let cache = dir.path().join(format!("antennas/{antenna}.cache.maraude"));
+
+        let app = on_database(&registry, dir.path());
+        app.hub(antenna).await.expect("the antenna opens");
+        app.stop().await;
+        drop(app);
+        assert!(
+            !dir.path()
+                .join(format!("antennas/{antenna}.maraude"))
+                .exists(),
+            "no store keyed by the passphrase"
+        );
+        assert!(matches!(
+            Store::open(&cache, &Passphrase::new(PASSPHRASE.into())),
+            Err(StoreError::WrongPassphrase(_))
+        ));
+        let key = SharedDocuments::new(registry.clone())
+            .cache_key(antenna)
+            .await
+            .unwrap();
+        let first = made_as(&cache, &key);
+
+        // Restarted (its keys read again from the database): the same cache.
+        let registry = PostgresRegistry::new(open_database(&url).await);
+        let app = on_database(&registry, dir.path());
+        app.hub(antenna).await.expect("the antenna opens again");
+        app.stop().await;
+        drop(app);
+        assert_eq!(made_as(&cache, &key), first, "the cache was kept");
+
+        // The antenna's data key made anew, as a restore does: the cache no
+        // longer opens with it, and is made again.
+        sqlx::query("DELETE FROM antenna_keys WHERE antenna = $1")
+            .bind(antenna)
+            .execute(registry.pool().unwrap())
+            .await
+            .unwrap();
+        let registry = PostgresRegistry::new(open_database(&url).await);
+        let app = on_database(&registry, dir.path());
+        app.hub(antenna)
+            .await
+            .expect("the antenna opens with a new cache");
+        app.stop().await;
+        drop(app);
+        let key = SharedDocuments::new(registry.clone())
+            .cache_key(antenna)
+            .await
+            .unwrap();
+        assert_ne!(made_as(&cache, &key), first, "the cache was made again");
+
+        // An antenna whose store the passphrase keys (made before caches,
+        // or by the embedded store this server moved from).
+        let older = conformance::registered(&registry).await.id;
+        let store = dir.path().join(format!("antennas/{older}.maraude"));
+        let made = Store::create_empty(
+            &store,
+            &Passphrase::new(PASSPHRASE.into()),
+            AntennaId::from_uuid(older),
+            DeviceId::new(),
+        )
+        .unwrap()
+        .device();
+        let app = on_database(&registry, dir.path());
+        app.hub(older).await.expect("the older store opens");
+        app.stop().await;
+        drop(app);
+        assert!(
+            !dir.path()
+                .join(format!("antennas/{older}.cache.maraude"))
+                .exists()
+        );
+        let opened = Store::open(&store, &Passphrase::new(PASSPHRASE.into())).unwrap();
+        assert_eq!(opened.device(), made);
+    }
 }

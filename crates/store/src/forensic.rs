@@ -11,7 +11,7 @@ use std::path::Path;
 
 use aes::cipher::{BlockDecryptMut, KeyIvInit, block_padding::NoPadding};
 
-use crate::{Passphrase, StoreError};
+use crate::{Passphrase, StoreError, StoreKey};
 
 const PAGE: usize = 4096;
 const RESERVE: usize = 80;
@@ -32,13 +32,22 @@ fn decrypt_page(key: &[u8; 32], page: &[u8], first: bool) -> Result<Vec<u8>, Sto
 
 /// Every page of the store at `path` and of its WAL, decrypted.
 pub fn readable_bytes(path: &Path, passphrase: &Passphrase) -> Result<Vec<u8>, StoreError> {
-    let key = crate::page_key(path, passphrase)?;
+    readable_bytes_under(path, &*crate::page_key(path, passphrase)?)
+}
+
+/// [`readable_bytes`] of a store opened with its key given whole (a base
+/// server's cache of an antenna): that key is the page key.
+pub fn readable_bytes_with_key(path: &Path, key: &StoreKey) -> Result<Vec<u8>, StoreError> {
+    readable_bytes_under(path, key.expose_secret())
+}
+
+fn readable_bytes_under(path: &Path, key: &[u8; 32]) -> Result<Vec<u8>, StoreError> {
     let read =
         |path: String| std::fs::read(&path).map_err(|source| StoreError::Io { path, source });
     let mut out = Vec::new();
     let main = read(path.display().to_string())?;
     for (i, page) in main.chunks_exact(PAGE).enumerate() {
-        let text = decrypt_page(&key, page, i == 0)?;
+        let text = decrypt_page(key, page, i == 0)?;
         // The header after the salt starts with the page size: the key and
         // the layout are right, so what is not found is not there.
         if i == 0 && text[..2] != [0x10, 0x00] {
@@ -50,7 +59,7 @@ pub fn readable_bytes(path: &Path, passphrase: &Passphrase) -> Result<Vec<u8>, S
     if wal.len() > WAL_HEADER {
         for frame in wal[WAL_HEADER..].chunks_exact(FRAME_HEADER + PAGE) {
             let page_no = u32::from_be_bytes([frame[0], frame[1], frame[2], frame[3]]);
-            out.extend(decrypt_page(&key, &frame[FRAME_HEADER..], page_no == 1)?);
+            out.extend(decrypt_page(key, &frame[FRAME_HEADER..], page_no == 1)?);
         }
     }
     Ok(out)

@@ -109,8 +109,9 @@ pub fn wipe_stack() {
 
 /// The page key of one store file, derived from the passphrase or given
 /// back by a quick unlock (`maraude_device::quick_unlock`, which keeps it
-/// wrapped under a PIN). Not `Clone`; `Debug` prints `****`; zeroised on
-/// drop.
+/// wrapped under a PIN), or, for a base server's cache of an antenna,
+/// derived from the antenna's data key. Not `Clone`; `Debug` prints
+/// `****`; zeroised on drop.
 pub struct StoreKey(Box<Zeroizing<[u8; 32]>>);
 
 impl StoreKey {
@@ -224,16 +225,15 @@ pub(crate) fn open_encrypted<'a>(
         (true, true, _) => return Err(StoreError::AlreadyExists(path.display().to_string())),
         (false, false, _) => return Err(StoreError::NotFound(path.display().to_string())),
         (true, false, _) => read_salt(path)?,
-        (false, true, Secret::Passphrase(passphrase)) => {
-            passphrase.check_strength()?;
+        (false, true, secret) => {
+            if let Secret::Passphrase(passphrase) = secret {
+                passphrase.check_strength()?;
+            }
+            // With a key given whole (`Store::create_empty_with_key`), the
+            // salt only salts SQLCipher's page MACs.
             let mut salt = [0u8; SALT_LEN];
             rand::rng().fill_bytes(&mut salt);
             salt
-        }
-        // A key is derived from an existing file's salt: a new file needs
-        // the passphrase.
-        (false, true, Secret::Key(_)) => {
-            return Err(StoreError::NotFound(path.display().to_string()));
         }
     };
     let conn = Connection::open(path)?;

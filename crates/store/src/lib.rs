@@ -192,7 +192,30 @@ impl Store {
         antenna: AntennaId,
         device: DeviceId,
     ) -> Result<Self> {
-        let mut conn = key::open_encrypted(path, passphrase, true)?;
+        Self::create_empty_with(path, passphrase.into(), antenna, device)
+    }
+
+    /// [`Self::create_empty`] with a key given whole instead of derived
+    /// from a passphrase: for a base server's cache of an antenna, keyed
+    /// from that antenna's data key in the database, so that opening it
+    /// costs no Argon2 derivation. Open it again with
+    /// [`Self::open_with_key`].
+    pub fn create_empty_with_key(
+        path: &Path,
+        key: &StoreKey,
+        antenna: AntennaId,
+        device: DeviceId,
+    ) -> Result<Self> {
+        Self::create_empty_with(path, key.into(), antenna, device)
+    }
+
+    fn create_empty_with(
+        path: &Path,
+        secret: key::Secret<'_>,
+        antenna: AntennaId,
+        device: DeviceId,
+    ) -> Result<Self> {
+        let mut conn = key::open_encrypted(path, secret, true)?;
         configure(&conn)?;
         schema::migrate(&mut conn)?;
         conn.execute(

@@ -256,3 +256,5 @@ pub use sqlite::SqliteRegistry;
 
 #[cfg(test)]
 pub(crate) mod conformance;
+#[cfg(test)]
+pub(crate) use postgres::tests::{fresh_database, open as open_database};
