@@ -1,5 +1,6 @@
 //! The real `maraude-server` binary on a loopback port, for the tests.
 
+use std::collections::HashMap;
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
@@ -21,6 +22,9 @@ pub struct Server {
     listen: std::net::IpAddr,
     child: Option<Child>,
     env: Vec<(String, String)>,
+    /// The keys of its caches, once derived (each derivation opens the
+    /// database and runs the server key's Argon2id).
+    cache_keys: std::sync::Mutex<HashMap<String, [u8; 32]>>,
 }
 
 pub fn server_bin() -> PathBuf {
@@ -68,6 +72,7 @@ impl Server {
                 .iter()
                 .map(|(k, v)| (k.to_string(), v.to_string()))
                 .collect(),
+            cache_keys: Default::default(),
         };
         let scheme = if server.tls() { "https" } else { "http" };
         server.url = format!("{scheme}://127.0.0.1:{}", server.port);
@@ -296,6 +301,11 @@ impl Server {
     /// the antenna's data key, as the server derives it.
     fn cache_key(&self, antenna: &str) -> Option<maraude_store::StoreKey> {
         let url = self.database_url()?.to_string();
+        let mut kept = self.cache_keys.lock().expect("not poisoned");
+        if let Some(key) = kept.get(antenna) {
+            return maraude_store::StoreKey::from_slice(key);
+        }
+        let name = antenna.to_string();
         let antenna: uuid::Uuid = antenna.parse().expect("an antenna id");
         // A runtime of its own on a thread of its own: the caller may be
         // in one already.
@@ -324,6 +334,7 @@ impl Server {
         })
         .join()
         .expect("the key's thread");
+        kept.insert(name, *key.expose_secret());
         Some(key)
     }
 
